@@ -1,0 +1,231 @@
+#' Read a survey export (CSV) strictly and fast
+#'
+#' Reads a delimited text file exported by a survey platform or a
+#' spreadsheet into a data frame. The file is streamed through the C
+#' library libcsv in blocks; the delimiter, decimal mark, encoding and
+#' extra header rows of Qualtrics exports are detected from the file, and
+#' every problem is reported with the file name, line and column.
+#'
+#' @section Detection:
+#' * **Delimiter**: comma, semicolon or tab, whichever appears in the
+#'   header line and the same number of times on most of the following
+#'   lines (quoted text ignored).
+#' * **Decimal mark**: a comma when the delimiter is a semicolon (the
+#'   convention of French and German spreadsheets), a point otherwise.
+#' * **Encoding**: a UTF-8 byte-order mark means UTF-8; otherwise the file
+#'   is UTF-8 unless some of its bytes are not valid UTF-8, in which case it
+#'   is read as Latin-1 (ISO-8859-1). Strings are returned in UTF-8.
+#' * **Qualtrics exports** have the column names, then a row of question
+#'   texts, then a row of `{"ImportId":...}` tags. When the third row is
+#'   such a tag, both rows are set aside: the question texts become the
+#'   `labels` attribute (a named character vector, column name to question
+#'   text) and data start on the fourth row.
+#'
+#' @section Types:
+#' Each column gets the narrowest type that every non-missing value fits:
+#' logical (`TRUE`, `FALSE`, `T`, `F`, `true`, `false`, `True`, `False`),
+#' integer (32-bit; larger whole numbers become double), double (with the
+#' decimal mark in use, exponents, `Inf`, `NaN`), or character. Numbers
+#' written with leading zeros, such as `007`, are identifiers and stay
+#' character. A column with no values at all is logical. `col_types`
+#' overrides the inference for named columns.
+#'
+#' @section Problems:
+#' With `strict = TRUE` (the default) the first problem stops reading with
+#' an error of class `panelattrition_csv_error` (which inherits from
+#' `panelattrition_error`) whose fields `file`, `line` and `column` locate
+#' it: a row with a different number of fields from the header, a quoted
+#' field never closed, bytes that are not valid in the declared encoding,
+#' or a value that cannot be read as the type `col_types` gives its column.
+#' With `strict = FALSE` reading goes on, a warning is given, and the
+#' problems are listed in the `problems` attribute, a data frame with
+#' columns `row` (row of the result, `NA` for dropped rows), `line` (line
+#' of the file where the record starts), `column`, `expected`, `actual` and
+#' `action` (`"row dropped"` or `"set to NA"`). No row is ever lost without
+#' a trace: the rows of the result plus the dropped rows equal the records
+#' of the file (attribute `records`).
+#'
+#' @param file Path to the file.
+#' @param delim Field delimiter, one of `","`, `";"`, `"\t"`; `NULL`
+#'   (default) detects it.
+#' @param decimal Decimal mark, `"."` or `","`; `NULL` (default) uses a
+#'   comma when the delimiter is a semicolon and a point otherwise.
+#' @param encoding `"UTF-8"` or `"latin1"` (also spelled `"Latin-1"` or
+#'   `"ISO-8859-1"`); `NULL` (default) detects it.
+#' @param header `"auto"` (default) detects Qualtrics exports; `"single"`
+#'   takes only the first line as header; `"qualtrics"` always sets aside
+#'   the two rows after the names.
+#' @param na Strings that mean a missing value (compared exactly).
+#' @param col_types Optional named character vector of column types:
+#'   `"logical"`, `"integer"`, `"double"` (or `"numeric"`), `"character"`
+#'   or `"factor"`; names are column names.
+#' @param strict `TRUE` (default) to stop at the first problem; `FALSE` to
+#'   report problems in the `problems` attribute and go on.
+#'
+#' @return A data frame. Attributes: `problems` (when `strict = FALSE` and
+#'   there were problems), `labels` (Qualtrics exports), and `records`,
+#'   `delim`, `decimal`, `encoding` recording what was read and detected.
+#' @seealso [read_waves()] to read one export per wave into a panel.
+#' @export
+#' @examples
+#' path <- system.file("extdata", "wave1.csv", package = "panelattrition")
+#' t1 <- read_survey(path)
+#' str(t1)
+#'
+#' # a semicolon-delimited export with decimal commas
+#' path2 <- system.file("extdata", "wave2.csv", package = "panelattrition")
+#' t2 <- read_survey(path2)
+#' attr(t2, "delim")
+#' summary(t2$self_efficacy)
+read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
+                        header = c("auto", "single", "qualtrics"),
+                        na = c("", "NA"), col_types = NULL, strict = TRUE) {
+  check_string(file, "file")
+  check_flag(strict, "strict")
+  if (!file.exists(file) || dir.exists(file)) {
+    csv_error(file, sprintf("the file does not exist%s.",
+                            if (dir.exists(file)) " (it is a directory)" else ""),
+              kind = "file")
+  }
+  if (!is.null(delim)) {
+    check_string(delim, "delim")
+    if (!delim %in% c(",", ";", "\t")) {
+      arg_error("delim", "one of \",\", \";\", \"\\t\" or NULL", delim)
+    }
+  }
+  if (!is.null(decimal)) {
+    check_string(decimal, "decimal")
+    if (!decimal %in% c(".", ",")) {
+      arg_error("decimal", "\".\", \",\" or NULL", decimal)
+    }
+  }
+  enc_code <- encoding_code(encoding)
+  if (!is.character(header) || length(header) < 1L || anyNA(header)) {
+    arg_error("header", "one of \"auto\", \"single\", \"qualtrics\"", header)
+  }
+  header <- header[1L]
+  header_code <- match(header, c("auto", "single", "qualtrics")) - 1L
+  if (is.na(header_code)) {
+    arg_error("header", "one of \"auto\", \"single\", \"qualtrics\"", header)
+  }
+  if (!is.character(na) || anyNA(na)) {
+    arg_error("na", "a character vector without NA", na)
+  }
+  types <- check_col_types(col_types)
+
+  res <- .Call(C_read_survey, normalizePath(file), delim %||% "",
+               decimal %||% "", enc_code, header_code, enc2utf8(na),
+               enc2utf8(names(types)), unname(types), strict)
+  if (!is.null(res$error)) {
+    if (res$error == "argument") {
+      pa_abort(res$message, class = "panelattrition_arg_error",
+               argument = "col_types", file = file)
+    }
+    csv_error(file, paste0(res$message, "."), kind = res$error,
+              line = res$line, column = res$column)
+  }
+
+  cols <- res$columns
+  col_names <- fix_names(res$names)
+  names(cols) <- col_names
+  for (j in which(col_types_factor(col_names, col_types))) {
+    cols[[j]] <- factor(cols[[j]])
+  }
+  out <- structure(cols, class = "data.frame",
+                   row.names = .set_row_names(length(res$row_lines)))
+  if (isTRUE(res$qualtrics)) {
+    attr(out, "labels") <- stats::setNames(res$labels, col_names)
+  }
+  attr(out, "records") <- res$records
+  attr(out, "delim") <- res$delim
+  attr(out, "decimal") <- res$decimal
+  attr(out, "encoding") <- res$encoding
+  probs <- res$problems
+  if (length(probs$row) > 0L) {
+    probs <- structure(probs, class = "data.frame",
+                       row.names = .set_row_names(length(probs$row)))
+    attr(out, "problems") <- probs
+    n_drop <- sum(probs$action == "row dropped")
+    pa_warn(
+      sprintf(paste0("%s: %d problem%s (%d row%s dropped, %d value%s set to NA);",
+                     " see attr(x, \"problems\")."),
+              basename(file), nrow(probs), if (nrow(probs) == 1L) "" else "s",
+              n_drop, if (n_drop == 1L) "" else "s",
+              nrow(probs) - n_drop, if (nrow(probs) - n_drop == 1L) "" else "s"),
+      class = "panelattrition_csv_warning", file = file
+    )
+  }
+  out
+}
+
+#' Version of the libcsv library in use
+#'
+#' @return A string such as `"3.0.3"`: the version of the libcsv headers
+#'   the package was compiled against.
+#' @export
+#' @examples
+#' libcsv_version()
+libcsv_version <- function() {
+  .Call(C_libcsv_version)
+}
+
+`%||%` <- function(x, y) if (is.null(x)) y else x
+
+csv_error <- function(file, message, kind, line = NA_real_,
+                      column = NA_integer_) {
+  pa_abort(
+    sprintf("Cannot read '%s': %s", file, message),
+    class = c(paste0("panelattrition_csv_", kind, "_error"),
+              "panelattrition_csv_error"),
+    file = file, line = line, column = column, kind = kind
+  )
+}
+
+encoding_code <- function(encoding) {
+  if (is.null(encoding)) return(0L)
+  check_string(encoding, "encoding")
+  key <- tolower(gsub("[-_ ]", "", encoding))
+  if (key %in% c("utf8")) return(1L)
+  if (key %in% c("latin1", "iso88591")) return(2L)
+  arg_error("encoding", "\"UTF-8\", \"latin1\" or NULL", encoding)
+}
+
+check_col_types <- function(col_types) {
+  if (is.null(col_types)) return(stats::setNames(character(), character()))
+  allowed <- c("logical", "integer", "double", "numeric", "character",
+               "factor")
+  nms <- names(col_types)
+  if (!is.character(col_types) || is.null(nms) || anyNA(nms) ||
+      any(nms == "") || anyDuplicated(nms)) {
+    arg_error("col_types",
+              "a character vector named by column (e.g. c(id = \"character\"))",
+              col_types)
+  }
+  bad <- !col_types %in% allowed
+  if (any(bad)) {
+    pa_abort(
+      sprintf("`col_types` must use the types %s; \"%s\" (column \"%s\") is not one of them.",
+              paste0("\"", allowed, "\"", collapse = ", "),
+              col_types[bad][1L], nms[bad][1L]),
+      class = "panelattrition_arg_error", argument = "col_types"
+    )
+  }
+  types <- unname(col_types)
+  types[types == "numeric"] <- "double"
+  types[types == "factor"] <- "character"
+  stats::setNames(types, nms)
+}
+
+col_types_factor <- function(col_names, col_types) {
+  if (is.null(col_types)) return(rep(FALSE, length(col_names)))
+  col_names %in% names(col_types)[col_types == "factor"]
+}
+
+# Empty names get a position-based name and duplicates a suffix, so that
+# every column can be addressed; the original header is never reordered.
+fix_names <- function(x) {
+  empty <- is.na(x) | x == ""
+  x[empty] <- paste0("V", which(empty))
+  if (anyDuplicated(x)) x <- make.unique(x, sep = "_")
+  x
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(panelattrition)
+
+test_check("panelattrition")
