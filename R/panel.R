@@ -66,12 +66,12 @@
 #'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
 #'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
 #' )
-#' # Some T3 ids come back in lower case or with trailing spaces, and a few
-#' # people skipped T1: strict = FALSE keeps them and says so.
-#' answers <- suppressWarnings(read_waves(files, id = "id", strict = FALSE))
+#' # wave2.csv is semicolon-delimited with decimal commas; some T3 ids come
+#' # back in lower case or with a trailing space. They are matched to their
+#' # T1 spelling and kept as typed in `id_raw`.
+#' answers <- read_waves(files, id = "id")
 #' table(answers$wave)
-#' attr(answers, "problems")
-#' utils::head(answers[answers$id != answers$id_raw, c("wave", "id", "id_raw")])
+#' answers[answers$id != answers$id_raw, c("wave", "id", "id_raw")]
 read_waves <- function(files, id, ..., strict = TRUE) {
   check_wave_files(files)
   check_string(id, "id")
@@ -509,12 +509,12 @@ to_character <- function(x) {
 #'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
 #'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
 #' )
-#' answers <- suppressWarnings(read_waves(files, id = "id", strict = FALSE))
+#' answers <- read_waves(files, id = "id")
 #' panel <- panel_data(answers, id = "id", wave = "wave",
 #'                     baseline = c("group", "gender", "age"))
 #' panel
-#' utils::head(panel$response)
-#' utils::head(panel$baseline)
+#' head(panel$response)
+#' head(panel$baseline)
 #'
 #' # A frame of everyone who started, including people who never answered:
 #' frame <- data.frame(id = c(unique(answers$id), "P9001", "P9002"))
@@ -687,11 +687,12 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
       sprintf(
         paste(
           "`data` must have at most one row per person and wave, but %d",
-          "%s repeat a person and wave already seen (%d %s), e.g. %s%s.",
+          "%s a person and wave already seen (%d %s), e.g. %s%s.",
           "Remove the duplicates, or read the files with",
           "read_waves(strict = FALSE), which keeps the first."
         ),
-        sum(repeated), plural(sum(repeated), "row"), length(bad_cells),
+        sum(repeated), plural(sum(repeated), "row repeats", "rows repeat"),
+        length(bad_cells),
         plural(length(bad_cells), "person-wave"),
         paste(examples, collapse = ", "),
         if (length(bad_cells) > 5L) ", ..." else ""
@@ -818,7 +819,7 @@ collect_baseline <- function(data, frame, id, ids, ids_text, person,
 #'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
 #'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
 #' )
-#' answers <- suppressWarnings(read_waves(files, id = "id", strict = FALSE))
+#' answers <- read_waves(files, id = "id")
 #' panel <- panel_data(answers, id = "id", wave = "wave")
 #' response_pattern(panel)
 response_pattern <- function(panel) {
@@ -886,7 +887,8 @@ print.pa_panel <- function(x, ...) {
     nrow(x$data), plural(nrow(x$data), "row")
   ))
   answered <- colSums(x$response)
-  cat("Answered:", paste0(x$waves, " ", answered, collapse = ", "), "\n")
+  cat("Answered: ", paste0(x$waves, " ", answered, collapse = ", "), "\n",
+      sep = "")
   if (x$frame_given) {
     never <- sum(rowSums(x$response) == 0)
     cat(sprintf(
@@ -895,7 +897,8 @@ print.pa_panel <- function(x, ...) {
   }
   covariates <- setdiff(names(x$baseline), x$id)
   if (length(covariates) > 0L) {
-    cat("Baseline covariates:", paste(covariates, collapse = ", "), "\n")
+    cat("Baseline covariates: ", paste(covariates, collapse = ", "), "\n",
+        sep = "")
   }
   invisible(x)
 }
@@ -931,7 +934,7 @@ print.pa_panel <- function(x, ...) {
 #'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
 #'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
 #' )
-#' answers <- suppressWarnings(read_waves(files, id = "id", strict = FALSE))
+#' answers <- read_waves(files, id = "id")
 #' panel <- panel_data(answers, id = "id", wave = "wave")
 #' s <- summary(panel)
 #' s

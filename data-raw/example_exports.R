@@ -16,7 +16,8 @@
 #   wave2.csv  semicolon-delimited with decimal comma, as a French
 #              spreadsheet exports it.
 #   wave3.csv  comma-delimited with CRLF line endings; a few ids typed in
-#              lower case or with a trailing space.
+#              lower case or with a trailing space (quoted, so that the
+#              space is part of the value for any CSV reader).
 # Rows of T2 and T3 are in order of reply, not of id.
 #
 # Base R only and deterministic: run from the package root with
@@ -97,6 +98,9 @@ csv_lines <- function(df, delim, decimal) {
       if (decimal != ".") x <- sub(".", decimal, x, fixed = TRUE)
     } else {
       x <- as.character(x)
+      # Spaces around a value survive only inside quotes.
+      padded <- !is.na(x) & grepl("^\\s|\\s$", x)
+      x[padded] <- paste0("\"", x[padded], "\"")
       x[is.na(x)] <- ""
     }
     x

@@ -384,7 +384,7 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     set_error(r, PA_ERR_MEMORY, 0, -1, "out of memory");
     goto done;
   }
-  if (csv_init(p, CSV_REPALL_NL | CSV_STRICT_FINI) != 0) {
+  if (csv_init(p, CSV_REPALL_NL) != 0) {
     free(p);
     set_error(r, PA_ERR_MEMORY, 0, -1, "cannot start the CSV parser");
     goto done;
@@ -422,8 +422,11 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     if (eof) break;
     if (interrupt) interrupt();
   }
-  if (csv_fini(p, on_field, on_row, r) != 0) {
-    /* CSV_STRICT_FINI: the file ended inside a quoted field */
+  /* libcsv reports an unclosed quote at the end only in its strict mode,
+   * which also rejects stray quotes without saying where; so look at the
+   * parser's own state: a quoted field still open means the file ended
+   * inside it. (2 is libcsv's FIELD_BEGUN state.) */
+  if (p->quoted && p->pstate == 2) {
     int64_t line = r->record_started ? r->rec_line : r->lines_done + 1;
     int column = r->nfield + 1;
     if (strict || !r->header_done) {
@@ -445,6 +448,8 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
         set_error(r, PA_ERR_MEMORY, line, -1, "out of memory");
       }
     }
+  } else {
+    csv_fini(p, on_field, on_row, r);
   }
   if (r->status) goto done;
   if (!r->header_done) {
