@@ -10,9 +10,13 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP strict);
 SEXP r_libcsv_version(void);
 
+/* Going through void (*)(void), the type GCC treats as generic, keeps
+ * -Wcast-function-type quiet about the cast to DL_FUNC. */
+#define CALLDEF(name, fun, n) {name, (DL_FUNC) (void (*)(void)) &fun, n}
+
 static const R_CallMethodDef call_methods[] = {
-    {"read_survey", (DL_FUNC) &r_read_survey, 9},
-    {"libcsv_version", (DL_FUNC) &r_libcsv_version, 0},
+    CALLDEF("read_survey", r_read_survey, 9),
+    CALLDEF("libcsv_version", r_libcsv_version, 0),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install what building, checking and testing panelattrition needs, and
-# nothing that is already there. Debian packages first (libcsv, pandoc and
-# the prebuilt r-cran-* builds); CRAN, through R's configured repository,
+# nothing that is already there. Debian packages first (libcsv, pandoc,
+# qpdf and devscripts' checkbashisms for R CMD check --as-cran, and the
+# prebuilt r-cran-* builds); CRAN, through R's configured repository,
 # for any R package still missing afterwards.
 set -eu
 
-DEB_PKGS="libcsv-dev pandoc r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 \
+DEB_PKGS="libcsv-dev pandoc qpdf devscripts r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 \
 r-cran-testthat r-cran-survey r-cran-geepack r-cran-brglm2 r-cran-psych \
 r-cran-hsaur3 r-cran-data.table r-cran-readr"
 R_PKGS="knitr rmarkdown roxygen2 testthat survey geepack brglm2 psych HSAUR3 \
