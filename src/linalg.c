@@ -1,0 +1,85 @@
+/* Dense linear algebra helpers on R's LAPACK/BLAS. See linalg.h. */
+#include "linalg.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <R_ext/BLAS.h>
+#include <R_ext/Lapack.h>
+
+#ifndef FCONE
+#define FCONE
+#endif
+
+int pa_chol(double *a, int n) {
+  int info = 0;
+  F77_CALL(dpotrf)("U", &n, a, &n, &info FCONE);
+  return info;
+}
+
+int pa_chol_solve(const double *chol, int n, double *b, int nrhs) {
+  int info = 0;
+  F77_CALL(dpotrs)("U", &n, &nrhs, chol, &n, b, &n, &info FCONE);
+  return info;
+}
+
+int pa_chol_inverse(double *chol, int n) {
+  int info = 0;
+  F77_CALL(dpotri)("U", &n, chol, &n, &info FCONE);
+  if (info) return info;
+  for (int j = 0; j < n; j++) {
+    for (int i = j + 1; i < n; i++) chol[i + (size_t) j * n] = chol[j + (size_t) i * n];
+  }
+  return 0;
+}
+
+int pa_rank(const double *a, int n, double tol, int *dependent) {
+  size_t nn = (size_t) n * (size_t) n;
+  double *s = malloc((nn + 2 * (size_t) n + 1) * sizeof(double));
+  int *piv = malloc(((size_t) n + 1) * sizeof(int));
+  if (!s || !piv) {
+    free(s);
+    free(piv);
+    return -1;
+  }
+  double *scale = s + nn, *work = scale + n;
+  for (int j = 0; j < n; j++) {
+    double d = a[j + (size_t) j * n];
+    scale[j] = d > 0 ? 1 / sqrt(d) : 0;
+  }
+  for (int j = 0; j < n; j++) {
+    for (int i = 0; i < n; i++) {
+      s[i + (size_t) j * n] = a[i + (size_t) j * n] * scale[i] * scale[j];
+    }
+  }
+  int rank = 0, info = 0;
+  F77_CALL(dpstrf)("U", &n, s, &n, piv, &rank, &tol, work, &info FCONE);
+  for (int j = 0; j < n; j++) dependent[j] = 0;
+  /* columns pivoted past the rank, and columns that are all zero */
+  for (int k = rank; k < n; k++) dependent[piv[k] - 1] = 1;
+  for (int j = 0; j < n; j++) {
+    if (scale[j] == 0 && !dependent[j]) {
+      dependent[j] = 1;
+      rank--;
+    }
+  }
+  free(s);
+  free(piv);
+  return rank;
+}
+
+void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
+                    double *out) {
+  memset(out, 0, (size_t) p * (size_t) p * sizeof(double));
+  for (int j = 0; j < p; j++) {
+    const double *xj = x + (size_t) j * n;
+    for (int k = 0; k <= j; k++) {
+      const double *xk = x + (size_t) k * n;
+      double acc = 0;
+      for (size_t i = 0; i < n; i++) acc += w[i] * xj[i] * xk[i];
+      out[k + (size_t) j * p] = acc;
+      out[j + (size_t) k * p] = acc;
+    }
+  }
+}

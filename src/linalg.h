@@ -1,0 +1,31 @@
+/* Small dense linear algebra over R's own LAPACK/BLAS, for the kernels.
+ * Matrices are column-major doubles. Only linalg.c includes R's LAPACK
+ * header; kernels include this file and stay free of R headers. */
+#ifndef PA_LINALG_H
+#define PA_LINALG_H
+
+#include <stddef.h>
+
+/* Upper Cholesky factor of the symmetric positive definite n x n matrix
+ * `a`, in place. Returns 0, or k > 0 if the leading minor of order k is
+ * not positive definite. */
+int pa_chol(double *a, int n);
+
+/* Solve A x = b with the factor from pa_chol(); b is n x nrhs, in place. */
+int pa_chol_solve(const double *chol, int n, double *b, int nrhs);
+
+/* Replace a Cholesky factor by the full symmetric inverse of A. */
+int pa_chol_inverse(double *chol, int n);
+
+/* Rank of the symmetric positive semi-definite n x n matrix `a` by a
+ * pivoted Cholesky factorisation of a scaled copy (columns scaled to unit
+ * diagonal, so the tolerance is relative). `dependent` (length n) is set to
+ * 1 for the columns found linearly dependent on the others. Returns the
+ * rank, or -1 when scratch memory cannot be had. */
+int pa_rank(const double *a, int n, double tol, int *dependent);
+
+/* out (p x p, full) = sum_i w_i x_i x_i', X n x p column-major. */
+void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
+                    double *out);
+
+#endif
