@@ -115,27 +115,42 @@ cat(sprintf("\nThreads: readr uses %d (readr_threads()), fread default uses %d (
             parallel::detectCores()))
 
 # ---------------------------------------------------------------------------
-# Time: three runs of each reader in this one process
+# Time: three runs of each reader in this one process. The runs go round
+# robin (every reader once, then again), so that a passing slowdown of the
+# machine falls on all readers rather than on one.
+
+load_avg <- function() {
+  if (file.exists("/proc/loadavg")) {
+    as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1L]][1L])
+  } else {
+    NA_real_
+  }
+}
+load_before <- load_avg()
+cat(sprintf("Load average (1 min) before timing: %.2f%s\n", load_before,
+            if (!is.na(load_before) && load_before > 0.5)
+              " -- other work is running; times will be noisy" else ""))
 
 times <- matrix(NA_real_, length(readers), n_runs,
                 dimnames = list(names(readers), NULL))
+# only the results compared below are kept
+keep <- c("read_survey", "fread (nThread = 1)", "readr::read_csv")
 results <- list()
-for (r in names(readers)) {
-  cat(sprintf("Timing %-22s", r))
-  for (i in seq_len(n_runs)) {
+for (i in seq_len(n_runs)) {
+  cat(sprintf("Round %d:", i))
+  for (r in names(readers)) {
     results[[r]] <- NULL
     invisible(gc())
     times[r, i] <- system.time(
-      results[[r]] <- eval(exprs[[r]], list(f = f))
+      res <- eval(exprs[[r]], list(f = f))
     )[["elapsed"]]
-    cat(sprintf(" %7.2f", times[r, i]))
+    if (r %in% keep) results[[r]] <- res
+    rm(res)
+    cat(sprintf("  %s %.2f", r, times[r, i]))
   }
-  cat(" s\n")
-  # only the results compared below are kept
-  if (!r %in% c("read_survey", "fread (nThread = 1)", "readr::read_csv")) {
-    results[[r]] <- NULL
-  }
+  cat("\n")
 }
+load_after <- load_avg()
 med <- apply(times, 1L, stats::median)
 
 # ---------------------------------------------------------------------------
@@ -244,6 +259,8 @@ cat(sprintf("\nResults: %d rows, %.1f MiB file, median of %d runs, %s, R %s, rea
             n, size_mb, n_runs, format(Sys.Date()), getRversion(),
             utils::packageVersion("readr"), utils::packageVersion("data.table")))
 print(tab, row.names = FALSE)
+cat(sprintf("Load average (1 min) before / after timing: %.2f / %.2f\n",
+            load_before, load_after))
 
 rs <- med[["read_survey"]]
 targets <- data.frame(

@@ -9,6 +9,10 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
                    SEXP strict);
 SEXP r_libcsv_version(void);
+SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
+                 SEXP control);
+SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
+                 SEXP control);
 
 /* Going through void (*)(void), the type GCC treats as generic, keeps
  * -Wcast-function-type quiet about the cast to DL_FUNC. */
@@ -17,6 +21,8 @@ SEXP r_libcsv_version(void);
 static const R_CallMethodDef call_methods[] = {
     CALLDEF("read_survey", r_read_survey, 9),
     CALLDEF("libcsv_version", r_libcsv_version, 0),
+    CALLDEF("logit_fit", r_logit_fit, 6),
+    CALLDEF("calibrate", r_calibrate, 6),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -36,7 +36,8 @@ int pa_chol_inverse(double *chol, int n) {
 
 int pa_rank(const double *a, int n, double tol, int *dependent) {
   size_t nn = (size_t) n * (size_t) n;
-  double *s = malloc((nn + 2 * (size_t) n + 1) * sizeof(double));
+  /* dpstrf needs 2n doubles of work after the n scale factors */
+  double *s = malloc((nn + 3 * (size_t) n + 1) * sizeof(double));
   int *piv = malloc(((size_t) n + 1) * sizeof(int));
   if (!s || !piv) {
     free(s);

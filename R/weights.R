@@ -1,0 +1,992 @@
+# Attrition weights: from a panel of who answered when to one weight per
+# person and wave answered.
+#
+# The weights are built stage by stage. Stage 0 (only when the panel has a
+# frame of everyone who started) takes the frame to the first wave's
+# respondents; stage t takes the respondents of the previous wave (monotone
+# dropout) or the baseline sample (intermittent response) to the
+# respondents of wave t. Each stage is a response model (logistic or Firth)
+# or a calibration, and every stage's design, fit and scores are kept so
+# that the variance estimators can stack them with the estimating equations
+# of the estimates.
+
+#' Attrition weights for a longitudinal survey
+#'
+#' Builds inverse-probability (or calibration) weights so that the people
+#' who still answer at each wave stand for everyone in the baseline sample
+#' (the first wave's respondents) or, when [panel_data()] was given a
+#' `frame`, for everyone who started.
+#'
+#' @section Stages:
+#' * **Stage 0** (only with a frame): response at the first wave is
+#'   modelled on the frame covariates among everyone who started, or, when
+#'   `margins` are given, the first wave's respondents are calibrated to
+#'   those population totals.
+#' * **Monotone dropout** (`monotone = TRUE`): at each later wave t, the
+#'   probability of answering among those who answered at t - 1 is modelled
+#'   on the baseline covariates and, if `history` names them, on outcomes
+#'   observed at t - 1. The weight at t is the weight at t - 1 divided by
+#'   the fitted probability, so it is the inverse of the cumulative
+#'   probability of staying in the survey (Robins, Rotnitzky and Zhao,
+#'   1995). A person who answers a wave after missing the one before breaks
+#'   this and is an error (see `monotone = FALSE`).
+#' * **Intermittent response** (`monotone = FALSE`): one model per wave for
+#'   the probability of answering, among the whole baseline sample, on the
+#'   baseline covariates only.
+#' * **Calibration** (`method = "calibrate"`): instead of a model, the
+#'   respondents' weights at each wave are calibrated (Deville and Särndal,
+#'   1992) so that their weighted totals of the columns of
+#'   `model.matrix(formula)` equal those of the baseline sample (or of the
+#'   frame, or the `margins`) exactly. Under monotone dropout the
+#'   calibration is sequential: wave t's respondents, starting from their
+#'   weights at t - 1, reproduce the weighted totals (history included) of
+#'   wave t - 1's respondents. With `calfun = "raking"` and equal base
+#'   weights this is entropy balancing (Hainmueller, 2012).
+#'
+#' @section Stabilising and trimming:
+#' With `stabilize = FALSE` and no trimming, the weights are exactly the
+#' base weight divided by the cumulative response probability, and each
+#' wave's weights add up to about the size of the baseline sample. With
+#' `stabilize = TRUE`, each wave's weights are multiplied by the cumulative
+#' (base-weighted) response rate, or, with a `numerator` formula, by the
+#' cumulative probability predicted by the same sequence of models on the
+#' `numerator` covariates only; the weights then add up to about the number
+#' of respondents. `trim` (a quantile such as 0.99) or `cap` (a maximum
+#' ratio to the wave's mean weight) limits large weights; the mass taken
+#' off is spread over the other respondents of the wave in proportion to
+#' their weights, repeatedly until no weight exceeds the limit, so each
+#' wave's total is unchanged. The share of respondents and of weight
+#' trimmed is reported by [summary.pa_weights()].
+#'
+#' @param panel A `pa_panel` from [panel_data()].
+#' @param formula A one-sided formula of baseline covariates (columns of
+#'   `panel$baseline`, collected with `panel_data(baseline = )`), such as
+#'   `~ group + gender + poly(age, 2)`. Factors, interactions and functions
+#'   of covariates work as in [stats::model.matrix()].
+#' @param method `"logit"` (logistic response models), `"firth"`
+#'   (Firth-penalised logistic models, finite even under separation) or
+#'   `"calibrate"`.
+#' @param monotone `TRUE` for sequential models of dropout, `FALSE` for
+#'   one model per wave among the baseline sample.
+#' @param history Names of time-varying variables in `panel$data` whose
+#'   values at wave t - 1 enter the model for answering at t (monotone
+#'   dropout only).
+#' @param base Name of a column of `panel$baseline` (or of the frame)
+#'   holding base (design) weights; `NULL` for equal base weights.
+#' @param margins Named numeric vector of population totals for the
+#'   columns of `model.matrix(formula, frame)`, as
+#'   `survey::calibrate(population = )` takes them: stage 0 then calibrates
+#'   the first wave's respondents to these totals. Needs a frame.
+#' @param calfun Calibration function: `"raking"` (exponential),
+#'   `"linear"` or `"logit"` (bounded, needs `bounds`).
+#' @param bounds For calibration, `c(L, U)`: the range of the ratio of the
+#'   calibrated weight to the starting weight. Needed by `calfun = "logit"`.
+#' @param stabilize Multiply by the cumulative response rate (or the
+#'   `numerator` model's probability); see Stabilising and trimming.
+#' @param numerator Optional one-sided formula for the numerator of
+#'   stabilised weights (logit and Firth methods).
+#' @param trim A quantile in (0.5, 1): weights above it are trimmed to it.
+#' @param cap A number > 1: weights above `cap` times the wave's mean
+#'   weight are trimmed to it.
+#' @param na_action `"fail"` (default): missing covariate values are an
+#'   error that lists the variables and counts. `"indicator"`: a missing
+#'   numeric value is replaced by the mean of the observed ones and an
+#'   indicator column `<variable>_missing` is added; a missing factor value
+#'   becomes the level `"(missing)"`.
+#' @param control `list(maxit, epsilon)` for the model fits and
+#'   calibrations.
+#'
+#' @return An object of class `pa_weights`, a list with `weights` (a
+#'   persons by waves matrix, `NA` where the person did not answer),
+#'   `stages` (one entry per stage with its design matrix, the people at
+#'   risk, who answered, the fit or calibration with its scores and
+#'   information matrix), `trimming` (per wave), the `panel` and the
+#'   settings. Use [weights.pa_weights()], [response_models()], [ess()],
+#'   [balance()], `summary()` and `plot()` on it.
+#'
+#' @references
+#' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). Analysis of
+#' semiparametric regression models for repeated outcomes in the presence
+#' of missing data. *Journal of the American Statistical Association*,
+#' 90, 106-121.
+#'
+#' Seaman, S. R. and White, I. R. (2013). Review of inverse probability
+#' weighting for dealing with missing data. *Statistical Methods in Medical
+#' Research*, 22, 278-295.
+#'
+#' Deville, J.-C. and Särndal, C.-E. (1992). Calibration estimators in
+#' survey sampling. *Journal of the American Statistical Association*, 87,
+#' 376-382.
+#'
+#' Hainmueller, J. (2012). Entropy balancing for causal effects.
+#' *Political Analysis*, 20, 25-46.
+#'
+#' Firth, D. (1993). Bias reduction of maximum likelihood estimates.
+#' *Biometrika*, 80, 27-38.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' answers <- read_waves(files, id = "id")
+#' panel <- panel_data(answers, id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' # five people come back after missing T2: model each wave separately
+#' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
+#' w
+#' summary(w)
+#' response_models(w)
+#' balance(w)
+attrition_weights <- function(panel, formula,
+                              method = c("logit", "firth", "calibrate"),
+                              monotone = TRUE, history = NULL, base = NULL,
+                              margins = NULL,
+                              calfun = c("raking", "linear", "logit"),
+                              bounds = NULL, stabilize = TRUE,
+                              numerator = NULL, trim = NULL, cap = NULL,
+                              na_action = c("fail", "indicator"),
+                              control = list(maxit = 100, epsilon = 1e-10)) {
+  if (!inherits(panel, "pa_panel")) {
+    arg_error("panel", "a pa_panel from panel_data()", panel)
+  }
+  method <- match_choice(method, c("logit", "firth", "calibrate"), "method")
+  calfun <- match_choice(calfun, c("raking", "linear", "logit"), "calfun")
+  na_action <- match_choice(na_action, c("fail", "indicator"), "na_action")
+  check_flag(monotone, "monotone")
+  check_flag(stabilize, "stabilize")
+  formula <- check_rhs_formula(formula, "formula")
+  if (!is.null(numerator)) {
+    numerator <- check_rhs_formula(numerator, "numerator")
+    if (method == "calibrate") {
+      pa_abort("`numerator` applies to the logit and firth methods, not to calibration.",
+               class = "panelattrition_arg_error", argument = "numerator")
+    }
+  }
+  check_trim(trim, cap)
+  bounds <- check_bounds(bounds, calfun, method, margins)
+  control <- check_control(control)
+  if (!is.null(history)) {
+    if (!is.character(history) || anyNA(history) || length(history) == 0L) {
+      arg_error("history", "a character vector of column names", history)
+    }
+    if (!monotone) {
+      pa_abort(
+        paste("`history` needs `monotone = TRUE`: with intermittent response",
+              "the previous wave's answers are missing for some people at risk."),
+        class = "panelattrition_arg_error", argument = "history"
+      )
+    }
+    missing_cols <- setdiff(history, names(panel$data))
+    if (length(missing_cols)) {
+      pa_abort(sprintf("`history` names %s not in the panel's data.",
+                       format_names(missing_cols)),
+               class = "panelattrition_arg_error", argument = "history")
+    }
+  }
+  if (!is.null(margins) && !isTRUE(panel$frame_given)) {
+    pa_abort(
+      paste("`margins` calibrate the first wave to population totals, which",
+            "needs a panel built with a `frame` of everyone who started."),
+      class = "panelattrition_arg_error", argument = "margins"
+    )
+  }
+
+  waves <- panel$waves
+  resp <- panel$response
+  n_people <- nrow(resp)
+  covars <- prepare_covariates(panel, formula, numerator, base, na_action)
+  d <- covars$base
+  formula <- with_indicators(formula, covars$indicators)
+  if (!is.null(numerator)) {
+    numerator <- with_indicators(numerator, covars$indicators)
+  }
+
+  # who is in the baseline sample: everyone who started (frame) or the
+  # first wave's respondents
+  with_frame <- isTRUE(panel$frame_given)
+  check_response_patterns(resp, waves, monotone, with_frame)
+
+  weights <- matrix(NA_real_, n_people, length(waves),
+                    dimnames = dimnames(resp))
+  num_prob <- matrix(NA_real_, n_people, length(waves))
+  stages <- list()
+
+  add_stage <- function(stage) {
+    stages[[length(stages) + 1L]] <<- stage
+    stage
+  }
+
+  if (!any(resp[, 1])) {
+    pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
+             class = "panelattrition_weights_error", wave = waves[1])
+  }
+  baseline_rows <- if (with_frame) seq_len(n_people) else which(resp[, 1])
+
+  # the first wave
+  if (with_frame) {
+    everyone <- seq_len(n_people)
+    if (!is.null(margins)) {
+      st <- add_stage(calibration_stage(
+        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        start = d, totals = margins, calfun = calfun, bounds = bounds,
+        control = control, target = "margins"
+      ))
+    } else if (method == "calibrate") {
+      st <- add_stage(calibration_stage(
+        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        start = d, totals = NULL, calfun = calfun, bounds = bounds,
+        control = control, target = "frame"
+      ))
+    } else {
+      st <- add_stage(model_stage(
+        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        method, control
+      ))
+    }
+    weights[st$respondents, 1] <- if (st$type == "calibrate") {
+      st$weight
+    } else {
+      d[st$respondents] / st$prob
+    }
+    if (!is.null(numerator)) {
+      num_prob[, 1] <- numerator_prob(everyone, resp[, 1], d, covars$data,
+                                      numerator, method, control, 1)
+    }
+  } else {
+    weights[resp[, 1], 1] <- d[resp[, 1]]
+    num_prob[, 1] <- 1
+  }
+
+  for (t in seq_along(waves)[-1]) {
+    label <- waves[t]
+    if (!any(resp[, t])) {
+      pa_abort(
+        sprintf(paste("Nobody answered at wave %s, so no weights can be",
+                      "built for it. Drop the wave with panel_data(waves = ).",
+                      collapse = ""), label),
+        class = "panelattrition_weights_error", wave = label
+      )
+    }
+    if (monotone) {
+      risk <- which(resp[, t - 1])
+      stage_data <- covars$data
+      stage_formula <- formula
+      if (!is.null(history)) {
+        hist <- history_values(panel, history, waves[t - 1], na_action)
+        stage_data <- cbind(stage_data, hist$values)
+        stage_formula <- add_terms(formula, hist$terms)
+      }
+      if (method == "calibrate") {
+        st <- add_stage(calibration_stage(
+          t - 1L, label, risk, resp[, t], d, stage_data,
+          stage_formula, start = weights[, t - 1], totals = NULL,
+          calfun = calfun, bounds = bounds, control = control,
+          target = "previous"
+        ))
+        weights[st$respondents, t] <- st$weight
+      } else {
+        st <- add_stage(model_stage(
+          t - 1L, label, risk, resp[, t], d, stage_data,
+          stage_formula, method, control
+        ))
+        weights[st$respondents, t] <- weights[st$respondents, t - 1] /
+          st$prob
+      }
+      if (!is.null(numerator)) {
+        num_prob[, t] <- num_prob[, t - 1] *
+          numerator_prob(risk, resp[, t], d, covars$data, numerator, method,
+                         control, t)
+      }
+    } else {
+      risk <- baseline_rows
+      if (method == "calibrate") {
+        st <- add_stage(calibration_stage(
+          t - 1L, label, risk, resp[, t], d, covars$data,
+          formula, start = d, totals = NULL, calfun = calfun,
+          bounds = bounds, control = control, target = "baseline"
+        ))
+        weights[st$respondents, t] <- st$weight
+      } else {
+        st <- add_stage(model_stage(
+          t - 1L, label, risk, resp[, t], d, covars$data,
+          formula, method, control
+        ))
+        weights[st$respondents, t] <- d[st$respondents] / st$prob
+      }
+      if (!is.null(numerator)) {
+        num_prob[, t] <- numerator_prob(risk, resp[, t], d, covars$data,
+                                        numerator, method, control, t)
+      }
+    }
+  }
+
+  # stabilising: the cumulative response rate, or the numerator model
+  if (stabilize) {
+    for (t in seq_along(waves)) {
+      r <- resp[, t]
+      factor_t <- if (is.null(numerator)) {
+        sum(d[r]) / sum(d[baseline_rows])
+      } else {
+        num_prob[r, t]
+      }
+      weights[r, t] <- weights[r, t] * factor_t
+    }
+  }
+
+  trimming <- trim_weights(weights, resp, trim, cap)
+  weights <- trimming$weights
+
+  structure(
+    list(
+      weights = weights, stages = stages, trimming = trimming$report,
+      panel = panel, formula = formula, numerator = numerator,
+      method = method, monotone = monotone, history = history,
+      stabilize = stabilize, base = base, margins = margins,
+      calfun = if (method == "calibrate" || !is.null(margins)) calfun,
+      bounds = bounds, trim = trim, cap = cap, na_action = na_action,
+      base_weights = d, baseline_rows = baseline_rows,
+      covariates = covars$data, call = match.call()
+    ),
+    class = "pa_weights"
+  )
+}
+
+# Arguments ----------------------------------------------------------------
+
+match_choice <- function(x, choices, arg) {
+  if (identical(x, choices)) return(choices[1L])
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
+    arg_error(arg, paste0("one of ", paste0("\"", choices, "\"",
+                                            collapse = ", ")), x)
+  }
+  x
+}
+
+check_rhs_formula <- function(f, arg) {
+  if (!inherits(f, "formula")) arg_error(arg, "a one-sided formula", f)
+  if (length(f) == 3L) {
+    pa_abort(
+      sprintf(paste("`%s` must be one-sided (~ x1 + x2): the response is",
+                    "who answered, which the panel already knows."), arg),
+      class = "panelattrition_arg_error", argument = arg
+    )
+  }
+  f
+}
+
+check_trim <- function(trim, cap) {
+  if (!is.null(trim) && !is.null(cap)) {
+    pa_abort("Give `trim` or `cap`, not both.",
+             class = "panelattrition_arg_error", argument = "trim")
+  }
+  if (!is.null(trim) && (!is.numeric(trim) || length(trim) != 1L ||
+                         is.na(trim) || trim <= 0.5 || trim >= 1)) {
+    arg_error("trim", "a number between 0.5 and 1", trim)
+  }
+  if (!is.null(cap) && (!is.numeric(cap) || length(cap) != 1L ||
+                        is.na(cap) || cap <= 1 || !is.finite(cap))) {
+    arg_error("cap", "a finite number greater than 1", cap)
+  }
+  invisible()
+}
+
+check_bounds <- function(bounds, calfun, method, margins) {
+  calibrating <- method == "calibrate" || !is.null(margins)
+  if (is.null(bounds)) {
+    if (calibrating && calfun == "logit") {
+      pa_abort("`calfun = \"logit\"` needs `bounds = c(L, U)` with L < 1 < U.",
+               class = "panelattrition_arg_error", argument = "bounds")
+    }
+    return(NULL)
+  }
+  if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
+      bounds[1] >= 1 || bounds[2] <= 1 || bounds[1] < 0) {
+    arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
+  }
+  bounds
+}
+
+check_control <- function(control) {
+  if (!is.list(control)) arg_error("control", "a list(maxit, epsilon)", control)
+  out <- list(maxit = 100, epsilon = 1e-10)
+  out[names(control)] <- control
+  if (!is.numeric(out$maxit) || length(out$maxit) != 1L || out$maxit < 1) {
+    arg_error("control$maxit", "a positive number", out$maxit)
+  }
+  if (!is.numeric(out$epsilon) || length(out$epsilon) != 1L ||
+      !(out$epsilon > 0)) {
+    arg_error("control$epsilon", "a positive number", out$epsilon)
+  }
+  out[c("maxit", "epsilon")]
+}
+
+# Data ------------------------------------------------------------------------
+
+# The person-level covariates the formulas use, with missing values either
+# refused (listing variables and counts) or replaced with indicators.
+prepare_covariates <- function(panel, formula, numerator, base, na_action) {
+  vars <- unique(c(all.vars(formula),
+                   if (!is.null(numerator)) all.vars(numerator)))
+  bl <- panel$baseline
+  have <- names(bl)
+  if (isTRUE(panel$frame_given)) have <- union(have, names(panel$frame))
+  absent <- setdiff(c(vars, base), have)
+  if (length(absent)) {
+    pa_abort(
+      sprintf(paste("%s not among the panel's baseline covariates: %s.",
+                    "Name them in panel_data(baseline = ) (or put them in",
+                    "`frame`)."),
+              upper_first(plural(length(absent), "variable")),
+              format_names(absent)),
+      class = "panelattrition_arg_error", argument = "formula",
+      variables = absent
+    )
+  }
+  get_col <- function(v) {
+    if (v %in% names(bl)) return(bl[[v]])
+    panel$frame[[v]][match(panel$ids, panel$frame[[panel$id]])]
+  }
+  data <- list2DF(stats::setNames(lapply(vars, get_col), vars))
+  if (length(vars) == 0L) data <- data.frame(row.names = seq_len(nrow(bl)))
+
+  d <- rep(1, nrow(bl))
+  if (!is.null(base)) {
+    check_string(base, "base")
+    d <- get_col(base)
+    if (!is.numeric(d) || anyNA(d) || any(!is.finite(d)) || any(d <= 0)) {
+      pa_abort(
+        sprintf("Base weights `%s` must be positive finite numbers for everyone; %d are not.",
+                base, sum(!is.numeric(d) | is.na(d) | !is.finite(d) | d <= 0)),
+        class = "panelattrition_arg_error", argument = "base"
+      )
+    }
+  }
+  data <- handle_missing(data, na_action, "baseline covariates")
+  list(data = data, base = as.numeric(d),
+       indicators = attr(data, "indicators"))
+}
+
+# Missing-indicator columns join the formulas that use their variable.
+with_indicators <- function(formula, indicators) {
+  use <- indicators[names(indicators) %in% all.vars(formula)]
+  if (length(use) == 0L) return(formula)
+  add_terms(formula, unname(use))
+}
+
+handle_missing <- function(data, na_action, what) {
+  n_na <- vapply(data, function(x) sum(is.na(x)), numeric(1))
+  if (!any(n_na > 0)) return(data)
+  if (na_action == "fail") {
+    bad <- n_na[n_na > 0]
+    pa_abort(
+      sprintf(paste("Missing values in the %s: %s.",
+                    "Impute them, drop the variables, or use",
+                    "na_action = \"indicator\"."),
+              what, paste0("`", names(bad), "` (", bad, ")", collapse = ", ")),
+      class = "panelattrition_missing_error", variables = names(bad),
+      counts = unname(bad)
+    )
+  }
+  indicators <- character()
+  for (v in names(n_na)[n_na > 0]) {
+    x <- data[[v]]
+    miss <- is.na(x)
+    if (is.numeric(x) || is.logical(x)) {
+      x <- as.numeric(x)
+      x[miss] <- mean(x[!miss])
+      data[[v]] <- x
+      indicators[v] <- paste0(v, "_missing")
+      data[[indicators[v]]] <- as.numeric(miss)
+    } else {
+      x <- as.character(x)
+      x[miss] <- "(missing)"
+      data[[v]] <- factor(x)
+    }
+  }
+  attr(data, "indicators") <- indicators
+  data
+}
+
+# Answers at the previous wave to be used as history, one row per person.
+history_values <- function(panel, history, wave_label, na_action) {
+  dat <- panel$data
+  at <- dat[[panel$wave]] == wave_label
+  key <- to_character(dat[[panel$id]][at])
+  rows <- match(rownames(panel$response), key)
+  values <- lapply(history, function(v) dat[[v]][at][rows])
+  names(values) <- paste0(history, "_prev")
+  values <- list2DF(values)
+  answered <- !is.na(rows)
+  # only those at risk (who answered at the previous wave) matter
+  checked <- handle_missing(values[answered, , drop = FALSE], na_action,
+                            sprintf("history at wave %s", wave_label))
+  full <- values
+  for (v in names(checked)) {
+    col <- checked[[v]]
+    full[[v]] <- col[match(seq_len(nrow(values)), which(answered))]
+  }
+  list(values = full, terms = names(full))
+}
+
+add_terms <- function(formula, terms) {
+  rhs <- paste(deparse(formula[[2]], width.cutoff = 500L), collapse = " ")
+  stats::as.formula(paste("~", rhs, "+", paste(terms, collapse = " + ")),
+                    env = environment(formula))
+}
+
+# Patterns that the chosen scheme cannot weight are errors that say how
+# many people and what to do.
+check_response_patterns <- function(resp, waves, monotone, with_frame) {
+  if (ncol(resp) < 2L) return(invisible())
+  if (!with_frame) {
+    late <- !resp[, 1] & rowSums(resp) > 0
+    if (any(late)) {
+      pa_abort(
+        sprintf(paste("%d %s first answered after the first wave (%s), so",
+                      "they are not in the baseline sample and cannot be",
+                      "weighted. Give panel_data() a `frame` of everyone",
+                      "who started, or remove them."),
+                sum(late), plural(sum(late), "person", "people"), waves[1]),
+        class = "panelattrition_monotone_error", n = sum(late)
+      )
+    }
+  }
+  if (monotone) {
+    back <- resp[, -1, drop = FALSE] & !resp[, -ncol(resp), drop = FALSE]
+    who <- rowSums(back) > 0
+    if (any(who)) {
+      first_back <- apply(back[who, , drop = FALSE], 1, which.max) + 1L
+      tab <- table(factor(waves[first_back], levels = waves[-1]))
+      tab <- tab[tab > 0]
+      pa_abort(
+        sprintf(paste("Dropout is not monotone: %d %s answered a wave after",
+                      "missing the one before (%s). Use monotone = FALSE for",
+                      "one response model per wave, or drop those answers."),
+                sum(who), plural(sum(who), "person", "people"),
+                paste0(names(tab), ": ", tab, collapse = ", ")),
+        class = "panelattrition_monotone_error", n = sum(who),
+        ids = rownames(resp)[who]
+      )
+    }
+  }
+  invisible()
+}
+
+# Stages -----------------------------------------------------------------------
+
+stage_name <- function(stage, wave) {
+  if (stage == 0L) sprintf("%s (among everyone who started)", wave)
+  else wave
+}
+
+# The model frame and matrix of a stage, built on the people at risk only,
+# as glm(formula, data = <those at risk>) would build them (unused factor
+# levels dropped; a factor left with one level is an error).
+stage_matrix <- function(data, formula, rows, label) {
+  sub <- data[rows, , drop = FALSE]
+  mf <- tryCatch(
+    stats::model.frame(formula, data = sub, na.action = stats::na.fail,
+                       drop.unused.levels = TRUE),
+    error = function(e) {
+      pa_abort(sprintf("Cannot build the model for %s: %s", label,
+                       conditionMessage(e)),
+               class = "panelattrition_weights_error", stage = label)
+    }
+  )
+  single <- vapply(mf, function(x) {
+    (is.factor(x) || is.character(x)) && length(unique(x)) < 2L
+  }, logical(1))
+  if (any(single)) {
+    pa_abort(
+      sprintf(paste("Covariate %s %s a single level among the %d people at",
+                    "risk for %s, so it cannot enter the model. Drop it or",
+                    "merge levels."),
+              format_names(names(mf)[single]),
+              if (sum(single) == 1L) "has" else "have", length(rows), label),
+      class = "panelattrition_weights_error", stage = label,
+      variables = names(mf)[single]
+    )
+  }
+  x <- stats::model.matrix(attr(mf, "terms"), mf)
+  storage.mode(x) <- "double"
+  x
+}
+
+model_stage <- function(stage, wave, risk, responded, d, data, formula,
+                        method, control) {
+  label <- stage_name(stage, wave)
+  x <- stage_matrix(data, formula, risk, label)
+  y <- as.numeric(responded[risk])
+  fit <- fit_logit(x, y, weights = d[risk], method = method,
+                   control = control, stage = label)
+  r <- responded[risk]
+  list(
+    stage = stage, wave = wave, label = label, type = method, formula = formula,
+    risk = risk, responded = r, x = x, base = d[risk], fit = fit,
+    respondents = risk[r], prob = fit$fitted[r]
+  )
+}
+
+calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
+                              start, totals, calfun, bounds, control, target) {
+  label <- stage_name(stage, wave)
+  x_all <- stage_matrix(data, formula, risk, label)
+  r <- responded[risk]
+  if (is.null(totals)) {
+    totals <- colSums(x_all * start[risk])
+  } else {
+    extra <- setdiff(names(totals), colnames(x_all))
+    lacking <- setdiff(colnames(x_all), names(totals))
+    if (is.null(names(totals)) || length(extra) || length(lacking)) {
+      pa_abort(
+        sprintf(paste("`margins` must name every column of",
+                      "model.matrix(formula, frame): %s.%s%s"),
+                format_names(colnames(x_all)),
+                if (length(lacking)) sprintf(" Missing: %s.", format_names(lacking)) else "",
+                if (length(extra)) sprintf(" Not columns: %s.", format_names(extra)) else ""),
+        class = "panelattrition_arg_error", argument = "margins"
+      )
+    }
+    totals <- totals[colnames(x_all)]
+  }
+  x <- x_all[r, , drop = FALSE]
+  cal <- calibrate_weights(x, start[risk][r], totals, calfun = calfun,
+                           bounds = bounds, control = control, stage = label)
+  list(
+    stage = stage, wave = wave, label = label, type = "calibrate",
+    formula = formula, risk = risk, responded = r, x = x_all,
+    base = d[risk], start = start[risk], totals = totals, target = target,
+    fit = cal, respondents = risk[r], weight = cal$weights
+  )
+}
+
+numerator_prob <- function(risk, responded, d, data, numerator, method,
+                           control, t) {
+  label <- sprintf("numerator model for wave %d", t)
+  x <- stage_matrix(data, numerator, risk, label)
+  fit <- fit_logit(x, as.numeric(responded[risk]), weights = d[risk],
+                   method = method, control = control, stage = label)
+  out <- rep(NA_real_, length(responded))
+  out[risk] <- fit$fitted
+  out
+}
+
+# Trimming -------------------------------------------------------------------
+
+# Cap each wave's weights and spread the excess over the untrimmed weights
+# in proportion to their size, until none is above the cap: the wave total
+# is kept.
+trim_weights <- function(weights, resp, trim, cap) {
+  waves <- colnames(weights)
+  report <- data.frame(wave = waves, threshold = NA_real_, n_trimmed = 0L,
+                       share_trimmed = 0, mass_trimmed = 0)
+  if (is.null(trim) && is.null(cap)) {
+    return(list(weights = weights, report = report))
+  }
+  for (t in seq_along(waves)) {
+    r <- which(resp[, t])
+    w <- weights[r, t]
+    total <- sum(w)
+    limit <- if (!is.null(trim)) {
+      unname(stats::quantile(w, trim, type = 7))
+    } else {
+      cap * mean(w)
+    }
+    trimmed <- rep(FALSE, length(w))
+    excess_total <- 0
+    repeat {
+      over <- !trimmed & w > limit * (1 + 1e-12)
+      if (!any(over)) break
+      excess_total <- excess_total + sum(w[over] - limit)
+      trimmed <- trimmed | over
+      w[trimmed] <- limit
+      free <- !trimmed
+      if (!any(free)) {
+        pa_abort(
+          sprintf(paste("Trimming at wave %s would cap every weight, so the",
+                        "wave total cannot be kept. Use a higher `trim` or",
+                        "`cap`."), waves[t]),
+          class = "panelattrition_weights_error", wave = waves[t]
+        )
+      }
+      w[free] <- w[free] * (total - limit * sum(trimmed)) / sum(w[free])
+    }
+    weights[r, t] <- w
+    report$threshold[t] <- limit
+    report$n_trimmed[t] <- sum(trimmed)
+    report$share_trimmed[t] <- mean(trimmed)
+    report$mass_trimmed[t] <- excess_total / total
+  }
+  list(weights = weights, report = report)
+}
+
+# Accessors and diagnostics -------------------------------------------------
+
+#' Weights, response models and diagnostics of attrition weights
+#'
+#' `weights()` gives one row per person and wave answered with the weight;
+#' `response_models()` the coefficients of every stage's response model
+#' (or the Lagrange multipliers of a calibration); `ess()` Kish's effective
+#' sample size per wave; `balance()` standardised mean differences between
+#' each wave's respondents and the baseline sample, before and after
+#' weighting.
+#'
+#' The standardised mean difference of a covariate column is the difference
+#' between the respondents' mean (unweighted, or weighted) and the baseline
+#' sample's (base-weighted) mean, divided by the baseline sample's standard
+#' deviation. Kish's effective sample size is \eqn{(\sum w)^2 / \sum w^2}.
+#'
+#' @param object,x,w A `pa_weights` object from [attrition_weights()].
+#' @param threshold Absolute standardised difference above which a
+#'   covariate is flagged as imbalanced.
+#' @param ... Unused.
+#' @return Data frames: `weights()`: `id`, `wave`, `weight`;
+#'   `response_models()`: `stage`, `wave`, `term`, `estimate`,
+#'   `std_error`, `converged`; `ess()`: `wave`, `n`, `sum_weights`, `ess`;
+#'   `balance()`: `wave`, `variable`, `mean_baseline`, `mean_unweighted`,
+#'   `mean_weighted`, `smd_unweighted`, `smd_weighted`, `threshold`
+#'   (`TRUE` where the weighted |SMD| exceeds the threshold).
+#' @references Kish, L. (1965). *Survey Sampling*. Wiley.
+#' @name weight_diagnostics
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' w <- attrition_weights(panel, ~ group + age, monotone = FALSE)
+#' head(weights(w))
+#' response_models(w)
+#' ess(w)
+#' balance(w)
+NULL
+
+#' @rdname weight_diagnostics
+#' @importFrom stats weights
+#' @export
+weights.pa_weights <- function(object, ...) {
+  resp <- object$panel$response
+  idx <- which(resp, arr.ind = TRUE)
+  idx <- idx[order(idx[, 1], idx[, 2]), , drop = FALSE]
+  data.frame(
+    id = object$panel$ids[idx[, 1]],
+    wave = factor(object$panel$waves[idx[, 2]], levels = object$panel$waves),
+    weight = object$weights[idx],
+    stringsAsFactors = FALSE
+  )
+}
+
+#' @rdname weight_diagnostics
+#' @export
+response_models <- function(w) {
+  check_weights_object(w)
+  rows <- lapply(w$stages, function(st) {
+    if (st$type == "calibrate") {
+      est <- st$fit$lambda
+      data.frame(stage = st$stage, wave = st$wave, term = names(est),
+                 estimate = unname(est), std_error = NA_real_,
+                 converged = isTRUE(st$fit$converged))
+    } else {
+      est <- st$fit$coefficients
+      data.frame(stage = st$stage, wave = st$wave, term = names(est),
+                 estimate = unname(est), std_error = unname(st$fit$std_error),
+                 converged = isTRUE(st$fit$converged))
+    }
+  })
+  out <- do.call(rbind, rows)
+  rownames(out) <- NULL
+  out
+}
+
+#' @rdname weight_diagnostics
+#' @export
+ess <- function(w) {
+  check_weights_object(w)
+  wt <- w$weights
+  data.frame(
+    wave = colnames(wt),
+    n = as.integer(colSums(!is.na(wt))),
+    sum_weights = colSums(wt, na.rm = TRUE),
+    ess = colSums(wt, na.rm = TRUE)^2 / colSums(wt^2, na.rm = TRUE),
+    row.names = NULL
+  )
+}
+
+#' @rdname weight_diagnostics
+#' @export
+balance <- function(w, threshold = 0.1) {
+  check_weights_object(w)
+  if (!is.numeric(threshold) || length(threshold) != 1L || is.na(threshold) ||
+      threshold <= 0) {
+    arg_error("threshold", "a positive number", threshold)
+  }
+  base_rows <- w$baseline_rows
+  x <- stage_matrix(w$covariates, w$formula, base_rows, "the balance table")
+  keep <- colnames(x) != "(Intercept)"
+  x <- x[, keep, drop = FALSE]
+  d <- w$base_weights[base_rows]
+  wmean <- function(m, wt) colSums(m * wt) / sum(wt)
+  mu0 <- wmean(x, d)
+  sd0 <- sqrt(colSums(d * sweep(x, 2, mu0)^2) / sum(d))
+  out <- list()
+  for (t in seq_along(w$panel$waves)) {
+    r <- w$panel$response[base_rows, t]
+    if (!any(r)) next
+    xr <- x[r, , drop = FALSE]
+    mu_u <- colMeans(xr)
+    mu_w <- wmean(xr, w$weights[base_rows[r], t])
+    smd_u <- ifelse(sd0 > 0, (mu_u - mu0) / sd0, NA_real_)
+    smd_w <- ifelse(sd0 > 0, (mu_w - mu0) / sd0, NA_real_)
+    out[[t]] <- data.frame(
+      wave = w$panel$waves[t], variable = colnames(x),
+      mean_baseline = unname(mu0), mean_unweighted = unname(mu_u),
+      mean_weighted = unname(mu_w), smd_unweighted = unname(smd_u),
+      smd_weighted = unname(smd_w),
+      threshold = !is.na(smd_w) & abs(smd_w) > threshold
+    )
+  }
+  out <- do.call(rbind, out)
+  rownames(out) <- NULL
+  out
+}
+
+check_weights_object <- function(w) {
+  if (!inherits(w, "pa_weights")) {
+    arg_error("w", "a pa_weights object from attrition_weights()", w)
+  }
+  invisible(w)
+}
+
+#' Summarise attrition weights
+#'
+#' @param object,x A `pa_weights` object, or its summary.
+#' @param ... Unused.
+#' @return `summary()` returns a `summary.pa_weights` object: a data frame
+#'   with one row per wave (`wave`, `n`, `sum`, `min`, `q1`, `median`, `q3`,
+#'   `max`, `cv` (coefficient of variation), `ess`, `share_trimmed`) with
+#'   the settings as attributes. `print()` methods return their argument
+#'   invisibly.
+#' @export
+summary.pa_weights <- function(object, ...) {
+  wt <- object$weights
+  rows <- lapply(seq_len(ncol(wt)), function(t) {
+    v <- wt[!is.na(wt[, t]), t]
+    q <- stats::quantile(v, c(0, 0.25, 0.5, 0.75, 1), names = FALSE)
+    data.frame(
+      wave = colnames(wt)[t], n = length(v), sum = sum(v), min = q[1],
+      q1 = q[2], median = q[3], q3 = q[4], max = q[5],
+      cv = if (length(v) > 1L) stats::sd(v) / mean(v) else NA_real_,
+      ess = sum(v)^2 / sum(v^2),
+      share_trimmed = object$trimming$share_trimmed[t]
+    )
+  })
+  out <- do.call(rbind, rows)
+  structure(out, class = c("summary.pa_weights", "data.frame"),
+            method = object$method, monotone = object$monotone,
+            stabilize = object$stabilize, trim = object$trim,
+            cap = object$cap, formula = object$formula)
+}
+
+#' @rdname summary.pa_weights
+#' @export
+print.summary.pa_weights <- function(x, ...) {
+  cat(weights_header(attr(x, "method"), attr(x, "monotone"),
+                     attr(x, "stabilize"), attr(x, "formula")), "\n", sep = "")
+  df <- as.data.frame(unclass(x))
+  num <- vapply(df, is.double, logical(1))
+  df[num] <- lapply(df[num], function(v) signif(v, 4))
+  print(df, row.names = FALSE)
+  invisible(x)
+}
+
+weights_header <- function(method, monotone, stabilize, formula) {
+  sprintf("<pa_weights> %s, %s, %s; %s",
+          switch(method, logit = "logistic response models",
+                 firth = "Firth-penalised response models",
+                 calibrate = "calibration"),
+          if (monotone) "monotone dropout" else "one model per wave",
+          if (stabilize) "stabilised" else "not stabilised",
+          paste(deparse(formula, width.cutoff = 200L), collapse = " "))
+}
+
+#' @rdname summary.pa_weights
+#' @export
+print.pa_weights <- function(x, ...) {
+  cat(weights_header(x$method, x$monotone, x$stabilize, x$formula), "\n",
+      sep = "")
+  e <- ess(x)
+  cat(sprintf("  %-6s n = %5d   sum = %10.4g   ESS = %8.1f   max/mean = %6.2f\n",
+              e$wave, e$n, e$sum_weights, e$ess,
+              apply(x$weights, 2, function(v) max(v, na.rm = TRUE) /
+                      mean(v, na.rm = TRUE))),
+      sep = "")
+  if (any(x$trimming$n_trimmed > 0)) {
+    cat(sprintf("  trimmed: %s\n",
+                paste0(x$trimming$wave, " ", x$trimming$n_trimmed,
+                       collapse = ", ")))
+  }
+  invisible(x)
+}
+
+#' Plot attrition weights
+#'
+#' `type = "weights"` draws the distribution of the weights at each wave
+#' (box plots on a log scale); `type = "balance"` draws a "love plot" of
+#' the standardised mean differences of each covariate before (open
+#' circles) and after (filled circles) weighting, one panel per wave
+#' after the first.
+#'
+#' @param x A `pa_weights` object.
+#' @param type `"weights"` or `"balance"`.
+#' @param threshold Reference lines at plus and minus this SMD.
+#' @param ... Passed to the base graphics function that draws the plot.
+#' @return `x`, invisibly.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' w <- attrition_weights(panel, ~ group + age, monotone = FALSE)
+#' plot(w)
+#' plot(w, type = "balance")
+plot.pa_weights <- function(x, type = c("weights", "balance"),
+                            threshold = 0.1, ...) {
+  type <- match_choice(type, c("weights", "balance"), "type")
+  if (type == "weights") {
+    wt <- x$weights
+    vals <- lapply(seq_len(ncol(wt)), function(t) wt[!is.na(wt[, t]), t])
+    names(vals) <- colnames(wt)
+    graphics::boxplot(vals, log = "y", ylab = "weight (log scale)",
+                      xlab = "wave", main = "Attrition weights by wave", ...)
+    return(invisible(x))
+  }
+  b <- balance(x, threshold = threshold)
+  waves <- unique(b$wave)
+  waves <- waves[waves != x$panel$waves[1] | isTRUE(x$panel$frame_given)]
+  old <- graphics::par(mfrow = c(1, max(1, length(waves))),
+                       mar = c(4, 8, 3, 1))
+  on.exit(graphics::par(old))
+  for (wv in waves) {
+    bw <- b[b$wave == wv, ]
+    k <- nrow(bw)
+    lim <- range(c(bw$smd_unweighted, bw$smd_weighted, -threshold, threshold),
+                 na.rm = TRUE)
+    graphics::plot(bw$smd_unweighted, seq_len(k), xlim = lim, yaxt = "n",
+                   pch = 1, xlab = "standardised mean difference", ylab = "",
+                   main = paste("Balance at", wv), ...)
+    graphics::points(bw$smd_weighted, seq_len(k), pch = 19)
+    graphics::axis(2, at = seq_len(k), labels = bw$variable, las = 1,
+                   cex.axis = 0.8)
+    graphics::abline(v = c(-threshold, 0, threshold), lty = c(2, 1, 2),
+                     col = "grey50")
+  }
+  invisible(x)
+}
