@@ -738,7 +738,7 @@ trim_weights <- function(weights, resp, trim, cap) {
 #' sample's (base-weighted) mean, divided by the baseline sample's standard
 #' deviation. Kish's effective sample size is \eqn{(\sum w)^2 / \sum w^2}.
 #'
-#' @param object,x,w A `pa_weights` object from [attrition_weights()].
+#' @param object,w A `pa_weights` object from [attrition_weights()].
 #' @param threshold Absolute standardised difference above which a
 #'   covariate is flagged as imbalanced.
 #' @param ... Unused.

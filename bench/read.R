@@ -119,17 +119,30 @@ cat(sprintf("\nThreads: readr uses %d (readr_threads()), fread default uses %d (
 # robin (every reader once, then again), so that a passing slowdown of the
 # machine falls on all readers rather than on one.
 
-load_avg <- function() {
-  if (file.exists("/proc/loadavg")) {
-    as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1L]][1L])
-  } else {
-    NA_real_
-  }
+# Other processes on the machine make the times noisy: measure the CPU time
+# they take while the readers are timed (machine-wide busy time from
+# /proc/stat minus this process's own).
+machine_busy <- function() {
+  if (!file.exists("/proc/stat")) return(NA_real_)
+  v <- as.numeric(strsplit(readLines("/proc/stat", n = 1L), " +")[[1L]][-1L])
+  # user nice system idle iowait irq softirq steal (guest is in user)
+  ticks <- sum(v[1:8]) - v[4L] - v[5L]
+  ticks / 100  # USER_HZ is 100 on Linux
 }
-load_before <- load_avg()
-cat(sprintf("Load average (1 min) before timing: %.2f%s\n", load_before,
-            if (!is.na(load_before) && load_before > 0.5)
+own_cpu <- function() {
+  pt <- proc.time()
+  sum(pt[c("user.self", "sys.self")])
+}
+busy0 <- machine_busy()
+Sys.sleep(1)
+busy_before <- machine_busy() - busy0  # this process sleeps meanwhile
+cat(sprintf("CPU busy on the machine in the second before timing: %.2f cores%s\n",
+            busy_before,
+            if (!is.na(busy_before) && busy_before > 0.2)
               " -- other work is running; times will be noisy" else ""))
+busy0 <- machine_busy()
+own0 <- own_cpu()
+wall0 <- proc.time()[["elapsed"]]
 
 times <- matrix(NA_real_, length(readers), n_runs,
                 dimnames = list(names(readers), NULL))
@@ -150,7 +163,8 @@ for (i in seq_len(n_runs)) {
   }
   cat("\n")
 }
-load_after <- load_avg()
+other_cpu <- (machine_busy() - busy0) - (own_cpu() - own0)
+timing_s <- proc.time()[["elapsed"]] - wall0
 med <- apply(times, 1L, stats::median)
 
 # ---------------------------------------------------------------------------
@@ -259,8 +273,8 @@ cat(sprintf("\nResults: %d rows, %.1f MiB file, median of %d runs, %s, R %s, rea
             n, size_mb, n_runs, format(Sys.Date()), getRversion(),
             utils::packageVersion("readr"), utils::packageVersion("data.table")))
 print(tab, row.names = FALSE)
-cat(sprintf("Load average (1 min) before / after timing: %.2f / %.2f\n",
-            load_before, load_after))
+cat(sprintf("CPU taken by other processes while timing: %.0f s over %.0f s (%.2f cores on average)\n",
+            other_cpu, timing_s, other_cpu / timing_s))
 
 rs <- med[["read_survey"]]
 targets <- data.frame(
