@@ -212,6 +212,7 @@ attrition_weights <- function(panel, formula,
                     dimnames = dimnames(resp))
   num_prob <- matrix(NA_real_, n_people, length(waves))
   stages <- list()
+  num_stages <- list()
 
   add_stage <- function(stage) {
     stages[[length(stages) + 1L]] <<- stage
@@ -251,8 +252,10 @@ attrition_weights <- function(panel, formula,
       d[st$respondents] / st$prob
     }
     if (!is.null(numerator)) {
-      num_prob[, 1] <- numerator_prob(everyone, resp[, 1], d, covars$data,
-                                      numerator, method, control, 1)
+      ns <- numerator_stage(everyone, resp[, 1], d, covars$data, numerator,
+                            method, control, 1L, waves[1])
+      num_stages[[length(num_stages) + 1L]] <- ns
+      num_prob[, 1] <- ns$prob_all
     }
   } else {
     weights[resp[, 1], 1] <- d[resp[, 1]]
@@ -295,9 +298,10 @@ attrition_weights <- function(panel, formula,
           st$prob
       }
       if (!is.null(numerator)) {
-        num_prob[, t] <- num_prob[, t - 1] *
-          numerator_prob(risk, resp[, t], d, covars$data, numerator, method,
-                         control, t)
+        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
+                              method, control, t, label)
+        num_stages[[length(num_stages) + 1L]] <- ns
+        num_prob[, t] <- num_prob[, t - 1] * ns$prob_all
       }
     } else {
       risk <- baseline_rows
@@ -316,22 +320,25 @@ attrition_weights <- function(panel, formula,
         weights[st$respondents, t] <- d[st$respondents] / st$prob
       }
       if (!is.null(numerator)) {
-        num_prob[, t] <- numerator_prob(risk, resp[, t], d, covars$data,
-                                        numerator, method, control, t)
+        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
+                              method, control, t, label)
+        num_stages[[length(num_stages) + 1L]] <- ns
+        num_prob[, t] <- ns$prob_all
       }
     }
   }
 
   # stabilising: the cumulative response rate, or the numerator model
+  stabilizer <- rep(1, length(waves))
   if (stabilize) {
     for (t in seq_along(waves)) {
       r <- resp[, t]
-      factor_t <- if (is.null(numerator)) {
-        sum(d[r]) / sum(d[baseline_rows])
+      if (is.null(numerator)) {
+        stabilizer[t] <- sum(d[r]) / sum(d[baseline_rows])
+        weights[r, t] <- weights[r, t] * stabilizer[t]
       } else {
-        num_prob[r, t]
+        weights[r, t] <- weights[r, t] * num_prob[r, t]
       }
-      weights[r, t] <- weights[r, t] * factor_t
     }
   }
 
@@ -340,7 +347,8 @@ attrition_weights <- function(panel, formula,
 
   structure(
     list(
-      weights = weights, stages = stages, trimming = trimming$report,
+      weights = weights, stages = stages, numerator_stages = num_stages,
+      trimming = trimming$report, stabilizer = stabilizer,
       panel = panel, formula = formula, numerator = numerator,
       method = method, monotone = monotone, history = history,
       stabilize = stabilize, base = base, margins = margins,
@@ -623,7 +631,8 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
                    control = control, stage = label)
   r <- responded[risk]
   list(
-    stage = stage, wave = wave, label = label, type = method, formula = formula,
+    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
+    type = method, formula = formula,
     risk = risk, responded = r, x = x, base = d[risk], fit = fit,
     respondents = risk[r], prob = fit$fitted[r]
   )
@@ -655,22 +664,29 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
   cal <- calibrate_weights(x, start[risk][r], totals, calfun = calfun,
                            bounds = bounds, control = control, stage = label)
   list(
-    stage = stage, wave = wave, label = label, type = "calibrate",
+    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
+    type = "calibrate",
     formula = formula, risk = risk, responded = r, x = x_all,
     base = d[risk], start = start[risk], totals = totals, target = target,
     fit = cal, respondents = risk[r], weight = cal$weights
   )
 }
 
-numerator_prob <- function(risk, responded, d, data, numerator, method,
-                           control, t) {
-  label <- sprintf("numerator model for wave %d", t)
+# The numerator model of stabilised weights at wave t: kept as a stage of
+# its own (the variance estimators need its scores too).
+numerator_stage <- function(risk, responded, d, data, numerator, method,
+                            control, t, wave) {
+  label <- sprintf("%s (numerator of the stabilised weights)", wave)
   x <- stage_matrix(data, numerator, risk, label)
   fit <- fit_logit(x, as.numeric(responded[risk]), weights = d[risk],
                    method = method, control = control, stage = label)
-  out <- rep(NA_real_, length(responded))
-  out[risk] <- fit$fitted
-  out
+  prob <- rep(NA_real_, length(responded))
+  prob[risk] <- fit$fitted
+  list(stage = t - 1L, wave = wave, wave_index = t, label = label,
+       numerator_model = TRUE,
+       type = method, formula = numerator, risk = risk,
+       responded = responded[risk], x = x, base = d[risk], fit = fit,
+       prob_all = prob)
 }
 
 # Trimming -------------------------------------------------------------------

@@ -1,0 +1,580 @@
+# Attrition-weighted estimates: wave means and within-person change, with
+# variances that count the estimated weights (see variance.R).
+
+#' Attrition-weighted means and proportions by wave
+#'
+#' Hájek (ratio) means of numeric outcomes, and proportions of logical,
+#' 0/1 and factor (or character) outcomes, at each wave and, with `by`,
+#' in each group, weighted by the attrition weights of each wave.
+#'
+#' @section Variances:
+#' * `se = "sandwich"` (default) stacks the estimating equations of every
+#'   response model (or calibration) behind the weights with those of the
+#'   means, so the uncertainty of the estimated weights is counted (Robins,
+#'   Rotnitzky and Zhao, 1995; Seaman and White, 2013). People are the
+#'   units: answers of one person at several waves are correlated, and the
+#'   covariance between estimates at different waves (kept in the `vcov`
+#'   attribute) allows comparisons across waves and groups.
+#' * `se = "naive"` treats the weights as known, as
+#'   `survey::svyby(~y, ~wave + g, svydesign(ids = ~id, weights = ~w), svymean)`
+#'   does; it is given for comparison.
+#'
+#' Intervals for means are normal; for proportions they are computed on the
+#' logit scale (`ci = "logit"`) or by the Korn and Graubard (1998) method
+#' (`ci = "beta"`, Clopper-Pearson limits at the effective sample size
+#' \eqn{p(1-p)/se^2}), never by a plain Wald interval, which can leave
+#' \[0, 1\].
+#'
+#' Missing values of an outcome among a wave's respondents (item
+#' nonresponse) are left out of that mean.
+#'
+#' @param w A `pa_weights` object from [attrition_weights()].
+#' @param outcomes Names of outcome columns of the panel's data.
+#' @param by Optional name of a grouping column (of the panel's data or
+#'   baseline covariates).
+#' @param estimator `"ipw"` (attrition-weighted) or `"complete_case"`
+#'   (unweighted means of each wave's respondents, for comparison).
+#' @param se `"sandwich"` or `"naive"`; see Variances.
+#' @param conf_level Confidence level of the intervals.
+#' @param ci For proportions: `"logit"` or `"beta"` (Korn-Graubard).
+#' @param min_n Cells with fewer respondents are suppressed.
+#'
+#' @return A `pa_estimates` data frame with columns `outcome`, `level`
+#'   (the category of a proportion; `NA` for means), `wave`, the `by`
+#'   column, `estimate`, `std_error`, `conf_low`, `conf_high`, `n`
+#'   (respondents with a value), `n_eff` (Kish's effective sample size of
+#'   their weights) and `suppressed`. Attribute `vcov` holds the covariance
+#'   matrix of all the estimates, in row order.
+#' @references
+#' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). *Journal of the
+#' American Statistical Association*, 90, 106-121.
+#'
+#' Seaman, S. R. and White, I. R. (2013). *Statistical Methods in Medical
+#' Research*, 22, 278-295.
+#'
+#' Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for
+#' proportions with small expected number of positive counts estimated from
+#' survey data. *Survey Methodology*, 24, 193-201.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
+#' wave_means(w, "wellbeing")
+#' wave_means(w, "employment", by = "group")
+wave_means <- function(w, outcomes, by = NULL,
+                       estimator = c("ipw", "complete_case"),
+                       se = c("sandwich", "naive"), conf_level = 0.95,
+                       ci = c("logit", "beta"),
+                       min_n = getOption("panelattrition.min_n", 5)) {
+  check_weights_object(w)
+  estimator <- match_choice(estimator, c("ipw", "complete_case"), "estimator")
+  se <- match_choice(se, c("sandwich", "naive"), "se")
+  ci <- match_choice(ci, c("logit", "beta"), "ci")
+  check_conf_level(conf_level)
+  check_min_n(min_n)
+  if (!is.character(outcomes) || length(outcomes) == 0L || anyNA(outcomes)) {
+    arg_error("outcomes", "a character vector of column names", outcomes)
+  }
+  rows <- panel_rows(w)
+  group <- group_values(w, by, rows)
+
+  if (estimator == "complete_case") {
+    w <- unit_weights(w)
+    se_used <- "naive"
+  } else {
+    se_used <- se
+  }
+
+  cells <- list()
+  for (v in outcomes) {
+    y <- outcome_values(w, v, rows)
+    cells[[v]] <- mean_cells(y, v, rows, group)
+  }
+  cells <- do.call(rbind, cells)
+  rownames(cells) <- NULL
+
+  est <- solve_cells(w, cells, rows, se_used)
+  build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
+                  attrs = list(kind = "wave_means", se = se_used,
+                               estimator = estimator, by = by,
+                               conf_level = conf_level, call = match.call()))
+}
+
+#' Within-person change between two waves
+#'
+#' The attrition-weighted mean of each person's change in an outcome between
+#' two waves, among the people who answered (and gave a value) at both,
+#' weighted by their weight at the later wave. Reported with its interval,
+#' a test of no change, the standard deviation of the change, and the
+#' standardised mean change (mean change divided by that standard
+#' deviation, the effect size for paired data).
+#'
+#' @inheritParams wave_means
+#' @param outcome Name of a numeric outcome column.
+#' @param from,to Waves to compare; `to` defaults to the last wave.
+#' @param ... Unused; arguments must be named.
+#' @return A `pa_estimates` data frame with columns `outcome`, `from`,
+#'   `wave` (the later wave), the `by` column, `estimate` (mean change),
+#'   `std_error`, `conf_low`, `conf_high`, `statistic` and `p_value` (z test
+#'   of no change), `sd_change`, `smc` (standardised mean change), `n`,
+#'   `n_eff`, `suppressed`; attribute `vcov`.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
+#' panel_change(w, "wellbeing", from = "T1", to = "T3")
+panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
+                         se = c("sandwich", "naive"), conf_level = 0.95,
+                         min_n = getOption("panelattrition.min_n", 5)) {
+  check_weights_object(w)
+  if (...length() > 0L) {
+    pa_abort("panel_change() takes no unnamed arguments after `by`.",
+             class = "panelattrition_arg_error")
+  }
+  se <- match_choice(se, c("sandwich", "naive"), "se")
+  check_string(outcome, "outcome")
+  check_conf_level(conf_level)
+  check_min_n(min_n)
+  waves <- w$panel$waves
+  from <- from %||% waves[1]
+  to <- to %||% waves[length(waves)]
+  check_wave(from, waves, "from")
+  check_wave(to, waves, "to")
+  t0 <- match(from, waves)
+  t1 <- match(to, waves)
+  if (t1 <= t0) {
+    pa_abort(sprintf("`to` (%s) must be a later wave than `from` (%s).", to,
+                     from),
+             class = "panelattrition_arg_error", argument = "to")
+  }
+  rows <- panel_rows(w)
+  y <- outcome_values(w, outcome, rows)
+  if (!is.numeric(y)) {
+    pa_abort(sprintf("`%s` must be numeric to measure change, not %s.",
+                     outcome, class(y)[1]),
+             class = "panelattrition_arg_error", argument = "outcome")
+  }
+  n <- nrow(w$weights)
+  y_mat <- matrix(NA_real_, n, length(waves))
+  y_mat[cbind(rows$person, rows$wave)] <- y
+  delta <- y_mat[, t1] - y_mat[, t0]
+  # people seen at both waves, as rows of the later wave
+  later <- rows$wave == t1 & !is.na(delta[rows$person])
+  sub <- rows[later, , drop = FALSE]
+  group <- group_values(w, by, rows)[later]
+  cells <- mean_cells(delta[sub$person], outcome, sub, group)
+  est <- solve_cells(w, cells, sub, se, people = unique(rows$person))
+  attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
+                conf_level = conf_level, call = match.call())
+  out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
+                         attrs = attrs)
+  # effect size and test of no change
+  wt <- w$weights[cbind(sub$person, sub$wave)]
+  sd_change <- vapply(seq_len(nrow(cells)), function(k) {
+    m <- cells$members[[k]]
+    weighted_sd(delta[sub$person[m]], wt[m])
+  }, numeric(1))
+  z <- out$estimate / out$std_error
+  out$statistic <- z
+  out$p_value <- 2 * stats::pnorm(-abs(z))
+  out$sd_change <- ifelse(out$suppressed, NA_real_, sd_change)
+  out$smc <- out$estimate / out$sd_change
+  out$from <- from
+  out$level <- NULL
+  first <- c("outcome", "from", "wave")
+  vc <- attr(out, "vcov")
+  class(out) <- "data.frame"
+  new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
+}
+
+# Rows and groups ---------------------------------------------------------------
+
+# The panel's answers as (person, wave) indices, in the order of panel$data.
+panel_rows <- function(w) {
+  p <- w$panel
+  ids <- to_character(p$data[[p$id]])
+  data.frame(
+    person = match(ids, rownames(p$response)),
+    wave = as.integer(p$data[[p$wave]]),
+    row = seq_len(nrow(p$data))
+  )
+}
+
+group_values <- function(w, by, rows) {
+  if (is.null(by)) return(rep(NA, nrow(rows)))
+  check_string(by, "by")
+  p <- w$panel
+  if (by %in% names(p$data)) {
+    g <- p$data[[by]]
+  } else if (by %in% names(p$baseline)) {
+    g <- p$baseline[[by]][rows$person]
+  } else {
+    pa_abort(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.", by),
+             class = "panelattrition_arg_error", argument = "by")
+  }
+  if (anyNA(g)) {
+    pa_abort(sprintf("The grouping variable `%s` has %d missing values among the answers; give them a group or drop them.",
+                     by, sum(is.na(g))),
+             class = "panelattrition_missing_error", variables = by)
+  }
+  g
+}
+
+outcome_values <- function(w, v, rows) {
+  if (!v %in% names(w$panel$data)) {
+    pa_abort(sprintf("Outcome `%s` is not a column of the panel's data.", v),
+             class = "panelattrition_arg_error", argument = "outcomes")
+  }
+  y <- w$panel$data[[v]]
+  if (is.numeric(y) && any(is.infinite(y))) {
+    pa_abort(sprintf("Outcome `%s` has infinite values.", v),
+             class = "panelattrition_arg_error", argument = "outcomes")
+  }
+  y
+}
+
+# The cells of a table of means: one per wave x group (x level for
+# categorical outcomes), each with the rows that enter it and the value
+# each contributes.
+mean_cells <- function(y, name, rows, group) {
+  waves_present <- sort(unique(rows$wave))
+  categorical <- is.factor(y) || is.character(y)
+  binary <- is.logical(y) ||
+    (is.numeric(y) && all(y[!is.na(y)] %in% c(0, 1)) && !all(is.na(y)))
+  if (categorical) {
+    levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[!is.na(y)]))
+  } else {
+    levels_y <- NA_character_
+  }
+  groups <- if (all(is.na(group))) NA else sort_unique(group)
+  out <- list()
+  for (t in waves_present) {
+    for (g in as.list(groups)) {
+      in_cell <- rows$wave == t & !is.na(y) &
+        (if (is.na(g[1]) && all(is.na(group))) TRUE else group == g)
+      for (lv in levels_y) {
+        val <- if (categorical) as.numeric(y == lv) else as.numeric(y)
+        out[[length(out) + 1L]] <- data.frame(
+          outcome = name, level = lv, wave_index = t,
+          group = if (is.factor(group)) as.character(g) else g,
+          type = if (categorical || binary) "proportion" else "mean",
+          members = I(list(which(in_cell))), values = I(list(val[in_cell])),
+          stringsAsFactors = FALSE
+        )
+      }
+    }
+  }
+  do.call(rbind, out)
+}
+
+sort_unique <- function(x) {
+  if (is.factor(x)) return(levels(droplevels(x)))
+  sort(unique(x))
+}
+
+# Hájek estimates of every cell and their joint covariance.
+# `people`: for naive variances, the people of the survey design (everyone
+# who answered at least once), as survey's one-stage cluster design counts
+# them.
+solve_cells <- function(w, cells, rows, se, people = unique(rows$person)) {
+  n <- nrow(w$weights)
+  q <- nrow(cells)
+  nwave <- ncol(w$weights)
+  wt_rows <- w$weights[cbind(rows$person, rows$wave)]
+  phi <- matrix(0, n, q)
+  dphi_dw <- vector("list", nwave)
+  estimate <- numeric(q)
+  sum_w <- numeric(q)
+  n_cell <- integer(q)
+  n_eff <- numeric(q)
+  for (k in seq_len(q)) {
+    m <- cells$members[[k]]
+    yk <- cells$values[[k]]
+    wk <- wt_rows[m]
+    sum_w[k] <- sum(wk)
+    estimate[k] <- if (length(m)) sum(wk * yk) / sum_w[k] else NA_real_
+    n_cell[k] <- length(m)
+    n_eff[k] <- if (length(m)) sum(wk)^2 / sum(wk^2) else 0
+    if (!length(m)) next
+    resid <- yk - estimate[k]
+    pers <- rows$person[m]
+    phi[pers, k] <- wk * resid
+    t <- cells$wave_index[k]
+    if (is.null(dphi_dw[[t]])) dphi_dw[[t]] <- matrix(0, n, q)
+    dphi_dw[[t]][pers, k] <- resid
+  }
+  ok <- sum_w > 0
+  dmu <- diag(-ifelse(ok, sum_w, 1), q)
+  if (se == "naive") {
+    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = FALSE)
+    # as survey does: only people in the data (who answered at least once)
+    infl <- infl[sort(people), , drop = FALSE]
+  } else {
+    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
+  }
+  vc <- influence_vcov(infl)
+  vc[!ok, ] <- NA
+  vc[, !ok] <- NA
+  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff)
+}
+
+weighted_sd <- function(x, w) {
+  if (length(x) < 2L) return(NA_real_)
+  m <- sum(w * x) / sum(w)
+  sqrt(sum(w * (x - m)^2) / sum(w))
+}
+
+# A copy of w in which every respondent has weight 1 and no stage is
+# estimated: complete-case analysis.
+unit_weights <- function(w) {
+  w$weights[!is.na(w$weights)] <- 1
+  w$stages <- list()
+  w$numerator_stages <- list()
+  w
+}
+
+# Tables --------------------------------------------------------------------
+
+build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
+                            attrs) {
+  z <- stats::qnorm(1 - (1 - conf_level) / 2)
+  se <- sqrt(pmax(diag(est$vcov), 0))
+  low <- est$estimate - z * se
+  high <- est$estimate + z * se
+  prop <- cells$type == "proportion"
+  if (any(prop)) {
+    lims <- proportion_interval(est$estimate[prop], se[prop], est$n[prop],
+                                conf_level, ci)
+    low[prop] <- lims[, 1]
+    high[prop] <- lims[, 2]
+  }
+  suppressed <- est$n < min_n
+  if (any(suppressed)) {
+    message(sprintf("%d %s with fewer than %d respondents suppressed.",
+                    sum(suppressed), plural(sum(suppressed), "cell"), min_n))
+  }
+  out <- data.frame(outcome = cells$outcome, level = cells$level,
+                    wave = factor(waves[cells$wave_index], levels = waves),
+                    stringsAsFactors = FALSE)
+  if (!is.null(by)) out[[by]] <- cells$group
+  out$estimate <- ifelse(suppressed, NA_real_, est$estimate)
+  out$std_error <- ifelse(suppressed, NA_real_, se)
+  out$conf_low <- ifelse(suppressed, NA_real_, low)
+  out$conf_high <- ifelse(suppressed, NA_real_, high)
+  out$n <- est$n
+  out$n_eff <- est$n_eff
+  out$suppressed <- suppressed
+  vc <- est$vcov
+  vc[suppressed, ] <- NA
+  vc[, suppressed] <- NA
+  new_estimates(out, vc, attrs)
+}
+
+# A pa_estimates table: a data frame with the covariance of its estimates
+# and the settings that produced it.
+new_estimates <- function(out, vcov, attrs) {
+  rownames(out) <- NULL
+  # attributes set one by one: do.call() would evaluate the stored call
+  for (a in names(attrs)) attr(out, a) <- attrs[[a]]
+  attr(out, "vcov") <- vcov
+  class(out) <- c("pa_estimates", "data.frame")
+  out
+}
+
+proportion_interval <- function(p, se, n, conf_level, ci) {
+  alpha <- 1 - conf_level
+  z <- stats::qnorm(1 - alpha / 2)
+  out <- matrix(NA_real_, length(p), 2)
+  for (k in seq_along(p)) {
+    pk <- p[k]
+    if (is.na(pk)) next
+    if (ci == "logit" && pk > 0 && pk < 1 && se[k] > 0) {
+      half <- z * se[k] / (pk * (1 - pk))
+      out[k, ] <- stats::plogis(stats::qlogis(pk) + c(-1, 1) * half)
+    } else {
+      # Korn-Graubard: Clopper-Pearson at the effective sample size
+      neff <- if (se[k] > 0 && pk > 0 && pk < 1) pk * (1 - pk) / se[k]^2 else n[k]
+      x <- neff * pk
+      lo <- if (x > 0) stats::qbeta(alpha / 2, x, neff - x + 1) else 0
+      hi <- if (x < neff) stats::qbeta(1 - alpha / 2, x + 1, neff - x) else 1
+      out[k, ] <- c(lo, hi)
+    }
+  }
+  out
+}
+
+check_conf_level <- function(x) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= 0 || x >= 1) {
+    arg_error("conf_level", "a number between 0 and 1", x)
+  }
+  invisible(x)
+}
+
+check_min_n <- function(x) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0) {
+    arg_error("min_n", "a non-negative number", x)
+  }
+  invisible(x)
+}
+
+check_wave <- function(x, waves, arg) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% waves) {
+    arg_error(arg, sprintf("one of the panel's waves (%s)",
+                           paste(waves, collapse = ", ")), x)
+  }
+  invisible(x)
+}
+
+# Comparisons -------------------------------------------------------------
+
+#' Compare groups in an estimate table
+#'
+#' Differences between the groups of a table made with `by =`: every pair
+#' of groups, or every group against a reference group, within each
+#' outcome, category and wave, with standard errors from the full
+#' covariance matrix of the estimates (so weights estimated once for all
+#' groups, and people shared between waves, are accounted for), intervals,
+#' z tests and p-values adjusted for multiple comparisons within each
+#' outcome and wave by [stats::p.adjust()]. An omnibus Wald test of
+#' equality of all groups uses the same covariance matrix.
+#'
+#' @param x A `pa_estimates` table with a `by` variable, from
+#'   [wave_means()] or [panel_change()].
+#' @param ref Optional reference group: differences are then each group
+#'   minus `ref`; otherwise every pair (later group minus earlier group in
+#'   the table's order).
+#' @param adjust A method of [stats::p.adjust()].
+#' @param conf_level Confidence level of the intervals (defaults to the
+#'   table's).
+#' @return A data frame of class `pa_comparison` with columns `outcome`,
+#'   `level`, `wave` (and `from` for changes), `contrast`, `group`,
+#'   `versus`, `estimate`, `std_error`, `conf_low`, `conf_high`,
+#'   `statistic`, `p_value`, `p_adjusted`, and the attribute `omnibus`: one
+#'   row per outcome and wave with the Wald `statistic`, its `df` and
+#'   `p_value`.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
+#'                     baseline = c("group", "gender", "age"))
+#' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
+#' m <- wave_means(w, "wellbeing", by = "group")
+#' compare_groups(m, ref = "integrated")
+compare_groups <- function(x, ref = NULL, adjust = "holm",
+                           conf_level = attr(x, "conf_level")) {
+  if (!inherits(x, "pa_estimates")) {
+    arg_error("x", "a pa_estimates table", x)
+  }
+  by <- attr(x, "by")
+  if (is.null(by)) {
+    pa_abort("`x` has no groups to compare: make it with `by =`.",
+             class = "panelattrition_arg_error", argument = "x")
+  }
+  if (!is.character(adjust) || length(adjust) != 1L ||
+      !adjust %in% stats::p.adjust.methods) {
+    arg_error("adjust", paste("one of", paste(stats::p.adjust.methods,
+                                              collapse = ", ")), adjust)
+  }
+  check_conf_level(conf_level)
+  groups <- x[[by]]
+  if (!is.null(ref) && !ref %in% groups) {
+    arg_error("ref", sprintf("one of the groups (%s)",
+                             paste(unique(groups), collapse = ", ")), ref)
+  }
+  vc <- attr(x, "vcov")
+  keys <- intersect(c("outcome", "level", "from", "wave"), names(x))
+  stratum <- interaction(lapply(x[keys], function(v) addNA(factor(v))),
+                         drop = TRUE, lex.order = TRUE)
+  z <- stats::qnorm(1 - (1 - conf_level) / 2)
+  contrasts <- list()
+  omnibus <- list()
+  for (s in levels(stratum)) {
+    idx <- which(stratum == s & !x$suppressed)
+    if (length(idx) < 2L) next
+    g <- as.character(groups[idx])
+    pairs <- if (is.null(ref)) {
+      utils::combn(seq_along(idx), 2)[2:1, , drop = FALSE]
+    } else {
+      r <- match(ref, g)
+      if (is.na(r)) next
+      rbind(setdiff(seq_along(idx), r), r)
+    }
+    a <- idx[pairs[1, ]]
+    b <- idx[pairs[2, ]]
+    est <- x$estimate[a] - x$estimate[b]
+    se <- sqrt(pmax(vc[cbind(a, a)] + vc[cbind(b, b)] - 2 * vc[cbind(a, b)],
+                    0))
+    stat <- est / se
+    p <- 2 * stats::pnorm(-abs(stat))
+    head_cols <- x[a, keys, drop = FALSE]
+    contrasts[[s]] <- cbind(
+      head_cols,
+      data.frame(contrast = paste(groups[a], "-", groups[b]),
+                 group = groups[a], versus = groups[b], estimate = est,
+                 std_error = se, conf_low = est - z * se,
+                 conf_high = est + z * se, statistic = stat, p_value = p,
+                 p_adjusted = stats::p.adjust(p, adjust),
+                 stringsAsFactors = FALSE)
+    )
+    k <- length(idx)
+    cmat <- cbind(-1, diag(k - 1))
+    d <- cmat %*% x$estimate[idx]
+    cv <- cmat %*% vc[idx, idx] %*% t(cmat)
+    wald <- tryCatch(drop(t(d) %*% solve(cv, d)), error = function(e) NA_real_)
+    omnibus[[s]] <- cbind(x[idx[1], keys, drop = FALSE],
+                          data.frame(groups = k, statistic = wald, df = k - 1,
+                                     p_value = stats::pchisq(wald, k - 1,
+                                                             lower.tail = FALSE)))
+  }
+  out <- do.call(rbind, contrasts)
+  om <- do.call(rbind, omnibus)
+  if (is.null(out)) {
+    pa_abort("No stratum of `x` has two or more groups with estimates to compare.",
+             class = "panelattrition_arg_error", argument = "x")
+  }
+  rownames(out) <- NULL
+  rownames(om) <- NULL
+  if ("level" %in% names(out) && all(is.na(out$level))) {
+    out$level <- NULL
+    om$level <- NULL
+  }
+  structure(out, class = c("pa_comparison", "data.frame"), omnibus = om,
+            by = by, adjust = adjust, conf_level = conf_level)
+}
+
+#' @rdname compare_groups
+#' @param digits Significant digits for printing.
+#' @param ... Unused.
+#' @export
+print.pa_comparison <- function(x, digits = 4, ...) {
+  cat(sprintf("<pa_comparison> differences between groups of `%s`; p-values adjusted by %s\n",
+              attr(x, "by"), attr(x, "adjust")))
+  df <- x
+  class(df) <- "data.frame"
+  attr(df, "omnibus") <- NULL
+  num <- vapply(df, is.double, logical(1))
+  df[num] <- lapply(df[num], function(v) signif(v, digits))
+  print(df, row.names = FALSE)
+  cat("\nOmnibus Wald tests of equality across groups:\n")
+  om <- attr(x, "omnibus")
+  num <- vapply(om, is.double, logical(1))
+  om[num] <- lapply(om[num], function(v) signif(v, digits))
+  print(om, row.names = FALSE)
+  invisible(x)
+}

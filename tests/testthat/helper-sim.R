@@ -1,0 +1,38 @@
+# A three-wave panel whose dropout depends on covariates and on the
+# previous wave's outcome (missing at random given history).
+sim_panel <- function(n = 800, seed = 11, frame_extra = 0) {
+  set.seed(seed)
+  m <- n + frame_extra
+  g <- factor(sample(c("a", "b", "c"), m, replace = TRUE))
+  age <- round(stats::runif(m, 18, 65))
+  y1 <- stats::rnorm(m, 50 + 5 * (g == "b") + 0.1 * age, 10)
+  y2 <- y1 + stats::rnorm(m, 2, 5)
+  y3 <- y2 + stats::rnorm(m, 1, 5)
+  r1 <- if (frame_extra > 0) {
+    stats::runif(m) < stats::plogis(0.8 + 0.5 * (g == "a") - 0.01 * (age - 40))
+  } else {
+    rep(TRUE, m)
+  }
+  r2 <- r1 & stats::runif(m) <
+    stats::plogis(0.3 - 0.02 * (age - 40) + 0.6 * (g == "c") + 0.04 * (y1 - 55))
+  r3 <- r2 & stats::runif(m) < stats::plogis(0.4 + 0.05 * (y2 - 57))
+  ids <- sprintf("id%04d", seq_len(m))
+  long <- rbind(
+    data.frame(id = ids, wave = "T1", g = g, age = age, y = y1)[r1, ],
+    data.frame(id = ids, wave = "T2", g = g, age = age, y = y2)[r2, ],
+    data.frame(id = ids, wave = "T3", g = g, age = age, y = y3)[r3, ]
+  )
+  frame <- data.frame(id = ids, g = g, age = age)
+  list(long = long, frame = frame, truth = data.frame(id = ids, g, age, y1, y2, y3,
+                                                       r1, r2, r3))
+}
+
+glm_prob <- function(formula, data, weights = NULL) {
+  data$.w <- if (is.null(weights)) 1 else weights
+  fit <- suppressWarnings(stats::glm(
+    formula, family = stats::binomial(), data = data, weights = .w,
+    control = stats::glm.control(epsilon = 1e-14, maxit = 100)
+  ))
+  stats::fitted(fit)
+}
+
