@@ -498,7 +498,8 @@ compare_groups <- function(x, ref = NULL, adjust = "holm",
                              paste(unique(groups), collapse = ", ")), ref)
   }
   vc <- attr(x, "vcov")
-  keys <- intersect(c("outcome", "level", "from", "wave"), names(x))
+  keys <- intersect(c("outcome", "level", "from", "wave", "from_status",
+                      "to_status"), names(x))
   stratum <- interaction(lapply(x[keys], function(v) addNA(factor(v))),
                          drop = TRUE, lex.order = TRUE)
   z <- stats::qnorm(1 - (1 - conf_level) / 2)
