@@ -274,3 +274,21 @@ test_that("estimators reject bad arguments with classed errors", {
                class = "panelattrition_arg_error", regexp = "later wave")
   expect_error(panel_change(w, "y", from = "T9"), class = "panelattrition_arg_error")
 })
+
+test_that("tidy() follows the broom convention and plot() draws", {
+  m <- make_weights(n = 400, formula = ~ g + age, history = "y")
+  est <- wave_means(m$w, "y", by = "g")
+  skip_if_not_installed("generics")
+  td <- generics::tidy(est, conf.int = TRUE)
+  expect_identical(names(td)[1:4], c("outcome", "level", "wave", "g"))
+  expect_equal(td$std.error, est$std_error)
+  expect_equal(td$statistic, est$estimate / est$std_error)
+  expect_equal(td$conf.low, est$conf_low)
+  expect_error(generics::tidy(est, conf.level = 0.9),
+               class = "panelattrition_arg_error")
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_identical(plot(est), est)
+  expect_identical(plot(m$w), m$w)
+  expect_identical(plot(m$w, type = "balance"), m$w)
+})
