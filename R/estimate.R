@@ -28,16 +28,35 @@
 #' Missing values of an outcome among a wave's respondents (item
 #' nonresponse) are left out of that mean.
 #'
+#' @section Doubly robust estimator:
+#' `estimator = "aipw"` augments the weighted mean with outcome
+#' regressions, fitted by sequential regression under monotone dropout
+#' (Bang and Robins, 2005): the outcome at wave t is regressed on the
+#' covariates and the history at t - 1 among wave t's respondents, the
+#' prediction on the covariates and history at t - 2 among wave t - 1's
+#' respondents, and so on down to the baseline sample. Linear regression is
+#' used for means and logistic (quasi-binomial) regression for
+#' proportions. The estimate is consistent if either the response models
+#' or the outcome regressions are correctly specified, and the sandwich
+#' variance counts both (the regressions' estimating equations are stacked
+#' with the weights'). Groups (`by`) must be baseline covariates; every
+#' respondent at a wave must have a value of the outcome.
+#'
 #' @param w A `pa_weights` object from [attrition_weights()].
 #' @param outcomes Names of outcome columns of the panel's data.
 #' @param by Optional name of a grouping column (of the panel's data or
 #'   baseline covariates).
-#' @param estimator `"ipw"` (attrition-weighted) or `"complete_case"`
-#'   (unweighted means of each wave's respondents, for comparison).
+#' @param estimator `"ipw"` (attrition-weighted), `"aipw"` (doubly robust;
+#'   see below) or `"complete_case"` (unweighted means of each wave's
+#'   respondents, for comparison).
 #' @param se `"sandwich"` or `"naive"`; see Variances.
 #' @param conf_level Confidence level of the intervals.
 #' @param ci For proportions: `"logit"` or `"beta"` (Korn-Graubard).
 #' @param min_n Cells with fewer respondents are suppressed.
+#' @param outcome_model For `estimator = "aipw"`: a one-sided formula of
+#'   baseline covariates for the outcome regressions; by default the
+#'   weights' formula. Under monotone dropout the weights' `history`
+#'   variables at each wave are added to it.
 #'
 #' @return A `pa_estimates` data frame with columns `outcome`, `level`
 #'   (the category of a proportion; `NA` for means), `wave`, the `by`
@@ -51,6 +70,9 @@
 #'
 #' Seaman, S. R. and White, I. R. (2013). *Statistical Methods in Medical
 #' Research*, 22, 278-295.
+#'
+#' Bang, H. and Robins, J. M. (2005). Doubly robust estimation in missing
+#' data and causal inference models. *Biometrics*, 61, 962-973.
 #'
 #' Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for
 #' proportions with small expected number of positive counts estimated from
@@ -68,12 +90,17 @@
 #' wave_means(w, "wellbeing")
 #' wave_means(w, "employment", by = "group")
 wave_means <- function(w, outcomes, by = NULL,
-                       estimator = c("ipw", "complete_case"),
+                       estimator = c("ipw", "aipw", "complete_case"),
                        se = c("sandwich", "naive"), conf_level = 0.95,
                        ci = c("logit", "beta"),
-                       min_n = getOption("panelattrition.min_n", 5)) {
+                       min_n = getOption("panelattrition.min_n", 5),
+                       outcome_model = NULL) {
   check_weights_object(w)
-  estimator <- match_choice(estimator, c("ipw", "complete_case"), "estimator")
+  estimator <- match_choice(estimator, c("ipw", "aipw", "complete_case"),
+                            "estimator")
+  if (!is.null(outcome_model)) {
+    outcome_model <- check_rhs_formula(outcome_model, "outcome_model")
+  }
   se <- match_choice(se, c("sandwich", "naive"), "se")
   ci <- match_choice(ci, c("logit", "beta"), "ci")
   check_conf_level(conf_level)
@@ -99,7 +126,12 @@ wave_means <- function(w, outcomes, by = NULL,
   cells <- do.call(rbind, cells)
   rownames(cells) <- NULL
 
-  est <- solve_cells(w, cells, rows, se_used)
+  if (estimator == "aipw") {
+    cells$group_people <- I(person_groups(w, by, cells$group))
+    est <- aipw_cells(w, cells, rows, se_used, outcome_model)
+  } else {
+    est <- solve_cells(w, cells, rows, se_used)
+  }
   build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
                   attrs = list(kind = "wave_means", se = se_used,
                                estimator = estimator, by = by,
@@ -245,6 +277,22 @@ outcome_values <- function(w, v, rows) {
   y
 }
 
+# For each cell's group, the people of the panel in it (all of them when
+# there is no grouping); the doubly robust estimator sums over the whole
+# baseline sample, so groups must be fixed person-level covariates.
+person_groups <- function(w, by, groups) {
+  n <- nrow(w$weights)
+  if (is.null(by)) return(rep(list(seq_len(n)), length(groups)))
+  if (!by %in% names(w$panel$baseline)) {
+    pa_abort(sprintf(paste("The doubly robust estimator needs `by` to be a",
+                           "baseline covariate (named in panel_data(baseline",
+                           "= )), which `%s` is not."), by),
+             class = "panelattrition_arg_error", argument = "by")
+  }
+  g <- as.character(w$panel$baseline[[by]])
+  lapply(as.character(groups), function(x) which(g == x))
+}
+
 # The cells of a table of means: one per wave x group (x level for
 # categorical outcomes), each with the rows that enter it and the value
 # each contributes.
@@ -264,6 +312,7 @@ mean_cells <- function(y, name, rows, group) {
     for (g in as.list(groups)) {
       in_cell <- rows$wave == t & !is.na(y) &
         (if (is.na(g[1]) && all(is.na(group))) TRUE else group == g)
+      in_wave <- rows$wave == t & !is.na(y)
       for (lv in levels_y) {
         val <- if (categorical) as.numeric(y == lv) else as.numeric(y)
         out[[length(out) + 1L]] <- data.frame(
@@ -271,6 +320,8 @@ mean_cells <- function(y, name, rows, group) {
           group = if (is.factor(group)) as.character(g) else g,
           type = if (categorical || binary) "proportion" else "mean",
           members = I(list(which(in_cell))), values = I(list(val[in_cell])),
+          wave_members = I(list(which(in_wave))),
+          wave_values = I(list(val[in_wave])),
           stringsAsFactors = FALSE
         )
       }

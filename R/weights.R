@@ -330,15 +330,19 @@ attrition_weights <- function(panel, formula,
 
   # stabilising: the cumulative response rate, or the numerator model
   stabilizer <- rep(1, length(waves))
+  # the factor each weight was multiplied by, so that the inverse
+  # probabilities can be recovered (the doubly robust estimators need them)
+  stabilizing <- matrix(1, n_people, length(waves), dimnames = dimnames(resp))
   if (stabilize) {
     for (t in seq_along(waves)) {
       r <- resp[, t]
       if (is.null(numerator)) {
         stabilizer[t] <- sum(d[r]) / sum(d[baseline_rows])
-        weights[r, t] <- weights[r, t] * stabilizer[t]
+        stabilizing[r, t] <- stabilizer[t]
       } else {
-        weights[r, t] <- weights[r, t] * num_prob[r, t]
+        stabilizing[r, t] <- num_prob[r, t]
       }
+      weights[r, t] <- weights[r, t] * stabilizing[r, t]
     }
   }
 
@@ -349,6 +353,7 @@ attrition_weights <- function(panel, formula,
     list(
       weights = weights, stages = stages, numerator_stages = num_stages,
       trimming = trimming$report, stabilizer = stabilizer,
+      stabilizing = stabilizing,
       panel = panel, formula = formula, numerator = numerator,
       method = method, monotone = monotone, history = history,
       stabilize = stabilize, base = base, margins = margins,

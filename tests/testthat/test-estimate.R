@@ -43,25 +43,6 @@ test_that("complete-case means are the unweighted means of respondents", {
   expect_identical(attr(cc, "se"), "naive")
 })
 
-# The oracle: stack every estimating function by hand, differentiate the
-# stacked sum numerically, and form A^{-1} B A^{-T}.
-numeric_sandwich <- function(psi, theta, h = 1e-6) {
-  n_par <- length(theta)
-  a <- matrix(0, n_par, n_par)
-  for (j in seq_len(n_par)) {
-    up <- theta
-    dn <- theta
-    up[j] <- up[j] + h
-    dn[j] <- dn[j] - h
-    a[, j] <- (colSums(psi(up)) - colSums(psi(dn))) / (2 * h)
-  }
-  ps <- psi(theta)
-  n <- nrow(ps)
-  b <- crossprod(sweep(ps, 2, colMeans(ps))) * n / (n - 1)
-  ai <- solve(a)
-  ai %*% b %*% t(ai)
-}
-
 test_that("sandwich variances equal a numerically differentiated stacked sandwich (IPW)", {
   m <- make_weights(seed = 7, n = 600, formula = ~ g + age, history = "y",
                     stabilize = FALSE)

@@ -1,0 +1,96 @@
+test_that("AIPW sandwich equals a numerically differentiated stacked sandwich", {
+  s <- sim_panel(n = 500, seed = 3)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, history = "y")
+  est <- wave_means(w, "y", estimator = "aipw")
+  # hand-built chain for T3: Q2 = E[y3 | x, y2] among T3 respondents,
+  # Q1 = E[Q2 | x, y1] among T2 respondents
+  x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
+  x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
+  rm <- response_models(w)
+  r2 <- tr$r2
+  r3 <- tr$r3
+  b2 <- stats::lm.fit(x2[r3, ], tr$y3[r3])$coefficients
+  q2 <- drop(x2 %*% b2)
+  b1 <- stats::lm.fit(x1[r2, ], q2[r2])$coefficients
+  # T2: Q1' = E[y2 | x, y1] among T2 respondents
+  c1 <- stats::lm.fit(x1[r2, ], tr$y2[r2])$coefficients
+  theta <- c(rm$estimate, b2, b1, c1, est$estimate)
+  p <- ncol(x1)
+  psi <- function(th) {
+    a1 <- th[1:p]
+    a2 <- th[p + 1:p]
+    bb2 <- th[2 * p + 1:p]
+    bb1 <- th[3 * p + 1:p]
+    cc1 <- th[4 * p + 1:p]
+    mu <- th[5 * p + 1:3]
+    p2 <- stats::plogis(drop(x1 %*% a1))
+    p3 <- stats::plogis(drop(x2 %*% a2))
+    v2 <- 1 / p2
+    v3 <- 1 / (p2 * p3)
+    q2 <- drop(x2 %*% bb2)
+    q1 <- drop(x1 %*% bb1)
+    m1 <- drop(x1 %*% cc1)
+    cbind(
+      x1 * (r2 - p2), x2 * (r3 - p3) * r2,
+      x2 * ifelse(r3, tr$y3 - q2, 0),
+      x1 * ifelse(r2, q2 - q1, 0),
+      x1 * ifelse(r2, tr$y2 - m1, 0),
+      tr$y1 - mu[1],
+      m1 + ifelse(r2, v2 * (tr$y2 - m1), 0) - mu[2],
+      q1 + ifelse(r2, v2 * (q2 - q1), 0) + ifelse(r3, v3 * (tr$y3 - q2), 0) -
+        mu[3]
+    )
+  }
+  expect_equal(colSums(psi(theta))[5 * p + 1:3], c(0, 0, 0), tolerance = 1e-8)
+  v <- numeric_sandwich(psi, theta)
+  k <- 5 * p + 1:3
+  expect_equal(unname(vcov(est)), unname(v[k, k]), tolerance = 1e-6)
+})
+
+dr_panel <- function(n = 20000, seed = 99) {
+  set.seed(seed)
+  x <- stats::rnorm(n)
+  y1 <- stats::rnorm(n)
+  y2 <- 1 + 2 * x + stats::rnorm(n)
+  r2 <- stats::runif(n) < stats::plogis(-0.5 + 1.5 * x)
+  ids <- sprintf("p%05d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", x = x, y = y1),
+                data.frame(id = ids, wave = "T2", x = x, y = y2)[r2, ])
+  panel_data(long, id = "id", wave = "wave", baseline = "x")
+}
+
+test_that("AIPW is right when either the response or the outcome model is", {
+  panel <- dr_panel()
+  truth <- 1
+  w_right <- attrition_weights(panel, ~ x)
+  w_wrong <- attrition_weights(panel, ~ 1)
+  at2 <- function(e) e[e$wave == "T2", ]
+  ipw_wrong <- at2(wave_means(w_wrong, "y"))
+  expect_gt(abs(ipw_wrong$estimate - truth), 10 * ipw_wrong$std_error)
+  ipw_right <- at2(wave_means(w_right, "y"))
+  expect_lt(abs(ipw_right$estimate - truth), 3 * ipw_right$std_error)
+  # wrong weights, right outcome model
+  a1 <- at2(wave_means(w_wrong, "y", estimator = "aipw", outcome_model = ~ x))
+  expect_lt(abs(a1$estimate - truth), 3 * a1$std_error)
+  # right weights, wrong outcome model
+  a2 <- at2(wave_means(w_right, "y", estimator = "aipw", outcome_model = ~ 1))
+  expect_lt(abs(a2$estimate - truth), 3 * a2$std_error)
+})
+
+test_that("AIPW proportions stay in [0, 1] and groups must be baseline", {
+  s <- sim_panel(n = 600, seed = 5)
+  panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, history = "y")
+  w$panel$data$hi <- w$panel$data$y > 57
+  pr <- wave_means(w, "hi", estimator = "aipw", by = "g")
+  expect_true(all(pr$estimate > 0 & pr$estimate < 1))
+  expect_true(all(pr$conf_low >= 0 & pr$conf_high <= 1))
+  w$panel$data$band <- ifelse(w$panel$data$y > 60, "high", "low")
+  expect_error(wave_means(w, "y", estimator = "aipw", by = "band"),
+               class = "panelattrition_arg_error", regexp = "baseline")
+  w$panel$data$y[5] <- NA
+  expect_error(wave_means(w, "y", estimator = "aipw"),
+               class = "panelattrition_missing_error")
+})
