@@ -9,7 +9,7 @@
 # difference between groups b and a at T3, for sandwich and naive standard
 # errors.
 #
-# Run: Rscript bench/coverage.R [replications]   (installed package)
+# Run: Rscript bench/coverage.R [replications] [seed]   (installed package)
 suppressPackageStartupMessages(library(panelattrition))
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -41,7 +41,7 @@ simulate <- function(n) {
 
 covers <- function(est, truth) est$conf_low <= truth & truth <= est$conf_high
 
-set.seed(20261126)
+set.seed(if (length(args) > 1) as.integer(args[2]) else 20261126)
 hits <- matrix(NA, reps, 10, dimnames = list(NULL, c(
   "sandwich T1", "sandwich T2", "sandwich T3", "sandwich change",
   "sandwich b - a at T3", "naive T1", "naive T2", "naive T3",
