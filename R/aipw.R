@@ -118,9 +118,11 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
   dmu <- diag(-n_d, q)
   infl <- estimate_influence(w_ipw, phi, dmu, dphi_dw,
                              sandwich = se == "sandwich")
-  if (se == "naive") infl <- infl[sort(unique(rows$person)), , drop = FALSE]
+  people <- if (se == "naive") sort(unique(rows$person)) else seq_len(n)
+  infl <- infl[people, , drop = FALSE]
   vc <- influence_vcov(infl)
-  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff)
+  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
+       influence = infl, people = people)
 }
 
 # The levels a target wave t is reached through: 0 is the frame.

@@ -134,7 +134,7 @@ wave_means <- function(w, outcomes, by = NULL,
   }
   build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
                   attrs = list(kind = "wave_means", se = se_used,
-                               estimator = estimator, by = by,
+                               estimator = estimator, by = by, weights = w,
                                conf_level = conf_level, call = match.call()))
 }
 
@@ -209,7 +209,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
   est <- solve_cells(w, cells, sub, se, people = unique(rows$person))
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call())
+                conf_level = conf_level, call = match.call(), weights = w)
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
   # effect size and test of no change
@@ -371,14 +371,17 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person)) {
   if (se == "naive") {
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = FALSE)
     # as survey does: only people in the data (who answered at least once)
-    infl <- infl[sort(people), , drop = FALSE]
+    people <- sort(people)
+    infl <- infl[people, , drop = FALSE]
   } else {
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
+    people <- seq_len(n)
   }
   vc <- influence_vcov(infl)
   vc[!ok, ] <- NA
   vc[, !ok] <- NA
-  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff)
+  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
+       influence = infl, people = people)
 }
 
 weighted_sd <- function(x, w) {
@@ -430,6 +433,11 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
   vc <- est$vcov
   vc[suppressed, ] <- NA
   vc[, suppressed] <- NA
+  # what the sensitivity analyses need to go back to the people: each
+  # estimate's influence values (people x estimates) and which people
+  infl <- est$influence
+  infl[, suppressed] <- NA
+  attrs$influence <- list(values = infl, people = est$people)
   new_estimates(out, vc, attrs)
 }
 
@@ -577,7 +585,8 @@ compare_groups <- function(x, ref = NULL, adjust = "holm",
     head_cols <- x[a, keys, drop = FALSE]
     contrasts[[s]] <- cbind(
       head_cols,
-      data.frame(contrast = paste(groups[a], "-", groups[b]),
+      data.frame(row_a = a, row_b = b,
+                 contrast = paste(groups[a], "-", groups[b]),
                  group = groups[a], versus = groups[b], estimate = est,
                  std_error = se, conf_low = est - z * se,
                  conf_high = est + z * se, statistic = stat, p_value = p,
@@ -606,8 +615,13 @@ compare_groups <- function(x, ref = NULL, adjust = "holm",
     out$level <- NULL
     om$level <- NULL
   }
+  # rows of `x` behind each contrast, for the sensitivity analyses
+  pairs <- out[c("row_a", "row_b")]
+  out$row_a <- NULL
+  out$row_b <- NULL
   structure(out, class = c("pa_comparison", "data.frame"), omnibus = om,
-            by = by, adjust = adjust, conf_level = conf_level)
+            by = by, adjust = adjust, conf_level = conf_level,
+            estimates = x, pairs = pairs)
 }
 
 #' @rdname compare_groups
@@ -619,7 +633,7 @@ print.pa_comparison <- function(x, digits = 4, ...) {
               attr(x, "by"), attr(x, "adjust")))
   df <- x
   class(df) <- "data.frame"
-  attr(df, "omnibus") <- NULL
+  for (a in c("omnibus", "estimates", "pairs")) attr(df, a) <- NULL
   num <- vapply(df, is.double, logical(1))
   df[num] <- lapply(df[num], function(v) signif(v, digits))
   print(df, row.names = FALSE)

@@ -58,7 +58,7 @@ print.pa_estimates <- function(x, digits = 4, ...) {
 as.data.frame.pa_estimates <- function(x, row.names = NULL, optional = FALSE,
                                        ...) {
   attrs <- c("vcov", "by", "conf_level", "kind", "se", "estimator", "call",
-             "omnibus", "changed")
+             "omnibus", "changed", "influence", "weights")
   for (a in attrs) attr(x, a) <- NULL
   class(x) <- "data.frame"
   x

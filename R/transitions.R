@@ -102,7 +102,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   changed <- do.call(rbind, changed)
   people <- unique(rows$person)
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call())
+                conf_level = conf_level, call = match.call(), weights = w)
 
   est <- solve_cells(w, cells, sub, se, people = people)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
