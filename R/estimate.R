@@ -15,6 +15,12 @@
 #'   units: answers of one person at several waves are correlated, and the
 #'   covariance between estimates at different waves (kept in the `vcov`
 #'   attribute) allows comparisons across waves and groups.
+#' * `se = "bootstrap"` resamples people (Bayesian bootstrap by default)
+#'   and re-fits every response model or calibration in every replicate, in
+#'   C ([boot_control()], [replicate_weights()]); the standard error is the
+#'   standard deviation of the replicate estimates and the intervals are
+#'   percentile intervals. The replicate estimates are kept in the
+#'   attribute `replicates`.
 #' * `se = "naive"` treats the weights as known, as
 #'   `survey::svyby(~y, ~wave + g, svydesign(ids = ~id, weights = ~w), svymean)`
 #'   does; it is given for comparison.
@@ -49,7 +55,10 @@
 #' @param estimator `"ipw"` (attrition-weighted), `"aipw"` (doubly robust;
 #'   see below) or `"complete_case"` (unweighted means of each wave's
 #'   respondents, for comparison).
-#' @param se `"sandwich"` or `"naive"`; see Variances.
+#' @param se `"sandwich"`, `"bootstrap"` or `"naive"`; see Variances.
+#' @param control For `se = "bootstrap"`: a [boot_control()] object
+#'   (number of replicates, type, seed, threads); `NULL` uses
+#'   `boot_control()`.
 #' @param conf_level Confidence level of the intervals.
 #' @param ci For proportions: `"logit"` or `"beta"` (Korn-Graubard).
 #' @param min_n Cells with fewer respondents are suppressed.
@@ -91,20 +100,21 @@
 #' wave_means(w, "employment", by = "group")
 wave_means <- function(w, outcomes, by = NULL,
                        estimator = c("ipw", "aipw", "complete_case"),
-                       se = c("sandwich", "naive"), conf_level = 0.95,
-                       ci = c("logit", "beta"),
+                       se = c("sandwich", "bootstrap", "naive"),
+                       conf_level = 0.95, ci = c("logit", "beta"),
                        min_n = getOption("panelattrition.min_n", 5),
-                       outcome_model = NULL) {
+                       outcome_model = NULL, control = NULL) {
   check_weights_object(w)
   estimator <- match_choice(estimator, c("ipw", "aipw", "complete_case"),
                             "estimator")
   if (!is.null(outcome_model)) {
     outcome_model <- check_rhs_formula(outcome_model, "outcome_model")
   }
-  se <- match_choice(se, c("sandwich", "naive"), "se")
+  se <- match_choice(se, c("sandwich", "bootstrap", "naive"), "se")
   ci <- match_choice(ci, c("logit", "beta"), "ci")
   check_conf_level(conf_level)
   check_min_n(min_n)
+  control <- check_boot_use(se, control, estimator)
   if (!is.character(outcomes) || length(outcomes) == 0L || anyNA(outcomes)) {
     arg_error("outcomes", "a character vector of column names", outcomes)
   }
@@ -130,7 +140,7 @@ wave_means <- function(w, outcomes, by = NULL,
     cells$group_people <- I(person_groups(w, by, cells$group))
     est <- aipw_cells(w, cells, rows, se_used, outcome_model)
   } else {
-    est <- solve_cells(w, cells, rows, se_used)
+    est <- solve_cells(w, cells, rows, se_used, control = control)
   }
   build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
                   attrs = list(kind = "wave_means", se = se_used,
@@ -168,14 +178,17 @@ wave_means <- function(w, outcomes, by = NULL,
 #' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
 #' panel_change(w, "wellbeing", from = "T1", to = "T3")
 panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
-                         se = c("sandwich", "naive"), conf_level = 0.95,
-                         min_n = getOption("panelattrition.min_n", 5)) {
+                         se = c("sandwich", "bootstrap", "naive"),
+                         conf_level = 0.95,
+                         min_n = getOption("panelattrition.min_n", 5),
+                         control = NULL) {
   check_weights_object(w)
   if (...length() > 0L) {
     pa_abort("panel_change() takes no unnamed arguments after `by`.",
              class = "panelattrition_arg_error")
   }
-  se <- match_choice(se, c("sandwich", "naive"), "se")
+  se <- match_choice(se, c("sandwich", "bootstrap", "naive"), "se")
+  control <- check_boot_use(se, control, "ipw")
   check_string(outcome, "outcome")
   check_conf_level(conf_level)
   check_min_n(min_n)
@@ -207,7 +220,8 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   sub <- rows[later, , drop = FALSE]
   group <- group_values(w, by, rows)[later]
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
-  est <- solve_cells(w, cells, sub, se, people = unique(rows$person))
+  est <- solve_cells(w, cells, sub, se, people = unique(rows$person),
+                     control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
@@ -227,6 +241,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   out$level <- NULL
   first <- c("outcome", "from", "wave")
   vc <- attr(out, "vcov")
+  attrs$influence <- attr(out, "influence")
   class(out) <- "data.frame"
   new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
 }
@@ -339,7 +354,8 @@ sort_unique <- function(x) {
 # `people`: for naive variances, the people of the survey design (everyone
 # who answered at least once), as survey's one-stage cluster design counts
 # them.
-solve_cells <- function(w, cells, rows, se, people = unique(rows$person)) {
+solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
+                        control = NULL) {
   n <- nrow(w$weights)
   q <- nrow(cells)
   nwave <- ncol(w$weights)
@@ -367,6 +383,14 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person)) {
     dphi_dw[[t]][pers, k] <- resid
   }
   ok <- sum_w > 0
+  if (se == "bootstrap") {
+    boot <- bootstrap_cells(w, cells, rows, control)
+    vc <- boot$vcov
+    vc[!ok, ] <- NA
+    vc[, !ok] <- NA
+    return(list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
+                influence = NULL, people = NULL, replicates = boot$replicates))
+  }
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = FALSE)
@@ -382,6 +406,51 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person)) {
   vc[, !ok] <- NA
   list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
        influence = infl, people = people)
+}
+
+# Replicate estimates of every cell from re-fitted replicate weights: the
+# covariance of the estimates is the covariance of the replicates.
+bootstrap_cells <- function(w, cells, rows, control) {
+  reps <- replicate_weights(w, control)
+  failed <- attr(reps, "failed")
+  resp <- w$panel$response
+  q <- nrow(cells)
+  n_rep <- ncol(reps[[1]])
+  est <- matrix(NA_real_, n_rep, q)
+  for (k in seq_len(q)) {
+    m <- cells$members[[k]]
+    if (!length(m)) next
+    t <- cells$wave_index[k]
+    idx <- match(rows$person[m], which(resp[, t]))
+    rw <- reps[[t]][idx, , drop = FALSE]
+    est[, k] <- colSums(rw * cells$values[[k]]) / colSums(rw)
+  }
+  keep <- stats::complete.cases(est[, colSums(is.na(est)) < n_rep,
+                                    drop = FALSE])
+  est <- est[keep, , drop = FALSE]
+  vc <- if (nrow(est) > 1L) stats::cov(est) else matrix(NA_real_, q, q)
+  list(vcov = vc, replicates = est, failed = failed)
+}
+
+check_boot_use <- function(se, control, estimator) {
+  if (se != "bootstrap") {
+    if (!is.null(control)) {
+      pa_abort("`control` is for se = \"bootstrap\".",
+               class = "panelattrition_arg_error", argument = "control")
+    }
+    return(NULL)
+  }
+  if (estimator == "aipw") {
+    pa_abort(paste("Bootstrap standard errors are not available for the",
+                   "doubly robust estimator; its sandwich variance already",
+                   "counts the weights and the outcome regressions."),
+             class = "panelattrition_arg_error", argument = "se")
+  }
+  control <- control %||% boot_control()
+  if (!inherits(control, "pa_boot_control")) {
+    arg_error("control", "a boot_control() object", control)
+  }
+  control
 }
 
 weighted_sd <- function(x, w) {
@@ -408,6 +477,18 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
   low <- est$estimate - z * se
   high <- est$estimate + z * se
   prop <- cells$type == "proportion"
+  if (!is.null(est$replicates)) {
+    # percentile intervals from the replicates
+    alpha <- 1 - conf_level
+    lims <- apply(est$replicates, 2, function(v) {
+      if (all(is.na(v))) return(c(NA_real_, NA_real_))
+      stats::quantile(v, c(alpha / 2, 1 - alpha / 2), names = FALSE,
+                      na.rm = TRUE)
+    })
+    low <- lims[1, ]
+    high <- lims[2, ]
+    prop <- rep(FALSE, length(prop))
+  }
   if (any(prop)) {
     lims <- proportion_interval(est$estimate[prop], se[prop], est$n[prop],
                                 conf_level, ci)
@@ -435,9 +516,13 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
   vc[, suppressed] <- NA
   # what the sensitivity analyses need to go back to the people: each
   # estimate's influence values (people x estimates) and which people
-  infl <- est$influence
-  infl[, suppressed] <- NA
-  attrs$influence <- list(values = infl, people = est$people)
+  if (!is.null(est$influence)) {
+    infl <- est$influence
+    infl[, suppressed] <- NA
+    attrs$influence <- list(values = infl, people = est$people)
+  } else {
+    attrs$replicates <- est$replicates
+  }
   new_estimates(out, vc, attrs)
 }
 

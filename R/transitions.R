@@ -35,13 +35,15 @@
 #' tr
 #' attr(tr, "changed")
 transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
-                        se = c("sandwich", "naive"), conf_level = 0.95,
-                        ci = c("logit", "beta"),
-                        min_n = getOption("panelattrition.min_n", 5)) {
+                        se = c("sandwich", "bootstrap", "naive"),
+                        conf_level = 0.95, ci = c("logit", "beta"),
+                        min_n = getOption("panelattrition.min_n", 5),
+                        control = NULL) {
   check_weights_object(w)
   check_string(status, "status")
-  se <- match_choice(se, c("sandwich", "naive"), "se")
+  se <- match_choice(se, c("sandwich", "bootstrap", "naive"), "se")
   ci <- match_choice(ci, c("logit", "beta"), "ci")
+  control <- check_boot_use(se, control, "ipw")
   check_conf_level(conf_level)
   check_min_n(min_n)
   waves <- w$panel$waves
@@ -104,9 +106,10 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
 
-  est <- solve_cells(w, cells, sub, se, people = people)
+  est <- solve_cells(w, cells, sub, se, people = people, control = control)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
+  attrs$influence <- attr(out, "influence")
   class(out) <- "data.frame"
   out$from_status <- factor(cells$from_status, levels = lv)
   out$to_status <- factor(cells$level, levels = lv)
@@ -116,7 +119,8 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
              "from_status", "to_status")
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
 
-  est_c <- solve_cells(w, changed, sub, se, people = people)
+  est_c <- solve_cells(w, changed, sub, se, people = people,
+                       control = control)
   attrs_c <- attrs
   attrs_c$kind <- "share changed"
   ch <- build_estimates(changed, est_c, by, conf_level, ci, min_n, waves,

@@ -359,7 +359,7 @@ attrition_weights <- function(panel, formula,
       stabilize = stabilize, base = base, margins = margins,
       calfun = if (method == "calibrate" || !is.null(margins)) calfun,
       bounds = bounds, trim = trim, cap = cap, na_action = na_action,
-      base_weights = d, baseline_rows = baseline_rows,
+      base_weights = d, baseline_rows = baseline_rows, control = control,
       covariates = covars$data, call = match.call()
     ),
     class = "pa_weights"
@@ -489,6 +489,18 @@ with_indicators <- function(formula, indicators) {
 }
 
 handle_missing <- function(data, na_action, what) {
+  n_inf <- vapply(data, function(x) {
+    if (is.numeric(x)) sum(is.infinite(x)) else 0
+  }, numeric(1))
+  if (any(n_inf > 0)) {
+    bad <- n_inf[n_inf > 0]
+    pa_abort(
+      sprintf("Infinite values in the %s: %s. Recode them (or set them to NA).",
+              what, paste0("`", names(bad), "` (", bad, ")", collapse = ", ")),
+      class = "panelattrition_missing_error", variables = names(bad),
+      counts = unname(bad)
+    )
+  }
   n_na <- vapply(data, function(x) sum(is.na(x)), numeric(1))
   if (!any(n_na > 0)) return(data)
   if (na_action == "fail") {

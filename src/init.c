@@ -13,6 +13,11 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
                  SEXP control);
 SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
                  SEXP control);
+SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
+               SEXP corstr, SEXP control);
+SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
+                       SEXP indices, SEXP threads);
+SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
 
 /* Going through void (*)(void), the type GCC treats as generic, keeps
  * -Wcast-function-type quiet about the cast to DL_FUNC. */
@@ -23,6 +28,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("libcsv_version", r_libcsv_version, 0),
     CALLDEF("logit_fit", r_logit_fit, 6),
     CALLDEF("calibrate", r_calibrate, 6),
+    CALLDEF("gee_fit", r_gee_fit, 8),
+    CALLDEF("boot_replicates", r_boot_replicates, 6),
+    CALLDEF("boot_draws", r_boot_draws, 4),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

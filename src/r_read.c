@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "read.h"
+#include <time.h>
+static double tnow(void){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec+1e-9*t.tv_nsec;}
 
 static void reader_finalize(SEXP ptr) {
   pa_reader *r = R_ExternalPtrAddr(ptr);
@@ -80,9 +82,44 @@ static int type_code(const char *s) {
   return -1;
 }
 
-/* Convert column j into `vec` of the chosen type. Returns PA_OK, or an
- * error status with r->msg set (strict mode); in lenient mode values that
- * do not parse become NA and are recorded as problems. */
+/* A value that cannot be read as its column's type: an error (strict
+ * mode, r->msg set) or a problem on record. */
+static int value_problem(pa_reader *r, int j, int type, R_xlen_t i,
+                         const unsigned char *s, size_t len,
+                         const char *colname) {
+  int64_t line = r->row_line[pa_first_row(r) + (size_t) i];
+  int enc = (type == PA_CHR);
+  if (r->strict) {
+    char shown[64];
+    size_t n = len < 40 ? len : 40;
+    memcpy(shown, s, n);
+    shown[n] = '\0';
+    if (enc) {
+      snprintf(r->msg, PA_MSG_SIZE,
+               "line %lld, column '%s': bytes that are not valid UTF-8 "
+               "(use encoding = \"latin1\" if the file is Latin-1)",
+               (long long) line, colname);
+    } else {
+      snprintf(r->msg, PA_MSG_SIZE,
+               "line %lld, column '%s': \"%s\" cannot be read as %s",
+               (long long) line, colname, shown, type_name(type));
+    }
+    r->err_line = line;
+    r->err_column = j;
+    return enc ? PA_ERR_ENCODING : PA_ERR_PARSE;
+  }
+  if (pa_add_problem(r, -(int64_t) (i + 1), line, j,
+                     enc ? PA_ERR_ENCODING : PA_ERR_PARSE,
+                     enc ? "valid UTF-8" : type_name(type), s, len, 0)) {
+    snprintf(r->msg, PA_MSG_SIZE, "out of memory");
+    return PA_ERR_MEMORY;
+  }
+  return PA_OK;
+}
+
+/* Convert column j into `vec` of the chosen type, from its text. Returns
+ * PA_OK, or an error status with r->msg set (strict mode); in lenient mode
+ * values that do not parse become NA and are recorded as problems. */
 static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
                           const pa_colinfo *info, int latin1, int check_utf8,
                           SEXP vec, const char *colname) {
@@ -135,35 +172,211 @@ static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
       }
     }
     if (!ok) {
-      int64_t line = r->row_line[first + (size_t) i];
-      int enc = (type == PA_CHR);
-      if (r->strict) {
-        char shown[64];
-        size_t n = len < 40 ? len : 40;
-        memcpy(shown, s, n);
-        shown[n] = '\0';
-        if (enc) {
-          snprintf(r->msg, PA_MSG_SIZE,
-                   "line %lld, column '%s': bytes that are not valid UTF-8 "
-                   "(use encoding = \"latin1\" if the file is Latin-1)",
-                   (long long) line, colname);
-        } else {
-          snprintf(r->msg, PA_MSG_SIZE,
-                   "line %lld, column '%s': \"%s\" cannot be read as %s",
-                   (long long) line, colname, shown, type_name(type));
-        }
-        r->err_line = line;
-        r->err_column = j;
-        return enc ? PA_ERR_ENCODING : PA_ERR_PARSE;
-      }
-      if (pa_add_problem(r, -(int64_t) (i + 1), line, j,
-                         enc ? PA_ERR_ENCODING : PA_ERR_PARSE,
-                         enc ? "valid UTF-8" : type_name(type), s, len, 0)) {
-        snprintf(r->msg, PA_MSG_SIZE, "out of memory");
-        return PA_ERR_MEMORY;
-      }
+      int st = value_problem(r, j, type, i, s, len, colname);
+      if (st) return st;
     }
     i++;
+  }
+  return PA_OK;
+}
+
+/* Text columns. Survey answers repeat (dates, categories, the same few
+ * phrases), so each distinct value should become a CHARSXP once. Where
+ * the kernel numbered a part's distinct values (pa_col.ids), that is
+ * direct. Elsewhere values are looked up in a small hash table of the
+ * column's own; when most values turn out to be distinct (identifiers)
+ * the table is dropped, as it would only cost time. Neither holds a
+ * reference R does not already have: every CHARSXP in them is also in
+ * `vec`. */
+typedef struct {
+  const unsigned char *s;
+  size_t len;
+  uint64_t hash;
+  SEXP chr;
+} cache_slot;
+
+#define CACHE_MIN_BITS 10
+#define CACHE_MAX_BITS 17
+#define CACHE_PROBE 4096 /* values looked up before judging the table */
+
+typedef struct {
+  pa_reader *r;
+  int j, latin1, check_utf8;
+  SEXP vec;
+  const char *colname;
+  unsigned char *scratch;
+  /* the lookup table */
+  cache_slot *tab;
+  int bits, caching;
+  size_t used, misses, looked;
+} text_conv;
+
+static uint64_t hash_bytes(const unsigned char *s, size_t len) {
+  uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t) len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  for (size_t k = 0; i < len; i++, k += 8) w |= (uint64_t) s[i] << k;
+  h = (h ^ w) * 0xC4CEB9FE1A85EC53u;
+  h ^= h >> 29;
+  return h;
+}
+
+static void cache_grow(text_conv *t) {
+  size_t size = (size_t) 1 << t->bits, nsize = size * 2;
+  /* the old table stays in R_alloc memory until the call ends */
+  cache_slot *ntab = (cache_slot *) R_alloc(nsize, sizeof(cache_slot));
+  memset(ntab, 0, nsize * sizeof(cache_slot));
+  for (size_t k = 0; k < size; k++) {
+    if (!t->tab[k].chr) continue;
+    size_t at = (size_t) t->tab[k].hash & (nsize - 1);
+    while (ntab[at].chr) at = (at + 1) & (nsize - 1);
+    ntab[at] = t->tab[k];
+  }
+  t->tab = ntab;
+  t->bits++;
+}
+
+/* Rows [i, i + n) of the result from an iterator over their text. */
+static int text_rows(text_conv *t, pa_iter *it, R_xlen_t i, size_t n) {
+  const pa_na *na = t->r->na;
+  const unsigned char *s;
+  size_t len;
+  for (size_t done = 0; done < n && pa_iter_next(it, &s, &len); done++, i++) {
+    if ((i & 0xFFFF) == 0xFFFF) R_CheckUserInterrupt();
+    if (pa_is_na(na, s, len)) {
+      SET_STRING_ELT(t->vec, i, NA_STRING);
+      continue;
+    }
+    cache_slot *slot = NULL;
+    uint64_t h = 0;
+    if (t->caching) {
+      size_t mask = ((size_t) 1 << t->bits) - 1;
+      h = hash_bytes(s, len);
+      size_t at = (size_t) h & mask;
+      while (t->tab[at].chr) {
+        if (t->tab[at].hash == h && t->tab[at].len == len &&
+            memcmp(t->tab[at].s, s, len) == 0) {
+          break;
+        }
+        at = (at + 1) & mask;
+      }
+      t->looked++;
+      if (t->tab[at].chr) {
+        SET_STRING_ELT(t->vec, i, t->tab[at].chr);
+        continue;
+      }
+      slot = &t->tab[at];
+      t->misses++;
+      if (t->looked == CACHE_PROBE && t->misses > t->looked / 2) {
+        t->caching = 0;
+      }
+    }
+    if (t->check_utf8 && !pa_utf8_valid(s, len)) {
+      SET_STRING_ELT(t->vec, i, NA_STRING);
+      int st = value_problem(t->r, t->j, PA_CHR, i, s, len, t->colname);
+      if (st) return st;
+      continue;
+    }
+    SEXP chr = make_string(s, len, t->latin1, t->scratch);
+    SET_STRING_ELT(t->vec, i, chr);
+    if (!t->caching || !slot) continue;
+    slot->s = s;
+    slot->len = len;
+    slot->hash = h;
+    slot->chr = chr;
+    if (++t->used * 2 > ((size_t) 1 << t->bits)) {
+      if (t->bits == CACHE_MAX_BITS) {
+        t->caching = 0; /* many distinct values: stop looking them up */
+      } else {
+        cache_grow(t);
+      }
+    }
+  }
+  return PA_OK;
+}
+
+/* Rows [i, ...) of the result from a part's numbered values. */
+static int text_ids(text_conv *t, const pa_col *c, R_xlen_t i) {
+  SEXP *chr = (SEXP *) R_alloc((size_t) c->ndistinct + 1, sizeof(SEXP));
+  memset(chr, 0, ((size_t) c->ndistinct + 1) * sizeof(SEXP));
+  for (size_t k = 0; k < c->nids; k++, i++) {
+    if ((i & 0xFFFF) == 0xFFFF) R_CheckUserInterrupt();
+    uint32_t id = c->ids[k];
+    if (id == PA_ID_NA) {
+      SET_STRING_ELT(t->vec, i, NA_STRING);
+      continue;
+    }
+    const unsigned char *s = c->text.data + c->id_at[id];
+    size_t len = c->id_len[id];
+    SEXP x = chr[id];
+    if (!x) {
+      /* made on its first row, and so kept alive by `vec` from then on;
+       * R_NilValue marks bytes that are not valid UTF-8 */
+      x = t->check_utf8 && !pa_utf8_valid(s, len)
+              ? R_NilValue
+              : make_string(s, len, t->latin1, t->scratch);
+      chr[id] = x;
+    }
+    if (x == R_NilValue) {
+      SET_STRING_ELT(t->vec, i, NA_STRING);
+      int st = value_problem(t->r, t->j, PA_CHR, i, s, len, t->colname);
+      if (st) return st;
+      continue;
+    }
+    SET_STRING_ELT(t->vec, i, x);
+  }
+  return PA_OK;
+}
+
+static int convert_text(pa_reader *r, int j, const pa_colinfo *info,
+                        int latin1, int check_utf8, SEXP vec,
+                        const char *colname) {
+  text_conv t;
+  t.r = r;
+  t.j = j;
+  t.latin1 = latin1;
+  t.check_utf8 = check_utf8;
+  t.vec = vec;
+  t.colname = colname;
+  t.scratch =
+      latin1 ? (unsigned char *) R_alloc(2 * info->max_len + 1, 1) : NULL;
+  t.bits = CACHE_MIN_BITS;
+  t.tab = (cache_slot *) R_alloc((size_t) 1 << t.bits, sizeof(cache_slot));
+  memset(t.tab, 0, ((size_t) 1 << t.bits) * sizeof(cache_slot));
+  t.caching = 1;
+  t.used = t.misses = t.looked = 0;
+
+  size_t first = pa_first_row(r);
+  R_xlen_t i = 0;
+  pa_iter it;
+  for (int k = 0; k < r->npart; k++) {
+    const pa_part *g = r->parts[k];
+    const pa_col *c = &g->cols[j];
+    size_t from = k == 0 ? first : 0;
+    size_t typed = g->skip < g->nrow ? g->skip : g->nrow;
+    int st;
+    if (from < typed) {
+      /* the rows that might have been Qualtrics header rows */
+      pa_iter_part(r, k, j, from, &it);
+      if ((st = text_rows(&t, &it, i, typed - from))) return st;
+      i += (R_xlen_t) (typed - from);
+      from = typed;
+    }
+    size_t n = g->nrow - from;
+    if (c->index == PA_INDEX_ON && c->nids == g->nrow - typed) {
+      st = text_ids(&t, c, i);
+    } else {
+      pa_iter_part(r, k, j, from, &it);
+      st = text_rows(&t, &it, i, n);
+    }
+    if (st) return st;
+    i += (R_xlen_t) n;
   }
   return PA_OK;
 }
@@ -259,6 +472,18 @@ static int header_invalid(const pa_reader *r, int labels) {
   return 0;
 }
 
+/* Threads for reading: getOption("panelattrition.threads"), else 2,
+ * never more than the machine has. */
+static int reader_threads(void) {
+  SEXP opt = Rf_GetOption1(Rf_install("panelattrition.threads"));
+  int want = 2;
+  if ((Rf_isInteger(opt) || Rf_isReal(opt)) && Rf_length(opt) == 1) {
+    double v = Rf_asReal(opt);
+    if (R_FINITE(v) && v >= 1) want = v > 64 ? 64 : (int) v;
+  }
+  return pa_max_threads(want);
+}
+
 SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
                    SEXP strict) {
@@ -282,7 +507,12 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     na_len[k] = strlen(na_s[k]);
   }
   pa_na nas = {na_s, na_len, nna};
+  r->na = &nas;
+  r->na_int = NA_INTEGER;
+  r->na_real = NA_REAL;
+  r->nthreads = reader_threads();
 
+  double T0 = tnow();
   const char *d = CHAR(STRING_ELT(delim, 0));
   const char *m = CHAR(STRING_ELT(decimal, 0));
   int status = pa_read_file(r, R_ExpandFileName(CHAR(STRING_ELT(path, 0))),
@@ -306,6 +536,7 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     return give_up(ptr, out);
   }
 
+  double T1 = tnow();
   int ncol = r->ncol;
   size_t first = pa_first_row(r);
   R_xlen_t nrow = (R_xlen_t) (r->nrow - first);
@@ -314,7 +545,7 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   int any_invalid = header_invalid(r, 0) ||
                     (r->qualtrics && header_invalid(r, 1));
   for (int j = 0; j < ncol; j++) {
-    pa_classify_column(r, j, &nas, &info[j]);
+    pa_column_info(r, j, &info[j]);
     if (info[j].first_nul >= 0) {
       int64_t line = r->row_line[first + (size_t) info[j].first_nul];
       char msg[256];
@@ -383,19 +614,60 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     types[found] = code;
   }
 
+  /* All result vectors are allocated before any string is made, so that
+   * the collections their allocation sets off find little to scan. Numeric
+   * columns whose every value fits their type cannot fail: they are filled
+   * first, from the typed buffers, on several threads. */
   SEXP cols = PROTECT(Rf_allocVector(VECSXP, ncol));
   SEXP type_out = PROTECT(Rf_allocVector(STRSXP, ncol));
+  int *sure = (int *) R_alloc((size_t) ncol + 1, sizeof(int));
+  int *sure_type = (int *) R_alloc((size_t) ncol + 1, sizeof(int));
+  void **dest = (void **) R_alloc((size_t) ncol + 1, sizeof(void *));
+  int nsure = 0;
   for (int j = 0; j < ncol; j++) {
+    SET_STRING_ELT(type_out, j, Rf_mkChar(type_name(types[j])));
+    unsigned need = types[j] == PA_LGL   ? PA_CAN_LGL
+                    : types[j] == PA_INT ? PA_CAN_INT
+                    : types[j] == PA_DBL ? PA_CAN_DBL
+                                         : 0;
+    if (!need || !((info[j].can & need) || info[j].n_value == 0)) continue;
+    SEXP vec = Rf_allocVector(types[j] == PA_DBL   ? REALSXP
+                              : types[j] == PA_INT ? INTSXP
+                                                   : LGLSXP,
+                              nrow);
+    SET_VECTOR_ELT(cols, j, vec);
+    sure[nsure] = j;
+    sure_type[nsure] = types[j];
+    dest[nsure++] = types[j] == PA_DBL   ? (void *) REAL(vec)
+                    : types[j] == PA_INT ? (void *) INTEGER(vec)
+                                         : (void *) LOGICAL(vec);
+  }
+  double T2 = tnow();
+  pa_fill_columns(r, nsure, sure, sure_type, dest);
+  double T3 = tnow();
+  for (int k = 0; k < nsure; k++) pa_column_release(r, sure[k]);
+  for (int j = 0; j < ncol; j++) {
+    if (VECTOR_ELT(cols, j) != R_NilValue) continue;
     SEXPTYPE st = types[j] == PA_LGL   ? LGLSXP
                   : types[j] == PA_INT ? INTSXP
                   : types[j] == PA_DBL ? REALSXP
                                        : STRSXP;
-    SEXP vec = Rf_allocVector(st, nrow);
-    SET_VECTOR_ELT(cols, j, vec);
-    SET_STRING_ELT(type_out, j, Rf_mkChar(type_name(types[j])));
+    SET_VECTOR_ELT(cols, j, Rf_allocVector(st, nrow));
+  }
+  for (int j = 0, k = 0; j < ncol; j++) {
+    if (k < nsure && sure[k] == j) {
+      k++;
+      continue;
+    }
+    double TC = tnow();
+    SEXP vec = VECTOR_ELT(cols, j);
     int check = !latin1 && info[j].first_invalid >= 0;
-    int st_conv = convert_column(r, j, types[j], &nas, &info[j], latin1, check,
-                                 vec, Rf_translateCharUTF8(STRING_ELT(names, j)));
+    const char *colname = Rf_translateCharUTF8(STRING_ELT(names, j));
+    int st_conv =
+        types[j] == PA_CHR
+            ? convert_text(r, j, &info[j], latin1, check, vec, colname)
+            : convert_column(r, j, types[j], &nas, &info[j], latin1, check,
+                             vec, colname);
     if (st_conv) {
       SEXP out = error_result(status_kind(st_conv), r->msg,
                               (double) r->err_line, r->err_column + 1);
@@ -403,8 +675,11 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
       return give_up(ptr, out);
     }
     pa_column_release(r, j);
+    if (getenv("PA_TIMING")) REprintf("  col %d: %.3f\n", j, tnow() - TC);
   }
 
+  double T4 = tnow();
+  if (getenv("PA_TIMING")) REprintf("parse %.3f  info+alloc %.3f  fill %.3f  rest %.3f (parts %d)\n", T1-T0, T2-T1, T3-T2, T4-T3, r->npart);
   SEXP problems = PROTECT(problems_list(r, names));
   SEXP row_lines = PROTECT(Rf_allocVector(REALSXP, nrow));
   for (R_xlen_t i = 0; i < nrow; i++) {

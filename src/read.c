@@ -9,14 +9,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PA_BLOCK (1u << 20)   /* bytes read per call to fread() */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* for the few functions that run once per field */
+#if defined(__GNUC__)
+#define PA_HOT static inline __attribute__((always_inline))
+#else
+#define PA_HOT static inline
+#endif
+
+/* Sizes; a test build can make them tiny to cut small files into many
+ * parts. */
+#ifndef PA_BLOCK
+#define PA_BLOCK (1u << 20)   /* bytes read at a time by a single thread */
+#endif
+#ifndef PA_PIECE
+#define PA_PIECE (4u << 20)   /* bytes each thread parses per round */
+#endif
+#ifndef PA_MIN_PIECE
+#define PA_MIN_PIECE (1u << 16) /* smaller pieces are not worth a thread */
+#endif
 #define PA_SNIFF_LINES 30     /* lines looked at to guess the delimiter */
+#define PA_CUT_TRIES 64       /* line starts tried when cutting a piece */
+#define PA_CUT_LINES 4        /* lines checked after a candidate cut */
+#define PA_DEFERRED 2         /* rows that may be Qualtrics header rows */
+
+/* libcsv's parser states (libcsv.c), read to decide whether a parser
+ * stopped between two records or inside a quoted field */
+#define LIBCSV_ROW_NOT_BEGUN 0
+#define LIBCSV_FIELD_BEGUN 2
 
 /* ------------------------------------------------------------------ */
 /* byte stores */
 
-static int bytes_reserve(pa_bytes *b, size_t extra) {
-  if (b->len + extra <= b->cap) return 0;
+static int bytes_grow(pa_bytes *b, size_t extra) {
   size_t cap = b->cap ? b->cap : 256;
   while (cap < b->len + extra) {
     if (cap > SIZE_MAX / 2) return -1;
@@ -29,9 +57,41 @@ static int bytes_reserve(pa_bytes *b, size_t extra) {
   return 0;
 }
 
-/* Append <varint len><bytes>. */
-static int bytes_put_field(pa_bytes *b, const unsigned char *s, size_t len) {
-  if (bytes_reserve(b, len + 10)) return -1;
+static inline int bytes_reserve(pa_bytes *b, size_t extra) {
+  if (b->len + extra <= b->cap) return 0;
+  return bytes_grow(b, extra);
+}
+
+/* Copy n bytes; most fields are short, and a call to memcpy() costs more
+ * than copying them with two overlapping moves. */
+static inline void copy_bytes(unsigned char *d, const unsigned char *s,
+                              size_t n) {
+  if (n >= 16) {
+    memcpy(d, s, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else if (n) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  }
+}
+
+/* Append <varint len><bytes>; returns the offset of the bytes, or
+ * (size_t) -1 when memory runs out. */
+PA_HOT size_t bytes_put_field(pa_bytes *b, const unsigned char *s,
+                                     size_t len) {
+  if (bytes_reserve(b, len + 10)) return (size_t) -1;
   size_t n = len;
   unsigned char *p = b->data + b->len;
   while (n >= 0x80) {
@@ -39,9 +99,10 @@ static int bytes_put_field(pa_bytes *b, const unsigned char *s, size_t len) {
     n >>= 7;
   }
   *p++ = (unsigned char) n;
-  if (len) memcpy(p, s, len);
-  b->len = (size_t) (p - b->data) + len;
-  return 0;
+  copy_bytes(p, s, len);
+  size_t at = (size_t) (p - b->data);
+  b->len = at + len;
+  return at;
 }
 
 static void bytes_free(pa_bytes *b) {
@@ -50,20 +111,23 @@ static void bytes_free(pa_bytes *b) {
   b->len = b->cap = 0;
 }
 
-int pa_iter_next(pa_iter *it, const unsigned char **s, size_t *len) {
-  if (it->p >= it->end) return 0;
-  size_t n = 0;
-  int shift = 0;
-  unsigned char c;
-  do {
-    c = *it->p++;
-    n |= (size_t) (c & 0x7f) << shift;
-    shift += 7;
-  } while (c & 0x80);
-  *s = it->p;
-  *len = n;
-  it->p += n;
-  return 1;
+/* ------------------------------------------------------------------ */
+/* iterating over stores */
+
+static void iter_store(pa_iter *it, const pa_bytes *b) {
+  it->p = b->data;
+  it->end = b->data ? b->data + b->len : NULL;
+}
+
+/* Move to the next part's store of the column; 0 when there is none. */
+int pa_iter_advance(pa_iter *it) {
+  if (it->part < 0) return 0;
+  while (it->part + 1 < it->r->npart) {
+    it->part++;
+    iter_store(it, &it->r->parts[it->part]->cols[it->j].text);
+    if (it->p < it->end) return 1;
+  }
+  return 0;
 }
 
 static void iter_skip(pa_iter *it, size_t k) {
@@ -74,33 +138,149 @@ static void iter_skip(pa_iter *it, size_t k) {
 }
 
 void pa_iter_column(const pa_reader *r, int j, size_t skip, pa_iter *it) {
-  it->p = r->cols[j].data;
-  it->end = r->cols[j].data + r->cols[j].len;
+  it->r = r;
+  it->j = j;
+  it->part = 0;
+  it->p = it->end = NULL;
+  if (r->npart > 0) iter_store(it, &r->parts[0]->cols[j].text);
+  iter_skip(it, skip);
+}
+
+/* One part's store only, from its first row. */
+static void iter_part(const pa_part *g, int j, pa_iter *it) {
+  it->r = NULL;
+  it->j = j;
+  it->part = -1;
+  iter_store(it, &g->cols[j].text);
+}
+
+void pa_iter_part(const pa_reader *r, int k, int j, size_t skip,
+                  pa_iter *it) {
+  iter_part(r->parts[k], j, it);
   iter_skip(it, skip);
 }
 
 void pa_iter_names(const pa_reader *r, pa_iter *it) {
-  it->p = r->names.data;
-  it->end = r->names.data + r->names.len;
+  it->r = r;
+  it->j = -1;
+  it->part = -1;
+  iter_store(it, &r->names);
 }
 
-void pa_column_release(pa_reader *r, int j) { bytes_free(&r->cols[j]); }
+static void index_stop(pa_col *c);
+
+static void col_free(pa_col *c) {
+  bytes_free(&c->text);
+  free(c->vals);
+  c->vals = NULL;
+  c->nvals = c->vcap = 0;
+  index_stop(c);
+}
+
+void pa_column_release(pa_reader *r, int j) {
+  for (int k = 0; k < r->npart; k++) col_free(&r->parts[k]->cols[j]);
+}
 
 size_t pa_first_row(const pa_reader *r) { return r->qualtrics ? 2 : 0; }
 
 /* ------------------------------------------------------------------ */
-/* reader state */
+/* problems */
 
-void pa_reader_init(pa_reader *r) { memset(r, 0, sizeof(*r)); }
+typedef struct {
+  pa_problem **items;
+  size_t *n, *cap;
+  pa_bytes *text;
+} problem_list;
+
+static size_t put_text(pa_bytes *t, const unsigned char *s, size_t len) {
+  size_t at = t->len;
+  if (bytes_reserve(t, len + 1)) return (size_t) -1;
+  if (len) memcpy(t->data + at, s, len);
+  t->data[at + len] = '\0';
+  t->len += len + 1;
+  return at;
+}
+
+static int add_problem(problem_list l, int64_t row, int64_t line, int column,
+                       int kind, const char *expected,
+                       const unsigned char *actual, size_t actual_len,
+                       int dropped) {
+  if (*l.n == *l.cap) {
+    size_t cap = *l.cap ? 2 * *l.cap : 16;
+    pa_problem *p = realloc(*l.items, cap * sizeof(*p));
+    if (!p) return -1;
+    *l.items = p;
+    *l.cap = cap;
+  }
+  /* keep the recorded value short: it is for a person to read */
+  if (actual_len > 200) actual_len = 200;
+  size_t e = put_text(l.text, (const unsigned char *) expected,
+                      strlen(expected));
+  size_t a = put_text(l.text, actual, actual_len);
+  if (e == (size_t) -1 || a == (size_t) -1) return -1;
+  pa_problem *p = &(*l.items)[(*l.n)++];
+  p->row = row;
+  p->line = line;
+  p->column = column;
+  p->kind = kind;
+  p->expected = e;
+  p->actual = a;
+  p->dropped = dropped;
+  return 0;
+}
+
+static problem_list reader_problems(pa_reader *r) {
+  problem_list l = {&r->problems, &r->nproblem, &r->problem_cap,
+                    &r->problem_text};
+  return l;
+}
+
+static problem_list part_problems(pa_part *g) {
+  problem_list l = {&g->problems, &g->nproblem, &g->problem_cap,
+                    &g->problem_text};
+  return l;
+}
+
+int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
+                   int kind, const char *expected, const unsigned char *actual,
+                   size_t actual_len, int dropped) {
+  return add_problem(reader_problems(r), row, line, column, kind, expected,
+                     actual, actual_len, dropped);
+}
+
+/* ------------------------------------------------------------------ */
+/* reader and parts */
+
+void pa_reader_init(pa_reader *r) {
+  memset(r, 0, sizeof(*r));
+  r->nthreads = 1;
+  r->na_int = INT_MIN;
+  r->na_real = NAN;
+}
+
+static void part_free(pa_part *g, int ncol) {
+  if (!g) return;
+  if (g->cols) {
+    for (int j = 0; j < ncol; j++) col_free(&g->cols[j]);
+    free(g->cols);
+  }
+  free(g->row_line);
+  free(g->problems);
+  bytes_free(&g->problem_text);
+  free(g);
+}
 
 static void release_file(pa_reader *r) {
   if (r->parser) {
-    csv_free(r->parser);
-    free(r->parser);
+    struct csv_parser *p = r->parser;
+    for (int k = 0; k < r->nparser; k++) csv_free(&p[k]);
+    free(p);
     r->parser = NULL;
   }
+  r->nparser = 0;
   free(r->buf);
   r->buf = NULL;
+  r->buf_cap = 0;
   if (r->fp) fclose(r->fp);
   r->fp = NULL;
 }
@@ -108,16 +288,17 @@ static void release_file(pa_reader *r) {
 void pa_reader_free(pa_reader *r) {
   release_file(r);
   bytes_free(&r->names);
-  if (r->cols) {
-    for (int j = 0; j < r->ncol; j++) bytes_free(&r->cols[j]);
-    free(r->cols);
+  if (r->parts) {
+    for (int k = 0; k < r->npart + r->nflight; k++) {
+      part_free(r->parts[k], r->ncol);
+    }
+    free(r->parts);
   }
-  free(r->mark);
   free(r->row_line);
   free(r->problems);
   bytes_free(&r->problem_text);
-  r->cols = NULL;
-  r->mark = NULL;
+  r->parts = NULL;
+  r->npart = r->nflight = r->part_cap = 0;
   r->row_line = NULL;
   r->problems = NULL;
 }
@@ -131,156 +312,38 @@ static void set_error(pa_reader *r, int status, int64_t line, int column,
   snprintf(r->msg, sizeof(r->msg), "%s", msg);
 }
 
-static size_t put_text(pa_reader *r, const unsigned char *s, size_t len) {
-  size_t at = r->problem_text.len;
-  if (bytes_reserve(&r->problem_text, len + 1)) return (size_t) -1;
-  if (len) memcpy(r->problem_text.data + at, s, len);
-  r->problem_text.data[at + len] = '\0';
-  r->problem_text.len += len + 1;
-  return at;
+static void part_error(pa_part *g, int status, int64_t line,
+                       const char *text) {
+  if (g->status) return;
+  g->fast_ncol = 0;
+  g->status = status;
+  g->err_line = line;
+  g->err_text = text;
 }
 
-int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
-                   int kind, const char *expected, const unsigned char *actual,
-                   size_t actual_len, int dropped) {
-  if (r->nproblem == r->problem_cap) {
-    size_t cap = r->problem_cap ? 2 * r->problem_cap : 16;
-    pa_problem *p = realloc(r->problems, cap * sizeof(*p));
-    if (!p) return -1;
-    r->problems = p;
-    r->problem_cap = cap;
-  }
-  /* keep the recorded value short: it is for a person to read */
-  if (actual_len > 200) actual_len = 200;
-  size_t e = put_text(r, (const unsigned char *) expected, strlen(expected));
-  size_t a = put_text(r, actual, actual_len);
-  if (e == (size_t) -1 || a == (size_t) -1) return -1;
-  pa_problem *p = &r->problems[r->nproblem++];
-  p->row = row;
-  p->line = line;
-  p->column = column;
-  p->kind = kind;
-  p->expected = e;
-  p->actual = a;
-  p->dropped = dropped;
+/* Which fields take the common path in on_field(): all of a record's
+ * while the part is sound, past the header and the deferred rows, and
+ * classifies values as they come; none otherwise. */
+static void update_fast(pa_part *g) {
+  const pa_reader *r = g->r;
+  g->fast_ncol = (!g->status && r->header_done && g->eager &&
+                  g->nrow >= g->skip)
+                     ? r->ncol
+                     : 0;
+}
+
+static void col_init(pa_col *c) {
+  c->can = PA_CAN_LGL | PA_CAN_INT | PA_CAN_DBL;
+  c->kind = PA_VALS_NA;
+  c->index = PA_INDEX_OFF;
+  c->first_invalid = c->first_nul = -1;
+}
+
+static int part_alloc_cols(pa_part *g, int ncol) {
+  g->cols = calloc((size_t) ncol + 1, sizeof(pa_col));
+  if (!g->cols) return -1;
+  for (int j = 0; j < ncol; j++) col_init(&g->cols[j]);
   return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* libcsv callbacks */
-
-/* Newlines inside a (quoted) field advance the physical line count; a
- * CR LF pair counts once. */
-static int64_t count_newlines(const unsigned char *s, size_t len) {
-  int64_t n = 0;
-  const unsigned char *p = s, *end = s + len;
-  while (p < end) {
-    const unsigned char *lf = memchr(p, '\n', (size_t) (end - p));
-    const unsigned char *cr = memchr(p, '\r', (size_t) (end - p));
-    if (!lf && !cr) break;
-    const unsigned char *q = (!cr || (lf && lf < cr)) ? lf : cr;
-    n++;
-    if (*q == '\r' && q + 1 < end && q[1] == '\n') q++;
-    p = q + 1;
-  }
-  return n;
-}
-
-static void on_field(void *s, size_t len, void *data) {
-  pa_reader *r = data;
-  if (r->status) return;
-  const unsigned char *f = s ? s : (const unsigned char *) "";
-  if (!r->record_started) {
-    r->record_started = 1;
-    r->rec_line = r->lines_done + 1;
-  }
-  r->fields_since_term++;
-  if (len && (memchr(f, '\n', len) || memchr(f, '\r', len))) {
-    r->lines_done += count_newlines(f, len);
-  }
-  if (!r->header_done) {
-    if (bytes_put_field(&r->names, f, len)) {
-      set_error(r, PA_ERR_MEMORY, r->rec_line, -1, "out of memory");
-    }
-    r->nfield++;
-    return;
-  }
-  if (r->nfield < r->ncol) {
-    if (bytes_put_field(&r->cols[r->nfield], f, len)) {
-      set_error(r, PA_ERR_MEMORY, r->rec_line, -1, "out of memory");
-    }
-  }
-  r->nfield++;
-}
-
-static int end_header(pa_reader *r) {
-  r->ncol = r->nfield;
-  r->cols = calloc((size_t) r->ncol, sizeof(pa_bytes));
-  r->mark = calloc((size_t) r->ncol, sizeof(size_t));
-  if (!r->cols || !r->mark) return -1;
-  r->header_done = 1;
-  return 0;
-}
-
-static void end_record(pa_reader *r) {
-  if (!r->header_done) {
-    if (end_header(r)) {
-      set_error(r, PA_ERR_MEMORY, r->rec_line, -1, "out of memory");
-    }
-    return;
-  }
-  r->records++;
-  if (r->nfield != r->ncol) {
-    /* roll the columns back to where this record began */
-    int upto = r->nfield < r->ncol ? r->nfield : r->ncol;
-    for (int j = 0; j < upto; j++) r->cols[j].len = r->mark[j];
-    char expected[64], actual[64];
-    snprintf(expected, sizeof(expected), "%d fields", r->ncol);
-    snprintf(actual, sizeof(actual), "%d fields", r->nfield);
-    if (r->strict) {
-      char msg[256];
-      snprintf(msg, sizeof(msg),
-               "line %lld has %d fields, but the header has %d",
-               (long long) r->rec_line, r->nfield, r->ncol);
-      set_error(r, PA_ERR_RAGGED, r->rec_line, -1, msg);
-    } else if (pa_add_problem(r, r->records, r->rec_line, -1, PA_ERR_RAGGED,
-                              expected, (const unsigned char *) actual,
-                              strlen(actual), 1)) {
-      set_error(r, PA_ERR_MEMORY, r->rec_line, -1, "out of memory");
-    }
-    return;
-  }
-  if (r->nrow == r->row_cap) {
-    size_t cap = r->row_cap ? 2 * r->row_cap : 1024;
-    int64_t *p = realloc(r->row_line, cap * sizeof(*p));
-    if (!p) {
-      set_error(r, PA_ERR_MEMORY, r->rec_line, -1, "out of memory");
-      return;
-    }
-    r->row_line = p;
-    r->row_cap = cap;
-  }
-  r->row_line[r->nrow++] = r->rec_line;
-  for (int j = 0; j < r->ncol; j++) r->mark[j] = r->cols[j].len;
-}
-
-static void on_row(int c, void *data) {
-  pa_reader *r = data;
-  if (r->status) return;
-  int had_fields = r->fields_since_term > 0;
-  /* the LF of a CR LF pair arrives as a row of its own: not a new line */
-  int lf_of_crlf = (c == '\n' && r->last_term == '\r' && !had_fields);
-  if (c == '\n' || c == '\r') {
-    if (!lf_of_crlf) r->lines_done++;
-    r->last_term = c;
-  } else {
-    r->last_term = 0;
-  }
-  r->fields_since_term = 0;
-  if (!had_fields) return; /* a blank line: not a record */
-  end_record(r);
-  r->nfield = 0;
-  r->record_started = 0;
 }
 
 static int never_space(unsigned char c) {
@@ -288,188 +351,41 @@ static int never_space(unsigned char c) {
   return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* detection */
-
-/* Guess the delimiter from the first lines of the first block: the
- * candidate that appears in the header and the same number of times on
- * most of the following lines wins; quoted text is ignored. */
-static unsigned char sniff_delim(const unsigned char *s, size_t len, int eof) {
-  static const unsigned char cand[3] = {',', ';', '\t'};
-  int counts[PA_SNIFF_LINES][3];
-  int nline = 0, inq = 0;
-  int cur[3] = {0, 0, 0};
-  size_t i = 0;
-  while (i < len && nline < PA_SNIFF_LINES) {
-    unsigned char c = s[i];
-    if (c == '"') {
-      inq = !inq;
-    } else if (!inq && (c == '\n' || c == '\r')) {
-      memcpy(counts[nline++], cur, sizeof(cur));
-      memset(cur, 0, sizeof(cur));
-      if (c == '\r' && i + 1 < len && s[i + 1] == '\n') i++;
-    } else if (!inq) {
-      for (int k = 0; k < 3; k++) cur[k] += (c == cand[k]);
-    }
-    i++;
+/* A new part, in flight after the parts kept so far. */
+static pa_part *part_new(pa_reader *r, int slot, size_t skip) {
+  if (r->npart + r->nflight == r->part_cap) {
+    int cap = r->part_cap ? 2 * r->part_cap : 16;
+    pa_part **p = realloc(r->parts, (size_t) cap * sizeof(*p));
+    if (!p) return NULL;
+    r->parts = p;
+    r->part_cap = cap;
   }
-  if (i == len && eof && nline < PA_SNIFF_LINES &&
-      (cur[0] || cur[1] || cur[2])) {
-    memcpy(counts[nline++], cur, sizeof(cur));
+  pa_part *g = calloc(1, sizeof(pa_part));
+  if (!g) return NULL;
+  g->r = r;
+  g->slot = slot;
+  g->skip = skip;
+  g->last_term = '\n'; /* every part but the first starts after a LF */
+  g->eager = 1;
+  if (r->header_done && part_alloc_cols(g, r->ncol)) {
+    free(g);
+    return NULL;
   }
-  if (nline == 0) return ',';
-  int best = -1, best_agree = -1, best_count = 0;
-  for (int k = 0; k < 3; k++) {
-    int h = counts[0][k];
-    if (h == 0) continue;
-    int agree = 0;
-    for (int l = 1; l < nline; l++) agree += (counts[l][k] == h);
-    if (agree > best_agree || (agree == best_agree && h > best_count)) {
-      best = k;
-      best_agree = agree;
-      best_count = h;
-    }
-  }
-  return best < 0 ? ',' : cand[best];
-}
-
-/* A Qualtrics export's third record starts with {"ImportId":...}. */
-static int is_import_id(const unsigned char *s, size_t len) {
-  static const char key[] = "{\"ImportId\"";
-  size_t k = sizeof(key) - 1;
-  while (len && (*s == ' ')) {
-    s++;
-    len--;
-  }
-  return len >= k && memcmp(s, key, k) == 0;
-}
-
-static void detect_qualtrics(pa_reader *r) {
-  if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
-  if (r->header_mode == PA_HEADER_QUALTRICS) {
-    r->qualtrics = r->nrow >= 2;
-    return;
-  }
-  if (r->nrow < 2) return;
-  pa_iter it;
-  const unsigned char *s;
-  size_t len;
-  pa_iter_column(r, 0, 1, &it);
-  if (pa_iter_next(&it, &s, &len) && is_import_id(s, len)) r->qualtrics = 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* the file */
-
-int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
-                 unsigned char decimal, int encoding, int header_mode,
-                 int strict, void (*interrupt)(void)) {
-  r->encoding = encoding;
-  r->header_mode = header_mode;
-  r->strict = strict;
-  snprintf(r->path, sizeof(r->path), "%s", path);
-
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    char msg[256];
-    snprintf(msg, sizeof(msg), "cannot open the file (%s)", strerror(errno));
-    set_error(r, PA_ERR_FILE, 0, -1, msg);
-    return r->status;
-  }
-  r->fp = fp;
-  unsigned char *buf = r->buf = malloc(PA_BLOCK);
-  struct csv_parser *p = calloc(1, sizeof(struct csv_parser));
-  if (!buf || !p) {
-    free(p);
-    set_error(r, PA_ERR_MEMORY, 0, -1, "out of memory");
-    goto done;
-  }
-  if (csv_init(p, CSV_REPALL_NL) != 0) {
-    free(p);
-    set_error(r, PA_ERR_MEMORY, 0, -1, "cannot start the CSV parser");
-    goto done;
-  }
-  r->parser = p;
+  update_fast(g);
+  r->parts[r->npart + r->nflight++] = g;
+  struct csv_parser *p = (struct csv_parser *) r->parser + slot;
+  csv_free(p);
+  csv_init(p, CSV_REPALL_NL);
+  /* spaces are data: libcsv's default would trim them around fields */
   csv_set_space_func(p, never_space);
-
-  int first = 1;
-  for (;;) {
-    size_t n = fread(buf, 1, PA_BLOCK, fp);
-    if (n < PA_BLOCK && ferror(fp)) {
-      set_error(r, PA_ERR_FILE, r->lines_done + 1, -1,
-                "a read error occurred");
-      goto done;
-    }
-    int eof = n < PA_BLOCK;
-    const unsigned char *s = buf;
-    size_t len = n;
-    if (first) {
-      first = 0;
-      if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
-        r->had_bom = 1;
-        s += 3;
-        len -= 3;
-      }
-      r->delim = delim ? delim : sniff_delim(s, len, eof);
-      r->decimal = decimal ? decimal : (r->delim == ';' ? ',' : '.');
-      csv_set_delim(p, r->delim);
-    }
-    if (len && csv_parse(p, s, len, on_field, on_row, r) != len) {
-      set_error(r, PA_ERR_MEMORY, r->lines_done + 1, -1,
-                csv_strerror(csv_error(p)));
-    }
-    if (r->status) goto done;
-    if (eof) break;
-    if (interrupt) interrupt();
-  }
-  /* libcsv reports an unclosed quote at the end only in its strict mode,
-   * which also rejects stray quotes without saying where; so look at the
-   * parser's own state: a quoted field still open means the file ended
-   * inside it. (2 is libcsv's FIELD_BEGUN state.) */
-  if (p->quoted && p->pstate == 2) {
-    int64_t line = r->record_started ? r->rec_line : r->lines_done + 1;
-    int column = r->nfield + 1;
-    if (strict || !r->header_done) {
-      char msg[256];
-      snprintf(msg, sizeof(msg),
-               "the quoted field starting on line %lld (field %d) is never "
-               "closed",
-               (long long) line, column);
-      set_error(r, PA_ERR_QUOTE, line, column - 1, msg);
-    } else {
-      /* what is left of the file is one broken record: report it */
-      for (int j = 0; j < r->nfield && j < r->ncol; j++) {
-        r->cols[j].len = r->mark[j];
-      }
-      r->records++;
-      if (pa_add_problem(r, r->records, line, column - 1, PA_ERR_QUOTE,
-                         "a closing quote",
-                         (const unsigned char *) "end of file", 11, 1)) {
-        set_error(r, PA_ERR_MEMORY, line, -1, "out of memory");
-      }
-    }
-  } else {
-    csv_fini(p, on_field, on_row, r);
-  }
-  if (r->status) goto done;
-  if (!r->header_done) {
-    if (r->nfield > 0) {
-      /* a header line with no terminator and nothing after it */
-      if (end_header(r)) set_error(r, PA_ERR_MEMORY, 1, -1, "out of memory");
-    } else {
-      set_error(r, PA_ERR_EMPTY, 0, -1, "the file is empty: no header line");
-    }
-  }
-  if (!r->status) detect_qualtrics(r);
-
-done:
-  release_file(r);
-  return r->status;
+  csv_set_delim(p, r->delim);
+  return g;
 }
 
 /* ------------------------------------------------------------------ */
 /* values */
 
+/* Is the field one of the missing-value strings? */
 int pa_is_na(const pa_na *na, const unsigned char *s, size_t len) {
   for (int k = 0; k < na->n; k++) {
     if (na->len[k] == len && (len == 0 || memcmp(na->s[k], s, len) == 0)) {
@@ -480,22 +396,33 @@ int pa_is_na(const pa_na *na, const unsigned char *s, size_t len) {
 }
 
 int pa_parse_lgl(const unsigned char *s, size_t len, int *out) {
-  static const char *yes[] = {"TRUE", "True", "true", "T"};
-  static const char *no[] = {"FALSE", "False", "false", "F"};
-  for (int k = 0; k < 4; k++) {
-    if (strlen(yes[k]) == len && memcmp(yes[k], s, len) == 0) {
+  switch (len) {
+  case 1:
+    if (s[0] == 'T' || s[0] == 'F') {
+      *out = s[0] == 'T';
+      return 1;
+    }
+    return 0;
+  case 4:
+    if (!memcmp(s, "TRUE", 4) || !memcmp(s, "True", 4) ||
+        !memcmp(s, "true", 4)) {
       *out = 1;
       return 1;
     }
-    if (strlen(no[k]) == len && memcmp(no[k], s, len) == 0) {
+    return 0;
+  case 5:
+    if (!memcmp(s, "FALSE", 5) || !memcmp(s, "False", 5) ||
+        !memcmp(s, "false", 5)) {
       *out = 0;
       return 1;
     }
+    return 0;
+  default:
+    return 0;
   }
-  return 0;
 }
 
-static void trim(const unsigned char **s, size_t *len) {
+static inline void trim(const unsigned char **s, size_t *len) {
   while (*len && **s == ' ') {
     (*s)++;
     (*len)--;
@@ -503,12 +430,30 @@ static void trim(const unsigned char **s, size_t *len) {
   while (*len && (*s)[*len - 1] == ' ') (*len)--;
 }
 
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 /* An integer: optional sign, digits without a leading zero (unless the
  * number is 0). Returns 1 if it fits a 32-bit R integer, 2 if it is an
  * integer that does not, 0 otherwise. */
+/* The common integer: an optional minus and 1 to 9 digits without a
+ * leading zero, so no overflow and no spaces to trim. Returns 0 when the
+ * general parser has to decide. */
+static inline int int_fast(const unsigned char *s, size_t len, int *out) {
+  if (!len || len > 10) return 0;
+  const unsigned char *p = s + (*s == '-');
+  size_t n = (size_t) (s + len - p);
+  if (!n || n > 9 || (n > 1 && *p == '0')) return 0;
+  int v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!is_digit(p[i])) return 0;
+    v = v * 10 + (p[i] - '0');
+  }
+  *out = p == s ? v : -v;
+  return 1;
+}
+
 int pa_parse_int(const unsigned char *s, size_t len, int *out) {
+  if (int_fast(s, len, out)) return 1;
   trim(&s, &len);
   if (!len) return 0;
   int neg = 0;
@@ -538,8 +483,33 @@ static const double pow10_exact[23] = {
  * exact fast path (both operands exact doubles, one rounding), the rest go
  * through strtod(). Leading zeros in the integer part ("007.5") make the
  * value text, as identifiers are often written that way. */
+/* The common decimal number: an optional minus, digits without a leading
+ * zero, an optional decimal mark and digits, 15 digits at most. The
+ * mantissa is then exact, and the quotient is the one the general path
+ * below computes. Returns 0 when the general parser has to decide. */
+static inline int dbl_fast(const unsigned char *s, size_t len,
+                           unsigned char decimal, double *out) {
+  if (!len || len > 17) return 0;
+  const unsigned char *p = s + (*s == '-'), *end = s + len, *d = p;
+  uint64_t m = 0;
+  while (p < end && is_digit(*p)) m = m * 10 + (uint64_t) (*p++ - '0');
+  size_t nint = (size_t) (p - d), nfrac = 0;
+  if (!nint || (nint > 1 && *d == '0')) return 0;
+  if (p < end && *p == decimal) {
+    const unsigned char *f = ++p;
+    while (p < end && is_digit(*p)) m = m * 10 + (uint64_t) (*p++ - '0');
+    nfrac = (size_t) (p - f);
+  }
+  if (p != end || nint + nfrac > 15) return 0;
+  double v = (double) m;
+  if (nfrac) v /= pow10_exact[nfrac];
+  *out = d == s ? v : -v;
+  return 1;
+}
+
 int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
                  double *out) {
+  if (dbl_fast(s, len, decimal, out)) return 1;
   trim(&s, &len);
   if (!len) return 0;
   const unsigned char *p = s, *end = s + len;
@@ -698,11 +668,1057 @@ size_t pa_latin1_to_utf8(const unsigned char *s, size_t len,
   return o;
 }
 
-static int has_high_bit(const unsigned char *s, size_t len) {
+/* Newlines inside a (quoted) field advance the physical line count; a
+ * CR LF pair counts once. */
+static int64_t count_newlines(const unsigned char *s, size_t len) {
+  int64_t n = 0;
   for (size_t i = 0; i < len; i++) {
-    if (s[i] & 0x80) return 1;
+    if (s[i] > '\r') continue;
+    if (s[i] == '\n') {
+      n++;
+    } else if (s[i] == '\r') {
+      n++;
+      if (i + 1 < len && s[i + 1] == '\n') i++;
+    }
+  }
+  return n;
+}
+
+/* What a text value holds besides ASCII: line breaks (added to *lines),
+ * bytes above 0x7F and NUL bytes; and a hash of it. Eight bytes at a time:
+ * a byte below 0x0E (NUL, LF, CR and a few others) sets the top bit of
+ * (w - 0x0E..) & ~w. */
+#define HAS_HIGH 1
+#define HAS_NUL 2
+static unsigned scan_text(const unsigned char *s, size_t len, int64_t *lines,
+                          uint64_t *hash) {
+  const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+  uint64_t any = 0, low = 0, h = 0x9E3779B97F4A7C15u ^ (uint64_t) len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    any |= w;
+    low |= (w - 14 * ones) & ~w;
+    h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+    h ^= h >> 29;
+  }
+  uint64_t t = 0;
+  for (unsigned k = 0; i < len; i++, k += 8) {
+    any |= s[i];
+    low |= (uint64_t) (s[i] < 14) << 7;
+    t |= (uint64_t) s[i] << k;
+  }
+  h = (h ^ t) * 0xC4CEB9FE1A85EC53u;
+  *hash = h ^ (h >> 32);
+  unsigned out = (any & tops) ? HAS_HIGH : 0;
+  if (low & tops) {
+    *lines += count_newlines(s, len);
+    if (memchr(s, '\0', len)) out |= HAS_NUL;
+  }
+  return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* type inference as the records come */
+
+/* Is the field a missing value? Most fields have a length no NA string
+ * has, which one bit test rules out. */
+static inline int is_na_at(const pa_reader *r, const unsigned char *s,
+                           size_t len) {
+  uint64_t bit = (uint64_t) 1 << (len < 63 ? len : 63);
+  return (r->na_lens & bit) && pa_is_na(r->na, s, len);
+}
+
+static uint64_t na_lengths(const pa_na *na) {
+  uint64_t m = 0;
+  for (int k = 0; k < na->n; k++) {
+    m |= (uint64_t) 1 << (na->len[k] < 63 ? na->len[k] : 63);
+  }
+  return m;
+}
+
+static int vals_reserve(pa_col *c, size_t size) {
+  if (c->nvals < c->vcap) return 0;
+  size_t cap = c->vcap ? 2 * c->vcap : 1024;
+  void *v = realloc(c->vals, cap * size);
+  if (!v) return -1;
+  c->vals = v;
+  c->vcap = cap;
+  return 0;
+}
+
+static void vals_drop(pa_col *c) {
+  free(c->vals);
+  c->vals = NULL;
+  c->nvals = c->vcap = 0;
+  c->kind = PA_VALS_NONE;
+}
+
+/* Start a buffer of `kind` once the first value arrives: the rows before
+ * it were all missing. */
+static int vals_start(const pa_reader *r, pa_col *c, int kind) {
+  size_t n = c->nvals, size = kind == PA_VALS_DBL ? sizeof(double)
+                                                  : sizeof(int);
+  size_t cap = n + 1 > 1024 ? 2 * (n + 1) : 1024;
+  void *v = malloc(cap * size);
+  if (!v) return -1;
+  if (kind == PA_VALS_DBL) {
+    double *d = v;
+    for (size_t i = 0; i < n; i++) d[i] = r->na_real;
+  } else {
+    int *d = v;
+    for (size_t i = 0; i < n; i++) d[i] = r->na_int;
+  }
+  c->vals = v;
+  c->vcap = cap;
+  c->kind = kind;
+  return 0;
+}
+
+/* A column of integers meets its first non-integer number: read the
+ * values so far again, as doubles, from their text (so that "-0" stays a
+ * negative zero). */
+static int vals_to_double(const pa_reader *r, const pa_part *g, int j) {
+  pa_col *c = &g->cols[j];
+  size_t cap = c->vcap;
+  double *d = malloc(cap * sizeof(double));
+  if (!d) return -1;
+  pa_iter it;
+  const unsigned char *s;
+  size_t len;
+  iter_part(g, j, &it);
+  iter_skip(&it, g->skip);
+  for (size_t i = 0; i < c->nvals && pa_iter_next(&it, &s, &len); i++) {
+    if (is_na_at(r, s, len) || !pa_parse_dbl(s, len, r->decimal, &d[i])) {
+      d[i] = r->na_real;
+    }
+  }
+  free(c->vals);
+  c->vals = d;
+  c->kind = PA_VALS_DBL;
+  return 0;
+}
+
+/* Record a value in the typed buffer while the column can still be
+ * logical or numeric. Returns 1 if it was, 0 if the column is (now) text,
+ * -1 when memory runs out. */
+static int take_value(const pa_reader *r, const pa_part *g, int j,
+                      const unsigned char *s, size_t len) {
+  pa_col *c = &g->cols[j];
+  int iv = 0, k;
+  double dv = 0;
+  switch (c->kind) {
+  case PA_VALS_NONE:
+    return 0;
+  case PA_VALS_NA:
+    if (pa_parse_lgl(s, len, &iv)) {
+      if (vals_start(r, c, PA_VALS_LGL)) return -1;
+      c->can = PA_CAN_LGL;
+      ((int *) c->vals)[c->nvals++] = iv;
+      return 1;
+    }
+    k = pa_parse_int(s, len, &iv);
+    if (k == 1) {
+      if (vals_start(r, c, PA_VALS_INT)) return -1;
+      c->can = PA_CAN_INT | PA_CAN_DBL;
+      ((int *) c->vals)[c->nvals++] = iv;
+      return 1;
+    }
+    if (pa_parse_dbl(s, len, r->decimal, &dv)) {
+      if (vals_start(r, c, PA_VALS_DBL)) return -1;
+      c->can = PA_CAN_DBL;
+      ((double *) c->vals)[c->nvals++] = dv;
+      return 1;
+    }
+    break;
+  case PA_VALS_LGL:
+    if (pa_parse_lgl(s, len, &iv)) {
+      if (vals_reserve(c, sizeof(int))) return -1;
+      ((int *) c->vals)[c->nvals++] = iv;
+      return 1;
+    }
+    break;
+  case PA_VALS_INT:
+    k = pa_parse_int(s, len, &iv);
+    if (k == 1) {
+      if (vals_reserve(c, sizeof(int))) return -1;
+      ((int *) c->vals)[c->nvals++] = iv;
+      return 1;
+    }
+    if (pa_parse_dbl(s, len, r->decimal, &dv)) {
+      if (vals_to_double(r, g, j) || vals_reserve(c, sizeof(double))) {
+        return -1;
+      }
+      c->can = PA_CAN_DBL;
+      ((double *) c->vals)[c->nvals++] = dv;
+      return 1;
+    }
+    break;
+  case PA_VALS_DBL:
+    if (pa_parse_dbl(s, len, r->decimal, &dv)) {
+      if (vals_reserve(c, sizeof(double))) return -1;
+      ((double *) c->vals)[c->nvals++] = dv;
+      return 1;
+    }
+    break;
+  }
+  c->can = 0;
+  vals_drop(c);
+  return 0;
+}
+
+static int take_na(const pa_reader *r, pa_col *c) {
+  switch (c->kind) {
+  case PA_VALS_NA:
+    c->nvals++;
+    return 0;
+  case PA_VALS_LGL:
+  case PA_VALS_INT:
+    if (vals_reserve(c, sizeof(int))) return -1;
+    ((int *) c->vals)[c->nvals++] = r->na_int;
+    return 0;
+  case PA_VALS_DBL:
+    if (vals_reserve(c, sizeof(double))) return -1;
+    ((double *) c->vals)[c->nvals++] = r->na_real;
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+/* Text columns repeat themselves (dates, categories, a few phrases): each
+ * row of a text column gets the number of its value among the column's
+ * distinct values in the part, so that the glue makes one R string per
+ * distinct value rather than one per row. A column whose values are mostly
+ * distinct (identifiers) stops being indexed. */
+#define PA_INDEX_MIN 1024 /* distinct values before judging */
+
+static int index_grow_table(pa_col *c) {
+  size_t size = c->dict_size ? 2 * c->dict_size : 256;
+  uint32_t *t = calloc(size, sizeof(uint32_t));
+  if (!t) return -1;
+  for (uint32_t id = 0; id < c->ndistinct; id++) {
+    size_t at = (size_t) c->id_hash[id] & (size - 1);
+    while (t[at]) at = (at + 1) & (size - 1);
+    t[at] = id + 1;
+  }
+  free(c->dict);
+  c->dict = t;
+  c->dict_size = size;
+  return 0;
+}
+
+static void index_stop(pa_col *c) {
+  free(c->ids);
+  free(c->dict);
+  free(c->id_hash);
+  free(c->id_at);
+  free(c->id_len);
+  c->ids = c->dict = NULL;
+  c->id_hash = NULL;
+  c->id_at = NULL;
+  c->id_len = NULL;
+  c->nids = c->ids_cap = c->ndistinct = c->distinct_cap = c->dict_size = 0;
+}
+
+static int index_push(pa_col *c, uint32_t id) {
+  if (c->nids == c->ids_cap) {
+    size_t cap = c->ids_cap ? 2 * c->ids_cap : 1024;
+    uint32_t *p = realloc(c->ids, cap * sizeof(uint32_t));
+    if (!p) return -1;
+    c->ids = p;
+    c->ids_cap = cap;
+  }
+  c->ids[c->nids++] = id;
+  return 0;
+}
+
+/* The value at offset `at` of the column's text, with hash h. */
+static int index_add(pa_col *c, const unsigned char *s, size_t len,
+                     size_t at, uint64_t h) {
+  if (c->index != PA_INDEX_ON) return 0;
+  size_t mask = c->dict_size - 1, k = (size_t) h & mask;
+  for (uint32_t e; (e = c->dict[k]) != 0; k = (k + 1) & mask) {
+    uint32_t id = e - 1;
+    if (c->id_hash[id] == h && c->id_len[id] == len &&
+        memcmp(c->text.data + c->id_at[id], s, len) == 0) {
+      return index_push(c, id);
+    }
+  }
+  if (c->ndistinct >= PA_INDEX_MIN && 2 * (size_t) c->ndistinct > c->nids) {
+    c->index = PA_INDEX_GAVE_UP;
+    index_stop(c);
+    return 0;
+  }
+  if (len > UINT32_MAX || c->ndistinct == UINT32_MAX - 1) {
+    c->index = PA_INDEX_GAVE_UP;
+    index_stop(c);
+    return 0;
+  }
+  if (c->ndistinct == c->distinct_cap) {
+    size_t cap = c->distinct_cap ? 2 * c->distinct_cap : 64;
+    uint64_t *hh = realloc(c->id_hash, cap * sizeof(uint64_t));
+    if (hh) c->id_hash = hh;
+    size_t *aa = realloc(c->id_at, cap * sizeof(size_t));
+    if (aa) c->id_at = aa;
+    uint32_t *ll = realloc(c->id_len, cap * sizeof(uint32_t));
+    if (ll) c->id_len = ll;
+    if (!hh || !aa || !ll) return -1;
+    c->distinct_cap = cap;
+  }
+  uint32_t id = c->ndistinct++;
+  c->id_hash[id] = h;
+  c->id_at[id] = at;
+  c->id_len[id] = (uint32_t) len;
+  c->dict[k] = id + 1;
+  if (2 * (size_t) c->ndistinct > c->dict_size && index_grow_table(c)) {
+    return -1;
+  }
+  return index_push(c, id);
+}
+
+static int index_na(pa_col *c) {
+  return c->index == PA_INDEX_ON ? index_push(c, PA_ID_NA) : 0;
+}
+
+/* A column turns out to be text at `row`: index the rows before it. */
+static int index_start(const pa_reader *r, const pa_part *g, int j,
+                       int64_t row) {
+  pa_col *c = &g->cols[j];
+  c->index = PA_INDEX_ON;
+  if (index_grow_table(c)) return -1;
+  pa_iter it;
+  const unsigned char *s;
+  size_t len;
+  iter_part(g, j, &it);
+  iter_skip(&it, g->skip);
+  for (int64_t i = (int64_t) g->skip; i < row && pa_iter_next(&it, &s, &len);
+       i++) {
+    int64_t lines = 0;
+    uint64_t h;
+    int bad = is_na_at(r, s, len)
+                  ? index_na(c)
+                  : (scan_text(s, len, &lines, &h),
+                     index_add(c, s, len, (size_t) (s - c->text.data), h));
+    if (bad) return -1;
   }
   return 0;
+}
+
+/* Classify one value of column j on row `row` of the part, and convert it
+ * while the column can still be logical or numeric. Line breaks inside
+ * the value are added to *lines. */
+PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
+                          const unsigned char *s, size_t len, size_t at,
+                          int64_t row, int64_t *lines) {
+  pa_col *c = &g->cols[j];
+  uint64_t h;
+  if (len > c->max_len) c->max_len = len;
+  if (is_na_at(r, s, len)) {
+    c->n_na++;
+    if (len) scan_text(s, len, lines, &h);
+    return c->kind == PA_VALS_NONE ? index_na(c) : take_na(r, c);
+  }
+  c->n_value++;
+  /* the usual cases here, the rest (growing, changing type) in take_value */
+  int iv;
+  double dv;
+  switch (c->kind) {
+  case PA_VALS_INT:
+    if (c->nvals < c->vcap && int_fast(s, len, &iv)) {
+      ((int *) c->vals)[c->nvals++] = iv;
+      return 0;
+    }
+    break;
+  case PA_VALS_DBL:
+    if (c->nvals < c->vcap && dbl_fast(s, len, r->decimal, &dv)) {
+      ((double *) c->vals)[c->nvals++] = dv;
+      return 0;
+    }
+    break;
+  default:
+    break;
+  }
+  if (c->kind != PA_VALS_NONE) {
+    int took = take_value(r, g, j, s, len);
+    if (took) return took < 0 ? -1 : 0;
+    if (index_start(r, g, j, row)) return -1;
+  }
+  unsigned what = scan_text(s, len, lines, &h);
+  if ((what & HAS_HIGH) && c->first_invalid < 0 && !pa_utf8_valid(s, len)) {
+    c->first_invalid = row;
+  }
+  if ((what & HAS_NUL) && c->first_nul < 0) c->first_nul = row;
+  return index_add(c, s, len, at, h);
+}
+
+/* The fields of a record just kept, when they were not classified as they
+ * came (see reclassify_part()). */
+static int classify_record(const pa_reader *r, pa_part *g) {
+  const int64_t row = (int64_t) g->nrow;
+  for (int j = 0; j < r->ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    const unsigned char *s = c->text.data + c->at;
+    if ((size_t) row < g->skip) {
+      if (c->len) g->lines_done += count_newlines(s, c->len);
+    } else if (classify_value(r, g, j, s, c->len, c->at, row,
+                              &g->lines_done)) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Values are classified as their fields arrive, before it is known whether
+ * the record has the right number of fields. When one does not, what was
+ * learnt from it cannot be taken back: the part's columns are classified
+ * again from the text of the rows kept, and from then on each record is
+ * classified once it is complete. */
+static int reclassify_part(const pa_reader *r, pa_part *g) {
+  g->eager = 0;
+  g->fast_ncol = 0;
+  for (int j = 0; j < r->ncol; j++) {
+    pa_col *c = &g->cols[j];
+    free(c->vals);
+    c->vals = NULL;
+    c->nvals = c->vcap = 0;
+    c->n_na = c->n_value = c->max_len = 0;
+    index_stop(c);
+    col_init(c);
+    pa_iter it;
+    const unsigned char *s;
+    size_t len;
+    int64_t lines = 0; /* counted already */
+    iter_part(g, j, &it);
+    iter_skip(&it, g->skip);
+    for (int64_t row = (int64_t) g->skip;
+         row < (int64_t) g->nrow && pa_iter_next(&it, &s, &len); row++) {
+      if (classify_value(r, g, j, s, len, (size_t) (s - c->text.data), row,
+                         &lines)) {
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* libcsv callbacks */
+
+/* The other fields: header names, fields past the last column, the
+ * deferred rows, and records classified only once complete. */
+static void on_other_field(pa_part *g, int j, const unsigned char *f,
+                           size_t len) {
+  pa_reader *r = g->r;
+  if (g->status) return;
+  if (!r->header_done) {
+    /* only the first part reads the header; it is alone then */
+    if (len) g->lines_done += count_newlines(f, len);
+    if (bytes_put_field(&r->names, f, len) == (size_t) -1) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    }
+    return;
+  }
+  if (j >= r->ncol) {
+    if (len) g->lines_done += count_newlines(f, len);
+    return;
+  }
+  pa_col *c = &g->cols[j];
+  c->mark = c->text.len;
+  size_t at = bytes_put_field(&c->text, f, len);
+  if (at == (size_t) -1) {
+    part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    return;
+  }
+  c->at = at;
+  c->len = len;
+  /* deferred rows are inferred once it is known whether they are header
+   * rows; otherwise the record is classified when complete */
+  if (g->eager && len) g->lines_done += count_newlines(f, len);
+}
+
+static void on_field(void *s, size_t len, void *data) {
+  pa_part *g = data;
+  const unsigned char *f = s ? s : (const unsigned char *) "";
+  int j = g->nfield++;
+  if (j == 0) g->rec_line = g->lines_done + 1;
+  if (j >= g->fast_ncol) {
+    on_other_field(g, j, f, len);
+    return;
+  }
+  pa_col *c = &g->cols[j];
+  c->mark = c->text.len;
+  size_t at = bytes_put_field(&c->text, f, len);
+  if (at == (size_t) -1) {
+    part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    return;
+  }
+  c->at = at;
+  c->len = len;
+  if (classify_value(g->r, g, j, f, len, at, (int64_t) g->nrow,
+                     &g->lines_done)) {
+    part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+  }
+}
+
+static int end_header(pa_reader *r, pa_part *g) {
+  r->ncol = g->nfield;
+  if (part_alloc_cols(g, r->ncol)) return -1;
+  r->header_done = 1;
+  update_fast(g);
+  return 0;
+}
+
+/* Forget the fields of the current record (counting their line breaks if
+ * that was left for the end of the record). */
+static void drop_record(pa_reader *r, pa_part *g) {
+  int upto = g->nfield < r->ncol ? g->nfield : r->ncol;
+  for (int j = 0; j < upto; j++) {
+    pa_col *c = &g->cols[j];
+    if (!g->eager && c->len) {
+      g->lines_done += count_newlines(c->text.data + c->at, c->len);
+    }
+    c->text.len = c->mark;
+  }
+}
+
+static void end_record(pa_part *g) {
+  pa_reader *r = g->r;
+  if (!r->header_done) {
+    if (end_header(r, g)) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    }
+    return;
+  }
+  g->records++;
+  if (g->nfield != r->ncol) {
+    drop_record(r, g);
+    if (r->strict) {
+      part_error(g, PA_ERR_RAGGED, g->rec_line, NULL);
+      g->err_nfield = g->nfield;
+      return;
+    }
+    char expected[64], actual[64];
+    snprintf(expected, sizeof(expected), "%d fields", r->ncol);
+    snprintf(actual, sizeof(actual), "%d fields", g->nfield);
+    if (add_problem(part_problems(g), g->records, g->rec_line, -1,
+                    PA_ERR_RAGGED, expected, (const unsigned char *) actual,
+                    strlen(actual), 1) ||
+        (g->eager && reclassify_part(r, g))) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    }
+    return;
+  }
+  if (g->nrow == g->row_cap) {
+    size_t cap = g->row_cap ? 2 * g->row_cap : 1024;
+    int64_t *p = realloc(g->row_line, cap * sizeof(*p));
+    if (!p) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+      return;
+    }
+    g->row_line = p;
+    g->row_cap = cap;
+  }
+  if (!g->eager && classify_record(r, g)) {
+    part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+    return;
+  }
+  g->row_line[g->nrow++] = g->rec_line;
+  if (g->nrow == g->skip) update_fast(g);
+}
+
+static void on_row(int c, void *data) {
+  pa_part *g = data;
+  if (g->status) return;
+  int had_fields = g->nfield > 0;
+  /* the LF of a CR LF pair arrives as a row of its own: not a new line */
+  int lf_of_crlf = (c == '\n' && g->last_term == '\r' && !had_fields);
+  if (c == '\n' || c == '\r') {
+    if (!lf_of_crlf) g->lines_done++;
+    g->last_term = c;
+  } else {
+    g->last_term = 0;
+  }
+  if (!had_fields) return; /* a blank line: not a record */
+  end_record(g);
+  g->nfield = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* detection */
+
+/* Guess the delimiter from the first lines of the first block: the
+ * candidate that appears in the header and the same number of times on
+ * most of the following lines wins; quoted text is ignored. */
+static unsigned char sniff_delim(const unsigned char *s, size_t len, int eof) {
+  static const unsigned char cand[3] = {',', ';', '\t'};
+  int counts[PA_SNIFF_LINES][3];
+  int nline = 0, inq = 0;
+  int cur[3] = {0, 0, 0};
+  size_t i = 0;
+  while (i < len && nline < PA_SNIFF_LINES) {
+    unsigned char c = s[i];
+    if (c == '"') {
+      inq = !inq;
+    } else if (!inq && (c == '\n' || c == '\r')) {
+      memcpy(counts[nline++], cur, sizeof(cur));
+      memset(cur, 0, sizeof(cur));
+      if (c == '\r' && i + 1 < len && s[i + 1] == '\n') i++;
+    } else if (!inq) {
+      for (int k = 0; k < 3; k++) cur[k] += (c == cand[k]);
+    }
+    i++;
+  }
+  if (i == len && eof && nline < PA_SNIFF_LINES &&
+      (cur[0] || cur[1] || cur[2])) {
+    memcpy(counts[nline++], cur, sizeof(cur));
+  }
+  if (nline == 0) return ',';
+  int best = -1, best_agree = -1, best_count = 0;
+  for (int k = 0; k < 3; k++) {
+    int h = counts[0][k];
+    if (h == 0) continue;
+    int agree = 0;
+    for (int l = 1; l < nline; l++) agree += (counts[l][k] == h);
+    if (agree > best_agree || (agree == best_agree && h > best_count)) {
+      best = k;
+      best_agree = agree;
+      best_count = h;
+    }
+  }
+  return best < 0 ? ',' : cand[best];
+}
+
+/* A Qualtrics export's third record starts with {"ImportId":...}. */
+static int is_import_id(const unsigned char *s, size_t len) {
+  static const char key[] = "{\"ImportId\"";
+  size_t k = sizeof(key) - 1;
+  while (len && (*s == ' ')) {
+    s++;
+    len--;
+  }
+  return len >= k && memcmp(s, key, k) == 0;
+}
+
+static void detect_qualtrics(pa_reader *r) {
+  if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
+  if (r->header_mode == PA_HEADER_QUALTRICS) {
+    r->qualtrics = r->nrow >= 2;
+    return;
+  }
+  if (r->nrow < 2) return;
+  pa_iter it;
+  const unsigned char *s;
+  size_t len;
+  pa_iter_column(r, 0, 1, &it);
+  if (pa_iter_next(&it, &s, &len) && is_import_id(s, len)) r->qualtrics = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* cutting the file into parts */
+
+/* Does the text from `s` look like the start of records: the next lines
+ * (quoted line breaks do not end a line) each have ncol - 1 delimiters
+ * outside quotes? Only a guess to make a good cut likely; whether a cut
+ * was right is decided by the parser before it. */
+static int looks_like_records(const unsigned char *s, const unsigned char *end,
+                              unsigned char delim, int ncol) {
+  int inq = 0, ndelim = 0, nline = 0;
+  for (const unsigned char *p = s; p < end; p++) {
+    if (*p == '"') {
+      inq = !inq;
+    } else if (inq) {
+      continue;
+    } else if (*p == delim) {
+      ndelim++;
+    } else if (*p == '\n') {
+      if (ndelim != ncol - 1) return 0;
+      if (++nline == PA_CUT_LINES) return 1;
+      ndelim = 0;
+    }
+  }
+  return 1; /* the buffer ended first: no evidence against */
+}
+
+/* A place at or after `from` just after a LF, or 0 if there is none. */
+static size_t find_cut(const unsigned char *buf, size_t from, size_t n,
+                       unsigned char delim, int ncol) {
+  size_t first = 0;
+  const unsigned char *p = buf + from, *end = buf + n;
+  for (int tries = 0; tries < PA_CUT_TRIES && p < end; tries++) {
+    const unsigned char *lf = memchr(p, '\n', (size_t) (end - p));
+    if (!lf || lf + 1 >= end) break;
+    size_t at = (size_t) (lf + 1 - buf);
+    if (!first) first = at;
+    if (looks_like_records(lf + 1, end, delim, ncol)) return at;
+    p = lf + 1;
+  }
+  return first;
+}
+
+/* Did the part's parser stop between two records? Then a new parser
+ * started at that point reads on exactly as it would have. */
+static int part_at_record_start(const pa_reader *r, const pa_part *g) {
+  const struct csv_parser *p = (const struct csv_parser *) r->parser + g->slot;
+  return !g->status && p->pstate == LIBCSV_ROW_NOT_BEGUN && !p->quoted &&
+         p->entry_pos == 0 && g->nfield == 0 && g->last_term == '\n';
+}
+
+static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
+                       size_t len) {
+  struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
+  if (len && csv_parse(p, s, len, on_field, on_row, g) != len) {
+    part_error(g, PA_ERR_MEMORY, g->lines_done + 1, csv_strerror(csv_error(p)));
+  }
+}
+
+/* Add the part's rows, records, lines and problems to the reader's totals,
+ * and its error, now that its position in the file is known. */
+static void join_part(pa_reader *r, pa_part *g) {
+  int64_t line0 = r->lines_done, rec0 = r->records;
+  if (g->status) {
+    int64_t line = line0 + g->err_line;
+    if (g->status == PA_ERR_RAGGED) {
+      char msg[256];
+      snprintf(msg, sizeof(msg),
+               "line %lld has %d fields, but the header has %d",
+               (long long) line, g->err_nfield, r->ncol);
+      set_error(r, PA_ERR_RAGGED, line, -1, msg);
+    } else {
+      set_error(r, g->status, line, -1, g->err_text);
+    }
+    return;
+  }
+  if (r->nrow + g->nrow > r->row_cap) {
+    size_t cap = r->row_cap ? r->row_cap : 1024;
+    while (cap < r->nrow + g->nrow) cap *= 2;
+    int64_t *p = realloc(r->row_line, cap * sizeof(*p));
+    if (!p) {
+      set_error(r, PA_ERR_MEMORY, line0 + 1, -1, "out of memory");
+      return;
+    }
+    r->row_line = p;
+    r->row_cap = cap;
+  }
+  for (size_t i = 0; i < g->nrow; i++) {
+    r->row_line[r->nrow + i] = line0 + g->row_line[i];
+  }
+  r->nrow += g->nrow;
+  free(g->row_line);
+  g->row_line = NULL;
+  g->row_cap = 0;
+  for (size_t k = 0; k < g->nproblem; k++) {
+    const pa_problem *p = &g->problems[k];
+    const char *text = (const char *) g->problem_text.data;
+    const char *act = text + p->actual;
+    if (pa_add_problem(r, rec0 + p->row, line0 + p->line, p->column, p->kind,
+                       text + p->expected, (const unsigned char *) act,
+                       strlen(act), p->dropped)) {
+      set_error(r, PA_ERR_MEMORY, line0 + p->line, -1, "out of memory");
+      return;
+    }
+  }
+  free(g->problems);
+  g->problems = NULL;
+  g->nproblem = g->problem_cap = 0;
+  bytes_free(&g->problem_text);
+  r->records += g->records;
+  r->lines_done += g->lines_done;
+}
+
+/* Drop the in-flight part at index k (a wrong guess). */
+static void discard_part(pa_reader *r, int k) {
+  part_free(r->parts[k], r->ncol);
+  r->parts[k] = NULL;
+}
+
+/* One round: the buffer is cut into up to r->nthreads pieces; the first
+ * continues the current part, each other one starts a new part, and all
+ * are parsed at the same time. Then, in file order, each new part is kept
+ * if the part before it ended between records, or else thrown away and its
+ * piece parsed again by the part before it. */
+static void parse_round(pa_reader *r, const unsigned char *buf, size_t n) {
+  int nth = r->nthreads;
+  size_t start[64], plen[64];
+  int k = 1;
+  start[0] = 0;
+  if (n >= 2 * (size_t) PA_MIN_PIECE) {
+    for (int i = 1; i < nth && i < 64; i++) {
+      size_t from = (size_t) ((double) n * i / nth);
+      if (from <= start[k - 1]) from = start[k - 1] + 1;
+      if (from >= n) break;
+      size_t cut = find_cut(buf, from, n, r->delim, r->ncol);
+      if (!cut) break;
+      start[k++] = cut;
+    }
+  }
+  for (int i = 0; i < k; i++) plen[i] = (i + 1 < k ? start[i + 1] : n) - start[i];
+
+  pa_part *cur = r->parts[r->npart - 1];
+  pa_part *piece[64];
+  piece[0] = cur;
+  int nnew = 0;
+  for (int i = 1; i < k; i++) {
+    /* slots other than the current part's */
+    int slot = (cur->slot + i) % r->nparser;
+    pa_part *g = part_new(r, slot, 0);
+    if (!g) {
+      part_error(cur, PA_ERR_MEMORY, cur->lines_done + 1, "out of memory");
+      break;
+    }
+    piece[i] = g;
+    nnew++;
+  }
+  if (nnew < k - 1) {
+    for (int i = 1; i <= nnew; i++) discard_part(r, r->npart + i - 1);
+    r->nflight = 0;
+    return;
+  }
+
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(k) schedule(static, 1)
+#endif
+  for (int i = 0; i < k; i++) parse_into(r, piece[i], buf + start[i], plen[i]);
+
+  /* in file order: keep or redo each new part */
+  int base = r->npart;
+  for (int i = 1; i < k; i++) {
+    pa_part *g = piece[i];
+    if (cur->status) {
+      discard_part(r, base + i - 1);
+      continue;
+    }
+    if (part_at_record_start(r, cur)) {
+      join_part(r, cur);
+      r->parts[base + i - 1] = NULL;
+      r->parts[r->npart++] = g;
+      cur = g;
+    } else {
+      discard_part(r, base + i - 1);
+      parse_into(r, cur, buf + start[i], plen[i]);
+    }
+  }
+  r->nflight = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the file */
+
+int pa_max_threads(int want) {
+  if (want < 1) want = 1;
+#ifdef _OPENMP
+  int most = omp_get_num_procs();
+  int limit = omp_get_thread_limit();
+  if (limit < most) most = limit;
+  if (want > most) want = most;
+#else
+  want = 1;
+#endif
+  if (want > 64) want = 64;
+  return want < 1 ? 1 : want;
+}
+
+static const char *const default_na_s[] = {"", "NA"};
+static const size_t default_na_len[] = {0, 2};
+static const pa_na default_na = {(const char **) default_na_s,
+                                 default_na_len, 2};
+
+int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
+                 unsigned char decimal, int encoding, int header_mode,
+                 int strict, void (*interrupt)(void)) {
+  r->encoding = encoding;
+  r->header_mode = header_mode;
+  r->strict = strict;
+  if (!r->na) r->na = &default_na;
+  r->na_lens = na_lengths(r->na);
+  if (r->nthreads < 1) r->nthreads = 1;
+  if (r->nthreads > 64) r->nthreads = 64;
+  snprintf(r->path, sizeof(r->path), "%s", path);
+
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    char msg[256];
+    snprintf(msg, sizeof(msg), "cannot open the file (%s)", strerror(errno));
+    set_error(r, PA_ERR_FILE, 0, -1, msg);
+    return r->status;
+  }
+  r->fp = fp;
+  size_t cap = r->nthreads > 1 ? (size_t) r->nthreads * PA_PIECE : PA_BLOCK;
+  if (cap < PA_BLOCK) cap = PA_BLOCK;
+  unsigned char *buf = r->buf = malloc(cap);
+  r->buf_cap = cap;
+  r->nparser = r->nthreads;
+  r->parser = calloc((size_t) r->nparser, sizeof(struct csv_parser));
+  if (!buf || !r->parser) {
+    set_error(r, PA_ERR_MEMORY, 0, -1, "out of memory");
+    goto done;
+  }
+  /* the first part reads alone until the header and the two rows that may
+   * be Qualtrics header rows are in */
+  r->delim = ',';
+  pa_part *first_part =
+      part_new(r, 0, header_mode == PA_HEADER_SINGLE ? 0 : PA_DEFERRED);
+  if (!first_part) {
+    set_error(r, PA_ERR_MEMORY, 0, -1, "out of memory");
+    goto done;
+  }
+  first_part->last_term = 0;
+  r->npart = 1;
+  r->nflight = 0;
+  struct csv_parser *p0 = r->parser;
+
+  int first = 1, eof = 0;
+  while (!eof) {
+    pa_part *cur = r->parts[r->npart - 1];
+    int alone = r->nthreads == 1 || !r->header_done ||
+                (r->npart == 1 && cur->nrow < PA_DEFERRED);
+    size_t want = alone ? PA_BLOCK : cap;
+    size_t n = fread(buf, 1, want, fp);
+    if (n < want && ferror(fp)) {
+      set_error(r, PA_ERR_FILE, r->lines_done + cur->lines_done + 1, -1,
+                "a read error occurred");
+      goto done;
+    }
+    eof = n < want;
+    const unsigned char *s = buf;
+    size_t len = n;
+    if (first) {
+      first = 0;
+      if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+        r->had_bom = 1;
+        s += 3;
+        len -= 3;
+      }
+      r->delim = delim ? delim : sniff_delim(s, len, eof);
+      r->decimal = decimal ? decimal : (r->delim == ';' ? ',' : '.');
+      csv_set_delim(p0, r->delim);
+    }
+    if (alone) {
+      parse_into(r, cur, s, len);
+    } else {
+      parse_round(r, s, len);
+    }
+    cur = r->parts[r->npart - 1];
+    if (cur->status || r->status) break;
+    if (!eof && interrupt) interrupt();
+  }
+
+  pa_part *cur = r->parts[r->npart - 1];
+  struct csv_parser *p = (struct csv_parser *) r->parser + cur->slot;
+  if (!cur->status) {
+    /* libcsv reports an unclosed quote at the end only in its strict mode,
+     * which also rejects stray quotes without saying where; so look at the
+     * parser's own state: a quoted field still open means the file ended
+     * inside it. */
+    if (p->quoted && p->pstate == LIBCSV_FIELD_BEGUN) {
+      int64_t line = cur->nfield > 0 ? cur->rec_line : cur->lines_done + 1;
+      int column = cur->nfield + 1;
+      if (strict || !r->header_done) {
+        char msg[256];
+        line += r->lines_done;
+        snprintf(msg, sizeof(msg),
+                 "the quoted field starting on line %lld (field %d) is never "
+                 "closed",
+                 (long long) line, column);
+        set_error(r, PA_ERR_QUOTE, line, column - 1, msg);
+        goto done;
+      }
+      /* what is left of the file is one broken record: report it */
+      drop_record(r, cur);
+      cur->records++;
+      if (add_problem(part_problems(cur), cur->records, line, column - 1,
+                      PA_ERR_QUOTE, "a closing quote",
+                      (const unsigned char *) "end of file", 11, 1) ||
+          (cur->eager && reclassify_part(r, cur))) {
+        part_error(cur, PA_ERR_MEMORY, line, "out of memory");
+      }
+    } else {
+      csv_fini(p, on_field, on_row, cur);
+    }
+  }
+  join_part(r, cur);
+  if (r->status) goto done;
+  if (!r->header_done) {
+    if (cur->nfield > 0) {
+      /* a header line with no terminator and nothing after it */
+      if (end_header(r, cur)) {
+        set_error(r, PA_ERR_MEMORY, 1, -1, "out of memory");
+      }
+    } else {
+      set_error(r, PA_ERR_EMPTY, 0, -1, "the file is empty: no header line");
+    }
+  }
+  if (!r->status) detect_qualtrics(r);
+
+done:
+  release_file(r);
+  return r->status;
+}
+
+/* ------------------------------------------------------------------ */
+/* column summaries and typed columns */
+
+/* Fold a value into a summary, as pa_classify_column() does. */
+static void summarize(pa_colinfo *info, const pa_na *na, unsigned char dec,
+                      const unsigned char *s, size_t len, int64_t row) {
+  if (pa_is_na(na, s, len)) {
+    info->n_na++;
+  } else {
+    info->n_value++;
+    if (info->can) info->can &= pa_field_types(s, len, dec);
+    if (info->first_invalid < 0 && !pa_utf8_valid(s, len)) {
+      info->first_invalid = row;
+    }
+  }
+  if (len > info->max_len) info->max_len = len;
+  if (info->first_nul < 0 && len && memchr(s, '\0', len)) {
+    info->first_nul = row;
+  }
+}
+
+static void info_init(pa_colinfo *info) {
+  info->can = PA_CAN_LGL | PA_CAN_INT | PA_CAN_DBL;
+  info->n_na = info->n_value = 0;
+  info->first_invalid = info->first_nul = -1;
+  info->max_len = 0;
+}
+
+static void first_row_at(int64_t *dst, int64_t row) {
+  if (row >= 0 && (*dst < 0 || row < *dst)) *dst = row;
+}
+
+void pa_column_info(const pa_reader *r, int j, pa_colinfo *info) {
+  info_init(info);
+  const int64_t first = (int64_t) pa_first_row(r);
+  int64_t row0 = 0; /* rows of the parts before */
+  for (int k = 0; k < r->npart; k++) {
+    const pa_part *g = r->parts[k];
+    const pa_col *c = &g->cols[j];
+    /* the deferred rows that turned out to be data */
+    if ((int64_t) g->skip > first) {
+      pa_iter it;
+      const unsigned char *s;
+      size_t len;
+      iter_part(g, j, &it);
+      iter_skip(&it, (size_t) first);
+      for (int64_t i = first; i < (int64_t) g->skip && i < (int64_t) g->nrow &&
+                              pa_iter_next(&it, &s, &len);
+           i++) {
+        summarize(info, r->na, r->decimal, s, len, row0 + i - first);
+      }
+    }
+    info->can &= c->can;
+    info->n_na += c->n_na;
+    info->n_value += c->n_value;
+    if (c->max_len > info->max_len) info->max_len = c->max_len;
+    int64_t off = row0 - first;
+    if (c->first_invalid >= 0) {
+      first_row_at(&info->first_invalid, off + c->first_invalid);
+    }
+    if (c->first_nul >= 0) first_row_at(&info->first_nul, off + c->first_nul);
+    row0 += (int64_t) g->nrow;
+  }
 }
 
 void pa_classify_column(const pa_reader *r, int j, const pa_na *na,
@@ -710,30 +1726,85 @@ void pa_classify_column(const pa_reader *r, int j, const pa_na *na,
   pa_iter it;
   const unsigned char *s;
   size_t len;
-  unsigned can = PA_CAN_LGL | PA_CAN_INT | PA_CAN_DBL;
-  info->n_na = info->n_value = 0;
-  info->first_invalid = info->first_nul = -1;
-  info->max_len = 0;
+  info_init(info);
   pa_iter_column(r, j, pa_first_row(r), &it);
   int64_t row = 0;
   while (pa_iter_next(&it, &s, &len)) {
-    if (pa_is_na(na, s, len)) {
-      info->n_na++;
-    } else {
-      info->n_value++;
-      if (can) can &= pa_field_types(s, len, r->decimal);
-      if (info->first_invalid < 0 && has_high_bit(s, len) &&
-          !pa_utf8_valid(s, len)) {
-        info->first_invalid = row;
-      }
-    }
-    if (len > info->max_len) info->max_len = len;
-    if (info->first_nul < 0 && len && memchr(s, '\0', len)) {
-      info->first_nul = row;
-    }
+    summarize(info, na, r->decimal, s, len, row);
     row++;
   }
-  info->can = can;
+}
+
+/* Values of rows [from, to) of a part's column from their text. */
+static void fill_from_text(const pa_reader *r, const pa_part *g, int j,
+                           int type, size_t from, size_t to, void *dest) {
+  pa_iter it;
+  const unsigned char *s;
+  size_t len;
+  iter_part(g, j, &it);
+  iter_skip(&it, from);
+  int *iv = dest;
+  double *dv = dest;
+  for (size_t i = 0; i < to - from && pa_iter_next(&it, &s, &len); i++) {
+    int na = is_na_at(r, s, len), v = 0;
+    switch (type) {
+    case PA_LGL:
+      iv[i] = !na && pa_parse_lgl(s, len, &v) ? v : r->na_int;
+      break;
+    case PA_INT:
+      iv[i] = !na && pa_parse_int(s, len, &v) == 1 ? v : r->na_int;
+      break;
+    default:
+      if (na || !pa_parse_dbl(s, len, r->decimal, &dv[i])) dv[i] = r->na_real;
+    }
+  }
+}
+
+void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
+  const size_t first = pa_first_row(r);
+  const size_t size = type == PA_DBL ? sizeof(double) : sizeof(int);
+  const int want = type == PA_LGL   ? PA_VALS_LGL
+                   : type == PA_INT ? PA_VALS_INT
+                                    : PA_VALS_DBL;
+  unsigned char *out = dest;
+  for (int k = 0; k < r->npart; k++) {
+    const pa_part *g = r->parts[k];
+    const pa_col *c = &g->cols[j];
+    size_t from = k == 0 ? first : 0;
+    size_t typed = g->skip < g->nrow ? g->skip : g->nrow;
+    if (from < typed) {
+      fill_from_text(r, g, j, type, from, typed, out);
+      out += (typed - from) * size;
+      from = typed;
+    }
+    size_t n = g->nrow - from;
+    if (c->kind == want && c->nvals == g->nrow - typed) {
+      memcpy(out, (const unsigned char *) c->vals + (from - typed) * size,
+             n * size);
+    } else if (c->kind == PA_VALS_NA && c->nvals == g->nrow - typed) {
+      for (size_t i = 0; i < n; i++) {
+        if (type == PA_DBL) {
+          ((double *) out)[i] = r->na_real;
+        } else {
+          ((int *) out)[i] = r->na_int;
+        }
+      }
+    } else {
+      fill_from_text(r, g, j, type, from, g->nrow, out);
+    }
+    out += n * size;
+  }
+}
+
+void pa_fill_columns(const pa_reader *r, int n, const int *cols,
+                     const int *types, void *const *dests) {
+  int nth = r->nthreads < n ? r->nthreads : n;
+  if (nth < 1) nth = 1;
+  (void) nth;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
+#endif
+  for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

@@ -1,11 +1,21 @@
 /* The CSV reader kernel: plain C on top of libcsv, no R headers.
  *
- * A file is streamed through libcsv in blocks. Each field is appended to
- * its column's byte store as <varint length><bytes>; nothing is converted
- * while parsing. Afterwards each column is classified (which types every
- * non-missing value fits) and converted by the glue, one column at a time,
- * so the file's text is held once, in parsed form, and each column's store
- * is released as soon as its R vector exists. */
+ * A file is streamed through libcsv. Each field is appended to its
+ * column's byte store as <varint length><bytes>, and as each record is
+ * completed its values are classified (which types every value so far
+ * fits) and, while a column still looks logical, integer or double, also
+ * converted into a typed buffer, so that a numeric column is parsed once.
+ *
+ * With more than one thread the file is cut into parts at line starts and
+ * the parts are parsed at the same time, each by its own libcsv parser.
+ * A part is kept only if the parser of the part before it stopped exactly
+ * between two records at the cut; otherwise its bytes are parsed again by
+ * that parser. Either way the result is the one a single parser gives.
+ *
+ * The glue then builds the R vectors from the typed buffers or from the
+ * text, one column at a time, so the file's text is held once, in parsed
+ * form, and each column's stores are released as soon as its R vector
+ * exists. */
 #ifndef PA_READ_H
 #define PA_READ_H
 
@@ -54,33 +64,114 @@ typedef struct {
   int dropped;     /* 1 if the row was dropped, 0 if the value was set NA */
 } pa_problem;
 
+/* Missing-value strings. */
 typedef struct {
+  const char **s;
+  const size_t *len;
+  int n;
+} pa_na;
+
+/* One column within one part of the file: its fields' text, and the type
+ * inference over the part's rows from `skip` on (see pa_part). */
+typedef struct {
+  pa_bytes text;
+  size_t mark;            /* text length when the current record began */
+  size_t at, len;         /* the current record's field: offset, length */
+  unsigned can;           /* PA_CAN_* bits that every value allows */
+  int kind;               /* what `vals` holds: a PA_VALS_* code */
+  void *vals;             /* one int or double per row */
+  size_t nvals, vcap;
+  size_t n_na, n_value, max_len;
+  int64_t first_invalid;  /* first row (in the part) not valid UTF-8 */
+  int64_t first_nul;      /* first row holding a NUL byte */
+  /* text columns: each row's number among the distinct values (rows from
+   * `skip` on, PA_ID_NA for a missing value), and where each distinct
+   * value's text is */
+  int index;              /* a PA_INDEX_* code */
+  uint32_t *ids;
+  size_t nids, ids_cap;
+  uint32_t ndistinct, distinct_cap;
+  uint32_t *dict;         /* hash table of distinct values (id + 1) */
+  size_t dict_size;
+  uint64_t *id_hash;
+  size_t *id_at;          /* offset of the bytes in `text` */
+  uint32_t *id_len;
+} pa_col;
+
+#define PA_ID_NA UINT32_MAX
+enum { PA_INDEX_OFF = 0, PA_INDEX_ON, PA_INDEX_GAVE_UP };
+
+/* What a column's typed buffer holds. */
+enum {
+  PA_VALS_NA = 0,  /* nothing but missing values so far: only counted */
+  PA_VALS_LGL,     /* int, 0 / 1 / na_int */
+  PA_VALS_INT,     /* int */
+  PA_VALS_DBL,     /* double */
+  PA_VALS_NONE     /* the column is text: no buffer */
+};
+
+typedef struct pa_reader pa_reader;
+
+/* A stretch of the file parsed by one libcsv parser. Lines, records and
+ * rows count from the part's start until it is joined to the parts before
+ * it. */
+typedef struct {
+  pa_reader *r;           /* settings, only read while parts run */
+  pa_col *cols;
+  size_t skip;            /* leading rows left out of inference */
+  int eager;              /* values are classified as their fields come */
+  int slot;               /* which of the reader's parsers it uses */
+  int64_t *row_line;      /* starting line of every kept record */
+  size_t nrow, row_cap;
+  int64_t records;        /* data records seen, kept or not */
+  int64_t lines_done;
+
+  /* current record */
+  int nfield;             /* fields so far (0: no record begun) */
+  int fast_ncol;          /* fields below this take the common path */
+  int64_t rec_line;
+  int last_term;          /* terminator that ended the last row, or 0 */
+
+  /* rows dropped for having the wrong number of fields */
+  pa_problem *problems;
+  size_t nproblem, problem_cap;
+  pa_bytes problem_text;
+
+  /* an error stops the part; its message is written when it is joined */
+  int status;
+  int64_t err_line;
+  int err_nfield;
+  const char *err_text;
+} pa_part;
+
+struct pa_reader {
   /* settings */
   unsigned char delim, decimal;
   int encoding, header_mode, strict;
   char path[4096];
+  /* set by the caller before pa_read_file(): threads to use (1 if 0), the
+   * missing-value strings ("" and "NA" if NULL), and the values typed
+   * buffers use for a missing logical or integer and a missing double */
+  int nthreads;
+  const pa_na *na;
+  int na_int;
+  double na_real;
+  uint64_t na_lens;       /* bit k: an NA string has length k (63: >= 63) */
 
   /* header */
   pa_bytes names;
   int ncol;
   int header_done;
 
-  /* data: one store per column, rollback marks for the current record */
-  pa_bytes *cols;
-  size_t *mark;
+  /* the parts, in file order; those past npart are being parsed */
+  pa_part **parts;
+  int npart, part_cap, nflight;
+
+  /* totals over the joined parts */
   int64_t *row_line;      /* starting line of every kept record */
   size_t nrow, row_cap;
   int64_t records;        /* data records seen, kept or not */
-
-  /* current record */
-  int nfield;
-  int64_t rec_line;
-  int record_started;
-
-  /* line accounting */
   int64_t lines_done;
-  int last_term;          /* terminator that ended the last row, or 0 */
-  int fields_since_term;  /* fields seen since the last terminator */
 
   /* detection results */
   int had_bom;
@@ -91,27 +182,33 @@ typedef struct {
   size_t nproblem, problem_cap;
   pa_bytes problem_text;
 
-  /* resources held while parsing, released by pa_reader_free() even when
-   * the caller leaves pa_read_file() early (an R interrupt) */
+  /* resources held while parsing (the file, the read buffer, one libcsv
+   * parser per thread), released by pa_reader_free() even when the caller
+   * leaves pa_read_file() early (an R interrupt) */
   void *fp, *buf, *parser;
+  size_t buf_cap;
+  int nparser;
 
   /* error */
   int status;
   char msg[PA_MSG_SIZE];
   int64_t err_line;
   int err_column;
-} pa_reader;
+};
 
-/* Iterating over a column store. */
+/* Iterating over a column (all parts in turn) or over the header. */
 typedef struct {
   const unsigned char *p, *end;
+  const pa_reader *r;
+  int j, part;            /* part < 0: a single store (the header) */
 } pa_iter;
 
 void pa_reader_init(pa_reader *r);
 void pa_reader_free(pa_reader *r);
 
-/* Parse a whole file. `interrupt` is called between blocks (may be NULL);
- * it is the only way the kernel gives control back to its caller. */
+/* Parse a whole file. `interrupt` is called between blocks (may be NULL),
+ * never while other threads run; it is the only way the kernel gives
+ * control back to its caller. */
 int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
                  unsigned char decimal, int encoding, int header_mode,
                  int strict, void (*interrupt)(void));
@@ -120,16 +217,30 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
 size_t pa_first_row(const pa_reader *r);
 
 void pa_iter_column(const pa_reader *r, int j, size_t skip, pa_iter *it);
+/* Only part k's rows of the column, from its row `skip`. */
+void pa_iter_part(const pa_reader *r, int k, int j, size_t skip, pa_iter *it);
 void pa_iter_names(const pa_reader *r, pa_iter *it);
-int pa_iter_next(pa_iter *it, const unsigned char **s, size_t *len);
+int pa_iter_advance(pa_iter *it);
 void pa_column_release(pa_reader *r, int j);
 
-/* Missing-value strings. */
-typedef struct {
-  const char **s;
-  const size_t *len;
-  int n;
-} pa_na;
+/* The next field, or 0 at the end. Inline: it runs once per cell. */
+static inline int pa_iter_next(pa_iter *it, const unsigned char **s,
+                               size_t *len) {
+  if (it->p >= it->end && !pa_iter_advance(it)) return 0;
+  size_t n = 0;
+  int shift = 0;
+  unsigned char c;
+  do {
+    c = *it->p++;
+    n |= (size_t) (c & 0x7f) << shift;
+    shift += 7;
+  } while (c & 0x80);
+  *s = it->p;
+  *len = n;
+  it->p += n;
+  return 1;
+}
+
 int pa_is_na(const pa_na *na, const unsigned char *s, size_t len);
 
 /* Field classification and conversion. */
@@ -145,7 +256,7 @@ int pa_utf8_valid(const unsigned char *s, size_t len);
 size_t pa_latin1_to_utf8(const unsigned char *s, size_t len,
                          unsigned char *out);
 
-/* Per-column summary computed before conversion. */
+/* Per-column summary of the rows after pa_first_row(). */
 typedef struct {
   unsigned can;          /* PA_CAN_* bits that every non-NA value allows */
   size_t n_na, n_value;
@@ -153,13 +264,28 @@ typedef struct {
   int64_t first_nul;     /* first row holding a NUL byte */
   size_t max_len;        /* longest field, for conversion buffers */
 } pa_colinfo;
+/* The summary gathered while reading (with the reader's own NA strings). */
+void pa_column_info(const pa_reader *r, int j, pa_colinfo *info);
+/* The same summary computed afresh from the text, with any NA strings. */
 void pa_classify_column(const pa_reader *r, int j, const pa_na *na,
                         pa_colinfo *info);
 int pa_column_type(unsigned can, size_t n_value);
 
+/* Fill `dest` (nrow - pa_first_row() ints or doubles) with column j as
+ * `type`, which every value of the column must allow (PA_LGL, PA_INT or
+ * PA_DBL): from the typed buffers where they hold that type, else from the
+ * text. Touches no shared state, so columns may be filled in parallel. */
+void pa_fill_column(const pa_reader *r, int j, int type, void *dest);
+/* Fill several columns, on up to r->nthreads threads. */
+void pa_fill_columns(const pa_reader *r, int n, const int *cols,
+                     const int *types, void *const *dests);
+
 int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
                    int kind, const char *expected, const unsigned char *actual,
                    size_t actual_len, int dropped);
+
+/* Threads available to the reader: at most `want`, at least 1. */
+int pa_max_threads(int want);
 
 void pa_libcsv_version(char *buf, size_t size);
 

@@ -273,3 +273,26 @@ test_that("tidy() follows the broom convention and plot() draws", {
   expect_identical(plot(m$w), m$w)
   expect_identical(plot(m$w, type = "balance"), m$w)
 })
+
+test_that("bootstrap standard errors re-fit the weights and agree with the sandwich", {
+  m <- make_weights(formula = ~ g + age, history = "y")
+  ctl <- boot_control(400, seed = 42)
+  b <- wave_means(m$w, "y", by = "g", se = "bootstrap", control = ctl)
+  s <- wave_means(m$w, "y", by = "g")
+  expect_equal(b$estimate, s$estimate)
+  expect_lt(max(abs(b$std_error / s$std_error - 1)), 0.2)
+  reps <- attr(b, "replicates")
+  expect_identical(dim(reps), c(400L, 9L))
+  expect_equal(b$std_error, apply(reps, 2, stats::sd))
+  expect_equal(b$conf_low, apply(reps, 2, stats::quantile, 0.025,
+                                 names = FALSE))
+  # the same seed gives the same answer
+  b2 <- wave_means(m$w, "y", by = "g", se = "bootstrap", control = ctl)
+  expect_identical(b2$std_error, b$std_error)
+  ch <- panel_change(m$w, "y", se = "bootstrap", control = boot_control(50, seed = 1))
+  expect_true(is.finite(ch$std_error))
+  expect_error(wave_means(m$w, "y", estimator = "aipw", se = "bootstrap"),
+               class = "panelattrition_arg_error")
+  expect_error(wave_means(m$w, "y", control = ctl),
+               class = "panelattrition_arg_error", regexp = "bootstrap")
+})

@@ -1,0 +1,113 @@
+/* Bootstrap replicates of attrition weights: every response model and
+ * calibration behind the weights is re-fitted in each replicate, with the
+ * people reweighted by a draw of the Bayesian or the multinomial
+ * bootstrap. Plain C, no R headers; OpenMP across replicates when the
+ * compiler has it.
+ *
+ * A replicate's draws come from a random stream keyed by (seed, b) alone,
+ * and everything it computes lives in the buffers of the thread that runs
+ * it, so the replicate weights are the same bits whatever the number of
+ * threads and however the replicate indices are split between calls. */
+#ifndef PA_BOOT_H
+#define PA_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { PA_BOOT_BAYES = 0, PA_BOOT_MULTINOMIAL = 1 };
+
+enum { PA_BOOT_LOGIT = 0, PA_BOOT_FIRTH = 1, PA_BOOT_CALIBRATE = 2 };
+
+enum { PA_TRIM_NONE = 0, PA_TRIM_QUANTILE = 1, PA_TRIM_CAP = 2 };
+
+/* Why a replicate failed; 0 when it did not. */
+enum {
+  PA_BOOT_OK = 0,
+  PA_BOOT_FAIL_COLLINEAR,     /* model or margins lost rank */
+  PA_BOOT_FAIL_SEPARATION,    /* ML estimate does not exist */
+  PA_BOOT_FAIL_NOT_CONVERGED, /* fit or calibration did not converge */
+  PA_BOOT_FAIL_INFEASIBLE,    /* calibration totals out of reach */
+  PA_BOOT_FAIL_TRIM,          /* trimming would cap every weight */
+  PA_BOOT_FAIL_OTHER          /* no positive weight at risk, memory, ... */
+};
+
+/* Where a replicate failed. */
+enum { PA_BOOT_AT_MAIN = 0, PA_BOOT_AT_NUMERATOR = 1, PA_BOOT_AT_TRIM = 2 };
+
+/* One stage as attrition_weights() fitted it, over the m people at risk.
+ * The weights it produces at its wave are source / p (models) or
+ * source * g (calibration), where the source is the previous wave's
+ * weights when `chain` is set and the base weights otherwise. */
+typedef struct {
+  int kind;          /* PA_BOOT_LOGIT, PA_BOOT_FIRTH or PA_BOOT_CALIBRATE */
+  int chain;
+  size_t m;
+  int p;
+  const int *risk;   /* m: 0-based person indices, increasing */
+  const double *y;   /* m: 1 for those who answered at the stage's wave */
+  const double *x;   /* m x p, column-major */
+  int maxit;
+  double epsilon;
+  /* calibration only */
+  int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
+  double lower, upper;     /* bounds on g */
+  const double *totals;    /* p fixed totals, or NULL: the start weights'
+                              totals over everyone at risk */
+} pa_boot_stage;
+
+typedef struct {
+  size_t n;              /* people: the units that are resampled */
+  int nwave;
+  const double *d;       /* n base weights */
+  const int *resp;       /* n x nwave, 1 where the person answered */
+  const int *baseline;   /* nbase 0-based indices: the baseline sample */
+  size_t nbase;
+  int monotone;
+  int stabilize;
+  int numerator;         /* stabilise by numerator models, not by rates */
+  /* nwave entries each; main[0] is NULL without stage 0 (the first
+   * wave's respondents then keep their base weights), numer[t] is NULL
+   * where there is no numerator model (probability 1 at the first wave) */
+  const pa_boot_stage *const *main;
+  const pa_boot_stage *const *numer;
+  int trim_mode;         /* PA_TRIM_* */
+  double trim_value;     /* the quantile, or the cap on w / mean(w) */
+  int type;              /* PA_BOOT_BAYES or PA_BOOT_MULTINOMIAL */
+  uint64_t seed;
+} pa_boot_spec;
+
+/* Per-thread scratch: doubles, ints and sort records, as counted by
+ * pa_boot_work_size(). */
+typedef struct {
+  double key;
+  size_t idx;
+} pa_boot_pair;
+
+typedef struct {
+  double *dwork;
+  int *iwork;
+  pa_boot_pair *pairs;
+} pa_boot_work;
+
+void pa_boot_work_size(const pa_boot_spec *spec, size_t *ndouble,
+                       size_t *nint, size_t *npair);
+
+/* The person weights r of replicate b (1-based) into r[0..n-1]: Bayesian
+ * bootstrap r_i = E_i / mean(E), E_i ~ Exp(1); multinomial r_i = how
+ * often person i is drawn in n draws with replacement. */
+void pa_boot_draw(uint64_t seed, int b, int type, size_t n, double *r);
+
+/* Replicate weights for the `count` replicates indices[0..count-1].
+ * out[t] is the wave-t matrix (nresp[t] rows: that wave's respondents in
+ * person order; column stride nresp[t]) and replicate j goes to its
+ * column col0 + j. With draws non-NULL (n x count), those person weights
+ * are used instead of the random ones. fail (3 ints per replicate, at
+ * 3 * (col0 + j)) receives the reason (PA_BOOT_FAIL_*), the 0-based wave
+ * and the place (PA_BOOT_AT_*); a failed replicate's columns are left as
+ * they were. work[k] serves thread k, 0 <= k < threads. */
+void pa_boot_run(const pa_boot_spec *spec, const int *indices,
+                 const double *draws, size_t count, size_t col0, int threads,
+                 const pa_boot_work *work, double *const *out,
+                 const size_t *nresp, int *fail);
+
+#endif

@@ -1,0 +1,554 @@
+/* Weighted GEE by Fisher scoring over clusters. See gee.h.
+ *
+ * For cluster i with rows j, let a_j = mu'(eta_j) / v(mu_j)^{1/2},
+ * r_j = (y_j - mu_j) / v(mu_j)^{1/2} (Pearson residual), s_j = w_j^{1/2}
+ * and D_i the rows a_j x_j'. The estimating equation is
+ *
+ *   sum_i D_i' S_i R_i^{-1} S_i r_i = 0,    S_i = diag(s_j),
+ *
+ * which is geepack's placement of the weights: geese.fit() scales both D
+ * and the residuals by w^{1/2} before forming D' R^{-1} r. Under
+ * independence it is the weighted GLM score sum_j w_j a_j r_j x_j. The
+ * scoring step solves (sum_i D_i' S_i R_i^{-1} S_i D_i) delta = sum_i U_i;
+ * the scale phi, common to both sides, is left out.
+ *
+ * The nuisance parameters are geepack's moment estimators:
+ *   phi   = sum_j w_j r_j^2 / sum_j w_j,
+ *   exchangeable: alpha = sum w_j w_k e_j e_k / sum w_j w_k over the pairs
+ *     j < k of each cluster, e = r / phi^{1/2};
+ *   AR(1): alpha solves sum w_j w_k E_jk (e_j e_k - alpha^{d_jk}) = 0 over
+ *     all pairs, d_jk = |t_j - t_k| and E_jk = d alpha^{d_jk} / d alpha,
+ *     by Gauss-Newton steps (geepack's step, taken to convergence). With
+ *     every lag equal to 1 this is the exchangeable formula.
+ *
+ * The fit runs in two phases: first independence to convergence (the
+ * weighted GLM, which is also geepack's starting point), then, for a
+ * correlated working structure, the fixed point alpha = A(alpha), where
+ * A solves for beta at alpha, then for phi and the new alpha, found by
+ * the secant method. geepack alternates single updates of beta, phi and
+ * alpha instead; the fixed point is the same, so the two agree up to
+ * their convergence tolerances.
+ *
+ * Weight derivatives (alpha and phi held fixed): U_i depends on w_j
+ * through s_j on both sides of R^{-1}, so with G = R^{-1} S D and
+ * q = R^{-1} S r,
+ *   d U_i / d w_j = (d_j s_j q_j + G_j' s_j r_j) / (2 w_j)
+ * where d_j s_j is row j of S D and s_j r_j element j of S r. Under
+ * independence this reduces to a_j r_j x_j: each row's contribution is
+ * linear in its own weight. */
+#include "gee.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "linalg.h"
+
+/* binomial link clamps, as R's C code for make.link("logit") */
+#define LOGIT_THRESH 30.0
+#define MAX_HALVING 30
+
+typedef struct {
+  const double *x, *y, *w, *time;
+  const int *size;
+  size_t nclus, n;
+  int p, family, corstr, maxsize;
+  double alpha, scale;
+  double *eta, *mu;
+  /* scratch */
+  double *bread, *chol, *grad, *step, *beta_old;
+  double *dw, *g, *rw, *q, *rmat;
+} gee_state;
+
+/* mean, d mean / d eta and variance at eta */
+static void mean_fun(int family, double eta, double *mu, double *dmu,
+                     double *v) {
+  switch (family) {
+  case PA_GEE_BINOMIAL: {
+    if (eta < -LOGIT_THRESH || eta > LOGIT_THRESH) {
+      double e = eta < 0 ? DBL_EPSILON : 1 / DBL_EPSILON;
+      *mu = e / (1 + e);
+      *dmu = DBL_EPSILON;
+    } else {
+      double e = exp(-fabs(eta));
+      double big = 1 / (1 + e), small = e / (1 + e);
+      *mu = eta >= 0 ? big : small;
+      *dmu = big * small;
+    }
+    *v = *mu * (1 - *mu);
+    break;
+  }
+  case PA_GEE_POISSON:
+    *mu = exp(eta);
+    if (*mu < DBL_EPSILON) *mu = DBL_EPSILON;
+    *dmu = *mu;
+    *v = *mu;
+    break;
+  default:
+    *mu = eta;
+    *dmu = 1;
+    *v = 1;
+  }
+}
+
+/* glm()'s starting means, on the link scale */
+static double start_eta(int family, double y, double w) {
+  switch (family) {
+  case PA_GEE_BINOMIAL: {
+    double m = (w * y + 0.5) / (w + 1);
+    return log(m / (1 - m));
+  }
+  case PA_GEE_POISSON:
+    return log(y + 0.1);
+  default:
+    return y;
+  }
+}
+
+/* eta = X beta and the means; 1 if any is not finite */
+static int fitted_values(gee_state *s, const double *beta) {
+  size_t n = s->n;
+  for (size_t i = 0; i < n; i++) s->eta[i] = 0;
+  for (int j = 0; j < s->p; j++) {
+    const double *xj = s->x + (size_t) j * n;
+    double b = beta[j];
+    for (size_t i = 0; i < n; i++) s->eta[i] += b * xj[i];
+  }
+  for (size_t i = 0; i < n; i++) {
+    double dmu, v;
+    mean_fun(s->family, s->eta[i], &s->mu[i], &dmu, &v);
+    if (!isfinite(s->eta[i]) || !isfinite(s->mu[i]) || !(v > 0)) return 1;
+  }
+  return 0;
+}
+
+static double pearson(const gee_state *s, size_t i) {
+  double mu, dmu, v;
+  mean_fun(s->family, s->eta[i], &mu, &dmu, &v);
+  return (s->y[i] - mu) / sqrt(v);
+}
+
+static void update_scale(gee_state *s) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    double r = pearson(s, i);
+    num += s->w[i] * r * r;
+    den += s->w[i];
+  }
+  s->scale = den > 0 ? num / den : 1;
+}
+
+/* Count the pairs of rows within clusters, and those at lag 1. */
+static void count_pairs(const gee_state *s, size_t *pairs, size_t *lag1) {
+  size_t start = 0;
+  *pairs = 0;
+  *lag1 = 0;
+  for (size_t k = 0; k < s->nclus; k++) {
+    int m = s->size[k];
+    for (int j = 0; j < m; j++) {
+      for (int l = j + 1; l < m; l++) {
+        (*pairs)++;
+        if (fabs(s->time[start + l] - s->time[start + j]) == 1) (*lag1)++;
+      }
+    }
+    start += (size_t) m;
+  }
+}
+
+/* The moment (exchangeable) or Gauss-Newton (AR(1)) update of alpha at
+ * the current fitted values and scale. */
+static void update_alpha(gee_state *s) {
+  if (!(s->scale > 0) || !isfinite(s->scale)) {
+    s->alpha = 0;
+    return;
+  }
+  double num = 0, den = 0, a = s->alpha;
+  size_t start = 0;
+  for (size_t k = 0; k < s->nclus; k++) {
+    int m = s->size[k];
+    for (int j = 0; j < m; j++) {
+      size_t rj = start + (size_t) j;
+      double ej = pearson(s, rj) / sqrt(s->scale);
+      for (int l = j + 1; l < m; l++) {
+        size_t rl = start + (size_t) l;
+        double z = ej * pearson(s, rl) / sqrt(s->scale);
+        double ww = s->w[rj] * s->w[rl];
+        if (s->corstr == PA_GEE_EXCHANGEABLE) {
+          num += ww * z;
+          den += ww;
+        } else {
+          double d = fabs(s->time[rl] - s->time[rj]);
+          double rho = pow(a, d);
+          double e = d == 1 ? 1 : d * pow(a, d - 1);
+          num += ww * e * (z - rho);
+          den += ww * e * e;
+        }
+      }
+    }
+    start += (size_t) m;
+  }
+  if (!(den > 0)) return;
+  if (s->corstr == PA_GEE_EXCHANGEABLE) {
+    s->alpha = num / den;
+  } else {
+    double next = a + num / den;
+    /* stay inside (-1, 1), where the AR(1) matrix is positive definite */
+    while (!(fabs(next) < 1)) next = (next + a) / 2;
+    s->alpha = next;
+  }
+}
+
+static void correlation(const gee_state *s, size_t start, int m,
+                        double *rmat) {
+  for (int j = 0; j < m; j++) {
+    for (int l = 0; l < m; l++) {
+      double v;
+      if (j == l) {
+        v = 1;
+      } else if (s->corstr == PA_GEE_EXCHANGEABLE) {
+        v = s->alpha;
+      } else {
+        v = pow(s->alpha, fabs(s->time[start + (size_t) l] -
+                               s->time[start + (size_t) j]));
+      }
+      rmat[j + (size_t) l * (size_t) m] = v;
+    }
+  }
+}
+
+/* Sum the bread and the estimating function over clusters at the current
+ * fitted values. `independent` forces R = I; `first` adds a_j^2 eta_j to
+ * the residuals so that the step is glm's first least-squares fit (the
+ * coefficients themselves). With scores/dscores non-NULL the per-cluster
+ * estimating functions and per-row weight derivatives are stored.
+ * Returns 0, or 1 when a working correlation is not positive definite. */
+static int accumulate(gee_state *s, int independent, int first,
+                      double *scores, double *dscores) {
+  int p = s->p;
+  size_t n = s->n, pp = (size_t) p * (size_t) p;
+  memset(s->bread, 0, pp * sizeof(double));
+  memset(s->grad, 0, (size_t) p * sizeof(double));
+  size_t start = 0;
+  for (size_t k = 0; k < s->nclus; k++) {
+    int m = s->size[k];
+    size_t mm = (size_t) m;
+    for (int j = 0; j < m; j++) {
+      size_t row = start + (size_t) j;
+      double mu, dmu, v;
+      mean_fun(s->family, s->eta[row], &mu, &dmu, &v);
+      double sq = sqrt(s->w[row]), a = dmu / sqrt(v);
+      for (int c = 0; c < p; c++) {
+        s->dw[(size_t) j + (size_t) c * mm] =
+            sq * a * s->x[row + (size_t) c * n];
+      }
+      s->rw[j] = sq * (s->y[row] - mu) / sqrt(v);
+      if (first) s->rw[j] += sq * a * s->eta[row];
+    }
+    memcpy(s->g, s->dw, mm * (size_t) p * sizeof(double));
+    memcpy(s->q, s->rw, mm * sizeof(double));
+    if (!independent && m > 1) {
+      correlation(s, start, m, s->rmat);
+      if (pa_chol(s->rmat, m)) return 1;
+      pa_chol_solve(s->rmat, m, s->g, p);
+      pa_chol_solve(s->rmat, m, s->q, 1);
+    }
+    for (int c = 0; c < p; c++) {
+      const double *dc = s->dw + (size_t) c * mm;
+      for (int d = c; d < p; d++) {
+        const double *gd = s->g + (size_t) d * mm;
+        double acc = 0;
+        for (int j = 0; j < m; j++) acc += dc[j] * gd[j];
+        s->bread[c + (size_t) d * p] += acc;
+      }
+      double u = 0;
+      for (int j = 0; j < m; j++) u += dc[j] * s->q[j];
+      s->grad[c] += u;
+      if (scores) scores[k + (size_t) c * s->nclus] = u;
+    }
+    if (dscores) {
+      for (int j = 0; j < m; j++) {
+        size_t row = start + (size_t) j;
+        double w2 = 2 * s->w[row];
+        for (int c = 0; c < p; c++) {
+          size_t jc = (size_t) j + (size_t) c * mm;
+          dscores[row + (size_t) c * n] =
+              (s->dw[jc] * s->q[j] + s->g[jc] * s->rw[j]) / w2;
+        }
+      }
+    }
+    start += mm;
+  }
+  for (int c = 0; c < p; c++) {
+    for (int d = 0; d < c; d++) {
+      s->bread[c + (size_t) d * p] = s->bread[d + (size_t) c * p];
+    }
+  }
+  return 0;
+}
+
+/* Solve bread * step = grad; 1 if the bread is not positive definite. */
+static int scoring_step(gee_state *s) {
+  size_t pp = (size_t) s->p * (size_t) s->p;
+  memcpy(s->chol, s->bread, pp * sizeof(double));
+  if (pa_chol(s->chol, s->p)) return 1;
+  memcpy(s->step, s->grad, (size_t) s->p * sizeof(double));
+  pa_chol_solve(s->chol, s->p, s->step, 1);
+  return 0;
+}
+
+/* beta <- beta + step, halving the step while the fitted values are not
+ * finite. Returns the largest relative change, or -1 when no step works
+ * (beta and the fitted values are then restored). */
+static double take_step(gee_state *s, double *beta) {
+  int p = s->p;
+  memcpy(s->beta_old, beta, (size_t) p * sizeof(double));
+  double t = 1;
+  for (int half = 0; half <= MAX_HALVING; half++) {
+    for (int j = 0; j < p; j++) beta[j] = s->beta_old[j] + t * s->step[j];
+    if (!fitted_values(s, beta)) {
+      double change = 0;
+      for (int j = 0; j < p; j++) {
+        double scale = fabs(beta[j]) > 1 ? fabs(beta[j]) : 1;
+        double c = fabs(t * s->step[j]) / scale;
+        if (c > change) change = c;
+      }
+      return change;
+    }
+    t *= 0.5;
+  }
+  memcpy(beta, s->beta_old, (size_t) p * sizeof(double));
+  fitted_values(s, beta);
+  return -1;
+}
+
+/* Fisher scoring for beta at the current alpha (R = I when independent)
+ * until the largest relative change is below epsilon. `first` receives
+ * the change of the first step, which tells the caller whether beta was
+ * already the solution. */
+static int solve_beta(gee_state *s, double *beta, int independent,
+                      const pa_gee_control *ctl, int *iter, double *first) {
+  for (int it = 0; it < ctl->maxit; it++) {
+    if (ctl->interrupt) ctl->interrupt();
+    (*iter)++;
+    if (accumulate(s, independent, 0, NULL, NULL)) return PA_GEE_CORRELATION;
+    if (scoring_step(s)) return PA_GEE_SINGULAR;
+    double change = take_step(s, beta);
+    if (change < 0) return PA_GEE_DIVERGED;
+    if (it == 0) *first = change;
+    if (change <= ctl->epsilon) return PA_GEE_OK;
+  }
+  return PA_GEE_NOT_CONVERGED;
+}
+
+/* The correlation estimate at the current fitted values and scale: the
+ * exchangeable moment estimate, or Gauss-Newton steps from the current
+ * alpha until the AR(1) equation holds. */
+static void solve_alpha(gee_state *s, const pa_gee_control *ctl) {
+  if (s->corstr == PA_GEE_EXCHANGEABLE) {
+    update_alpha(s);
+    return;
+  }
+  for (int it = 0; it < ctl->maxit; it++) {
+    double before = s->alpha;
+    update_alpha(s);
+    if (fabs(s->alpha - before) <= ctl->epsilon) return;
+  }
+}
+
+size_t pa_gee_work_size(int p, int max_size) {
+  size_t pp = (size_t) p * (size_t) p, m = (size_t) (max_size > 1 ? max_size : 1);
+  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m;
+}
+
+int pa_gee_fit(const double *x, const double *y, const double *w,
+               const double *time, const int *size, size_t nclus, size_t n,
+               int p, const pa_gee_control *ctl, double *work,
+               pa_gee_result *res) {
+  res->msg[0] = '\0';
+  res->iterations = 0;
+  res->converged = 0;
+  res->alpha = 0;
+  res->scale = NAN;
+  if (!x || !y || !w || !time || !size || !ctl || !work || !res->coef ||
+      !res->bread || !res->scores || !res->fitted || !res->eta || p < 1 ||
+      n < 1 || nclus < 1 || ctl->maxit < 1 || !(ctl->epsilon > 0)) {
+    snprintf(res->msg, PA_GEE_MSG_SIZE, "invalid dimensions or control");
+    return PA_GEE_INVALID;
+  }
+  size_t total = 0;
+  int maxsize = 0;
+  for (size_t k = 0; k < nclus; k++) {
+    if (size[k] < 1) {
+      snprintf(res->msg, PA_GEE_MSG_SIZE, "cluster %zu has no rows", k + 1);
+      return PA_GEE_INVALID;
+    }
+    total += (size_t) size[k];
+    if (size[k] > maxsize) maxsize = size[k];
+  }
+  if (total != n) {
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "cluster sizes add up to %zu, not to the %zu rows", total, n);
+    return PA_GEE_INVALID;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!(w[i] > 0) || !isfinite(w[i]) || !isfinite(y[i]) ||
+        !isfinite(time[i])) {
+      snprintf(res->msg, PA_GEE_MSG_SIZE,
+               "row %zu has a non-positive weight or a non-finite value",
+               i + 1);
+      return PA_GEE_INVALID;
+    }
+  }
+
+  gee_state s;
+  s.x = x;
+  s.y = y;
+  s.w = w;
+  s.time = time;
+  s.size = size;
+  s.nclus = nclus;
+  s.n = n;
+  s.p = p;
+  s.family = ctl->family;
+  s.corstr = ctl->corstr;
+  s.maxsize = maxsize;
+  s.alpha = 0;
+  s.scale = 1;
+  s.eta = res->eta;
+  s.mu = res->fitted;
+  size_t pp = (size_t) p * (size_t) p, m = (size_t) maxsize;
+  s.bread = work;
+  s.chol = s.bread + pp;
+  s.grad = s.chol + pp;
+  s.step = s.grad + p;
+  s.beta_old = s.step + p;
+  s.dw = s.beta_old + p;
+  s.g = s.dw + m * (size_t) p;
+  s.rw = s.g + m * (size_t) p;
+  s.q = s.rw + m;
+  s.rmat = s.q + m;
+
+  double *beta = res->coef;
+  int status = PA_GEE_OK;
+
+  /* starting values: glm's first weighted least-squares fit */
+  for (size_t i = 0; i < n; i++) {
+    double mu, dmu, v;
+    s.eta[i] = start_eta(s.family, y[i], w[i]);
+    mean_fun(s.family, s.eta[i], &mu, &dmu, &v);
+    s.mu[i] = mu;
+  }
+  accumulate(&s, 1, 1, NULL, NULL);
+  if (scoring_step(&s)) {
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "the weighted cross-product of the model matrix is singular");
+    return PA_GEE_SINGULAR;
+  }
+  memcpy(beta, s.step, (size_t) p * sizeof(double));
+  if (fitted_values(&s, beta)) {
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "the starting values give non-finite fitted values");
+    return PA_GEE_DIVERGED;
+  }
+
+  int correlated = s.corstr != PA_GEE_INDEPENDENCE;
+  if (correlated) {
+    size_t pairs, lag1;
+    count_pairs(&s, &pairs, &lag1);
+    if (pairs == 0) {
+      snprintf(res->msg, PA_GEE_MSG_SIZE,
+               "nobody has more than one row, so the working correlation "
+               "cannot be estimated");
+      return PA_GEE_NO_PAIRS;
+    }
+    /* with no lag-1 pair the AR(1) update has no slope at alpha = 0 */
+    if (s.corstr == PA_GEE_AR1 && lag1 == 0) s.alpha = 0.5;
+  }
+
+  /* phase 1: independence (the weighted GLM) */
+  int iter = 0;
+  double moved = 0;
+  status = solve_beta(&s, beta, 1, ctl, &iter, &moved);
+
+  /* phase 2: the fixed point alpha = A(alpha) of the correlation update
+   * after solving for beta and the scale at alpha, found by the secant
+   * method on A(alpha) - alpha (alternating single updates, as geepack
+   * does, converges only linearly, slowly when alpha is near 1) */
+  int correlated_done = !correlated;
+  if (correlated && (status == PA_GEE_OK || status == PA_GEE_NOT_CONVERGED)) {
+    double lo = s.corstr == PA_GEE_AR1 ? -1 : -1.0 / (maxsize - 1), hi = 1;
+    update_scale(&s);
+    solve_alpha(&s, ctl);
+    double x = s.alpha, xp = 0, gp = 0;
+    if (!(x > lo && x < hi)) status = PA_GEE_CORRELATION;
+    for (int k = 0; k < ctl->maxit && status != PA_GEE_CORRELATION; k++) {
+      s.alpha = x;
+      int st = solve_beta(&s, beta, 0, ctl, &iter, &moved);
+      if (st != PA_GEE_OK && st != PA_GEE_NOT_CONVERGED) {
+        status = st;
+        break;
+      }
+      update_scale(&s);
+      solve_alpha(&s, ctl);
+      double a = s.alpha, g = a - x;
+      if (fabs(g) <= ctl->epsilon && moved <= ctl->epsilon &&
+          st == PA_GEE_OK) {
+        correlated_done = 1;
+        break;
+      }
+      double next = a;
+      if (k > 0 && g != gp) {
+        double secant = x - g * (x - xp) / (g - gp);
+        if (secant > lo && secant < hi) next = secant;
+      }
+      if (!(next > lo && next < hi)) {
+        s.alpha = next;
+        status = PA_GEE_CORRELATION;
+        break;
+      }
+      xp = x;
+      gp = g;
+      x = next;
+    }
+  }
+  if (status == PA_GEE_OK && !correlated_done) status = PA_GEE_NOT_CONVERGED;
+  res->iterations = iter;
+
+  if (status == PA_GEE_OK || status == PA_GEE_NOT_CONVERGED) {
+    /* everything at the final coefficients; alpha is A(alpha) there */
+    update_scale(&s);
+    if (accumulate(&s, !correlated, 0, res->scores, res->dscores)) {
+      status = PA_GEE_CORRELATION;
+    } else {
+      memcpy(res->bread, s.bread, pp * sizeof(double));
+      if (scoring_step(&s)) status = PA_GEE_SINGULAR;
+    }
+  }
+  res->alpha = s.alpha;
+  res->scale = s.scale;
+  res->converged = status == PA_GEE_OK;
+
+  switch (status) {
+  case PA_GEE_NOT_CONVERGED:
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "no convergence after %d iterations", iter);
+    break;
+  case PA_GEE_CORRELATION:
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "the working correlation matrix is not positive definite "
+             "(alpha = %g)", s.alpha);
+    break;
+  case PA_GEE_SINGULAR:
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "sum D'V^{-1}WD is singular at iteration %d", iter);
+    break;
+  case PA_GEE_DIVERGED:
+    snprintf(res->msg, PA_GEE_MSG_SIZE,
+             "no step gave finite fitted values at iteration %d", iter);
+    break;
+  default:
+    break;
+  }
+  return status;
+}

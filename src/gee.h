@@ -1,0 +1,75 @@
+/* Weighted generalised estimating equations for clustered (person by
+ * wave) data: Gaussian/identity, binomial/logit and Poisson/log models
+ * with working independence, exchangeable or AR(1) correlation, the
+ * observation weights placed as geepack places them (W^{1/2} on both
+ * sides of the working correlation). Plain arrays in, a status and a
+ * message out; no R headers. */
+#ifndef PA_GEE_H
+#define PA_GEE_H
+
+#include <stddef.h>
+
+#define PA_GEE_MSG_SIZE 512
+
+enum { PA_GEE_GAUSSIAN = 0, PA_GEE_BINOMIAL, PA_GEE_POISSON };
+enum { PA_GEE_INDEPENDENCE = 0, PA_GEE_EXCHANGEABLE, PA_GEE_AR1 };
+
+/* status codes returned by pa_gee_fit() */
+enum {
+  PA_GEE_OK = 0,
+  PA_GEE_NOT_CONVERGED, /* results are from the last iteration */
+  PA_GEE_SINGULAR,      /* sum D'V^{-1}WD is not positive definite */
+  PA_GEE_CORRELATION,   /* working correlation not positive definite */
+  PA_GEE_NO_PAIRS,      /* nobody has two answers: no correlation estimate */
+  PA_GEE_DIVERGED,      /* no step gave finite fitted values */
+  PA_GEE_INVALID        /* inputs the caller should have rejected */
+};
+
+typedef struct {
+  int family;     /* PA_GEE_GAUSSIAN, ... (each with its canonical link) */
+  int corstr;     /* PA_GEE_INDEPENDENCE, ... */
+  int maxit;      /* scoring iterations allowed for each solve for beta,
+                     and updates of the correlation allowed */
+  double epsilon; /* largest change in a coefficient, relative to
+                     max(|coefficient|, 1), and in the correlation */
+  void (*interrupt)(void); /* called once per iteration; may be NULL */
+} pa_gee_control;
+
+/* Output arrays are the caller's. With D_i the rows' derivatives
+ * d mu / d beta scaled by v(mu)^{-1/2}, r_i the Pearson residuals,
+ * S_i = diag(w^{1/2}) and R_i the working correlation of cluster i:
+ *   bread  = sum_i D_i' S_i R_i^{-1} S_i D_i            (p x p)
+ *   scores = U_i = D_i' S_i R_i^{-1} S_i r_i             (nclus x p)
+ * (both without the 1/scale factor, which cancels in the estimates and
+ * in the sandwich), and dscores row k = d U_{i(k)} / d w_k, the
+ * derivative of row k's cluster's estimating function with respect to
+ * row k's own weight, holding the correlation and the scale fixed. */
+typedef struct {
+  double *coef;    /* p */
+  double *bread;   /* p x p */
+  double *scores;  /* nclus x p */
+  double *dscores; /* n x p, or NULL */
+  double *fitted;  /* n */
+  double *eta;     /* n */
+  double alpha;    /* correlation parameter (0 under independence) */
+  double scale;    /* sum w r^2 / sum w */
+  int iterations;
+  int converged;
+  char msg[PA_GEE_MSG_SIZE];
+} pa_gee_result;
+
+/* Doubles of scratch pa_gee_fit() needs for p columns and clusters of at
+ * most max_size rows. */
+size_t pa_gee_work_size(int p, int max_size);
+
+/* Fit the model. x is n x p column-major; rows are grouped by cluster,
+ * cluster k holding the next size[k] rows; time (n) gives each row's
+ * position in time, whose absolute differences are the AR(1) lags; w (n)
+ * holds positive observation weights. `work` holds
+ * pa_gee_work_size(p, max(size)) doubles. The kernel allocates nothing. */
+int pa_gee_fit(const double *x, const double *y, const double *w,
+               const double *time, const int *size, size_t nclus, size_t n,
+               int p, const pa_gee_control *ctl, double *work,
+               pa_gee_result *res);
+
+#endif

@@ -1,0 +1,131 @@
+/* R glue for the GEE kernel. Arguments arrive checked and coerced by
+ * ipw_gee() in R/gee.R; the checks here only guard against a broken
+ * caller. Statuses are returned, not raised, so that R can raise a
+ * classed condition that names the model. */
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+
+#include <limits.h>
+
+#include "gee.h"
+
+static void check_interrupt(void) { R_CheckUserInterrupt(); }
+
+static const char *status_name(int status) {
+  switch (status) {
+  case PA_GEE_OK: return "ok";
+  case PA_GEE_NOT_CONVERGED: return "not_converged";
+  case PA_GEE_SINGULAR: return "singular";
+  case PA_GEE_CORRELATION: return "correlation";
+  case PA_GEE_NO_PAIRS: return "no_pairs";
+  case PA_GEE_DIVERGED: return "diverged";
+  default: return "invalid";
+  }
+}
+
+SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
+               SEXP corstr, SEXP control) {
+  if (!Rf_isReal(x) || !Rf_isMatrix(x)) {
+    Rf_error("internal error: `x` must be a double matrix");
+  }
+  R_xlen_t n = Rf_nrows(x);
+  int p = Rf_ncols(x);
+  if (!Rf_isReal(y) || XLENGTH(y) != n || !Rf_isReal(w) ||
+      XLENGTH(w) != n || !Rf_isReal(time) || XLENGTH(time) != n) {
+    Rf_error("internal error: `y`, `w` and `time` must be doubles of "
+             "length nrow(x)");
+  }
+  if (TYPEOF(size) != INTSXP || XLENGTH(size) < 1) {
+    Rf_error("internal error: `size` must be a non-empty integer vector");
+  }
+  if (TYPEOF(family) != INTSXP || XLENGTH(family) != 1 ||
+      TYPEOF(corstr) != INTSXP || XLENGTH(corstr) != 1) {
+    Rf_error("internal error: `family` and `corstr` must be integer codes");
+  }
+  if (!Rf_isReal(control) || XLENGTH(control) != 2) {
+    Rf_error("internal error: `control` must be c(maxit, epsilon)");
+  }
+  if (n < 1 || p < 1 || n > INT_MAX) {
+    Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
+             "at least one column");
+  }
+  R_xlen_t nclus = XLENGTH(size);
+  if (nclus > n) Rf_error("internal error: more clusters than rows");
+  const int *sz = INTEGER(size);
+  int maxsize = 0;
+  for (R_xlen_t k = 0; k < nclus; k++) {
+    if (sz[k] == NA_INTEGER || sz[k] < 1) {
+      Rf_error("internal error: cluster sizes must be positive");
+    }
+    if (sz[k] > maxsize) maxsize = sz[k];
+  }
+
+  pa_gee_control ctl;
+  double maxit = REAL(control)[0];
+  ctl.maxit = maxit >= 1 && maxit <= INT_MAX ? (int) maxit : 0;
+  ctl.epsilon = REAL(control)[1];
+  ctl.family = INTEGER(family)[0];
+  ctl.corstr = INTEGER(corstr)[0];
+  ctl.interrupt = check_interrupt;
+
+  const char *nms[] = {"coefficients", "bread",      "scores",
+                       "dscores",      "fitted",     "linear_predictor",
+                       "alpha",        "scale",      "iterations",
+                       "converged",    "status",     "message",
+                       ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
+  SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
+  SEXP bread = PROTECT(Rf_allocMatrix(REALSXP, p, p));
+  SEXP scores = PROTECT(Rf_allocMatrix(REALSXP, (int) nclus, p));
+  SEXP dscores = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
+  SEXP fitted = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
+
+  /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
+   * the kernel, which holds no other memory. */
+  size_t nwork = pa_gee_work_size(p, maxsize);
+  double *work = (double *) R_alloc(nwork, sizeof(double));
+
+  pa_gee_result res;
+  res.coef = REAL(coef);
+  res.bread = REAL(bread);
+  res.scores = REAL(scores);
+  res.dscores = REAL(dscores);
+  res.fitted = REAL(fitted);
+  res.eta = REAL(eta);
+  int status = pa_gee_fit(REAL(x), REAL(y), REAL(w), REAL(time), sz,
+                          (size_t) nclus, (size_t) n, p, &ctl, work, &res);
+
+  /* outputs are meaningful only when the iteration ran to the end */
+  if (status != PA_GEE_OK && status != PA_GEE_NOT_CONVERGED) {
+    double *targets[] = {REAL(coef), REAL(bread), REAL(scores),
+                         REAL(dscores), REAL(fitted), REAL(eta)};
+    R_xlen_t sizes[] = {p, (R_xlen_t) p * p, nclus * p, n * p, n, n};
+    for (int k = 0; k < 6; k++) {
+      for (R_xlen_t i = 0; i < sizes[k]; i++) targets[k][i] = NA_REAL;
+    }
+  }
+
+  SEXP alpha = PROTECT(Rf_ScalarReal(res.alpha));
+  SEXP scale = PROTECT(Rf_ScalarReal(res.scale));
+  SEXP iterations = PROTECT(Rf_ScalarInteger(res.iterations));
+  SEXP converged = PROTECT(Rf_ScalarLogical(res.converged));
+  SEXP status_str = PROTECT(Rf_mkString(status_name(status)));
+  SEXP message = PROTECT(Rf_mkString(res.msg));
+
+  SET_VECTOR_ELT(out, 0, coef);
+  SET_VECTOR_ELT(out, 1, bread);
+  SET_VECTOR_ELT(out, 2, scores);
+  SET_VECTOR_ELT(out, 3, dscores);
+  SET_VECTOR_ELT(out, 4, fitted);
+  SET_VECTOR_ELT(out, 5, eta);
+  SET_VECTOR_ELT(out, 6, alpha);
+  SET_VECTOR_ELT(out, 7, scale);
+  SET_VECTOR_ELT(out, 8, iterations);
+  SET_VECTOR_ELT(out, 9, converged);
+  SET_VECTOR_ELT(out, 10, status_str);
+  SET_VECTOR_ELT(out, 11, message);
+  UNPROTECT(13);
+  return out;
+}
