@@ -64,9 +64,11 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
 
     levels <- chain_levels(t, w$monotone, with_frame)
     members <- lapply(levels, function(l) if (l == 0L) base else resp[, l])
-    # people who answered t but have no value of this outcome: their
-    # answers are missing like a nonresponse would be; refuse rather than
-    # guess
+    # At the first wave without a frame there is nothing to augment: the
+    # estimate is the base-weighted mean of those with a value, as for
+    # "ipw". Later, people who answered but have no value of this outcome
+    # would be missing like nonrespondents: refuse rather than guess.
+    if (length(levels) == 1L) members[[1]] <- members[[1]] & !is.na(y)
     top <- members[[length(members)]]
     if (any(top & is.na(y))) {
       pa_abort(
@@ -85,16 +87,18 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
       if (j == 0L) d else v[, levels[j + 1L]]
     }
     g <- in_group
-    nd <- sum(d[base & g])
+    base_g <- members[[1]] & g
+    if (!with_frame) base_g <- base_g & base
+    nd <- sum(d[base_g])
     n_d[k] <- nd
-    total <- sum((d * qv[[1]])[base & g])
+    total <- sum((d * qv[[1]])[base_g])
     for (j in seq_len(J)) {
       mj <- members[[j + 1L]] & g
       total <- total + sum((level_weight(j) * (qv[[j + 1L]] - qv[[j]]))[mj])
     }
     mu <- total / nd
     estimate[k] <- mu
-    phi_k <- ifelse(base & g, d * (qv[[1]] - mu), 0)
+    phi_k <- ifelse(base_g, d * (qv[[1]] - mu), 0)
     for (j in seq_len(J)) {
       mj <- members[[j + 1L]] & g
       diff_j <- ifelse(mj, qv[[j + 1L]] - qv[[j]], 0)

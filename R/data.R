@@ -17,53 +17,65 @@
 #' @section How the data were generated:
 #' Everyone who started ([increase_vs_frame]) gets baseline covariates
 #' from the programme records (partner, approach, country, gender, age,
-#' employment status and months out of work at entry) and three latent
-#' traits: self-efficacy, wellbeing (related to self-efficacy) and goal
-#' engagement. Those who followed the training to the end have an
+#' situation and months out of work at entry) and latent traits:
+#' self-efficacy (lower after long spells out of work), wellbeing (related
+#' to self-efficacy, with emotional, social and psychological components)
+#' and goal engagement. Completing the training is more likely with higher
+#' self-efficacy and shorter spells out of work. Each completer has an
 #' employment status before training (T1), right after (T2) and six months
 #' after (T3): moving into employment or self-employment is more likely
-#' with higher self-efficacy, fewer months out of work, and in the
-#' collaborative approach. Wellbeing, self-efficacy and goal engagement
-#' rise after training, more for those who move into work; questionnaire
-#' items are ordinal readings of these latent scores, with a few items
-#' skipped (never more than the scoring rules in [instruments()] allow; no
-#' MHC-SF item is skipped). Satisfaction and usefulness (T2 only) are
-#' higher in England than in France and rise with the gain in wellbeing.
+#' with higher self-efficacy, fewer months out of work, and much more
+#' likely in the collaborative approach. Wellbeing, self-efficacy and goal
+#' engagement rise after training for everyone, more for those who move
+#' into work, and by a person-specific amount. Questionnaire items are
+#' ordinal readings of these latent scores; a few self-efficacy and goal
+#' items are skipped, never more than the scoring rules of [instruments()]
+#' allow (no MHC-SF item is skipped, so every score and [mhc_category()]
+#' is defined). Satisfaction and usefulness (T2 only) are higher for the
+#' English partners than the French ones and rise with the gain in
+#' wellbeing. The exact model and its parameters are written at the top of
+#' `data-raw/increase_vs.R`.
 #'
 #' @section Who answers (the response mechanism):
-#' Dropout is monotone: nobody answers a wave after missing the one
-#' before, and the survey's base is the 4,526 people who completed the
-#' training. Within each approach, the people who answer a wave are those
-#' with the highest values of a response index: a logistic model (index =
-#' linear predictor plus standard logistic noise) whose cut-off is set so
-#' that the numbers answering match the published sample sizes.
-#' * **T1** (1,249 of 4,526): cut-offs by approach, so that collaborative
-#'   and collective make up 15.6% and 13.2% of the sample. The index rises
-#'   with wellbeing and self-efficacy before training, age, being a woman,
-#'   and falls with months out of work.
-#' * **T2** (430): within approach *and* change of employment status
-#'   between T1 and T2 (moved into work, other change, no change), among
-#'   T1 respondents. The index rises with the person's gain in wellbeing
-#'   from T1 to T2, their T1 wellbeing, age and being a woman. Because the
-#'   numbers answering in each class are those the report gives, people who
-#'   moved into work answer T2 less often than those who did not.
-#' * **T3** (290): within approach and employment status at T3
-#'   (employed, self-employed, other), among T2 respondents, with an index
-#'   rising with the gain in wellbeing from T1 to T3 and with age. People
-#'   in work at T3 answer less often than others.
+#' Dropout is monotone: the survey's base is the 4,526 people who
+#' completed the training, T2 respondents all answered T1 and T3
+#' respondents all answered T2. At each wave, within cells, the people who
+#' answer are those with the highest response index (a linear predictor
+#' plus standard logistic noise): a logistic response model whose
+#' intercept is specific to the cell and set so that the numbers answering
+#' are those the report implies.
+#' * **T1** (1,249 of 4,526), cells = approach (collaborative and
+#'   collective make up 15.6% and 13.2% of the sample). The index rises
+#'   with wellbeing before training, age and being a woman, and falls with
+#'   months out of work.
+#' * **T2** (430 of the T1 respondents), cells = approach by change of
+#'   employment from T1 to T2 (moved into work, other change, no change).
+#'   The index rises with the person's gain in wellbeing from T1 to T2, and
+#'   a little with T1 wellbeing, age and being a woman. Of the T1
+#'   respondents, 26% of those who moved into work answered T2, against 37%
+#'   of the others.
+#' * **T3** (290 of the T2 respondents), cells = approach by status at T3
+#'   (employed, self-employed, other). The index rises with the gain in
+#'   wellbeing from T1 to T3, and a little with T1 wellbeing and age. Of
+#'   the T2 respondents, 56% of those in work at T3 answered T3, against
+#'   75% of the others.
 #'
-#' Response therefore depends on baseline covariates (which weighting can
-#' correct), on earlier answers (which weighting on the history can
-#' correct) and on the outcomes at the wave itself: the gain in wellbeing
-#' and the move into work (which no weighting on observed data can fully
-#' correct: missing not at random). Complete-case means overstate the gain
-#' in wellbeing and understate moves into work. The monitoring outcomes of
-#' [increase_vs_frame], known for everyone, show the size of the second
-#' bias: for people who completed, `business_created` and `job` record
-#' the same latent status at T3 that the T3 questionnaire asks about.
+#' Response therefore depends on baseline covariates (which weighting on
+#' the frame can correct), on earlier answers (which weighting on the
+#' history can correct) and on the outcomes at the wave itself, the gain in
+#' wellbeing and the move into work, which no weighting on observed data
+#' can fully correct (missing not at random). Complete cases overstate the
+#' gain in wellbeing and understate moves into work. Had everyone who
+#' completed answered every wave, the mean MHC-SF total would be 34.3,
+#' 39.5 and 41.3 at T1, T2 and T3 (respondents: 37.1, 45.5, 46.4), and
+#' 8.8%, 28.9% and 39.0% would be in work (respondents: 12.3%, 27.0%,
+#' 32.8%). The monitoring outcomes of [increase_vs_frame], known for
+#' everyone, show the second bias in the data themselves: for people who
+#' completed, `business_created` and `job` record the same latent status
+#' at T3 that the T3 questionnaire asks about.
 #'
 #' @format A data frame with 1,969 rows (1,249 at T1, 430 at T2, 290 at T3)
-#'   and 38 columns, sorted by `id` then `wave`:
+#'   and 40 columns, sorted by `id` then `wave`:
 #' \describe{
 #'   \item{id}{Person identifier, as in [increase_vs_frame] (`"IVS00001"`
 #'     to `"IVS06259"`).}
@@ -78,13 +90,15 @@
 #'   \item{employment}{Factor, employment situation at the wave:
 #'     `unemployed`, `employed`, `self_employed`, `training` (education or
 #'     further training), `inactive`.}
-#'   \item{mhc1, ..., mhc14}{Integer, Mental Health Continuum Short Form
+#'   \item{mhc1, mhc2, mhc3, mhc4, mhc5, mhc6, mhc7, mhc8, mhc9, mhc10,
+#'     mhc11, mhc12, mhc13, mhc14}{Integer, Mental Health Continuum Short Form
 #'     items, 0 (never) to 5 (every day): emotional wellbeing 1-3 (item 3
 #'     is satisfaction with life), social 4-8, psychological 9-14. Score
 #'     with `score_instrument(x, "mhc_sf", prefix = "mhc")`.}
-#'   \item{gse1, ..., gse10}{Integer, General Self-Efficacy Scale items, 1
+#'   \item{gse1, gse2, gse3, gse4, gse5, gse6, gse7, gse8, gse9,
+#'     gse10}{Integer, General Self-Efficacy Scale items, 1
 #'     to 4; `score_instrument(x, "gse", prefix = "gse")`.}
-#'   \item{gre1, ..., gre6}{Integer, goal re-engagement items of the Goal
+#'   \item{gre1, gre2, gre3, gre4, gre5, gre6}{Integer, goal re-engagement items of the Goal
 #'     Adjustment Scale ("investment and pursuit of goals"), 1 to 5;
 #'     `score_instrument(x, "goal_reengagement", prefix = "gre")`.}
 #'   \item{satisfaction}{Integer, satisfaction with the programme, 1 to 5;
@@ -96,17 +110,27 @@
 #' @section Raw exports:
 #' The same answers as partners would send them are in
 #' `system.file("extdata", "increase_vs", package = "panelattrition")`:
-#' `england_T1.csv`, `england_T2.csv`, `england_T3.csv` (Qualtrics-style:
-#' three header rows, UTF-8, comma-separated, with survey-platform
-#' metadata columns), `france_T1.csv`, `france_T2.csv`, `france_T3.csv`
-#' (semicolon-separated, decimal comma, Latin-1, with the labels of the
-#' French questionnaire: `gender` is `Féminin` or `Masculin`, and
-#' `employment` is `sans emploi`, `salarié`, `indépendant`, `en formation`
-#' or `inactif`), `frame.csv` (the programme records, i.e.
-#' [increase_vs_frame]) and `report_figures.csv` (the published figures).
-#' Read each country's waves with [read_waves()], recode the French
-#' labels, keep the columns above, stack the two countries and pass the
-#' result to [panel_data()]: the panel's data then equal `increase_vs`.
+#' * `england_T1.csv`, `england_T2.csv`, `england_T3.csv`: Qualtrics-style
+#'   exports, UTF-8 with a byte-order mark, CRLF line ends, comma-separated,
+#'   three header rows (names, question texts, ImportId tags), platform
+#'   metadata columns (`StartDate`, `EndDate`, `Duration (in seconds)`,
+#'   `ResponseId`, ...), rows in order of reply. The question texts are
+#'   generic ("Wellbeing item 1"): no item wording is shipped.
+#' * `france_T1.csv`, `france_T2.csv`, `france_T3.csv`: semicolon-separated,
+#'   decimal comma (column `duree_min`, minutes spent), Latin-1, with the
+#'   labels of the French questionnaire: `gender` is `Féminin` or
+#'   `Masculin`; `employment` is `sans emploi`, `salarié`, `indépendant`,
+#'   `en formation` or `inactif`.
+#' * `frame.csv`: the programme records ([increase_vs_frame]).
+#' * `report_figures.csv`: the published figures ([increase_vs_report]).
+#'
+#' The survey variables have the same names in both countries;
+#' `satisfaction` and `usefulness` are in the T2 files only. Read each
+#' country's waves with [read_waves()], recode the French labels, keep the
+#' columns above, stack the two countries, make factors of the categorical
+#' columns with the levels above, and pass the result to [panel_data()]:
+#' the panel's data then equal `increase_vs` exactly (the package's tests
+#' do this).
 #'
 #' @source Synthetic, generated by `data-raw/increase_vs.R`, calibrated to
 #'   the published figures of the evaluation of INCREASE VS (Increase
@@ -122,9 +146,12 @@
 #' @name increase_vs
 #' @examples
 #' table(increase_vs$wave, increase_vs$approach)
+#' # the survey's base: people who completed the training
+#' completers <- increase_vs_frame[increase_vs_frame$completed, ]
 #' panel <- panel_data(increase_vs, id = "id", wave = "wave",
-#'                     frame = increase_vs_frame,
-#'                     baseline = c("approach", "gender", "age"))
+#'                     frame = completers,
+#'                     baseline = c("approach", "gender", "age",
+#'                                  "prior_status", "months_out_of_work"))
 #' summary(panel)
 "increase_vs"
 
@@ -156,9 +183,11 @@
 #' `business_created` when the person is self-employed at T3 and was not
 #' at T1, `job` when employed at T3 and not at T1, `further_training` when
 #' in training at T3 and not at T1. So, unlike the survey, they show what
-#' happened to everyone who completed, respondents or not. For the others,
-#' the outcomes are drawn so that the totals equal the published ones
-#' (people who left early more often left for a job).
+#' happened to everyone who completed, respondents or not: 17.0% of them
+#' created a business, 14.4% found a job and 6.8% went on to further
+#' training. For the others, the outcomes are drawn so that the totals
+#' equal the published ones: 14.4%, 28.0% and 7.5% of them (many who left
+#' early left for a job).
 #'
 #' @format A data frame with 6,259 rows, sorted by `id`, and 12 columns:
 #' \describe{
@@ -177,7 +206,8 @@
 #'   \item{months_out_of_work}{Integer, months since the last paid work (0
 #'     for people in work).}
 #'   \item{completed}{Logical, followed the training to its end (4,526
-#'     people); the survey's base.}
+#'     people). The survey's base: only they were surveyed, so they, not
+#'     all starters, are the frame for weighting the survey.}
 #'   \item{business_created}{Logical, created a business (1,020 people,
 #'     16% of starters).}
 #'   \item{job}{Logical, found a new job (1,136, 18%).}
