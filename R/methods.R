@@ -164,3 +164,46 @@ plot_transitions <- function(x, ...) {
   graphics::legend("topright", legend = lv, fill = cols, bty = "n", cex = 0.8)
   invisible(x)
 }
+
+#' @rdname pa_estimates
+#' @return `summary()` returns a one-row-per-setting overview (class
+#'   `summary.pa_estimates`): what was estimated, how, how many estimates
+#'   and suppressed cells, and the range of effective sample sizes.
+#' @export
+summary.pa_estimates <- function(object, ...) {
+  df <- as.data.frame(object)
+  out <- data.frame(
+    kind = attr(object, "kind") %||% NA_character_,
+    estimator = attr(object, "estimator") %||% NA_character_,
+    se = attr(object, "se") %||% NA_character_,
+    conf_level = attr(object, "conf_level") %||% NA_real_,
+    by = attr(object, "by") %||% NA_character_,
+    estimates = nrow(df),
+    suppressed = sum(df$suppressed),
+    min_n = if (nrow(df)) min(df$n) else NA_integer_,
+    min_n_eff = if (nrow(df)) min(df$n_eff) else NA_real_,
+    max_n_eff = if (nrow(df)) max(df$n_eff) else NA_real_
+  )
+  class(out) <- c("summary.pa_estimates", "data.frame")
+  out
+}
+
+#' @rdname pa_estimates
+#' @export
+print.summary.pa_estimates <- function(x, ...) {
+  y <- x
+  class(y) <- "data.frame"
+  cat("<pa_estimates summary>\n")
+  print(y, row.names = FALSE)
+  invisible(x)
+}
+
+#' @rdname pa_estimates
+#' @return `glance()` returns the same overview as a plain one-row data
+#'   frame, in the broom convention.
+#' @exportS3Method generics::glance
+glance.pa_estimates <- function(x, ...) {
+  out <- summary.pa_estimates(x)
+  class(out) <- "data.frame"
+  out
+}

@@ -296,3 +296,18 @@ test_that("bootstrap standard errors re-fit the weights and agree with the sandw
   expect_error(wave_means(m$w, "y", control = ctl),
                class = "panelattrition_arg_error", regexp = "bootstrap")
 })
+
+test_that("summary() and glance() describe an estimate table", {
+  m <- make_weights(n = 400, formula = ~ g + age, history = "y")
+  expect_message(est <- wave_means(m$w, "y", by = "g", min_n = 60))
+  sm <- summary(est)
+  expect_identical(sm$estimates, 9L)
+  expect_identical(sm$suppressed, sum(est$n < 60))
+  expect_equal(sm$min_n_eff, min(est$n_eff))
+  expect_identical(sm$by, "g")
+  expect_output(print(sm), "pa_estimates summary")
+  skip_if_not_installed("generics")
+  gl <- generics::glance(est)
+  expect_identical(class(gl), "data.frame")
+  expect_identical(gl$se, "sandwich")
+})

@@ -288,3 +288,53 @@ test_that("perfectly separated response is a classed error suggesting Firth", {
   w <- attrition_weights(panel, ~ g + age, method = "firth")
   expect_true(all(is.finite(w$weights[!is.na(w$weights)])))
 })
+
+test_that("stage 0 calibrates the first wave to population margins as survey does", {
+  skip_if_not_installed("survey")
+  s <- sim_panel(n = 500, frame_extra = 400, seed = 71)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave", frame = s$frame,
+                      baseline = c("g", "age"))
+  # population totals a little different from the frame's own
+  pop <- colSums(stats::model.matrix(~ g + age, tr)) * c(1.1, 1.05, 0.97, 1.08)
+  w <- attrition_weights(panel, ~ g + age, margins = pop, calfun = "raking",
+                         stabilize = FALSE)
+  r1 <- tr$r1
+  des <- survey::svydesign(ids = ~1, weights = ~one,
+                           data = cbind(tr[r1, ], one = 1))
+  cal <- survey::calibrate(des, ~ g + age, population = pop, calfun = "raking",
+                           epsilon = 1e-12, maxit = 200)
+  expect_equal(unname(w$weights[r1, "T1"]), as.vector(stats::weights(cal)),
+               tolerance = 1e-8)
+  x <- stats::model.matrix(~ g + age, tr)
+  expect_equal(colSums(x[r1, ] * w$weights[r1, "T1"]), pop, tolerance = 1e-9)
+  # later stages multiply on: T2 weights are the T1 weights over the T2 model
+  p2 <- glm_prob(r2 ~ g + age, tr[r1, ])
+  expect_equal(unname(w$weights[tr$r2, "T2"]),
+               unname((w$weights[r1, "T1"] / p2)[tr$r2[r1]]), tolerance = 1e-8)
+})
+
+test_that("poly() and interactions work through model.matrix", {
+  s <- sim_panel(n = 600, seed = 73)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g * poly(age, 2), monotone = FALSE,
+                         stabilize = FALSE)
+  p2 <- glm_prob(r2 ~ g * poly(age, 2), tr)
+  expect_equal(unname(w$weights[tr$r2, "T2"]), unname(1 / p2[tr$r2]),
+               tolerance = 1e-8)
+  expect_true(any(grepl("poly", response_models(w)$term)))
+})
+
+test_that("Firth weights equal brglm2's bias-reduced fits", {
+  skip_if_not_installed("brglm2")
+  s <- sim_panel(n = 300, seed = 75)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, method = "firth", monotone = FALSE,
+                         stabilize = FALSE)
+  fit <- stats::glm(r2 ~ g + age, family = stats::binomial(), data = tr,
+                    method = brglm2::brglmFit, type = "MPL_Jeffreys")
+  expect_equal(unname(w$weights[tr$r2, "T2"]), unname(1 / stats::fitted(fit))[tr$r2],
+               tolerance = 1e-6)
+})
