@@ -1,6 +1,7 @@
 # panelattrition: set-up, checks and the demonstration.
 #   make deps      install what is missing (Debian packages, then CRAN)
-#   make demo      read the example exports, build the panel, print it
+#   make demo      the example exports to weighted estimates, then the
+#                  INCREASE VS reproduction (report/increase-vs.html)
 #   make test      R CMD build + R CMD check --as-cran; prints "N passed, N failed"
 #   make document  regenerate NAMESPACE and man/ with roxygen2
 #   make bench     reader benchmark against read.csv, readr and data.table
@@ -22,6 +23,7 @@ install: deps
 
 demo: install
 	R_LIBS=$(LIB) $(RSCRIPT) tools/demo.R
+	R_LIBS=$(LIB) $(RSCRIPT) tools/report.R
 
 test: deps
 	sh tools/check.sh
@@ -33,4 +35,32 @@ bench: install
 	R_LIBS=$(LIB) $(RSCRIPT) bench/read.R
 
 clean:
-	rm -rf check $(LIB) src/*.o src/*.so src/Makevars
+	rm -rf check report $(LIB) src/*.o src/*.so src/Makevars
+
+# Reliability checks (see README, "Development"):
+#   make fuzz           libFuzzer on the C reader kernel for FUZZ_SECONDS s
+#   make fuzz-coverage  line coverage of src/read.c by the fuzz corpus
+#   make sanitize       the tests against an ASan + UBSan build
+#   make valgrind       the tests under valgrind memcheck
+#   make gctorture      every C entry point under gctorture(TRUE)
+FUZZ_SECONDS ?= 120
+
+.PHONY: fuzz fuzz-coverage fuzz-clean sanitize valgrind gctorture
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tools/fuzz/run.sh
+
+fuzz-coverage:
+	sh tools/fuzz/run.sh coverage
+
+fuzz-clean:
+	rm -rf tools/fuzz/build tools/fuzz/corpus tools/fuzz/corpus-parts tools/fuzz/seeds tools/fuzz/artifacts
+
+sanitize:
+	sh tools/sanitize.sh
+
+valgrind:
+	sh tools/valgrind.sh
+
+gctorture: install
+	R_LIBS=$(LIB) $(RSCRIPT) tools/gctorture.R

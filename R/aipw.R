@@ -175,6 +175,19 @@ sequential_regressions <- function(w, levels, members, y, formula,
     fit <- stats::glm.fit(zf, resp_q, family = fam,
                           control = stats::glm.control(epsilon = 1e-12,
                                                        maxit = 100))
+    fitted_q <- fam$linkinv(drop(zf %*% fit$coefficients))
+    if (proportion && !any(is.na(fit$coefficients)) &&
+        any(fitted_q < 1e-8 | fitted_q > 1 - 1e-8)) {
+      pa_abort(
+        sprintf(paste("The outcome regression predicting level %d is",
+                      "separated: some covariate patterns (often a history",
+                      "variable such as the previous status) predict the",
+                      "outcome perfectly, so the doubly robust estimator is",
+                      "not defined. Use a smaller `outcome_model` or history,",
+                      "or estimator = \"ipw\"."), lower),
+        class = "panelattrition_model_error"
+      )
+    }
     if (any(is.na(fit$coefficients))) {
       pa_abort(sprintf(paste("The outcome regression predicting level %d is",
                              "singular (a covariate is constant or a category",
@@ -200,7 +213,16 @@ sequential_regressions <- function(w, levels, members, y, formula,
       c_mat <- crossprod(zf, dq[rows_low[fit_rows], , drop = FALSE])
       u <- u + influence[[j + 1L]] %*% t(c_mat)
     }
-    influence[[j]] <- t(solve(info, t(u)))
+    influence[[j]] <- tryCatch(
+      t(solve(info, t(u))),
+      error = function(e) {
+        pa_abort(sprintf(paste("The outcome regression predicting level %d",
+                               "is numerically singular (%s). Use a smaller",
+                               "`outcome_model` or history, or estimator =",
+                               "\"ipw\"."), lower, conditionMessage(e)),
+                 class = "panelattrition_model_error")
+      }
+    )
     deriv_all <- rep(0, n)
     deriv_all[rows_low] <- deriv
     z_all <- matrix(0, n, ncol(z_low))

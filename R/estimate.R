@@ -312,7 +312,8 @@ person_groups <- function(w, by, groups) {
 # categorical outcomes), each with the rows that enter it and the value
 # each contributes.
 mean_cells <- function(y, name, rows, group) {
-  waves_present <- sort(unique(rows$wave))
+  # waves where the outcome was asked (has any value)
+  waves_present <- sort(unique(rows$wave[!is.na(y)]))
   categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) ||
     (is.numeric(y) && all(y[!is.na(y)] %in% c(0, 1)) && !all(is.na(y)))

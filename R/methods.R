@@ -207,3 +207,34 @@ glance.pa_estimates <- function(x, ...) {
   class(out) <- "data.frame"
   out
 }
+
+# Row subsets keep what belongs to the rows that remain: the covariance of
+# their estimates, their influence values and bootstrap replicates. Without
+# this a subset would carry the whole table's covariance, and comparisons
+# made on it would be wrong.
+#' @export
+`[.pa_estimates` <- function(x, i, j, ..., drop) {
+  n <- nrow(x)
+  keep_attrs <- attributes(x)
+  out <- NextMethod()
+  if (!is.data.frame(out)) return(out)
+  # x[j] (one index, no comma) selects columns, not rows
+  by_rows <- !missing(i) && nargs() - !missing(drop) > 2L
+  rows <- if (by_rows) seq_len(n)[i] else seq_len(n)
+  if (anyNA(rows)) rows <- rows[!is.na(rows)]
+  vc <- keep_attrs$vcov
+  if (!is.null(vc)) attr(out, "vcov") <- vc[rows, rows, drop = FALSE]
+  infl <- keep_attrs$influence
+  if (!is.null(infl)) {
+    infl$values <- infl$values[, rows, drop = FALSE]
+    attr(out, "influence") <- infl
+  }
+  reps <- keep_attrs$replicates
+  if (!is.null(reps)) attr(out, "replicates") <- reps[, rows, drop = FALSE]
+  for (a in c("by", "conf_level", "kind", "se", "estimator", "call",
+              "weights", "changed")) {
+    attr(out, a) <- keep_attrs[[a]]
+  }
+  class(out) <- keep_attrs$class
+  out
+}

@@ -186,9 +186,17 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
     }
     null <- 0
   }
+  # suppressed rows have no estimate, so their null may be NA
+  supp <- if ("suppressed" %in% names(x)) x$suppressed else rep(FALSE, n_rows)
+  bad_null <- if (length(null) == n_rows) {
+    (is.na(null) | !is.finite(null)) & !supp
+  } else {
+    is.na(null) | !is.finite(null)
+  }
   if (!is.numeric(null) || !length(null) %in% c(1L, n_rows) ||
-      anyNA(null) || any(!is.finite(null))) {
-    arg_error("null", sprintf("one finite number or %d (one per row of `x`)",
+      any(bad_null)) {
+    arg_error("null", sprintf(paste("one finite number or %d (one per row of",
+                                    "`x`; NA allowed for suppressed rows)"),
                               n_rows), null)
   }
   null <- rep_len(as.double(null), n_rows)

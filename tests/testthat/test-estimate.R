@@ -311,3 +311,17 @@ test_that("summary() and glance() describe an estimate table", {
   expect_identical(class(gl), "data.frame")
   expect_identical(gl$se, "sandwich")
 })
+
+test_that("row subsets keep the covariance of the rows that remain", {
+  m <- make_weights(n = 500, formula = ~ g + age, history = "y")
+  est <- wave_means(m$w, "y", by = "g")
+  t3 <- est[est$wave == "T3", ]
+  k <- which(est$wave == "T3")
+  expect_identical(vcov(t3), vcov(est)[k, k])
+  expect_equal(compare_groups(t3, ref = "a")$std_error,
+               compare_groups(est, ref = "a")$std_error[
+                 compare_groups(est, ref = "a")$wave == "T3"])
+  expect_identical(ncol(attr(t3, "influence")$values), 3L)
+  expect_s3_class(t3, "pa_estimates")
+  expect_identical(est[, "estimate"], est$estimate)
+})
