@@ -161,12 +161,16 @@ test_that("types are inferred over the whole column", {
   expect_identical(x$zeros, c("007", "010", NA, "0"))
   expect_identical(x$mixed, c("1", "TRUE", "a", "2"))
   expect_identical(x$allna, c(NA, NA, NA, NA))
-  expect_identical(x$sci, c(1000, 0.025, NA, -1e-300))
+  # -1e-300 written in hexadecimal: R reads hex exactly, while its decimal
+  # parser depends on long double precision (which valgrind lowers)
+  expect_identical(x$sci, c(1000, 0.025, NA, -0x1.56e1fc2f8f359p-997))
   expect_identical(x$neg, c(-3L, 4L, NA, 0L))
   # read.csv agrees on every column but two: leading zeros are numbers to
   # it, and it does not take "F" and "true" in one logical column
   rc <- read.csv(fixture("types.csv"), na.strings = c("", "NA"))
   keep <- setdiff(names(x), c("zeros", "lgl"))
+  # under valgrind R's own parser reads -1e-300 one unit off
+  if (nzchar(Sys.getenv("PA_VALGRIND"))) keep <- setdiff(keep, "sci")
   expect_identical(plain(x)[keep], rc[keep])
 })
 

@@ -1,0 +1,439 @@
+/* libFuzzer target for the CSV reader kernel (src/read.c), without R.
+ *
+ * Input layout: byte 0 chooses the reader's settings, the rest is the
+ * file. The kernel only reads paths, so the file goes to a private file in
+ * /dev/shm (memory, not disk) that is rewritten for every input.
+ *
+ * Besides the sanitizers, the target checks properties the R glue relies
+ * on, and traps when one fails, so that libFuzzer keeps the input:
+ *   - no row lost: kept rows + dropped rows = records;
+ *   - classification counts every kept row exactly once;
+ *   - every value the kernel accepts as a number is the number strtod() /
+ *     strtoll() read from the same text (correct rounding, no wrap-around);
+ *   - Latin-1 to UTF-8 conversion fits in 2 * len bytes and yields valid
+ *     UTF-8 of the expected length;
+ *   - record lines are increasing and within the lines counted.
+ *
+ * Built with -DPA_FUZZ_TYPED (tools/fuzz/run.sh adds it when src/read.h
+ * declares pa_fill_column(), the kernel that classifies and converts while
+ * it parses and can parse parts of a file at once), it also checks:
+ *   - the column summary kept while parsing equals one computed afresh
+ *     from the text (pa_column_info() against pa_classify_column());
+ *   - the typed values pa_fill_columns() gives equal those parsed from the
+ *     text.
+ * Built also with -DPA_FUZZ_PARTS, every input is repeated until it is
+ * PA_FUZZ_CUT_SIZE bytes long, then read by one parser and by 2 to 4
+ * parts, which must give exactly the same result. The kernel reads its
+ * first block (PA_BLOCK) alone and cuts what follows only if that is at
+ * least two minimal pieces (2 x PA_MIN_PIECE) long, so the size must exceed
+ * both together: with the kernel's default sizes the inputs are over 1 MiB
+ * and this build runs 40 times slower, so run.sh gives it its own corpus
+ * and a third of the time. */
+#include "read.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PA_FUZZ_CUT_SIZE
+#define PA_FUZZ_CUT_SIZE ((1u << 20) + 2u * 65536u + 4096u)
+#endif
+
+static char path[256];
+
+/* A failed property is a bug: stop here so libFuzzer saves the input. */
+#define REQUIRE(cond)                                                        \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "fuzz_read: property failed at %s:%d: %s\n", __FILE__, \
+              __LINE__, #cond);                                              \
+      __builtin_trap();                                                      \
+    }                                                                        \
+  } while (0)
+
+static void remove_file(void) { unlink(path); }
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void) argc;
+  (void) argv;
+  snprintf(path, sizeof(path), "/dev/shm/pa-fuzz-%ld.csv", (long) getpid());
+  atexit(remove_file);
+  return 0;
+}
+
+/* The kernel calls back between 1 MiB blocks; counting the calls is enough
+ * to have the path run. */
+static unsigned long n_interrupt;
+static void on_interrupt(void) { n_interrupt++; }
+
+typedef struct {
+  unsigned char delim, decimal;
+  int encoding, header, strict;
+} settings;
+
+/* 4 delimiters x 3 encodings x 3 header modes x 2 = 72 combinations, and
+ * what is left of the byte picks the decimal mark. */
+static settings decode(unsigned char b) {
+  static const unsigned char delims[4] = {0, ',', ';', '\t'};
+  static const unsigned char decimals[4] = {0, '.', ',', 0};
+  settings s;
+  s.delim = delims[b % 4];
+  b /= 4;
+  s.encoding = b % 3; /* PA_ENC_AUTO, PA_ENC_UTF8, PA_ENC_LATIN1 */
+  b /= 3;
+  s.header = b % 3; /* PA_HEADER_AUTO, _SINGLE, _QUALTRICS */
+  b /= 3;
+  s.strict = b % 2;
+  b /= 2;
+  s.decimal = decimals[b % 4];
+  return s;
+}
+
+/* The field without surrounding spaces, NUL-terminated, with the decimal
+ * mark replaced by '.', as strtod() wants it. */
+static char *c_string(const unsigned char *s, size_t len, unsigned char dec) {
+  while (len && *s == ' ') {
+    s++;
+    len--;
+  }
+  while (len && s[len - 1] == ' ') len--;
+  char *out = malloc(len + 1);
+  REQUIRE(out != NULL);
+  for (size_t i = 0; i < len; i++) out[i] = s[i] == dec ? '.' : (char) s[i];
+  out[len] = '\0';
+  return out;
+}
+
+static void check_numbers(const unsigned char *s, size_t len,
+                          unsigned char dec) {
+  int iv = 0;
+  int k = pa_parse_int(s, len, &iv);
+  if (k == 1) {
+    char *c = c_string(s, len, '.');
+    char *end;
+    errno = 0;
+    long long ref = strtoll(c, &end, 10);
+    REQUIRE(*end == '\0' && errno == 0);
+    REQUIRE(ref == (long long) iv);
+    REQUIRE(iv != INT_MIN); /* R's NA_integer_ */
+    free(c);
+  }
+  double dv = 0;
+  int ok = pa_parse_dbl(s, len, dec, &dv);
+  if (ok) {
+    char *c = c_string(s, len, dec);
+    char *end;
+    double ref = strtod(c, &end);
+    REQUIRE(*end == '\0');
+    if (isnan(ref)) {
+      REQUIRE(isnan(dv));
+    } else {
+      /* bit-identical: the kernel promises correct rounding */
+      REQUIRE(memcmp(&ref, &dv, sizeof(double)) == 0);
+    }
+    free(c);
+  }
+  /* a value that is an integer must read as the same double */
+  if (k == 1) {
+    REQUIRE(ok);
+    REQUIRE(dv == (double) iv);
+  }
+  unsigned t = pa_field_types(s, len, dec);
+  if (t & PA_CAN_INT) REQUIRE(k == 1 && (t & PA_CAN_DBL));
+  if (t & PA_CAN_DBL) REQUIRE(ok || k == 2);
+  int lv;
+  if (pa_parse_lgl(s, len, &lv)) {
+    REQUIRE(t == PA_CAN_LGL && (lv == 0 || lv == 1));
+  }
+}
+
+static void check_encoding(const unsigned char *s, size_t len) {
+  int valid = pa_utf8_valid(s, len);
+  size_t high = 0;
+  for (size_t i = 0; i < len; i++) high += s[i] >> 7;
+  if (high == 0) REQUIRE(valid);
+  /* exactly 2 * len bytes, so that ASan sees any write past the promise */
+  unsigned char *out = malloc(2 * len + (len == 0));
+  REQUIRE(out != NULL);
+  size_t n = pa_latin1_to_utf8(s, len, out);
+  REQUIRE(n == len + high);
+  REQUIRE(pa_utf8_valid(out, n));
+  free(out);
+}
+
+
+static const char *na_s[] = {"", "NA", "."};
+static const size_t na_len[] = {0, 2, 1};
+static const pa_na na_list = {na_s, na_len, 3};
+
+/* Write the file and read it; returns the status. */
+static int read_file(pa_reader *r, const settings *set, int nthreads) {
+  pa_reader_init(r);
+#ifdef PA_FUZZ_TYPED
+  r->nthreads = nthreads;
+  r->na = &na_list;
+  r->na_int = INT_MIN;
+  uint64_t na_bits = 0x7FF00000000007A2ull; /* R's NA_real_ */
+  memcpy(&r->na_real, &na_bits, sizeof(double));
+#else
+  (void) nthreads;
+#endif
+  int status = pa_read_file(r, path, set->delim, set->decimal, set->encoding,
+                            set->header, set->strict, on_interrupt);
+  /* whatever happened, the file and the parser are released */
+  REQUIRE(r->fp == NULL && r->buf == NULL && r->parser == NULL);
+  REQUIRE(status == r->status);
+  return status;
+}
+
+static int write_file(const uint8_t *data, size_t size) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  int ok = size == 0 || fwrite(data, 1, size, f) == size;
+  return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+#ifdef PA_FUZZ_TYPED
+static int same_info(const pa_colinfo *a, const pa_colinfo *b) {
+  return a->can == b->can && a->n_na == b->n_na && a->n_value == b->n_value &&
+         a->first_invalid == b->first_invalid &&
+         a->first_nul == b->first_nul && a->max_len == b->max_len;
+}
+
+#ifdef PA_FUZZ_PARTS
+static int same_store(const pa_reader *a, const pa_reader *b, int j) {
+  pa_iter ia, ib;
+  const unsigned char *sa, *sb;
+  size_t la, lb;
+  if (j < 0) {
+    pa_iter_names(a, &ia);
+    pa_iter_names(b, &ib);
+  } else {
+    pa_iter_column(a, j, 0, &ia);
+    pa_iter_column(b, j, 0, &ib);
+  }
+  for (;;) {
+    int ka = pa_iter_next(&ia, &sa, &la), kb = pa_iter_next(&ib, &sb, &lb);
+    if (ka != kb) return 0;
+    if (!ka) return 1;
+    if (la != lb || (la && memcmp(sa, sb, la) != 0)) return 0;
+  }
+}
+
+/* One parser (a) and several parts (b) must agree on everything. */
+static void compare_readers(const pa_reader *a, const pa_reader *b) {
+  REQUIRE(a->status == b->status);
+  if (a->status != PA_OK) {
+    REQUIRE(a->err_line == b->err_line && a->err_column == b->err_column);
+    REQUIRE(strcmp(a->msg, b->msg) == 0);
+    return;
+  }
+  REQUIRE(a->ncol == b->ncol && a->nrow == b->nrow);
+  REQUIRE(a->records == b->records && a->lines_done == b->lines_done);
+  REQUIRE(a->delim == b->delim && a->decimal == b->decimal);
+  REQUIRE(a->qualtrics == b->qualtrics && a->had_bom == b->had_bom);
+  REQUIRE(a->nproblem == b->nproblem);
+  for (size_t k = 0; k < a->nproblem; k++) {
+    const pa_problem *p = &a->problems[k], *q = &b->problems[k];
+    REQUIRE(p->row == q->row && p->line == q->line);
+    REQUIRE(p->column == q->column && p->kind == q->kind);
+    REQUIRE(p->dropped == q->dropped);
+    REQUIRE(strcmp((const char *) a->problem_text.data + p->expected,
+                   (const char *) b->problem_text.data + q->expected) == 0);
+    REQUIRE(strcmp((const char *) a->problem_text.data + p->actual,
+                   (const char *) b->problem_text.data + q->actual) == 0);
+  }
+  for (size_t i = 0; i < a->nrow; i++) {
+    REQUIRE(a->row_line[i] == b->row_line[i]);
+  }
+  REQUIRE(same_store(a, b, -1));
+  for (int j = 0; j < a->ncol; j++) {
+    REQUIRE(same_store(a, b, j));
+    pa_colinfo ia, ib;
+    pa_column_info(a, j, &ia);
+    pa_column_info(b, j, &ib);
+    REQUIRE(same_info(&ia, &ib));
+  }
+}
+#endif
+
+/* pa_column_info() against the text, and the typed values against the
+ * text, for every column. */
+static void check_typed(const pa_reader *r) {
+  size_t first = pa_first_row(r), nrow = r->nrow - first;
+  int n = 0;
+  int *cols = malloc(sizeof(int) * (size_t) r->ncol);
+  int *types = malloc(sizeof(int) * (size_t) r->ncol);
+  void **dests = malloc(sizeof(void *) * (size_t) r->ncol);
+  REQUIRE(cols && types && dests);
+  for (int j = 0; j < r->ncol; j++) {
+    pa_colinfo kept, fresh;
+    pa_column_info(r, j, &kept);
+    pa_classify_column(r, j, &na_list, &fresh);
+    REQUIRE(same_info(&kept, &fresh));
+    int type = pa_column_type(fresh.can, fresh.n_value);
+    if (type == PA_CHR) continue;
+    cols[n] = j;
+    types[n] = type;
+    dests[n] = malloc((type == PA_DBL ? sizeof(double) : sizeof(int)) *
+                      (nrow ? nrow : 1));
+    REQUIRE(dests[n] != NULL);
+    n++;
+  }
+  pa_fill_columns(r, n, cols, types, dests);
+  for (int k = 0; k < n; k++) {
+    pa_iter it;
+    const unsigned char *s;
+    size_t len, i = 0;
+    pa_iter_column(r, cols[k], first, &it);
+    while (pa_iter_next(&it, &s, &len)) {
+      int na = pa_is_na(&na_list, s, len), iv = 0;
+      double dv = 0;
+      if (types[k] == PA_DBL) {
+        if (na || !pa_parse_dbl(s, len, r->decimal, &dv)) dv = r->na_real;
+        REQUIRE(memcmp(&dv, (double *) dests[k] + i, sizeof(double)) == 0);
+      } else {
+        int ok = types[k] == PA_LGL ? pa_parse_lgl(s, len, &iv)
+                                    : pa_parse_int(s, len, &iv) == 1;
+        if (na || !ok) iv = r->na_int;
+        REQUIRE(iv == ((int *) dests[k])[i]);
+      }
+      i++;
+    }
+    REQUIRE(i == nrow);
+    free(dests[k]);
+  }
+  free(cols);
+  free(types);
+  free(dests);
+}
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 1) return 0;
+  settings set = decode(data[0]);
+  const uint8_t *body = data + 1;
+  size_t body_size = size - 1;
+  uint8_t *big = NULL;
+  int cut = 0;
+#ifdef PA_FUZZ_PARTS
+  /* large enough for the kernel to cut it into parts */
+  cut = body_size > 0;
+  if (cut) {
+    size_t want = PA_FUZZ_CUT_SIZE, n = 0;
+    big = malloc(want + body_size);
+    REQUIRE(big != NULL);
+    while (n < want) {
+      memcpy(big + n, body, body_size);
+      n += body_size;
+    }
+    body = big;
+    body_size = n;
+  }
+#endif
+  if (write_file(body, body_size)) {
+    free(big);
+    return 0;
+  }
+  free(big);
+
+  pa_reader r;
+  int status = read_file(&r, &set, 1);
+#ifdef PA_FUZZ_PARTS
+  if (cut) {
+    pa_reader parts;
+    read_file(&parts, &set, 2 + (int) (data[size - 1] % 3));
+    compare_readers(&r, &parts);
+    pa_reader_free(&parts);
+  }
+#endif
+  if (status != PA_OK) {
+    REQUIRE(status > PA_OK && status <= PA_ERR_ARG);
+    REQUIRE(memchr(r.msg, '\0', sizeof(r.msg)) != NULL && r.msg[0] != '\0');
+    pa_reader_free(&r);
+    return 0;
+  }
+
+  REQUIRE(r.header_done && r.ncol >= 1);
+  REQUIRE(r.delim == ',' || r.delim == ';' || r.delim == '\t');
+  REQUIRE(r.decimal == '.' || r.decimal == ',');
+
+  /* no row lost */
+  size_t dropped = 0;
+  for (size_t k = 0; k < r.nproblem; k++) {
+    const pa_problem *p = &r.problems[k];
+    REQUIRE(p->dropped == 1 && p->row >= 1 && p->row <= r.records);
+    REQUIRE(p->expected < r.problem_text.len && p->actual < r.problem_text.len);
+    dropped++;
+  }
+  REQUIRE((int64_t) (r.nrow + dropped) == r.records);
+  for (size_t i = 0; i < r.nrow; i++) {
+    REQUIRE(r.row_line[i] >= 1 && r.row_line[i] <= r.lines_done + 1);
+    if (i) REQUIRE(r.row_line[i] > r.row_line[i - 1]);
+  }
+
+  /* the header has one name per column */
+  pa_iter it;
+  const unsigned char *s;
+  size_t len;
+  int nname = 0;
+  pa_iter_names(&r, &it);
+  while (pa_iter_next(&it, &s, &len)) {
+    REQUIRE(it.p <= it.end);
+    check_encoding(s, len);
+    nname++;
+  }
+  REQUIRE(nname == r.ncol);
+
+  size_t first = pa_first_row(&r);
+  REQUIRE(first <= r.nrow);
+  size_t nrow = r.nrow - first;
+
+#ifdef PA_FUZZ_TYPED
+  check_typed(&r);
+#endif
+  /* a repeated input has no new fields: the checks per field are done on
+   * inputs that are not repeated */
+  if (cut) {
+    pa_reader_free(&r);
+    return 0;
+  }
+  for (int j = 0; j < r.ncol; j++) {
+    pa_colinfo info;
+    pa_classify_column(&r, j, &na_list, &info);
+    REQUIRE(info.n_na + info.n_value == nrow);
+    int type = pa_column_type(info.can, info.n_value);
+    REQUIRE(type >= PA_LGL && type <= PA_CHR);
+
+    size_t row = 0, longest = 0;
+    pa_iter_column(&r, j, first, &it);
+    while (pa_iter_next(&it, &s, &len)) {
+      REQUIRE(it.p <= it.end);
+      if (len > longest) longest = len;
+      if (!pa_is_na(&na_list, s, len)) {
+        check_numbers(s, len, r.decimal);
+        /* the inferred type must hold every value, as the glue assumes */
+        int iv;
+        double dv;
+        if (type == PA_LGL) REQUIRE(pa_parse_lgl(s, len, &iv));
+        if (type == PA_INT) REQUIRE(pa_parse_int(s, len, &iv) == 1);
+        if (type == PA_DBL) REQUIRE(pa_parse_dbl(s, len, r.decimal, &dv));
+      }
+      check_encoding(s, len);
+      if (info.first_nul < 0) REQUIRE(len == 0 || !memchr(s, '\0', len));
+      row++;
+    }
+    REQUIRE(row == nrow);
+    REQUIRE(longest == info.max_len);
+    /* the glue releases columns one by one; the rest go with the reader */
+    if (j % 2 == 0) pa_column_release(&r, j);
+  }
+
+  pa_reader_free(&r);
+  return 0;
+}

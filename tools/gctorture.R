@@ -1,0 +1,89 @@
+# Run every C entry point with tiny inputs under gctorture(TRUE), which
+# collects garbage at every allocation, so that an object the C code forgot
+# to PROTECT is freed at once and the result is corrupt or R crashes.
+# Each result is compared with the same call made without torture.
+#
+#   R_LIBS=.lib Rscript tools/gctorture.R      (make gctorture)
+#
+# Run from the package root. Exits with status 1 if any result differs or
+# any call fails differently under torture.
+suppressPackageStartupMessages(library(panelattrition))
+ns <- asNamespace("panelattrition")
+fixture <- function(name) file.path("tests", "testthat", "fixtures", name)
+if (!file.exists(fixture("comma.csv"))) {
+  stop("run tools/gctorture.R from the package root")
+}
+
+# A call's value, or its condition class and message when it fails, so
+# that error paths (which free the reader early) are tortured too.
+outcome <- function(f) {
+  tryCatch(
+    withCallingHandlers(
+      f(),
+      warning = function(w) invokeRestart("muffleWarning")
+    ),
+    error = function(e) list(class = class(e), message = conditionMessage(e))
+  )
+}
+
+tortured <- function(f) {
+  gctorture(TRUE)
+  on.exit(gctorture(FALSE))
+  outcome(f)
+}
+
+x <- cbind("(Intercept)" = 1, age = c(34, 51, 29, 62, 45, 38, 57, 41),
+           woman = c(1, 0, 1, 1, 0, 0, 1, 0))
+y <- c(1, 0, 1, 1, 0, 1, 0, 1)
+cal_x <- cbind("(Intercept)" = 1, woman = x[, "woman"])
+
+calls <- list(
+  read_comma = function() read_survey(fixture("comma.csv")),
+  read_qualtrics = function() read_survey(fixture("qualtrics.csv")),
+  read_latin1 = function() read_survey(fixture("latin1.csv")),
+  read_ragged_lenient = function() {
+    read_survey(fixture("ragged.csv"), strict = FALSE)
+  },
+  read_ragged_strict = function() read_survey(fixture("ragged.csv")),
+  read_bad_int = function() {
+    read_survey(fixture("bad_int.csv"), col_types = c(count = "integer"),
+                strict = FALSE)
+  },
+  libcsv_version = function() libcsv_version(),
+  fit_logit = function() ns$fit_logit(x, y),
+  fit_firth = function() ns$fit_logit(x, y, method = "firth"),
+  fit_separated = function() {
+    ns$fit_logit(x[, 1:2], as.numeric(x[, "age"] > 44))
+  },
+  calibrate_raking = function() {
+    ns$calibrate_weights(cal_x, rep(1, 8), c("(Intercept)" = 10, woman = 5))
+  },
+  calibrate_logit = function() {
+    ns$calibrate_weights(cal_x, rep(1, 8), c("(Intercept)" = 10, woman = 5),
+                         calfun = "logit", bounds = c(0.5, 2))
+  },
+  calibrate_impossible = function() {
+    ns$calibrate_weights(cal_x, rep(1, 8), c("(Intercept)" = 10, woman = 20),
+                         calfun = "logit", bounds = c(0.5, 2))
+  }
+)
+
+failed <- character()
+for (name in names(calls)) {
+  expected <- outcome(calls[[name]])
+  started <- proc.time()[["elapsed"]]
+  got <- tortured(calls[[name]])
+  took <- proc.time()[["elapsed"]] - started
+  same <- identical(got, expected)
+  failed_call <- identical(names(expected), c("class", "message"))
+  kind <- if (failed_call) "error" else "value"
+  cat(sprintf("%-22s %-5s %-9s %6.1f s\n", name, kind,
+              if (same) "identical" else "DIFFERS", took))
+  if (!same) failed <- c(failed, name)
+}
+if (length(failed) > 0L) {
+  cat("gctorture: results differ under torture for:",
+      paste(failed, collapse = ", "), "\n")
+  quit(status = 1)
+}
+cat(sprintf("gctorture: %d entry-point calls clean\n", length(calls)))
