@@ -172,22 +172,21 @@ sequential_regressions <- function(w, levels, members, y, formula,
     fit_rows <- members[[j + 1L]][rows_low]
     zf <- z_low[fit_rows, , drop = FALSE]
     resp_q <- qv[[j + 1L]][rows_low][fit_rows]
-    fit <- stats::glm.fit(zf, resp_q, family = fam,
-                          control = stats::glm.control(epsilon = 1e-12,
-                                                       maxit = 100))
-    fitted_q <- fam$linkinv(drop(zf %*% fit$coefficients))
-    if (proportion && !any(is.na(fit$coefficients)) &&
-        any(fitted_q < 1e-8 | fitted_q > 1 - 1e-8)) {
-      pa_abort(
-        sprintf(paste("The outcome regression predicting level %d is",
-                      "separated: some covariate patterns (often a history",
-                      "variable such as the previous status) predict the",
-                      "outcome perfectly, so the doubly robust estimator is",
-                      "not defined. Use a smaller `outcome_model` or history,",
-                      "or estimator = \"ipw\"."), lower),
-        class = "panelattrition_model_error"
-      )
-    }
+    # Binary outcomes that a history variable predicts perfectly (people in
+    # work stay in work) separate the logistic regression: its predictions
+    # for those patterns go to 0 or 1, which is what the augmentation needs,
+    # so glm.fit's warnings about it are expected and muffled.
+    fit <- withCallingHandlers(
+      stats::glm.fit(zf, resp_q, family = fam,
+                     control = stats::glm.control(epsilon = 1e-12,
+                                                  maxit = 100)),
+      warning = function(wn) {
+        if (grepl("fitted probabilities|did not converge",
+                  conditionMessage(wn))) {
+          invokeRestart("muffleWarning")
+        }
+      }
+    )
     if (any(is.na(fit$coefficients))) {
       pa_abort(sprintf(paste("The outcome regression predicting level %d is",
                              "singular (a covariate is constant or a category",
@@ -213,16 +212,7 @@ sequential_regressions <- function(w, levels, members, y, formula,
       c_mat <- crossprod(zf, dq[rows_low[fit_rows], , drop = FALSE])
       u <- u + influence[[j + 1L]] %*% t(c_mat)
     }
-    influence[[j]] <- tryCatch(
-      t(solve(info, t(u))),
-      error = function(e) {
-        pa_abort(sprintf(paste("The outcome regression predicting level %d",
-                               "is numerically singular (%s). Use a smaller",
-                               "`outcome_model` or history, or estimator =",
-                               "\"ipw\"."), lower, conditionMessage(e)),
-                 class = "panelattrition_model_error")
-      }
-    )
+    influence[[j]] <- t(solve_psd(info, t(u)))
     deriv_all <- rep(0, n)
     deriv_all[rows_low] <- deriv
     z_all <- matrix(0, n, ncol(z_low))
@@ -238,4 +228,17 @@ sequential_regressions <- function(w, levels, members, y, formula,
     fits[[j]]$z_all <- NULL
   }
   list(q = qv, fits = fits, influence = influence)
+}
+
+# Solve A x = b for a symmetric positive semi-definite A. Under separation
+# the information of a logistic outcome regression loses rank in the
+# directions where predictions sit at 0 or 1; the score contributions vanish
+# along them too, so a pseudo-inverse gives the right influence values.
+solve_psd <- function(a, b) {
+  ok <- tryCatch(rcond(a) > 1e-12, error = function(e) FALSE)
+  if (isTRUE(ok)) return(solve(a, b))
+  s <- svd(a)
+  keep <- s$d > max(s$d) * 1e-10
+  s$v[, keep, drop = FALSE] %*%
+    (crossprod(s$u[, keep, drop = FALSE], b) / s$d[keep])
 }
