@@ -584,3 +584,24 @@ test_that("the diagnostics take only attrition weights", {
   expect_pa_error(balance(w, threshold = NA), argument = "threshold")
   expect_pa_error(balance(w, threshold = "0.1"), argument = "threshold")
 })
+
+test_that("a long bootstrap can be interrupted, and leaves nothing broken", {
+  # setTimeLimit() raises its error from R_CheckUserInterrupt(), the same
+  # place a user's Ctrl-C is noticed, so it stands in for an interrupt
+  s <- sim_panel(n = 1500, seed = 81)
+  panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, history = "y")
+  started <- proc.time()[["elapsed"]]
+  err <- tryCatch({
+    setTimeLimit(elapsed = 1, transient = TRUE)
+    replicate_weights(w, boot_control(B = 200000, seed = 5, threads = 1))
+  }, error = identity, finally = setTimeLimit(elapsed = Inf))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), "time limit")
+  # stopped promptly, not after the 200,000 replicates
+  expect_lt(proc.time()[["elapsed"]] - started, 30)
+  # the engine still works and gives the same replicates as before
+  a <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1))
+  b <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1))
+  expect_identical(a, b)
+})
