@@ -205,7 +205,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
              class = "panelattrition_arg_error", argument = "to")
   }
   rows <- panel_rows(w)
-  y <- outcome_values(w, outcome, rows)
+  y <- outcome_values(w, outcome, rows, "outcome")
   if (!is.numeric(y)) {
     pa_abort(sprintf("`%s` must be numeric to measure change, not %s.",
                      outcome, class(y)[1]),
@@ -279,10 +279,11 @@ group_values <- function(w, by, rows) {
   g
 }
 
-outcome_values <- function(w, v, rows) {
+outcome_values <- function(w, v, rows, arg = "outcomes") {
   if (!v %in% names(w$panel$data)) {
-    pa_abort(sprintf("Outcome `%s` is not a column of the panel's data.", v),
-             class = "panelattrition_arg_error", argument = "outcomes")
+    pa_abort(sprintf("`%s` names `%s`, which is not a column of the panel's data.",
+                     arg, v),
+             class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]
   if (is.numeric(y) && any(is.infinite(y))) {

@@ -81,6 +81,10 @@ vcov.pa_estimates <- function(object, ...) {
 #' @exportS3Method generics::tidy
 tidy.pa_estimates <- function(x, conf.int = FALSE, conf.level = attr(x, "conf_level"),
                               ...) {
+  check_flag(conf.int, "conf.int")
+  if (!is.numeric(conf.level) || length(conf.level) != 1L || is.na(conf.level)) {
+    arg_error("conf.level", "a number between 0 and 1", conf.level)
+  }
   if (!isTRUE(all.equal(conf.level, attr(x, "conf_level")))) {
     pa_abort(sprintf("`conf.level` must be the table's own level (%g); recompute the estimates with `conf_level = %g`.",
                      attr(x, "conf_level"), conf.level),
@@ -111,6 +115,7 @@ tidy.pa_estimates <- function(x, conf.int = FALSE, conf.level = attr(x, "conf_le
 #'   earlier one, by group).
 #' @export
 plot.pa_estimates <- function(x, y, type = NULL, ...) {
+  check_rows_to_plot(x)
   kind <- attr(x, "kind") %||% ""
   if (kind == "transitions") return(plot_transitions(x, ...))
   df <- as.data.frame(x)
@@ -237,4 +242,15 @@ glance.pa_estimates <- function(x, ...) {
   }
   class(out) <- keep_attrs$class
   out
+}
+
+# Plots of tables with nothing in them would fail inside graphics with a
+# message about axis limits; say what is wrong instead.
+check_rows_to_plot <- function(x) {
+  est <- if ("estimate" %in% names(x)) x$estimate else x[[1]]
+  if (nrow(x) == 0L || all(is.na(est))) {
+    pa_abort("There is nothing to plot: the table has no rows with estimates.",
+             class = "panelattrition_arg_error", argument = "x")
+  }
+  invisible(x)
 }

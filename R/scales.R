@@ -682,6 +682,10 @@ instruments <- function() {
 #'                                                      "gse_total")]
 score_instrument <- function(data, instrument, prefix, scales = NULL) {
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
+  if (missing(prefix)) {
+    pa_abort("`prefix` is missing: give the start of the item columns' names, e.g. \"mhc\" for mhc1, mhc2, ...",
+             class = "panelattrition_arg_error", argument = "prefix")
+  }
   rules <- instrument_rules()
   known <- unique(vapply(rules, `[[`, character(1), "instrument"))
   instrument <- match_choice(instrument, known, "instrument")

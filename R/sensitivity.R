@@ -639,6 +639,7 @@ print.pa_tipping <- function(x, digits = 4, n = 40, ...) {
 #'   default.
 #' @export
 plot.pa_tipping <- function(x, y, which = NULL, ...) {
+  check_rows_to_plot(x)
   tip <- attr(x, "tipping")
   df <- x
   class(df) <- "data.frame"
@@ -783,6 +784,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              scale = c("probability", "odds"),
                              control = list(maxit = 100, epsilon = 1e-10)) {
   check_weights_object(w)
+  if (missing(alpha)) {
+    pa_abort("`alpha` is missing: give the tilts to try, e.g. seq(-0.1, 0.1, 0.02).",
+             class = "panelattrition_arg_error", argument = "alpha")
+  }
   if (!is.numeric(alpha) || length(alpha) == 0L || anyNA(alpha) ||
       any(!is.finite(alpha))) {
     arg_error("alpha", "a numeric vector of finite tilts", alpha)
@@ -952,6 +957,7 @@ print.pa_tilt <- function(x, digits = 4, ...) {
 #' @param y Unused.
 #' @export
 plot.pa_tilt <- function(x, y, ...) {
+  check_rows_to_plot(x)
   df <- x
   class(df) <- "data.frame"
   mar <- attr(x, "mar")
@@ -1190,6 +1196,7 @@ print.pa_bounds <- function(x, digits = 4, ...) {
 #' @param y Unused.
 #' @export
 plot.pa_bounds <- function(x, y, ...) {
+  check_rows_to_plot(x)
   df <- x
   class(df) <- "data.frame"
   k <- nrow(df)

@@ -59,7 +59,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
              class = "panelattrition_arg_error", argument = "to")
   }
   rows <- panel_rows(w)
-  y <- outcome_values(w, status, rows)
+  y <- outcome_values(w, status, rows, "status")
   if (is.numeric(y) && !all(y[!is.na(y)] %in% c(0, 1))) {
     pa_abort(sprintf(paste("`%s` must be categorical (factor, character or",
                            "logical) to tabulate transitions."), status),
