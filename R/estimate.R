@@ -195,15 +195,8 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   waves <- w$panel$waves
   from <- from %||% waves[1]
   to <- to %||% waves[length(waves)]
-  check_wave(from, waves, "from")
-  check_wave(to, waves, "to")
   t0 <- match(from, waves)
-  t1 <- match(to, waves)
-  if (t1 <= t0) {
-    pa_abort(sprintf("`to` (%s) must be a later wave than `from` (%s).", to,
-                     from),
-             class = "panelattrition_arg_error", argument = "to")
-  }
+  t1 <- wave_pair(from, to, waves)
   rows <- panel_rows(w)
   y <- outcome_values(w, outcome, rows, "outcome")
   if (!is.numeric(y)) {
@@ -573,6 +566,18 @@ check_min_n <- function(x) {
     arg_error("min_n", "a non-negative number", x)
   }
   invisible(x)
+}
+
+# Check `from` and `to` and return the index of `to`, which must be later.
+wave_pair <- function(from, to, waves) {
+  check_wave(from, waves, "from")
+  check_wave(to, waves, "to")
+  if (match(to, waves) <= match(from, waves)) {
+    pa_abort(sprintf("`to` (%s) must be a later wave than `from` (%s).", to,
+                     from),
+             class = "panelattrition_arg_error", argument = "to")
+  }
+  match(to, waves)
 }
 
 check_wave <- function(x, waves, arg) {

@@ -49,15 +49,8 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   waves <- w$panel$waves
   from <- from %||% waves[1]
   to <- to %||% waves[min(2L, length(waves))]
-  check_wave(from, waves, "from")
-  check_wave(to, waves, "to")
   t0 <- match(from, waves)
-  t1 <- match(to, waves)
-  if (t1 <= t0) {
-    pa_abort(sprintf("`to` (%s) must be a later wave than `from` (%s).", to,
-                     from),
-             class = "panelattrition_arg_error", argument = "to")
-  }
+  t1 <- wave_pair(from, to, waves)
   rows <- panel_rows(w)
   y <- outcome_values(w, status, rows, "status")
   if (is.numeric(y) && !all(y[!is.na(y)] %in% c(0, 1))) {
