@@ -45,6 +45,12 @@
 #' a trace: the rows of the result plus the dropped rows equal the records
 #' of the file (attribute `records`).
 #'
+#' @section Threads:
+#' Large files are parsed on several threads at once: as many as
+#' `getOption("panelattrition.threads")` says, 2 when the option is not
+#' set, and never more than the machine has. The result is the same with
+#' any number of threads.
+#'
 #' @param file Path to the file.
 #' @param delim Field delimiter, one of `","`, `";"`, `"\t"`; `NULL`
 #'   (default) detects it.

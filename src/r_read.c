@@ -9,8 +9,6 @@
 #include <string.h>
 
 #include "read.h"
-#include <time.h>
-static double tnow(void){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec+1e-9*t.tv_nsec;}
 
 static void reader_finalize(SEXP ptr) {
   pa_reader *r = R_ExternalPtrAddr(ptr);
@@ -23,6 +21,8 @@ static void reader_finalize(SEXP ptr) {
 
 /* Error paths free the reader at once rather than waiting for the GC. */
 static SEXP give_up(SEXP ptr, SEXP result) {
+  pa_reader *r = R_ExternalPtrAddr(ptr);
+  if (r) pa_release_threads(r);
   reader_finalize(ptr);
   return result;
 }
@@ -312,8 +312,8 @@ static int text_ids(text_conv *t, const pa_col *c, R_xlen_t i) {
       SET_STRING_ELT(t->vec, i, NA_STRING);
       continue;
     }
-    const unsigned char *s = c->text.data + c->id_at[id];
-    size_t len = c->id_len[id];
+    const unsigned char *s = c->text.data + c->distinct[id].at;
+    size_t len = c->distinct[id].len;
     SEXP x = chr[id];
     if (!x) {
       /* made on its first row, and so kept alive by `vec` from then on;
@@ -512,7 +512,6 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   r->na_real = NA_REAL;
   r->nthreads = reader_threads();
 
-  double T0 = tnow();
   const char *d = CHAR(STRING_ELT(delim, 0));
   const char *m = CHAR(STRING_ELT(decimal, 0));
   int status = pa_read_file(r, R_ExpandFileName(CHAR(STRING_ELT(path, 0))),
@@ -536,7 +535,6 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     return give_up(ptr, out);
   }
 
-  double T1 = tnow();
   int ncol = r->ncol;
   size_t first = pa_first_row(r);
   R_xlen_t nrow = (R_xlen_t) (r->nrow - first);
@@ -614,16 +612,16 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     types[found] = code;
   }
 
-  /* All result vectors are allocated before any string is made, so that
-   * the collections their allocation sets off find little to scan. Numeric
-   * columns whose every value fits their type cannot fail: they are filled
-   * first, from the typed buffers, on several threads. */
+  /* Numeric columns whose every value fits their type cannot fail: they
+   * are filled first, mostly by copying the typed buffers, and each one's
+   * stores are released before the next vector is allocated. Then the
+   * other vectors are allocated, all before any string is made, so that
+   * the collections large allocations set off find few objects to mark. */
   SEXP cols = PROTECT(Rf_allocVector(VECSXP, ncol));
   SEXP type_out = PROTECT(Rf_allocVector(STRSXP, ncol));
-  int *sure = (int *) R_alloc((size_t) ncol + 1, sizeof(int));
-  int *sure_type = (int *) R_alloc((size_t) ncol + 1, sizeof(int));
-  void **dest = (void **) R_alloc((size_t) ncol + 1, sizeof(void *));
-  int nsure = 0;
+  size_t released = 0;
+  char *done = R_alloc((size_t) ncol + 1, 1);
+  memset(done, 0, (size_t) ncol + 1);
   for (int j = 0; j < ncol; j++) {
     SET_STRING_ELT(type_out, j, Rf_mkChar(type_name(types[j])));
     unsigned need = types[j] == PA_LGL   ? PA_CAN_LGL
@@ -631,35 +629,39 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                     : types[j] == PA_DBL ? PA_CAN_DBL
                                          : 0;
     if (!need || !((info[j].can & need) || info[j].n_value == 0)) continue;
-    SEXP vec = Rf_allocVector(types[j] == PA_DBL   ? REALSXP
-                              : types[j] == PA_INT ? INTSXP
-                                                   : LGLSXP,
-                              nrow);
+    SEXPTYPE st = types[j] == PA_LGL   ? LGLSXP
+                  : types[j] == PA_INT ? INTSXP
+                                       : REALSXP;
+    SEXP vec = Rf_allocVector(st, nrow);
     SET_VECTOR_ELT(cols, j, vec);
-    sure[nsure] = j;
-    sure_type[nsure] = types[j];
-    dest[nsure++] = types[j] == PA_DBL   ? (void *) REAL(vec)
-                    : types[j] == PA_INT ? (void *) INTEGER(vec)
-                                         : (void *) LOGICAL(vec);
+    pa_fill_column(r, j, types[j],
+                   st == REALSXP   ? (void *) REAL(vec)
+                   : st == INTSXP ? (void *) INTEGER(vec)
+                                  : (void *) LOGICAL(vec));
+    /* with several threads the stores are many small blocks, and the
+     * vectors allocated next cannot use the holes they leave: the memory
+     * goes back to the system every so often */
+    released += pa_column_release(r, j);
+    if (released > ((size_t) 64 << 20)) {
+      pa_trim_memory(r);
+      released = 0;
+    }
+    done[j] = 1;
   }
-  double T2 = tnow();
-  pa_fill_columns(r, nsure, sure, sure_type, dest);
-  double T3 = tnow();
-  for (int k = 0; k < nsure; k++) pa_column_release(r, sure[k]);
+  if (released) pa_trim_memory(r);
   for (int j = 0; j < ncol; j++) {
     if (VECTOR_ELT(cols, j) != R_NilValue) continue;
     SEXPTYPE st = types[j] == PA_LGL   ? LGLSXP
                   : types[j] == PA_INT ? INTSXP
                   : types[j] == PA_DBL ? REALSXP
                                        : STRSXP;
-    SET_VECTOR_ELT(cols, j, Rf_allocVector(st, nrow));
+    SEXP vec = Rf_allocVector(st, nrow);
+    SET_VECTOR_ELT(cols, j, vec);
   }
-  for (int j = 0, k = 0; j < ncol; j++) {
-    if (k < nsure && sure[k] == j) {
-      k++;
-      continue;
-    }
-    double TC = tnow();
+
+  /* the rest in column order, which is the order of their problems */
+  for (int j = 0; j < ncol; j++) {
+    if (done[j]) continue;
     SEXP vec = VECTOR_ELT(cols, j);
     int check = !latin1 && info[j].first_invalid >= 0;
     const char *colname = Rf_translateCharUTF8(STRING_ELT(names, j));
@@ -675,11 +677,8 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
       return give_up(ptr, out);
     }
     pa_column_release(r, j);
-    if (getenv("PA_TIMING")) REprintf("  col %d: %.3f\n", j, tnow() - TC);
   }
 
-  double T4 = tnow();
-  if (getenv("PA_TIMING")) REprintf("parse %.3f  info+alloc %.3f  fill %.3f  rest %.3f (parts %d)\n", T1-T0, T2-T1, T3-T2, T4-T3, r->npart);
   SEXP problems = PROTECT(problems_list(r, names));
   SEXP row_lines = PROTECT(Rf_allocVector(REALSXP, nrow));
   for (R_xlen_t i = 0; i < nrow; i++) {
@@ -705,6 +704,7 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   SET_VECTOR_ELT(out, 10, Rf_ScalarReal((double) r->lines_done));
   SET_VECTOR_ELT(out, 11, row_lines);
 
+  pa_release_threads(r);
   pa_reader_free(r);
   free(r);
   R_ClearExternalPtr(ptr);

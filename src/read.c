@@ -12,6 +12,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* for the few functions that run once per field */
 #if defined(__GNUC__)
@@ -26,11 +29,13 @@
 #define PA_BLOCK (1u << 20)   /* bytes read at a time by a single thread */
 #endif
 #ifndef PA_PIECE
-#define PA_PIECE (4u << 20)   /* bytes each thread parses per round */
+#define PA_PIECE (1u << 20)   /* bytes a thread takes at a time */
 #endif
 #ifndef PA_MIN_PIECE
 #define PA_MIN_PIECE (1u << 16) /* smaller pieces are not worth a thread */
 #endif
+#define PA_PIECES_PER_THREAD 8 /* pieces per thread in one read */
+#define PA_MAX_PIECES 64
 #define PA_SNIFF_LINES 30     /* lines looked at to guess the delimiter */
 #define PA_CUT_TRIES 64       /* line starts tried when cutting a piece */
 #define PA_CUT_LINES 4        /* lines checked after a candidate cut */
@@ -90,7 +95,7 @@ static inline void copy_bytes(unsigned char *d, const unsigned char *s,
 /* Append <varint len><bytes>; returns the offset of the bytes, or
  * (size_t) -1 when memory runs out. */
 PA_HOT size_t bytes_put_field(pa_bytes *b, const unsigned char *s,
-                                     size_t len) {
+                              size_t len) {
   if (bytes_reserve(b, len + 10)) return (size_t) -1;
   size_t n = len;
   unsigned char *p = b->data + b->len;
@@ -169,16 +174,22 @@ void pa_iter_names(const pa_reader *r, pa_iter *it) {
 
 static void index_stop(pa_col *c);
 
-static void col_free(pa_col *c) {
+/* Free a column's buffers; returns about how many bytes that was. */
+static size_t col_free(pa_col *c) {
+  size_t n = c->text.cap + c->vcap * sizeof(double) +
+             c->ids_cap * sizeof(uint32_t);
   bytes_free(&c->text);
   free(c->vals);
   c->vals = NULL;
   c->nvals = c->vcap = 0;
   index_stop(c);
+  return n;
 }
 
-void pa_column_release(pa_reader *r, int j) {
-  for (int k = 0; k < r->npart; k++) col_free(&r->parts[k]->cols[j]);
+size_t pa_column_release(pa_reader *r, int j) {
+  size_t n = 0;
+  for (int k = 0; k < r->npart; k++) n += col_free(&r->parts[k]->cols[j]);
+  return n;
 }
 
 size_t pa_first_row(const pa_reader *r) { return r->qualtrics ? 2 : 0; }
@@ -279,7 +290,8 @@ static void release_file(pa_reader *r) {
   }
   r->nparser = 0;
   free(r->buf);
-  r->buf = NULL;
+  free(r->buf2);
+  r->buf = r->buf2 = NULL;
   r->buf_cap = 0;
   if (r->fp) fclose(r->fp);
   r->fp = NULL;
@@ -333,6 +345,7 @@ static void update_fast(pa_part *g) {
 }
 
 static void col_init(pa_col *c) {
+  if (c->rows_hint < 1024) c->rows_hint = 1024;
   c->can = PA_CAN_LGL | PA_CAN_INT | PA_CAN_DBL;
   c->kind = PA_VALS_NA;
   c->index = PA_INDEX_OFF;
@@ -760,7 +773,7 @@ static void vals_drop(pa_col *c) {
 static int vals_start(const pa_reader *r, pa_col *c, int kind) {
   size_t n = c->nvals, size = kind == PA_VALS_DBL ? sizeof(double)
                                                   : sizeof(int);
-  size_t cap = n + 1 > 1024 ? 2 * (n + 1) : 1024;
+  size_t cap = n + 1 > c->rows_hint ? 2 * (n + 1) : c->rows_hint;
   void *v = malloc(cap * size);
   if (!v) return -1;
   if (kind == PA_VALS_DBL) {
@@ -896,12 +909,13 @@ static int take_na(const pa_reader *r, pa_col *c) {
 
 static int index_grow_table(pa_col *c) {
   size_t size = c->dict_size ? 2 * c->dict_size : 256;
-  uint32_t *t = calloc(size, sizeof(uint32_t));
+  pa_slot *t = calloc(size, sizeof(pa_slot));
   if (!t) return -1;
-  for (uint32_t id = 0; id < c->ndistinct; id++) {
-    size_t at = (size_t) c->id_hash[id] & (size - 1);
-    while (t[at]) at = (at + 1) & (size - 1);
-    t[at] = id + 1;
+  for (size_t k = 0; k < c->dict_size; k++) {
+    if (!c->dict[k].id1) continue;
+    size_t at = (size_t) c->dict[k].hash & (size - 1);
+    while (t[at].id1) at = (at + 1) & (size - 1);
+    t[at] = c->dict[k];
   }
   free(c->dict);
   c->dict = t;
@@ -912,19 +926,16 @@ static int index_grow_table(pa_col *c) {
 static void index_stop(pa_col *c) {
   free(c->ids);
   free(c->dict);
-  free(c->id_hash);
-  free(c->id_at);
-  free(c->id_len);
-  c->ids = c->dict = NULL;
-  c->id_hash = NULL;
-  c->id_at = NULL;
-  c->id_len = NULL;
+  free(c->distinct);
+  c->ids = NULL;
+  c->dict = NULL;
+  c->distinct = NULL;
   c->nids = c->ids_cap = c->ndistinct = c->distinct_cap = c->dict_size = 0;
 }
 
-static int index_push(pa_col *c, uint32_t id) {
+PA_HOT int index_push(pa_col *c, uint32_t id) {
   if (c->nids == c->ids_cap) {
-    size_t cap = c->ids_cap ? 2 * c->ids_cap : 1024;
+    size_t cap = c->ids_cap ? 2 * c->ids_cap : c->rows_hint;
     uint32_t *p = realloc(c->ids, cap * sizeof(uint32_t));
     if (!p) return -1;
     c->ids = p;
@@ -934,44 +945,52 @@ static int index_push(pa_col *c, uint32_t id) {
   return 0;
 }
 
+/* memcmp() for the short strings of survey answers, without the call */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b,
+                             size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) return 0;
+  }
+  for (; i < n; i++) {
+    if (a[i] != b[i]) return 0;
+  }
+  return 1;
+}
+
 /* The value at offset `at` of the column's text, with hash h. */
 static int index_add(pa_col *c, const unsigned char *s, size_t len,
                      size_t at, uint64_t h) {
   if (c->index != PA_INDEX_ON) return 0;
   size_t mask = c->dict_size - 1, k = (size_t) h & mask;
-  for (uint32_t e; (e = c->dict[k]) != 0; k = (k + 1) & mask) {
-    uint32_t id = e - 1;
-    if (c->id_hash[id] == h && c->id_len[id] == len &&
-        memcmp(c->text.data + c->id_at[id], s, len) == 0) {
-      return index_push(c, id);
+  for (; c->dict[k].id1; k = (k + 1) & mask) {
+    if (c->dict[k].hash != h) continue;
+    const pa_distinct *d = &c->distinct[c->dict[k].id1 - 1];
+    if (d->len == len && same_bytes(c->text.data + d->at, s, len)) {
+      return index_push(c, c->dict[k].id1 - 1);
     }
   }
-  if (c->ndistinct >= PA_INDEX_MIN && 2 * (size_t) c->ndistinct > c->nids) {
-    c->index = PA_INDEX_GAVE_UP;
-    index_stop(c);
-    return 0;
-  }
-  if (len > UINT32_MAX || c->ndistinct == UINT32_MAX - 1) {
+  if ((c->ndistinct >= PA_INDEX_MIN && 2 * (size_t) c->ndistinct > c->nids) ||
+      len > UINT32_MAX || c->ndistinct == UINT32_MAX - 1) {
     c->index = PA_INDEX_GAVE_UP;
     index_stop(c);
     return 0;
   }
   if (c->ndistinct == c->distinct_cap) {
     size_t cap = c->distinct_cap ? 2 * c->distinct_cap : 64;
-    uint64_t *hh = realloc(c->id_hash, cap * sizeof(uint64_t));
-    if (hh) c->id_hash = hh;
-    size_t *aa = realloc(c->id_at, cap * sizeof(size_t));
-    if (aa) c->id_at = aa;
-    uint32_t *ll = realloc(c->id_len, cap * sizeof(uint32_t));
-    if (ll) c->id_len = ll;
-    if (!hh || !aa || !ll) return -1;
-    c->distinct_cap = cap;
+    pa_distinct *p = realloc(c->distinct, cap * sizeof(pa_distinct));
+    if (!p) return -1;
+    c->distinct = p;
+    c->distinct_cap = (uint32_t) cap;
   }
   uint32_t id = c->ndistinct++;
-  c->id_hash[id] = h;
-  c->id_at[id] = at;
-  c->id_len[id] = (uint32_t) len;
-  c->dict[k] = id + 1;
+  c->distinct[id].at = at;
+  c->distinct[id].len = (uint32_t) len;
+  c->dict[k].id1 = id + 1;
+  c->dict[k].hash = h;
   if (2 * (size_t) c->ndistinct > c->dict_size && index_grow_table(c)) {
     return -1;
   }
@@ -986,6 +1005,7 @@ static int index_na(pa_col *c) {
 static int index_start(const pa_reader *r, const pa_part *g, int j,
                        int64_t row) {
   pa_col *c = &g->cols[j];
+  if (c->index == PA_INDEX_GAVE_UP) return 0; /* the part before did */
   c->index = PA_INDEX_ON;
   if (index_grow_table(c)) return -1;
   pa_iter it;
@@ -1368,6 +1388,7 @@ static int part_at_record_start(const pa_reader *r, const pa_part *g) {
 static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
                        size_t len) {
   struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
+  g->nbytes += len;
   if (len && csv_parse(p, s, len, on_field, on_row, g) != len) {
     part_error(g, PA_ERR_MEMORY, g->lines_done + 1, csv_strerror(csv_error(p)));
   }
@@ -1433,53 +1454,98 @@ static void discard_part(pa_reader *r, int k) {
   r->parts[k] = NULL;
 }
 
-/* One round: the buffer is cut into up to r->nthreads pieces; the first
- * continues the current part, each other one starts a new part, and all
- * are parsed at the same time. Then, in file order, each new part is kept
- * if the part before it ended between records, or else thrown away and its
- * piece parsed again by the part before it. */
-static void parse_round(pa_reader *r, const unsigned char *buf, size_t n) {
-  int nth = r->nthreads;
-  size_t start[64], plen[64];
+/* Size a new part's stores for a piece of `len` bytes after those of
+ * `ref`, the part before it: parts are small and many, and stores that
+ * grow by doubling would leave the heap strewn with the blocks they
+ * outgrew. */
+static void part_reserve(const pa_reader *r, pa_part *g, const pa_part *ref,
+                         size_t len) {
+  if (!ref->nbytes || !ref->nrow) return;
+  double scale = 1.125 * (double) len / (double) ref->nbytes;
+  size_t rows = (size_t) (scale * (double) ref->nrow) + 16;
+  for (int j = 0; j < r->ncol; j++) {
+    pa_col *c = &g->cols[j];
+    if (ref->cols[j].index == PA_INDEX_GAVE_UP) c->index = PA_INDEX_GAVE_UP;
+    size_t want = (size_t) (scale * (double) ref->cols[j].text.len) + 256;
+    unsigned char *d = malloc(want);
+    if (d) {
+      c->text.data = d;
+      c->text.cap = want;
+    }
+    c->rows_hint = rows;
+  }
+}
+
+/* One round: the buffer is cut into pieces at line starts; the first
+ * continues the current part, each other one starts a new part, and the
+ * threads take the pieces as they come free (so that one thread held up by
+ * other work on the machine does not hold up the rest). Then, in file
+ * order, each new part is kept if the part before it ended between
+ * records, or else thrown away and its piece parsed again by the part
+ * before it. */
+static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
+                        unsigned char *next, size_t *next_n) {
+  size_t start[PA_MAX_PIECES], plen[PA_MAX_PIECES];
+  int want = (int) (n / PA_PIECE);
+  if (want < r->nthreads) {
+    size_t small = n / PA_MIN_PIECE;
+    want = small < (size_t) r->nthreads ? (int) small : r->nthreads;
+  }
+  if (want > r->nparser) want = r->nparser;
   int k = 1;
   start[0] = 0;
-  if (n >= 2 * (size_t) PA_MIN_PIECE) {
-    for (int i = 1; i < nth && i < 64; i++) {
-      size_t from = (size_t) ((double) n * i / nth);
-      if (from <= start[k - 1]) from = start[k - 1] + 1;
-      if (from >= n) break;
-      size_t cut = find_cut(buf, from, n, r->delim, r->ncol);
-      if (!cut) break;
-      start[k++] = cut;
-    }
+  for (int i = 1; i < want; i++) {
+    size_t from = (size_t) ((double) n * i / want);
+    if (from <= start[k - 1]) from = start[k - 1] + 1;
+    if (from >= n) break;
+    size_t cut = find_cut(buf, from, n, r->delim, r->ncol);
+    if (!cut) break;
+    start[k++] = cut;
   }
-  for (int i = 0; i < k; i++) plen[i] = (i + 1 < k ? start[i + 1] : n) - start[i];
+  for (int i = 0; i < k; i++) {
+    plen[i] = (i + 1 < k ? start[i + 1] : n) - start[i];
+  }
 
   pa_part *cur = r->parts[r->npart - 1];
-  pa_part *piece[64];
+  pa_part *piece[PA_MAX_PIECES];
   piece[0] = cur;
   int nnew = 0;
   for (int i = 1; i < k; i++) {
-    /* slots other than the current part's */
-    int slot = (cur->slot + i) % r->nparser;
-    pa_part *g = part_new(r, slot, 0);
+    /* parsers other than the current part's */
+    pa_part *g = part_new(r, (cur->slot + i) % r->nparser, 0);
     if (!g) {
       part_error(cur, PA_ERR_MEMORY, cur->lines_done + 1, "out of memory");
       break;
     }
+    part_reserve(r, g, cur, plen[i]);
     piece[i] = g;
     nnew++;
   }
   if (nnew < k - 1) {
     for (int i = 1; i <= nnew; i++) discard_part(r, r->npart + i - 1);
     r->nflight = 0;
+    if (next) *next_n = 0;
     return;
   }
 
+  /* one thread reads the next window meanwhile, then joins in */
+  FILE *fp = r->fp;
+  size_t cap = r->buf_cap;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(k) schedule(static, 1)
+#pragma omp parallel num_threads(r->nthreads)
 #endif
-  for (int i = 0; i < k; i++) parse_into(r, piece[i], buf + start[i], plen[i]);
+  {
+#ifdef _OPENMP
+#pragma omp single nowait
+#endif
+    if (next) *next_n = fread(next, 1, cap, fp);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int i = 0; i < k; i++) {
+      parse_into(r, piece[i], buf + start[i], plen[i]);
+    }
+  }
 
   /* in file order: keep or redo each new part */
   int base = r->npart;
@@ -1504,6 +1570,25 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n) {
 
 /* ------------------------------------------------------------------ */
 /* the file */
+
+/* OpenMP keeps its threads between parallel regions, and a pool thread
+ * still alive at exit shows under valgrind as a block "possibly lost" (its
+ * TLS). Letting the threads go after each read costs one thread start per
+ * read and leaves nothing behind. omp_pause_resource_all() is OpenMP 5.0;
+ * GCC's libgomp has it from GCC 9 on while defining _OPENMP as 4.5. */
+#if defined(_OPENMP) &&                                                      \
+    (_OPENMP >= 201811 ||                                                    \
+     (defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9))
+#define PA_CAN_PAUSE 1
+#endif
+
+void pa_release_threads(const pa_reader *r) {
+#ifdef PA_CAN_PAUSE
+  if (r->nthreads > 1) omp_pause_resource_all(omp_pause_hard);
+#else
+  (void) r;
+#endif
+}
 
 int pa_max_threads(int want) {
   if (want < 1) want = 1;
@@ -1533,7 +1618,7 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
   if (!r->na) r->na = &default_na;
   r->na_lens = na_lengths(r->na);
   if (r->nthreads < 1) r->nthreads = 1;
-  if (r->nthreads > 64) r->nthreads = 64;
+  if (r->nthreads > PA_MAX_PIECES) r->nthreads = PA_MAX_PIECES;
   snprintf(r->path, sizeof(r->path), "%s", path);
 
   FILE *fp = fopen(path, "rb");
@@ -1544,11 +1629,13 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     return r->status;
   }
   r->fp = fp;
-  size_t cap = r->nthreads > 1 ? (size_t) r->nthreads * PA_PIECE : PA_BLOCK;
+  int npiece = r->nthreads * PA_PIECES_PER_THREAD;
+  if (npiece > PA_MAX_PIECES) npiece = PA_MAX_PIECES;
+  size_t cap = r->nthreads > 1 ? (size_t) npiece * PA_PIECE : PA_BLOCK;
   if (cap < PA_BLOCK) cap = PA_BLOCK;
   unsigned char *buf = r->buf = malloc(cap);
   r->buf_cap = cap;
-  r->nparser = r->nthreads;
+  r->nparser = r->nthreads > 1 ? PA_MAX_PIECES : 1;
   r->parser = calloc((size_t) r->nparser, sizeof(struct csv_parser));
   if (!buf || !r->parser) {
     set_error(r, PA_ERR_MEMORY, 0, -1, "out of memory");
@@ -1568,13 +1655,20 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
   r->nflight = 0;
   struct csv_parser *p0 = r->parser;
 
-  int first = 1, eof = 0;
+  int first = 1, eof = 0, have_next = 0;
+  size_t next_n = 0;
   while (!eof) {
     pa_part *cur = r->parts[r->npart - 1];
     int alone = r->nthreads == 1 || !r->header_done ||
                 (r->npart == 1 && cur->nrow < PA_DEFERRED);
-    size_t want = alone ? PA_BLOCK : cap;
-    size_t n = fread(buf, 1, want, fp);
+    size_t want = alone ? PA_BLOCK : cap, n;
+    if (have_next) {
+      /* read during the last round */
+      have_next = 0;
+      n = next_n;
+    } else {
+      n = fread(buf, 1, want, fp);
+    }
     if (n < want && ferror(fp)) {
       set_error(r, PA_ERR_FILE, r->lines_done + cur->lines_done + 1, -1,
                 "a read error occurred");
@@ -1597,7 +1691,15 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     if (alone) {
       parse_into(r, cur, s, len);
     } else {
-      parse_round(r, s, len);
+      if (!r->buf2) r->buf2 = malloc(cap);
+      unsigned char *next = eof ? NULL : r->buf2;
+      parse_round(r, s, len, next, &next_n);
+      if (next) {
+        /* the buffers change roles */
+        have_next = 1;
+        r->buf2 = buf;
+        r->buf = buf = next;
+      }
     }
     cur = r->parts[r->npart - 1];
     if (cur->status || r->status) break;
@@ -1805,6 +1907,17 @@ void pa_fill_columns(const pa_reader *r, int n, const int *cols,
 #pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
 #endif
   for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
+}
+
+/* With several threads the columns come in many small stores; once a
+ * batch of them is released, glibc keeps the pages of the holes they leave
+ * unless asked to give them back. */
+void pa_trim_memory(const pa_reader *r) {
+#ifdef __GLIBC__
+  if (r->npart > 1) malloc_trim(0);
+#else
+  (void) r;
+#endif
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

@@ -1,21 +1,22 @@
 /* The CSV reader kernel: plain C on top of libcsv, no R headers.
  *
  * A file is streamed through libcsv. Each field is appended to its
- * column's byte store as <varint length><bytes>, and as each record is
- * completed its values are classified (which types every value so far
- * fits) and, while a column still looks logical, integer or double, also
- * converted into a typed buffer, so that a numeric column is parsed once.
+ * column's byte store as <varint length><bytes> and classified at once
+ * (which types every value so far fits); while a column still looks
+ * logical, integer or double its values also go into a typed buffer, so
+ * that a numeric column is parsed once, and the rows of a text column are
+ * numbered by distinct value.
  *
- * With more than one thread the file is cut into parts at line starts and
- * the parts are parsed at the same time, each by its own libcsv parser.
- * A part is kept only if the parser of the part before it stopped exactly
- * between two records at the cut; otherwise its bytes are parsed again by
- * that parser. Either way the result is the one a single parser gives.
+ * With more than one thread the file is read in windows cut into pieces
+ * at line starts, and the pieces are parsed at the same time, each by its
+ * own libcsv parser, into a part of its own. A part is kept only if the
+ * parser of the part before it stopped exactly between two records at the
+ * cut; otherwise its bytes are parsed again by that parser. Either way the
+ * result is the one a single parser gives.
  *
- * The glue then builds the R vectors from the typed buffers or from the
- * text, one column at a time, so the file's text is held once, in parsed
- * form, and each column's stores are released as soon as its R vector
- * exists. */
+ * The glue then builds the R vectors from the typed buffers, the numbered
+ * values or the text, one column at a time, releasing each column's
+ * stores as soon as its R vector exists. */
 #ifndef PA_READ_H
 #define PA_READ_H
 
@@ -71,6 +72,18 @@ typedef struct {
   int n;
 } pa_na;
 
+/* A distinct value of a text column: its bytes in the column's text. */
+typedef struct {
+  size_t at;
+  uint32_t len;
+} pa_distinct;
+
+/* A slot of the table of distinct values: id + 1 (0 for empty), hash. */
+typedef struct {
+  uint64_t hash;
+  uint32_t id1;
+} pa_slot;
+
 /* One column within one part of the file: its fields' text, and the type
  * inference over the part's rows from `skip` on (see pa_part). */
 typedef struct {
@@ -82,6 +95,7 @@ typedef struct {
   void *vals;             /* one int or double per row */
   size_t nvals, vcap;
   size_t n_na, n_value, max_len;
+  size_t rows_hint;       /* rows the buffers are first sized for */
   int64_t first_invalid;  /* first row (in the part) not valid UTF-8 */
   int64_t first_nul;      /* first row holding a NUL byte */
   /* text columns: each row's number among the distinct values (rows from
@@ -90,12 +104,10 @@ typedef struct {
   int index;              /* a PA_INDEX_* code */
   uint32_t *ids;
   size_t nids, ids_cap;
+  pa_distinct *distinct;
   uint32_t ndistinct, distinct_cap;
-  uint32_t *dict;         /* hash table of distinct values (id + 1) */
+  pa_slot *dict;          /* hash table of the distinct values */
   size_t dict_size;
-  uint64_t *id_hash;
-  size_t *id_at;          /* offset of the bytes in `text` */
-  uint32_t *id_len;
 } pa_col;
 
 #define PA_ID_NA UINT32_MAX
@@ -125,6 +137,7 @@ typedef struct {
   size_t nrow, row_cap;
   int64_t records;        /* data records seen, kept or not */
   int64_t lines_done;
+  size_t nbytes;          /* bytes parsed */
 
   /* current record */
   int nfield;             /* fields so far (0: no record begun) */
@@ -182,10 +195,11 @@ struct pa_reader {
   size_t nproblem, problem_cap;
   pa_bytes problem_text;
 
-  /* resources held while parsing (the file, the read buffer, one libcsv
-   * parser per thread), released by pa_reader_free() even when the caller
-   * leaves pa_read_file() early (an R interrupt) */
+  /* resources held while parsing (the file, the read buffers, the libcsv
+   * parsers of the parts in flight), released by pa_reader_free() even
+   * when the caller leaves pa_read_file() early (an R interrupt) */
   void *fp, *buf, *parser;
+  void *buf2;             /* the window read while another is parsed */
   size_t buf_cap;
   int nparser;
 
@@ -200,7 +214,7 @@ struct pa_reader {
 typedef struct {
   const unsigned char *p, *end;
   const pa_reader *r;
-  int j, part;            /* part < 0: a single store (the header) */
+  int j, part;            /* part < 0: a single store (header, one part) */
 } pa_iter;
 
 void pa_reader_init(pa_reader *r);
@@ -221,7 +235,8 @@ void pa_iter_column(const pa_reader *r, int j, size_t skip, pa_iter *it);
 void pa_iter_part(const pa_reader *r, int k, int j, size_t skip, pa_iter *it);
 void pa_iter_names(const pa_reader *r, pa_iter *it);
 int pa_iter_advance(pa_iter *it);
-void pa_column_release(pa_reader *r, int j);
+/* Free column j's stores; returns about how many bytes that was. */
+size_t pa_column_release(pa_reader *r, int j);
 
 /* The next field, or 0 at the end. Inline: it runs once per cell. */
 static inline int pa_iter_next(pa_iter *it, const unsigned char **s,
@@ -274,7 +289,7 @@ int pa_column_type(unsigned can, size_t n_value);
 /* Fill `dest` (nrow - pa_first_row() ints or doubles) with column j as
  * `type`, which every value of the column must allow (PA_LGL, PA_INT or
  * PA_DBL): from the typed buffers where they hold that type, else from the
- * text. Touches no shared state, so columns may be filled in parallel. */
+ * text. */
 void pa_fill_column(const pa_reader *r, int j, int type, void *dest);
 /* Fill several columns, on up to r->nthreads threads. */
 void pa_fill_columns(const pa_reader *r, int n, const int *cols,
@@ -286,6 +301,10 @@ int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
 
 /* Threads available to the reader: at most `want`, at least 1. */
 int pa_max_threads(int want);
+/* Give the memory of released columns back to the system. */
+void pa_trim_memory(const pa_reader *r);
+/* Let the threads a read used go (call when the reader is done). */
+void pa_release_threads(const pa_reader *r);
 
 void pa_libcsv_version(char *buf, size_t size);
 
