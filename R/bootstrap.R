@@ -458,6 +458,8 @@ stage_spec <- function(st, chain, control) {
       match(st$fit$calfun, c("linear", "raking", "logit")) - 1L
     } else 0L,
     bounds = if (calibrating) as.double(st$fit$bounds) else c(-Inf, Inf),
+    # replicates start from the full sample's coefficients
+    start = if (!calibrating) as.double(st$fit$coefficients),
     totals = if (calibrating && identical(st$target, "margins")) {
       as.double(st$totals)
     }

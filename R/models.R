@@ -93,7 +93,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   storage.mode(x) <- "double"
   fit <- .Call(C_logit_fit, x, as.double(y), as.double(weights),
                as.double(offset), method == "firth",
-               c(ctrl$maxit, ctrl$epsilon))
+               c(ctrl$maxit, ctrl$epsilon, pa_threads()))
 
   where <- if (is.null(stage)) {
     "the response model"

@@ -18,3 +18,12 @@
 #' @keywords internal
 #' @useDynLib panelattrition, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"
+
+# Threads for the C kernels' own parallel loops (X'WX in the response
+# models): getOption("panelattrition.threads"), 2 when unset or invalid.
+# Results do not depend on it.
+pa_threads <- function() {
+  n <- getOption("panelattrition.threads", 2L)
+  if (!is.numeric(n) || length(n) != 1L || is.na(n) || n < 1) return(2)
+  as.double(min(floor(n), 64))
+}

@@ -253,6 +253,9 @@ static int fit_model(const pa_boot_stage *st, scratch *s) {
   ctl.epsilon = st->epsilon;
   ctl.firth = st->kind == PA_BOOT_FIRTH;
   ctl.interrupt = NULL;
+  ctl.threads = 1; /* the replicates are what run in parallel */
+  ctl.start = st->start;
+  ctl.want_vcov = 0;
   pa_logit_result res;
   res.coef = s->coef;
   res.vcov = s->vcov;

@@ -48,6 +48,7 @@ typedef struct {
   const double *x;   /* m x p, column-major */
   int maxit;
   double epsilon;
+  const double *start;     /* p starting coefficients (models), or NULL */
   /* calibration only */
   int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
   double lower, upper;     /* bounds on g */

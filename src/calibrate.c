@@ -223,7 +223,7 @@ static double evaluate(cal_state *s, const double *lambda) {
  * direction that still reduces the misfit. Returns 0, or 1 without one. */
 static int newton_direction(cal_state *s) {
   int p = s->p, q = s->q;
-  pa_crossprod_w(s->x, s->n, p, s->dfp, s->full);
+  pa_crossprod_w(s->x, s->n, p, s->dfp, s->full, 1);
   double top = 0;
   for (int a = 0; a < q; a++) {
     int j = s->active[a];
@@ -325,7 +325,7 @@ static int dependent_margins(cal_state *s, int *flags, int *set) {
 /* Whether J at the current point has lost rank on the active margins:
  * the weights that could still move have piled onto too few units. */
 static int degenerate(cal_state *s, int *flags, int *set) {
-  pa_crossprod_w(s->x, s->n, s->p, s->dfp, s->full);
+  pa_crossprod_w(s->x, s->n, s->p, s->dfp, s->full, 1);
   standardise(s, s->full);
   return dependent_margins(s, flags, set) > 0;
 }
@@ -397,7 +397,7 @@ static int screen_empty(cal_state *s, pa_cal_result *res) {
 static int screen_collinear(cal_state *s, int *flags, int *set,
                             pa_cal_result *res) {
   int p = s->p, q = s->q;
-  pa_crossprod_w(s->x, s->n, p, s->d, s->full);
+  pa_crossprod_w(s->x, s->n, p, s->d, s->full, 1);
   for (int a = 0; a < q; a++) {
     int j = s->active[a];
     s->scale[j] = 1 / sqrt(s->full[j + (size_t) j * p]);
@@ -601,7 +601,7 @@ int pa_calibrate(const double *x, size_t n, int p, const double *d,
           STAGNATION * dist;
 
   if (res->converged) {
-    pa_crossprod_w(x, n, p, s.dfp, res->jacobian);
+    pa_crossprod_w(x, n, p, s.dfp, res->jacobian, 1);
     return res->status;
   }
 

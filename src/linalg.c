@@ -69,38 +69,3 @@ int pa_rank(const double *a, int n, double tol, int *dependent) {
   free(piv);
   return rank;
 }
-
-void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
-                    double *out) {
-  memset(out, 0, (size_t) p * (size_t) p * sizeof(double));
-  /* Four columns k at a time share the product w_i x_ij; every element is
-   * still summed over i in order, so results equal the one-column loop. */
-  for (int j = 0; j < p; j++) {
-    const double *xj = x + (size_t) j * n;
-    int k = 0;
-    for (; k + 3 <= j; k += 4) {
-      const double *x0 = x + (size_t) k * n, *x1 = x0 + n, *x2 = x1 + n,
-                   *x3 = x2 + n;
-      double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (size_t i = 0; i < n; i++) {
-        double wx = w[i] * xj[i];
-        a0 += wx * x0[i];
-        a1 += wx * x1[i];
-        a2 += wx * x2[i];
-        a3 += wx * x3[i];
-      }
-      double acc[4] = {a0, a1, a2, a3};
-      for (int m = 0; m < 4; m++) {
-        out[(k + m) + (size_t) j * p] = acc[m];
-        out[j + (size_t) (k + m) * p] = acc[m];
-      }
-    }
-    for (; k <= j; k++) {
-      const double *xk = x + (size_t) k * n;
-      double acc = 0;
-      for (size_t i = 0; i < n; i++) acc += w[i] * xj[i] * xk[i];
-      out[k + (size_t) j * p] = acc;
-      out[j + (size_t) k * p] = acc;
-    }
-  }
-}

@@ -24,8 +24,15 @@ int pa_chol_inverse(double *chol, int n);
  * rank, or -1 when scratch memory cannot be had. */
 int pa_rank(const double *a, int n, double tol, int *dependent);
 
-/* out (p x p, full) = sum_i w_i x_i x_i', X n x p column-major. */
+/* out (p x p, full) = sum_i w_i x_i x_i', X n x p column-major
+ * (crossprod.c). Rows are summed in fixed chunks whose partial sums are
+ * added in order, so the result is the same for any `threads` (OpenMP
+ * threads used when > 1 and not already inside a parallel region). */
 void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
-                    double *out);
+                    double *out, int threads);
+
+/* out (p) = X' v. */
+void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
+                      double *out);
 
 #endif

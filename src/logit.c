@@ -28,6 +28,8 @@
  * of X'WX could not give even six correct digits, whereas forming X'WX in
  * double precision leaves exact dependencies near 1e-15, well below. */
 #define RANK_TOL 1e-10
+/* Below this share the cheap screen asks for the pivoted rank check. */
+#define RANK_SCREEN 1e-8
 
 #define MAX_HALVING 30
 
@@ -44,44 +46,14 @@
 typedef struct {
   const double *x, *y, *w, *off;
   size_t n;
-  int p, firth;
-  double *eta, *mu, *wt, *r, *h, *xt, *info, *chol;
+  int p, firth, threads;
+  double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new;
   double dev, logdet, obj;
+  int info_fresh; /* info and chol are at the current point */
 } logit_state;
 
 static double prior_weight(const logit_state *s, size_t i) {
   return s->w ? s->w[i] : 1.0;
-}
-
-/* log(1 + exp(t)), exact in double precision for every finite t. */
-static double log1pexp(double t) {
-  return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
-}
-
-/* p = 1 / (1 + exp(-eta)) and q = 1 - p, each computed directly so that
- * the smaller of the two keeps its relative precision when eta is large
- * (q = 1 - p would round to 0 beyond eta = 37). */
-static void logistic(double eta, double *p, double *q) {
-  double e = exp(-fabs(eta));
-  double big = 1 / (1 + e), small = e / (1 + e);
-  if (eta >= 0) {
-    *p = big;
-    *q = small;
-  } else {
-    *p = small;
-    *q = big;
-  }
-}
-
-/* out = X' v */
-static void crossprod_vec(const double *x, size_t n, int p, const double *v,
-                          double *out) {
-  for (int j = 0; j < p; j++) {
-    const double *xj = x + (size_t) j * n;
-    double acc = 0;
-    for (size_t i = 0; i < n; i++) acc += xj[i] * v[i];
-    out[j] = acc;
-  }
 }
 
 /* Hat values h_i = W_i x_i' I^{-1} x_i, solving I z = x_i for blocks of
@@ -108,13 +80,48 @@ static void hat_values(logit_state *s) {
   }
 }
 
+/* The information X'WX at the current point and its Cholesky factor,
+ * the log-determinant and, for Firth's method, the hat values with the
+ * penalised estimating function and objective. The factor is built in a
+ * second buffer, so when it fails the previous one is kept (the caller
+ * may go on with it as an approximation). Returns 0, or 1 when the
+ * information is not numerically positive definite or the objective is
+ * not finite. */
+static int evaluate_info(logit_state *s) {
+  size_t n = s->n;
+  int p = s->p;
+  pa_crossprod_w(s->x, n, p, s->wt, s->info, s->threads);
+  memcpy(s->chol_new, s->info, (size_t) p * (size_t) p * sizeof(double));
+  if (pa_chol(s->chol_new, p)) {
+    s->info_fresh = 0;
+    return 1;
+  }
+  double *old = s->chol;
+  s->chol = s->chol_new;
+  s->chol_new = old;
+  s->info_fresh = 1;
+  double logdet = 0;
+  for (int j = 0; j < p; j++) {
+    logdet += 2 * log(s->chol[(size_t) j * ((size_t) p + 1)]);
+  }
+  s->logdet = logdet;
+  if (s->firth) {
+    hat_values(s);
+    for (size_t i = 0; i < n; i++) s->r[i] += s->h[i] * (0.5 - s->mu[i]);
+    /* -2 times the penalised log-likelihood, up to a constant */
+    s->obj = s->dev - logdet;
+  }
+  return isfinite(s->obj) ? 0 : 1;
+}
+
 /* Everything that depends on the linear predictor: fitted values, working
- * weights, deviance, information and its Cholesky factor, hat values
- * (Firth) and r, the per-observation factor of the estimating function
- * (U = X' r). With beta NULL the linear predictor already in s->eta is
- * used (the starting values). Returns 0, or 1 when the information is not
- * numerically positive definite or the objective is not finite. */
-static int evaluate(logit_state *s, const double *beta) {
+ * weights, deviance and r, the per-observation factor of the estimating
+ * function (U = X' r), and with `with_info` (always, for Firth, whose
+ * objective and U need it) the information as in evaluate_info(). With
+ * beta NULL the linear predictor already in s->eta is used (the starting
+ * values). Returns 0, or 1 when the objective is not finite or the
+ * information was asked for and is not numerically positive definite. */
+static int evaluate(logit_state *s, const double *beta, int with_info) {
   size_t n = s->n;
   int p = s->p;
   if (beta) {
@@ -127,34 +134,29 @@ static int evaluate(logit_state *s, const double *beta) {
   }
   double dev = 0;
   for (size_t i = 0; i < n; i++) {
-    double wi = prior_weight(s, i), yi = s->y[i], pi, qi;
-    logistic(s->eta[i], &pi, &qi);
+    double wi = prior_weight(s, i), yi = s->y[i], eta = s->eta[i];
+    /* p and q = 1 - p each computed directly, so that the smaller keeps
+     * its relative precision when |eta| is large; -log p and -log q from
+     * the same exp(-|eta|) */
+    double e = exp(-fabs(eta)), big = 1 / (1 + e), small = e / (1 + e);
+    double pi = eta >= 0 ? big : small, qi = eta >= 0 ? small : big;
     s->mu[i] = pi;
     s->wt[i] = wi * pi * qi;
     /* y - p written so that neither term cancels when p is near 0 or 1 */
     s->r[i] = wi * (yi * qi - (1 - yi) * pi);
     if (wi > 0) {
-      double d = yi * log1pexp(-s->eta[i]) + (1 - yi) * log1pexp(s->eta[i]);
+      double l1 = log1p(e);
+      double nlp = eta >= 0 ? l1 : l1 - eta; /* -log p */
+      double nlq = eta >= 0 ? l1 + eta : l1; /* -log q */
+      double d = yi == 1 ? nlp : (yi == 0 ? nlq : yi * nlp + (1 - yi) * nlq);
       if (yi > 0 && yi < 1) d += yi * log(yi) + (1 - yi) * log1p(-yi);
       dev += 2 * wi * d;
     }
   }
   s->dev = dev;
-  pa_crossprod_w(s->x, n, p, s->wt, s->info);
-  memcpy(s->chol, s->info, (size_t) p * (size_t) p * sizeof(double));
-  if (pa_chol(s->chol, p)) return 1;
-  double logdet = 0;
-  for (int j = 0; j < p; j++) {
-    logdet += 2 * log(s->chol[(size_t) j * ((size_t) p + 1)]);
-  }
-  s->logdet = logdet;
   s->obj = dev;
-  if (s->firth) {
-    hat_values(s);
-    for (size_t i = 0; i < n; i++) s->r[i] += s->h[i] * (0.5 - s->mu[i]);
-    /* -2 times the penalised log-likelihood, up to a constant */
-    s->obj = dev - logdet;
-  }
+  s->info_fresh = 0;
+  if (with_info || s->firth) return evaluate_info(s);
   return isfinite(s->obj) ? 0 : 1;
 }
 
@@ -173,7 +175,7 @@ static double scoring_step(logit_state *s, int first, double *step,
       s->r[i] += s->wt[i] * (s->eta[i] - off);
     }
   }
-  crossprod_vec(s->x, s->n, s->p, s->r, grad);
+  pa_crossprod_vec(s->x, s->n, s->p, s->r, grad);
   memcpy(step, grad, (size_t) s->p * sizeof(double));
   pa_chol_solve(s->chol, s->p, step, 1);
   double dec = 0;
@@ -193,7 +195,7 @@ static int take_step(logit_state *s, const double *beta_old, double *step,
   double t = 1;
   for (int half = 0; half <= MAX_HALVING; half++) {
     for (int j = 0; j < p; j++) beta[j] = beta_old[j] + t * step[j];
-    if (!evaluate(s, beta) &&
+    if (!evaluate(s, beta, 0) &&
         (accept_any || s->obj - obj_old <= epsilon * (fabs(s->obj) + 0.1))) {
       for (int j = 0; j < p; j++) step[j] *= t;
       return 0;
@@ -201,7 +203,7 @@ static int take_step(logit_state *s, const double *beta_old, double *step,
     t *= 0.5;
   }
   memcpy(beta, beta_old, (size_t) p * sizeof(double));
-  evaluate(s, beta);
+  evaluate(s, beta, 0);
   return 1;
 }
 
@@ -210,13 +212,19 @@ static int take_step(logit_state *s, const double *beta_old, double *step,
  * fractional y no movement is towards the outcome, so any counts against. */
 static void moves_towards_outcome(const logit_state *s, const double *step,
                                   double *dmax, double *dmin) {
+  size_t n = s->n;
+  double *m = s->m;
+  memset(m, 0, n * sizeof(double));
+  for (int j = 0; j < s->p; j++) {
+    const double *xj = s->x + (size_t) j * n;
+    double b = step[j];
+    for (size_t i = 0; i < n; i++) m[i] += b * xj[i];
+  }
   double hi = -INFINITY, lo = INFINITY;
-  for (size_t i = 0; i < s->n; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (prior_weight(s, i) <= 0) continue;
-    double m = 0;
-    for (int j = 0; j < s->p; j++) m += s->x[i + (size_t) j * s->n] * step[j];
     double yi = s->y[i];
-    double d = yi == 1 ? m : (yi == 0 ? -m : -fabs(m));
+    double d = yi == 1 ? m[i] : (yi == 0 ? -m[i] : -fabs(m[i]));
     if (d > hi) hi = d;
     if (d < lo) lo = d;
   }
@@ -273,6 +281,7 @@ static int check_separation(logit_state *s, double *beta, double *step,
     double *trial = beta_old; /* reuse: the step is kept in `step` */
     memcpy(trial, beta, (size_t) p * sizeof(double));
     double *next = step + p; /* second part of the caller's step buffer */
+    if (!s->info_fresh && evaluate_info(s)) return 0;
     scoring_step(s, 0, next, next + p);
     if (take_step(s, trial, next, beta, obj_old, epsilon, 0)) {
       if (k == 0 && !have_step) return 0;
@@ -317,9 +326,9 @@ size_t pa_logit_work_size(size_t n, int p, int firth) {
   size_t pp = (size_t) p;
   size_t block = n < HAT_BLOCK ? n : HAT_BLOCK;
   /* beta_old, step (three parts: main step, probe step, gradient),
-   * beta_keep; Cholesky; W and r; for Firth the hat values and one block
-   * of solved columns */
-  return 5 * pp + pp * pp + 2 * n + (firth ? n + pp * block : 0);
+   * beta_keep; two Cholesky factors; W, r and X times a step; for Firth the hat
+   * values and one block of solved columns */
+  return 5 * pp + 2 * pp * pp + 3 * n + (firth ? n + pp * block : 0);
 }
 
 int pa_logit_fit(const double *x, const double *y, const double *w,
@@ -369,6 +378,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.n = n;
   s.p = p;
   s.firth = ctl->firth != 0;
+  s.threads = ctl->threads > 1 ? ctl->threads : 1;
   s.eta = res->eta;
   s.mu = res->fitted;
   s.info = res->info;
@@ -377,33 +387,58 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   double *step = beta_old + pp; /* 3p: step, probe step, gradient */
   double *beta_keep = step + 3 * pp;
   s.chol = beta_keep + pp;
-  s.wt = s.chol + pp * pp;
+  s.chol_new = s.chol + pp * pp;
+  s.wt = s.chol_new + pp * pp;
   s.r = s.wt + n;
-  s.h = s.firth ? s.r + n : NULL;
+  s.m = s.r + n;
+  s.h = s.firth ? s.m + n : NULL;
   s.xt = s.firth ? s.h + n : NULL;
 
-  /* Rank of X' diag(w) X: rows with zero weight take no part, as in the fit. */
-  for (size_t i = 0; i < n; i++) s.wt[i] = w ? w[i] : 1.0;
-  pa_crossprod_w(x, n, p, s.wt, s.info);
-  int rank = pa_rank(s.info, p, RANK_TOL, res->columns);
-  if (rank < 0) {
-    snprintf(res->msg, PA_LOGIT_MSG_SIZE, "out of memory");
-    return PA_LOGIT_MEMORY;
-  }
-  if (rank < p) {
-    snprintf(res->msg, PA_LOGIT_MSG_SIZE,
-             "linearly dependent columns (rank %d of %d): ", rank, p);
-    append_columns(res->msg, res->columns, p);
-    return PA_LOGIT_COLLINEAR;
+  /* Starting values: the caller's coefficients, or glm's binomial
+   * starting fitted values, which keep every eta finite. */
+  int warm = ctl->start != NULL;
+  int bad_start;
+  if (warm) {
+    memcpy(beta, ctl->start, pp * sizeof(double));
+    bad_start = evaluate(&s, beta, 1);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      double wi = w ? w[i] : 1.0;
+      double m = (wi * y[i] + 0.5) / (wi + 1);
+      s.eta[i] = log(m / (1 - m));
+    }
+    bad_start = evaluate(&s, NULL, 1);
   }
 
-  /* glm's binomial starting values, which keep every eta finite */
-  for (size_t i = 0; i < n; i++) {
-    double wi = w ? w[i] : 1.0;
-    double m = (wi * y[i] + 0.5) / (wi + 1);
-    s.eta[i] = log(m / (1 - m));
+  /* Rank. The Cholesky factor of the information just formed screens for
+   * it at no extra cost: R_jj^2 / I_jj is the share of column j's weighted
+   * sum of squares that the columns before it leave unexplained. Only when
+   * that share is small somewhere (or the factorisation failed) is the
+   * rank settled by a pivoted factorisation of X' diag(w) X, the prior
+   * weights alone, as the fit uses them. */
+  int screen = bad_start;
+  for (int j = 0; j < p && !screen; j++) {
+    double r = s.chol[(size_t) j * (pp + 1)], d = s.info[(size_t) j * (pp + 1)];
+    screen = !(d > 0) || !(r * r >= RANK_SCREEN * d);
   }
-  if (evaluate(&s, NULL)) {
+  if (screen) {
+    for (size_t i = 0; i < n; i++) s.wt[i] = w ? w[i] : 1.0;
+    pa_crossprod_w(x, n, p, s.wt, s.chol, s.threads);
+    int rank = pa_rank(s.chol, p, RANK_TOL, res->columns);
+    if (rank < 0) {
+      snprintf(res->msg, PA_LOGIT_MSG_SIZE, "out of memory");
+      return PA_LOGIT_MEMORY;
+    }
+    if (rank < p) {
+      snprintf(res->msg, PA_LOGIT_MSG_SIZE,
+               "linearly dependent columns (rank %d of %d): ", rank, p);
+      append_columns(res->msg, res->columns, p);
+      return PA_LOGIT_COLLINEAR;
+    }
+    /* full rank after all: restore the state the screen overwrote */
+    bad_start = warm ? evaluate(&s, beta, 1) : evaluate(&s, NULL, 1);
+  }
+  if (bad_start) {
     snprintf(res->msg, PA_LOGIT_MSG_SIZE,
              "the information matrix at the starting values is not "
              "numerically positive definite");
@@ -414,7 +449,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   int iter = 0, stuck = 0;
   while (iter < ctl->maxit) {
     if (ctl->interrupt) ctl->interrupt();
-    int first = iter == 0;
+    int first = iter == 0 && !warm;
     iter++;
     double dec = scoring_step(&s, first, step, step + pp);
     if (first) {
@@ -423,6 +458,11 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
       memcpy(beta_old, beta, pp * sizeof(double));
     }
     if (take_step(&s, beta_old, step, beta, obj_old, ctl->epsilon, first)) {
+      /* a step from an old factor may just be poor: retry with a new one */
+      if (!s.info_fresh && !evaluate_info(&s)) {
+        iter--;
+        continue;
+      }
       stuck = 1;
       break;
     }
@@ -440,13 +480,17 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
       res->converged = 1;
       break;
     }
+    /* the next Newton step needs the information at this iterate (the
+     * halving above only needed the deviance); after the last step it is
+     * formed only if the caller wants it, below */
+    if (!s.info_fresh) evaluate_info(&s);
   }
   res->iterations = iter;
 
   int status = res->converged ? PA_LOGIT_OK : PA_LOGIT_NOT_CONVERGED;
   if (!s.firth && !stuck) {
     memcpy(beta_keep, beta, pp * sizeof(double));
-    if (check_separation(&s, beta, step, iter > 1, beta_old, ctl->epsilon,
+    if (check_separation(&s, beta, step, warm || iter > 1, beta_old, ctl->epsilon,
                          res->columns)) {
       status = PA_LOGIT_SEPARATION;
       snprintf(res->msg, PA_LOGIT_MSG_SIZE,
@@ -456,7 +500,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     }
     if (memcmp(beta_keep, beta, pp * sizeof(double))) {
       memcpy(beta, beta_keep, pp * sizeof(double));
-      evaluate(&s, beta);
+      evaluate(&s, beta, 0);
     }
   }
   if (status == PA_LOGIT_NOT_CONVERGED) {
@@ -473,15 +517,18 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   }
 
   res->deviance = s.dev;
-  memcpy(res->vcov, s.chol, pp * pp * sizeof(double));
-  if (pa_chol_inverse(res->vcov, p)) {
-    for (size_t k = 0; k < pp * pp; k++) res->vcov[k] = NAN;
-  }
   if (res->scores) {
     for (int j = 0; j < p; j++) {
       const double *xj = x + (size_t) j * n;
       double *uj = res->scores + (size_t) j * n;
       for (size_t i = 0; i < n; i++) uj[i] = s.r[i] * xj[i];
+    }
+  }
+  if (ctl->want_vcov) {
+    int no_factor = !s.info_fresh && evaluate_info(&s);
+    memcpy(res->vcov, s.chol, pp * pp * sizeof(double));
+    if (no_factor || pa_chol_inverse(res->vcov, p)) {
+      for (size_t k = 0; k < pp * pp; k++) res->vcov[k] = NAN;
     }
   }
   return status;

@@ -26,6 +26,9 @@ typedef struct {
   double epsilon; /* relative change in the (penalised) deviance */
   int firth;      /* 1 for the Jeffreys-prior penalised likelihood */
   void (*interrupt)(void); /* called once per iteration; may be NULL */
+  int threads;    /* OpenMP threads for X'WX (results do not depend on it) */
+  const double *start; /* p starting coefficients, or NULL for glm's start */
+  int want_vcov;  /* 0 to skip inverting the information at the end */
 } pa_logit_control;
 
 /* Output arrays are the caller's. Results describe the final iterate even

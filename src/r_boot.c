@@ -67,6 +67,14 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n) {
   st->calfun = Rf_asInteger(need(x, "calfun", INTSXP));
   st->lower = REAL(bounds)[0];
   st->upper = REAL(bounds)[1];
+  SEXP start = field(x, "start");
+  st->start = NULL;
+  if (!Rf_isNull(start)) {
+    if (TYPEOF(start) != REALSXP || XLENGTH(start) != st->p) {
+      Rf_error("internal error: bootstrap stage start does not match");
+    }
+    st->start = REAL(start);
+  }
   st->totals = NULL;
   if (!Rf_isNull(totals)) {
     if (TYPEOF(totals) != REALSXP || XLENGTH(totals) != st->p) {

@@ -39,8 +39,8 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
       LOGICAL(firth)[0] == NA_LOGICAL) {
     Rf_error("internal error: `firth` must be TRUE or FALSE");
   }
-  if (!Rf_isReal(control) || XLENGTH(control) != 2) {
-    Rf_error("internal error: `control` must be c(maxit, epsilon)");
+  if (!Rf_isReal(control) || XLENGTH(control) != 3) {
+    Rf_error("internal error: `control` must be c(maxit, epsilon, threads)");
   }
   if (n < 1 || p < 1 || n > INT_MAX) {
     Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
@@ -53,6 +53,10 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   ctl.epsilon = REAL(control)[1];
   ctl.firth = LOGICAL(firth)[0];
   ctl.interrupt = check_interrupt;
+  double threads = REAL(control)[2];
+  ctl.threads = threads >= 1 && threads <= 1024 ? (int) threads : 1;
+  ctl.start = NULL;
+  ctl.want_vcov = 1;
 
   const char *nms[] = {"coefficients", "vcov",       "fitted",
                        "linear_predictor", "deviance", "iterations",

@@ -116,14 +116,16 @@ test_that("a replicate re-fits the monotone logistic models with weights d * r (
                  tolerance = 1e-8)
   }
 
-  # with every r_i = 1 the engine gives the weights themselves
+  # with every r_i = 1 the engine gives the weights themselves: replicates
+  # start from the full sample's estimates and take one more Newton step,
+  # so the two agree to the accuracy of the fits (deviance to 1e-10)
   ones <- panelattrition:::run_replicates(
     w, boot_control(B = 2, seed = 1, chunk = 1), draws = matrix(1, nrow(tr), 1)
   )
   for (t in 1:3) {
     expect_equal(unname(ones[[t]][, 1]),
                  unname(w$weights[w$panel$response[, t], t]),
-                 tolerance = 1e-13)
+                 tolerance = 1e-10)
   }
 })
 

@@ -1,0 +1,246 @@
+/* Weighted cross-products X' diag(w) X and X' v for the model kernels.
+ * See linalg.h for the interface.
+ *
+ * These products are most of the arithmetic of a logistic fit (X'WX is
+ * formed at every scoring step), so they are written for the cache and for
+ * SIMD units:
+ *
+ * - Rows are taken in chunks of PA_CHUNK. Within a chunk a 2 x 4 tile of
+ *   output elements (columns j, j+1 against k..k+3) is accumulated in
+ *   registers while the chunk's rows stream past, so each column of the
+ *   chunk is read about p / 4 times from L1/L2 instead of from memory.
+ * - Every accumulator has four lanes, lane l summing the rows i with
+ *   i % 4 == l. GCC and Clang map a lane group onto one 256-bit register
+ *   (or two 128-bit ones); other compilers run the same operations as
+ *   scalar code. Either way each output element is, per chunk,
+ *   (lane0 + lane1) + (lane2 + lane3), each lane summed in row order, and
+ *   the chunks are added in order. The result therefore does not depend on
+ *   the compiler's vector width, on the CPU, or on the number of threads
+ *   (chunks are independent, so they are shared out between OpenMP
+ *   threads and their partial sums added in chunk order afterwards).
+ * - Where the compiler supports function multi-versioning (configure
+ *   defines PA_TARGET_CLONES), the two loops are also compiled for AVX2
+ *   and the CPU picks at load time. AVX2 without FMA performs the same
+ *   roundings as the baseline code, only four lanes at once. */
+#include "linalg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Rows per chunk; it fixes the order of summation, so changing it changes
+ * results in the last bits. 1024 rows of 30 columns take 240 kB. */
+#define PA_CHUNK 1024
+
+#if defined(__GNUC__) && !defined(PA_NO_VECTOR_EXT)
+typedef double v4 __attribute__((vector_size(4 * sizeof(double))));
+#define V4_FMA(acc, a, b) acc += (a) * (b)
+#define V4_MUL(out, a, b) out = (a) * (b)
+#else
+typedef struct {
+  double e[4];
+} v4;
+#define V4_FMA(acc, a, b)                                                  \
+  do {                                                                     \
+    for (int l_ = 0; l_ < 4; l_++) (acc).e[l_] += (a).e[l_] * (b).e[l_];   \
+  } while (0)
+#define V4_MUL(out, a, b)                                                  \
+  do {                                                                     \
+    for (int l_ = 0; l_ < 4; l_++) (out).e[l_] = (a).e[l_] * (b).e[l_];    \
+  } while (0)
+#endif
+/* Vectors are moved with memcpy (unaligned loads) and never passed to or
+ * returned from functions, which would tie the ABI to the vector width. */
+#define V4_LOAD(v, p) memcpy(&(v), (p), sizeof(v4))
+#define V4_ZERO(v) memset(&(v), 0, sizeof(v4))
+
+/* Index of element (j, k), k <= j, in the packed lower triangle. */
+static inline size_t tri(int j, int k) {
+  return (size_t) j * ((size_t) j + 1) / 2 + (size_t) k;
+}
+
+/* The packed lower triangle of X' diag(w) X over rows [a, a + m), m <= PA_CHUNK,
+ * into tri_out (overwritten). The j tile takes columns j0 and j1 = j0 + 1
+ * (j1 = j0 when j0 is the last column); the k tile takes k0..k0+3 clamped
+ * to j1. Clamped or surplus elements are computed and not stored, which
+ * keeps the inner loop free of branches; since each element is always the
+ * same sequence of operations, which tile computes it does not matter. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void chunk_crossprod(const double *x, size_t n, int p,
+                            const double *w, size_t a, size_t m,
+                            double *tri_out) {
+  size_t m4 = m - m % 4;
+  for (int j0 = 0; j0 < p; j0 += 2) {
+    int j1 = j0 + 1 < p ? j0 + 1 : j0;
+    const double *xa = x + (size_t) j0 * n + a, *xb = x + (size_t) j1 * n + a;
+    const double *wa = w + a;
+    for (int k0 = 0; k0 <= j1; k0 += 4) {
+      int kk[4];
+      for (int t = 0; t < 4; t++) kk[t] = k0 + t <= j1 ? k0 + t : j1;
+      const double *x0 = x + (size_t) kk[0] * n + a,
+                   *x1 = x + (size_t) kk[1] * n + a,
+                   *x2 = x + (size_t) kk[2] * n + a,
+                   *x3 = x + (size_t) kk[3] * n + a;
+      v4 s00, s01, s02, s03, s10, s11, s12, s13;
+      V4_ZERO(s00); V4_ZERO(s01); V4_ZERO(s02); V4_ZERO(s03);
+      V4_ZERO(s10); V4_ZERO(s11); V4_ZERO(s12); V4_ZERO(s13);
+      size_t i = 0;
+      for (; i < m4; i += 4) {
+        v4 wv, va, vb, za, zb, c0, c1, c2, c3;
+        V4_LOAD(wv, wa + i);
+        V4_LOAD(va, xa + i);
+        V4_LOAD(vb, xb + i);
+        V4_MUL(za, wv, va);
+        V4_MUL(zb, wv, vb);
+        V4_LOAD(c0, x0 + i);
+        V4_LOAD(c1, x1 + i);
+        V4_LOAD(c2, x2 + i);
+        V4_LOAD(c3, x3 + i);
+        V4_FMA(s00, za, c0); V4_FMA(s01, za, c1);
+        V4_FMA(s02, za, c2); V4_FMA(s03, za, c3);
+        V4_FMA(s10, zb, c0); V4_FMA(s11, zb, c1);
+        V4_FMA(s12, zb, c2); V4_FMA(s13, zb, c3);
+      }
+      double acc[2][4][4];
+      memcpy(acc[0][0], &s00, sizeof(v4)); memcpy(acc[0][1], &s01, sizeof(v4));
+      memcpy(acc[0][2], &s02, sizeof(v4)); memcpy(acc[0][3], &s03, sizeof(v4));
+      memcpy(acc[1][0], &s10, sizeof(v4)); memcpy(acc[1][1], &s11, sizeof(v4));
+      memcpy(acc[1][2], &s12, sizeof(v4)); memcpy(acc[1][3], &s13, sizeof(v4));
+      /* the last m % 4 rows go to the lanes they would have had */
+      const double *xs[4] = {x0, x1, x2, x3};
+      for (; i < m; i++) {
+        int l = (int) (i % 4);
+        double za = wa[i] * xa[i], zb = wa[i] * xb[i];
+        for (int t = 0; t < 4; t++) {
+          acc[0][t][l] += za * xs[t][i];
+          acc[1][t][l] += zb * xs[t][i];
+        }
+      }
+      for (int t = 0; t < 4; t++) {
+        int k = k0 + t;
+        for (int r = 0; r < 2; r++) {
+          int j = r ? j1 : j0;
+          if ((r && j1 == j0) || k > j || kk[t] != k) continue;
+          const double *l4 = acc[r][t];
+          tri_out[tri(j, k)] = (l4[0] + l4[1]) + (l4[2] + l4[3]);
+        }
+      }
+    }
+  }
+}
+
+void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
+                    double *out, int threads) {
+  size_t pp = (size_t) p, nt = pp * (pp + 1) / 2;
+  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  double *tri_sum = NULL, *parts = NULL;
+  int par = 0;
+#ifdef _OPENMP
+  if (threads > 1 && nchunk >= 4 && !omp_in_parallel()) {
+    parts = malloc(nchunk * nt * sizeof(double));
+    par = parts != NULL;
+  }
+#else
+  (void) threads;
+#endif
+  if (!par) parts = malloc(2 * nt * sizeof(double));
+  if (!parts) {
+    /* no scratch: the same sums, the chunk partials kept in `out`'s upper
+     * half would alias; fall back to one chunk at a time with the result
+     * accumulated directly (same order, so the same result) */
+    memset(out, 0, pp * pp * sizeof(double));
+    for (size_t c = 0; c < nchunk; c++) {
+      size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+      for (int j = 0; j < p; j++) {
+        for (int k = 0; k <= j; k++) {
+          const double *xj = x + (size_t) j * n + a, *xk = x + (size_t) k * n + a;
+          double l4[4] = {0, 0, 0, 0};
+          for (size_t i = 0; i < m; i++) l4[i % 4] += (w[a + i] * xj[i]) * xk[i];
+          out[(size_t) k + (size_t) j * pp] += (l4[0] + l4[1]) + (l4[2] + l4[3]);
+        }
+      }
+    }
+    for (int j = 0; j < p; j++) {
+      for (int k = 0; k < j; k++) out[(size_t) j + (size_t) k * pp] = out[(size_t) k + (size_t) j * pp];
+    }
+    return;
+  }
+  if (par) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t c = 0; c < nchunk; c++) {
+      size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+      chunk_crossprod(x, n, p, w, a, m, parts + c * nt);
+    }
+#endif
+    tri_sum = parts;
+    for (size_t c = 1; c < nchunk; c++) {
+      const double *pc = parts + c * nt;
+      for (size_t e = 0; e < nt; e++) tri_sum[e] += pc[e];
+    }
+  } else {
+    tri_sum = parts;
+    double *part = parts + nt;
+    memset(tri_sum, 0, nt * sizeof(double));
+    for (size_t c = 0; c < nchunk; c++) {
+      size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+      chunk_crossprod(x, n, p, w, a, m, part);
+      for (size_t e = 0; e < nt; e++) tri_sum[e] += part[e];
+    }
+  }
+  for (int j = 0; j < p; j++) {
+    for (int k = 0; k <= j; k++) {
+      double v = tri_sum[tri(j, k)];
+      out[(size_t) k + (size_t) j * pp] = v;
+      out[(size_t) j + (size_t) k * pp] = v;
+    }
+  }
+  free(parts);
+}
+
+/* out = X' v, four columns at a time with four-lane accumulators (lane l
+ * sums rows i % 4 == l in order), so that the additions do not wait on
+ * each other. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
+                      double *out) {
+  size_t n4 = n - n % 4;
+  for (int k0 = 0; k0 < p; k0 += 4) {
+    int kk[4];
+    for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
+    const double *x0 = x + (size_t) kk[0] * n, *x1 = x + (size_t) kk[1] * n,
+                 *x2 = x + (size_t) kk[2] * n, *x3 = x + (size_t) kk[3] * n;
+    v4 s0, s1, s2, s3;
+    V4_ZERO(s0); V4_ZERO(s1); V4_ZERO(s2); V4_ZERO(s3);
+    size_t i = 0;
+    for (; i < n4; i += 4) {
+      v4 vv, c0, c1, c2, c3;
+      V4_LOAD(vv, v + i);
+      V4_LOAD(c0, x0 + i);
+      V4_LOAD(c1, x1 + i);
+      V4_LOAD(c2, x2 + i);
+      V4_LOAD(c3, x3 + i);
+      V4_FMA(s0, vv, c0);
+      V4_FMA(s1, vv, c1);
+      V4_FMA(s2, vv, c2);
+      V4_FMA(s3, vv, c3);
+    }
+    double acc[4][4];
+    memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
+    memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
+    const double *xs[4] = {x0, x1, x2, x3};
+    for (; i < n; i++) {
+      for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
+    }
+    for (int t = 0; t < 4 && k0 + t < p; t++) {
+      out[k0 + t] = (acc[t][0] + acc[t][1]) + (acc[t][2] + acc[t][3]);
+    }
+  }
+}
