@@ -59,6 +59,7 @@ typedef struct {
   /* scratch */
   double *bread, *chol, *grad, *step, *beta_old;
   double *dw, *g, *rw, *q, *rmat;
+  double *wa2, *ra; /* n each: row weights of the independence fast path */
 } gee_state;
 
 /* mean, d mean / d eta and variance at eta */
@@ -227,6 +228,22 @@ static int accumulate(gee_state *s, int independent, int first,
                       double *scores, double *dscores) {
   int p = s->p;
   size_t n = s->n, pp = (size_t) p * (size_t) p;
+  if (independent && !scores && !dscores) {
+    /* Under independence, with no per-cluster output wanted, the bread is
+     * X' diag(w a^2) X and the gradient X' (w a r) (plus w a^2 eta on the
+     * first pass): two cross-products over all rows at once. */
+    for (size_t i = 0; i < n; i++) {
+      double mu, dmu, v;
+      mean_fun(s->family, s->eta[i], &mu, &dmu, &v);
+      double sv = sqrt(v), a = dmu / sv;
+      s->wa2[i] = s->w[i] * a * a;
+      s->ra[i] = s->w[i] * a * (s->y[i] - mu) / sv;
+      if (first) s->ra[i] += s->wa2[i] * s->eta[i];
+    }
+    pa_crossprod_w(s->x, n, p, s->wa2, s->bread, 1);
+    pa_crossprod_vec(s->x, n, p, s->ra, s->grad);
+    return 0;
+  }
   memset(s->bread, 0, pp * sizeof(double));
   memset(s->grad, 0, (size_t) p * sizeof(double));
   size_t start = 0;
@@ -356,9 +373,9 @@ static void solve_alpha(gee_state *s, const pa_gee_control *ctl) {
   }
 }
 
-size_t pa_gee_work_size(int p, int max_size) {
+size_t pa_gee_work_size(size_t n, int p, int max_size) {
   size_t pp = (size_t) p * (size_t) p, m = (size_t) (max_size > 1 ? max_size : 1);
-  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m;
+  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + 2 * n;
 }
 
 int pa_gee_fit(const double *x, const double *y, const double *w,
@@ -428,6 +445,8 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   s.rw = s.g + m * (size_t) p;
   s.q = s.rw + m;
   s.rmat = s.q + m;
+  s.wa2 = s.rmat + m * m;
+  s.ra = s.wa2 + n;
 
   double *beta = res->coef;
   int status = PA_GEE_OK;

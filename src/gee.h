@@ -58,15 +58,15 @@ typedef struct {
   char msg[PA_GEE_MSG_SIZE];
 } pa_gee_result;
 
-/* Doubles of scratch pa_gee_fit() needs for p columns and clusters of at
- * most max_size rows. */
-size_t pa_gee_work_size(int p, int max_size);
+/* Doubles of scratch pa_gee_fit() needs for n rows, p columns and
+ * clusters of at most max_size rows. */
+size_t pa_gee_work_size(size_t n, int p, int max_size);
 
 /* Fit the model. x is n x p column-major; rows are grouped by cluster,
  * cluster k holding the next size[k] rows; time (n) gives each row's
  * position in time, whose absolute differences are the AR(1) lags; w (n)
  * holds positive observation weights. `work` holds
- * pa_gee_work_size(p, max(size)) doubles. The kernel allocates nothing. */
+ * pa_gee_work_size(n, p, max(size)) doubles. The kernel allocates nothing. */
 int pa_gee_fit(const double *x, const double *y, const double *w,
                const double *time, const int *size, size_t nclus, size_t n,
                int p, const pa_gee_control *ctl, double *work,

@@ -84,7 +84,7 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory. */
-  size_t nwork = pa_gee_work_size(p, maxsize);
+  size_t nwork = pa_gee_work_size((size_t) n, p, maxsize);
   double *work = (double *) R_alloc(nwork, sizeof(double));
 
   pa_gee_result res;
