@@ -256,6 +256,8 @@ static int fit_model(const pa_boot_stage *st, scratch *s) {
   ctl.threads = 1; /* the replicates are what run in parallel */
   ctl.start = st->start;
   ctl.want_vcov = 0;
+  ctl.x_checked = 1; /* checked when the full sample was fitted */
+  ctl.colmax = st->colmax;
   pa_logit_result res;
   res.coef = s->coef;
   res.vcov = s->vcov;

@@ -49,6 +49,7 @@ typedef struct {
   int maxit;
   double epsilon;
   const double *start;     /* p starting coefficients (models), or NULL */
+  const double *colmax;    /* p largest |x| of each column (models), or NULL */
   /* calibration only */
   int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
   double lower, upper;     /* bounds on g */

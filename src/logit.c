@@ -269,9 +269,15 @@ static void moves_towards_outcome(const logit_state *s, const double *step,
  * probed iterate, which the caller restores. */
 static int check_separation(logit_state *s, double *beta, double *step,
                             int have_step, double *beta_old, double epsilon,
-                            int *columns) {
+                            const double *colmax, int *columns) {
   int p = s->p;
   double dmax = 0, dmin = 0;
+  if (have_step && colmax) {
+    /* no linear predictor can move more than this */
+    double bound = 0;
+    for (int j = 0; j < p; j++) bound += colmax[j] * fabs(step[j]);
+    if (bound < SEP_SCREEN) return 0;
+  }
   if (have_step) {
     moves_towards_outcome(s, step, &dmax, &dmin);
     if (!(dmax >= SEP_SCREEN)) return 0;
@@ -357,7 +363,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     }
     npos += wi > 0;
   }
-  for (size_t k = 0; k < n * (size_t) p; k++) {
+  for (size_t k = 0; !ctl->x_checked && k < n * (size_t) p; k++) {
     if (!isfinite(x[k])) {
       snprintf(res->msg, PA_LOGIT_MSG_SIZE, "non-finite value in column %d",
                (int) (k / n) + 1);
@@ -490,8 +496,8 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   int status = res->converged ? PA_LOGIT_OK : PA_LOGIT_NOT_CONVERGED;
   if (!s.firth && !stuck) {
     memcpy(beta_keep, beta, pp * sizeof(double));
-    if (check_separation(&s, beta, step, warm || iter > 1, beta_old, ctl->epsilon,
-                         res->columns)) {
+    if (check_separation(&s, beta, step, warm || iter > 1, beta_old,
+                         ctl->epsilon, ctl->colmax, res->columns)) {
       status = PA_LOGIT_SEPARATION;
       snprintf(res->msg, PA_LOGIT_MSG_SIZE,
                "complete or quasi-complete separation: the maximum "

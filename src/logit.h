@@ -29,6 +29,8 @@ typedef struct {
   int threads;    /* OpenMP threads for X'WX (results do not depend on it) */
   const double *start; /* p starting coefficients, or NULL for glm's start */
   int want_vcov;  /* 0 to skip inverting the information at the end */
+  int x_checked;  /* 1 when the caller knows every x is finite */
+  const double *colmax; /* p largest |x| of each column, or NULL */
 } pa_logit_control;
 
 /* Output arrays are the caller's. Results describe the final iterate even

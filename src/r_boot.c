@@ -7,6 +7,7 @@
 #include <Rinternals.h>
 
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "boot.h"
@@ -67,6 +68,18 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n) {
   st->calfun = Rf_asInteger(need(x, "calfun", INTSXP));
   st->lower = REAL(bounds)[0];
   st->upper = REAL(bounds)[1];
+  /* the largest |x| per column bounds how far a step can move any linear
+   * predictor, which spares most replicates the separation screen */
+  double *colmax = (double *) R_alloc((size_t) st->p, sizeof(double));
+  for (int j = 0; j < st->p; j++) {
+    const double *xj = st->x + (size_t) j * st->m;
+    double mx = 0;
+    for (size_t k = 0; k < st->m; k++) {
+      if (fabs(xj[k]) > mx) mx = fabs(xj[k]);
+    }
+    colmax[j] = mx;
+  }
+  st->colmax = colmax;
   SEXP start = field(x, "start");
   st->start = NULL;
   if (!Rf_isNull(start)) {

@@ -57,6 +57,8 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   ctl.threads = threads >= 1 && threads <= 1024 ? (int) threads : 1;
   ctl.start = NULL;
   ctl.want_vcov = 1;
+  ctl.x_checked = 0;
+  ctl.colmax = NULL;
 
   const char *nms[] = {"coefficients", "vcov",       "fitted",
                        "linear_predictor", "deviance", "iterations",
