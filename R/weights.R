@@ -537,21 +537,23 @@ handle_missing <- function(data, na_action, what) {
 # Answers at the previous wave to be used as history, one row per person.
 history_values <- function(panel, history, wave_label, na_action) {
   dat <- panel$data
-  at <- dat[[panel$wave]] == wave_label
-  key <- to_character(dat[[panel$id]][at])
-  rows <- match(rownames(panel$response), key)
-  values <- lapply(history, function(v) dat[[v]][at][rows])
-  names(values) <- paste0(history, "_prev")
-  values <- list2DF(values)
-  answered <- !is.na(rows)
-  # only those at risk (who answered at the previous wave) matter
-  checked <- handle_missing(values[answered, , drop = FALSE], na_action,
-                            sprintf("history at wave %s", wave_label))
-  full <- values
-  for (v in names(checked)) {
-    col <- checked[[v]]
-    full[[v]] <- col[match(seq_len(nrow(values)), which(answered))]
+  wave <- dat[[panel$wave]]
+  at <- if (is.factor(wave)) {
+    which(unclass(wave) == match(wave_label, levels(wave)))
+  } else {
+    which(wave == wave_label)
   }
+  # each person's row of `dat` at that wave, NA for those who did not answer
+  rows <- at[match(seq_len(nrow(panel$response)), person_index(panel)[at])]
+  values <- lapply(history, function(v) dat[[v]][rows])
+  names(values) <- paste0(history, "_prev")
+  answered <- which(!is.na(rows))
+  # only those at risk (who answered at the previous wave) matter
+  checked <- handle_missing(list2DF(lapply(values, `[`, answered)), na_action,
+                            sprintf("history at wave %s", wave_label))
+  full <- list2DF(values)
+  back <- match(seq_along(rows), answered)
+  for (v in names(checked)) full[[v]] <- checked[[v]][back]
   list(values = full, terms = names(full))
 }
 
