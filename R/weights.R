@@ -612,6 +612,8 @@ stage_name <- function(stage, wave) {
 # as glm(formula, data = <those at risk>) would build them (unused factor
 # levels dropped; a factor left with one level is an error).
 stage_matrix <- function(data, formula, rows, label) {
+  x <- plain_stage_matrix(data, formula, rows)
+  if (!is.null(x)) return(x)
   sub <- data[rows, , drop = FALSE]
   mf <- tryCatch(
     stats::model.frame(formula, data = sub, na.action = stats::na.fail,
@@ -639,6 +641,58 @@ stage_matrix <- function(data, formula, rows, label) {
   x <- stats::model.matrix(attr(mf, "terms"), mf)
   storage.mode(x) <- "double"
   x
+}
+
+# The common case of stage_matrix() without its copies and checks: every
+# variable of the formula a plain column of `data` (a number, or an
+# unordered factor with the default contrasts), entering as a main effect
+# or in interactions (no poly(), scale(), I()...), with no missing values
+# among the rows, and every factor with all its levels, at least two,
+# among them. Then there is nothing to drop or refuse, and the model matrix
+# is built directly on those columns' rows, with the row names a data frame
+# subset would give. NULL when the case is not this one.
+plain_stage_matrix <- function(data, formula, rows) {
+  n <- length(rows)
+  if (!is.integer(rows) || n == 0L || .row_names_info(data) >= 0L ||
+      !isFALSE(is.unsorted(rows, strictly = TRUE)) ||
+      rows[1L] < 1L || rows[n] > nrow(data)) {
+    return(NULL)
+  }
+  tt <- tryCatch(stats::terms(formula), error = function(e) NULL)
+  if (is.null(tt) || attr(tt, "response") != 0L ||
+      !is.null(attr(tt, "offset"))) {
+    return(NULL)
+  }
+  vars <- as.list(attr(tt, "variables"))[-1L]
+  if (length(vars) == 0L || !all(vapply(vars, is.name, logical(1)))) {
+    return(NULL)
+  }
+  vars <- vapply(vars, as.character, character(1))
+  if (anyDuplicated(names(data)) || !all(vars %in% names(data))) {
+    return(NULL)
+  }
+  cols <- list()
+  for (v in vars) {
+    x <- data[[v]]
+    plain <- is.null(dim(x)) &&
+      ((is.numeric(x) && !is.object(x)) ||
+         (is.factor(x) && !is.ordered(x) && is.null(attr(x, "contrasts"))))
+    if (!plain) return(NULL)
+    x <- x[rows]
+    if (anyNA(x)) return(NULL)
+    if (is.factor(x)) {
+      k <- nlevels(x)
+      if (k < 2L || !all(tabulate(x, k) > 0L)) return(NULL)
+    }
+    cols[[v]] <- x
+  }
+  sub <- list2DF(cols)
+  attr(sub, "row.names") <- rows
+  tryCatch({
+    mf <- stats::model.frame(formula, data = sub, na.action = stats::na.pass)
+    x <- stats::model.matrix(attr(mf, "terms"), mf)
+    if (is.double(x)) x
+  }, error = function(e) NULL)
 }
 
 model_stage <- function(stage, wave, risk, responded, d, data, formula,
