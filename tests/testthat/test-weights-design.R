@@ -14,3 +14,30 @@ test_that("the panel's person index matches the ids, also when rebuilt", {
   w2 <- attrition_weights(q, ~ g + age, history = "y")
   expect_identical(w1$weights, w2$weights)
 })
+
+test_that("fit_logit() names the first column that is not finite", {
+  set.seed(5)
+  x <- cbind("(Intercept)" = 1, a = stats::rnorm(40), b = stats::rnorm(40))
+  y <- rep(0:1, 20)
+  for (bad in list(NA, NaN, Inf, -Inf)) {
+    xb <- x
+    xb[7, "b"] <- bad
+    xb[9, "a"] <- if (is.na(bad)) bad else -bad
+    err <- expect_error(panelattrition:::fit_logit(xb, y),
+                        class = "panelattrition_arg_error")
+    expect_identical(err$argument, "x")
+    expect_identical(conditionMessage(err),
+                     "`x` must contain only finite values; column a does not.")
+  }
+  # column sums that overflow are not taken for infinite values
+  xb <- x
+  xb[1:2, "b"] <- .Machine$double.xmax
+  msg <- tryCatch({
+    panelattrition:::fit_logit(xb, y)
+    ""
+  }, error = conditionMessage)
+  expect_false(grepl("finite values", msg))
+  xl <- x > 0
+  xl[3, 2] <- NA
+  expect_error(panelattrition:::fit_logit(xl, y), "column a does not")
+})
