@@ -489,8 +489,14 @@ with_indicators <- function(formula, indicators) {
 }
 
 handle_missing <- function(data, na_action, what) {
+  # a finite sum of a plain double column rules out infinite values
   n_inf <- vapply(data, function(x) {
-    if (is.numeric(x)) sum(is.infinite(x)) else 0
+    if (!is.numeric(x) || is.integer(x) && !is.object(x) ||
+        is.double(x) && !is.object(x) && is.finite(sum(x))) {
+      0
+    } else {
+      sum(is.infinite(x))
+    }
   }, numeric(1))
   if (any(n_inf > 0)) {
     bad <- n_inf[n_inf > 0]
@@ -501,7 +507,8 @@ handle_missing <- function(data, na_action, what) {
       counts = unname(bad)
     )
   }
-  n_na <- vapply(data, function(x) sum(is.na(x)), numeric(1))
+  n_na <- vapply(data, function(x) if (anyNA(x)) sum(is.na(x)) else 0,
+                 numeric(1))
   if (!any(n_na > 0)) return(data)
   if (na_action == "fail") {
     bad <- n_na[n_na > 0]
@@ -543,8 +550,12 @@ history_values <- function(panel, history, wave_label, na_action) {
   } else {
     which(wave == wave_label)
   }
-  # each person's row of `dat` at that wave, NA for those who did not answer
-  rows <- at[match(seq_len(nrow(panel$response)), person_index(panel)[at])]
+  # each person's row of `dat` at that wave (the first, were there two), NA
+  # for those who did not answer
+  person <- person_index(panel)[at]
+  known <- !is.na(person)
+  rows <- rep(NA_integer_, nrow(panel$response))
+  rows[rev(person[known])] <- rev(at[known])
   values <- lapply(history, function(v) dat[[v]][rows])
   names(values) <- paste0(history, "_prev")
   answered <- which(!is.na(rows))
@@ -552,7 +563,8 @@ history_values <- function(panel, history, wave_label, na_action) {
   checked <- handle_missing(list2DF(lapply(values, `[`, answered)), na_action,
                             sprintf("history at wave %s", wave_label))
   full <- list2DF(values)
-  back <- match(seq_along(rows), answered)
+  back <- rep(NA_integer_, length(rows))
+  back[answered] <- seq_along(answered)
   for (v in names(checked)) full[[v]] <- checked[[v]][back]
   list(values = full, terms = names(full))
 }
@@ -567,7 +579,7 @@ add_terms <- function(formula, terms) {
 # many people and what to do.
 check_response_patterns <- function(resp, waves, monotone, with_frame) {
   if (ncol(resp) < 2L) return(invisible())
-  if (!with_frame) {
+  if (!with_frame && !isTRUE(all(resp[, 1]))) {
     late <- !resp[, 1] & rowSums(resp) > 0
     if (any(late)) {
       pa_abort(
@@ -580,7 +592,15 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
       )
     }
   }
-  if (monotone) {
+  # whether anyone answered after missing the wave before, one wave at a
+  # time, before the full count below
+  returned <- function() {
+    for (t in seq_len(ncol(resp))[-1L]) {
+      if (!isFALSE(any(resp[, t] & !resp[, t - 1L]))) return(TRUE)
+    }
+    FALSE
+  }
+  if (monotone && returned()) {
     back <- resp[, -1, drop = FALSE] & !resp[, -ncol(resp), drop = FALSE]
     who <- rowSums(back) > 0
     if (any(who)) {

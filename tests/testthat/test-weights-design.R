@@ -41,3 +41,17 @@ test_that("fit_logit() names the first column that is not finite", {
   xl[3, 2] <- NA
   expect_error(panelattrition:::fit_logit(xl, y), "column a does not")
 })
+
+test_that("history takes each person's first row at the wave", {
+  s <- sim_panel(100)
+  p <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  first <- which(p$data$wave == "T1")[1:3]
+  p$data <- rbind(p$data, p$data[first, ])
+  p$data$y[nrow(p$data) - 2:0] <- -1
+  p$person <- NULL
+  h <- panelattrition:::history_values(p, "y", "T1", "fail")
+  at <- p$data[p$data$wave == "T1", ]
+  expect_identical(h$values$y_prev,
+                   at$y[match(rownames(p$response), at$id)])
+  expect_identical(h$terms, "y_prev")
+})
