@@ -223,7 +223,11 @@ attrition_weights <- function(panel, formula,
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
   }
-  baseline_rows <- if (with_frame) seq_len(n_people) else which(resp[, 1])
+  baseline_rows <- if (with_frame) {
+    seq_len(n_people)
+  } else {
+    which_rows(resp[, 1])
+  }
 
   # the first wave
   if (with_frame) {
@@ -273,7 +277,7 @@ attrition_weights <- function(panel, formula,
       )
     }
     if (monotone) {
-      risk <- which(resp[, t - 1])
+      risk <- which_rows(resp[, t - 1])
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
@@ -575,6 +579,15 @@ add_terms <- function(formula, terms) {
                     env = environment(formula))
 }
 
+# which(x), named like x, without making which() read every name: row names
+# made from integer ids are strings converted only when read, and which()
+# would convert them all at every call.
+which_rows <- function(x) {
+  out <- which(unname(x))
+  names(out) <- names(x)[out]
+  out
+}
+
 # Patterns that the chosen scheme cannot weight are errors that say how
 # many people and what to do.
 check_response_patterns <- function(resp, waves, monotone, with_frame) {
@@ -795,7 +808,7 @@ trim_weights <- function(weights, resp, trim, cap) {
     return(list(weights = weights, report = report))
   }
   for (t in seq_along(waves)) {
-    r <- which(resp[, t])
+    r <- which_rows(resp[, t])
     w <- weights[r, t]
     total <- sum(w)
     limit <- if (!is.null(trim)) {

@@ -55,3 +55,14 @@ test_that("history takes each person's first row at the wave", {
                    at$y[match(rownames(p$response), at$id)])
   expect_identical(h$terms, "y_prev")
 })
+
+test_that("which_rows() is which() with the names", {
+  resp <- matrix(c(TRUE, FALSE, TRUE, TRUE, FALSE, TRUE), 3,
+                 dimnames = list(as.character(c(7L, 8L, 100000L)), c("a", "b")))
+  for (t in 1:2) {
+    expect_identical(panelattrition:::which_rows(resp[, t]), which(resp[, t]))
+  }
+  expect_identical(panelattrition:::which_rows(c(FALSE, TRUE, NA, TRUE)),
+                   which(c(FALSE, TRUE, NA, TRUE)))
+  expect_identical(panelattrition:::which_rows(logical()), which(logical()))
+})
