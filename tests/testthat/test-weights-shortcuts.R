@@ -1,4 +1,6 @@
-# The person index of a panel must give what the ids' spelling gives.
+# Shortcuts in attrition_weights() and fit_logit() must give what the
+# slower ways gave: the panel's person index, which_rows(), the screen for
+# non-finite values.
 
 test_that("the panel's person index matches the ids, also when rebuilt", {
   s <- sim_panel(200)
