@@ -34,8 +34,15 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   if (n == 0L || p == 0L) {
     arg_error("x", "a matrix with at least one row and one column", x)
   }
-  if (anyNA(x) || any(!is.finite(x))) {
-    bad <- which(colSums(!is.finite(x)) > 0)[1L]
+  # a column sum that is not finite flags NA, NaN or +-Inf without an
+  # n x p logical matrix (or an overflow, which the exact check clears)
+  bad <- if (all(is.finite(colSums(x)))) {
+    integer()
+  } else {
+    which(colSums(!is.finite(x)) > 0)
+  }
+  if (length(bad)) {
+    bad <- bad[1L]
     pa_abort(
       sprintf("`x` must contain only finite values; column %s does not.",
               logit_column_names(x)[bad]),

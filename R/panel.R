@@ -497,6 +497,9 @@ to_character <- function(x) {
 #'     else everyone in `data`, in order of first appearance);
 #'   * `response`: a logical matrix, persons by waves, `TRUE` where the
 #'     person answered, with dimnames `list(ids, waves)`;
+#'   * `person`: an integer vector, one element per row of `data`, giving
+#'     that row's person as an index into `ids` (and the rows of
+#'     `response`);
 #'   * `baseline`: a data frame with one row per person, in the order of
 #'     `ids`: the id column followed by the `baseline` covariates;
 #'   * `frame`: the frame, or `NULL`; `frame_given`: whether it was given.
@@ -718,11 +721,22 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
   structure(
     list(
       data = data, id = id, wave = wave, waves = waves, ids = ids,
-      response = response, baseline = base, frame = frame,
+      response = response, person = person, baseline = base, frame = frame,
       frame_given = frame_given
     ),
     class = "pa_panel"
   )
+}
+
+# The person (row of `panel$response`) of each row of `panel$data`. A panel
+# that does not carry `person` (built by hand) gets it by matching the ids'
+# spelling against the row names of `response`.
+person_index <- function(panel) {
+  person <- panel$person
+  if (is.integer(person) && length(person) == nrow(panel$data)) {
+    return(person)
+  }
+  match(to_character(panel$data[[panel$id]]), rownames(panel$response))
 }
 
 need_column <- function(df, df_name, column, arg) {

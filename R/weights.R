@@ -223,7 +223,11 @@ attrition_weights <- function(panel, formula,
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
   }
-  baseline_rows <- if (with_frame) seq_len(n_people) else which(resp[, 1])
+  baseline_rows <- if (with_frame) {
+    seq_len(n_people)
+  } else {
+    which_rows(resp[, 1])
+  }
 
   # the first wave
   if (with_frame) {
@@ -273,7 +277,7 @@ attrition_weights <- function(panel, formula,
       )
     }
     if (monotone) {
-      risk <- which(resp[, t - 1])
+      risk <- which_rows(resp[, t - 1])
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
@@ -489,8 +493,14 @@ with_indicators <- function(formula, indicators) {
 }
 
 handle_missing <- function(data, na_action, what) {
+  # a finite sum of a plain double column rules out infinite values
   n_inf <- vapply(data, function(x) {
-    if (is.numeric(x)) sum(is.infinite(x)) else 0
+    if (!is.numeric(x) || is.integer(x) && !is.object(x) ||
+        is.double(x) && !is.object(x) && is.finite(sum(x))) {
+      0
+    } else {
+      sum(is.infinite(x))
+    }
   }, numeric(1))
   if (any(n_inf > 0)) {
     bad <- n_inf[n_inf > 0]
@@ -501,7 +511,8 @@ handle_missing <- function(data, na_action, what) {
       counts = unname(bad)
     )
   }
-  n_na <- vapply(data, function(x) sum(is.na(x)), numeric(1))
+  n_na <- vapply(data, function(x) if (anyNA(x)) sum(is.na(x)) else 0,
+                 numeric(1))
   if (!any(n_na > 0)) return(data)
   if (na_action == "fail") {
     bad <- n_na[n_na > 0]
@@ -537,21 +548,28 @@ handle_missing <- function(data, na_action, what) {
 # Answers at the previous wave to be used as history, one row per person.
 history_values <- function(panel, history, wave_label, na_action) {
   dat <- panel$data
-  at <- dat[[panel$wave]] == wave_label
-  key <- to_character(dat[[panel$id]][at])
-  rows <- match(rownames(panel$response), key)
-  values <- lapply(history, function(v) dat[[v]][at][rows])
-  names(values) <- paste0(history, "_prev")
-  values <- list2DF(values)
-  answered <- !is.na(rows)
-  # only those at risk (who answered at the previous wave) matter
-  checked <- handle_missing(values[answered, , drop = FALSE], na_action,
-                            sprintf("history at wave %s", wave_label))
-  full <- values
-  for (v in names(checked)) {
-    col <- checked[[v]]
-    full[[v]] <- col[match(seq_len(nrow(values)), which(answered))]
+  wave <- dat[[panel$wave]]
+  at <- if (is.factor(wave)) {
+    which(unclass(wave) == match(wave_label, levels(wave)))
+  } else {
+    which(wave == wave_label)
   }
+  # each person's row of `dat` at that wave (the first, were there two), NA
+  # for those who did not answer
+  person <- person_index(panel)[at]
+  known <- !is.na(person)
+  rows <- rep(NA_integer_, nrow(panel$response))
+  rows[rev(person[known])] <- rev(at[known])
+  values <- lapply(history, function(v) dat[[v]][rows])
+  names(values) <- paste0(history, "_prev")
+  answered <- which(!is.na(rows))
+  # only those at risk (who answered at the previous wave) matter
+  checked <- handle_missing(list2DF(lapply(values, `[`, answered)), na_action,
+                            sprintf("history at wave %s", wave_label))
+  full <- list2DF(values)
+  back <- rep(NA_integer_, length(rows))
+  back[answered] <- seq_along(answered)
+  for (v in names(checked)) full[[v]] <- checked[[v]][back]
   list(values = full, terms = names(full))
 }
 
@@ -561,11 +579,20 @@ add_terms <- function(formula, terms) {
                     env = environment(formula))
 }
 
+# which(x), named like x, without making which() read every name: row names
+# made from integer ids are strings converted only when read, and which()
+# would convert them all at every call.
+which_rows <- function(x) {
+  out <- which(unname(x))
+  names(out) <- names(x)[out]
+  out
+}
+
 # Patterns that the chosen scheme cannot weight are errors that say how
 # many people and what to do.
 check_response_patterns <- function(resp, waves, monotone, with_frame) {
   if (ncol(resp) < 2L) return(invisible())
-  if (!with_frame) {
+  if (!with_frame && !isTRUE(all(resp[, 1]))) {
     late <- !resp[, 1] & rowSums(resp) > 0
     if (any(late)) {
       pa_abort(
@@ -578,7 +605,15 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
       )
     }
   }
-  if (monotone) {
+  # whether anyone answered after missing the wave before, one wave at a
+  # time, before the full count below
+  returned <- function() {
+    for (t in seq_len(ncol(resp))[-1L]) {
+      if (!isFALSE(any(resp[, t] & !resp[, t - 1L]))) return(TRUE)
+    }
+    FALSE
+  }
+  if (monotone && returned()) {
     back <- resp[, -1, drop = FALSE] & !resp[, -ncol(resp), drop = FALSE]
     who <- rowSums(back) > 0
     if (any(who)) {
@@ -610,6 +645,8 @@ stage_name <- function(stage, wave) {
 # as glm(formula, data = <those at risk>) would build them (unused factor
 # levels dropped; a factor left with one level is an error).
 stage_matrix <- function(data, formula, rows, label) {
+  x <- plain_stage_matrix(data, formula, rows)
+  if (!is.null(x)) return(x)
   sub <- data[rows, , drop = FALSE]
   mf <- tryCatch(
     stats::model.frame(formula, data = sub, na.action = stats::na.fail,
@@ -637,6 +674,58 @@ stage_matrix <- function(data, formula, rows, label) {
   x <- stats::model.matrix(attr(mf, "terms"), mf)
   storage.mode(x) <- "double"
   x
+}
+
+# The common case of stage_matrix() without its copies and checks: every
+# variable of the formula a plain column of `data` (a number, or an
+# unordered factor with the default contrasts), entering as a main effect
+# or in interactions (no poly(), scale(), I()...), with no missing values
+# among the rows, and every factor with all its levels, at least two,
+# among them. Then there is nothing to drop or refuse, and the model matrix
+# is built directly on those columns' rows, with the row names a data frame
+# subset would give. NULL when the case is not this one.
+plain_stage_matrix <- function(data, formula, rows) {
+  n <- length(rows)
+  if (!is.integer(rows) || n == 0L || .row_names_info(data) >= 0L ||
+      !isFALSE(is.unsorted(rows, strictly = TRUE)) ||
+      rows[1L] < 1L || rows[n] > nrow(data)) {
+    return(NULL)
+  }
+  tt <- tryCatch(stats::terms(formula), error = function(e) NULL)
+  if (is.null(tt) || attr(tt, "response") != 0L ||
+      !is.null(attr(tt, "offset"))) {
+    return(NULL)
+  }
+  vars <- as.list(attr(tt, "variables"))[-1L]
+  if (length(vars) == 0L || !all(vapply(vars, is.name, logical(1)))) {
+    return(NULL)
+  }
+  vars <- vapply(vars, as.character, character(1))
+  if (anyDuplicated(names(data)) || !all(vars %in% names(data))) {
+    return(NULL)
+  }
+  cols <- list()
+  for (v in vars) {
+    x <- data[[v]]
+    plain <- is.null(dim(x)) &&
+      ((is.numeric(x) && !is.object(x)) ||
+         (is.factor(x) && !is.ordered(x) && is.null(attr(x, "contrasts"))))
+    if (!plain) return(NULL)
+    x <- x[rows]
+    if (anyNA(x)) return(NULL)
+    if (is.factor(x)) {
+      k <- nlevels(x)
+      if (k < 2L || !all(tabulate(x, k) > 0L)) return(NULL)
+    }
+    cols[[v]] <- x
+  }
+  sub <- list2DF(cols)
+  attr(sub, "row.names") <- rows
+  tryCatch({
+    mf <- stats::model.frame(formula, data = sub, na.action = stats::na.pass)
+    x <- stats::model.matrix(attr(mf, "terms"), mf)
+    if (is.double(x)) x
+  }, error = function(e) NULL)
 }
 
 model_stage <- function(stage, wave, risk, responded, d, data, formula,
@@ -719,7 +808,7 @@ trim_weights <- function(weights, resp, trim, cap) {
     return(list(weights = weights, report = report))
   }
   for (t in seq_along(waves)) {
-    r <- which(resp[, t])
+    r <- which_rows(resp[, t])
     w <- weights[r, t]
     total <- sum(w)
     limit <- if (!is.null(trim)) {

@@ -1,0 +1,77 @@
+# A stage's model matrix built directly on the columns it needs must be
+# exactly the one built on a data frame subset of the people at risk.
+
+stage_matrix <- panelattrition:::stage_matrix
+plain_stage_matrix <- panelattrition:::plain_stage_matrix
+
+# as glm() builds it on the rows
+subset_matrix <- function(data, formula, rows) {
+  sub <- data[rows, , drop = FALSE]
+  mf <- stats::model.frame(formula, data = sub, na.action = stats::na.fail,
+                           drop.unused.levels = TRUE)
+  x <- stats::model.matrix(attr(mf, "terms"), mf)
+  storage.mode(x) <- "double"
+  x
+}
+
+stage_data <- function(n = 400, seed = 3) {
+  set.seed(seed)
+  data.frame(
+    g = factor(sample(c("a", "b", "c"), n, replace = TRUE)),
+    # level "r" only in the first five rows
+    rare = factor(c(rep("r", 5), sample(c("p", "q"), n - 5, replace = TRUE))),
+    o = factor(sample(c("lo", "hi"), n, replace = TRUE), ordered = TRUE),
+    x = stats::rnorm(n),
+    k = sample(1:4, n, replace = TRUE),
+    y_prev = stats::rnorm(n),
+    y_prev_missing = 0
+  )
+}
+
+test_that("plain formulas give the subset's model matrix", {
+  d <- stage_data()
+  rows <- sort(sample(nrow(d), 250))
+  formulas <- list(~ g + x + k, ~ g * x + k + y_prev, ~ 0 + g + x + y_prev,
+                   ~ x + g - 1, ~ g:x + k, ~ (g + x + k)^2 + y_prev,
+                   ~ g / x, ~ rare + x, ~ g * x + y_prev + y_prev_missing)
+  for (f in formulas) {
+    fast <- plain_stage_matrix(d, f, rows)
+    expect_false(is.null(fast))
+    expect_identical(fast, subset_matrix(d, f, rows))
+    expect_identical(stage_matrix(d, f, rows, "T2"), fast)
+  }
+  everyone <- seq_len(nrow(d))
+  expect_identical(plain_stage_matrix(d, ~ g + x, everyone),
+                   subset_matrix(d, ~ g + x, everyone))
+})
+
+test_that("other formulas and rows take the subset's own build", {
+  d <- stage_data()
+  rows <- 6:300
+  for (f in list(~ poly(x, 2) + g, ~ scale(x) + g, ~ I(x^2) + g, ~ o + x,
+                 ~ offset(x) + g, ~ log(k) + g)) {
+    expect_null(plain_stage_matrix(d, f, rows))
+    expect_identical(stage_matrix(d, f, rows, "T2"), subset_matrix(d, f, rows))
+  }
+  # a level absent among the rows is dropped
+  expect_null(plain_stage_matrix(d, ~ rare + x, rows))
+  expect_identical(stage_matrix(d, ~ rare + x, rows, "T3"),
+                   subset_matrix(d, ~ rare + x, rows))
+  # unsorted, repeated, logical or missing rows
+  for (r in list(rev(rows), c(rows, 10L), seq_len(nrow(d)) %in% rows,
+                 c(rows, NA))) {
+    expect_null(plain_stage_matrix(d, ~ g + x, r))
+  }
+  # a column with character values, or missing values among the rows
+  d$ch <- as.character(d$g)
+  expect_null(plain_stage_matrix(d, ~ ch + x, rows))
+  d$x[10] <- NA
+  expect_null(plain_stage_matrix(d, ~ g + x, rows))
+  expect_error(stage_matrix(d, ~ g + x, rows, "T2"),
+               class = "panelattrition_weights_error")
+  # one level left among the rows: the same error
+  d$one <- factor(ifelse(seq_len(nrow(d)) <= 5, "u", "v"))
+  expect_null(plain_stage_matrix(d, ~ one + k, rows))
+  expect_error(stage_matrix(d, ~ one + k, rows, "T3"),
+               "single level", class = "panelattrition_weights_error")
+})
