@@ -17,15 +17,18 @@
 #' @param control List with `maxit` and `epsilon` (relative change in the
 #'   deviance, penalised for Firth, at which the iteration stops).
 #' @param stage Name of the stage (a wave such as `"T2"`) for messages.
+#' @param scores Whether to return the n x p `scores`; without them the
+#'   fit keeps only `residuals`, from which `x * residuals` rebuilds them.
 #' @return A list: `coefficients`, `vcov` (inverse information),
 #'   `std_error`, `fitted`, `linear_predictor`, `deviance`, `iterations`,
-#'   `converged`, `scores` (n x p estimating-function contributions),
+#'   `converged`, `scores` (n x p estimating-function contributions, or
+#'   `NULL`), `residuals` (the n factors r_i with score_i = r_i x_i),
 #'   `information` (X' diag(w p (1 - p)) X) and `method`.
 #' @noRd
 fit_logit <- function(x, y, weights = NULL, offset = NULL,
                       method = c("logit", "firth"),
                       control = list(maxit = 100, epsilon = 1e-10),
-                      stage = NULL) {
+                      stage = NULL, scores = TRUE) {
   if (!is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
     arg_error("x", "a numeric matrix", x)
   }
@@ -100,7 +103,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   storage.mode(x) <- "double"
   fit <- .Call(C_logit_fit, x, as.double(y), as.double(weights),
                as.double(offset), method == "firth",
-               c(ctrl$maxit, ctrl$epsilon, pa_threads()))
+               c(ctrl$maxit, ctrl$epsilon, pa_threads(), isTRUE(scores)))
 
   where <- if (is.null(stage)) {
     "the response model"
@@ -166,7 +169,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   coefficients <- stats::setNames(fit$coefficients, names_x)
   dimnames(fit$vcov) <- list(names_x, names_x)
   dimnames(fit$information) <- list(names_x, names_x)
-  colnames(fit$scores) <- names_x
+  if (!is.null(fit$scores)) colnames(fit$scores) <- names_x
   list(
     coefficients = coefficients,
     vcov = fit$vcov,
@@ -177,6 +180,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
     iterations = fit$iterations,
     converged = fit$converged,
     scores = fit$scores,
+    residuals = fit$residuals,
     information = fit$information,
     method = method
   )

@@ -264,6 +264,7 @@ static int fit_model(const pa_boot_stage *st, scratch *s) {
   res.fitted = s->fitted;
   res.eta = s->eta;
   res.scores = NULL;
+  res.resid = NULL;
   res.info = s->info;
   res.columns = s->lcols;
   int status = pa_logit_fit(st->x, st->y, s->pw, NULL, st->m, st->p, &ctl,

@@ -523,6 +523,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   }
 
   res->deviance = s.dev;
+  if (res->resid) memcpy(res->resid, s.r, n * sizeof(double));
   if (res->scores) {
     for (int j = 0; j < p; j++) {
       const double *xj = x + (size_t) j * n;

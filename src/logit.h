@@ -42,6 +42,7 @@ typedef struct {
   double *fitted; /* n, fitted probabilities, zero-weight rows included */
   double *eta;    /* n, linear predictor including the offset */
   double *scores; /* n x p, per-observation estimating functions, or NULL */
+  double *resid;  /* n, the factor r_i of the scores (score_i = r_i x_i), or NULL */
   double *info;   /* p x p, X' diag(w p (1 - p)) X */
   int *columns;   /* p, set to 1 for the columns a status is about */
   double deviance; /* unpenalised binomial deviance */

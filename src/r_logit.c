@@ -39,8 +39,9 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
       LOGICAL(firth)[0] == NA_LOGICAL) {
     Rf_error("internal error: `firth` must be TRUE or FALSE");
   }
-  if (!Rf_isReal(control) || XLENGTH(control) != 3) {
-    Rf_error("internal error: `control` must be c(maxit, epsilon, threads)");
+  if (!Rf_isReal(control) || XLENGTH(control) != 4) {
+    Rf_error("internal error: `control` must be c(maxit, epsilon, threads, "
+             "scores)");
   }
   if (n < 1 || p < 1 || n > INT_MAX) {
     Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
@@ -59,19 +60,23 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   ctl.want_vcov = 1;
   ctl.x_checked = 0;
   ctl.colmax = NULL;
+  /* the n x p scores only on request: r (n) is enough to rebuild them */
+  int want_scores = REAL(control)[3] != 0;
 
   const char *nms[] = {"coefficients", "vcov",       "fitted",
                        "linear_predictor", "deviance", "iterations",
                        "converged",    "scores",     "information",
                        "status",       "message",    "columns",
-                       ""};
+                       "residuals",    ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP vcov = PROTECT(Rf_allocMatrix(REALSXP, p, p));
   SEXP fitted = PROTECT(Rf_allocVector(REALSXP, n));
   SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP scores = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
+  SEXP scores = PROTECT(want_scores ? Rf_allocMatrix(REALSXP, (int) n, p)
+                                    : R_NilValue);
   SEXP info = PROTECT(Rf_allocMatrix(REALSXP, p, p));
+  SEXP resid = PROTECT(Rf_allocVector(REALSXP, n));
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory while it iterates. */
@@ -84,7 +89,8 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   res.vcov = REAL(vcov);
   res.fitted = REAL(fitted);
   res.eta = REAL(eta);
-  res.scores = REAL(scores);
+  res.scores = want_scores ? REAL(scores) : NULL;
+  res.resid = REAL(resid);
   res.info = REAL(info);
   res.columns = flags;
   int status = pa_logit_fit(REAL(x), REAL(y), REAL(w), REAL(offset),
@@ -94,9 +100,12 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   if (status == PA_LOGIT_COLLINEAR || status == PA_LOGIT_MEMORY ||
       status == PA_LOGIT_INVALID) {
     double *targets[] = {REAL(coef), REAL(vcov), REAL(fitted), REAL(eta),
-                         REAL(scores), REAL(info)};
-    R_xlen_t sizes[] = {p, (R_xlen_t) p * p, n, n, n * p, (R_xlen_t) p * p};
-    for (int k = 0; k < 6; k++) {
+                         REAL(info), REAL(resid),
+                         want_scores ? REAL(scores) : NULL};
+    R_xlen_t sizes[] = {p, (R_xlen_t) p * p, n, n, (R_xlen_t) p * p, n,
+                        n * p};
+    for (int k = 0; k < 7; k++) {
+      if (!targets[k]) continue;
       for (R_xlen_t i = 0; i < sizes[k]; i++) targets[k][i] = NA_REAL;
     }
   }
@@ -125,6 +134,7 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   SET_VECTOR_ELT(out, 9, status_str);
   SET_VECTOR_ELT(out, 10, message);
   SET_VECTOR_ELT(out, 11, columns);
-  UNPROTECT(13);
+  SET_VECTOR_ELT(out, 12, resid);
+  UNPROTECT(14);
   return out;
 }

@@ -130,6 +130,12 @@ test_that("scores and information match their definitions", {
   by_hand <- x * (w * (d$answered - p))
   expect_equal(fit$scores, by_hand, tolerance = 1e-12, ignore_attr = TRUE)
   expect_identical(colnames(fit$scores), colnames(x))
+  # without the n x p scores the residual factors rebuild them exactly
+  lean <- fit_logit(x, d$answered, weights = w, scores = FALSE)
+  expect_null(lean$scores)
+  expect_equal(lean$residuals, w * (d$answered - p), tolerance = 1e-12)
+  expect_identical(unname(x * lean$residuals), unname(fit$scores))
+  expect_identical(lean$coefficients, fit$coefficients)
   # at the ML estimate the score is zero
   expect_lt(score_statistic(fit), 1e-14)
   info <- crossprod(x, x * (w * p * (1 - p)))
