@@ -328,11 +328,9 @@ mean_cells <- function(y, name, rows, group) {
   # rows with a value, split by wave and by wave x group (in row order)
   wave_at <- match(rows$wave[has], waves_present)
   group_at <- if (no_group) 1L else match(group[has], groups)
-  in_wave <- unname(split(has, factor(wave_at,
-                                       levels = seq_along(waves_present))))
-  in_cell <- unname(split(has, factor((wave_at - 1L) * n_g + group_at,
-                                      levels = seq_len(length(waves_present) *
-                                                         n_g))))
+  in_wave <- split_rows(has, wave_at, length(waves_present))
+  in_cell <- split_rows(has, (wave_at - 1L) * n_g + group_at,
+                        length(waves_present) * n_g)
   values <- if (categorical) {
     lapply(levels_y, function(lv) as.numeric(y == lv))
   } else {
@@ -358,6 +356,13 @@ mean_cells <- function(y, name, rows, group) {
   out$wave_members <- I(in_wave[wave_of])
   out$wave_values <- I(pick(in_wave[wave_of]))
   out
+}
+
+# split(x, key) for integer keys 1..k, empty groups included, unnamed.
+split_rows <- function(x, key, k) {
+  key <- structure(as.integer(key), levels = as.character(seq_len(k)),
+                   class = "factor")
+  unname(split(x, key))
 }
 
 sort_unique <- function(x) {

@@ -141,6 +141,13 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       total[st$risk, ] <- total[st$risk, ] + u %*% ph
     }
   }
+  if (all(dmu[row(dmu) != col(dmu)] == 0)) {
+    # D diagonal (Hajek means): solve() would divide each column by its d
+    out <- total / rep(-diag(dmu), each = nrow(total))
+    dn <- list(rownames(total), colnames(dmu))
+    dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
+    return(out)
+  }
   -t(solve(dmu, t(total)))
 }
 

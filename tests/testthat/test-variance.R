@@ -108,5 +108,11 @@ test_that("estimate_influence() equals the stage-by-stage chain rule", {
     expect_equal(got, want, tolerance = 1e-12)
     expect_identical(estimate_influence(w, phi, dmu, dphi_dw, FALSE),
                      -t(solve(dmu, t(phi))))
+    # a diagonal D, as for Hajek means
+    d_diag <- diag(-stats::runif(q, 1, 2))
+    expect_equal(estimate_influence(w, phi, d_diag, dphi_dw),
+                 oracle_influence(w, phi, d_diag, dphi_dw), tolerance = 1e-12)
+    expect_equal(estimate_influence(w, phi, d_diag, dphi_dw, FALSE),
+                 -t(solve(d_diag, t(phi))), tolerance = 1e-15)
   }
 })
