@@ -315,7 +315,7 @@ mean_cells <- function(y, name, rows, group) {
   if (!length(waves_present)) return(NULL)
   categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) ||
-    (is.numeric(y) && all(y[has] %in% c(0, 1)) && length(has) > 0L)
+    (is.numeric(y) && length(has) > 0L && all(y[has] == 0 | y[has] == 1))
   if (categorical) {
     levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[has]))
   } else {

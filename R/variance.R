@@ -110,15 +110,20 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       wt[is.na(wt)] <- 0
       dphi_dw[[t]] * wt
     })
+    # the estimates each wave's weights enter: zero columns are skipped
+    used <- lapply(ew, function(e) if (!is.null(e)) nonzero_cols(e))
     # H_s, starting from G_s' = sum_t x_s' diag(a_s) (dphi/dlog w_t)
     h <- lapply(stages, function(st) {
       feeds <- Filter(function(t) {
         !is.null(ew[[t]]) && stage_feeds_wave(w, st, t)
       }, seq_along(ew))
       if (!length(feeds)) return(NULL)
-      e <- ew[[feeds[1L]]][st$risk, , drop = FALSE]
-      for (t in feeds[-1L]) e <- e + ew[[t]][st$risk, , drop = FALSE]
-      crossprod(st$x, stage_log_factor(st) * e)
+      cols <- sort(unique(unlist(used[feeds])))
+      e <- ew[[feeds[1L]]][st$risk, cols, drop = FALSE]
+      for (t in feeds[-1L]) e <- e + ew[[t]][st$risk, cols, drop = FALSE]
+      out <- matrix(0, ncol(st$x), ncol(total))
+      out[, cols] <- crossprod(st$x, stage_log_factor(st) * e)
+      out
     })
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
@@ -138,7 +143,9 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
         ph <- st$fit$vcov %*% h[[k]]
         u <- st$fit$scores
       }
-      total[st$risk, ] <- total[st$risk, ] + u %*% ph
+      cols <- nonzero_cols(ph)
+      total[st$risk, cols] <- total[st$risk, cols] +
+        u %*% ph[, cols, drop = FALSE]
     }
   }
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
@@ -150,6 +157,9 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   }
   -t(solve(dmu, t(total)))
 }
+
+# The columns of m with an entry other than 0 (NA and NaN count).
+nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 
 # n/(n-1) times the centred cross-product of influence values.
 influence_vcov <- function(infl) {
