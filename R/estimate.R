@@ -244,9 +244,12 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
 # The panel's answers as (person, wave) indices, in the order of panel$data.
 panel_rows <- function(w) {
   p <- w$panel
-  ids <- to_character(p$data[[p$id]])
+  person <- p$person
+  if (is.null(person)) {
+    person <- match(to_character(p$data[[p$id]]), rownames(p$response))
+  }
   data.frame(
-    person = match(ids, rownames(p$response)),
+    person = person,
     wave = as.integer(p$data[[p$wave]]),
     row = seq_len(nrow(p$data))
   )
@@ -306,38 +309,60 @@ person_groups <- function(w, by, groups) {
 # categorical outcomes), each with the rows that enter it and the value
 # each contributes.
 mean_cells <- function(y, name, rows, group) {
+  has <- which(!is.na(y))
   # waves where the outcome was asked (has any value)
-  waves_present <- sort(unique(rows$wave[!is.na(y)]))
+  waves_present <- sort(unique(rows$wave[has]))
+  if (!length(waves_present)) return(NULL)
   categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) ||
-    (is.numeric(y) && all(y[!is.na(y)] %in% c(0, 1)) && !all(is.na(y)))
+    (is.numeric(y) && length(has) > 0L && all(y[has] == 0 | y[has] == 1))
   if (categorical) {
-    levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[!is.na(y)]))
+    levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[has]))
   } else {
     levels_y <- NA_character_
   }
-  groups <- if (all(is.na(group))) NA else sort_unique(group)
-  out <- list()
-  for (t in waves_present) {
-    for (g in as.list(groups)) {
-      in_cell <- rows$wave == t & !is.na(y) &
-        (if (is.na(g[1]) && all(is.na(group))) TRUE else group == g)
-      in_wave <- rows$wave == t & !is.na(y)
-      for (lv in levels_y) {
-        val <- if (categorical) as.numeric(y == lv) else as.numeric(y)
-        out[[length(out) + 1L]] <- data.frame(
-          outcome = name, level = lv, wave_index = t,
-          group = if (is.factor(group)) as.character(g) else g,
-          type = if (categorical || binary) "proportion" else "mean",
-          members = I(list(which(in_cell))), values = I(list(val[in_cell])),
-          wave_members = I(list(which(in_wave))),
-          wave_values = I(list(val[in_wave])),
-          stringsAsFactors = FALSE
-        )
-      }
-    }
+  no_group <- all(is.na(group))
+  groups <- if (no_group) NA else sort_unique(group)
+  n_g <- length(groups)
+  n_l <- length(levels_y)
+  # rows with a value, split by wave and by wave x group (in row order)
+  wave_at <- match(rows$wave[has], waves_present)
+  group_at <- if (no_group) 1L else match(group[has], groups)
+  in_wave <- split_rows(has, wave_at, length(waves_present))
+  in_cell <- split_rows(has, (wave_at - 1L) * n_g + group_at,
+                        length(waves_present) * n_g)
+  values <- if (categorical) {
+    lapply(levels_y, function(lv) as.numeric(y == lv))
+  } else {
+    list(as.numeric(y))
   }
-  do.call(rbind, out)
+  # cells ordered by wave, group, level
+  cell <- rep(seq_along(in_cell), each = n_l)
+  wave_of <- rep(seq_along(waves_present), each = n_g * n_l)
+  level_of <- rep(seq_len(n_l), length(in_cell))
+  pick <- function(members) {
+    Map(function(m, l) values[[l]][m], members, level_of)
+  }
+  out <- data.frame(
+    outcome = rep(name, length(cell)), level = levels_y[level_of],
+    wave_index = waves_present[wave_of],
+    group = rep(rep(if (is.factor(group)) as.character(groups) else groups,
+                    each = n_l), length(waves_present)),
+    type = if (categorical || binary) "proportion" else "mean",
+    stringsAsFactors = FALSE
+  )
+  out$members <- I(in_cell[cell])
+  out$values <- I(pick(in_cell[cell]))
+  out$wave_members <- I(in_wave[wave_of])
+  out$wave_values <- I(pick(in_wave[wave_of]))
+  out
+}
+
+# split(x, key) for integer keys 1..k, empty groups included, unnamed.
+split_rows <- function(x, key, k) {
+  key <- structure(as.integer(key), levels = as.character(seq_len(k)),
+                   class = "factor")
+  unname(split(x, key))
 }
 
 sort_unique <- function(x) {
@@ -412,13 +437,22 @@ bootstrap_cells <- function(w, cells, rows, control) {
   q <- nrow(cells)
   n_rep <- ncol(reps[[1]])
   est <- matrix(NA_real_, n_rep, q)
-  for (k in seq_len(q)) {
-    m <- cells$members[[k]]
-    if (!length(m)) next
-    t <- cells$wave_index[k]
-    idx <- match(rows$person[m], which(resp[, t]))
-    rw <- reps[[t]][idx, , drop = FALSE]
-    est[, k] <- colSums(rw * cells$values[[k]]) / colSums(rw)
+  # per wave, one cross-product gives every replicate's weighted totals of
+  # the values and of the weights in each of the wave's (non-empty) cells
+  for (t in unique(cells$wave_index)) {
+    ks <- which(cells$wave_index == t & lengths(cells$members) > 0L)
+    if (!length(ks)) next
+    slot <- integer(nrow(resp))
+    slot[resp[, t]] <- seq_len(sum(resp[, t]))
+    j_w <- length(ks) + seq_along(ks)
+    z <- matrix(0, nrow(reps[[t]]), 2L * length(ks))
+    for (j in seq_along(ks)) {
+      i <- slot[rows$person[cells$members[[ks[j]]]]]
+      z[i, j] <- cells$values[[ks[j]]]
+      z[i, j_w[j]] <- 1
+    }
+    totals <- crossprod(reps[[t]], z)
+    est[, ks] <- totals[, seq_along(ks)] / totals[, j_w]
   }
   keep <- stats::complete.cases(est[, colSums(is.na(est)) < n_rep,
                                     drop = FALSE])

@@ -154,8 +154,8 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
 
   panel <- weights$panel
   rows <- panel_rows(weights)
-  model_data <- gee_data(panel, rows, data)
   vars <- all.vars(formula)
+  model_data <- gee_data(panel, rows, data, vars)
   absent <- setdiff(vars, names(model_data))
   if (length(absent)) {
     pa_abort(
@@ -179,16 +179,20 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
     )
   }
 
-  # clusters: people, answers in wave order within each
+  # clusters: people, answers in wave order within each (the order of the
+  # panel's data already, unless it was changed)
   ord <- order(rows$person, rows$wave)
-  rows <- rows[ord, , drop = FALSE]
+  in_order <- identical(ord, seq_along(ord))
+  if (!in_order) rows <- rows[ord, , drop = FALSE]
   build_error <- function(e) {
     pa_abort(sprintf("Cannot build the model matrix of `formula`: %s",
                      conditionMessage(e)),
              class = "panelattrition_arg_error", argument = "formula")
   }
   mf <- tryCatch(
-    stats::model.frame(formula, data = model_data[ord, vars, drop = FALSE],
+    stats::model.frame(formula,
+                       data = if (in_order) model_data[vars] else
+                         model_data[ord, vars, drop = FALSE],
                        drop.unused.levels = TRUE),
     error = build_error
   )
@@ -197,7 +201,11 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
     pa_abort("`formula` must not contain an offset() term.",
              class = "panelattrition_arg_error", argument = "formula")
   }
-  y <- gee_response(stats::model.response(mf), fam$name,
+  # the response as model.response() gives it, without its names (row
+  # names of every answer, which cost more than the rest of the frame)
+  y <- mf[[1L]]
+  if (is.matrix(y) && ncol(y) == 1L) dim(y) <- NULL
+  y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
   x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
   storage.mode(x) <- "double"
@@ -350,10 +358,12 @@ gee_control <- function(control) {
 }
 
 # The panel's answers with the person's baseline covariates alongside (for
-# those not already columns), and the columns of `data` on top.
-gee_data <- function(panel, rows, data) {
+# those not already columns, and among `vars`, the model's variables), and
+# the columns of `data` on top.
+gee_data <- function(panel, rows, data, vars) {
   d <- panel$data
-  extra <- setdiff(names(panel$baseline), c(names(d), panel$id))
+  extra <- setdiff(intersect(names(panel$baseline), vars),
+                   c(names(d), panel$id))
   for (v in extra) d[[v]] <- panel$baseline[[v]][rows$person]
   if (!is.null(data)) {
     if (!is.data.frame(data) || nrow(data) != nrow(d)) {
@@ -417,7 +427,7 @@ gee_influence <- function(w, fit, rows, sandwich) {
   phi <- matrix(0, n, p)
   phi[people, ] <- fit$scores
   dphi_dw <- vector("list", ncol(w$weights))
-  for (t in unique(rows$wave)) {
+  for (t in if (sandwich) unique(rows$wave)) {
     at <- rows$wave == t
     e <- matrix(0, n, p)
     e[rows$person[at], ] <- fit$dscores[at, , drop = FALSE]

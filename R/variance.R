@@ -31,20 +31,16 @@ stage_feeds_wave <- function(w, st, t) {
   if (w$monotone) st$wave_index <= t else st$wave_index == t
 }
 
-# d log w / d theta for the respondents at risk in a stage, one row per
-# person at risk (rows of st$x).
-stage_log_derivative <- function(st) {
-  x <- st$x
-  if (isTRUE(st$numerator_model)) {
-    return(x * (1 - st$fit$fitted))
-  }
+# d log w / d theta for the people at risk in a stage is x * a (rows of
+# st$x); this returns the vector a.
+stage_log_factor <- function(st) {
+  if (isTRUE(st$numerator_model)) return(1 - st$fit$fitted)
   if (st$type == "calibrate") {
-    ratio <- calfun_ratio(st)
-    out <- matrix(0, nrow(x), ncol(x), dimnames = dimnames(x))
-    out[st$responded, ] <- x[st$responded, , drop = FALSE] * ratio
-    return(out)
+    a <- numeric(length(st$risk))
+    a[st$responded] <- calfun_ratio(st)
+    return(a)
   }
-  -x * (1 - st$fit$fitted)
+  -(1 - st$fit$fitted)
 }
 
 # F'(u) / F(u) at the solution, for the respondents of a calibration stage.
@@ -62,82 +58,108 @@ calfun_ratio <- function(st) {
   )
 }
 
-# For each stage, the N x p matrix L_ts of d log w_t / d theta_s over all
-# people of the panel (zero rows for people the stage does not touch), for
-# one wave t.
-log_weight_derivatives <- function(w, t) {
-  n <- nrow(w$weights)
-  lapply(all_stages(w), function(st) {
-    out <- matrix(0, n, ncol(st$x))
-    if (stage_feeds_wave(w, st, t)) out[st$risk, ] <- stage_log_derivative(st)
-    out
-  })
+# The estimating-function contributions U_si of a calibration stage, one row
+# per person at risk: x_i (g_i - 1) s_i with start weights s and g = 0 for
+# those who did not respond, or x_i g_i s_i - totals / n_risk for fixed
+# margins.
+calibration_scores <- function(st) {
+  g <- numeric(length(st$risk))
+  g[st$responded] <- st$fit$g
+  if (identical(st$target, "margins")) {
+    n_risk <- length(st$risk)
+    st$x * (g * st$start) -
+      matrix(st$totals / n_risk, n_risk, ncol(st$x), byrow = TRUE)
+  } else {
+    st$x * ((g - 1) * st$start)
+  }
 }
 
-# Influence values of every stage's parameters: a list of N x p_s matrices.
-stage_influences <- function(w) {
-  n <- nrow(w$weights)
-  stages <- all_stages(w)
-  infl <- vector("list", length(stages))
-  for (k in seq_along(stages)) {
-    st <- stages[[k]]
-    p <- ncol(st$x)
-    u <- matrix(0, n, p)
-    if (st$type == "calibrate") {
-      x <- st$x
-      start <- st$start
-      g <- rep(0, length(st$risk))
-      g[st$responded] <- st$fit$g
-      if (identical(st$target, "margins")) {
-        u[st$risk, ] <- x * (g * start) -
-          matrix(st$totals / length(st$risk), length(st$risk), p, byrow = TRUE)
-      } else {
-        u[st$risk, ] <- x * ((g - 1) * start)
-      }
-      # chained calibrations start from the previous wave's weights, which
-      # depend on the earlier stages
-      if (identical(st$target, "previous")) {
-        prev <- log_weight_derivatives(w, st$wave_index - 1L)
-        for (r in seq_len(k - 1L)) {
-          if (!any(prev[[r]] != 0)) next
-          dstart <- prev[[r]][st$risk, , drop = FALSE] * start
-          c_sr <- crossprod(x * (g - 1), dstart)
-          u <- u + infl[[r]] %*% t(c_sr)
-        }
-      }
-      infl[[k]] <- -t(solve(st$fit$jacobian, t(u)))
-    } else {
-      u[st$risk, ] <- st$fit$scores
-      # J = -information, so -J^{-1} U = I^{-1} U
-      infl[[k]] <- u %*% st$fit$vcov
-    }
-  }
-  infl
+# C_sr = dU_s/dtheta_r for a calibration s chained on the previous wave's
+# weights (target "previous"), whose start weights depend on stage r.
+chain_derivative <- function(st, sr) {
+  dstart <- matrix(0, length(st$risk), ncol(sr$x))
+  pos <- match(st$risk, sr$risk)
+  at <- which(!is.na(pos))
+  dstart[at, ] <- sr$x[pos[at], , drop = FALSE] * stage_log_factor(sr)[pos[at]] *
+    st$start[at]
+  g <- numeric(length(st$risk))
+  g[st$responded] <- st$fit$g
+  crossprod(st$x * (g - 1), dstart)
 }
 
 # The sandwich for estimating functions phi (N x q, people by estimates),
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
 # wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use.
 # Returns the influence matrix (N x q).
+#
+# The stage influences IF(theta_s) (N x p_s each) are never formed: the
+# estimates need only sum_s IF(theta_s) G_s', and with IF(theta_s) =
+# (U_s + sum_r IF(theta_r) C_sr') P_s (P_s = I_s^{-1} for a response model,
+# -J_s^{-T} for a calibration) that sum is sum_s U_s P_s H_s, where
+# H_s = G_s' + sum_{k > s} C_ks' P_k H_k is accumulated from the last stage
+# back (p_s x q matrices only). Each U_s is non-zero only on the rows at
+# risk in stage s.
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   total <- phi
-  if (sandwich) {
-    infl <- stage_influences(w)
-    for (t in seq_along(dphi_dw)) {
-      e <- dphi_dw[[t]]
-      if (is.null(e)) next
+  stages <- if (sandwich) all_stages(w) else list()
+  if (length(stages)) {
+    # dphi/dw_t * w_t = dphi/dlog w_t, per wave
+    ew <- lapply(seq_along(dphi_dw), function(t) {
+      if (is.null(dphi_dw[[t]])) return(NULL)
       wt <- w$weights[, t]
       wt[is.na(wt)] <- 0
-      ls <- log_weight_derivatives(w, t)
-      for (k in seq_along(ls)) {
-        if (!any(ls[[k]] != 0)) next
-        g_s <- crossprod(e * wt, ls[[k]])  # q x p_s
-        total <- total + infl[[k]] %*% t(g_s)
+      dphi_dw[[t]] * wt
+    })
+    # the estimates each wave's weights enter: zero columns are skipped
+    used <- lapply(ew, function(e) if (!is.null(e)) nonzero_cols(e))
+    # H_s, starting from G_s' = sum_t x_s' diag(a_s) (dphi/dlog w_t)
+    h <- lapply(stages, function(st) {
+      feeds <- Filter(function(t) {
+        !is.null(ew[[t]]) && stage_feeds_wave(w, st, t)
+      }, seq_along(ew))
+      if (!length(feeds)) return(NULL)
+      cols <- sort(unique(unlist(used[feeds])))
+      e <- ew[[feeds[1L]]][st$risk, cols, drop = FALSE]
+      for (t in feeds[-1L]) e <- e + ew[[t]][st$risk, cols, drop = FALSE]
+      out <- matrix(0, ncol(st$x), ncol(total))
+      out[, cols] <- crossprod(st$x, stage_log_factor(st) * e)
+      out
+    })
+    for (k in rev(seq_along(stages))) {
+      if (is.null(h[[k]])) next
+      st <- stages[[k]]
+      if (st$type == "calibrate") {
+        ph <- -solve(t(st$fit$jacobian), h[[k]])
+        u <- calibration_scores(st)
+        if (identical(st$target, "previous")) {
+          for (r in seq_len(k - 1L)) {
+            if (!stage_feeds_wave(w, stages[[r]], st$wave_index - 1L)) next
+            c_sr <- chain_derivative(st, stages[[r]])
+            h[[r]] <- (h[[r]] %||% 0) + crossprod(c_sr, ph)
+          }
+        }
+      } else {
+        # J = -information, so -J^{-1} U = I^{-1} U
+        ph <- st$fit$vcov %*% h[[k]]
+        u <- st$fit$scores
       }
+      cols <- nonzero_cols(ph)
+      total[st$risk, cols] <- total[st$risk, cols] +
+        u %*% ph[, cols, drop = FALSE]
     }
+  }
+  if (all(dmu[row(dmu) != col(dmu)] == 0)) {
+    # D diagonal (Hajek means): solve() would divide each column by its d
+    out <- total / rep(-diag(dmu), each = nrow(total))
+    dn <- list(rownames(total), colnames(dmu))
+    dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
+    return(out)
   }
   -t(solve(dmu, t(total)))
 }
+
+# The columns of m with an entry other than 0 (NA and NaN count).
+nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 
 # n/(n-1) times the centred cross-product of influence values.
 influence_vcov <- function(infl) {

@@ -373,3 +373,17 @@ test_that("bad arguments and missing values are classed errors", {
   expect_error(ipw_gee(y ~ wave + I(age > 0), m$w),
                class = "panelattrition_collinear_error")
 })
+
+test_that("ipw_gee() gives the same fit when the panel's rows are out of order", {
+  m <- gee_setup(seed = 7, n = 300)
+  w <- m$w
+  fit <- ipw_gee(yn ~ wave * g + age, w, corstr = "exchangeable")
+  set.seed(2)
+  shuffle <- sample(nrow(w$panel$data))
+  w2 <- w
+  w2$panel$data <- w$panel$data[shuffle, ]
+  fit2 <- ipw_gee(yn ~ wave * g + age, w2, corstr = "exchangeable")
+  expect_equal(coef(fit2), coef(fit), tolerance = 1e-10)
+  expect_equal(vcov(fit2), vcov(fit), tolerance = 1e-10)
+  expect_equal(fit2$fitted, fit$fitted[shuffle], tolerance = 1e-10)
+})
