@@ -141,11 +141,15 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       } else {
         # J = -information, so -J^{-1} U = I^{-1} U
         ph <- st$fit$vcov %*% h[[k]]
-        u <- st$fit$scores
+        u <- NULL
       }
       cols <- nonzero_cols(ph)
-      total[st$risk, cols] <- total[st$risk, cols] +
+      # a model's scores are x_i r_i, so U ph = r * (X ph)
+      total[st$risk, cols] <- total[st$risk, cols] + if (is.null(u)) {
+        st$fit$residuals * (st$x %*% ph[, cols, drop = FALSE])
+      } else {
         u %*% ph[, cols, drop = FALSE]
+      }
     }
   }
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {

@@ -733,8 +733,9 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
   label <- stage_name(stage, wave)
   x <- stage_matrix(data, formula, risk, label)
   y <- as.numeric(responded[risk])
+  # the scores are x * residuals; the variance code works from those
   fit <- fit_logit(x, y, weights = d[risk], method = method,
-                   control = control, stage = label)
+                   control = control, stage = label, scores = FALSE)
   r <- responded[risk]
   list(
     stage = stage, wave = wave, wave_index = stage + 1L, label = label,
@@ -785,7 +786,8 @@ numerator_stage <- function(risk, responded, d, data, numerator, method,
   label <- sprintf("%s (numerator of the stabilised weights)", wave)
   x <- stage_matrix(data, numerator, risk, label)
   fit <- fit_logit(x, as.numeric(responded[risk]), weights = d[risk],
-                   method = method, control = control, stage = label)
+                   method = method, control = control, stage = label,
+                   scores = FALSE)
   prob <- rep(NA_real_, length(responded))
   prob[risk] <- fit$fitted
   list(stage = t - 1L, wave = wave, wave_index = t, label = label,

@@ -382,6 +382,8 @@ test_that("ipw_gee() gives the same fit when the panel's rows are out of order",
   shuffle <- sample(nrow(w$panel$data))
   w2 <- w
   w2$panel$data <- w$panel$data[shuffle, ]
+  # the person index belongs to the rows of `data`
+  w2$panel$person <- w$panel$person[shuffle]
   fit2 <- ipw_gee(yn ~ wave * g + age, w2, corstr = "exchangeable")
   expect_equal(coef(fit2), coef(fit), tolerance = 1e-10)
   expect_equal(vcov(fit2), vcov(fit), tolerance = 1e-10)

@@ -48,7 +48,9 @@ oracle_stage_influences <- function(w) {
       }
       infl[[k]] <- -t(solve(st$fit$jacobian, t(u)))
     } else {
-      u[st$risk, ] <- st$fit$scores
+      # a model's scores are x_i r_i (r_i = w_i (y_i - p_i), plus the
+      # penalty's term for Firth)
+      u[st$risk, ] <- st$x * st$fit$residuals
       infl[[k]] <- u %*% st$fit$vcov
     }
   }
