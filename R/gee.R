@@ -193,6 +193,8 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
     stats::model.frame(formula,
                        data = if (in_order) model_data[vars] else
                          model_data[ord, vars, drop = FALSE],
+                       # missing values were refused above
+                       na.action = stats::na.pass,
                        drop.unused.levels = TRUE),
     error = build_error
   )
@@ -209,12 +211,14 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
                     deparse1(formula[[2L]]))
   x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
   storage.mode(x) <- "double"
-  if (any(!is.finite(x))) {
+  # column sums screen for non-finite values without an n x p logical
+  if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
     pa_abort("The model matrix has infinite values.",
              class = "panelattrition_arg_error", argument = "formula")
   }
-  qx <- qr(x)
-  if (qx$rank < ncol(x)) {
+  full <- surely_full_rank(x)
+  qx <- if (!full) qr(x)
+  if (!full && qx$rank < ncol(x)) {
     aliased <- colnames(x)[qx$pivot[seq.int(qx$rank + 1L, ncol(x))]]
     pa_abort(
       sprintf(paste("%s %s linearly dependent on the other columns of the",
@@ -277,7 +281,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   names_x <- colnames(x)
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
-  vc <- crossprod(infl)
+  vc <- xt_a(infl, infl)
   dimnames(vc) <- list(names_x, names_x)
   colnames(infl) <- names_x
   rownames(infl) <- rownames(weights$weights)
@@ -304,6 +308,20 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
     ),
     class = "pa_gee"
   )
+}
+
+# TRUE when every column of x keeps more than a 1e-6 share of its sum of
+# squares after projection on the columns before it (the squared diagonal
+# of the Cholesky factor of the scaled X'X): qr() would then find full rank
+# at any tolerance it uses (1e-7 on the norm), so it can be skipped. FALSE
+# means only "not sure".
+surely_full_rank <- function(x) {
+  xtx <- xt_a(x, x)
+  d <- diag(xtx)
+  if (!all(is.finite(d)) || any(d <= 0)) return(FALSE)
+  s <- 1 / sqrt(d)
+  ch <- tryCatch(chol(xtx * outer(s, s)), error = function(e) NULL)
+  !is.null(ch) && min(diag(ch))^2 > 1e-6
 }
 
 # Arguments and data -------------------------------------------------------

@@ -84,7 +84,7 @@ chain_derivative <- function(st, sr) {
     st$start[at]
   g <- numeric(length(st$risk))
   g[st$responded] <- st$fit$g
-  crossprod(st$x * (g - 1), dstart)
+  xt_a(st$x, (g - 1) * dstart)
 }
 
 # The sandwich for estimating functions phi (N x q, people by estimates),
@@ -122,7 +122,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       e <- ew[[feeds[1L]]][st$risk, cols, drop = FALSE]
       for (t in feeds[-1L]) e <- e + ew[[t]][st$risk, cols, drop = FALSE]
       out <- matrix(0, ncol(st$x), ncol(total))
-      out[, cols] <- crossprod(st$x, stage_log_factor(st) * e)
+      out[, cols] <- xt_a(st$x, stage_log_factor(st) * e)
       out
     })
     for (k in rev(seq_along(stages))) {
@@ -146,7 +146,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       cols <- nonzero_cols(ph)
       # a model's scores are x_i r_i, so U ph = r * (X ph)
       total[st$risk, cols] <- total[st$risk, cols] + if (is.null(u)) {
-        st$fit$residuals * (st$x %*% ph[, cols, drop = FALSE])
+        st$fit$residuals * x_b(st$x, ph[, cols, drop = FALSE])
       } else {
         u %*% ph[, cols, drop = FALSE]
       }
@@ -169,5 +169,26 @@ nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 influence_vcov <- function(infl) {
   n <- nrow(infl)
   centred <- sweep(infl, 2, colMeans(infl))
-  crossprod(centred) * n / max(n - 1, 1)
+  xt_a(centred, centred) * n / max(n - 1, 1)
+}
+
+# X'A by the package's blocked C kernel: for a tall X, R's reference BLAS
+# takes one pass over X per element of the result.
+xt_a <- function(x, a) {
+  if (!is.matrix(a)) a <- as.matrix(a)
+  if (!is.double(x)) storage.mode(x) <- "double"
+  if (!is.double(a)) storage.mode(a) <- "double"
+  out <- .Call(C_crossprod_xa, x, a)
+  dimnames(out) <- list(colnames(x), colnames(a))
+  out
+}
+
+# X B by the same kernel's row chunks.
+x_b <- function(x, b) {
+  if (!is.matrix(b)) b <- as.matrix(b)
+  if (!is.double(x)) storage.mode(x) <- "double"
+  if (!is.double(b)) storage.mode(b) <- "double"
+  out <- .Call(C_x_times_b, x, b)
+  dimnames(out) <- list(rownames(x), colnames(b))
+  out
 }

@@ -244,3 +244,25 @@ void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
     }
   }
 }
+
+/* out (n x q) = X B, X n x p, B p x q, by row chunks so that the chunk of
+ * X stays in cache while all q columns of the result are formed. Each
+ * element is summed over j in order, whatever the chunking. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void pa_x_times_b(const double *x, size_t n, int p, const double *b, int q,
+                  double *out) {
+  for (size_t a = 0; a < n; a += PA_CHUNK) {
+    size_t m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+    for (int k = 0; k < q; k++) {
+      double *ok = out + (size_t) k * n + a;
+      memset(ok, 0, m * sizeof(double));
+      for (int j = 0; j < p; j++) {
+        const double *xj = x + (size_t) j * n + a;
+        double bjk = b[(size_t) j + (size_t) k * (size_t) p];
+        for (size_t i = 0; i < m; i++) ok[i] += xj[i] * bjk;
+      }
+    }
+  }
+}

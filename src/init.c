@@ -18,6 +18,8 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
 SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
                        SEXP indices, SEXP threads);
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
+SEXP r_crossprod_xa(SEXP x, SEXP a);
+SEXP r_x_times_b(SEXP x, SEXP b);
 
 /* Going through void (*)(void), the type GCC treats as generic, keeps
  * -Wcast-function-type quiet about the cast to DL_FUNC. */
@@ -31,6 +33,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("gee_fit", r_gee_fit, 8),
     CALLDEF("boot_replicates", r_boot_replicates, 6),
     CALLDEF("boot_draws", r_boot_draws, 4),
+    CALLDEF("crossprod_xa", r_crossprod_xa, 2),
+    CALLDEF("x_times_b", r_x_times_b, 2),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -35,4 +35,8 @@ void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);
 
+/* out (n x q) = X B for X n x p and B p x q, column-major. */
+void pa_x_times_b(const double *x, size_t n, int p, const double *b, int q,
+                  double *out);
+
 #endif
