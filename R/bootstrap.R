@@ -56,7 +56,7 @@
 #'   `boot_control()` reproduces the replicates).
 #' @param threads Number of OpenMP threads that compute replicates in
 #'   parallel (1 where the package was built without OpenMP). Defaults to
-#'   the option `panelattrition.threads`, or 1.
+#'   the option `panelattrition.threads`, or 2.
 #' @param chunk `NULL` for all replicates `1:B`, or the indices (whole
 #'   numbers from 1 to `B`, without repeats) of the replicates to compute
 #'   here.
@@ -93,7 +93,7 @@
 #' identical(combine_replicates(parts), all)
 boot_control <- function(B = 1000, type = c("bayes", "multinomial"),
                          seed = NULL,
-                         threads = getOption("panelattrition.threads", 1L),
+                         threads = getOption("panelattrition.threads", 2L),
                          chunk = NULL) {
   if (!is.numeric(B) || length(B) != 1L || is.na(B) || B < 2 ||
       B != round(B) || B > .Machine$integer.max) {

@@ -447,9 +447,9 @@ gee_influence <- function(w, fit, rows, sandwich) {
   dphi_dw <- vector("list", ncol(w$weights))
   for (t in if (sandwich) unique(rows$wave)) {
     at <- rows$wave == t
-    e <- matrix(0, n, p)
-    e[rows$person[at], ] <- fit$dscores[at, , drop = FALSE]
-    dphi_dw[[t]] <- e
+    # only the wave's answers: each person once
+    dphi_dw[[t]] <- list(rows = rows$person[at],
+                         m = fit$dscores[at, , drop = FALSE])
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)
 }

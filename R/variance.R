@@ -89,7 +89,8 @@ chain_derivative <- function(st, sr) {
 
 # The sandwich for estimating functions phi (N x q, people by estimates),
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
-# wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use.
+# wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use,
+# or list(rows, m) holding only the rows `rows` (distinct people) of it.
 # Returns the influence matrix (N x q).
 #
 # The stage influences IF(theta_s) (N x p_s each) are never formed: the
@@ -105,13 +106,19 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   if (length(stages)) {
     # dphi/dw_t * w_t = dphi/dlog w_t, per wave
     ew <- lapply(seq_along(dphi_dw), function(t) {
-      if (is.null(dphi_dw[[t]])) return(NULL)
+      d <- dphi_dw[[t]]
+      if (is.null(d)) return(NULL)
       wt <- w$weights[, t]
       wt[is.na(wt)] <- 0
-      dphi_dw[[t]] * wt
+      if (is.list(d)) return(list(rows = d$rows, m = d$m * wt[d$rows]))
+      d * wt
     })
     # the estimates each wave's weights enter: zero columns are skipped
-    used <- lapply(ew, function(e) if (!is.null(e)) nonzero_cols(e))
+    used <- lapply(ew, function(e) {
+      if (!is.null(e)) nonzero_cols(if (is.list(e)) e$m else e)
+    })
+    # position of each person among a stage's people at risk
+    slot <- integer(nrow(total))
     # H_s, starting from G_s' = sum_t x_s' diag(a_s) (dphi/dlog w_t)
     h <- lapply(stages, function(st) {
       feeds <- Filter(function(t) {
@@ -119,8 +126,20 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       }, seq_along(ew))
       if (!length(feeds)) return(NULL)
       cols <- sort(unique(unlist(used[feeds])))
-      e <- ew[[feeds[1L]]][st$risk, cols, drop = FALSE]
-      for (t in feeds[-1L]) e <- e + ew[[t]][st$risk, cols, drop = FALSE]
+      slot[] <- 0L
+      slot[st$risk] <- seq_along(st$risk)
+      e <- matrix(0, length(st$risk), length(cols))
+      for (t in feeds) {
+        d <- ew[[t]]
+        if (is.list(d)) {
+          k <- slot[d$rows]
+          keep <- k > 0L
+          e[k[keep], ] <- e[k[keep], , drop = FALSE] +
+            d$m[keep, cols, drop = FALSE]
+        } else {
+          e <- e + d[st$risk, cols, drop = FALSE]
+        }
+      }
       out <- matrix(0, ncol(st$x), ncol(total))
       out[, cols] <- xt_a(st$x, stage_log_factor(st) * e)
       out
