@@ -37,21 +37,6 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   if (n == 0L || p == 0L) {
     arg_error("x", "a matrix with at least one row and one column", x)
   }
-  # a column sum that is not finite flags NA, NaN or +-Inf without an
-  # n x p logical matrix (or an overflow, which the exact check clears)
-  bad <- if (all(is.finite(colSums(x)))) {
-    integer()
-  } else {
-    which(colSums(!is.finite(x)) > 0)
-  }
-  if (length(bad)) {
-    bad <- bad[1L]
-    pa_abort(
-      sprintf("`x` must contain only finite values; column %s does not.",
-              logit_column_names(x)[bad]),
-      class = "panelattrition_arg_error", argument = "x"
-    )
-  }
   if (is.logical(y)) y <- as.numeric(y)
   if (!is.numeric(y) || length(y) != n) {
     arg_error("y", sprintf("a 0/1 vector of length %d (nrow(x))", n), y)
@@ -111,6 +96,14 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
     sprintf("the response model for %s", stage)
   }
   involved <- names_x[fit$columns]
+  # the kernel checks x itself and flags the first column that is not finite
+  if (identical(fit$status, "invalid") && length(involved)) {
+    pa_abort(
+      sprintf("`x` must contain only finite values; column %s does not.",
+              involved[1L]),
+      class = "panelattrition_arg_error", argument = "x"
+    )
+  }
   if (identical(fit$status, "collinear") && length(involved) == 0L) {
     pa_abort(
       sprintf(paste0(

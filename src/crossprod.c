@@ -31,9 +31,6 @@
 #include <omp.h>
 #endif
 
-/* Rows per chunk; it fixes the order of summation, so changing it changes
- * results in the last bits. 1024 rows of 30 columns take 240 kB. */
-#define PA_CHUNK 1024
 
 #if defined(__GNUC__) && !defined(PA_NO_VECTOR_EXT)
 typedef double v4 __attribute__((vector_size(4 * sizeof(double))));

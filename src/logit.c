@@ -22,6 +22,10 @@
 
 #include "linalg.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Columns count as linearly dependent when, after scaling X'WX to unit
  * diagonal, less than this share of a column's weighted sum of squares is
  * left unexplained by the other columns. Beyond that the Cholesky factor
@@ -47,7 +51,7 @@ typedef struct {
   const double *x, *y, *w, *off;
   size_t n;
   int p, firth, threads;
-  double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new;
+  double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new, *devs;
   double dev, logdet, obj;
   int info_fresh; /* info and chol are at the current point */
 } logit_state;
@@ -121,19 +125,22 @@ static int evaluate_info(logit_state *s) {
  * beta NULL the linear predictor already in s->eta is used (the starting
  * values). Returns 0, or 1 when the objective is not finite or the
  * information was asked for and is not numerically positive definite. */
-static int evaluate(logit_state *s, const double *beta, int with_info) {
-  size_t n = s->n;
-  int p = s->p;
+/* The per-observation part of evaluate() for rows [a, a + m): linear
+ * predictor (when beta is given), fitted values, working weights, r, and
+ * the chunk's deviance. */
+static double evaluate_rows(logit_state *s, const double *beta, size_t a,
+                            size_t m) {
+  size_t n = s->n, end = a + m;
   if (beta) {
-    for (size_t i = 0; i < n; i++) s->eta[i] = s->off ? s->off[i] : 0.0;
-    for (int j = 0; j < p; j++) {
+    for (size_t i = a; i < end; i++) s->eta[i] = s->off ? s->off[i] : 0.0;
+    for (int j = 0; j < s->p; j++) {
       const double *xj = s->x + (size_t) j * n;
       double b = beta[j];
-      for (size_t i = 0; i < n; i++) s->eta[i] += b * xj[i];
+      for (size_t i = a; i < end; i++) s->eta[i] += b * xj[i];
     }
   }
   double dev = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = a; i < end; i++) {
     double wi = prior_weight(s, i), yi = s->y[i], eta = s->eta[i];
     /* p and q = 1 - p each computed directly, so that the smaller keeps
      * its relative precision when |eta| is large; -log p and -log q from
@@ -153,6 +160,33 @@ static int evaluate(logit_state *s, const double *beta, int with_info) {
       dev += 2 * wi * d;
     }
   }
+  return dev;
+}
+
+/* Everything that depends on the linear predictor: fitted values, working
+ * weights, deviance and r, the per-observation factor of the estimating
+ * function (U = X' r), and with `with_info` (always, for Firth, whose
+ * objective and U need it) the information as in evaluate_info(). With
+ * beta NULL the linear predictor already in s->eta is used (the starting
+ * values). Rows go in chunks of PA_CHUNK, on OpenMP threads for large n,
+ * and the chunks' deviances are added in order, so the result does not
+ * depend on the number of threads. Returns 0, or 1 when the objective is
+ * not finite or the information was asked for and is not numerically
+ * positive definite. */
+static int evaluate(logit_state *s, const double *beta, int with_info) {
+  size_t n = s->n;
+  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  double *devs = s->devs;
+#ifdef _OPENMP
+  int par = s->threads > 1 && nchunk >= 4 && !omp_in_parallel();
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (par)
+#endif
+  for (size_t c = 0; c < nchunk; c++) {
+    size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+    devs[c] = evaluate_rows(s, beta, a, m);
+  }
+  double dev = 0;
+  for (size_t c = 0; c < nchunk; c++) dev += devs[c];
   s->dev = dev;
   s->obj = dev;
   s->info_fresh = 0;
@@ -332,9 +366,11 @@ size_t pa_logit_work_size(size_t n, int p, int firth) {
   size_t pp = (size_t) p;
   size_t block = n < HAT_BLOCK ? n : HAT_BLOCK;
   /* beta_old, step (three parts: main step, probe step, gradient),
-   * beta_keep; two Cholesky factors; W, r and X times a step; for Firth the hat
-   * values and one block of solved columns */
-  return 5 * pp + 2 * pp * pp + 3 * n + (firth ? n + pp * block : 0);
+   * beta_keep; two Cholesky factors; W, r and X times a step; one
+   * deviance per chunk of rows; for Firth the hat values and one block of
+   * solved columns */
+  return 5 * pp + 2 * pp * pp + 3 * n + (n + PA_CHUNK - 1) / PA_CHUNK +
+         (firth ? n + pp * block : 0);
 }
 
 int pa_logit_fit(const double *x, const double *y, const double *w,
@@ -365,6 +401,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   }
   for (size_t k = 0; !ctl->x_checked && k < n * (size_t) p; k++) {
     if (!isfinite(x[k])) {
+      res->columns[k / n] = 1;
       snprintf(res->msg, PA_LOGIT_MSG_SIZE, "non-finite value in column %d",
                (int) (k / n) + 1);
       return PA_LOGIT_INVALID;
@@ -397,7 +434,8 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.wt = s.chol_new + pp * pp;
   s.r = s.wt + n;
   s.m = s.r + n;
-  s.h = s.firth ? s.m + n : NULL;
+  s.devs = s.m + n;
+  s.h = s.firth ? s.devs + (n + PA_CHUNK - 1) / PA_CHUNK : NULL;
   s.xt = s.firth ? s.h + n : NULL;
 
   /* Starting values: the caller's coefficients, or glm's binomial
