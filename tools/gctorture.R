@@ -52,6 +52,9 @@ calls <- list(
   libcsv_version = function() libcsv_version(),
   fit_logit = function() ns$fit_logit(x, y),
   fit_firth = function() ns$fit_logit(x, y, method = "firth"),
+  fit_lean = function() ns$fit_logit(x, y, scores = FALSE),
+  crossprod_xa = function() ns$xt_a(x, cbind(y, 1 - y)),
+  x_times_b = function() ns$x_b(x, diag(ncol(x))),
   fit_separated = function() {
     ns$fit_logit(x[, 1:2], as.numeric(x[, "age"] > 44))
   },
