@@ -72,7 +72,10 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
       y <- rep(NA_real_, n)
       y[rows$person[cells$wave_members[[k]]]] <- cells$wave_values[[k]]
       levels <- chain_levels(t, w$monotone, with_frame)
-      members <- lapply(levels, function(l) if (l == 0L) base else resp[, l])
+      # unnamed: which() would make every person's name a string each time
+      members <- lapply(levels, function(l) {
+        if (l == 0L) base else unname(resp[, l])
+      })
       # At the first wave without a frame there is nothing to augment: the
       # estimate is the base-weighted mean of those with a value, as for
       # "ipw". Later, people who answered but have no value of this outcome
@@ -124,7 +127,7 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
       phi_k[i] <- phi_k[i] + level_weight(j)[i] * step[[j]]
       wave_j <- levels[j + 1L]
       if (is.null(dphi_dw[[wave_j]])) {
-        r <- which(resp[, wave_j])
+        r <- which(unname(resp[, wave_j]))
         dphi_dw[[wave_j]] <- list(rows = r, m = matrix(0, length(r), q))
       }
       slot <- match(i, dphi_dw[[wave_j]]$rows)
@@ -198,21 +201,7 @@ sequential_regressions <- function(w, levels, members, y, formula,
                         members[[j + 1L]], formula, covariates, designs)
     rows_low <- des$rows
     resp_q <- qv[[j + 1L]][rows_low][des$fit]
-    # Binary outcomes that a history variable predicts perfectly (people in
-    # work stay in work) separate the logistic regression: its predictions
-    # for those patterns go to 0 or 1, which is what the augmentation needs,
-    # so glm.fit's warnings about it are expected and muffled.
-    fit <- withCallingHandlers(
-      stats::glm.fit(des$zf, resp_q, family = fam,
-                     control = stats::glm.control(epsilon = 1e-12,
-                                                  maxit = 100)),
-      warning = function(wn) {
-        if (grepl("fitted probabilities|did not converge",
-                  conditionMessage(wn))) {
-          invokeRestart("muffleWarning")
-        }
-      }
-    )
+    fit <- outcome_fit(des$zf, resp_q, proportion)
     if (any(is.na(fit$coefficients))) {
       pa_abort(sprintf(paste("The outcome regression predicting level %d is",
                              "singular (a covariate is constant or a category",
@@ -239,6 +228,29 @@ sequential_regressions <- function(w, levels, members, y, formula,
     fits[[j]] <- reg
   }
   list(q = qv, fits = fits)
+}
+
+# The coefficients of an outcome regression, as glm.fit() with epsilon =
+# 1e-12 gives them. For a mean, its IRLS is least squares by QR, done a
+# second time only to see the deviance settle: one pass with its QR
+# tolerance (epsilon / 1000) gives the same coefficients to rounding.
+outcome_fit <- function(x, y, proportion) {
+  if (!proportion) return(stats::lm.fit(x, y, tol = 1e-15))
+  # Binary outcomes that a history variable predicts perfectly (people in
+  # work stay in work) separate the logistic regression: its predictions
+  # for those patterns go to 0 or 1, which is what the augmentation needs,
+  # so glm.fit's warnings about it are expected and muffled.
+  withCallingHandlers(
+    stats::glm.fit(x, y, family = stats::quasibinomial(),
+                   control = stats::glm.control(epsilon = 1e-12,
+                                                maxit = 100)),
+    warning = function(wn) {
+      if (grepl("fitted probabilities|did not converge",
+                conditionMessage(wn))) {
+        invokeRestart("muffleWarning")
+      }
+    }
+  )
 }
 
 # The design of the regression predicting level `lower` (on its members)
