@@ -98,7 +98,7 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
       chain$levels <- levels
       chain$members <- members
       chain$cells <- integer(0)
-      chain$h <- vector("list", length(levels) - 1L)
+      chain$a <- vector("list", length(levels) - 1L)
     }
     levels <- chain$levels
     members <- chain$members
@@ -135,8 +135,8 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
     }
     phi[, k] <- phi_k
     if (se == "sandwich" && J > 0L) {
-      # derivative of the estimate's equation in each regression's
-      # coefficients, one column per cell of the chain
+      # the estimate's equation depends on beta_{j-1} through
+      # sum_i a_i Q_{j-1,i}: keep a_i mu'(eta_i), one column per cell
       for (j in seq_len(J)) {
         reg <- chain$fits[[j]]  # regression giving Q_{j-1}
         g_low <- in_group[reg$rows]
@@ -144,7 +144,7 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
         a <- numeric(length(reg$rows))
         a[g_low] <- level_weight(j - 1L)[reg$rows[g_low]]
         a[up] <- a[up] - level_weight(j)[reg$rows[up]]
-        chain$h[[j]] <- cbind(chain$h[[j]], xt_a(reg$z, a * reg$deriv))
+        chain$a[[j]] <- cbind(chain$a[[j]], a * reg$deriv)
       }
       chain$cells <- c(chain$cells, k)
     }
@@ -154,7 +154,7 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
   for (chain in chains) {
     if (!length(chain$cells)) next
     ks <- chain$cells
-    phi[, ks] <- phi[, ks] + chain_influence(chain$fits, chain$h, n)
+    phi[, ks] <- phi[, ks] + chain_influence(chain$fits, chain$a, n)
   }
   dmu <- diag(-n_d, q)
   infl <- estimate_influence(w_ipw, phi, dmu, dphi_dw,
@@ -282,17 +282,17 @@ level_design <- function(w, lower, upper, low, up, formula, covariates,
   des
 }
 
-# sum_j IF(beta_{j-1}) h_j for the regressions of a chain, with h_j the
-# p_j x K derivatives of K estimates in beta_{j-1}. Each influence is
+# sum_j IF(beta_{j-1}) h_j for the regressions of a chain, with h_j = z' a
+# the p_j x K derivatives of K estimates in beta_{j-1}. Each influence is
 # IF(beta_{j-1}) = (U_j + IF(beta_j) C_j') P_j' (P_j = I_j^{-1}, U_j = the
 # scores z r), so the sum is sum_j U_j G_j with G_j = P_j' (h_j +
 # C_{j-1}' G_{j-1}) carried up the chain: no N x p matrices.
-chain_influence <- function(fits, h, n) {
-  out <- matrix(0, n, ncol(h[[1L]]))
+chain_influence <- function(fits, a, n) {
+  out <- matrix(0, n, ncol(a[[1L]]))
   carry <- 0
   for (j in seq_along(fits)) {
     reg <- fits[[j]]
-    g <- solve_psd(reg$info, h[[j]] + carry)
+    g <- solve_psd(reg$info, xt_a(reg$z, a[[j]]) + carry)
     at <- reg$rows[reg$fit]
     out[at, ] <- out[at, ] + reg$resid * x_b(reg$zf, g)
     if (j < length(fits)) carry <- crossprod(reg$c, g)
