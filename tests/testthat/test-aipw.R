@@ -94,3 +94,46 @@ test_that("AIPW proportions stay in [0, 1] and groups must be baseline", {
   expect_error(wave_means(w, "y", estimator = "aipw"),
                class = "panelattrition_missing_error")
 })
+
+test_that("AIPW by group adds up to the estimate over everyone", {
+  # The outcome regressions are fitted on everyone, so each group's terms
+  # sum to the whole sample's: N_d mu = sum_g N_dg mu_g, and likewise the
+  # influence values but for their centring (the groups share one chain of
+  # regressions).
+  s <- sim_panel(n = 600, seed = 21, frame_extra = 200)
+  panels <- list(
+    panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age")),
+    panel_data(s$long, id = "id", wave = "wave", frame = s$frame,
+               baseline = c("g", "age"))
+  )
+  for (panel in panels) {
+    for (monotone in c(TRUE, FALSE)) {
+      w <- attrition_weights(panel, ~ g + age, monotone = monotone,
+                             history = if (monotone) "y")
+      w$panel$data$hi <- w$panel$data$y > 57
+      for (v in c("y", "hi")) {
+        all <- wave_means(w, v, estimator = "aipw")
+        by_g <- wave_means(w, v, estimator = "aipw", by = "g")
+        base <- seq_len(nrow(w$weights)) %in% w$baseline_rows
+        g <- as.character(w$panel$baseline$g)
+        n_dg <- tapply(w$base_weights[base], g[base], sum)
+        n_d <- sum(n_dg)
+        wave <- match(by_g$wave, w$panel$waves)
+        for (t in unique(wave)) {
+          k <- which(wave == t)
+          k_all <- which(all$wave == w$panel$waves[t])
+          nk <- n_dg[as.character(by_g$g[k])]
+          mu <- all$estimate[k_all]
+          expect_equal(sum(nk * by_g$estimate[k]) / n_d, mu, tolerance = 1e-10)
+          infl_g <- attr(by_g, "influence")$values[, k, drop = FALSE]
+          infl <- attr(all, "influence")$values[, k_all]
+          # phi_g centres at mu_g, phi at mu: d (mu_g - mu) on the baseline
+          mu_g <- by_g$estimate[k][match(g, as.character(by_g$g[k]))]
+          shift <- ifelse(base, w$base_weights * (mu_g - mu), 0)
+          expect_equal(drop(infl_g %*% nk + shift) / n_d, infl,
+                       tolerance = 1e-9)
+        }
+      }
+    }
+  }
+})
