@@ -444,7 +444,7 @@ boot_spec <- function(w) {
 stage_spec <- function(st, chain, control) {
   x <- st$x
   dimnames(x) <- NULL
-  storage.mode(x) <- "double"
+  if (!is.double(x)) storage.mode(x) <- "double"
   calibrating <- st$type == "calibrate"
   list(
     kind = match(st$type, c("logit", "firth", "calibrate")) - 1L,

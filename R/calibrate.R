@@ -87,7 +87,7 @@ check_cal_matrix <- function(x) {
       class = "panelattrition_arg_error", argument = "x"
     )
   }
-  storage.mode(x) <- "double"
+  if (!is.double(x)) storage.mode(x) <- "double"
   x
 }
 

@@ -210,7 +210,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
   x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
-  storage.mode(x) <- "double"
+  if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
   if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
     pa_abort("The model matrix has infinite values.",

@@ -85,7 +85,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   check_string(stage, "stage", null_ok = TRUE)
 
   names_x <- logit_column_names(x)
-  storage.mode(x) <- "double"
+  if (!is.double(x)) storage.mode(x) <- "double"
   fit <- .Call(C_logit_fit, x, as.double(y), as.double(weights),
                as.double(offset), method == "firth",
                c(ctrl$maxit, ctrl$epsilon, pa_threads(), isTRUE(scores)))

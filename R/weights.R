@@ -672,7 +672,7 @@ stage_matrix <- function(data, formula, rows, label) {
     )
   }
   x <- stats::model.matrix(attr(mf, "terms"), mf)
-  storage.mode(x) <- "double"
+  if (!is.double(x)) storage.mode(x) <- "double"
   x
 }
 
