@@ -98,9 +98,12 @@
 #'
 #' @return An object of class `pa_weights`, a list with `weights` (a
 #'   persons by waves matrix, `NA` where the person did not answer),
-#'   `stages` (one entry per stage with its design matrix, the people at
-#'   risk, who answered, the fit or calibration with its scores and
-#'   information matrix), `trimming` (per wave), the `panel` and the
+#'   `stages` (one entry per stage with its design matrix `x`, the people
+#'   at risk, who answered, and the fit or calibration: for a response
+#'   model the fitted probabilities, the information matrix and its
+#'   inverse, and `residuals`, the factors r_i whose products with the
+#'   rows of `x` are the score contributions; for a calibration its g
+#'   weights and Jacobian), `trimming` (per wave), the `panel` and the
 #'   settings. Use [weights.pa_weights()], [response_models()], [ess()],
 #'   [balance()], `summary()` and `plot()` on it.
 #'
