@@ -386,3 +386,30 @@ test_that("arguments are checked with messages naming them", {
                class = "panelattrition_arg_error")
   expect_error(fit_logit(as.data.frame(x), d$answered), "`x` must be")
 })
+
+test_that("large fits are identical on 1 and 2 threads and equal glm()", {
+  # 9,001 rows: nine row chunks, so X'WX and the per-observation pass are
+  # shared between threads when two are allowed, and a ragged last chunk
+  d <- make_data(9001, 71)
+  x <- stats::model.matrix(~ age + income + group + female + age:income, d)
+  w <- stats::runif(9001, 0.2, 3)
+  old <- options(panelattrition.threads = 1)
+  on.exit(options(old))
+  one <- fit_logit(x, d$answered, weights = w)
+  options(panelattrition.threads = 2)
+  two <- fit_logit(x, d$answered, weights = w)
+  expect_identical(two, one)
+  firth_one <- fit_logit(x, d$answered, weights = w, method = "firth")
+  options(panelattrition.threads = 1)
+  expect_identical(fit_logit(x, d$answered, weights = w, method = "firth"),
+                   firth_one)
+  g <- suppressWarnings(stats::glm(
+    d$answered ~ x - 1, family = stats::binomial(), weights = w,
+    control = stats::glm.control(epsilon = 1e-12, maxit = 100)
+  ))
+  expect_equal(unname(one$coefficients), unname(stats::coef(g)),
+               tolerance = 1e-8)
+  expect_equal(unname(one$std_error),
+               unname(summary(g)$coefficients[, 2]), tolerance = 1e-8)
+  expect_equal(one$deviance, stats::deviance(g), tolerance = 1e-10)
+})
