@@ -263,3 +263,33 @@ void pa_x_times_b(const double *x, size_t n, int p, const double *b, int q,
     }
   }
 }
+
+/* out[i] = off[i] (or 0) + sum_j x_ij b_j for rows a <= i < a + m, four
+ * columns per pass over the rows. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void pa_x_beta(const double *restrict x, size_t n, int p,
+               const double *restrict b, const double *restrict off,
+               size_t a, size_t m, double *restrict out) {
+  double *o = out + a;
+  if (off) {
+    memcpy(o, off + a, m * sizeof(double));
+  } else {
+    memset(o, 0, m * sizeof(double));
+  }
+  int j = 0;
+  for (; j + 4 <= p; j += 4) {
+    const double *x0 = x + (size_t) j * n + a, *x1 = x0 + n, *x2 = x1 + n,
+                 *x3 = x2 + n;
+    double b0 = b[j], b1 = b[j + 1], b2 = b[j + 2], b3 = b[j + 3];
+    for (size_t i = 0; i < m; i++) {
+      o[i] += ((b0 * x0[i] + b1 * x1[i]) + (b2 * x2[i] + b3 * x3[i]));
+    }
+  }
+  for (; j < p; j++) {
+    const double *xj = x + (size_t) j * n + a;
+    double bj = b[j];
+    for (size_t i = 0; i < m; i++) o[i] += bj * xj[i];
+  }
+}

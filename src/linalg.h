@@ -41,6 +41,12 @@ void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);
 
+/* out[i] = off[i] (0 when off is NULL) + x_i' b for the rows a <= i < a + m
+ * of X (n x p); out has n elements and only those rows are written. */
+void pa_x_beta(const double *restrict x, size_t n, int p,
+               const double *restrict b, const double *restrict off,
+               size_t a, size_t m, double *restrict out);
+
 /* out (n x q) = X B for X n x p and B p x q, column-major. */
 void pa_x_times_b(const double *x, size_t n, int p, const double *b, int q,
                   double *out);

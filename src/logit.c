@@ -131,14 +131,7 @@ static int evaluate_info(logit_state *s) {
 static double evaluate_rows(logit_state *s, const double *beta, size_t a,
                             size_t m) {
   size_t n = s->n, end = a + m;
-  if (beta) {
-    for (size_t i = a; i < end; i++) s->eta[i] = s->off ? s->off[i] : 0.0;
-    for (int j = 0; j < s->p; j++) {
-      const double *xj = s->x + (size_t) j * n;
-      double b = beta[j];
-      for (size_t i = a; i < end; i++) s->eta[i] += b * xj[i];
-    }
-  }
+  if (beta) pa_x_beta(s->x, n, s->p, beta, s->off, a, m, s->eta);
   double dev = 0;
   for (size_t i = a; i < end; i++) {
     double wi = prior_weight(s, i), yi = s->y[i], eta = s->eta[i];
@@ -249,12 +242,7 @@ static void moves_towards_outcome(const logit_state *s, const double *step,
                                   double *dmax, double *dmin) {
   size_t n = s->n;
   double *m = s->m;
-  memset(m, 0, n * sizeof(double));
-  for (int j = 0; j < s->p; j++) {
-    const double *xj = s->x + (size_t) j * n;
-    double b = step[j];
-    for (size_t i = 0; i < n; i++) m[i] += b * xj[i];
-  }
+  pa_x_beta(s->x, n, s->p, step, NULL, 0, n, m);
   double hi = -INFINITY, lo = INFINITY;
   for (size_t i = 0; i < n; i++) {
     if (prior_weight(s, i) <= 0) continue;
