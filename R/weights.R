@@ -646,7 +646,8 @@ stage_name <- function(stage, wave) {
 
 # The model frame and matrix of a stage, built on the people at risk only,
 # as glm(formula, data = <those at risk>) would build them (unused factor
-# levels dropped; a factor left with one level is an error).
+# levels dropped; a factor left with one level is an error), without row
+# names: row k is the person risk[k].
 stage_matrix <- function(data, formula, rows, label) {
   x <- plain_stage_matrix(data, formula, rows)
   if (!is.null(x)) return(x)
@@ -676,7 +677,7 @@ stage_matrix <- function(data, formula, rows, label) {
   }
   x <- stats::model.matrix(attr(mf, "terms"), mf)
   if (!is.double(x)) storage.mode(x) <- "double"
-  x
+  without_row_names(x)
 }
 
 # The common case of stage_matrix() without its copies and checks: every
@@ -722,13 +723,58 @@ plain_stage_matrix <- function(data, formula, rows) {
     }
     cols[[v]] <- x
   }
+  direct <- main_effects_matrix(tt, cols)
+  if (!is.null(direct)) return(direct)
   sub <- list2DF(cols)
   attr(sub, "row.names") <- rows
   tryCatch({
     mf <- stats::model.frame(formula, data = sub, na.action = stats::na.pass)
     x <- stats::model.matrix(attr(mf, "terms"), mf)
-    if (is.double(x)) x
+    if (is.double(x)) without_row_names(x)
   }, error = function(e) NULL)
+}
+
+# Row names of a stage's matrix would only repeat the rows at risk, and
+# making them (one string per person) costs as much as the matrix itself.
+without_row_names <- function(x) {
+  if (!is.null(rownames(x))) rownames(x) <- NULL
+  x
+}
+
+# model.matrix() for an intercept and main effects of plain numeric and
+# factor columns (complete, every level present; `cols` as checked by
+# plain_stage_matrix()) under treatment contrasts, filled in C: the
+# intercept, each numeric column, and for a factor a 1 in the column of
+# each row's level (none for the first). Same columns, names, `assign`
+# and `contrasts` as model.matrix(), without row names. NULL when the
+# formula is not of that kind.
+main_effects_matrix <- function(tt, cols) {
+  labels <- attr(tt, "term.labels")
+  if (attr(tt, "intercept") != 1L || length(labels) == 0L ||
+      any(attr(tt, "order") != 1L) || !all(labels %in% names(cols)) ||
+      !identical(unname(getOption("contrasts")[1L]), "contr.treatment")) {
+    return(NULL)
+  }
+  is_factor <- vapply(cols[labels], is.factor, logical(1))
+  widths <- vapply(cols[labels], function(v) {
+    if (is.factor(v)) nlevels(v) - 1L else 1L
+  }, integer(1))
+  first <- as.integer(1L + cumsum(c(1L, widths))[seq_along(labels)])
+  values <- lapply(cols[labels], function(v) {
+    if (is.factor(v)) unclass(v) else v
+  })
+  x <- .Call(C_main_effects, unname(values), unname(is_factor), first,
+             as.integer(1L + sum(widths)))
+  names_x <- c("(Intercept)", unlist(lapply(labels, function(v) {
+    if (is_factor[[v]]) paste0(v, levels(cols[[v]])[-1L]) else v
+  }), use.names = FALSE))
+  dimnames(x) <- list(NULL, names_x)
+  attr(x, "assign") <- rep(c(0L, seq_along(labels)), c(1L, widths))
+  if (any(is_factor)) {
+    attr(x, "contrasts") <- stats::setNames(
+      as.list(rep("contr.treatment", sum(is_factor))), labels[is_factor])
+  }
+  x
 }
 
 model_stage <- function(stage, wave, risk, responded, d, data, formula,

@@ -55,6 +55,11 @@ calls <- list(
   fit_lean = function() ns$fit_logit(x, y, scores = FALSE),
   crossprod_xa = function() ns$xt_a(x, cbind(y, 1 - y)),
   x_times_b = function() ns$x_b(x, diag(ncol(x))),
+  main_effects = function() {
+    cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
+                 age = x[, "age"], k = 1:8)
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols)
+  },
   fit_separated = function() {
     ns$fit_logit(x[, 1:2], as.numeric(x[, "age"] > 44))
   },

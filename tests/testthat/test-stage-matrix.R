@@ -11,6 +11,8 @@ subset_matrix <- function(data, formula, rows) {
                            drop.unused.levels = TRUE)
   x <- stats::model.matrix(attr(mf, "terms"), mf)
   storage.mode(x) <- "double"
+  # a stage's matrix has no row names: row k is the k-th person at risk
+  rownames(x) <- NULL
   x
 }
 
@@ -74,4 +76,25 @@ test_that("other formulas and rows take the subset's own build", {
   expect_null(plain_stage_matrix(d, ~ one + k, rows))
   expect_error(stage_matrix(d, ~ one + k, rows, "T3"),
                "single level", class = "panelattrition_weights_error")
+})
+
+test_that("main effects are filled straight into the matrix, as model.matrix() would", {
+  d <- stage_data(900, seed = 5)
+  d$h <- factor(sample(sprintf("lv%02d", 1:12), 900, replace = TRUE))
+  rows <- sort(sample(nrow(d), 700))
+  for (f in list(~ g + x + k, ~ k + g + h + y_prev, ~ h, ~ x,
+                 ~ g + x + y_prev + y_prev_missing)) {
+    direct <- panelattrition:::main_effects_matrix(
+      stats::terms(f), lapply(d[all.vars(f)], `[`, rows))
+    expect_false(is.null(direct))
+    expect_identical(direct, subset_matrix(d, f, rows))
+    expect_identical(stage_matrix(d, f, rows, "T2"), direct)
+  }
+  # not main effects, or no intercept, or other contrasts: model.matrix()
+  cols <- lapply(d[c("g", "x")], `[`, rows)
+  expect_null(panelattrition:::main_effects_matrix(stats::terms(~ g * x), cols))
+  expect_null(panelattrition:::main_effects_matrix(stats::terms(~ 0 + g + x), cols))
+  old <- options(contrasts = c("contr.sum", "contr.poly"))
+  on.exit(options(old))
+  expect_null(panelattrition:::main_effects_matrix(stats::terms(~ g + x), cols))
 })
