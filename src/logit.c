@@ -491,11 +491,6 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
       memcpy(beta_old, beta, pp * sizeof(double));
     }
     if (take_step(&s, beta_old, step, beta, obj_old, ctl->epsilon, first)) {
-      /* a step from an old factor may just be poor: retry with a new one */
-      if (!s.info_fresh && !evaluate_info(&s)) {
-        iter--;
-        continue;
-      }
       stuck = 1;
       break;
     }
