@@ -258,6 +258,9 @@ static int fit_model(const pa_boot_stage *st, scratch *s) {
   ctl.want_vcov = 0;
   ctl.x_checked = 1; /* checked when the full sample was fitted */
   ctl.colmax = st->colmax;
+  ctl.start_u = st->start_u;
+  ctl.start_dev = st->start_dev;
+  ctl.start_chol = st->start_chol;
   pa_logit_result res;
   res.coef = s->coef;
   res.vcov = s->vcov;

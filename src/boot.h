@@ -50,6 +50,12 @@ typedef struct {
   double epsilon;
   const double *start;     /* p starting coefficients (models), or NULL */
   const double *colmax;    /* p largest |x| of each column (models), or NULL */
+  /* maximum likelihood models: the terms of the start (the full sample's
+   * fit) per unit of prior weight, and the Cholesky factor of the full
+   * sample's information, from pa_logit_start_terms(); or all NULL */
+  const double *start_u;   /* m */
+  const double *start_dev; /* m */
+  const double *start_chol; /* p x p */
   /* calibration only */
   int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
   double lower, upper;     /* bounds on g */

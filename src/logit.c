@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ typedef struct {
   const double *x, *y, *w, *off;
   size_t n;
   int p, firth, threads;
+  int binary; /* every y is 0 or 1 */
   double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new, *devs;
   double dev, logdet, obj;
   int info_fresh; /* info and chol are at the current point */
@@ -125,34 +127,139 @@ static int evaluate_info(logit_state *s) {
  * beta NULL the linear predictor already in s->eta is used (the starting
  * values). Returns 0, or 1 when the objective is not finite or the
  * information was asked for and is not numerically positive definite. */
+/* Selections on the bits of doubles, so that the loop in binary_rows()
+ * holds no floating-point comparison: GCC will not vectorise one while it
+ * must assume comparisons can trap, and the results are the same. */
+static inline uint64_t bits_of(double x) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+static inline double select_bits(uint64_t mask, double a, double b) {
+  uint64_t u = (bits_of(a) & mask) | (bits_of(b) & ~mask);
+  double x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+/* the series of log1p_unit() with hi = 1.0 when 1 + e > sqrt(2), else 0 */
+static inline double log1p_unit_sel(double e, double hi) {
+  double sv = (e - hi) / (e + 2 + hi), s2 = sv * sv;
+  double p = 1.0 / 21;
+  p = p * s2 + 1.0 / 19;
+  p = p * s2 + 1.0 / 17;
+  p = p * s2 + 1.0 / 15;
+  p = p * s2 + 1.0 / 13;
+  p = p * s2 + 1.0 / 11;
+  p = p * s2 + 1.0 / 9;
+  p = p * s2 + 1.0 / 7;
+  p = p * s2 + 1.0 / 5;
+  p = p * s2 + 1.0 / 3;
+  return hi * 0.69314718055994531 + (2 * sv + 2 * sv * (s2 * p));
+}
+
+/* log(1 + e) for 0 <= e <= 1, as 2 atanh(s) with s = e / (2 + e), or
+ * log 2 + 2 atanh(s) with s = (e - 1) / (e + 3) when 1 + e > sqrt(2), so
+ * that |s| <= 0.172 and the series s + s^3/3 + ... + s^21/21 leaves out
+ * less than 1e-18 of the result. Within about 2 units in the last place
+ * of log1p(e) (checked against long double log1pl on 2e7 points), and
+ * made of arithmetic and selections only, so that the loop below can run
+ * it on several observations at once. */
+static inline double log1p_unit(double e) {
+  double hi = e > 0.41421356237309503 ? 1.0 : 0.0;
+  return log1p_unit_sel(e, hi);
+}
+
+/* What one observation with linear predictor eta and outcome y
+ * contributes per unit of prior weight: the fitted probability p, the
+ * working weight p q (q = 1 - p), the factor u = y - p of the estimating
+ * function and the deviance term. */
+typedef struct {
+  double p, pq, u, dev;
+} row_terms;
+
+static inline row_terms terms_of(double eta, double yi) {
+  row_terms t;
+  /* p and q = 1 - p each computed directly, so that the smaller keeps its
+   * relative precision when |eta| is large; -log p and -log q from the
+   * same exp(-|eta|): -log of the larger, 1 / (1 + e), is log1p(e). */
+  double e = exp(-fabs(eta)), big = 1 / (1 + e), small = e * big;
+  double pi = eta >= 0 ? big : small, qi = eta >= 0 ? small : big;
+  t.p = pi;
+  t.pq = pi * qi;
+  /* y - p written so that neither term cancels when p is near 0 or 1 */
+  t.u = yi * qi - (1 - yi) * pi;
+  double l1 = log1p_unit(e);
+  double nlp = eta >= 0 ? l1 : l1 - eta; /* -log p */
+  double nlq = eta >= 0 ? l1 + eta : l1; /* -log q */
+  double d = yi * nlp + (1 - yi) * nlq;
+  if (yi > 0 && yi < 1) d += yi * log(yi) + (1 - yi) * log1p(-yi);
+  t.dev = 2 * d;
+  return t;
+}
+
+/* terms_of() for m observations with outcomes 0 or 1 and prior weights
+ * w, given ev[k] = exp(-|eta_k|): fitted values, working weights and r
+ * into mu, wt and r, and each observation's weighted deviance term into
+ * ev (0 where w is 0). The same operations as terms_of() apart from the
+ * logarithm, with no calls and no sums across observations, so the
+ * compiler may vectorise the loop without changing any result. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void binary_rows(const double *restrict eta, const double *restrict y,
+                        const double *restrict w, size_t m,
+                        double *restrict mu, double *restrict wt,
+                        double *restrict r, double *restrict ev) {
+  const uint64_t sqrt2m1 = bits_of(0.41421356237309503), all = ~UINT64_C(0);
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+  for (size_t k = 0; k < m; k++) {
+    double e = ev[k], et = eta[k], yi = y[k], wi = w[k];
+    double big = 1 / (1 + e), small = e * big;
+    /* all ones where eta is negative (its sign bit), else zero */
+    uint64_t neg = (int64_t) bits_of(et) < 0 ? all : 0;
+    double pi = select_bits(neg, small, big), qi = select_bits(neg, big, small);
+    mu[k] = pi;
+    wt[k] = wi * (pi * qi);
+    r[k] = wi * (yi * qi - (1 - yi) * pi);
+    /* e >= 0, whose bits order as the numbers do */
+    double hi = select_bits((int64_t) bits_of(e) > (int64_t) sqrt2m1 ? all : 0,
+                            1.0, 0.0);
+    double l1 = log1p_unit_sel(e, hi);
+    double nlp = l1 - select_bits(neg, et, 0.0);
+    double nlq = l1 + select_bits(neg, 0.0, et);
+    double d = yi * nlp + (1 - yi) * nlq;
+    /* w >= 0 here, so any bit but the sign means w > 0 */
+    ev[k] = select_bits((bits_of(wi) << 1) != 0 ? all : 0, wi * (2 * d), 0.0);
+  }
+}
+
 /* The per-observation part of evaluate() for rows [a, a + m): linear
  * predictor (when beta is given), fitted values, working weights, r, and
- * the chunk's deviance. */
+ * the chunk's deviance, summed in row order. */
 static double evaluate_rows(logit_state *s, const double *beta, size_t a,
                             size_t m) {
   size_t n = s->n, end = a + m;
   if (beta) pa_x_beta(s->x, n, s->p, beta, s->off, a, m, s->eta);
   double dev = 0;
+  if (s->w && s->binary) {
+    double *ev = s->m + a;
+    for (size_t k = 0; k < m; k++) ev[k] = exp(-fabs(s->eta[a + k]));
+    binary_rows(s->eta + a, s->y + a, s->w + a, m, s->mu + a, s->wt + a,
+                s->r + a, ev);
+    for (size_t k = 0; k < m; k++) dev += ev[k];
+    return dev;
+  }
   for (size_t i = a; i < end; i++) {
-    double wi = prior_weight(s, i), yi = s->y[i], eta = s->eta[i];
-    /* p and q = 1 - p each computed directly, so that the smaller keeps
-     * its relative precision when |eta| is large; -log p and -log q from
-     * the same exp(-|eta|). The larger is 1 / (1 + e) and the log of it is
-     * -log1p(e) to within an absolute 1e-16, all the deviance needs. */
-    double e = exp(-fabs(eta)), big = 1 / (1 + e), small = e * big;
-    double pi = eta >= 0 ? big : small, qi = eta >= 0 ? small : big;
-    s->mu[i] = pi;
-    s->wt[i] = wi * pi * qi;
-    /* y - p written so that neither term cancels when p is near 0 or 1 */
-    s->r[i] = wi * (yi * qi - (1 - yi) * pi);
-    if (wi > 0) {
-      double l1 = -log(big);
-      double nlp = eta >= 0 ? l1 : l1 - eta; /* -log p */
-      double nlq = eta >= 0 ? l1 + eta : l1; /* -log q */
-      double d = yi == 1 ? nlp : (yi == 0 ? nlq : yi * nlp + (1 - yi) * nlq);
-      if (yi > 0 && yi < 1) d += yi * log(yi) + (1 - yi) * log1p(-yi);
-      dev += 2 * wi * d;
-    }
+    double wi = prior_weight(s, i);
+    row_terms t = terms_of(s->eta[i], s->y[i]);
+    s->mu[i] = t.p;
+    s->wt[i] = wi * t.pq;
+    s->r[i] = wi * t.u;
+    if (wi > 0) dev += wi * t.dev;
   }
   return dev;
 }
@@ -351,6 +458,71 @@ static void append_columns(char *msg, const int *columns, int p) {
   }
 }
 
+/* Rank. The Cholesky factor of the information just formed (`bad` when
+ * that failed) screens for it at no extra cost: R_jj^2 / I_jj is the
+ * share of column j's weighted sum of squares that the columns before it
+ * leave unexplained. Only when that share is small somewhere (or the
+ * factorisation failed) is the rank settled by a pivoted factorisation of
+ * X' diag(w) X, the prior weights alone, as the fit uses them. Returns 0
+ * when the screen passes; -1 when the pivoted check found full rank after
+ * all, having overwritten the working weights and the factor (the caller
+ * evaluates again); PA_LOGIT_COLLINEAR or PA_LOGIT_MEMORY with the message
+ * set otherwise. */
+static int rank_screen(logit_state *s, int bad, pa_logit_result *res) {
+  int p = s->p;
+  size_t pp = (size_t) p;
+  int screen = bad;
+  for (int j = 0; j < p && !screen; j++) {
+    double r = s->chol[(size_t) j * (pp + 1)], d = s->info[(size_t) j * (pp + 1)];
+    screen = !(d > 0) || !(r * r >= RANK_SCREEN * d);
+  }
+  if (!screen) return 0;
+  for (size_t i = 0; i < s->n; i++) s->wt[i] = prior_weight(s, i);
+  pa_crossprod_w(s->x, s->n, p, s->wt, s->chol, s->threads);
+  int rank = pa_rank(s->chol, p, RANK_TOL, res->columns);
+  if (rank < 0) {
+    snprintf(res->msg, PA_LOGIT_MSG_SIZE, "out of memory");
+    return PA_LOGIT_MEMORY;
+  }
+  if (rank < p) {
+    snprintf(res->msg, PA_LOGIT_MSG_SIZE,
+             "linearly dependent columns (rank %d of %d): ", rank, p);
+    append_columns(res->msg, res->columns, p);
+    return PA_LOGIT_COLLINEAR;
+  }
+  return -1;
+}
+
+/* The rank screen of a fit that started without forming the information,
+ * on the first information formed (at beta, `bad` when its factorisation
+ * failed). Returns 0 to go on, or the status to stop with. */
+static int settle_rank(logit_state *s, const double *beta, int bad,
+                       pa_logit_result *res) {
+  int status = rank_screen(s, bad, res);
+  if (status > 0) return status;
+  if (status < 0 && evaluate(s, beta, 1)) {
+    snprintf(res->msg, PA_LOGIT_MSG_SIZE,
+             "the information matrix is not numerically positive definite");
+    return PA_LOGIT_COLLINEAR;
+  }
+  return 0;
+}
+
+int pa_logit_start_terms(const double *x, const double *y, const double *w,
+                         const double *offset, size_t n, int p,
+                         const double *beta, double *u, double *dev,
+                         double *chol, double *scratch) {
+  pa_x_beta(x, n, p, beta, offset, 0, n, scratch);
+  for (size_t i = 0; i < n; i++) {
+    row_terms t = terms_of(scratch[i], y[i]);
+    u[i] = t.u;
+    dev[i] = t.dev;
+    scratch[i] = (w ? w[i] : 1.0) * t.pq;
+  }
+  pa_crossprod_w(x, n, p, scratch, chol, 1);
+  return pa_chol(chol, p) != 0;
+}
+
 size_t pa_logit_work_size(size_t n, int p, int firth) {
   size_t pp = (size_t) p;
   size_t block = n < HAT_BLOCK ? n : HAT_BLOCK;
@@ -377,7 +549,9 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     return PA_LOGIT_INVALID;
   }
   size_t npos = 0;
+  int binary = 1;
   for (size_t i = 0; i < n; i++) {
+    binary &= y[i] == 0 || y[i] == 1;
     double wi = w ? w[i] : 1.0;
     if (!(y[i] >= 0 && y[i] <= 1) || !(wi >= 0) || !isfinite(wi) ||
         (offset && !isfinite(offset[i]))) {
@@ -411,6 +585,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.p = p;
   s.firth = ctl->firth != 0;
   s.threads = ctl->threads > 1 ? ctl->threads : 1;
+  s.binary = binary;
   s.eta = res->eta;
   s.mu = res->fitted;
   s.info = res->info;
@@ -431,7 +606,30 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
    * starting fitted values, which keep every eta finite. */
   int warm = ctl->start != NULL;
   int bad_start;
-  if (warm) {
+  /* With the terms of the start supplied (a bootstrap replicate started
+   * from the full sample's estimate), nothing need be evaluated there: r
+   * and the deviance are the unit terms times the prior weights, and the
+   * first step is taken with the full sample's information, which differs
+   * from the replicate's by a relative O(n^-1/2), so the step lands about
+   * as close to the replicate's estimate as a Newton step would. The rank
+   * screen then waits for the first information formed. */
+  int chord = warm && !s.firth && ctl->start_u && ctl->start_dev &&
+              ctl->start_chol;
+  int pending = 0;
+  if (chord) {
+    memcpy(beta, ctl->start, pp * sizeof(double));
+    double dev = 0;
+    for (size_t i = 0; i < n; i++) {
+      double wi = w ? w[i] : 1.0;
+      s.r[i] = wi * ctl->start_u[i];
+      if (wi > 0) dev += wi * ctl->start_dev[i];
+    }
+    s.dev = s.obj = dev;
+    memcpy(s.chol, ctl->start_chol, pp * pp * sizeof(double));
+    s.info_fresh = 0;
+    bad_start = !isfinite(dev);
+    pending = 1;
+  } else if (warm) {
     memcpy(beta, ctl->start, pp * sizeof(double));
     bad_start = evaluate(&s, beta, 1);
   } else {
@@ -443,33 +641,11 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     bad_start = evaluate(&s, NULL, 1);
   }
 
-  /* Rank. The Cholesky factor of the information just formed screens for
-   * it at no extra cost: R_jj^2 / I_jj is the share of column j's weighted
-   * sum of squares that the columns before it leave unexplained. Only when
-   * that share is small somewhere (or the factorisation failed) is the
-   * rank settled by a pivoted factorisation of X' diag(w) X, the prior
-   * weights alone, as the fit uses them. */
-  int screen = bad_start;
-  for (int j = 0; j < p && !screen; j++) {
-    double r = s.chol[(size_t) j * (pp + 1)], d = s.info[(size_t) j * (pp + 1)];
-    screen = !(d > 0) || !(r * r >= RANK_SCREEN * d);
-  }
-  if (screen) {
-    for (size_t i = 0; i < n; i++) s.wt[i] = w ? w[i] : 1.0;
-    pa_crossprod_w(x, n, p, s.wt, s.chol, s.threads);
-    int rank = pa_rank(s.chol, p, RANK_TOL, res->columns);
-    if (rank < 0) {
-      snprintf(res->msg, PA_LOGIT_MSG_SIZE, "out of memory");
-      return PA_LOGIT_MEMORY;
-    }
-    if (rank < p) {
-      snprintf(res->msg, PA_LOGIT_MSG_SIZE,
-               "linearly dependent columns (rank %d of %d): ", rank, p);
-      append_columns(res->msg, res->columns, p);
-      return PA_LOGIT_COLLINEAR;
-    }
+  if (!pending) {
+    int status = rank_screen(&s, bad_start, res);
+    if (status > 0) return status;
     /* full rank after all: restore the state the screen overwrote */
-    bad_start = warm ? evaluate(&s, beta, 1) : evaluate(&s, NULL, 1);
+    if (status < 0) bad_start = warm ? evaluate(&s, beta, 1) : evaluate(&s, NULL, 1);
   }
   if (bad_start) {
     snprintf(res->msg, PA_LOGIT_MSG_SIZE,
@@ -511,9 +687,22 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     /* the next Newton step needs the information at this iterate (the
      * halving above only needed the deviance); after the last step it is
      * formed only if the caller wants it, below */
-    if (!s.info_fresh) evaluate_info(&s);
+    if (!s.info_fresh) {
+      int bad = evaluate_info(&s);
+      if (pending) {
+        pending = 0;
+        int status = settle_rank(&s, beta, bad, res);
+        if (status) return status;
+      }
+    }
   }
   res->iterations = iter;
+  if (pending) {
+    /* converged at the first step (the replicate is the sample itself, or
+     * nearly): the rank is still to be confirmed at the estimate */
+    int status = settle_rank(&s, beta, evaluate_info(&s), res);
+    if (status) return status;
+  }
 
   int status = res->converged ? PA_LOGIT_OK : PA_LOGIT_NOT_CONVERGED;
   if (!s.firth && !stuck) {

@@ -31,6 +31,13 @@ typedef struct {
   int want_vcov;  /* 0 to skip inverting the information at the end */
   int x_checked;  /* 1 when the caller knows every x is finite */
   const double *colmax; /* p largest |x| of each column, or NULL */
+  /* Optional, with `start` (maximum likelihood only): the terms of the
+   * start from pa_logit_start_terms(), so that the fit need not evaluate
+   * there; the first step then uses start_chol for the information. All
+   * three or none. */
+  const double *start_u;    /* n */
+  const double *start_dev;  /* n */
+  const double *start_chol; /* p x p */
 } pa_logit_control;
 
 /* Output arrays are the caller's. Results describe the final iterate even
@@ -64,5 +71,15 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
                  const double *offset, size_t n, int p,
                  const pa_logit_control *ctl, double *work,
                  pa_logit_result *res);
+
+/* The terms of a fit started at beta, per unit of prior weight, for
+ * pa_logit_control's start_u and start_dev (n each), and in chol the
+ * Cholesky factor of the information at beta with prior weights w (may
+ * be NULL). scratch holds n doubles. Returns 0, or 1 when the information
+ * is not numerically positive definite (the terms are then unusable). */
+int pa_logit_start_terms(const double *x, const double *y, const double *w,
+                         const double *offset, size_t n, int p,
+                         const double *beta, double *u, double *dev,
+                         double *chol, double *scratch);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "logit.h"
 
 static SEXP field(SEXP list, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
@@ -32,7 +33,7 @@ static SEXP need(SEXP list, const char *name, int type) {
   return v;
 }
 
-static void read_stage(SEXP x, pa_boot_stage *st, size_t n) {
+static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
   SEXP xm = need(x, "x", REALSXP);
   SEXP risk = need(x, "risk", INTSXP);
   SEXP y = need(x, "y", REALSXP);
@@ -88,6 +89,26 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n) {
     }
     st->start = REAL(start);
   }
+  /* Every replicate of a maximum likelihood model starts where the full
+   * sample's fit ended; what the fit would evaluate there is the same in
+   * every replicate up to the prior weights, so it is computed once. */
+  st->start_u = st->start_dev = st->start_chol = NULL;
+  if (st->start && st->kind == PA_BOOT_LOGIT) {
+    size_t m = st->m, pp = (size_t) st->p;
+    double *u = (double *) R_alloc(m, sizeof(double));
+    double *dev = (double *) R_alloc(m, sizeof(double));
+    double *chol = (double *) R_alloc(pp * pp, sizeof(double));
+    double *wk = (double *) R_alloc(m, sizeof(double));
+    for (size_t k = 0; k < m; k++) wk[k] = d[st->risk[k]];
+    double *prior = (double *) R_alloc(m, sizeof(double));
+    memcpy(prior, wk, m * sizeof(double));
+    if (!pa_logit_start_terms(st->x, st->y, prior, NULL, m, st->p, st->start,
+                              u, dev, chol, wk)) {
+      st->start_u = u;
+      st->start_dev = dev;
+      st->start_chol = chol;
+    }
+  }
   st->totals = NULL;
   if (!Rf_isNull(totals)) {
     if (TYPEOF(totals) != REALSXP || XLENGTH(totals) != st->p) {
@@ -98,7 +119,8 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n) {
 }
 
 /* One stage per wave, or NULL. */
-static const pa_boot_stage *const *read_stages(SEXP list, int T, size_t n) {
+static const pa_boot_stage *const *read_stages(SEXP list, int T, size_t n,
+                                               const double *d) {
   if (TYPEOF(list) != VECSXP || XLENGTH(list) != T) {
     Rf_error("internal error: bootstrap stages must be a list per wave");
   }
@@ -111,7 +133,7 @@ static const pa_boot_stage *const *read_stages(SEXP list, int T, size_t n) {
       continue;
     }
     pa_boot_stage *st = (pa_boot_stage *) R_alloc(1, sizeof(pa_boot_stage));
-    read_stage(x, st, n);
+    read_stage(x, st, n, d);
     out[t] = st;
   }
   return out;
@@ -186,8 +208,8 @@ SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
   sp.monotone = Rf_asLogical(need(spec, "monotone", LGLSXP)) == TRUE;
   sp.stabilize = Rf_asLogical(need(spec, "stabilize", LGLSXP)) == TRUE;
   sp.numerator = Rf_asLogical(need(spec, "numerator", LGLSXP)) == TRUE;
-  sp.main = read_stages(field(spec, "main"), sp.nwave, sp.n);
-  sp.numer = read_stages(field(spec, "numer"), sp.nwave, sp.n);
+  sp.main = read_stages(field(spec, "main"), sp.nwave, sp.n, sp.d);
+  sp.numer = read_stages(field(spec, "numer"), sp.nwave, sp.n, sp.d);
   sp.trim_mode = Rf_asInteger(need(spec, "trim_mode", INTSXP));
   sp.trim_value = Rf_asReal(need(spec, "trim_value", REALSXP));
   sp.type = read_type(type);

@@ -60,6 +60,9 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   ctl.want_vcov = 1;
   ctl.x_checked = 0;
   ctl.colmax = NULL;
+  ctl.start_u = NULL;
+  ctl.start_dev = NULL;
+  ctl.start_chol = NULL;
   /* the n x p scores only on request: r (n) is enough to rebuild them */
   int want_scores = REAL(control)[3] != 0;
 
