@@ -261,6 +261,7 @@ static int fit_model(const pa_boot_stage *st, scratch *s) {
   ctl.start_u = st->start_u;
   ctl.start_dev = st->start_dev;
   ctl.start_chol = st->start_chol;
+  ctl.xf = st->xf;
   pa_logit_result res;
   res.coef = s->coef;
   res.vcov = s->vcov;

@@ -56,6 +56,7 @@ typedef struct {
   const double *start_u;   /* m */
   const double *start_dev; /* m */
   const double *start_chol; /* p x p */
+  const float *xf;          /* m x p: x rounded to float, or NULL */
   /* calibration only */
   int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
   double lower, upper;     /* bounds on g */

@@ -49,10 +49,29 @@ typedef struct {
     for (int l_ = 0; l_ < 4; l_++) (out).e[l_] = (a).e[l_] * (b).e[l_];    \
   } while (0)
 #endif
+#if defined(__GNUC__) && !defined(PA_NO_VECTOR_EXT)
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+#define V8_FMA(acc, a, b) acc += (a) * (b)
+#define V8_MUL(out, a, b) out = (a) * (b)
+#else
+typedef struct {
+  float e[8];
+} v8f;
+#define V8_FMA(acc, a, b)                                                  \
+  do {                                                                     \
+    for (int l_ = 0; l_ < 8; l_++) (acc).e[l_] += (a).e[l_] * (b).e[l_];   \
+  } while (0)
+#define V8_MUL(out, a, b)                                                  \
+  do {                                                                     \
+    for (int l_ = 0; l_ < 8; l_++) (out).e[l_] = (a).e[l_] * (b).e[l_];    \
+  } while (0)
+#endif
 /* Vectors are moved with memcpy (unaligned loads) and never passed to or
  * returned from functions, which would tie the ABI to the vector width. */
 #define V4_LOAD(v, p) memcpy(&(v), (p), sizeof(v4))
 #define V4_ZERO(v) memset(&(v), 0, sizeof(v4))
+#define V8_LOAD(v, p) memcpy(&(v), (p), sizeof(v8f))
+#define V8_ZERO(v) memset(&(v), 0, sizeof(v8f))
 
 /* Index of element (j, k), k <= j, in the packed lower triangle. */
 static inline size_t tri(int j, int k) {
@@ -131,8 +150,106 @@ static void chunk_crossprod(const double *x, size_t n, int p,
   }
 }
 
+/* chunk_crossprod() in single precision, for Newton steps that only need
+ * an approximate information matrix: x is a float copy of X, the
+ * weights are rounded to float, and eight lanes (lane l summing rows
+ * i % 8 == l) fill a 256-bit register, twice the products per
+ * instruction. The lanes of each element are added in double, in a fixed
+ * order. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void chunk_crossprod_f(const float *x, size_t n, int p,
+                              const double *w, size_t a, size_t m,
+                              double *tri_out) {
+  float wf[PA_CHUNK];
+  for (size_t i = 0; i < m; i++) wf[i] = (float) w[a + i];
+  size_t m8 = m - m % 8;
+  for (int j0 = 0; j0 < p; j0 += 2) {
+    int j1 = j0 + 1 < p ? j0 + 1 : j0;
+    const float *xa = x + (size_t) j0 * n + a, *xb = x + (size_t) j1 * n + a;
+    for (int k0 = 0; k0 <= j1; k0 += 4) {
+      int kk[4];
+      for (int t = 0; t < 4; t++) kk[t] = k0 + t <= j1 ? k0 + t : j1;
+      const float *x0 = x + (size_t) kk[0] * n + a,
+                  *x1 = x + (size_t) kk[1] * n + a,
+                  *x2 = x + (size_t) kk[2] * n + a,
+                  *x3 = x + (size_t) kk[3] * n + a;
+      v8f s00, s01, s02, s03, s10, s11, s12, s13;
+      V8_ZERO(s00); V8_ZERO(s01); V8_ZERO(s02); V8_ZERO(s03);
+      V8_ZERO(s10); V8_ZERO(s11); V8_ZERO(s12); V8_ZERO(s13);
+      size_t i = 0;
+      for (; i < m8; i += 8) {
+        v8f wv, va, vb, za, zb, c0, c1, c2, c3;
+        V8_LOAD(wv, wf + i);
+        V8_LOAD(va, xa + i);
+        V8_LOAD(vb, xb + i);
+        V8_MUL(za, wv, va);
+        V8_MUL(zb, wv, vb);
+        V8_LOAD(c0, x0 + i);
+        V8_LOAD(c1, x1 + i);
+        V8_LOAD(c2, x2 + i);
+        V8_LOAD(c3, x3 + i);
+        V8_FMA(s00, za, c0); V8_FMA(s01, za, c1);
+        V8_FMA(s02, za, c2); V8_FMA(s03, za, c3);
+        V8_FMA(s10, zb, c0); V8_FMA(s11, zb, c1);
+        V8_FMA(s12, zb, c2); V8_FMA(s13, zb, c3);
+      }
+      float acc[2][4][8];
+      memcpy(acc[0][0], &s00, sizeof(v8f)); memcpy(acc[0][1], &s01, sizeof(v8f));
+      memcpy(acc[0][2], &s02, sizeof(v8f)); memcpy(acc[0][3], &s03, sizeof(v8f));
+      memcpy(acc[1][0], &s10, sizeof(v8f)); memcpy(acc[1][1], &s11, sizeof(v8f));
+      memcpy(acc[1][2], &s12, sizeof(v8f)); memcpy(acc[1][3], &s13, sizeof(v8f));
+      const float *xs[4] = {x0, x1, x2, x3};
+      for (; i < m; i++) {
+        int l = (int) (i % 8);
+        float za = wf[i] * xa[i], zb = wf[i] * xb[i];
+        for (int t = 0; t < 4; t++) {
+          acc[0][t][l] += za * xs[t][i];
+          acc[1][t][l] += zb * xs[t][i];
+        }
+      }
+      for (int t = 0; t < 4; t++) {
+        int k = k0 + t;
+        for (int r = 0; r < 2; r++) {
+          int j = r ? j1 : j0;
+          if ((r && j1 == j0) || k > j || kk[t] != k) continue;
+          const float *l8 = acc[r][t];
+          tri_out[tri(j, k)] =
+              (((double) l8[0] + l8[1]) + ((double) l8[2] + l8[3])) +
+              (((double) l8[4] + l8[5]) + ((double) l8[6] + l8[7]));
+        }
+      }
+    }
+  }
+}
+
+/* Either precision: chunks of X (or of its float copy xf when x is NULL)
+ * into their packed partial sums, added in chunk order. */
+static void chunk_any(const double *x, const float *xf, size_t n, int p,
+                      const double *w, size_t a, size_t m, double *tri_out) {
+  if (x) {
+    chunk_crossprod(x, n, p, w, a, m, tri_out);
+  } else {
+    chunk_crossprod_f(xf, n, p, w, a, m, tri_out);
+  }
+}
+
+static void crossprod_w(const double *x, const float *xf, size_t n, int p,
+                        const double *w, double *out, int threads);
+
 void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
                     double *out, int threads) {
+  crossprod_w(x, NULL, n, p, w, out, threads);
+}
+
+void pa_crossprod_wf(const float *xf, size_t n, int p, const double *w,
+                     double *out, int threads) {
+  crossprod_w(NULL, xf, n, p, w, out, threads);
+}
+
+static void crossprod_w(const double *x, const float *xf, size_t n, int p,
+                        const double *w, double *out, int threads) {
   size_t pp = (size_t) p, nt = pp * (pp + 1) / 2;
   size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
   double *tri_sum = NULL, *parts = NULL;
@@ -155,9 +272,12 @@ void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
       size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
       for (int j = 0; j < p; j++) {
         for (int k = 0; k <= j; k++) {
-          const double *xj = x + (size_t) j * n + a, *xk = x + (size_t) k * n + a;
+          size_t oj = (size_t) j * n + a, ok = (size_t) k * n + a;
           double l4[4] = {0, 0, 0, 0};
-          for (size_t i = 0; i < m; i++) l4[i % 4] += (w[a + i] * xj[i]) * xk[i];
+          for (size_t i = 0; i < m; i++) {
+            double xj = x ? x[oj + i] : xf[oj + i], xk = x ? x[ok + i] : xf[ok + i];
+            l4[i % 4] += (w[a + i] * xj) * xk;
+          }
           out[(size_t) k + (size_t) j * pp] += (l4[0] + l4[1]) + (l4[2] + l4[3]);
         }
       }
@@ -172,7 +292,7 @@ void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t c = 0; c < nchunk; c++) {
       size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
-      chunk_crossprod(x, n, p, w, a, m, parts + c * nt);
+      chunk_any(x, xf, n, p, w, a, m, parts + c * nt);
     }
 #endif
     tri_sum = parts;
@@ -186,7 +306,7 @@ void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
     memset(tri_sum, 0, nt * sizeof(double));
     for (size_t c = 0; c < nchunk; c++) {
       size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
-      chunk_crossprod(x, n, p, w, a, m, part);
+      chunk_any(x, xf, n, p, w, a, m, part);
       for (size_t e = 0; e < nt; e++) tri_sum[e] += part[e];
     }
   }

@@ -37,6 +37,13 @@ int pa_rank(const double *a, int n, double tol, int *dependent);
 void pa_crossprod_w(const double *x, size_t n, int p, const double *w,
                     double *out, int threads);
 
+/* pa_crossprod_w() in single precision from xf, a float copy of X: the
+ * products and the sums within each chunk of rows in float, the rest in
+ * double. Relative error about 1e-6: for Newton steps, not for results.
+ * Independent of `threads` as pa_crossprod_w() is. */
+void pa_crossprod_wf(const float *xf, size_t n, int p, const double *w,
+                     double *out, int threads);
+
 /* out (p) = X' v. */
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);

@@ -35,6 +35,10 @@
 #define RANK_TOL 1e-10
 /* Below this share the cheap screen asks for the pivoted rank check. */
 #define RANK_SCREEN 1e-8
+/* The screen's threshold on an information formed in single precision,
+ * far above its relative rounding error (about 1e-6), so a column that
+ * passes it is surely not dependent on the others. */
+#define RANK_SCREEN_FLOAT 1e-4
 
 #define MAX_HALVING 30
 
@@ -53,6 +57,8 @@ typedef struct {
   size_t n;
   int p, firth, threads;
   int binary; /* every y is 0 or 1 */
+  const float *xf; /* float copy of x for approximate X'WX, or NULL */
+  int info_float;  /* info was formed in single precision */
   double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new, *devs;
   double dev, logdet, obj;
   int info_fresh; /* info and chol are at the current point */
@@ -90,13 +96,20 @@ static void hat_values(logit_state *s) {
  * the log-determinant and, for Firth's method, the hat values with the
  * penalised estimating function and objective. The factor is built in a
  * second buffer, so when it fails the previous one is kept (the caller
- * may go on with it as an approximation). Returns 0, or 1 when the
- * information is not numerically positive definite or the objective is
- * not finite. */
-static int evaluate_info(logit_state *s) {
+ * may go on with it as an approximation). With a float copy of X and
+ * `precise` 0, X'WX is formed in single precision (info_float), which
+ * is enough for the Newton steps: the estimate is where the gradient,
+ * always in double, vanishes. Returns 0, or 1 when the information is not
+ * numerically positive definite or the objective is not finite. */
+static int evaluate_info_prec(logit_state *s, int precise) {
   size_t n = s->n;
   int p = s->p;
-  pa_crossprod_w(s->x, n, p, s->wt, s->info, s->threads);
+  s->info_float = s->xf && !precise;
+  if (s->info_float) {
+    pa_crossprod_wf(s->xf, n, p, s->wt, s->info, s->threads);
+  } else {
+    pa_crossprod_w(s->x, n, p, s->wt, s->info, s->threads);
+  }
   memcpy(s->chol_new, s->info, (size_t) p * (size_t) p * sizeof(double));
   if (pa_chol(s->chol_new, p)) {
     s->info_fresh = 0;
@@ -119,6 +132,8 @@ static int evaluate_info(logit_state *s) {
   }
   return isfinite(s->obj) ? 0 : 1;
 }
+
+static int evaluate_info(logit_state *s) { return evaluate_info_prec(s, 0); }
 
 /* Everything that depends on the linear predictor: fitted values, working
  * weights, deviance and r, the per-observation factor of the estimating
@@ -464,19 +479,31 @@ static void append_columns(char *msg, const int *columns, int p) {
  * leave unexplained. Only when that share is small somewhere (or the
  * factorisation failed) is the rank settled by a pivoted factorisation of
  * X' diag(w) X, the prior weights alone, as the fit uses them. Returns 0
- * when the screen passes; -1 when the pivoted check found full rank after
+ * when the screen passes (the information may then have been formed again
+ * in double); -1 when the pivoted check found full rank after
  * all, having overwritten the working weights and the factor (the caller
  * evaluates again); PA_LOGIT_COLLINEAR or PA_LOGIT_MEMORY with the message
  * set otherwise. */
+static int screen_passes(const logit_state *s, double threshold) {
+  size_t pp = (size_t) s->p;
+  for (int j = 0; j < s->p; j++) {
+    double r = s->chol[(size_t) j * (pp + 1)], d = s->info[(size_t) j * (pp + 1)];
+    if (!(d > 0) || !(r * r >= threshold * d)) return 0;
+  }
+  return 1;
+}
+
 static int rank_screen(logit_state *s, int bad, pa_logit_result *res) {
   int p = s->p;
-  size_t pp = (size_t) p;
-  int screen = bad;
-  for (int j = 0; j < p && !screen; j++) {
-    double r = s->chol[(size_t) j * (pp + 1)], d = s->info[(size_t) j * (pp + 1)];
-    screen = !(d > 0) || !(r * r >= RANK_SCREEN * d);
+  if (!bad && screen_passes(s, s->info_float ? RANK_SCREEN_FLOAT : RANK_SCREEN)) {
+    return 0;
   }
-  if (!screen) return 0;
+  /* a single-precision information that fails is formed again in double
+   * before the pivoted check is called for */
+  if (s->info_float && !evaluate_info_prec(s, 1) &&
+      screen_passes(s, RANK_SCREEN)) {
+    return 0;
+  }
   for (size_t i = 0; i < s->n; i++) s->wt[i] = prior_weight(s, i);
   pa_crossprod_w(s->x, s->n, p, s->wt, s->chol, s->threads);
   int rank = pa_rank(s->chol, p, RANK_TOL, res->columns);
@@ -504,6 +531,14 @@ static int settle_rank(logit_state *s, const double *beta, int bad,
     snprintf(res->msg, PA_LOGIT_MSG_SIZE,
              "the information matrix is not numerically positive definite");
     return PA_LOGIT_COLLINEAR;
+  }
+  return 0;
+}
+
+int pa_logit_float_copy(const double *x, size_t count, float *xf) {
+  for (size_t k = 0; k < count; k++) {
+    if (!(fabs(x[k]) < 1e30)) return 1;
+    xf[k] = (float) x[k];
   }
   return 0;
 }
@@ -586,6 +621,8 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.firth = ctl->firth != 0;
   s.threads = ctl->threads > 1 ? ctl->threads : 1;
   s.binary = binary;
+  s.xf = s.firth ? NULL : ctl->xf;
+  s.info_float = 0;
   s.eta = res->eta;
   s.mu = res->fitted;
   s.info = res->info;
@@ -743,7 +780,7 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     }
   }
   if (ctl->want_vcov) {
-    int no_factor = !s.info_fresh && evaluate_info(&s);
+    int no_factor = (!s.info_fresh || s.info_float) && evaluate_info_prec(&s, 1);
     memcpy(res->vcov, s.chol, pp * pp * sizeof(double));
     if (no_factor || pa_chol_inverse(res->vcov, p)) {
       for (size_t k = 0; k < pp * pp; k++) res->vcov[k] = NAN;

@@ -38,6 +38,10 @@ typedef struct {
   const double *start_u;    /* n */
   const double *start_dev;  /* n */
   const double *start_chol; /* p x p */
+  /* Optional (maximum likelihood only): x rounded to float, n x p, for
+   * single-precision information matrices in the Newton steps; the rank
+   * screen, the estimate and vcov stay in double. */
+  const float *xf;
 } pa_logit_control;
 
 /* Output arrays are the caller's. Results describe the final iterate even
@@ -71,6 +75,16 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
                  const double *offset, size_t n, int p,
                  const pa_logit_control *ctl, double *work,
                  pa_logit_result *res);
+
+/* Below this many observations X'WX is cheap, and callers fit in double
+ * throughout (every iterate then is glm()'s); above it, a float copy of
+ * X pays for itself. */
+#define PA_LOGIT_FLOAT_ROWS 4096
+
+/* xf = x rounded to float, for pa_logit_control's xf. Returns 0, or 1
+ * when some |x| is not below 1e30 or not finite (xf is then unusable:
+ * float could not hold X'WX). */
+int pa_logit_float_copy(const double *x, size_t count, float *xf);
 
 /* The terms of a fit started at beta, per unit of prior weight, for
  * pa_logit_control's start_u and start_dev (n each), and in chol the

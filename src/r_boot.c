@@ -93,6 +93,12 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
    * sample's fit ended; what the fit would evaluate there is the same in
    * every replicate up to the prior weights, so it is computed once. */
   st->start_u = st->start_dev = st->start_chol = NULL;
+  st->xf = NULL;
+  if (st->kind == PA_BOOT_LOGIT && st->m >= PA_LOGIT_FLOAT_ROWS) {
+    size_t count = st->m * (size_t) st->p;
+    float *xf = (float *) R_alloc(count, sizeof(float));
+    if (!pa_logit_float_copy(st->x, count, xf)) st->xf = xf;
+  }
   if (st->start && st->kind == PA_BOOT_LOGIT) {
     size_t m = st->m, pp = (size_t) st->p;
     double *u = (double *) R_alloc(m, sizeof(double));

@@ -83,20 +83,10 @@ test_that("the draws are Bayesian-bootstrap weights or multinomial counts", {
   expect_false(isTRUE(all.equal(panelattrition:::boot_draws(n, other, 1), r[, 1])))
 })
 
-test_that("a replicate re-fits the monotone logistic models with weights d * r (glm)", {
-  m <- boot_panel()
+# Replicates b of the weights of panel m against glm() fits with prior
+# weights r, stage by stage.
+expect_glm_replicates <- function(m, w, reps, ctrl, b) {
   tr <- m$tr
-  w <- attrition_weights(m$panel, ~ g + age, history = "y")
-  ctrl <- boot_control(B = 50, seed = 2024)
-  reps <- replicate_weights(w, ctrl)
-  expect_s3_class(reps, "pa_replicates")
-  expect_identical(names(reps), c("T1", "T2", "T3"))
-  expect_identical(rownames(reps$T3), tr$id[tr$r3])
-  expect_identical(colnames(reps$T2), paste0("b", 1:50))
-  expect_identical(attr(reps, "indices"), 1:50)
-  expect_identical(attr(reps, "failed"), integer())
-
-  b <- c(1, 17, 50)
   draws <- panelattrition:::boot_draws(nrow(tr), ctrl, b)
   for (k in seq_along(b)) {
     r <- draws[, k]
@@ -115,10 +105,25 @@ test_that("a replicate re-fits the monotone logistic models with weights d * r (
                  unname((r[at2] / p2[at2] / p3 * rate3)[tr$r3[at2]]),
                  tolerance = 1e-8)
   }
+}
+
+test_that("a replicate re-fits the monotone logistic models with weights d * r (glm)", {
+  m <- boot_panel()
+  tr <- m$tr
+  w <- attrition_weights(m$panel, ~ g + age, history = "y")
+  ctrl <- boot_control(B = 50, seed = 2024)
+  reps <- replicate_weights(w, ctrl)
+  expect_s3_class(reps, "pa_replicates")
+  expect_identical(names(reps), c("T1", "T2", "T3"))
+  expect_identical(rownames(reps$T3), tr$id[tr$r3])
+  expect_identical(colnames(reps$T2), paste0("b", 1:50))
+  expect_identical(attr(reps, "indices"), 1:50)
+  expect_identical(attr(reps, "failed"), integer())
+  expect_glm_replicates(m, w, reps, ctrl, c(1, 17, 50))
 
   # with every r_i = 1 the engine gives the weights themselves: replicates
-  # start from the full sample's estimates and take one more Newton step,
-  # so the two agree to the accuracy of the fits (deviance to 1e-10)
+  # start from the full sample's estimates and take one more step, so the
+  # two agree to the accuracy of the fits (deviance to 1e-10)
   ones <- panelattrition:::run_replicates(
     w, boot_control(B = 2, seed = 1, chunk = 1), draws = matrix(1, nrow(tr), 1)
   )
@@ -127,6 +132,20 @@ test_that("a replicate re-fits the monotone logistic models with weights d * r (
                  unname(w$weights[w$panel$response[, t], t]),
                  tolerance = 1e-10)
   }
+})
+
+test_that("replicates of large stages equal glm() too", {
+  # 9,000 people: the models have more than 4,096 rows, so their Newton
+  # steps use the single-precision information (the estimate does not)
+  m <- boot_panel(n = 9000, seed = 12)
+  w <- attrition_weights(m$panel, ~ g + age, history = "y")
+  expect_gt(length(w$stages[[2]]$risk), 4096)
+  ctrl <- boot_control(B = 4, seed = 7)
+  reps <- replicate_weights(w, ctrl)
+  expect_identical(attr(reps, "failed"), integer())
+  expect_glm_replicates(m, w, reps, ctrl, c(1, 4))
+  mult <- boot_control(B = 2, seed = 7, type = "multinomial")
+  expect_glm_replicates(m, w, replicate_weights(w, mult), mult, 1:2)
 })
 
 test_that("sequential calibration is re-done from the replicate's weights", {

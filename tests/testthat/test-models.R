@@ -412,4 +412,9 @@ test_that("large fits are identical on 1 and 2 threads and equal glm()", {
   expect_equal(unname(one$std_error),
                unname(summary(g)$coefficients[, 2]), tolerance = 1e-8)
   expect_equal(one$deviance, stats::deviance(g), tolerance = 1e-10)
+  # the Newton steps of a fit this large use a single-precision X'WX; the
+  # information returned (for the variances) is formed again in double
+  p <- one$fitted
+  expect_equal(one$information, crossprod(x, w * p * (1 - p) * x),
+               tolerance = 1e-13)
 })
