@@ -451,7 +451,7 @@ bootstrap_cells <- function(w, cells, rows, control) {
       z[i, j] <- cells$values[[ks[j]]]
       z[i, j_w[j]] <- 1
     }
-    totals <- crossprod(reps[[t]], z)
+    totals <- xt_a(reps[[t]], z)
     est[, ks] <- totals[, seq_along(ks)] / totals[, j_w]
   }
   keep <- stats::complete.cases(est[, colSums(is.na(est)) < n_rep,

@@ -20,10 +20,24 @@ SEXP r_crossprod_xa(SEXP x, SEXP a) {
   size_t n = (size_t) Rf_nrows(x);
   int p = Rf_ncols(x), q = Rf_ncols(a);
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, p, q));
-  for (int k = 0; k < q; k++) {
-    if (k % 16 == 0) R_CheckUserInterrupt();
-    pa_crossprod_vec(REAL(x), n, p, REAL(a) + (size_t) k * n,
-                     REAL(out) + (size_t) k * (size_t) p);
+  double *o = REAL(out);
+  if (p <= q) {
+    /* one pass over X per column of A */
+    for (int k = 0; k < q; k++) {
+      if (k % 16 == 0) R_CheckUserInterrupt();
+      pa_crossprod_vec(REAL(x), n, p, REAL(a) + (size_t) k * n,
+                       o + (size_t) k * (size_t) p);
+    }
+  } else {
+    /* X wider than A (bootstrap replicate weights against a few columns):
+     * one pass over A per column of X, so X is read once. Element (j, k)
+     * is the same four-lane sum of x_ij a_ik either way. */
+    double *row = (double *) R_alloc((size_t) q, sizeof(double));
+    for (int j = 0; j < p; j++) {
+      if (j % 64 == 0) R_CheckUserInterrupt();
+      pa_crossprod_vec(REAL(a), n, q, REAL(x) + (size_t) j * n, row);
+      for (int k = 0; k < q; k++) o[(size_t) j + (size_t) k * (size_t) p] = row[k];
+    }
   }
   UNPROTECT(1);
   return out;

@@ -12,6 +12,11 @@ test_that("xt_a() and x_b() equal crossprod() and %*% for any shape", {
       expect_equal(x_b(x, b), x %*% b, tolerance = 1e-13, ignore_attr = TRUE)
     }
   }
+  # a wide x (one pass over a per column of x) gives the same sums as the
+  # other orientation, bit for bit
+  x <- matrix(rnorm(2500 * 40), 2500, 40)
+  a <- matrix(rnorm(2500 * 3), 2500, 3)
+  expect_identical(xt_a(x, a), t(xt_a(a, x)))
   # integer and vector arguments are coerced; names follow crossprod()
   xi <- matrix(1:12, 6, 2, dimnames = list(NULL, c("u", "v")))
   expect_identical(xt_a(xi, rep(1, 6)), matrix(c(21, 57), 2, 1,
