@@ -714,17 +714,22 @@ plain_stage_matrix <- function(data, formula, rows) {
     plain <- is.null(dim(x)) &&
       ((is.numeric(x) && !is.object(x)) ||
          (is.factor(x) && !is.ordered(x) && is.null(attr(x, "contrasts"))))
-    if (!plain) return(NULL)
-    x <- x[rows]
-    if (anyNA(x)) return(NULL)
-    if (is.factor(x)) {
-      k <- nlevels(x)
-      if (k < 2L || !all(tabulate(x, k) > 0L)) return(NULL)
-    }
+    if (!plain || is.factor(x) && nlevels(x) < 2L) return(NULL)
     cols[[v]] <- x
   }
-  direct <- main_effects_matrix(tt, cols)
-  if (!is.null(direct)) return(direct)
+  # main effects: the C code reads the rows of the whole columns, and
+  # checks them; a variable that is no term (~ x + g - g) is checked here
+  if (main_effects_only(tt, vars)) {
+    for (v in setdiff(vars, attr(tt, "term.labels"))) {
+      if (is.null(rows_complete(cols[[v]], rows))) return(NULL)
+    }
+    return(main_effects_matrix(tt, cols, rows))
+  }
+  for (v in vars) {
+    x <- rows_complete(cols[[v]], rows)
+    if (is.null(x)) return(NULL)
+    cols[[v]] <- x
+  }
   sub <- list2DF(cols)
   attr(sub, "row.names") <- rows
   tryCatch({
@@ -732,6 +737,15 @@ plain_stage_matrix <- function(data, formula, rows) {
     x <- stats::model.matrix(attr(mf, "terms"), mf)
     if (is.double(x)) without_row_names(x)
   }, error = function(e) NULL)
+}
+
+# x[rows], or NULL if a value among them is missing or a level of a factor
+# has no row.
+rows_complete <- function(x, rows) {
+  x <- x[rows]
+  if (anyNA(x)) return(NULL)
+  if (is.factor(x) && !all(tabulate(x, nlevels(x)) > 0L)) return(NULL)
+  x
 }
 
 # Row names of a stage's matrix would only repeat the rows at risk, and
@@ -742,31 +756,28 @@ without_row_names <- function(x) {
 }
 
 # model.matrix() for an intercept and main effects of plain numeric and
-# factor columns (complete, every level present; `cols` as checked by
-# plain_stage_matrix()) under treatment contrasts, filled in C: the
-# intercept, each numeric column, and for a factor a 1 in the column of
-# each row's level (none for the first). Same columns, names, `assign`
-# and `contrasts` as model.matrix(), without row names. NULL when the
-# formula is not of that kind.
-main_effects_matrix <- function(tt, cols) {
+# factor columns under treatment contrasts, filled in C on the rows `rows`
+# of the columns in `cols` (NULL: all of them): the intercept, each numeric
+# column, and for a factor a 1 in the column of each row's level (none for
+# the first). Same columns, names, `assign` and `contrasts` as
+# model.matrix() on those rows, without row names. NULL when the formula
+# is not of that kind, or when among the rows a value is missing or a
+# level of a factor absent (model.matrix() would keep or drop them).
+main_effects_matrix <- function(tt, cols, rows = NULL) {
+  if (!main_effects_only(tt, names(cols))) return(NULL)
   labels <- attr(tt, "term.labels")
-  if (attr(tt, "intercept") != 1L || length(labels) == 0L ||
-      any(attr(tt, "order") != 1L) || !all(labels %in% names(cols)) ||
-      !identical(unname(getOption("contrasts")[1L]), "contr.treatment")) {
-    return(NULL)
-  }
-  is_factor <- vapply(cols[labels], is.factor, logical(1))
-  widths <- vapply(cols[labels], function(v) {
-    if (is.factor(v)) nlevels(v) - 1L else 1L
-  }, integer(1))
+  cols <- cols[labels]
+  is_factor <- vapply(cols, is.factor, logical(1), USE.NAMES = FALSE)
+  k <- vapply(cols, nlevels, integer(1), USE.NAMES = FALSE)
+  if (any(is_factor & k < 2L)) return(NULL)
+  widths <- ifelse(is_factor, k - 1L, 1L)
   first <- as.integer(1L + cumsum(c(1L, widths))[seq_along(labels)])
-  values <- lapply(cols[labels], function(v) {
-    if (is.factor(v)) unclass(v) else v
-  })
-  x <- .Call(C_main_effects, unname(values), unname(is_factor), first,
+  # a factor's codes are its integer vector: no unclass() copy
+  x <- .Call(C_main_effects, unname(cols), rows, is_factor, first,
              as.integer(1L + sum(widths)))
-  names_x <- c("(Intercept)", unlist(lapply(labels, function(v) {
-    if (is_factor[[v]]) paste0(v, levels(cols[[v]])[-1L]) else v
+  if (is.null(x)) return(NULL)
+  names_x <- c("(Intercept)", unlist(lapply(seq_along(labels), function(j) {
+    if (is_factor[j]) paste0(labels[j], levels(cols[[j]])[-1L]) else labels[j]
   }), use.names = FALSE))
   dimnames(x) <- list(NULL, names_x)
   attr(x, "assign") <- rep(c(0L, seq_along(labels)), c(1L, widths))
@@ -775,6 +786,15 @@ main_effects_matrix <- function(tt, cols) {
       as.list(rep("contr.treatment", sum(is_factor))), labels[is_factor])
   }
   x
+}
+
+# Whether the terms are an intercept and main effects of the variables
+# `vars` under treatment contrasts, as main_effects_matrix() builds them.
+main_effects_only <- function(tt, vars) {
+  labels <- attr(tt, "term.labels")
+  attr(tt, "intercept") == 1L && length(labels) > 0L &&
+    all(attr(tt, "order") == 1L) && all(labels %in% vars) &&
+    identical(unname(getOption("contrasts")[1L]), "contr.treatment")
 }
 
 model_stage <- function(stage, wave, risk, responded, d, data, formula,

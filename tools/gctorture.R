@@ -60,6 +60,16 @@ calls <- list(
                  age = x[, "age"], k = 1:8)
     ns$main_effects_matrix(stats::terms(~ g + age + k), cols)
   },
+  main_effects_rows = function() {
+    cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
+                 age = x[, "age"], k = 1:8)
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols, c(1L, 2L, 3L, 7L))
+  },
+  main_effects_na = function() {
+    cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
+                 age = c(NA, x[-1, "age"]), k = 1:8)
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols, c(1L, 2L, 3L))
+  },
   fit_separated = function() {
     ns$fit_logit(x[, 1:2], as.numeric(x[, "age"] > 44))
   },
