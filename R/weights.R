@@ -801,15 +801,14 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
                         method, control) {
   label <- stage_name(stage, wave)
   x <- stage_matrix(data, formula, risk, label)
-  y <- as.numeric(responded[risk])
-  # the scores are x * residuals; the variance code works from those
-  fit <- fit_logit(x, y, weights = d[risk], method = method,
-                   control = control, stage = label, scores = FALSE)
   r <- responded[risk]
+  base <- d[risk]
+  # the scores are x * residuals; the variance code works from those
+  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
   list(
     stage = stage, wave = wave, wave_index = stage + 1L, label = label,
     type = method, formula = formula,
-    risk = risk, responded = r, x = x, base = d[risk], fit = fit,
+    risk = risk, responded = r, x = x, base = base, fit = fit,
     respondents = risk[r], prob = fit$fitted[r]
   )
 }
@@ -854,15 +853,15 @@ numerator_stage <- function(risk, responded, d, data, numerator, method,
                             control, t, wave) {
   label <- sprintf("%s (numerator of the stabilised weights)", wave)
   x <- stage_matrix(data, numerator, risk, label)
-  fit <- fit_logit(x, as.numeric(responded[risk]), weights = d[risk],
-                   method = method, control = control, stage = label,
-                   scores = FALSE)
+  r <- responded[risk]
+  base <- d[risk]
+  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
   prob <- rep(NA_real_, length(responded))
   prob[risk] <- fit$fitted
   list(stage = t - 1L, wave = wave, wave_index = t, label = label,
        numerator_model = TRUE,
        type = method, formula = numerator, risk = risk,
-       responded = responded[risk], x = x, base = d[risk], fit = fit,
+       responded = r, x = x, base = base, fit = fit,
        prob_all = prob)
 }
 

@@ -53,6 +53,9 @@ calls <- list(
   fit_logit = function() ns$fit_logit(x, y),
   fit_firth = function() ns$fit_logit(x, y, method = "firth"),
   fit_lean = function() ns$fit_logit(x, y, scores = FALSE),
+  fit_stage = function() {
+    ns$fit_stage_logit(x, y, rep(1, 8), "logit", list(), "T2")
+  },
   crossprod_xa = function() ns$xt_a(x, cbind(y, 1 - y)),
   x_times_b = function() ns$x_b(x, diag(ncol(x))),
   main_effects = function() {
