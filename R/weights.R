@@ -557,23 +557,27 @@ history_values <- function(panel, history, wave_label, na_action) {
   } else {
     which(wave == wave_label)
   }
-  # each person's row of `dat` at that wave (the first, were there two), NA
-  # for those who did not answer
+  # each person's row of `dat` at that wave (the first, were there two)
   person <- person_index(panel)[at]
-  known <- !is.na(person)
-  rows <- rep(NA_integer_, nrow(panel$response))
-  rows[rev(person[known])] <- rev(at[known])
-  values <- lapply(history, function(v) dat[[v]][rows])
+  if (!isFALSE(is.unsorted(person, strictly = TRUE))) {
+    # not one row per person in order of person, as panel_data() makes
+    # them: pair the people with their first rows
+    known <- !is.na(person)
+    rows <- rep(NA_integer_, nrow(panel$response))
+    rows[rev(person[known])] <- rev(at[known])
+    person <- which(!is.na(rows))
+    at <- rows[person]
+  }
+  values <- lapply(history, function(v) dat[[v]][at])
   names(values) <- paste0(history, "_prev")
-  answered <- which(!is.na(rows))
   # only those at risk (who answered at the previous wave) matter
-  checked <- handle_missing(list2DF(lapply(values, `[`, answered)), na_action,
+  checked <- handle_missing(list2DF(values), na_action,
                             sprintf("history at wave %s", wave_label))
-  full <- list2DF(values)
-  back <- rep(NA_integer_, length(rows))
-  back[answered] <- seq_along(answered)
-  for (v in names(checked)) full[[v]] <- checked[[v]][back]
-  list(values = full, terms = names(full))
+  # then one row per person, NA for those who did not answer
+  back <- rep(NA_integer_, nrow(panel$response))
+  back[person] <- seq_along(person)
+  full <- lapply(checked, `[`, back)
+  list(values = list2DF(full), terms = names(full))
 }
 
 add_terms <- function(formula, terms) {
