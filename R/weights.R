@@ -199,6 +199,11 @@ attrition_weights <- function(panel, formula,
   waves <- panel$waves
   resp <- panel$response
   n_people <- nrow(resp)
+  # who answered, without the row names that every column taken from
+  # `resp` would copy; `ids` are the names such a column has (none for a
+  # single person, whose column drops both dimensions)
+  answered <- unname(resp)
+  ids <- if (n_people != 1L) rownames(resp)
   covars <- prepare_covariates(panel, formula, numerator, base, na_action)
   d <- covars$base
   formula <- with_indicators(formula, covars$indicators)
@@ -209,11 +214,13 @@ attrition_weights <- function(panel, formula,
   # who is in the baseline sample: everyone who started (frame) or the
   # first wave's respondents
   with_frame <- isTRUE(panel$frame_given)
-  check_response_patterns(resp, waves, monotone, with_frame)
+  check_response_patterns(resp, waves, monotone, with_frame, answered)
 
   weights <- matrix(NA_real_, n_people, length(waves),
                     dimnames = dimnames(resp))
-  num_prob <- matrix(NA_real_, n_people, length(waves))
+  num_prob <- if (!is.null(numerator)) {
+    matrix(NA_real_, n_people, length(waves))
+  }
   stages <- list()
   num_stages <- list()
 
@@ -222,14 +229,15 @@ attrition_weights <- function(panel, formula,
     stage
   }
 
-  if (!any(resp[, 1])) {
+  resp_1 <- answered[, 1]
+  if (!any(resp_1)) {
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
   }
   baseline_rows <- if (with_frame) {
     seq_len(n_people)
   } else {
-    which_rows(resp[, 1])
+    which_rows(resp_1, ids)
   }
 
   # the first wave
@@ -237,20 +245,20 @@ attrition_weights <- function(panel, formula,
     everyone <- seq_len(n_people)
     if (!is.null(margins)) {
       st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
         start = d, totals = margins, calfun = calfun, bounds = bounds,
-        control = control, target = "margins"
+        control = control, target = "margins", ids = ids
       ))
     } else if (method == "calibrate") {
       st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
         start = d, totals = NULL, calfun = calfun, bounds = bounds,
-        control = control, target = "frame"
+        control = control, target = "frame", ids = ids
       ))
     } else {
       st <- add_stage(model_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
-        method, control
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
+        method, control, ids
       ))
     }
     weights[st$respondents, 1] <- if (st$type == "calibrate") {
@@ -259,19 +267,22 @@ attrition_weights <- function(panel, formula,
       d[st$respondents] / st$prob
     }
     if (!is.null(numerator)) {
-      ns <- numerator_stage(everyone, resp[, 1], d, covars$data, numerator,
-                            method, control, 1L, waves[1])
+      ns <- numerator_stage(everyone, resp_1, d, covars$data, numerator,
+                            method, control, 1L, waves[1], ids)
       num_stages[[length(num_stages) + 1L]] <- ns
       num_prob[, 1] <- ns$prob_all
     }
   } else {
-    weights[resp[, 1], 1] <- d[resp[, 1]]
-    num_prob[, 1] <- 1
+    weights[baseline_rows, 1] <- d[baseline_rows]
+    if (!is.null(numerator)) num_prob[, 1] <- 1
   }
 
+  resp_t <- resp_1
   for (t in seq_along(waves)[-1]) {
     label <- waves[t]
-    if (!any(resp[, t])) {
+    resp_prev <- resp_t
+    resp_t <- answered[, t]
+    if (!any(resp_t)) {
       pa_abort(
         sprintf(paste("Nobody answered at wave %s, so no weights can be",
                       "built for it. Drop the wave with panel_data(waves = ).",
@@ -280,7 +291,7 @@ attrition_weights <- function(panel, formula,
       )
     }
     if (monotone) {
-      risk <- which_rows(resp[, t - 1])
+      risk <- which_rows(resp_prev, ids)
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
@@ -290,23 +301,23 @@ attrition_weights <- function(panel, formula,
       }
       if (method == "calibrate") {
         st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp[, t], d, stage_data,
+          t - 1L, label, risk, resp_t, d, stage_data,
           stage_formula, start = weights[, t - 1], totals = NULL,
           calfun = calfun, bounds = bounds, control = control,
-          target = "previous"
+          target = "previous", ids = ids
         ))
         weights[st$respondents, t] <- st$weight
       } else {
         st <- add_stage(model_stage(
-          t - 1L, label, risk, resp[, t], d, stage_data,
-          stage_formula, method, control
+          t - 1L, label, risk, resp_t, d, stage_data,
+          stage_formula, method, control, ids
         ))
         weights[st$respondents, t] <- weights[st$respondents, t - 1] /
           st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
-                              method, control, t, label)
+        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
+                              method, control, t, label, ids)
         num_stages[[length(num_stages) + 1L]] <- ns
         num_prob[, t] <- num_prob[, t - 1] * ns$prob_all
       }
@@ -314,21 +325,22 @@ attrition_weights <- function(panel, formula,
       risk <- baseline_rows
       if (method == "calibrate") {
         st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp[, t], d, covars$data,
+          t - 1L, label, risk, resp_t, d, covars$data,
           formula, start = d, totals = NULL, calfun = calfun,
-          bounds = bounds, control = control, target = "baseline"
+          bounds = bounds, control = control, target = "baseline",
+          ids = ids
         ))
         weights[st$respondents, t] <- st$weight
       } else {
         st <- add_stage(model_stage(
-          t - 1L, label, risk, resp[, t], d, covars$data,
-          formula, method, control
+          t - 1L, label, risk, resp_t, d, covars$data,
+          formula, method, control, ids
         ))
         weights[st$respondents, t] <- d[st$respondents] / st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
-                              method, control, t, label)
+        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
+                              method, control, t, label, ids)
         num_stages[[length(num_stages) + 1L]] <- ns
         num_prob[, t] <- ns$prob_all
       }
@@ -342,7 +354,7 @@ attrition_weights <- function(panel, formula,
   stabilizing <- matrix(1, n_people, length(waves), dimnames = dimnames(resp))
   if (stabilize) {
     for (t in seq_along(waves)) {
-      r <- resp[, t]
+      r <- answered[, t]
       if (is.null(numerator)) {
         stabilizer[t] <- sum(d[r]) / sum(d[baseline_rows])
         stabilizing[r, t] <- stabilizer[t]
@@ -496,15 +508,23 @@ with_indicators <- function(formula, indicators) {
 }
 
 handle_missing <- function(data, na_action, what) {
-  # a finite sum of a plain double column rules out infinite values
-  n_inf <- vapply(data, function(x) {
-    if (!is.numeric(x) || is.integer(x) && !is.object(x) ||
-        is.double(x) && !is.object(x) && is.finite(sum(x))) {
-      0
-    } else {
-      sum(is.infinite(x))
+  # the infinite and the missing values of each column; a finite sum of a
+  # plain double column rules out both, and a factor whose levels count
+  # all its values has no missing one (anyNA() would make is.na(x) for it)
+  counts <- vapply(data, function(x) {
+    if (is.double(x) && !is.object(x) && is.finite(sum(x)) ||
+        is.factor(x) && sum(tabulate(x, nlevels(x))) == length(x)) {
+      return(c(0, 0))
     }
-  }, numeric(1))
+    c(if (!is.numeric(x) || is.integer(x) && !is.object(x)) {
+        0
+      } else {
+        sum(is.infinite(x))
+      },
+      if (anyNA(x)) sum(is.na(x)) else 0)
+  }, numeric(2))
+  n_inf <- counts[1L, ]
+  n_na <- counts[2L, ]
   if (any(n_inf > 0)) {
     bad <- n_inf[n_inf > 0]
     pa_abort(
@@ -514,8 +534,6 @@ handle_missing <- function(data, na_action, what) {
       counts = unname(bad)
     )
   }
-  n_na <- vapply(data, function(x) if (anyNA(x)) sum(is.na(x)) else 0,
-                 numeric(1))
   if (!any(n_na > 0)) return(data)
   if (na_action == "fail") {
     bad <- n_na[n_na > 0]
@@ -588,18 +606,21 @@ add_terms <- function(formula, terms) {
 
 # which(x), named like x, without making which() read every name: row names
 # made from integer ids are strings converted only when read, and which()
-# would convert them all at every call.
-which_rows <- function(x) {
+# would convert them all at every call. `ids`: the names, when x comes
+# without them (a column of the response matrix taken without its row
+# names).
+which_rows <- function(x, ids = names(x)) {
   out <- which(unname(x))
-  names(out) <- names(x)[out]
+  names(out) <- ids[out]
   out
 }
 
 # Patterns that the chosen scheme cannot weight are errors that say how
 # many people and what to do.
-check_response_patterns <- function(resp, waves, monotone, with_frame) {
+check_response_patterns <- function(resp, waves, monotone, with_frame,
+                                    answered = unname(resp)) {
   if (ncol(resp) < 2L) return(invisible())
-  if (!with_frame && !isTRUE(all(resp[, 1]))) {
+  if (!with_frame && !isTRUE(all(answered[, 1]))) {
     late <- !resp[, 1] & rowSums(resp) > 0
     if (any(late)) {
       pa_abort(
@@ -616,7 +637,7 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
   # time, before the full count below
   returned <- function() {
     for (t in seq_len(ncol(resp))[-1L]) {
-      if (!isFALSE(any(resp[, t] & !resp[, t - 1L]))) return(TRUE)
+      if (!isFALSE(any(answered[, t] & !answered[, t - 1L]))) return(TRUE)
     }
     FALSE
   }
@@ -642,6 +663,15 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
 }
 
 # Stages -----------------------------------------------------------------------
+
+# Who answered among the people at risk, named by their ids as a column of
+# the response matrix is: `responded` (one per person) comes without the
+# names, and those of `risk`, when it has them, are the same ids already.
+responded_at <- function(responded, risk, ids) {
+  r <- responded[risk]
+  names(r) <- if (is.null(names(risk))) ids[risk] else names(risk)
+  r
+}
 
 stage_name <- function(stage, wave) {
   if (stage == 0L) sprintf("%s (among everyone who started)", wave)
@@ -802,10 +832,10 @@ main_effects_only <- function(tt, vars) {
 }
 
 model_stage <- function(stage, wave, risk, responded, d, data, formula,
-                        method, control) {
+                        method, control, ids) {
   label <- stage_name(stage, wave)
   x <- stage_matrix(data, formula, risk, label)
-  r <- responded[risk]
+  r <- responded_at(responded, risk, ids)
   base <- d[risk]
   # the scores are x * residuals; the variance code works from those
   fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
@@ -818,10 +848,11 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
 }
 
 calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
-                              start, totals, calfun, bounds, control, target) {
+                              start, totals, calfun, bounds, control, target,
+                              ids) {
   label <- stage_name(stage, wave)
   x_all <- stage_matrix(data, formula, risk, label)
-  r <- responded[risk]
+  r <- responded_at(responded, risk, ids)
   if (is.null(totals)) {
     totals <- colSums(x_all * start[risk])
   } else {
@@ -854,10 +885,10 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
 # The numerator model of stabilised weights at wave t: kept as a stage of
 # its own (the variance estimators need its scores too).
 numerator_stage <- function(risk, responded, d, data, numerator, method,
-                            control, t, wave) {
+                            control, t, wave, ids) {
   label <- sprintf("%s (numerator of the stabilised weights)", wave)
   x <- stage_matrix(data, numerator, risk, label)
-  r <- responded[risk]
+  r <- responded_at(responded, risk, ids)
   base <- d[risk]
   fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
   prob <- rep(NA_real_, length(responded))

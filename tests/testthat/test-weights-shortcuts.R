@@ -108,3 +108,41 @@ test_that("history values give NA to people who missed the wave", {
                "history at wave T2: `y_prev` \\(2\\)",
                class = "panelattrition_missing_error")
 })
+
+test_that("missing and infinite values are counted per column", {
+  handle_missing <- panelattrition:::handle_missing
+  d <- data.frame(a = c(1, NA, Inf, 4, NaN), f = factor(c("u", NA, NA, "v", "u")),
+                  i = c(1L, NA, 3L, 4L, 5L), s = c("p", "q", NA, "q", "p"),
+                  b = c(TRUE, NA, FALSE, TRUE, TRUE), z = 1:5 / 2)
+  expect_error(handle_missing(d, "fail", "baseline covariates"),
+               "Infinite values in the baseline covariates: `a` (1).",
+               fixed = TRUE, class = "panelattrition_missing_error")
+  d$a[3] <- 3
+  err <- expect_error(handle_missing(d, "fail", "baseline covariates"),
+                      class = "panelattrition_missing_error")
+  expect_match(conditionMessage(err),
+               "`a` (2), `f` (2), `i` (1), `s` (1), `b` (1).", fixed = TRUE)
+  expect_identical(err$counts, c(2, 2, 1, 1, 1))
+  expect_identical(handle_missing(d["z"], "fail", "x"), d["z"])
+  # a factor whose codes all name a level has nothing missing, even when
+  # one level is NA itself
+  lv <- data.frame(f = factor(c("u", NA, "v"), exclude = NULL))
+  expect_identical(handle_missing(lv, "fail", "x"), lv)
+})
+
+test_that("the stages' named vectors are those a column of the response gives", {
+  resp <- matrix(c(TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE, TRUE), 4,
+                 dimnames = list(c("p1", "p2", "p9", "p4"), c("T1", "T2")))
+  answered <- unname(resp)
+  ids <- rownames(resp)
+  risk <- panelattrition:::which_rows(answered[, 1], ids)
+  expect_identical(risk, which(resp[, 1]))
+  for (r in list(risk, unname(risk), seq_len(4))) {
+    expect_identical(panelattrition:::responded_at(answered[, 2], r, ids),
+                     resp[, 2][r])
+  }
+  # one person: a column of the matrix has no names
+  one <- resp[1, , drop = FALSE]
+  expect_identical(panelattrition:::which_rows(unname(one)[, 1], NULL),
+                   which(one[, 1]))
+})
