@@ -199,10 +199,11 @@ attrition_weights <- function(panel, formula,
   waves <- panel$waves
   resp <- panel$response
   n_people <- nrow(resp)
-  # who answered, without the row names that every column taken from
-  # `resp` would copy; `ids` are the names such a column has (none for a
-  # single person, whose column drops both dimensions)
-  answered <- unname(resp)
+  # who answered at each wave, taken once and without the row names that
+  # every column taken from `resp` would copy; `ids` are the names such a
+  # column has (none for a single person, whose column drops both
+  # dimensions)
+  answered <- response_columns(resp)
   ids <- if (n_people != 1L) rownames(resp)
   covars <- prepare_covariates(panel, formula, numerator, base, na_action)
   d <- covars$base
@@ -229,7 +230,7 @@ attrition_weights <- function(panel, formula,
     stage
   }
 
-  resp_1 <- answered[, 1]
+  resp_1 <- answered[[1]]
   if (!any(resp_1)) {
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
@@ -281,7 +282,7 @@ attrition_weights <- function(panel, formula,
   for (t in seq_along(waves)[-1]) {
     label <- waves[t]
     resp_prev <- resp_t
-    resp_t <- answered[, t]
+    resp_t <- answered[[t]]
     if (!any(resp_t)) {
       pa_abort(
         sprintf(paste("Nobody answered at wave %s, so no weights can be",
@@ -354,7 +355,7 @@ attrition_weights <- function(panel, formula,
   stabilizing <- matrix(1, n_people, length(waves), dimnames = dimnames(resp))
   if (stabilize) {
     for (t in seq_along(waves)) {
-      r <- answered[, t]
+      r <- answered[[t]]
       if (is.null(numerator)) {
         stabilizer[t] <- sum(d[r]) / sum(d[baseline_rows])
         stabilizing[r, t] <- stabilizer[t]
@@ -615,12 +616,18 @@ which_rows <- function(x, ids = names(x)) {
   out
 }
 
+# The columns of the response matrix, without its row names.
+response_columns <- function(resp) {
+  r <- unname(resp)
+  lapply(seq_len(ncol(r)), function(t) r[, t])
+}
+
 # Patterns that the chosen scheme cannot weight are errors that say how
 # many people and what to do.
 check_response_patterns <- function(resp, waves, monotone, with_frame,
-                                    answered = unname(resp)) {
+                                    answered = response_columns(resp)) {
   if (ncol(resp) < 2L) return(invisible())
-  if (!with_frame && !isTRUE(all(answered[, 1]))) {
+  if (!with_frame && !isTRUE(all(answered[[1L]]))) {
     late <- !resp[, 1] & rowSums(resp) > 0
     if (any(late)) {
       pa_abort(
@@ -637,7 +644,7 @@ check_response_patterns <- function(resp, waves, monotone, with_frame,
   # time, before the full count below
   returned <- function() {
     for (t in seq_len(ncol(resp))[-1L]) {
-      if (!isFALSE(any(answered[, t] & !answered[, t - 1L]))) return(TRUE)
+      if (!isFALSE(any(answered[[t]] & !answered[[t - 1L]]))) return(TRUE)
     }
     FALSE
   }
