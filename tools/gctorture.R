@@ -66,7 +66,8 @@ calls <- list(
   main_effects_rows = function() {
     cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
                  age = x[, "age"], k = 1:8)
-    ns$main_effects_matrix(stats::terms(~ g + age + k), cols, c(1L, 2L, 3L, 7L))
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols,
+                           c(1L, 2L, 3L, 7L))
   },
   main_effects_na = function() {
     cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),

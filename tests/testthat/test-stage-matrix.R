@@ -129,7 +129,7 @@ test_that("main effects on rows at risk are read from the whole columns", {
                    subset_matrix(d, ~ x + k, 17L))
 })
 
-test_that("a missing value or an absent level among the rows leaves the matrix to model.matrix()", {
+test_that("missing values or absent levels among the rows take model.matrix()", {
   d <- stage_data()
   rows <- 6:300
   tt <- stats::terms(~ g + x + k)

@@ -111,7 +111,8 @@ test_that("history values give NA to people who missed the wave", {
 
 test_that("missing and infinite values are counted per column", {
   handle_missing <- panelattrition:::handle_missing
-  d <- data.frame(a = c(1, NA, Inf, 4, NaN), f = factor(c("u", NA, NA, "v", "u")),
+  d <- data.frame(a = c(1, NA, Inf, 4, NaN),
+                  f = factor(c("u", NA, NA, "v", "u")),
                   i = c(1L, NA, 3L, 4L, 5L), s = c("p", "q", NA, "q", "p"),
                   b = c(TRUE, NA, FALSE, TRUE, TRUE), z = 1:5 / 2)
   expect_error(handle_missing(d, "fail", "baseline covariates"),
@@ -130,7 +131,7 @@ test_that("missing and infinite values are counted per column", {
   expect_identical(handle_missing(lv, "fail", "x"), lv)
 })
 
-test_that("the stages' named vectors are those a column of the response gives", {
+test_that("stage vectors are named as a column of the response matrix", {
   resp <- matrix(c(TRUE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE, TRUE), 4,
                  dimnames = list(c("p1", "p2", "p9", "p4"), c("T1", "T2")))
   answered <- unname(resp)
