@@ -83,11 +83,36 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
   }
   ctrl <- logit_control(control)
   check_string(stage, "stage", null_ok = TRUE)
-
-  names_x <- logit_column_names(x)
   if (!is.double(x)) storage.mode(x) <- "double"
-  fit <- .Call(C_logit_fit, x, as.double(y), as.double(weights),
-               as.double(offset), method == "firth",
+  run_logit_fit(x, as.double(y), as.double(weights), as.double(offset),
+                method, ctrl, stage, scores)
+}
+
+# fit_logit() for the response model of a stage of attrition_weights(),
+# whose inputs are valid by construction: x a double matrix with column
+# names from stage_matrix(), y 0/1, the weights positive base weights, no
+# offset. The scans of y and of the weights are left to the C kernel,
+# which checks them too; anything unexpected takes fit_logit()'s checks.
+fit_stage_logit <- function(x, y, weights, method, control, stage) {
+  n <- nrow(x)
+  if (!is.matrix(x) || !is.double(x) || !isTRUE(n > 0L) || ncol(x) == 0L ||
+      !is.double(y) || length(y) != n || !is.double(weights) ||
+      length(weights) != n ||
+      !(identical(method, "logit") || identical(method, "firth"))) {
+    return(fit_logit(x, y, weights = weights, method = method,
+                     control = control, stage = stage, scores = FALSE))
+  }
+  ctrl <- logit_control(control)
+  check_string(stage, "stage", null_ok = TRUE)
+  run_logit_fit(x, y, weights, NULL, method, ctrl, stage, scores = FALSE)
+}
+
+# The C fit on checked and coerced inputs (`offset` NULL for none), its
+# statuses turned into classed conditions.
+run_logit_fit <- function(x, y, weights, offset, method, ctrl, stage,
+                          scores) {
+  names_x <- logit_column_names(x)
+  fit <- .Call(C_logit_fit, x, y, weights, offset, method == "firth",
                c(ctrl$maxit, ctrl$epsilon, pa_threads(), isTRUE(scores)))
 
   where <- if (is.null(stage)) {

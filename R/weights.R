@@ -199,6 +199,12 @@ attrition_weights <- function(panel, formula,
   waves <- panel$waves
   resp <- panel$response
   n_people <- nrow(resp)
+  # who answered at each wave, taken once and without the row names that
+  # every column taken from `resp` would copy; `ids` are the names such a
+  # column has (none for a single person, whose column drops both
+  # dimensions)
+  answered <- response_columns(resp)
+  ids <- if (n_people != 1L) rownames(resp)
   covars <- prepare_covariates(panel, formula, numerator, base, na_action)
   d <- covars$base
   formula <- with_indicators(formula, covars$indicators)
@@ -209,11 +215,13 @@ attrition_weights <- function(panel, formula,
   # who is in the baseline sample: everyone who started (frame) or the
   # first wave's respondents
   with_frame <- isTRUE(panel$frame_given)
-  check_response_patterns(resp, waves, monotone, with_frame)
+  check_response_patterns(resp, waves, monotone, with_frame, answered)
 
   weights <- matrix(NA_real_, n_people, length(waves),
                     dimnames = dimnames(resp))
-  num_prob <- matrix(NA_real_, n_people, length(waves))
+  num_prob <- if (!is.null(numerator)) {
+    matrix(NA_real_, n_people, length(waves))
+  }
   stages <- list()
   num_stages <- list()
 
@@ -222,14 +230,15 @@ attrition_weights <- function(panel, formula,
     stage
   }
 
-  if (!any(resp[, 1])) {
+  resp_1 <- answered[[1]]
+  if (!any(resp_1)) {
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
   }
   baseline_rows <- if (with_frame) {
     seq_len(n_people)
   } else {
-    which_rows(resp[, 1])
+    which_rows(resp_1, ids)
   }
 
   # the first wave
@@ -237,20 +246,20 @@ attrition_weights <- function(panel, formula,
     everyone <- seq_len(n_people)
     if (!is.null(margins)) {
       st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
         start = d, totals = margins, calfun = calfun, bounds = bounds,
-        control = control, target = "margins"
+        control = control, target = "margins", ids = ids
       ))
     } else if (method == "calibrate") {
       st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
         start = d, totals = NULL, calfun = calfun, bounds = bounds,
-        control = control, target = "frame"
+        control = control, target = "frame", ids = ids
       ))
     } else {
       st <- add_stage(model_stage(
-        0L, waves[1], everyone, resp[, 1], d, covars$data, formula,
-        method, control
+        0L, waves[1], everyone, resp_1, d, covars$data, formula,
+        method, control, ids
       ))
     }
     weights[st$respondents, 1] <- if (st$type == "calibrate") {
@@ -259,19 +268,22 @@ attrition_weights <- function(panel, formula,
       d[st$respondents] / st$prob
     }
     if (!is.null(numerator)) {
-      ns <- numerator_stage(everyone, resp[, 1], d, covars$data, numerator,
-                            method, control, 1L, waves[1])
+      ns <- numerator_stage(everyone, resp_1, d, covars$data, numerator,
+                            method, control, 1L, waves[1], ids)
       num_stages[[length(num_stages) + 1L]] <- ns
       num_prob[, 1] <- ns$prob_all
     }
   } else {
-    weights[resp[, 1], 1] <- d[resp[, 1]]
-    num_prob[, 1] <- 1
+    weights[baseline_rows, 1] <- d[baseline_rows]
+    if (!is.null(numerator)) num_prob[, 1] <- 1
   }
 
+  resp_t <- resp_1
   for (t in seq_along(waves)[-1]) {
     label <- waves[t]
-    if (!any(resp[, t])) {
+    resp_prev <- resp_t
+    resp_t <- answered[[t]]
+    if (!any(resp_t)) {
       pa_abort(
         sprintf(paste("Nobody answered at wave %s, so no weights can be",
                       "built for it. Drop the wave with panel_data(waves = ).",
@@ -280,7 +292,7 @@ attrition_weights <- function(panel, formula,
       )
     }
     if (monotone) {
-      risk <- which_rows(resp[, t - 1])
+      risk <- which_rows(resp_prev, ids)
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
@@ -290,23 +302,23 @@ attrition_weights <- function(panel, formula,
       }
       if (method == "calibrate") {
         st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp[, t], d, stage_data,
+          t - 1L, label, risk, resp_t, d, stage_data,
           stage_formula, start = weights[, t - 1], totals = NULL,
           calfun = calfun, bounds = bounds, control = control,
-          target = "previous"
+          target = "previous", ids = ids
         ))
         weights[st$respondents, t] <- st$weight
       } else {
         st <- add_stage(model_stage(
-          t - 1L, label, risk, resp[, t], d, stage_data,
-          stage_formula, method, control
+          t - 1L, label, risk, resp_t, d, stage_data,
+          stage_formula, method, control, ids
         ))
         weights[st$respondents, t] <- weights[st$respondents, t - 1] /
           st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
-                              method, control, t, label)
+        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
+                              method, control, t, label, ids)
         num_stages[[length(num_stages) + 1L]] <- ns
         num_prob[, t] <- num_prob[, t - 1] * ns$prob_all
       }
@@ -314,21 +326,22 @@ attrition_weights <- function(panel, formula,
       risk <- baseline_rows
       if (method == "calibrate") {
         st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp[, t], d, covars$data,
+          t - 1L, label, risk, resp_t, d, covars$data,
           formula, start = d, totals = NULL, calfun = calfun,
-          bounds = bounds, control = control, target = "baseline"
+          bounds = bounds, control = control, target = "baseline",
+          ids = ids
         ))
         weights[st$respondents, t] <- st$weight
       } else {
         st <- add_stage(model_stage(
-          t - 1L, label, risk, resp[, t], d, covars$data,
-          formula, method, control
+          t - 1L, label, risk, resp_t, d, covars$data,
+          formula, method, control, ids
         ))
         weights[st$respondents, t] <- d[st$respondents] / st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp[, t], d, covars$data, numerator,
-                              method, control, t, label)
+        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
+                              method, control, t, label, ids)
         num_stages[[length(num_stages) + 1L]] <- ns
         num_prob[, t] <- ns$prob_all
       }
@@ -342,7 +355,7 @@ attrition_weights <- function(panel, formula,
   stabilizing <- matrix(1, n_people, length(waves), dimnames = dimnames(resp))
   if (stabilize) {
     for (t in seq_along(waves)) {
-      r <- resp[, t]
+      r <- answered[[t]]
       if (is.null(numerator)) {
         stabilizer[t] <- sum(d[r]) / sum(d[baseline_rows])
         stabilizing[r, t] <- stabilizer[t]
@@ -496,15 +509,23 @@ with_indicators <- function(formula, indicators) {
 }
 
 handle_missing <- function(data, na_action, what) {
-  # a finite sum of a plain double column rules out infinite values
-  n_inf <- vapply(data, function(x) {
-    if (!is.numeric(x) || is.integer(x) && !is.object(x) ||
-        is.double(x) && !is.object(x) && is.finite(sum(x))) {
-      0
-    } else {
-      sum(is.infinite(x))
+  # the infinite and the missing values of each column; a finite sum of a
+  # plain double column rules out both, and a factor whose levels count
+  # all its values has no missing one (anyNA() would make is.na(x) for it)
+  counts <- vapply(data, function(x) {
+    if (is.double(x) && !is.object(x) && is.finite(sum(x)) ||
+        is.factor(x) && sum(tabulate(x, nlevels(x))) == length(x)) {
+      return(c(0, 0))
     }
-  }, numeric(1))
+    c(if (!is.numeric(x) || is.integer(x) && !is.object(x)) {
+        0
+      } else {
+        sum(is.infinite(x))
+      },
+      if (anyNA(x)) sum(is.na(x)) else 0)
+  }, numeric(2))
+  n_inf <- counts[1L, ]
+  n_na <- counts[2L, ]
   if (any(n_inf > 0)) {
     bad <- n_inf[n_inf > 0]
     pa_abort(
@@ -514,8 +535,6 @@ handle_missing <- function(data, na_action, what) {
       counts = unname(bad)
     )
   }
-  n_na <- vapply(data, function(x) if (anyNA(x)) sum(is.na(x)) else 0,
-                 numeric(1))
   if (!any(n_na > 0)) return(data)
   if (na_action == "fail") {
     bad <- n_na[n_na > 0]
@@ -557,23 +576,27 @@ history_values <- function(panel, history, wave_label, na_action) {
   } else {
     which(wave == wave_label)
   }
-  # each person's row of `dat` at that wave (the first, were there two), NA
-  # for those who did not answer
+  # each person's row of `dat` at that wave (the first, were there two)
   person <- person_index(panel)[at]
-  known <- !is.na(person)
-  rows <- rep(NA_integer_, nrow(panel$response))
-  rows[rev(person[known])] <- rev(at[known])
-  values <- lapply(history, function(v) dat[[v]][rows])
+  if (!isFALSE(is.unsorted(person, strictly = TRUE))) {
+    # not one row per person in order of person, as panel_data() makes
+    # them: pair the people with their first rows
+    known <- !is.na(person)
+    rows <- rep(NA_integer_, nrow(panel$response))
+    rows[rev(person[known])] <- rev(at[known])
+    person <- which(!is.na(rows))
+    at <- rows[person]
+  }
+  values <- lapply(history, function(v) dat[[v]][at])
   names(values) <- paste0(history, "_prev")
-  answered <- which(!is.na(rows))
   # only those at risk (who answered at the previous wave) matter
-  checked <- handle_missing(list2DF(lapply(values, `[`, answered)), na_action,
+  checked <- handle_missing(list2DF(values), na_action,
                             sprintf("history at wave %s", wave_label))
-  full <- list2DF(values)
-  back <- rep(NA_integer_, length(rows))
-  back[answered] <- seq_along(answered)
-  for (v in names(checked)) full[[v]] <- checked[[v]][back]
-  list(values = full, terms = names(full))
+  # then one row per person, NA for those who did not answer
+  back <- rep(NA_integer_, nrow(panel$response))
+  back[person] <- seq_along(person)
+  full <- lapply(checked, `[`, back)
+  list(values = list2DF(full), terms = names(full))
 }
 
 add_terms <- function(formula, terms) {
@@ -584,18 +607,27 @@ add_terms <- function(formula, terms) {
 
 # which(x), named like x, without making which() read every name: row names
 # made from integer ids are strings converted only when read, and which()
-# would convert them all at every call.
-which_rows <- function(x) {
+# would convert them all at every call. `ids`: the names, when x comes
+# without them (a column of the response matrix taken without its row
+# names).
+which_rows <- function(x, ids = names(x)) {
   out <- which(unname(x))
-  names(out) <- names(x)[out]
+  names(out) <- ids[out]
   out
+}
+
+# The columns of the response matrix, without its row names.
+response_columns <- function(resp) {
+  r <- unname(resp)
+  lapply(seq_len(ncol(r)), function(t) r[, t])
 }
 
 # Patterns that the chosen scheme cannot weight are errors that say how
 # many people and what to do.
-check_response_patterns <- function(resp, waves, monotone, with_frame) {
+check_response_patterns <- function(resp, waves, monotone, with_frame,
+                                    answered = response_columns(resp)) {
   if (ncol(resp) < 2L) return(invisible())
-  if (!with_frame && !isTRUE(all(resp[, 1]))) {
+  if (!with_frame && !isTRUE(all(answered[[1L]]))) {
     late <- !resp[, 1] & rowSums(resp) > 0
     if (any(late)) {
       pa_abort(
@@ -612,7 +644,7 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
   # time, before the full count below
   returned <- function() {
     for (t in seq_len(ncol(resp))[-1L]) {
-      if (!isFALSE(any(resp[, t] & !resp[, t - 1L]))) return(TRUE)
+      if (!isFALSE(any(answered[[t]] & !answered[[t - 1L]]))) return(TRUE)
     }
     FALSE
   }
@@ -638,6 +670,15 @@ check_response_patterns <- function(resp, waves, monotone, with_frame) {
 }
 
 # Stages -----------------------------------------------------------------------
+
+# Who answered among the people at risk, named by their ids as a column of
+# the response matrix is: `responded` (one per person) comes without the
+# names, and those of `risk`, when it has them, are the same ids already.
+responded_at <- function(responded, risk, ids) {
+  r <- responded[risk]
+  names(r) <- if (is.null(names(risk))) ids[risk] else names(risk)
+  r
+}
 
 stage_name <- function(stage, wave) {
   if (stage == 0L) sprintf("%s (among everyone who started)", wave)
@@ -714,17 +755,22 @@ plain_stage_matrix <- function(data, formula, rows) {
     plain <- is.null(dim(x)) &&
       ((is.numeric(x) && !is.object(x)) ||
          (is.factor(x) && !is.ordered(x) && is.null(attr(x, "contrasts"))))
-    if (!plain) return(NULL)
-    x <- x[rows]
-    if (anyNA(x)) return(NULL)
-    if (is.factor(x)) {
-      k <- nlevels(x)
-      if (k < 2L || !all(tabulate(x, k) > 0L)) return(NULL)
-    }
+    if (!plain || is.factor(x) && nlevels(x) < 2L) return(NULL)
     cols[[v]] <- x
   }
-  direct <- main_effects_matrix(tt, cols)
-  if (!is.null(direct)) return(direct)
+  # main effects: the C code reads the rows of the whole columns, and
+  # checks them; a variable that is no term (~ x + g - g) is checked here
+  if (main_effects_only(tt, vars)) {
+    for (v in setdiff(vars, attr(tt, "term.labels"))) {
+      if (is.null(rows_complete(cols[[v]], rows))) return(NULL)
+    }
+    return(main_effects_matrix(tt, cols, rows))
+  }
+  for (v in vars) {
+    x <- rows_complete(cols[[v]], rows)
+    if (is.null(x)) return(NULL)
+    cols[[v]] <- x
+  }
   sub <- list2DF(cols)
   attr(sub, "row.names") <- rows
   tryCatch({
@@ -732,6 +778,15 @@ plain_stage_matrix <- function(data, formula, rows) {
     x <- stats::model.matrix(attr(mf, "terms"), mf)
     if (is.double(x)) without_row_names(x)
   }, error = function(e) NULL)
+}
+
+# x[rows], or NULL if a value among them is missing or a level of a factor
+# has no row.
+rows_complete <- function(x, rows) {
+  x <- x[rows]
+  if (anyNA(x)) return(NULL)
+  if (is.factor(x) && !all(tabulate(x, nlevels(x)) > 0L)) return(NULL)
+  x
 }
 
 # Row names of a stage's matrix would only repeat the rows at risk, and
@@ -742,31 +797,28 @@ without_row_names <- function(x) {
 }
 
 # model.matrix() for an intercept and main effects of plain numeric and
-# factor columns (complete, every level present; `cols` as checked by
-# plain_stage_matrix()) under treatment contrasts, filled in C: the
-# intercept, each numeric column, and for a factor a 1 in the column of
-# each row's level (none for the first). Same columns, names, `assign`
-# and `contrasts` as model.matrix(), without row names. NULL when the
-# formula is not of that kind.
-main_effects_matrix <- function(tt, cols) {
+# factor columns under treatment contrasts, filled in C on the rows `rows`
+# of the columns in `cols` (NULL: all of them): the intercept, each numeric
+# column, and for a factor a 1 in the column of each row's level (none for
+# the first). Same columns, names, `assign` and `contrasts` as
+# model.matrix() on those rows, without row names. NULL when the formula
+# is not of that kind, or when among the rows a value is missing or a
+# level of a factor absent (model.matrix() would keep or drop them).
+main_effects_matrix <- function(tt, cols, rows = NULL) {
+  if (!main_effects_only(tt, names(cols))) return(NULL)
   labels <- attr(tt, "term.labels")
-  if (attr(tt, "intercept") != 1L || length(labels) == 0L ||
-      any(attr(tt, "order") != 1L) || !all(labels %in% names(cols)) ||
-      !identical(unname(getOption("contrasts")[1L]), "contr.treatment")) {
-    return(NULL)
-  }
-  is_factor <- vapply(cols[labels], is.factor, logical(1))
-  widths <- vapply(cols[labels], function(v) {
-    if (is.factor(v)) nlevels(v) - 1L else 1L
-  }, integer(1))
+  cols <- cols[labels]
+  is_factor <- vapply(cols, is.factor, logical(1), USE.NAMES = FALSE)
+  k <- vapply(cols, nlevels, integer(1), USE.NAMES = FALSE)
+  if (any(is_factor & k < 2L)) return(NULL)
+  widths <- ifelse(is_factor, k - 1L, 1L)
   first <- as.integer(1L + cumsum(c(1L, widths))[seq_along(labels)])
-  values <- lapply(cols[labels], function(v) {
-    if (is.factor(v)) unclass(v) else v
-  })
-  x <- .Call(C_main_effects, unname(values), unname(is_factor), first,
+  # a factor's codes are its integer vector: no unclass() copy
+  x <- .Call(C_main_effects, unname(cols), rows, is_factor, first,
              as.integer(1L + sum(widths)))
-  names_x <- c("(Intercept)", unlist(lapply(labels, function(v) {
-    if (is_factor[[v]]) paste0(v, levels(cols[[v]])[-1L]) else v
+  if (is.null(x)) return(NULL)
+  names_x <- c("(Intercept)", unlist(lapply(seq_along(labels), function(j) {
+    if (is_factor[j]) paste0(labels[j], levels(cols[[j]])[-1L]) else labels[j]
   }), use.names = FALSE))
   dimnames(x) <- list(NULL, names_x)
   attr(x, "assign") <- rep(c(0L, seq_along(labels)), c(1L, widths))
@@ -777,28 +829,37 @@ main_effects_matrix <- function(tt, cols) {
   x
 }
 
+# Whether the terms are an intercept and main effects of the variables
+# `vars` under treatment contrasts, as main_effects_matrix() builds them.
+main_effects_only <- function(tt, vars) {
+  labels <- attr(tt, "term.labels")
+  attr(tt, "intercept") == 1L && length(labels) > 0L &&
+    all(attr(tt, "order") == 1L) && all(labels %in% vars) &&
+    identical(unname(getOption("contrasts")[1L]), "contr.treatment")
+}
+
 model_stage <- function(stage, wave, risk, responded, d, data, formula,
-                        method, control) {
+                        method, control, ids) {
   label <- stage_name(stage, wave)
   x <- stage_matrix(data, formula, risk, label)
-  y <- as.numeric(responded[risk])
+  r <- responded_at(responded, risk, ids)
+  base <- d[risk]
   # the scores are x * residuals; the variance code works from those
-  fit <- fit_logit(x, y, weights = d[risk], method = method,
-                   control = control, stage = label, scores = FALSE)
-  r <- responded[risk]
+  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
   list(
     stage = stage, wave = wave, wave_index = stage + 1L, label = label,
     type = method, formula = formula,
-    risk = risk, responded = r, x = x, base = d[risk], fit = fit,
+    risk = risk, responded = r, x = x, base = base, fit = fit,
     respondents = risk[r], prob = fit$fitted[r]
   )
 }
 
 calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
-                              start, totals, calfun, bounds, control, target) {
+                              start, totals, calfun, bounds, control, target,
+                              ids) {
   label <- stage_name(stage, wave)
   x_all <- stage_matrix(data, formula, risk, label)
-  r <- responded[risk]
+  r <- responded_at(responded, risk, ids)
   if (is.null(totals)) {
     totals <- colSums(x_all * start[risk])
   } else {
@@ -831,18 +892,18 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
 # The numerator model of stabilised weights at wave t: kept as a stage of
 # its own (the variance estimators need its scores too).
 numerator_stage <- function(risk, responded, d, data, numerator, method,
-                            control, t, wave) {
+                            control, t, wave, ids) {
   label <- sprintf("%s (numerator of the stabilised weights)", wave)
   x <- stage_matrix(data, numerator, risk, label)
-  fit <- fit_logit(x, as.numeric(responded[risk]), weights = d[risk],
-                   method = method, control = control, stage = label,
-                   scores = FALSE)
+  r <- responded_at(responded, risk, ids)
+  base <- d[risk]
+  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
   prob <- rep(NA_real_, length(responded))
   prob[risk] <- fit$fitted
   list(stage = t - 1L, wave = wave, wave_index = t, label = label,
        numerator_model = TRUE,
        type = method, formula = numerator, risk = risk,
-       responded = responded[risk], x = x, base = d[risk], fit = fit,
+       responded = r, x = x, base = base, fit = fit,
        prob_all = prob)
 }
 

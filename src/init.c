@@ -20,7 +20,8 @@ SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
 SEXP r_crossprod_xa(SEXP x, SEXP a);
 SEXP r_x_times_b(SEXP x, SEXP b);
-SEXP r_main_effects(SEXP cols, SEXP is_factor, SEXP first, SEXP ncol);
+SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
+                    SEXP ncol);
 
 /* Going through void (*)(void), the type GCC treats as generic, keeps
  * -Wcast-function-type quiet about the cast to DL_FUNC. */
@@ -36,7 +37,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("boot_draws", r_boot_draws, 4),
     CALLDEF("crossprod_xa", r_crossprod_xa, 2),
     CALLDEF("x_times_b", r_x_times_b, 2),
-    CALLDEF("main_effects", r_main_effects, 4),
+    CALLDEF("main_effects", r_main_effects, 5),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -58,53 +58,108 @@ SEXP r_x_times_b(SEXP x, SEXP b) {
   return out;
 }
 
-/* The model matrix of an intercept and main effects: `cols` is a list of
- * n-vectors, each either numeric (double or integer, one column) or the
- * integer codes 1..k of a factor (columns for levels 2..k, a 1 in the
- * column of each row's level). `is_factor` and `first` (1-based column
- * of each entry) say which; column 1 is the intercept. The caller checks
- * that codes are complete and in range and that numbers are not NA. */
-SEXP r_main_effects(SEXP cols, SEXP is_factor, SEXP first, SEXP ncol) {
+/* Fills column block k of the n x p main-effects matrix `x` (see below)
+ * from the rows `row` (1-based, NULL for all) of `v`. 0 when a value among
+ * the rows is missing or, for a factor, a level has no row. */
+static int fill_main_effect(SEXP v, int factor, const int *row, R_xlen_t n,
+                            int j, int width, size_t *seen, double *x) {
+  double *xj = x + (size_t) j * (size_t) n;
+  if (factor) {
+    if (TYPEOF(v) != INTSXP) Rf_error("internal error: factor codes");
+    int levels = width + 1;  /* the first level has no column */
+    const int *code = INTEGER(v);
+    memset(xj, 0, (size_t) n * (size_t) width * sizeof(double));
+    memset(seen, 0, ((size_t) levels + 1) * sizeof(size_t));
+    for (R_xlen_t i = 0; i < n; i++) {
+      int c = code[row ? row[i] - 1 : i];
+      if (c == NA_INTEGER) return 0;
+      if (c < 1 || c > levels) {
+        Rf_error("internal error: factor code out of range");
+      }
+      seen[c]++;
+      if (c > 1) xj[(size_t) (c - 2) * (size_t) n + (size_t) i] = 1;
+    }
+    for (int c = 1; c <= levels; c++) {
+      if (seen[c] == 0) return 0;
+    }
+  } else if (TYPEOF(v) == REALSXP) {
+    const double *dv = REAL(v);
+    for (R_xlen_t i = 0; i < n; i++) {
+      double value = dv[row ? row[i] - 1 : i];
+      if (ISNAN(value)) return 0;
+      xj[i] = value;
+    }
+  } else if (TYPEOF(v) == INTSXP) {
+    const int *iv = INTEGER(v);
+    for (R_xlen_t i = 0; i < n; i++) {
+      int value = iv[row ? row[i] - 1 : i];
+      if (value == NA_INTEGER) return 0;
+      xj[i] = value;
+    }
+  } else {
+    Rf_error("internal error: main-effects column type");
+  }
+  return 1;
+}
+
+/* The model matrix of an intercept and main effects on the rows `rows`
+ * (1-based, or NULL for all) of the n-vectors in `cols`: each either
+ * numeric (double or integer, one column) or the integer codes 1..k of a
+ * factor (columns for levels 2..k, a 1 in the column of each row's level).
+ * `is_factor` and `first` (1-based column of each entry) say which; column
+ * 1 is the intercept, and an entry's columns run up to the next entry's
+ * first (or to `ncol`). Reading the rows here spares R a subset of every
+ * column. R_NilValue, for R to build the matrix its own way, when a value
+ * among the rows is missing or a level of a factor has no row. */
+SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
+                    SEXP ncol) {
   if (TYPEOF(cols) != VECSXP || !Rf_isLogical(is_factor) ||
       !Rf_isInteger(first) || XLENGTH(is_factor) != XLENGTH(cols) ||
       XLENGTH(first) != XLENGTH(cols) || XLENGTH(cols) < 1 ||
-      !Rf_isInteger(ncol) || XLENGTH(ncol) != 1) {
+      !Rf_isInteger(ncol) || XLENGTH(ncol) != 1 ||
+      (!Rf_isNull(rows) && TYPEOF(rows) != INTSXP)) {
     Rf_error("internal error: malformed main-effects specification");
   }
-  R_xlen_t n = XLENGTH(VECTOR_ELT(cols, 0));
+  R_xlen_t ncols = XLENGTH(cols);
+  R_xlen_t len = XLENGTH(VECTOR_ELT(cols, 0));
+  R_xlen_t n = Rf_isNull(rows) ? len : XLENGTH(rows);
   int p = INTEGER(ncol)[0];
   if (p < 1 || n > INT_MAX) Rf_error("internal error: bad dimensions");
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
-  double *x = REAL(out);
-  memset(x, 0, (size_t) n * (size_t) p * sizeof(double));
-  for (R_xlen_t i = 0; i < n; i++) x[i] = 1;
-  for (R_xlen_t k = 0; k < XLENGTH(cols); k++) {
-    SEXP v = VECTOR_ELT(cols, k);
-    int j = INTEGER(first)[k] - 1;
-    if (XLENGTH(v) != n || j < 1 || j >= p) {
+  const int *row = Rf_isNull(rows) ? NULL : INTEGER(rows);
+  for (R_xlen_t i = 0; row && i < n; i++) {
+    if (row[i] < 1 || row[i] > len) {
+      Rf_error("internal error: main-effects row out of range");
+    }
+  }
+  R_xlen_t kmax = 0;
+  for (R_xlen_t k = 0; k < ncols; k++) {
+    R_xlen_t from = INTEGER(first)[k];
+    R_xlen_t to = k + 1 < ncols ? INTEGER(first)[k + 1] : (R_xlen_t) p + 1;
+    int factor = LOGICAL(is_factor)[k] == TRUE;
+    if (XLENGTH(VECTOR_ELT(cols, k)) != len || from < 2 || to <= from ||
+        to > (R_xlen_t) p + 1 || (!factor && to != from + 1)) {
       Rf_error("internal error: main-effects column %d does not fit",
                (int) k + 1);
     }
-    double *xj = x + (size_t) j * (size_t) n;
-    if (LOGICAL(is_factor)[k]) {
-      if (TYPEOF(v) != INTSXP) Rf_error("internal error: factor codes");
-      const int *code = INTEGER(v);
-      for (R_xlen_t i = 0; i < n; i++) {
-        int c = code[i];
-        if (c < 1 || j + c - 2 >= p) {
-          Rf_error("internal error: factor code out of range");
-        }
-        if (c > 1) xj[(size_t) (c - 2) * (size_t) n + (size_t) i] = 1;
-      }
-    } else if (TYPEOF(v) == REALSXP) {
-      memcpy(xj, REAL(v), (size_t) n * sizeof(double));
-    } else if (TYPEOF(v) == INTSXP) {
-      const int *iv = INTEGER(v);
-      for (R_xlen_t i = 0; i < n; i++) xj[i] = iv[i];
-    } else {
-      Rf_error("internal error: main-effects column type");
-    }
+    if (factor && to - from + 1 > kmax) kmax = to - from + 1;
   }
+  /* rows seen at each level of the factor being filled */
+  size_t *seen = kmax > 0 ? (size_t *) R_alloc((size_t) kmax + 1,
+                                                sizeof(size_t))
+                          : NULL;
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
+  double *x = REAL(out);
+  for (R_xlen_t i = 0; i < n; i++) x[i] = 1;
+  int complete = 1;
+  for (R_xlen_t k = 0; complete && k < ncols; k++) {
+    R_CheckUserInterrupt();
+    int j = INTEGER(first)[k] - 1;
+    int width = (k + 1 < ncols ? INTEGER(first)[k + 1] - 1 : p) - j;
+    complete = fill_main_effect(VECTOR_ELT(cols, k),
+                                LOGICAL(is_factor)[k] == TRUE, row, n, j,
+                                width, seen, x);
+  }
+  SEXP res = complete ? out : R_NilValue;
   UNPROTECT(1);
-  return out;
+  return res;
 }

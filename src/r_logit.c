@@ -30,8 +30,11 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   }
   R_xlen_t n = Rf_nrows(x);
   int p = Rf_ncols(x);
+  /* no offset (NULL) is an offset of zeros to the kernel, without the
+   * n zeros */
   if (!Rf_isReal(y) || XLENGTH(y) != n || !Rf_isReal(w) ||
-      XLENGTH(w) != n || !Rf_isReal(offset) || XLENGTH(offset) != n) {
+      XLENGTH(w) != n ||
+      (!Rf_isNull(offset) && (!Rf_isReal(offset) || XLENGTH(offset) != n))) {
     Rf_error("internal error: `y`, `w` and `offset` must be doubles of "
              "length nrow(x)");
   }
@@ -102,7 +105,8 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   res.resid = REAL(resid);
   res.info = REAL(info);
   res.columns = flags;
-  int status = pa_logit_fit(REAL(x), REAL(y), REAL(w), REAL(offset),
+  const double *off = Rf_isNull(offset) ? NULL : REAL(offset);
+  int status = pa_logit_fit(REAL(x), REAL(y), REAL(w), off,
                             (size_t) n, p, &ctl, work, &res);
 
   /* outputs the kernel leaves unset on early statuses are NA, not garbage */

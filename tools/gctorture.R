@@ -53,12 +53,26 @@ calls <- list(
   fit_logit = function() ns$fit_logit(x, y),
   fit_firth = function() ns$fit_logit(x, y, method = "firth"),
   fit_lean = function() ns$fit_logit(x, y, scores = FALSE),
+  fit_stage = function() {
+    ns$fit_stage_logit(x, y, rep(1, 8), "logit", list(), "T2")
+  },
   crossprod_xa = function() ns$xt_a(x, cbind(y, 1 - y)),
   x_times_b = function() ns$x_b(x, diag(ncol(x))),
   main_effects = function() {
     cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
                  age = x[, "age"], k = 1:8)
     ns$main_effects_matrix(stats::terms(~ g + age + k), cols)
+  },
+  main_effects_rows = function() {
+    cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
+                 age = x[, "age"], k = 1:8)
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols,
+                           c(1L, 2L, 3L, 7L))
+  },
+  main_effects_na = function() {
+    cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
+                 age = c(NA, x[-1, "age"]), k = 1:8)
+    ns$main_effects_matrix(stats::terms(~ g + age + k), cols, c(1L, 2L, 3L))
   },
   fit_separated = function() {
     ns$fit_logit(x[, 1:2], as.numeric(x[, "age"] > 44))

@@ -418,3 +418,49 @@ test_that("large fits are identical on 1 and 2 threads and equal glm()", {
   expect_equal(one$information, crossprod(x, w * p * (1 - p) * x),
                tolerance = 1e-13)
 })
+
+test_that("a stage's fit without fit_logit()'s scans is the same fit", {
+  fit_stage_logit <- panelattrition:::fit_stage_logit
+  d <- make_data(600, 23)
+  x <- stats::model.matrix(~ age + income + group + female, d)
+  storage.mode(x) <- "double"
+  y <- as.numeric(d$answered)
+  w <- stats::runif(600, 0.5, 2)
+  for (method in c("logit", "firth")) {
+    lean <- fit_stage_logit(x, y, w, method, list(maxit = 100, epsilon = 1e-10),
+                            "T2")
+    expect_identical(lean, fit_logit(x, y, weights = w, method = method,
+                                     stage = "T2", scores = FALSE))
+    # no offset is an offset of zeros
+    expect_identical(lean, fit_logit(x, y, weights = w, offset = rep(0, 600),
+                                     method = method, stage = "T2",
+                                     scores = FALSE))
+  }
+  expect_matches_glm(
+    fit_stage_logit(x, y, w, "logit", list(epsilon = 1e-12), "T2"),
+    glm_tight(answered ~ age + income + group + female, d, w))
+  # the kernel's checks: a value of x that is not finite, with fit_logit()'s
+  # message, and a weight or a response out of range
+  x_inf <- x
+  x_inf[5, "income"] <- Inf
+  expect_error(fit_stage_logit(x_inf, y, w, "logit", list(), "T2"),
+               "`x` must contain only finite values; column income does not.",
+               class = "panelattrition_arg_error", fixed = TRUE)
+  expect_error(fit_stage_logit(x, replace(y, 3, 2), w, "logit", list(), "T2"),
+               class = "panelattrition_model_error")
+  expect_error(fit_stage_logit(x, y, replace(w, 3, -1), "logit", list(), "T2"),
+               class = "panelattrition_model_error")
+  # inputs of another kind take fit_logit()'s checks and messages
+  expect_error(fit_stage_logit(x, y[-1], w, "logit", list(), "T2"),
+               "`y` must be")
+  expect_error(fit_stage_logit(x, y, w, "probit", list(), "T2"),
+               "`method` must be")
+  expect_error(fit_stage_logit(x[0, ], y[0], w[0], "logit", list(), "T2"),
+               "`x` must be a matrix with at least one row")
+  expect_error(fit_stage_logit(x, y, w, "logit", list(maxit = 1.5), "T2"),
+               "`control\\$maxit` must be")
+  x_lgl <- cbind("(Intercept)" = TRUE, old = d$age > 40, rich = d$income > 1)
+  expect_identical(fit_stage_logit(x_lgl, y, w, "logit", list(), "T2"),
+                   fit_logit(x_lgl, y, weights = w, stage = "T2",
+                             scores = FALSE))
+})

@@ -98,3 +98,75 @@ test_that("main effects are filled straight into the matrix, as model.matrix() w
   on.exit(options(old))
   expect_null(panelattrition:::main_effects_matrix(stats::terms(~ g + x), cols))
 })
+
+test_that("main effects on rows at risk are read from the whole columns", {
+  d <- stage_data(900, seed = 7)
+  d$h <- factor(sample(sprintf("lv%02d", 1:12), 900, replace = TRUE))
+  rows <- sort(sample(nrow(d), 650))
+  for (f in list(~ g + x + k, ~ k + g + h + y_prev, ~ h, ~ x,
+                 ~ g + x + y_prev + y_prev_missing)) {
+    tt <- stats::terms(f)
+    whole <- as.list(d[all.vars(f)])
+    direct <- panelattrition:::main_effects_matrix(tt, whole, rows)
+    # model.matrix() on the data frame of the rows, and the C code on
+    # columns subset in R first
+    expect_identical(direct, subset_matrix(d, f, rows))
+    expect_identical(direct, panelattrition:::main_effects_matrix(
+      tt, lapply(whole, `[`, rows)))
+    expect_identical(plain_stage_matrix(d, f, rows), direct)
+  }
+  # every row, given or not
+  f <- ~ g + x + k
+  everyone <- seq_len(nrow(d))
+  expect_identical(
+    panelattrition:::main_effects_matrix(stats::terms(f), as.list(d), everyone),
+    subset_matrix(d, f, everyone))
+  expect_identical(
+    panelattrition:::main_effects_matrix(stats::terms(f), as.list(d)),
+    subset_matrix(d, f, everyone))
+  # a single row at risk
+  expect_identical(plain_stage_matrix(d, ~ x + k, 17L),
+                   subset_matrix(d, ~ x + k, 17L))
+})
+
+test_that("missing values or absent levels among the rows take model.matrix()", {
+  d <- stage_data()
+  rows <- 6:300
+  tt <- stats::terms(~ g + x + k)
+  # missing values outside the rows do not matter
+  d$x[c(2, 350)] <- NA
+  d$k[c(1, 399)] <- NA
+  d$g[3] <- NA
+  expect_identical(plain_stage_matrix(d, ~ g + x + k, rows),
+                   subset_matrix(d, ~ g + x + k, rows))
+  # inside them: a double, an integer, a factor
+  for (v in c("x", "k", "g")) {
+    e <- d
+    e[[v]][150] <- NA
+    expect_null(panelattrition:::main_effects_matrix(tt, as.list(e), rows))
+    expect_null(plain_stage_matrix(e, ~ g + x + k, rows))
+    expect_error(stage_matrix(e, ~ g + x + k, rows, "T2"),
+                 class = "panelattrition_weights_error")
+  }
+  e <- d
+  e$x[150] <- NaN
+  expect_null(plain_stage_matrix(e, ~ g + x + k, rows))
+  # level "r" of `rare` is in rows 1-5 only: dropped as glm() drops it
+  tt_rare <- stats::terms(~ rare + x)
+  expect_null(panelattrition:::main_effects_matrix(tt_rare, as.list(d), rows))
+  expect_identical(stage_matrix(d, ~ rare + x, rows, "T2"),
+                   subset_matrix(d, ~ rare + x, rows))
+  expect_false(is.null(panelattrition:::main_effects_matrix(
+    tt_rare, as.list(d), c(1L, rows))))
+  # a variable in the formula that is no term is checked too (its column
+  # is not in the matrix; model.matrix() names its contrasts all the same)
+  f <- ~ x + g - g
+  expected <- subset_matrix(d, f, rows)
+  attr(expected, "contrasts") <- NULL
+  expect_identical(plain_stage_matrix(d, f, rows), expected)
+  e <- d
+  e$g[150] <- NA
+  expect_null(plain_stage_matrix(e, f, rows))
+  expect_error(stage_matrix(e, f, rows, "T2"),
+               class = "panelattrition_weights_error")
+})
