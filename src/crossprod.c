@@ -84,151 +84,36 @@ static inline size_t tri(int j, int k) {
   return (size_t) j * ((size_t) j + 1) / 2 + (size_t) k;
 }
 
-/* The packed lower triangle of X' diag(w) X over rows [a, a + m), m <= PA_CHUNK,
- * into tri_out (overwritten). The j tile takes columns j0 and j1 = j0 + 1
- * (j1 = j0 when j0 is the last column); the k tile takes k0..k0+3 clamped
- * to j1. Clamped or surplus elements are computed and not stored, which
- * keeps the inner loop free of branches; since each element is always the
- * same sequence of operations, which tile computes it does not matter. */
-#if defined(PA_TARGET_CLONES)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void chunk_crossprod(const double *x, size_t n, int p,
-                            const double *w, size_t a, size_t m,
-                            double *tri_out) {
-  size_t m4 = m - m % 4;
-  for (int j0 = 0; j0 < p; j0 += 2) {
-    int j1 = j0 + 1 < p ? j0 + 1 : j0;
-    const double *xa = x + (size_t) j0 * n + a, *xb = x + (size_t) j1 * n + a;
-    const double *wa = w + a;
-    for (int k0 = 0; k0 <= j1; k0 += 4) {
-      int kk[4];
-      for (int t = 0; t < 4; t++) kk[t] = k0 + t <= j1 ? k0 + t : j1;
-      const double *x0 = x + (size_t) kk[0] * n + a,
-                   *x1 = x + (size_t) kk[1] * n + a,
-                   *x2 = x + (size_t) kk[2] * n + a,
-                   *x3 = x + (size_t) kk[3] * n + a;
-      v4 s00, s01, s02, s03, s10, s11, s12, s13;
-      V4_ZERO(s00); V4_ZERO(s01); V4_ZERO(s02); V4_ZERO(s03);
-      V4_ZERO(s10); V4_ZERO(s11); V4_ZERO(s12); V4_ZERO(s13);
-      size_t i = 0;
-      for (; i < m4; i += 4) {
-        v4 wv, va, vb, za, zb, c0, c1, c2, c3;
-        V4_LOAD(wv, wa + i);
-        V4_LOAD(va, xa + i);
-        V4_LOAD(vb, xb + i);
-        V4_MUL(za, wv, va);
-        V4_MUL(zb, wv, vb);
-        V4_LOAD(c0, x0 + i);
-        V4_LOAD(c1, x1 + i);
-        V4_LOAD(c2, x2 + i);
-        V4_LOAD(c3, x3 + i);
-        V4_FMA(s00, za, c0); V4_FMA(s01, za, c1);
-        V4_FMA(s02, za, c2); V4_FMA(s03, za, c3);
-        V4_FMA(s10, zb, c0); V4_FMA(s11, zb, c1);
-        V4_FMA(s12, zb, c2); V4_FMA(s13, zb, c3);
-      }
-      double acc[2][4][4];
-      memcpy(acc[0][0], &s00, sizeof(v4)); memcpy(acc[0][1], &s01, sizeof(v4));
-      memcpy(acc[0][2], &s02, sizeof(v4)); memcpy(acc[0][3], &s03, sizeof(v4));
-      memcpy(acc[1][0], &s10, sizeof(v4)); memcpy(acc[1][1], &s11, sizeof(v4));
-      memcpy(acc[1][2], &s12, sizeof(v4)); memcpy(acc[1][3], &s13, sizeof(v4));
-      /* the last m % 4 rows go to the lanes they would have had */
-      const double *xs[4] = {x0, x1, x2, x3};
-      for (; i < m; i++) {
-        int l = (int) (i % 4);
-        double za = wa[i] * xa[i], zb = wa[i] * xb[i];
-        for (int t = 0; t < 4; t++) {
-          acc[0][t][l] += za * xs[t][i];
-          acc[1][t][l] += zb * xs[t][i];
-        }
-      }
-      for (int t = 0; t < 4; t++) {
-        int k = k0 + t;
-        for (int r = 0; r < 2; r++) {
-          int j = r ? j1 : j0;
-          if ((r && j1 == j0) || k > j || kk[t] != k) continue;
-          const double *l4 = acc[r][t];
-          tri_out[tri(j, k)] = (l4[0] + l4[1]) + (l4[2] + l4[3]);
-        }
-      }
-    }
-  }
-}
+/* The packed lower triangle of X' diag(w) X over rows [a, a + m),
+ * m <= PA_CHUNK, into tri_out (overwritten): chunk_crossprod() in double
+ * with four lanes, chunk_crossprod_f() from a float copy of X with eight
+ * (lane l summing rows i % 8 == l, twice the products per instruction;
+ * the weights are rounded to float too). Both are instances of the loop
+ * in crossprod_tile.h, and both add the lanes of each element in double,
+ * in a fixed order. */
+#define TILE_NAME chunk_crossprod
+#define TILE_T double
+#define TILE_V v4
+#define TILE_LANES 4
+#define TILE_LOAD V4_LOAD
+#define TILE_ZERO V4_ZERO
+#define TILE_MUL V4_MUL
+#define TILE_FMA V4_FMA
+#define TILE_SUM(l) (((l)[0] + (l)[1]) + ((l)[2] + (l)[3]))
+#include "crossprod_tile.h"
 
-/* chunk_crossprod() in single precision, for Newton steps that only need
- * an approximate information matrix: x is a float copy of X, the
- * weights are rounded to float, and eight lanes (lane l summing rows
- * i % 8 == l) fill a 256-bit register, twice the products per
- * instruction. The lanes of each element are added in double, in a fixed
- * order. */
-#if defined(PA_TARGET_CLONES)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void chunk_crossprod_f(const float *x, size_t n, int p,
-                              const double *w, size_t a, size_t m,
-                              double *tri_out) {
-  float wf[PA_CHUNK];
-  for (size_t i = 0; i < m; i++) wf[i] = (float) w[a + i];
-  size_t m8 = m - m % 8;
-  for (int j0 = 0; j0 < p; j0 += 2) {
-    int j1 = j0 + 1 < p ? j0 + 1 : j0;
-    const float *xa = x + (size_t) j0 * n + a, *xb = x + (size_t) j1 * n + a;
-    for (int k0 = 0; k0 <= j1; k0 += 4) {
-      int kk[4];
-      for (int t = 0; t < 4; t++) kk[t] = k0 + t <= j1 ? k0 + t : j1;
-      const float *x0 = x + (size_t) kk[0] * n + a,
-                  *x1 = x + (size_t) kk[1] * n + a,
-                  *x2 = x + (size_t) kk[2] * n + a,
-                  *x3 = x + (size_t) kk[3] * n + a;
-      v8f s00, s01, s02, s03, s10, s11, s12, s13;
-      V8_ZERO(s00); V8_ZERO(s01); V8_ZERO(s02); V8_ZERO(s03);
-      V8_ZERO(s10); V8_ZERO(s11); V8_ZERO(s12); V8_ZERO(s13);
-      size_t i = 0;
-      for (; i < m8; i += 8) {
-        v8f wv, va, vb, za, zb, c0, c1, c2, c3;
-        V8_LOAD(wv, wf + i);
-        V8_LOAD(va, xa + i);
-        V8_LOAD(vb, xb + i);
-        V8_MUL(za, wv, va);
-        V8_MUL(zb, wv, vb);
-        V8_LOAD(c0, x0 + i);
-        V8_LOAD(c1, x1 + i);
-        V8_LOAD(c2, x2 + i);
-        V8_LOAD(c3, x3 + i);
-        V8_FMA(s00, za, c0); V8_FMA(s01, za, c1);
-        V8_FMA(s02, za, c2); V8_FMA(s03, za, c3);
-        V8_FMA(s10, zb, c0); V8_FMA(s11, zb, c1);
-        V8_FMA(s12, zb, c2); V8_FMA(s13, zb, c3);
-      }
-      float acc[2][4][8];
-      memcpy(acc[0][0], &s00, sizeof(v8f)); memcpy(acc[0][1], &s01, sizeof(v8f));
-      memcpy(acc[0][2], &s02, sizeof(v8f)); memcpy(acc[0][3], &s03, sizeof(v8f));
-      memcpy(acc[1][0], &s10, sizeof(v8f)); memcpy(acc[1][1], &s11, sizeof(v8f));
-      memcpy(acc[1][2], &s12, sizeof(v8f)); memcpy(acc[1][3], &s13, sizeof(v8f));
-      const float *xs[4] = {x0, x1, x2, x3};
-      for (; i < m; i++) {
-        int l = (int) (i % 8);
-        float za = wf[i] * xa[i], zb = wf[i] * xb[i];
-        for (int t = 0; t < 4; t++) {
-          acc[0][t][l] += za * xs[t][i];
-          acc[1][t][l] += zb * xs[t][i];
-        }
-      }
-      for (int t = 0; t < 4; t++) {
-        int k = k0 + t;
-        for (int r = 0; r < 2; r++) {
-          int j = r ? j1 : j0;
-          if ((r && j1 == j0) || k > j || kk[t] != k) continue;
-          const float *l8 = acc[r][t];
-          tri_out[tri(j, k)] =
-              (((double) l8[0] + l8[1]) + ((double) l8[2] + l8[3])) +
-              (((double) l8[4] + l8[5]) + ((double) l8[6] + l8[7]));
-        }
-      }
-    }
-  }
-}
+#define TILE_NAME chunk_crossprod_f
+#define TILE_T float
+#define TILE_V v8f
+#define TILE_LANES 8
+#define TILE_LOAD V8_LOAD
+#define TILE_ZERO V8_ZERO
+#define TILE_MUL V8_MUL
+#define TILE_FMA V8_FMA
+#define TILE_SUM(l)                                                        \
+  ((((double) (l)[0] + (l)[1]) + ((double) (l)[2] + (l)[3])) +             \
+   (((double) (l)[4] + (l)[5]) + ((double) (l)[6] + (l)[7])))
+#include "crossprod_tile.h"
 
 /* Either precision: chunks of X (or of its float copy xf when x is NULL)
  * into their packed partial sums, added in chunk order. */
