@@ -36,6 +36,18 @@ x <- cbind("(Intercept)" = 1, age = c(34, 51, 29, 62, 45, 38, 57, 41),
            woman = c(1, 0, 1, 1, 0, 0, 1, 0))
 y <- c(1, 0, 1, 1, 0, 1, 0, 1)
 cal_x <- cbind("(Intercept)" = 1, woman = x[, "woman"])
+# a small panel with two waves after the first, for the bootstrap engine
+boot_long <- data.frame(id = rep(1:40, 3),
+                        wave = rep(c("T1", "T2", "T3"), each = 40))
+boot_long$age <- 25 + (boot_long$id * 7) %% 40
+boot_long$y <- (boot_long$id * 5 + rep(1:3, each = 40)) %% 4 + 2
+dropped <- boot_long$wave != "T1" & boot_long$id %% 5 == 0 |
+  boot_long$wave == "T3" & boot_long$id %% 7 %in% c(1, 4)
+boot_long <- boot_long[!dropped, ]
+boot_w <- attrition_weights(
+  panel_data(boot_long, id = "id", wave = "wave", baseline = "age"),
+  ~ age, history = "y", stabilize = FALSE
+)
 
 calls <- list(
   read_comma = function() read_survey(fixture("comma.csv")),
@@ -57,6 +69,15 @@ calls <- list(
     ns$fit_stage_logit(x, y, rep(1, 8), "logit", list(), "T2")
   },
   crossprod_xa = function() ns$xt_a(x, cbind(y, 1 - y)),
+  crossprod_xa_wide = function() ns$xt_a(cbind(x, x), cbind(y)),
+  fit_single_precision = function() {
+    # enough rows for the float copy of x and its Newton matrices
+    k <- rep(seq_len(nrow(x)), 520)
+    ns$fit_logit(x[k, ], y[k], weights = seq_along(k) %% 3 + 1)
+  },
+  boot_replicates = function() {
+    ns$run_replicates(boot_w, boot_control(B = 2, seed = 5, threads = 2))
+  },
   x_times_b = function() ns$x_b(x, diag(ncol(x))),
   main_effects = function() {
     cols <- list(g = factor(c("a", "b", "c", "a", "b", "c", "a", "b")),
