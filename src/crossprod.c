@@ -211,15 +211,18 @@ static void crossprod_w(const double *x, const float *xf, size_t n, int p,
   free(parts);
 }
 
-/* out = X' v, four columns at a time with four-lane accumulators (lane l
- * sums rows i % 4 == l in order), so that the additions do not wait on
- * each other. */
+/* out = X' v over the rows [a, a + m) of X (n x p), four columns at a
+ * time with four-lane accumulators (lane l sums rows i % 4 == l of the
+ * range, in order), so that the additions do not wait on each other. */
 #if defined(PA_TARGET_CLONES)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
-                      double *out) {
-  size_t n4 = n - n % 4;
+void pa_crossprod_vec_rows(const double *x, size_t n, int p,
+                           const double *v, size_t a, size_t m,
+                           double *out) {
+  size_t n4 = m - m % 4;
+  x += a;
+  v += a;
   for (int k0 = 0; k0 < p; k0 += 4) {
     int kk[4];
     for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
@@ -244,13 +247,18 @@ void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
     memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
     memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
     const double *xs[4] = {x0, x1, x2, x3};
-    for (; i < n; i++) {
+    for (; i < m; i++) {
       for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
     }
     for (int t = 0; t < 4 && k0 + t < p; t++) {
       out[k0 + t] = (acc[t][0] + acc[t][1]) + (acc[t][2] + acc[t][3]);
     }
   }
+}
+
+void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
+                      double *out) {
+  pa_crossprod_vec_rows(x, n, p, v, 0, n, out);
 }
 
 /* out (n x q) = X B, X n x p, B p x q, by row chunks so that the chunk of

@@ -48,6 +48,11 @@ void pa_crossprod_wf(const float *xf, size_t n, int p, const double *w,
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);
 
+/* out (p) = X' v over the rows a <= i < a + m of X (n x p). */
+void pa_crossprod_vec_rows(const double *x, size_t n, int p,
+                           const double *v, size_t a, size_t m,
+                           double *out);
+
 /* out[i] = off[i] (0 when off is NULL) + x_i' b for the rows a <= i < a + m
  * of X (n x p); out has n elements and only those rows are written. */
 void pa_x_beta(const double *restrict x, size_t n, int p,

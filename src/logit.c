@@ -60,6 +60,7 @@ typedef struct {
   const float *xf; /* float copy of x for approximate X'WX, or NULL */
   int info_float;  /* info was formed in single precision */
   double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new, *devs;
+  double *gparts; /* the gradient's partial sums, p per row chunk */
   double dev, logdet, obj;
   int info_fresh; /* info and chol are at the current point */
 } logit_state;
@@ -343,6 +344,27 @@ static int evaluate(logit_state *s, const double *beta, int with_info) {
   return isfinite(s->obj) ? 0 : 1;
 }
 
+/* U = X' r into grad, by row chunks whose partial sums are added in chunk
+ * order (on OpenMP threads when evaluate() would use them), so the result
+ * does not depend on the number of threads. */
+static void gradient(logit_state *s, double *grad) {
+  size_t n = s->n, pp = (size_t) s->p;
+  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  double *parts = s->gparts;
+#ifdef _OPENMP
+  int par = s->threads > 1 && nchunk >= 4 && !omp_in_parallel();
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (par)
+#endif
+  for (size_t c = 0; c < nchunk; c++) {
+    size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+    pa_crossprod_vec_rows(s->x, n, s->p, s->r, a, m, parts + c * pp);
+  }
+  memcpy(grad, parts, pp * sizeof(double));
+  for (size_t c = 1; c < nchunk; c++) {
+    for (size_t j = 0; j < pp; j++) grad[j] += parts[c * pp + j];
+  }
+}
+
 /* The scoring step I^{-1} U, U = X' r, into `step`; returns U' I^{-1} U,
  * the squared length of the step in standard-error units. On the first
  * iteration there is no coefficient vector yet, only the linear predictor
@@ -358,7 +380,7 @@ static double scoring_step(logit_state *s, int first, double *step,
       s->r[i] += s->wt[i] * (s->eta[i] - off);
     }
   }
-  pa_crossprod_vec(s->x, s->n, s->p, s->r, grad);
+  gradient(s, grad);
   memcpy(step, grad, (size_t) s->p * sizeof(double));
   pa_chol_solve(s->chol, s->p, step, 1);
   double dec = 0;
@@ -568,12 +590,20 @@ static int settle_rank(logit_state *s, const double *beta, int bad,
   return 0;
 }
 
-int pa_logit_float_copy(const double *x, size_t count, float *xf) {
-  for (size_t k = 0; k < count; k++) {
-    if (!(fabs(x[k]) < 1e30)) return 1;
+int pa_logit_float_copy(const double *x, size_t count, float *xf,
+                        int threads) {
+  int bad = 0;
+  long len = (long) count;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) \
+    reduction(|| : bad) if (threads > 1 && count >= 65536 && !omp_in_parallel())
+#endif
+  for (long k = 0; k < len; k++) {
+    bad = bad || !(fabs(x[k]) < 1e30);
     xf[k] = (float) x[k];
   }
-  return 0;
+  (void) threads;
+  return bad;
 }
 
 int pa_logit_start_terms(const double *x, const double *y, const double *w,
@@ -596,9 +626,10 @@ size_t pa_logit_work_size(size_t n, int p, int firth) {
   size_t block = n < HAT_BLOCK ? n : HAT_BLOCK;
   /* beta_old, step (three parts: main step, probe step, gradient),
    * beta_keep; two Cholesky factors; W, r and X times a step; one
-   * deviance per chunk of rows; for Firth the hat values and one block of
-   * solved columns */
-  return 5 * pp + 2 * pp * pp + 3 * n + (n + PA_CHUNK - 1) / PA_CHUNK +
+   * deviance and p partial gradients per chunk of rows; for Firth the hat
+   * values and one block of solved columns */
+  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  return 5 * pp + 2 * pp * pp + 3 * n + nchunk * (1 + pp) +
          (firth ? n + pp * block : 0);
 }
 
@@ -669,7 +700,8 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.r = s.wt + n;
   s.m = s.r + n;
   s.devs = s.m + n;
-  s.h = s.firth ? s.devs + (n + PA_CHUNK - 1) / PA_CHUNK : NULL;
+  s.gparts = s.devs + (n + PA_CHUNK - 1) / PA_CHUNK;
+  s.h = s.firth ? s.gparts + pp * ((n + PA_CHUNK - 1) / PA_CHUNK) : NULL;
   s.xt = s.firth ? s.h + n : NULL;
 
   /* Starting values: the caller's coefficients, or glm's binomial

@@ -81,10 +81,12 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
  * X pays for itself. */
 #define PA_LOGIT_FLOAT_ROWS 4096
 
-/* xf = x rounded to float, for pa_logit_control's xf. Returns 0, or 1
+/* xf = x rounded to float, for pa_logit_control's xf, on up to `threads`
+ * OpenMP threads. Returns 0, or 1
  * when some |x| is not below 1e30 or not finite (xf is then unusable:
  * float could not hold X'WX). */
-int pa_logit_float_copy(const double *x, size_t count, float *xf);
+int pa_logit_float_copy(const double *x, size_t count, float *xf,
+                        int threads);
 
 /* The terms of a fit started at beta, per unit of prior weight, for
  * pa_logit_control's start_u and start_dev (n each), and in chol the

@@ -97,7 +97,7 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
   if (st->kind == PA_BOOT_LOGIT && st->m >= PA_LOGIT_FLOAT_ROWS) {
     size_t count = st->m * (size_t) st->p;
     float *xf = (float *) R_alloc(count, sizeof(float));
-    if (!pa_logit_float_copy(st->x, count, xf)) st->xf = xf;
+    if (!pa_logit_float_copy(st->x, count, xf, 1)) st->xf = xf;
   }
   if (st->start && st->kind == PA_BOOT_LOGIT) {
     size_t m = st->m, pp = (size_t) st->p;

@@ -70,7 +70,7 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   if (!ctl.firth && (size_t) n >= PA_LOGIT_FLOAT_ROWS) {
     size_t count = (size_t) n * (size_t) p;
     float *xf = (float *) R_alloc(count, sizeof(float));
-    if (!pa_logit_float_copy(REAL(x), count, xf)) ctl.xf = xf;
+    if (!pa_logit_float_copy(REAL(x), count, xf, ctl.threads)) ctl.xf = xf;
   }
   /* the n x p scores only on request: r (n) is enough to rebuild them */
   int want_scores = REAL(control)[3] != 0;
