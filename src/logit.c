@@ -313,6 +313,26 @@ static double evaluate_rows(logit_state *s, const double *beta, size_t a,
   return dev;
 }
 
+/* fn(s, arg, c, a, m) for every chunk c of rows [a, a + m), PA_CHUNK rows
+ * each but the last; on OpenMP threads when more than one is allowed,
+ * there are enough chunks to share and no parallel region is running
+ * already (a bootstrap replicate). Returns the number of chunks. */
+typedef void (*chunk_fn)(logit_state *s, const double *arg, size_t c,
+                         size_t a, size_t m);
+
+static size_t for_chunks(logit_state *s, chunk_fn fn, const double *arg) {
+  size_t n = s->n, nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+#ifdef _OPENMP
+  int par = s->threads > 1 && nchunk >= 4 && !omp_in_parallel();
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (par)
+#endif
+  for (size_t c = 0; c < nchunk; c++) {
+    size_t a = c * PA_CHUNK;
+    fn(s, arg, c, a, n - a < PA_CHUNK ? n - a : PA_CHUNK);
+  }
+  return nchunk;
+}
+
 /* Everything that depends on the linear predictor: fitted values, working
  * weights, deviance and r, the per-observation factor of the estimating
  * function (U = X' r), and with `with_info` (always, for Firth, whose
@@ -323,18 +343,14 @@ static double evaluate_rows(logit_state *s, const double *beta, size_t a,
  * depend on the number of threads. Returns 0, or 1 when the objective is
  * not finite or the information was asked for and is not numerically
  * positive definite. */
+static void evaluate_chunk(logit_state *s, const double *beta, size_t c,
+                           size_t a, size_t m) {
+  s->devs[c] = evaluate_rows(s, beta, a, m);
+}
+
 static int evaluate(logit_state *s, const double *beta, int with_info) {
-  size_t n = s->n;
-  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  size_t nchunk = for_chunks(s, evaluate_chunk, beta);
   double *devs = s->devs;
-#ifdef _OPENMP
-  int par = s->threads > 1 && nchunk >= 4 && !omp_in_parallel();
-#pragma omp parallel for num_threads(s->threads) schedule(static) if (par)
-#endif
-  for (size_t c = 0; c < nchunk; c++) {
-    size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
-    devs[c] = evaluate_rows(s, beta, a, m);
-  }
   double dev = 0;
   for (size_t c = 0; c < nchunk; c++) dev += devs[c];
   s->dev = dev;
@@ -347,18 +363,17 @@ static int evaluate(logit_state *s, const double *beta, int with_info) {
 /* U = X' r into grad, by row chunks whose partial sums are added in chunk
  * order (on OpenMP threads when evaluate() would use them), so the result
  * does not depend on the number of threads. */
+static void gradient_chunk(logit_state *s, const double *unused, size_t c,
+                           size_t a, size_t m) {
+  (void) unused;
+  pa_crossprod_vec_rows(s->x, s->n, s->p, s->r, a, m,
+                        s->gparts + c * (size_t) s->p);
+}
+
 static void gradient(logit_state *s, double *grad) {
-  size_t n = s->n, pp = (size_t) s->p;
-  size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
-  double *parts = s->gparts;
-#ifdef _OPENMP
-  int par = s->threads > 1 && nchunk >= 4 && !omp_in_parallel();
-#pragma omp parallel for num_threads(s->threads) schedule(static) if (par)
-#endif
-  for (size_t c = 0; c < nchunk; c++) {
-    size_t a = c * PA_CHUNK, m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
-    pa_crossprod_vec_rows(s->x, n, s->p, s->r, a, m, parts + c * pp);
-  }
+  size_t pp = (size_t) s->p;
+  size_t nchunk = for_chunks(s, gradient_chunk, NULL);
+  const double *parts = s->gparts;
   memcpy(grad, parts, pp * sizeof(double));
   for (size_t c = 1; c < nchunk; c++) {
     for (size_t j = 0; j < pp; j++) grad[j] += parts[c * pp + j];
