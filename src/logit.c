@@ -136,13 +136,6 @@ static int evaluate_info_prec(logit_state *s, int precise) {
 
 static int evaluate_info(logit_state *s) { return evaluate_info_prec(s, 0); }
 
-/* Everything that depends on the linear predictor: fitted values, working
- * weights, deviance and r, the per-observation factor of the estimating
- * function (U = X' r), and with `with_info` (always, for Firth, whose
- * objective and U need it) the information as in evaluate_info(). With
- * beta NULL the linear predictor already in s->eta is used (the starting
- * values). Returns 0, or 1 when the objective is not finite or the
- * information was asked for and is not numerically positive definite. */
 /* Selections on the bits of doubles, so that the loop in binary_rows()
  * holds no floating-point comparison: GCC will not vectorise one while it
  * must assume comparisons can trap, and the results are the same. */
@@ -195,8 +188,14 @@ static inline double exp_nonpos(double x) {
   return select_bits(tiny, 0.0, p * scale);
 }
 
-/* the series of log1p_unit() with hi = 1.0 when 1 + e > sqrt(2), else 0 */
-static inline double log1p_unit_sel(double e, double hi) {
+/* log(1 + e) for 0 <= e <= 1, as 2 atanh(s) with s = e / (2 + e), or
+ * log 2 + 2 atanh(s) with s = (e - 1) / (e + 3) when 1 + e > sqrt(2)
+ * (the caller says which: hi = 1.0 then, else 0), so that |s| <= 0.172
+ * and the series s + s^3/3 + ... + s^21/21 leaves out less than 1e-18 of
+ * the result. Within about 2.2 units in the last place of log1p(e)
+ * (checked against long double log1pl on 1e7 points), and made of
+ * arithmetic only. */
+static inline double log1p_unit(double e, double hi) {
   double sv = (e - hi) / (e + 2 + hi), z = sv * sv;
   /* sum of z^(k-1) / (2k + 1), k = 1..10, by Estrin's scheme */
   double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
@@ -207,52 +206,48 @@ static inline double log1p_unit_sel(double e, double hi) {
   return hi * 0.69314718055994531 + (2 * sv + 2 * sv * (z * p));
 }
 
-/* log(1 + e) for 0 <= e <= 1, as 2 atanh(s) with s = e / (2 + e), or
- * log 2 + 2 atanh(s) with s = (e - 1) / (e + 3) when 1 + e > sqrt(2), so
- * that |s| <= 0.172 and the series s + s^3/3 + ... + s^21/21 leaves out
- * less than 1e-18 of the result. Within about 2.2 units in the last place
- * of log1p(e) (checked against long double log1pl on 1e7 points), and
- * made of arithmetic and selections only, so that the loop below can run
- * it on several observations at once. */
-static inline double log1p_unit(double e) {
-  double hi = e > 0.41421356237309503 ? 1.0 : 0.0;
-  return log1p_unit_sel(e, hi);
-}
-
-/* What one observation with linear predictor eta and outcome y
- * contributes per unit of prior weight: the fitted probability p, the
- * working weight p q (q = 1 - p), the factor u = y - p of the estimating
- * function and the deviance term. */
-typedef struct {
-  double p, pq, u, dev;
-} row_terms;
-
-static inline row_terms terms_of(double eta, double yi) {
-  row_terms t;
-  /* p and q = 1 - p each computed directly, so that the smaller keeps its
-   * relative precision when |eta| is large; -log p and -log q from the
-   * same exp(-|eta|): -log of the larger, 1 / (1 + e), is log1p(e). */
-  double e = exp_nonpos(-fabs(eta)), big = 1 / (1 + e), small = e * big;
-  double pi = eta >= 0 ? big : small, qi = eta >= 0 ? small : big;
-  t.p = pi;
-  t.pq = pi * qi;
+/* What one observation with linear predictor eta, outcome y and prior
+ * weight w contributes: the fitted probability p into *mu, the working
+ * weight w p q (q = 1 - p) into *wt, r = w (y - p), the factor of the
+ * estimating function, into *r, and its deviance term (0 when w is 0)
+ * into *dev. `ent` is y log y + (1 - y) log(1 - y), 0 for y = 0 or 1.
+ * p and q are each computed directly, so that the smaller keeps its
+ * relative precision when |eta| is large, and -log p and -log q come from
+ * the same exp(-|eta|): -log of the larger, 1 / (1 + e), is log1p(e).
+ * No calls and no floating-point comparisons (selections are made on
+ * bits), so a loop over observations vectorises. */
+#if defined(__GNUC__)
+/* inlined into binary_rows() even though it has other callers, or that
+ * loop could not vectorise */
+__attribute__((always_inline))
+#endif
+static inline void row_terms(double et, double yi, double wi, double ent,
+                             double *mu, double *wt, double *r, double *dev) {
+  const uint64_t all = ~UINT64_C(0);
+  /* -|eta|: eta with the sign bit set */
+  double e = exp_nonpos(from_bits(bits_of(et) | ~(all >> 1)));
+  double big = 1 / (1 + e), small = e * big;
+  /* all ones where eta is negative (its sign bit), else zero */
+  uint64_t neg = (int64_t) bits_of(et) < 0 ? all : 0;
+  double pi = select_bits(neg, small, big), qi = select_bits(neg, big, small);
+  *mu = pi;
+  *wt = wi * (pi * qi);
   /* y - p written so that neither term cancels when p is near 0 or 1 */
-  t.u = yi * qi - (1 - yi) * pi;
-  double l1 = log1p_unit(e);
-  double nlp = eta >= 0 ? l1 : l1 - eta; /* -log p */
-  double nlq = eta >= 0 ? l1 + eta : l1; /* -log q */
-  double d = yi * nlp + (1 - yi) * nlq;
-  if (yi > 0 && yi < 1) d += yi * log(yi) + (1 - yi) * log1p(-yi);
-  t.dev = 2 * d;
-  return t;
+  *r = wi * (yi * qi - (1 - yi) * pi);
+  /* e >= 0, whose bits order as the numbers do */
+  double hi = select_bits(
+      (int64_t) bits_of(e) > (int64_t) bits_of(0.41421356237309503) ? all : 0,
+      1.0, 0.0);
+  double l1 = log1p_unit(e, hi);
+  double nlp = l1 - select_bits(neg, et, 0.0); /* -log p */
+  double nlq = l1 + select_bits(neg, 0.0, et); /* -log q */
+  double d = yi * nlp + (1 - yi) * nlq + ent;
+  /* w >= 0 here, so any bit but the sign means w > 0 */
+  *dev = select_bits((bits_of(wi) << 1) != 0 ? all : 0, wi * (2 * d), 0.0);
 }
 
-/* terms_of() for m observations with outcomes 0 or 1 and prior weights
- * w: fitted values, working weights and r into mu, wt and r, and each
- * observation's weighted deviance term into ev (0 where w is 0). The
- * same operations as terms_of(), with no calls, no floating-point
- * comparisons and no sums across observations, so the compiler may
- * vectorise the loop without changing any result. */
+/* row_terms() for m observations with outcomes 0 or 1, which the compiler
+ * may vectorise without changing any result. */
 #if defined(PA_TARGET_CLONES)
 __attribute__((target_clones("avx2", "default")))
 #endif
@@ -260,31 +255,18 @@ static void binary_rows(const double *restrict eta, const double *restrict y,
                         const double *restrict w, size_t m,
                         double *restrict mu, double *restrict wt,
                         double *restrict r, double *restrict ev) {
-  const uint64_t sqrt2m1 = bits_of(0.41421356237309503), all = ~UINT64_C(0);
 #ifdef _OPENMP
 #pragma omp simd
 #endif
   for (size_t k = 0; k < m; k++) {
-    double et = eta[k], yi = y[k], wi = w[k];
-    /* -|eta|: eta with the sign bit set */
-    double e = exp_nonpos(from_bits(bits_of(et) | ~(all >> 1)));
-    double big = 1 / (1 + e), small = e * big;
-    /* all ones where eta is negative (its sign bit), else zero */
-    uint64_t neg = (int64_t) bits_of(et) < 0 ? all : 0;
-    double pi = select_bits(neg, small, big), qi = select_bits(neg, big, small);
-    mu[k] = pi;
-    wt[k] = wi * (pi * qi);
-    r[k] = wi * (yi * qi - (1 - yi) * pi);
-    /* e >= 0, whose bits order as the numbers do */
-    double hi = select_bits((int64_t) bits_of(e) > (int64_t) sqrt2m1 ? all : 0,
-                            1.0, 0.0);
-    double l1 = log1p_unit_sel(e, hi);
-    double nlp = l1 - select_bits(neg, et, 0.0);
-    double nlq = l1 + select_bits(neg, 0.0, et);
-    double d = yi * nlp + (1 - yi) * nlq;
-    /* w >= 0 here, so any bit but the sign means w > 0 */
-    ev[k] = select_bits((bits_of(wi) << 1) != 0 ? all : 0, wi * (2 * d), 0.0);
+    row_terms(eta[k], y[k], w[k], 0.0, mu + k, wt + k, r + k, ev + k);
   }
+}
+
+/* y log y + (1 - y) log(1 - y) for 0 <= y <= 1 (0 at the ends): the
+ * deviance of a fractional outcome is measured from it. */
+static double entropy_term(double yi) {
+  return yi > 0 && yi < 1 ? yi * log(yi) + (1 - yi) * log1p(-yi) : 0.0;
 }
 
 /* The per-observation part of evaluate() for rows [a, a + m): linear
@@ -292,24 +274,20 @@ static void binary_rows(const double *restrict eta, const double *restrict y,
  * the chunk's deviance, summed in row order. */
 static double evaluate_rows(logit_state *s, const double *beta, size_t a,
                             size_t m) {
-  size_t n = s->n, end = a + m;
+  size_t n = s->n;
   if (beta) pa_x_beta(s->x, n, s->p, beta, s->off, a, m, s->eta);
-  double dev = 0;
+  double *ev = s->m + a;
   if (s->w && s->binary) {
-    double *ev = s->m + a;
     binary_rows(s->eta + a, s->y + a, s->w + a, m, s->mu + a, s->wt + a,
                 s->r + a, ev);
-    for (size_t k = 0; k < m; k++) dev += ev[k];
-    return dev;
+  } else {
+    for (size_t i = a; i < a + m; i++) {
+      row_terms(s->eta[i], s->y[i], prior_weight(s, i), entropy_term(s->y[i]),
+                s->mu + i, s->wt + i, s->r + i, ev + (i - a));
+    }
   }
-  for (size_t i = a; i < end; i++) {
-    double wi = prior_weight(s, i);
-    row_terms t = terms_of(s->eta[i], s->y[i]);
-    s->mu[i] = t.p;
-    s->wt[i] = wi * t.pq;
-    s->r[i] = wi * t.u;
-    if (wi > 0) dev += wi * t.dev;
-  }
+  double dev = 0;
+  for (size_t k = 0; k < m; k++) dev += ev[k];
   return dev;
 }
 
@@ -333,6 +311,11 @@ static size_t for_chunks(logit_state *s, chunk_fn fn, const double *arg) {
   return nchunk;
 }
 
+static void evaluate_chunk(logit_state *s, const double *beta, size_t c,
+                           size_t a, size_t m) {
+  s->devs[c] = evaluate_rows(s, beta, a, m);
+}
+
 /* Everything that depends on the linear predictor: fitted values, working
  * weights, deviance and r, the per-observation factor of the estimating
  * function (U = X' r), and with `with_info` (always, for Firth, whose
@@ -343,11 +326,6 @@ static size_t for_chunks(logit_state *s, chunk_fn fn, const double *arg) {
  * depend on the number of threads. Returns 0, or 1 when the objective is
  * not finite or the information was asked for and is not numerically
  * positive definite. */
-static void evaluate_chunk(logit_state *s, const double *beta, size_t c,
-                           size_t a, size_t m) {
-  s->devs[c] = evaluate_rows(s, beta, a, m);
-}
-
 static int evaluate(logit_state *s, const double *beta, int with_info) {
   size_t nchunk = for_chunks(s, evaluate_chunk, beta);
   double *devs = s->devs;
@@ -543,6 +521,18 @@ static void append_columns(char *msg, const int *columns, int p) {
   }
 }
 
+/* Whether every column leaves at least `threshold` of its weighted sum of
+ * squares unexplained by the columns before it, by the factor of the
+ * information. */
+static int screen_passes(const logit_state *s, double threshold) {
+  size_t pp = (size_t) s->p;
+  for (int j = 0; j < s->p; j++) {
+    double r = s->chol[(size_t) j * (pp + 1)], d = s->info[(size_t) j * (pp + 1)];
+    if (!(d > 0) || !(r * r >= threshold * d)) return 0;
+  }
+  return 1;
+}
+
 /* Rank. The Cholesky factor of the information just formed (`bad` when
  * that failed) screens for it at no extra cost: R_jj^2 / I_jj is the
  * share of column j's weighted sum of squares that the columns before it
@@ -554,15 +544,6 @@ static void append_columns(char *msg, const int *columns, int p) {
  * all, having overwritten the working weights and the factor (the caller
  * evaluates again); PA_LOGIT_COLLINEAR or PA_LOGIT_MEMORY with the message
  * set otherwise. */
-static int screen_passes(const logit_state *s, double threshold) {
-  size_t pp = (size_t) s->p;
-  for (int j = 0; j < s->p; j++) {
-    double r = s->chol[(size_t) j * (pp + 1)], d = s->info[(size_t) j * (pp + 1)];
-    if (!(d > 0) || !(r * r >= threshold * d)) return 0;
-  }
-  return 1;
-}
-
 static int rank_screen(logit_state *s, int bad, pa_logit_result *res) {
   int p = s->p;
   if (!bad && screen_passes(s, s->info_float ? RANK_SCREEN_FLOAT : RANK_SCREEN)) {
@@ -627,10 +608,10 @@ int pa_logit_start_terms(const double *x, const double *y, const double *w,
                          double *chol, double *scratch) {
   pa_x_beta(x, n, p, beta, offset, 0, n, scratch);
   for (size_t i = 0; i < n; i++) {
-    row_terms t = terms_of(scratch[i], y[i]);
-    u[i] = t.u;
-    dev[i] = t.dev;
-    scratch[i] = (w ? w[i] : 1.0) * t.pq;
+    double mu, pq;
+    row_terms(scratch[i], y[i], 1.0, entropy_term(y[i]), &mu, &pq, u + i,
+              dev + i);
+    scratch[i] = (w ? w[i] : 1.0) * pq;
   }
   pa_crossprod_w(x, n, p, scratch, chol, 1);
   return pa_chol(chol, p) != 0;

@@ -104,12 +104,12 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
     double *u = (double *) R_alloc(m, sizeof(double));
     double *dev = (double *) R_alloc(m, sizeof(double));
     double *chol = (double *) R_alloc(pp * pp, sizeof(double));
-    double *wk = (double *) R_alloc(m, sizeof(double));
-    for (size_t k = 0; k < m; k++) wk[k] = d[st->risk[k]];
     double *prior = (double *) R_alloc(m, sizeof(double));
-    memcpy(prior, wk, m * sizeof(double));
+    double *scratch = (double *) R_alloc(m, sizeof(double));
+    /* the full sample's fit had the base weights as prior weights */
+    for (size_t k = 0; k < m; k++) prior[k] = d[st->risk[k]];
     if (!pa_logit_start_terms(st->x, st->y, prior, NULL, m, st->p, st->start,
-                              u, dev, chol, wk)) {
+                              u, dev, chol, scratch)) {
       st->start_u = u;
       st->start_dev = dev;
       st->start_chol = chol;
