@@ -1,5 +1,6 @@
 # panelattrition: set-up, checks and the demonstration.
 #   make deps      install what is missing (Debian packages, then CRAN)
+#   make install   build (with vignettes) and install into .lib
 #   make demo      the example exports to weighted estimates, then the
 #                  INCREASE VS reproduction (report/increase-vs.html)
 #   make test      R CMD build + R CMD check --as-cran; prints "N passed, N failed"
@@ -17,9 +18,12 @@ all: test
 deps:
 	sh tools/deps.sh
 
+# built first so that the installed package has its vignettes
+# (vignette(package = "panelattrition"), browseVignettes())
 install: deps
-	mkdir -p $(LIB)
-	$(R) CMD INSTALL --no-test-load --library=$(LIB) .
+	mkdir -p $(LIB) build
+	cd build && rm -f panelattrition_*.tar.gz && $(R) CMD build --no-manual ..
+	$(R) CMD INSTALL --no-test-load --library=$(LIB) build/panelattrition_*.tar.gz
 
 demo: install
 	R_LIBS=$(LIB) $(RSCRIPT) tools/demo.R
@@ -35,7 +39,7 @@ bench: install
 	R_LIBS=$(LIB) $(RSCRIPT) bench/read.R
 
 clean:
-	rm -rf check report $(LIB) src/*.o src/*.so src/Makevars
+	rm -rf check build report $(LIB) src/*.o src/*.so src/Makevars
 
 # Reliability checks (see README, "Development"):
 #   make fuzz           libFuzzer on the C reader kernel for FUZZ_SECONDS s
