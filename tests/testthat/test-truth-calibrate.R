@@ -196,8 +196,44 @@ test_that("kott bootstrap replicates re-fit the calibrations on the draws", {
                    tolerance = 1e-8)
     }
   }
+  # trimmed and stabilised: each copy of a person carries the kott weight
+  # g (times the replicate's response rate), and trimming acts on the
+  # resampled copies
+  wt <- attrition_weights(panel, ~ x1 + x2, method = "calibrate",
+                          calfun = "kott", history = "y", trim = 0.95)
+  ctrl <- boot_control(B = 3, type = "multinomial", seed = 21)
+  reps <- replicate_weights(wt, ctrl)
+  rb <- panelattrition:::boot_draws(nrow(tr), ctrl, 2)[, 1]
+  resp <- panel$response
+  o2 <- kott_oracle(x2, rb, tr$r2)
+  o3 <- kott_oracle(x3, o2$weights, tr$r3[at3])
+  copy <- matrix(0, nrow(tr), 3)
+  copy[, 1] <- 1
+  copy[tr$r2, 2] <- o2$weights / rb[tr$r2]
+  copy[tr$r3, 3] <- o3$weights / rb[tr$r3]
+  copy <- sweep(copy, 2, colSums(resp * rb) / sum(rb), "*")
+  got <- lapply(reps, function(m) unname(m[, "b2"]))
+  for (t in 2:3) {
+    who <- which(resp[, t] & rb > 0)
+    times <- rb[who]
+    expanded <- matrix(rep(copy[who, t], times), ncol = 1,
+                       dimnames = list(NULL, "T"))
+    trimmed <- panelattrition:::trim_weights(
+      expanded, matrix(TRUE, nrow(expanded), 1), 0.95, NULL)$weights[, 1]
+    expected <- numeric(sum(resp[, t]))
+    expected[match(who, which(resp[, t]))] <-
+      times * trimmed[cumsum(times) - times + 1]
+    expect_equal(got[[t]], expected, tolerance = 1e-8)
+  }
+
+  # se = "bootstrap": the standard deviation of the replicate estimates
+  ctrl <- boot_control(B = 200, seed = 3)
+  reps <- replicate_weights(w, ctrl)
+  bt <- wave_means(w, "y", se = "bootstrap", control = ctrl)
+  y3 <- panel$data$y[panel$data$wave == "T3"]
+  theta <- colSums(reps$T3 * y3) / colSums(reps$T3)
+  expect_equal(bt$std_error[3], stats::sd(theta), tolerance = 1e-8)
   skip_if_not_installed("survey")
-  reps <- replicate_weights(w, boot_control(B = 200, seed = 3))
   des <- as_svrepdesign(w, "T3", replicates = reps)
   fit <- survey::svymean(~y, des)
   est <- wave_means(w, "y")
