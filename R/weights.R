@@ -43,10 +43,11 @@
 #'   wave t - 1's respondents. With `calfun = "raking"` and equal base
 #'   weights this is entropy balancing (Hainmueller, 2012).
 #' * **Calibration as a response model** (`calfun = "kott"`): the
-#'   calibration function \eqn{F(u) = 1 + \exp(u)} (Kott, 2006) makes each
-#'   respondent's weight its starting weight times \eqn{1 + \exp(x'\lambda)},
+#'   calibration function \eqn{F(u) = 1 + \exp(u)}{F(u) = 1 + exp(u)} (Kott, 2006) makes each
+#'   respondent's weight its starting weight times \eqn{1 + \exp(x'\lambda)}{1 + exp(x'lambda)},
 #'   the inverse of the logistic response probability
-#'   \eqn{1 / (1 + \exp(x'\lambda))} (coefficients \eqn{-\lambda}). The
+#'   \eqn{1 / (1 + \exp(x'\lambda))}{1 / (1 + exp(x'lambda))} (coefficients
+#'   \eqn{-\lambda}{-lambda}). The
 #'   calibration equations are then unbiased estimating equations of that
 #'   response model, so the weights are consistent whenever response is
 #'   logit-linear in the calibration variables (history included), like
@@ -94,10 +95,11 @@
 #'   the first wave's respondents to these totals. Needs a frame.
 #' @param calfun Calibration function: `"raking"` (exponential),
 #'   `"linear"`, `"logit"` (bounded, needs `bounds`) or `"kott"`
-#'   (\eqn{F(u) = 1 + \exp(u)}, a logistic response model; see
+#'   (\eqn{F(u) = 1 + \exp(u)}{F(u) = 1 + exp(u)}, a logistic response model; see
 #'   Calibration as a response model).
 #' @param bounds For calibration, `c(L, U)`: the range of the ratio of the
-#'   calibrated weight to the starting weight. Needed by `calfun = "logit"`.
+#'   calibrated weight to the starting weight. Needed by `calfun = "logit"`,
+#'   not allowed with `calfun = "kott"`.
 #' @param stabilize Multiply by the cumulative response rate (or the
 #'   `numerator` model's probability); see Stabilising and trimming.
 #' @param numerator Optional one-sided formula for the numerator of
@@ -162,6 +164,12 @@
 #' summary(w)
 #' response_models(w)
 #' balance(w)
+#' # calibration that is a logistic response model (Kott, 2006): the
+#' # multipliers are minus the response model's coefficients
+#' wk <- attrition_weights(panel, ~ group + gender + age,
+#'                         method = "calibrate", calfun = "kott",
+#'                         monotone = FALSE)
+#' response_models(wk)
 attrition_weights <- function(panel, formula,
                               method = c("logit", "firth", "calibrate"),
                               monotone = TRUE, history = NULL, base = NULL,
