@@ -8,7 +8,12 @@
  * What remains is found by the iteration: when no step along the Newton
  * direction brings the weighted totals closer to the targets, or the
  * iterations run out with the system degenerate (the weights piled onto
- * the bounds or onto a few units), the totals are out of reach. */
+ * the bounds or onto a few units), the totals are out of reach.
+ *
+ * Newton starts at lambda = 0 (g = 1), except for F(u) = 1 + exp(u),
+ * whose g is never 1: it starts from the constant g that matches the
+ * totals' overall size (kott_start), which also exposes totals no g > 1
+ * can reach, such as a stage where everyone at risk answered. */
 #include "calibrate.h"
 #include "linalg.h"
 
