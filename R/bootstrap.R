@@ -455,7 +455,7 @@ stage_spec <- function(st, chain, control) {
     maxit = as.double(control$maxit),
     epsilon = as.double(control$epsilon),
     calfun = if (calibrating) {
-      match(st$fit$calfun, c("linear", "raking", "logit")) - 1L
+      cal_fun_code(st$fit$calfun)
     } else 0L,
     bounds = if (calibrating) as.double(st$fit$bounds) else c(-Inf, Inf),
     # replicates start from the full sample's coefficients

@@ -1,6 +1,8 @@
 # Calibration of weights (Deville & Sarndal 1992): the weights w = d * g,
 # g = F(x'lambda), that reproduce known totals of the columns of `x`
 # exactly. Raking with equal `d` is entropy balancing (Hainmueller 2012).
+# With F(u) = 1 + exp(u) (Kott 2006) the calibration is the estimating
+# equation of a logistic response model, 1 / g = P(respond | x).
 # The solver is in src/calibrate.c; this wrapper checks and orders the
 # arguments and turns the kernel's failures into classed conditions.
 
@@ -11,10 +13,13 @@
 #' @param d Positive design (base) weights, one per row of `x`.
 #' @param totals Target totals, named after the columns of `x` (in any
 #'   order) or unnamed in column order, as `survey::calibrate(population =)`.
-#' @param calfun Calibration function: `"raking"` (exponential), `"linear"`
-#'   or `"logit"` (bounded).
+#' @param calfun Calibration function: `"raking"` (exponential), `"linear"`,
+#'   `"logit"` (bounded) or `"kott"` (`F(u) = 1 + exp(u)`, a logistic
+#'   response model: `1 / g` is the fitted probability of responding with
+#'   coefficients `-lambda`; Kott 2006).
 #' @param bounds `NULL`, or `c(lower, upper)` with `lower < 1 < upper`,
-#'   bounds on `g = w / d`; required (and finite) for `"logit"`.
+#'   bounds on `g = w / d`; required (and finite) for `"logit"`, not
+#'   allowed for `"kott"`.
 #' @param control List with `maxit` and `epsilon`; convergence when every
 #'   `|sum(w * x[, j]) - totals[j]| / max(1, |totals[j]|) < epsilon`.
 #' @param stage Passed to the condition raised on failure, to say which
@@ -28,9 +33,12 @@
 #'
 #'   Hainmueller, J. (2012). Entropy balancing for causal effects.
 #'   *Political Analysis* 20, 25-46.
+#'
+#'   Kott, P. S. (2006). Using calibration weighting to adjust for
+#'   nonresponse and coverage errors. *Survey Methodology* 32, 133-142.
 #' @noRd
 calibrate_weights <- function(x, d, totals,
-                              calfun = c("raking", "linear", "logit"),
+                              calfun = c("raking", "linear", "logit", "kott"),
                               bounds = NULL,
                               control = list(maxit = 100, epsilon = 1e-10),
                               stage = NULL) {
@@ -41,10 +49,10 @@ calibrate_weights <- function(x, d, totals,
   bounds <- check_cal_bounds(bounds, calfun)
   control <- check_cal_control(control)
 
-  code <- match(calfun, c("linear", "raking", "logit")) - 1L
+  code <- cal_fun_code(calfun)
   res <- .Call(C_calibrate, x, d, totals, code, bounds,
                c(control$maxit, control$epsilon))
-  if (res$status != "ok") abort_calibration(res, colnames(x), stage)
+  if (res$status != "ok") abort_calibration(res, colnames(x), stage, calfun)
 
   margins <- colnames(x)
   lambda <- res$lambda
@@ -63,12 +71,21 @@ calibrate_weights <- function(x, d, totals,
   )
 }
 
+# The calibration functions, in the order of their codes in the C kernel
+# (PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT, PA_CAL_KOTT in
+# src/calibrate.h); the bootstrap passes the same codes.
+cal_fun_codes <- c("linear", "raking", "logit", "kott")
+
+cal_fun_code <- function(calfun) match(calfun, cal_fun_codes) - 1L
+
 match_cal_fun <- function(calfun) {
-  choices <- c("raking", "linear", "logit")
+  choices <- c("raking", "linear", "logit", "kott")
   if (identical(calfun, choices)) return("raking")
   if (!is.character(calfun) || length(calfun) != 1L || is.na(calfun) ||
       !calfun %in% choices) {
-    arg_error("calfun", "one of \"raking\", \"linear\" or \"logit\"", calfun)
+    arg_error("calfun",
+              "one of \"raking\", \"linear\", \"logit\" or \"kott\"",
+              calfun)
   }
   calfun
 }
@@ -162,6 +179,14 @@ match_cal_totals <- function(totals, x) {
 }
 
 check_cal_bounds <- function(bounds, calfun) {
+  if (calfun == "kott" && !is.null(bounds)) {
+    pa_abort(
+      paste("`bounds` cannot be used with `calfun = \"kott\"`: its weights",
+            "are inverse logistic response probabilities, and truncating",
+            "them would break that model. Leave `bounds = NULL`."),
+      class = "panelattrition_arg_error", argument = "bounds"
+    )
+  }
   if (is.null(bounds)) {
     if (calfun == "logit") {
       pa_abort(
@@ -208,7 +233,7 @@ check_cal_control <- function(control) {
 
 # The kernel names margins as "column <j>"; they become the user's names
 # here, and advice on what to do is added per reason.
-abort_calibration <- function(res, margins, stage) {
+abort_calibration <- function(res, margins, stage, calfun = NULL) {
   cols <- res$columns
   msg <- res$message
   names_of <- if (is.null(margins)) paste("column", cols) else margins[cols]
@@ -228,10 +253,18 @@ abort_calibration <- function(res, margins, stage) {
       "Drop one of these margins: a factor needs either the intercept or",
       "one column per level, not both (model.matrix() keeps the",
       "intercept and drops one level)."),
-    infeasible = paste(
-      "Check the totals, widen `bounds`, or use a calibration function",
-      "that can reach them (\"linear\" allows any totals but may give",
-      "negative weights)."),
+    infeasible = if (identical(calfun, "kott")) {
+      paste(
+        "With `calfun = \"kott\"` each respondent stands for themselves",
+        "and some nonrespondents (response probability below 1), so every",
+        "category needs someone at risk who did not answer: merge such",
+        "categories, or use `calfun = \"raking\"`.")
+    } else {
+      paste(
+        "Check the totals, widen `bounds`, or use a calibration function",
+        "that can reach them (\"linear\" allows any totals but may give",
+        "negative weights).")
+    },
     not_converged = paste(
       "Increase `control$maxit`, or loosen `control$epsilon`."),
     memory = "Free some memory and try again.",

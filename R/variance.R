@@ -49,6 +49,7 @@ calfun_ratio <- function(st) {
   switch(st$fit$calfun,
     raking = rep(1, length(g)),
     linear = 1 / g,
+    kott = (g - 1) / g,
     logit = {
       lo <- st$fit$bounds[1]
       hi <- st$fit$bounds[2]

@@ -42,6 +42,22 @@
 #'   weights at t - 1, reproduce the weighted totals (history included) of
 #'   wave t - 1's respondents. With `calfun = "raking"` and equal base
 #'   weights this is entropy balancing (Hainmueller, 2012).
+#' * **Calibration as a response model** (`calfun = "kott"`): the
+#'   calibration function \eqn{F(u) = 1 + \exp(u)}{F(u) = 1 + exp(u)} (Kott, 2006) makes each
+#'   respondent's weight its starting weight times \eqn{1 + \exp(x'\lambda)}{1 + exp(x'lambda)},
+#'   the inverse of the logistic response probability
+#'   \eqn{1 / (1 + \exp(x'\lambda))}{1 / (1 + exp(x'lambda))} (coefficients
+#'   \eqn{-\lambda}{-lambda}). The
+#'   calibration equations are then unbiased estimating equations of that
+#'   response model, so the weights are consistent whenever response is
+#'   logit-linear in the calibration variables (history included), like
+#'   `method = "logit"`, while reproducing the totals exactly as a
+#'   calibration does. The other calibration functions are consistent only
+#'   when response follows their own F (raking: log-linear) or the outcome
+#'   is linear in the calibration variables. Every respondent's weight is
+#'   above its starting weight, so a category in which everyone at risk
+#'   answered cannot be calibrated (an error names it); `bounds` are not
+#'   allowed.
 #'
 #' @section Stabilising and trimming:
 #' With `stabilize = FALSE` and no trimming, the weights are exactly the
@@ -78,9 +94,12 @@
 #'   `survey::calibrate(population = )` takes them: stage 0 then calibrates
 #'   the first wave's respondents to these totals. Needs a frame.
 #' @param calfun Calibration function: `"raking"` (exponential),
-#'   `"linear"` or `"logit"` (bounded, needs `bounds`).
+#'   `"linear"`, `"logit"` (bounded, needs `bounds`) or `"kott"`
+#'   (\eqn{F(u) = 1 + \exp(u)}{F(u) = 1 + exp(u)}, a logistic response model; see
+#'   Calibration as a response model).
 #' @param bounds For calibration, `c(L, U)`: the range of the ratio of the
-#'   calibrated weight to the starting weight. Needed by `calfun = "logit"`.
+#'   calibrated weight to the starting weight. Needed by `calfun = "logit"`,
+#'   not allowed with `calfun = "kott"`.
 #' @param stabilize Multiply by the cumulative response rate (or the
 #'   `numerator` model's probability); see Stabilising and trimming.
 #' @param numerator Optional one-sided formula for the numerator of
@@ -126,6 +145,9 @@
 #'
 #' Firth, D. (1993). Bias reduction of maximum likelihood estimates.
 #' *Biometrika*, 80, 27-38.
+#'
+#' Kott, P. S. (2006). Using calibration weighting to adjust for
+#' nonresponse and coverage errors. *Survey Methodology*, 32, 133-142.
 #' @export
 #' @examples
 #' files <- c(
@@ -142,11 +164,17 @@
 #' summary(w)
 #' response_models(w)
 #' balance(w)
+#' # calibration that is a logistic response model (Kott, 2006): the
+#' # multipliers are minus the response model's coefficients
+#' wk <- attrition_weights(panel, ~ group + gender + age,
+#'                         method = "calibrate", calfun = "kott",
+#'                         monotone = FALSE)
+#' response_models(wk)
 attrition_weights <- function(panel, formula,
                               method = c("logit", "firth", "calibrate"),
                               monotone = TRUE, history = NULL, base = NULL,
                               margins = NULL,
-                              calfun = c("raking", "linear", "logit"),
+                              calfun = c("raking", "linear", "logit", "kott"),
                               bounds = NULL, stabilize = TRUE,
                               numerator = NULL, trim = NULL, cap = NULL,
                               na_action = c("fail", "indicator"),
@@ -155,7 +183,8 @@ attrition_weights <- function(panel, formula,
     arg_error("panel", "a pa_panel from panel_data()", panel)
   }
   method <- match_choice(method, c("logit", "firth", "calibrate"), "method")
-  calfun <- match_choice(calfun, c("raking", "linear", "logit"), "calfun")
+  calfun <- match_choice(calfun, c("raking", "linear", "logit", "kott"),
+                         "calfun")
   na_action <- match_choice(na_action, c("fail", "indicator"), "na_action")
   check_flag(monotone, "monotone")
   check_flag(stabilize, "stabilize")
@@ -433,6 +462,14 @@ check_bounds <- function(bounds, calfun, method, margins) {
                class = "panelattrition_arg_error", argument = "bounds")
     }
     return(NULL)
+  }
+  if (calibrating && calfun == "kott") {
+    pa_abort(
+      paste("`bounds` cannot be used with `calfun = \"kott\"`: its weights",
+            "are inverse logistic response probabilities, and bounding them",
+            "would break that model. Leave `bounds = NULL`."),
+      class = "panelattrition_arg_error", argument = "bounds"
+    )
   }
   if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
       bounds[1] >= 1 || bounds[2] <= 1 || bounds[1] < 0) {

@@ -58,7 +58,8 @@ typedef struct {
   const double *start_chol; /* p x p */
   const float *xf;          /* m x p: x rounded to float, or NULL */
   /* calibration only */
-  int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT */
+  int calfun;              /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT,
+                              PA_CAL_KOTT */
   double lower, upper;     /* bounds on g */
   const double *totals;    /* p fixed totals, or NULL: the start weights'
                               totals over everyone at risk */

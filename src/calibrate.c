@@ -8,7 +8,12 @@
  * What remains is found by the iteration: when no step along the Newton
  * direction brings the weighted totals closer to the targets, or the
  * iterations run out with the system degenerate (the weights piled onto
- * the bounds or onto a few units), the totals are out of reach. */
+ * the bounds or onto a few units), the totals are out of reach.
+ *
+ * Newton starts at lambda = 0 (g = 1), except for F(u) = 1 + exp(u),
+ * whose g is never 1: it starts from the constant g that matches the
+ * totals' overall size (kott_start), which also exposes totals no g > 1
+ * can reach, such as a stage where everyone at risk answered. */
 #include "calibrate.h"
 #include "linalg.h"
 
@@ -130,6 +135,12 @@ static void g_range(int calfun, double lower, double upper, double *lo,
     *lo_open = 1;
     *hi_open = 1;
   }
+  if (calfun == PA_CAL_KOTT) {
+    *lo = 1;
+    *hi = INFINITY;
+    *lo_open = 1;
+    *hi_open = 1;
+  }
 }
 
 static void cal_eval(int calfun, double lower, double upper, double u,
@@ -161,6 +172,12 @@ static void cal_eval(int calfun, double lower, double upper, double u,
       *g = v;
       *dg = v;
     }
+    break;
+  }
+  case PA_CAL_KOTT: {
+    double e = exp(u);
+    *g = 1 + e;
+    *dg = e;
     break;
   }
   default: {
@@ -338,8 +355,11 @@ static int check_arguments(const double *x, size_t n, int p, const double *d,
   const char *why = NULL;
   if (n < 1 || p < 1) {
     why = "there must be at least one unit and one margin";
-  } else if (ctl->calfun < PA_CAL_LINEAR || ctl->calfun > PA_CAL_LOGIT) {
+  } else if (ctl->calfun < PA_CAL_LINEAR || ctl->calfun > PA_CAL_KOTT) {
     why = "unknown calibration function";
+  } else if (ctl->calfun == PA_CAL_KOTT &&
+             (isfinite(ctl->lower) || isfinite(ctl->upper))) {
+    why = "calibration with F(u) = 1 + exp(u) takes no bounds";
   } else if (!(ctl->lower < 1 && ctl->upper > 1)) {
     why = "the bounds on w/d must satisfy lower < 1 < upper";
   } else if (ctl->calfun == PA_CAL_LOGIT &&
@@ -512,6 +532,93 @@ static int worst_margin(const cal_state *s) {
   return worst;
 }
 
+/* ---- starting value for F(u) = 1 + exp(u) ------------------------------ */
+
+/* lambda = 0 puts every g at 2, which is far from the solution when the
+ * response rate is high (g near 1) or low. When the margins span a
+ * constant, x_i'c = 1 for all i, the totals fix the weights' overall sum
+ * c'T, and the constant g = c'T / sum_i d_i that gives it is reached by
+ * lambda = log(g - 1) c: the response rate as an intercept-only start.
+ * The same sum shows at once when no g > 1 can reach the totals. Returns
+ * nonzero (res filled) when infeasible; otherwise lambda is set, to 0 when
+ * no constant is spanned. Scratch: full, sys, rhs, u. */
+static int kott_start(cal_state *s, double *lambda, pa_cal_result *res) {
+  int p = s->p, q = s->q;
+  size_t n = s->n;
+  if (q == 0) return 0;
+  /* X'DX and X'D1 on the active margins, scaled by the diagonal of X'DX
+   * (s->scale, from screen_collinear) for a well-conditioned solve */
+  pa_crossprod_w(s->x, n, p, s->d, s->full, 1);
+  long double sum_d = 0;
+  for (size_t i = 0; i < n; i++) sum_d += s->d[i];
+  for (int b = 0; b < q; b++) {
+    int jb = s->active[b];
+    const double *xj = s->x + (size_t) jb * n;
+    long double acc = 0;
+    for (size_t i = 0; i < n; i++) acc += (long double) s->d[i] * xj[i];
+    s->rhs[b] = (double) acc * s->scale[jb];
+    for (int a = 0; a < q; a++) {
+      int ja = s->active[a];
+      s->sys[a + (size_t) b * q] =
+          s->full[ja + (size_t) jb * p] * s->scale[ja] * s->scale[jb];
+    }
+  }
+  if (pa_chol(s->sys, q) != 0 || pa_chol_solve(s->sys, q, s->rhs, 1) != 0) {
+    return 0;
+  }
+  /* c on the original scale, into lambda for now */
+  memset(lambda, 0, (size_t) p * sizeof(double));
+  for (int a = 0; a < q; a++) {
+    int j = s->active[a];
+    lambda[j] = s->rhs[a] * s->scale[j];
+  }
+  /* is the constant in the span? weighted residual of 1 on X */
+  memset(s->u, 0, n * sizeof(double));
+  for (int a = 0; a < q; a++) {
+    int j = s->active[a];
+    const double *xj = s->x + (size_t) j * n;
+    for (size_t i = 0; i < n; i++) s->u[i] += xj[i] * lambda[j];
+  }
+  long double rss = 0;
+  for (size_t i = 0; i < n; i++) {
+    double e = 1 - s->u[i];
+    rss += (long double) s->d[i] * e * e;
+  }
+  if (!((double) (rss / sum_d) < 1e-12)) {
+    memset(lambda, 0, (size_t) p * sizeof(double));
+    return 0;
+  }
+  long double total = 0;
+  for (int a = 0; a < q; a++) {
+    int j = s->active[a];
+    total += (long double) lambda[j] * s->t[j];
+  }
+  double start_sum = (double) sum_d;
+  double ratio = (double) (total / sum_d);
+  if (!(ratio - 1 > 64 * DBL_EPSILON) || !isfinite(ratio)) {
+    for (int a = 0; a < q; a++) {
+      int j = s->active[a];
+      if (fabs(lambda[j]) > INVOLVED_TOL) add_column(res, j);
+    }
+    snprintf(res->msg, PA_CAL_MSG_SIZE,
+             "with F(u) = 1 + exp(u) every weight is above its starting "
+             "weight, so the weights must add up to more than the starting "
+             "weights' %s, but the totals of ",
+             num(start_sum).s);
+    append_column_list(res->msg, res->columns, res->ncolumns);
+    msg_append(res->msg, " make them add up to %s (nobody left to stand "
+               "for: everyone answered, or the totals are too small)",
+               num((double) total).s);
+    return fail(res, PA_CAL_INFEASIBLE);
+  }
+  double u0 = log(ratio - 1);
+  for (int a = 0; a < q; a++) {
+    int j = s->active[a];
+    lambda[j] *= u0;
+  }
+  return 0;
+}
+
 /* ---- driver ----------------------------------------------------------- */
 
 int pa_calibrate(const double *x, size_t n, int p, const double *d,
@@ -558,6 +665,9 @@ int pa_calibrate(const double *x, size_t n, int p, const double *d,
   if (s.q > 0) {
     if (screen_collinear(&s, flags, set, res)) return res->status;
     if (screen_reachable(&s, res)) return res->status;
+    if (s.calfun == PA_CAL_KOTT && kott_start(&s, lambda, res)) {
+      return res->status;
+    }
   }
 
   double dist = evaluate(&s, lambda);

@@ -10,9 +10,16 @@
  *            with equal d this is entropy balancing (Hainmueller 2012)
  *   logit    F(u) = L + (U - L) / (1 + (U - 1) / (1 - L) exp(-A u)),
  *            A = (U - L) / ((U - 1) (1 - L)), which keeps g inside (L, U)
+ *   kott     F(u) = 1 + exp(u), no bounds (g > 1 always). Then 1 / g is a
+ *            logistic response probability with coefficients -lambda, and
+ *            the calibration equations are the estimating equations
+ *            sum_i (R_i / p_i - 1) d_i x_i = 0 of that response model
+ *            (Kott 2006), so the weights are consistent when response is
+ *            logit-linear in x. Newton starts from the constant g that
+ *            matches the totals' overall size, when x spans a constant.
  *
- * These are the parameterisations of survey::cal.linear, cal.raking and
- * cal.logit, so the weights agree with survey::calibrate().
+ * The first three are the parameterisations of survey::cal.linear,
+ * cal.raking and cal.logit, so the weights agree with survey::calibrate().
  *
  * Every array the kernel writes to is supplied by the caller, so a caller
  * whose interrupt callback never returns loses nothing. */
@@ -23,7 +30,12 @@
 
 #define PA_CAL_MSG_SIZE 1024
 
-enum { PA_CAL_LINEAR = 0, PA_CAL_RAKING = 1, PA_CAL_LOGIT = 2 };
+enum {
+  PA_CAL_LINEAR = 0,
+  PA_CAL_RAKING = 1,
+  PA_CAL_LOGIT = 2,
+  PA_CAL_KOTT = 3
+};
 
 /* status codes */
 enum {
@@ -37,8 +49,10 @@ enum {
 };
 
 typedef struct {
-  int calfun;            /* PA_CAL_LINEAR, PA_CAL_RAKING or PA_CAL_LOGIT */
-  double lower, upper;   /* bounds on g; -INFINITY / INFINITY for none */
+  int calfun;            /* PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT or
+                            PA_CAL_KOTT */
+  double lower, upper;   /* bounds on g; -INFINITY / INFINITY for none
+                            (always none for PA_CAL_KOTT) */
   int maxit;             /* Newton iterations allowed */
   double epsilon;        /* on max_j |sum_i w_i x_ij - T_j| / max(1, |T_j|) */
   void (*interrupt)(void); /* called once per iteration; may be NULL */

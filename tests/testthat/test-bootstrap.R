@@ -191,7 +191,9 @@ test_that("replicates equal attrition_weights() with base weights d * r for ever
     list(formula = ~ g + age, method = "calibrate", calfun = "linear",
          monotone = FALSE, margins = colSums(frame_x) * 1.5),
     list(formula = ~ g + age, method = "calibrate", calfun = "logit",
-         bounds = c(0.2, 8), stabilize = FALSE)
+         bounds = c(0.2, 8), stabilize = FALSE),
+    list(formula = ~ g + age, method = "calibrate", calfun = "kott",
+         history = "y", margins = colSums(frame_x) * 1.5)
   )
   for (args in schemes) {
     w <- do.call(attrition_weights, c(list(m$panel), args))

@@ -91,6 +91,10 @@ test_that("estimate_influence() equals the stage-by-stage chain rule", {
     list(panel, ~ g + age, history = "y", method = "calibrate",
          margins = colSums(frame_x) * 1.2, stabilize = FALSE),
     list(panel, ~ g + age, method = "calibrate", calfun = "linear",
+         monotone = FALSE, margins = colSums(frame_x) * 1.5),
+    list(panel, ~ g + age, history = "y", method = "calibrate",
+         calfun = "kott", stabilize = FALSE),
+    list(panel, ~ g + age, method = "calibrate", calfun = "kott",
          monotone = FALSE, margins = colSums(frame_x) * 1.5)
   )
   set.seed(1)
