@@ -213,14 +213,16 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   sub <- rows[later, , drop = FALSE]
   group <- group_values(w, by, rows)[later]
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
-  est <- solve_cells(w, cells, sub, se, people = unique(rows$person),
+  # weighted for answering both waves (see pair_weights())
+  wp <- if (any(later)) pair_weights(w, t0, t1) else w
+  est <- solve_cells(wp, cells, sub, se, people = unique(rows$person),
                      control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
   # effect size and test of no change
-  wt <- w$weights[cbind(sub$person, sub$wave)]
+  wt <- wp$weights[cbind(sub$person, sub$wave)]
   sd_change <- vapply(seq_len(nrow(cells)), function(k) {
     m <- cells$members[[k]]
     weighted_sd(delta[sub$person[m]], wt[m])

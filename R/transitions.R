@@ -99,7 +99,9 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
 
-  est <- solve_cells(w, cells, sub, se, people = people, control = control)
+  # weighted for answering both waves (see pair_weights())
+  wp <- if (any(both)) pair_weights(w, t0, t1) else w
+  est <- solve_cells(wp, cells, sub, se, people = people, control = control)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
@@ -112,7 +114,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
              "from_status", "to_status")
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
 
-  est_c <- solve_cells(w, changed, sub, se, people = people,
+  est_c <- solve_cells(wp, changed, sub, se, people = people,
                        control = control)
   attrs_c <- attrs
   attrs_c$kind <- "share changed"
