@@ -151,11 +151,25 @@ wave_means <- function(w, outcomes, by = NULL,
 #' Within-person change between two waves
 #'
 #' The attrition-weighted mean of each person's change in an outcome between
-#' two waves, among the people who answered (and gave a value) at both,
-#' weighted by their weight at the later wave. Reported with its interval,
-#' a test of no change, the standard deviation of the change, and the
-#' standardised mean change (mean change divided by that standard
-#' deviation, the effect size for paired data).
+#' two waves, among the people who answered (and gave a value) at both.
+#' Reported with its interval, a test of no change, the standard deviation
+#' of the change, and the standardised mean change (mean change divided by
+#' that standard deviation, the effect size for paired data).
+#'
+#' @section Weights of a pair of waves:
+#' Under monotone dropout everyone who answered the later wave answered the
+#' earlier one, and people are weighted by their weight at the later wave.
+#' Under intermittent response (`attrition_weights(monotone = FALSE)`)
+#' they were selected on answering both waves, so they are weighted by
+#' the inverse of a response model for answering both `from` and `to`,
+#' fitted among the baseline sample on the weights' formula by the
+#' weights' own method (logistic, Firth, or calibration to the baseline
+#' totals) with the same base weights, frame, stabilising and trimming.
+#' That model is stacked in the sandwich, re-fitted in every bootstrap
+#' replicate and used by the naive variance. Without a frame and with
+#' `from` the first wave, answering both is answering `to`, and the weights
+#' are those of `to`. This assumes that answering both waves depends on the
+#' baseline covariates only.
 #'
 #' @inheritParams wave_means
 #' @param outcome Name of a numeric outcome column.

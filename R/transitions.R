@@ -4,11 +4,19 @@
 #'
 #' For the people who answered (and gave a status) at both waves, the
 #' attrition-weighted probability of each status at `to` given the status at
-#' `from`, \eqn{P(b \mid a) = \sum w_i I(a_i, b_i) / \sum w_i I(a_i)}, with
-#' people weighted by their weight at `to`; and, per group, the share whose
-#' status changed. Each is a Hájek proportion, so its variance comes from
-#' the same stacked sandwich as [wave_means()] (the uncertainty of the
-#' weights counted), with logit or Korn-Graubard intervals.
+#' `from`, \eqn{P(b \mid a) = \sum w_i I(a_i, b_i) / \sum w_i I(a_i)}; and,
+#' per group, the share whose status changed. Each is a Hájek proportion, so
+#' its variance comes from the same stacked sandwich as [wave_means()] (the
+#' uncertainty of the weights counted), with logit or Korn-Graubard
+#' intervals.
+#'
+#' The weight \eqn{w_i} of a person is their weight at `to` under monotone
+#' dropout. Under intermittent response (`attrition_weights(monotone =
+#' FALSE)`) it is the inverse of a response model for answering both `from`
+#' and `to`, fitted like the weights' own models and counted in every
+#' variance, as described in the section "Weights of a pair of waves" of
+#' [panel_change()]; this assumes that answering both waves depends on the
+#' baseline covariates only.
 #'
 #' @inheritParams wave_means
 #' @param status Name of a categorical (factor, character or logical)

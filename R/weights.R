@@ -32,7 +32,17 @@
 #'   this and is an error (see `monotone = FALSE`).
 #' * **Intermittent response** (`monotone = FALSE`): one model per wave for
 #'   the probability of answering, among the whole baseline sample, on the
-#'   baseline covariates only.
+#'   baseline covariates only. Estimates that use two waves at once
+#'   ([panel_change()], [transitions()]) take the people who answered both
+#'   waves s and t, who were selected on answering both: they are weighted
+#'   by the inverse of a further model, for the probability of answering at
+#'   both s and t, fitted in the same way (same method, covariates, base
+#'   weights, baseline sample, stabilising and trimming) and counted in
+#'   every variance. Without a frame and with s the first wave, answering
+#'   both is answering at t, and that weight is wave t's. This scheme
+#'   assumes that response at each wave, and at each pair of waves, depends
+#'   on the baseline covariates only (missing at random given them); when it
+#'   also depends on earlier answers, use monotone dropout with `history`.
 #' * **Calibration** (`method = "calibrate"`): instead of a model, the
 #'   respondents' weights at each wave are calibrated (Deville and Särndal,
 #'   1992) so that their weighted totals of the columns of
@@ -67,7 +77,8 @@
 #'   (Firth-penalised logistic models, finite even under separation) or
 #'   `"calibrate"`.
 #' @param monotone `TRUE` for sequential models of dropout, `FALSE` for
-#'   one model per wave among the baseline sample.
+#'   one model per wave among the baseline sample (and one per pair of
+#'   waves for changes and transitions; see Stages).
 #' @param history Names of time-varying variables in `panel$data` whose
 #'   values at wave t - 1 enter the model for answering at t (monotone
 #'   dropout only).
