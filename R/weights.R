@@ -43,6 +43,9 @@
 #'   assumes that response at each wave, and at each pair of waves, depends
 #'   on the baseline covariates only (missing at random given them); when it
 #'   also depends on earlier answers, use monotone dropout with `history`.
+#'   The pair's model is a model on `formula` like the waves': if answering
+#'   each wave is logit-linear in a continuous covariate, answering both is
+#'   not, so give such covariates a flexible form (`poly()`, splines).
 #' * **Calibration** (`method = "calibrate"`): instead of a model, the
 #'   respondents' weights at each wave are calibrated (Deville and Särndal,
 #'   1992) so that their weighted totals of the columns of
