@@ -179,6 +179,12 @@ test_that("a pair's weights are the inverse of a response model for answering bo
   }
   v <- numeric_sandwich(psi, c(fit$coefficients, mu))
   expect_equal(ch$std_error, sqrt(v[4, 4]), tolerance = 1e-6)
+  # the delta adjustment starts from the pair-weighted change and its
+  # influence values
+  tp <- tipping_point(ch, delta = c(-1, 0, 1))
+  at0 <- tp[tp$delta == 0, ]
+  expect_equal(at0$estimate, mu, tolerance = 1e-10)
+  expect_equal(at0$std_error, ch$std_error, tolerance = 1e-10)
 
   # the naive variance is survey's for a people-clustered design with the
   # pair's weights, the pair being a domain
