@@ -151,11 +151,25 @@ wave_means <- function(w, outcomes, by = NULL,
 #' Within-person change between two waves
 #'
 #' The attrition-weighted mean of each person's change in an outcome between
-#' two waves, among the people who answered (and gave a value) at both,
-#' weighted by their weight at the later wave. Reported with its interval,
-#' a test of no change, the standard deviation of the change, and the
-#' standardised mean change (mean change divided by that standard
-#' deviation, the effect size for paired data).
+#' two waves, among the people who answered (and gave a value) at both.
+#' Reported with its interval, a test of no change, the standard deviation
+#' of the change, and the standardised mean change (mean change divided by
+#' that standard deviation, the effect size for paired data).
+#'
+#' @section Weights of a pair of waves:
+#' Under monotone dropout everyone who answered the later wave answered the
+#' earlier one, and people are weighted by their weight at the later wave.
+#' Under intermittent response (`attrition_weights(monotone = FALSE)`)
+#' they were selected on answering both waves, so they are weighted by
+#' the inverse of a response model for answering both `from` and `to`,
+#' fitted among the baseline sample on the weights' formula by the
+#' weights' own method (logistic, Firth, or calibration to the baseline
+#' totals) with the same base weights, frame, stabilising and trimming.
+#' That model is stacked in the sandwich, re-fitted in every bootstrap
+#' replicate and used by the naive variance. Without a frame and with
+#' `from` the first wave, answering both is answering `to`, and the weights
+#' are those of `to`. This assumes that answering both waves depends on the
+#' baseline covariates only.
 #'
 #' @inheritParams wave_means
 #' @param outcome Name of a numeric outcome column.
@@ -213,14 +227,16 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   sub <- rows[later, , drop = FALSE]
   group <- group_values(w, by, rows)[later]
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
-  est <- solve_cells(w, cells, sub, se, people = unique(rows$person),
+  # weighted for answering both waves (see pair_weights())
+  wp <- if (any(later)) pair_weights(w, t0, t1) else w
+  est <- solve_cells(wp, cells, sub, se, people = unique(rows$person),
                      control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
   # effect size and test of no change
-  wt <- w$weights[cbind(sub$person, sub$wave)]
+  wt <- wp$weights[cbind(sub$person, sub$wave)]
   sd_change <- vapply(seq_len(nrow(cells)), function(k) {
     m <- cells$members[[k]]
     weighted_sd(delta[sub$person[m]], wt[m])

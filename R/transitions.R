@@ -4,11 +4,19 @@
 #'
 #' For the people who answered (and gave a status) at both waves, the
 #' attrition-weighted probability of each status at `to` given the status at
-#' `from`, \eqn{P(b \mid a) = \sum w_i I(a_i, b_i) / \sum w_i I(a_i)}, with
-#' people weighted by their weight at `to`; and, per group, the share whose
-#' status changed. Each is a Hájek proportion, so its variance comes from
-#' the same stacked sandwich as [wave_means()] (the uncertainty of the
-#' weights counted), with logit or Korn-Graubard intervals.
+#' `from`, \eqn{P(b \mid a) = \sum w_i I(a_i, b_i) / \sum w_i I(a_i)}; and,
+#' per group, the share whose status changed. Each is a Hájek proportion, so
+#' its variance comes from the same stacked sandwich as [wave_means()] (the
+#' uncertainty of the weights counted), with logit or Korn-Graubard
+#' intervals.
+#'
+#' The weight \eqn{w_i} of a person is their weight at `to` under monotone
+#' dropout. Under intermittent response (`attrition_weights(monotone =
+#' FALSE)`) it is the inverse of a response model for answering both `from`
+#' and `to`, fitted like the weights' own models and counted in every
+#' variance, as described in the section "Weights of a pair of waves" of
+#' [panel_change()]; this assumes that answering both waves depends on the
+#' baseline covariates only.
 #'
 #' @inheritParams wave_means
 #' @param status Name of a categorical (factor, character or logical)
@@ -99,7 +107,9 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call(), weights = w)
 
-  est <- solve_cells(w, cells, sub, se, people = people, control = control)
+  # weighted for answering both waves (see pair_weights())
+  wp <- if (any(both)) pair_weights(w, t0, t1) else w
+  est <- solve_cells(wp, cells, sub, se, people = people, control = control)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
@@ -112,7 +122,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
              "from_status", "to_status")
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
 
-  est_c <- solve_cells(w, changed, sub, se, people = people,
+  est_c <- solve_cells(wp, changed, sub, se, people = people,
                        control = control)
   attrs_c <- attrs
   attrs_c$kind <- "share changed"

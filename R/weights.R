@@ -32,7 +32,20 @@
 #'   this and is an error (see `monotone = FALSE`).
 #' * **Intermittent response** (`monotone = FALSE`): one model per wave for
 #'   the probability of answering, among the whole baseline sample, on the
-#'   baseline covariates only.
+#'   baseline covariates only. Estimates that use two waves at once
+#'   ([panel_change()], [transitions()]) take the people who answered both
+#'   waves s and t, who were selected on answering both: they are weighted
+#'   by the inverse of a further model, for the probability of answering at
+#'   both s and t, fitted in the same way (same method, covariates, base
+#'   weights, baseline sample, stabilising and trimming) and counted in
+#'   every variance. Without a frame and with s the first wave, answering
+#'   both is answering at t, and that weight is wave t's. This scheme
+#'   assumes that response at each wave, and at each pair of waves, depends
+#'   on the baseline covariates only (missing at random given them); when it
+#'   also depends on earlier answers, use monotone dropout with `history`.
+#'   The pair's model is a model on `formula` like the waves': if answering
+#'   each wave is logit-linear in a continuous covariate, answering both is
+#'   not, so give such covariates a flexible form (`poly()`, splines).
 #' * **Calibration** (`method = "calibrate"`): instead of a model, the
 #'   respondents' weights at each wave are calibrated (Deville and Särndal,
 #'   1992) so that their weighted totals of the columns of
@@ -83,7 +96,8 @@
 #'   (Firth-penalised logistic models, finite even under separation) or
 #'   `"calibrate"`.
 #' @param monotone `TRUE` for sequential models of dropout, `FALSE` for
-#'   one model per wave among the baseline sample.
+#'   one model per wave among the baseline sample (and one per pair of
+#'   waves for changes and transitions; see Stages).
 #' @param history Names of time-varying variables in `panel$data` whose
 #'   values at wave t - 1 enter the model for answering at t (monotone
 #'   dropout only).
@@ -225,6 +239,27 @@ attrition_weights <- function(panel, formula,
     )
   }
 
+  covars <- prepare_covariates(panel, formula, numerator, base, na_action)
+  formula <- with_indicators(formula, covars$indicators)
+  if (!is.null(numerator)) {
+    numerator <- with_indicators(numerator, covars$indicators)
+  }
+  check_response_patterns(panel$response, panel$waves, monotone,
+                          isTRUE(panel$frame_given))
+  fit_weights(panel, covars$data, covars$base, formula, numerator, method,
+              monotone, history, base, margins, calfun, bounds, stabilize,
+              trim, cap, na_action, control, call = match.call())
+}
+
+# The weighting itself, on checked arguments, prepared covariates (with
+# any missing-value indicators) and base weights `d`. Split from
+# attrition_weights() so that a pair of waves can be weighted by the same
+# method on a panel whose later wave's response is replaced by response at
+# both (pair_weights()). `labels` name the waves in messages.
+fit_weights <- function(panel, covariates, d, formula, numerator, method,
+                        monotone, history, base, margins, calfun, bounds,
+                        stabilize, trim, cap, na_action, control, call,
+                        labels = panel$waves) {
   waves <- panel$waves
   resp <- panel$response
   n_people <- nrow(resp)
@@ -234,17 +269,10 @@ attrition_weights <- function(panel, formula,
   # dimensions)
   answered <- response_columns(resp)
   ids <- if (n_people != 1L) rownames(resp)
-  covars <- prepare_covariates(panel, formula, numerator, base, na_action)
-  d <- covars$base
-  formula <- with_indicators(formula, covars$indicators)
-  if (!is.null(numerator)) {
-    numerator <- with_indicators(numerator, covars$indicators)
-  }
-
+  covars <- list(data = covariates, base = d)
   # who is in the baseline sample: everyone who started (frame) or the
   # first wave's respondents
   with_frame <- isTRUE(panel$frame_given)
-  check_response_patterns(resp, waves, monotone, with_frame, answered)
 
   weights <- matrix(NA_real_, n_people, length(waves),
                     dimnames = dimnames(resp))
@@ -309,7 +337,7 @@ attrition_weights <- function(panel, formula,
 
   resp_t <- resp_1
   for (t in seq_along(waves)[-1]) {
-    label <- waves[t]
+    label <- labels[t]
     resp_prev <- resp_t
     resp_t <- answered[[t]]
     if (!any(resp_t)) {
@@ -395,7 +423,7 @@ attrition_weights <- function(panel, formula,
     }
   }
 
-  trimming <- trim_weights(weights, resp, trim, cap)
+  trimming <- trim_weights(weights, resp, trim, cap, labels)
   weights <- trimming$weights
 
   structure(
@@ -409,10 +437,42 @@ attrition_weights <- function(panel, formula,
       calfun = if (method == "calibrate" || !is.null(margins)) calfun,
       bounds = bounds, trim = trim, cap = cap, na_action = na_action,
       base_weights = d, baseline_rows = baseline_rows, control = control,
-      covariates = covars$data, call = match.call()
+      covariates = covars$data, call = call
     ),
     class = "pa_weights"
   )
+}
+
+# The weights of the people seen at both waves s < t. Under intermittent
+# response (monotone = FALSE) wave t's weight stands for answering at t
+# only, while a person enters a change or a transition between s and t for
+# answering at both: the pair needs the inverse of a model for R_s R_t.
+# That model is fitted as wave t's was (same method, baseline sample,
+# covariates, base weights, stage 0, stabilising and trimming) by re-running
+# the weighting on the panel with wave t's response replaced by response at
+# both; the result is an ordinary pa_weights whose wave-t stage is the pair
+# model, so the sandwich, naive and bootstrap variances count it as they
+# count any stage. Under monotone dropout, or when everyone seen at t was
+# seen at s (always so for s = the first wave without a frame), the pair's
+# weights are wave t's own and `w` is returned unchanged.
+pair_weights <- function(w, s, t) {
+  resp <- w$panel$response
+  if (isTRUE(w$monotone) || !any(resp[, t] & !resp[, s])) return(w)
+  waves <- w$panel$waves
+  both <- resp[, s] & resp[, t]
+  if (!any(both)) {
+    pa_abort(sprintf("Nobody answered both %s and %s, so there is no pair to weight.",
+                     waves[s], waves[t]),
+             class = "panelattrition_weights_error", wave = waves[t])
+  }
+  panel <- w$panel
+  panel$response[, t] <- both
+  labels <- waves
+  labels[t] <- sprintf("%s and %s (answered both)", waves[s], waves[t])
+  fit_weights(panel, w$covariates, w$base_weights, w$formula, w$numerator,
+              w$method, w$monotone, w$history, w$base, w$margins,
+              w$calfun %||% "raking", w$bounds, w$stabilize, w$trim, w$cap,
+              w$na_action, w$control, call = w$call, labels = labels)
 }
 
 # Arguments ----------------------------------------------------------------
@@ -949,7 +1009,8 @@ numerator_stage <- function(risk, responded, d, data, numerator, method,
 # Cap each wave's weights and spread the excess over the untrimmed weights
 # in proportion to their size, until none is above the cap: the wave total
 # is kept.
-trim_weights <- function(weights, resp, trim, cap) {
+trim_weights <- function(weights, resp, trim, cap,
+                         labels = colnames(weights)) {
   waves <- colnames(weights)
   report <- data.frame(wave = waves, threshold = NA_real_, n_trimmed = 0L,
                        share_trimmed = 0, mass_trimmed = 0)
@@ -978,8 +1039,8 @@ trim_weights <- function(weights, resp, trim, cap) {
         pa_abort(
           sprintf(paste("Trimming at wave %s would cap every weight, so the",
                         "wave total cannot be kept. Use a higher `trim` or",
-                        "`cap`."), waves[t]),
-          class = "panelattrition_weights_error", wave = waves[t]
+                        "`cap`."), labels[t]),
+          class = "panelattrition_weights_error", wave = labels[t]
         )
       }
       w[free] <- w[free] * (total - limit * sum(trimmed)) / sum(w[free])
