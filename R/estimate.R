@@ -65,7 +65,7 @@
 #' @param outcome_model For `estimator = "aipw"`: a one-sided formula of
 #'   baseline covariates for the outcome regressions; by default the
 #'   weights' formula. Under monotone dropout the weights' `history`
-#'   variables at each wave are added to it.
+#'   variables at each wave (with their `history_lags`) are added to it.
 #'
 #' @return A `pa_estimates` data frame with columns `outcome`, `level`
 #'   (the category of a proportion; `NA` for means), `wave`, the `by`

@@ -25,7 +25,8 @@
 #' * **Monotone dropout** (`monotone = TRUE`): at each later wave t, the
 #'   probability of answering among those who answered at t - 1 is modelled
 #'   on the baseline covariates and, if `history` names them, on outcomes
-#'   observed at t - 1. The weight at t is the weight at t - 1 divided by
+#'   observed at t - 1 (and, with `history_lags`, at earlier waves). The
+#'   weight at t is the weight at t - 1 divided by
 #'   the fitted probability, so it is the inverse of the cumulative
 #'   probability of staying in the survey (Robins, Rotnitzky and Zhao,
 #'   1995). A person who answers a wave after missing the one before breaks
@@ -70,7 +71,17 @@
 #'   one model per wave among the baseline sample.
 #' @param history Names of time-varying variables in `panel$data` whose
 #'   values at wave t - 1 enter the model for answering at t (monotone
-#'   dropout only).
+#'   dropout only), as columns named `<variable>_prev`.
+#' @param history_lags How many earlier waves of the `history` variables
+#'   enter the model for answering at wave t: a positive whole number k for
+#'   waves t - 1, ..., t - k (as many as exist: the model for the second
+#'   wave has only t - 1), or `Inf` for every earlier wave, so that
+#'   response may depend on the whole observed past (missing at random
+#'   given it). Lag 1 is named `<variable>_prev`, lag j `<variable>_lagj`
+#'   (`y_lag2`, `y_lag3`, ...). Under monotone dropout everyone at risk at
+#'   t answered all earlier waves, so their history is observed; a value
+#'   missing for some of them is handled by `na_action`. With a frame, the
+#'   model for the first wave (among everyone who started) has no history.
 #' @param base Name of a column of `panel$baseline` (or of the frame)
 #'   holding base (design) weights; `NULL` for equal base weights.
 #' @param margins Named numeric vector of population totals for the
@@ -144,7 +155,8 @@
 #' balance(w)
 attrition_weights <- function(panel, formula,
                               method = c("logit", "firth", "calibrate"),
-                              monotone = TRUE, history = NULL, base = NULL,
+                              monotone = TRUE, history = NULL,
+                              history_lags = 1, base = NULL,
                               margins = NULL,
                               calfun = c("raking", "linear", "logit"),
                               bounds = NULL, stabilize = TRUE,
@@ -188,6 +200,7 @@ attrition_weights <- function(panel, formula,
                class = "panelattrition_arg_error", argument = "history")
     }
   }
+  history_lags <- check_history_lags(history_lags, history)
   if (!is.null(margins) && !isTRUE(panel$frame_given)) {
     pa_abort(
       paste("`margins` calibrate the first wave to population totals, which",
@@ -296,7 +309,7 @@ attrition_weights <- function(panel, formula,
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
-        hist <- history_values(panel, history, waves[t - 1], na_action)
+        hist <- stage_history(panel, history, history_lags, t, na_action)
         stage_data <- cbind(stage_data, hist$values)
         stage_formula <- add_terms(formula, hist$terms)
       }
@@ -376,7 +389,7 @@ attrition_weights <- function(panel, formula,
       stabilizing = stabilizing,
       panel = panel, formula = formula, numerator = numerator,
       method = method, monotone = monotone, history = history,
-      stabilize = stabilize, base = base, margins = margins,
+      history_lags = history_lags, stabilize = stabilize, base = base, margins = margins,
       calfun = if (method == "calibrate" || !is.null(margins)) calfun,
       bounds = bounds, trim = trim, cap = cap, na_action = na_action,
       base_weights = d, baseline_rows = baseline_rows, control = control,
@@ -439,6 +452,23 @@ check_bounds <- function(bounds, calfun, method, margins) {
     arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
   }
   bounds
+}
+
+check_history_lags <- function(lags, history) {
+  if (!is.numeric(lags) || length(lags) != 1L || is.na(lags) ||
+      lags < 1 || (is.finite(lags) && lags != round(lags))) {
+    arg_error("history_lags",
+              "a positive whole number, or Inf for all earlier waves", lags)
+  }
+  if (is.null(history) && lags != 1) {
+    pa_abort(
+      paste("`history_lags` says how many earlier waves of the `history`",
+            "variables enter the response models; name those variables",
+            "with `history`."),
+      class = "panelattrition_arg_error", argument = "history_lags"
+    )
+  }
+  if (is.finite(lags) && lags < .Machine$integer.max) as.integer(lags) else Inf
 }
 
 check_control <- function(control) {
@@ -567,8 +597,24 @@ handle_missing <- function(data, na_action, what) {
   data
 }
 
-# Answers at the previous wave to be used as history, one row per person.
-history_values <- function(panel, history, wave_label, na_action) {
+# The history entering the model for answering at wave index t: the
+# values of the `history` variables at waves t - 1, ..., t - k (as many of
+# them as exist), lag 1 named `<var>_prev`, lag j `<var>_lag<j>`. Under
+# monotone dropout everyone at risk at t answered all of those waves.
+stage_history <- function(panel, history, lags, t, na_action) {
+  k <- min(lags, t - 1)
+  parts <- lapply(seq_len(k), function(j) {
+    history_values(panel, history, panel$waves[t - j], na_action,
+                   suffix = if (j == 1L) "_prev" else paste0("_lag", j))
+  })
+  if (length(parts) == 1L) return(parts[[1L]])
+  list(values = do.call(cbind, lapply(parts, `[[`, "values")),
+       terms = unlist(lapply(parts, `[[`, "terms"), use.names = FALSE))
+}
+
+# Answers at one earlier wave to be used as history, one row per person.
+history_values <- function(panel, history, wave_label, na_action,
+                           suffix = "_prev") {
   dat <- panel$data
   wave <- dat[[panel$wave]]
   at <- if (is.factor(wave)) {
@@ -588,7 +634,7 @@ history_values <- function(panel, history, wave_label, na_action) {
     at <- rows[person]
   }
   values <- lapply(history, function(v) dat[[v]][at])
-  names(values) <- paste0(history, "_prev")
+  names(values) <- paste0(history, suffix)
   # only those at risk (who answered at the previous wave) matter
   checked <- handle_missing(list2DF(values), na_action,
                             sprintf("history at wave %s", wave_label))
