@@ -318,7 +318,7 @@ attrition_weights <- function(panel, formula,
           t - 1L, label, risk, resp_t, d, stage_data,
           stage_formula, start = weights[, t - 1], totals = NULL,
           calfun = calfun, bounds = bounds, control = control,
-          target = "previous", ids = ids
+          target = "previous", ids = ids, start_wave = waves[t - 1]
         ))
         weights[st$respondents, t] <- st$weight
       } else {
@@ -902,12 +902,39 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
 
 calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
                               start, totals, calfun, bounds, control, target,
-                              ids) {
+                              ids, start_wave = NULL) {
   label <- stage_name(stage, wave)
   x_all <- stage_matrix(data, formula, risk, label)
   r <- responded_at(responded, risk, ids)
+  if (!is.null(start_wave)) {
+    check_sequential_start(start[risk][r], start_wave, wave, calfun)
+  }
+  bad_col <- which(!is.finite(colSums(x_all)))
+  if (length(bad_col) && any(!is.finite(x_all))) {
+    bad_col <- bad_col[vapply(bad_col, function(j) any(!is.finite(x_all[, j])),
+                              logical(1))]
+    pa_abort(
+      sprintf(paste("Cannot calibrate at %s: %s of model.matrix(formula)",
+                    "%s infinite or undefined values among the people at",
+                    "risk. Transform or recode the covariates."),
+              label, format_names(colnames(x_all)[bad_col]),
+              if (length(bad_col) == 1L) "has" else "have"),
+      class = "panelattrition_calibration_error", stage = label,
+      margin = colnames(x_all)[bad_col], reason = "non_finite"
+    )
+  }
   if (is.null(totals)) {
     totals <- colSums(x_all * start[risk])
+    if (any(!is.finite(totals))) {
+      bad <- colnames(x_all)[!is.finite(totals)]
+      pa_abort(
+        sprintf(paste("Cannot calibrate at %s: the weighted totals of %s",
+                      "overflow. Rescale the covariates."),
+                label, format_names(bad)),
+        class = "panelattrition_calibration_error", stage = label,
+        margin = bad, reason = "non_finite"
+      )
+    }
   } else {
     extra <- setdiff(names(totals), colnames(x_all))
     lacking <- setdiff(colnames(x_all), names(totals))
@@ -922,6 +949,14 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
       )
     }
     totals <- totals[colnames(x_all)]
+    if (!is.numeric(totals) || any(!is.finite(totals))) {
+      pa_abort(
+        sprintf("`margins` must be finite numbers; %s %s not.",
+                format_names(names(totals)[!is.finite(totals)]),
+                if (sum(!is.finite(totals)) == 1L) "is" else "are"),
+        class = "panelattrition_arg_error", argument = "margins"
+      )
+    }
   }
   x <- x_all[r, , drop = FALSE]
   cal <- calibrate_weights(x, start[risk][r], totals, calfun = calfun,
@@ -932,6 +967,29 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
     formula = formula, risk = risk, responded = r, x = x_all,
     base = d[risk], start = start[risk], totals = totals, target = target,
     fit = cal, respondents = risk[r], weight = cal$weights
+  )
+}
+
+# Sequential calibration starts wave t's respondents from their weights at
+# t - 1. A linear calibration (or one bounded below by 0) may give some
+# weights a negative or zero value: a legitimate answer for one calibration
+# (and harmless for people who drop out next), but no calibration function
+# can start from it, since g = w / start must stay in the function's range.
+check_sequential_start <- function(start, start_wave, wave, calfun) {
+  bad <- !is.finite(start) | !(start > 0)
+  if (!any(bad)) return(invisible())
+  pa_abort(
+    sprintf(paste("Sequential calibration cannot go on to wave %s: the %s",
+                  "calibration at wave %s gave %d of wave %s's respondents",
+                  "a negative or zero weight, and their calibration must",
+                  "start from positive weights. Use calfun = \"logit\" with",
+                  "bounds (such as bounds = c(0.2, 5)), or calfun =",
+                  "\"raking\": both keep every weight positive."),
+            wave, calfun, start_wave, sum(bad), wave),
+    class = c("panelattrition_negative_weights_error",
+              "panelattrition_calibration_error"),
+    stage = wave, wave = start_wave, n = sum(bad),
+    reason = "negative_weights"
   )
 }
 
