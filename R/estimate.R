@@ -282,10 +282,7 @@ outcome_values <- function(w, v, rows, arg = "outcomes") {
              class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]
-  if (is.numeric(y) && any(is.infinite(y))) {
-    pa_abort(sprintf("Outcome `%s` has infinite values.", v),
-             class = "panelattrition_arg_error", argument = "outcomes")
-  }
+  check_finite_outcome(y, v, arg)
   y
 }
 
@@ -503,6 +500,14 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
                             attrs) {
   z <- stats::qnorm(1 - (1 - conf_level) / 2)
   se <- sqrt(pmax(diag(est$vcov), 0))
+  # overflow gives Inf or NaN; an empty cell's NA is not one of them
+  bad <- is.infinite(est$estimate) | is.nan(est$estimate) | is.infinite(se) |
+    is.nan(se)
+  if (any(bad)) {
+    arg <- switch(attrs$kind %||% "", panel_change = "outcome",
+                  transitions = , `share changed` = "status", "outcomes")
+    abort_nonfinite(cells$outcome[which(bad)[1L]], arg)
+  }
   low <- est$estimate - z * se
   high <- est$estimate + z * se
   prop <- cells$type == "proportion"

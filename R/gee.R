@@ -209,6 +209,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   if (is.matrix(y) && ncol(y) == 1L) dim(y) <- NULL
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
+  check_finite_outcome(y, deparse1(formula[[2L]]), "formula")
   x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
@@ -282,6 +283,9 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
   vc <- xt_a(infl, infl)
+  if (!all(is.finite(coefficients)) || !all(is.finite(diag(vc)))) {
+    abort_nonfinite(deparse1(formula[[2L]]), "formula")
+  }
   dimnames(vc) <- list(names_x, names_x)
   colnames(infl) <- names_x
   rownames(infl) <- rownames(weights$weights)
@@ -429,7 +433,9 @@ gee_response <- function(y, family, label) {
   }
   if (any(!is.finite(y))) {
     pa_abort(sprintf("The response `%s` has infinite values.", label),
-             class = "panelattrition_arg_error", argument = "formula")
+             class = c("panelattrition_nonfinite_error",
+                       "panelattrition_arg_error"),
+             argument = "formula", variables = label)
   }
   as.numeric(y)
 }
