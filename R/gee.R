@@ -152,6 +152,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
               formula)
   }
 
+  check_numerator_terms(weights, formula)
   panel <- weights$panel
   rows <- panel_rows(weights)
   vars <- all.vars(formula)
@@ -311,6 +312,31 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
       contrasts = attr(x, "contrasts"), call = match.call()
     ),
     class = "pa_gee"
+  )
+}
+
+# Weights stabilised by a numerator model P(R | v) carry a factor h(v): the
+# weighted estimating equations stay unbiased only when the model holds
+# given v, so v must be in the model (at least as main effects).
+check_numerator_terms <- function(weights, formula) {
+  v <- numerator_covariates(weights)
+  if (!length(v)) return(invisible())
+  labels <- tryCatch(attr(stats::terms(formula), "term.labels"),
+                     error = function(e) character())
+  absent <- setdiff(v, labels)
+  if (!length(absent)) return(invisible())
+  pa_abort(
+    sprintf(paste("ipw_gee() cannot use these weights with this `formula`:",
+                  "they were stabilised with `numerator = %s`, which is",
+                  "valid only for a model that conditions on %s. Add %s to",
+                  "`formula` as main %s, or build the weights without",
+                  "`numerator`."),
+            paste(deparse(weights$numerator, width.cutoff = 500L),
+                  collapse = " "),
+            format_names(v), format_names(absent),
+            if (length(absent) == 1L) "effect" else "effects"),
+    class = "panelattrition_numerator_error", argument = "formula",
+    variables = absent
   )
 }
 

@@ -172,8 +172,10 @@ attrition_weights <- function(panel, formula,
   check_flag(monotone, "monotone")
   check_flag(stabilize, "stabilize")
   formula <- check_rhs_formula(formula, "formula")
+  numerator_vars <- character()
   if (!is.null(numerator)) {
     numerator <- check_rhs_formula(numerator, "numerator")
+    numerator_vars <- all.vars(numerator)
     if (method == "calibrate") {
       pa_abort("`numerator` applies to the logit and firth methods, not to calibration.",
                class = "panelattrition_arg_error", argument = "numerator")
@@ -388,6 +390,7 @@ attrition_weights <- function(panel, formula,
       trimming = trimming$report, stabilizer = stabilizer,
       stabilizing = stabilizing,
       panel = panel, formula = formula, numerator = numerator,
+      numerator_vars = numerator_vars,
       method = method, monotone = monotone, history = history,
       history_lags = history_lags, stabilize = stabilize, base = base, margins = margins,
       calfun = if (method == "calibrate" || !is.null(margins)) calfun,
