@@ -89,13 +89,24 @@
 #'   `survey::calibrate(population = )` takes them: stage 0 then calibrates
 #'   the first wave's respondents to these totals. Needs a frame.
 #' @param calfun Calibration function: `"raking"` (exponential),
-#'   `"linear"` or `"logit"` (bounded, needs `bounds`).
+#'   `"linear"` or `"logit"` (bounded, needs `bounds`). Linear calibration
+#'   can give negative weights; under monotone dropout the next wave's
+#'   calibration cannot start from them, which is an error of class
+#'   `panelattrition_negative_weights_error` naming the waves (use
+#'   `"logit"` with `bounds`, or `"raking"`).
 #' @param bounds For calibration, `c(L, U)`: the range of the ratio of the
 #'   calibrated weight to the starting weight. Needed by `calfun = "logit"`.
 #' @param stabilize Multiply by the cumulative response rate (or the
 #'   `numerator` model's probability); see Stabilising and trimming.
 #' @param numerator Optional one-sided formula for the numerator of
-#'   stabilised weights (logit and Firth methods).
+#'   stabilised weights (logit and Firth methods). Its covariates make
+#'   each weight a function of them times the inverse probability, which
+#'   re-weights their groups: such weights are valid only for estimates
+#'   within levels of those covariates. [wave_means()] (inverse-probability
+#'   estimator), [panel_change()] and [transitions()] then need `by` to be
+#'   exactly the numerator's covariate, and [ipw_gee()] needs the
+#'   covariates in its formula; otherwise they stop with an error of class
+#'   `panelattrition_numerator_error`.
 #' @param trim A quantile in (0.5, 1): weights above it are trimmed to it.
 #' @param cap A number > 1: weights above `cap` times the wave's mean
 #'   weight are trimmed to it.
