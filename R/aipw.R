@@ -266,8 +266,9 @@ level_design <- function(w, lower, upper, low, up, formula, covariates,
     data <- covariates
     f <- formula
     if (w$monotone && !is.null(w$history) && lower >= 1L) {
-      hist <- history_values(w$panel, w$history, w$panel$waves[lower],
-                             w$na_action)
+      # what the response model for the next wave conditions on
+      hist <- stage_history(w$panel, w$history, w$history_lags %||% 1L,
+                            lower + 1L, w$na_action)
       data <- cbind(data, hist$values)
       f <- add_terms(formula, hist$terms)
     }

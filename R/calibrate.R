@@ -245,6 +245,12 @@ abort_calibration <- function(res, margins, stage, calfun = NULL) {
       regmatches(msg, m) <- list(sprintf("`%s`", margins[idx]))
     }
   }
+  if (!is.null(stage)) {
+    # within a weighting scheme the user never named `w` or `d`
+    msg <- gsub("weights with w/d in",
+                "weights whose ratios to their starting weights are in",
+                msg, fixed = TRUE)
+  }
   advice <- switch(res$status,
     empty = paste(
       "Drop this margin, or merge the empty category into a neighbouring",

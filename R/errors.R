@@ -51,3 +51,39 @@ check_flag <- function(x, arg) {
   }
   invisible(x)
 }
+
+# Outcomes whose weighted sums or sums of squares would overflow give
+# Inf or NaN estimates; they are refused by name instead. Squares are the
+# test because every variance sums squared (weighted) residuals.
+check_finite_outcome <- function(y, name, arg) {
+  if (!is.numeric(y) || is.object(y)) return(invisible(y))
+  n_inf <- sum(is.infinite(y))
+  if (n_inf > 0L) {
+    pa_abort(
+      sprintf(paste("Outcome `%s` has %d infinite %s. Recode %s (or set",
+                    "%s to NA)."),
+              name, n_inf, if (n_inf == 1L) "value" else "values",
+              if (n_inf == 1L) "it" else "them",
+              if (n_inf == 1L) "it" else "them"),
+      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
+      argument = arg, variables = name
+    )
+  }
+  if (!is.finite(sum(y * y, na.rm = TRUE))) abort_nonfinite(name, arg, y)
+  invisible(y)
+}
+
+abort_nonfinite <- function(name, arg, y = NULL) {
+  size <- if (!is.null(y)) {
+    sprintf(" (up to %s in absolute value)",
+            format(max(abs(y), na.rm = TRUE), digits = 3))
+  } else ""
+  pa_abort(
+    sprintf(paste("The estimates for outcome `%s` are not finite numbers:",
+                  "its values are too large%s for the weighted sums and",
+                  "variances. Rescale it (divide it by a power of 10)."),
+            name, size),
+    class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
+    argument = arg, variables = name
+  )
+}

@@ -65,7 +65,7 @@
 #' @param outcome_model For `estimator = "aipw"`: a one-sided formula of
 #'   baseline covariates for the outcome regressions; by default the
 #'   weights' formula. Under monotone dropout the weights' `history`
-#'   variables at each wave are added to it.
+#'   variables at each wave (with their `history_lags`) are added to it.
 #'
 #' @return A `pa_estimates` data frame with columns `outcome`, `level`
 #'   (the category of a proportion; `NA` for means), `wave`, the `by`
@@ -118,6 +118,9 @@ wave_means <- function(w, outcomes, by = NULL,
   if (!is.character(outcomes) || length(outcomes) == 0L || anyNA(outcomes)) {
     arg_error("outcomes", "a character vector of column names", outcomes)
   }
+  # the doubly robust estimator uses unstabilised weights, complete cases
+  # none
+  if (estimator == "ipw") check_marginal_weights(w, by, "wave_means")
   rows <- panel_rows(w)
   group <- group_values(w, by, rows)
 
@@ -206,6 +209,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   check_string(outcome, "outcome")
   check_conf_level(conf_level)
   check_min_n(min_n)
+  check_marginal_weights(w, by, "panel_change")
   waves <- w$panel$waves
   from <- from %||% waves[1]
   to <- to %||% waves[length(waves)]
@@ -298,11 +302,45 @@ outcome_values <- function(w, v, rows, arg = "outcomes") {
              class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]
-  if (is.numeric(y) && any(is.infinite(y))) {
-    pa_abort(sprintf("Outcome `%s` has infinite values.", v),
-             class = "panelattrition_arg_error", argument = "outcomes")
-  }
+  check_finite_outcome(y, v, arg)
   y
+}
+
+# The covariates in the numerator of stabilised weights, as the user named
+# them (none when the weights are not stabilised by a numerator model).
+numerator_covariates <- function(w) {
+  if (!isTRUE(w$stabilize) || is.null(w$numerator)) return(character())
+  w$numerator_vars %||% all.vars(w$numerator)
+}
+
+# Stabilising by a numerator model P(R | v) multiplies the weights by a
+# function of v, so a weighted mean estimates sum_v h(v) E[Y | v] / sum_v
+# h(v) (a mean in which groups of v are re-weighted), not E[Y]. Only
+# estimands within levels of v are unaffected, where h(v) cancels: means by
+# `by` when the numerator covariates are exactly `by`.
+check_marginal_weights <- function(w, by, fun) {
+  v <- numerator_covariates(w)
+  if (!length(v) || (!is.null(by) && setequal(v, by))) return(invisible())
+  num <- paste(deparse(w$numerator, width.cutoff = 500L), collapse = " ")
+  pa_abort(
+    sprintf(paste("%s() cannot use these weights%s: they were stabilised with",
+                  "`numerator = %s`, which multiplies each weight by a",
+                  "function of %s, so a weighted estimate over everyone is",
+                  "no longer the population's (groups of %s are",
+                  "re-weighted). A covariate-dependent numerator is valid",
+                  "only for estimates within its levels: %s, or build the",
+                  "weights without `numerator` (or with numerator = ~ 1)."),
+            fun,
+            if (is.null(by)) "" else sprintf(" with by = \"%s\"", by),
+            num, format_names(v), format_names(v),
+            if (length(v) == 1L) {
+              sprintf("use by = \"%s\"", v)
+            } else {
+              "use ipw_gee() with those covariates in its formula"
+            }),
+    class = "panelattrition_numerator_error", argument = "w",
+    variables = v
+  )
 }
 
 # For each cell's group, the people of the panel in it (all of them when
@@ -519,6 +557,14 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
                             attrs) {
   z <- stats::qnorm(1 - (1 - conf_level) / 2)
   se <- sqrt(pmax(diag(est$vcov), 0))
+  # overflow gives Inf or NaN; an empty cell's NA is not one of them
+  bad <- is.infinite(est$estimate) | is.nan(est$estimate) | is.infinite(se) |
+    is.nan(se)
+  if (any(bad)) {
+    arg <- switch(attrs$kind %||% "", panel_change = "outcome",
+                  transitions = , `share changed` = "status", "outcomes")
+    abort_nonfinite(cells$outcome[which(bad)[1L]], arg)
+  }
   low <- est$estimate - z * se
   high <- est$estimate + z * se
   prop <- cells$type == "proportion"

@@ -152,6 +152,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
               formula)
   }
 
+  check_numerator_terms(weights, formula)
   panel <- weights$panel
   rows <- panel_rows(weights)
   vars <- all.vars(formula)
@@ -209,6 +210,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   if (is.matrix(y) && ncol(y) == 1L) dim(y) <- NULL
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
+  check_finite_outcome(y, deparse1(formula[[2L]]), "formula")
   x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
@@ -282,6 +284,9 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
   vc <- xt_a(infl, infl)
+  if (!all(is.finite(coefficients)) || !all(is.finite(diag(vc)))) {
+    abort_nonfinite(deparse1(formula[[2L]]), "formula")
+  }
   dimnames(vc) <- list(names_x, names_x)
   colnames(infl) <- names_x
   rownames(infl) <- rownames(weights$weights)
@@ -307,6 +312,31 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
       contrasts = attr(x, "contrasts"), call = match.call()
     ),
     class = "pa_gee"
+  )
+}
+
+# Weights stabilised by a numerator model P(R | v) carry a factor h(v): the
+# weighted estimating equations stay unbiased only when the model holds
+# given v, so v must be in the model (at least as main effects).
+check_numerator_terms <- function(weights, formula) {
+  v <- numerator_covariates(weights)
+  if (!length(v)) return(invisible())
+  labels <- tryCatch(attr(stats::terms(formula), "term.labels"),
+                     error = function(e) character())
+  absent <- setdiff(v, labels)
+  if (!length(absent)) return(invisible())
+  pa_abort(
+    sprintf(paste("ipw_gee() cannot use these weights with this `formula`:",
+                  "they were stabilised with `numerator = %s`, which is",
+                  "valid only for a model that conditions on %s. Add %s to",
+                  "`formula` as main %s, or build the weights without",
+                  "`numerator`."),
+            paste(deparse(weights$numerator, width.cutoff = 500L),
+                  collapse = " "),
+            format_names(v), format_names(absent),
+            if (length(absent) == 1L) "effect" else "effects"),
+    class = "panelattrition_numerator_error", argument = "formula",
+    variables = absent
   )
 }
 
@@ -429,7 +459,9 @@ gee_response <- function(y, family, label) {
   }
   if (any(!is.finite(y))) {
     pa_abort(sprintf("The response `%s` has infinite values.", label),
-             class = "panelattrition_arg_error", argument = "formula")
+             class = c("panelattrition_nonfinite_error",
+                       "panelattrition_arg_error"),
+             argument = "formula", variables = label)
   }
   as.numeric(y)
 }

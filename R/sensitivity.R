@@ -823,7 +823,8 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     for (a in alpha) {
       fit <- tilt_fit(xb, d, base, nrow(w$weights), pos, yv$values[at],
                       group[at], groups, a, scale, totals, control,
-                      sprintf("%s (tilt alpha = %s)", waves[t], format(a)))
+                      sprintf("%s (tilt alpha = %s)", waves[t], format(a)),
+                      outcome)
       out[[length(out) + 1L]] <- data.frame(
         alpha = a, wave = waves[t], group = groups, estimate = fit$estimate,
         std_error = fit$std_error, n = fit$n, stringsAsFactors = FALSE
@@ -831,6 +832,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     }
   }
   out <- do.call(rbind, out)
+  if (any(is.infinite(out$estimate) | is.nan(out$estimate) |
+          is.infinite(out$std_error) | is.nan(out$std_error))) {
+    abort_nonfinite(outcome, "outcome")
+  }
   out <- out[order(match(out$wave, waves), match(out$group, groups),
                    out$alpha), , drop = FALSE]
   lims <- if (yv$proportion) {
@@ -854,7 +859,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 # errors. `pos` are the positions of the respondents in the baseline
 # sample `base` (rows of `xb`), `n_all` the number of people in the panel.
 tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
-                     totals, control, label) {
+                     totals, control, label, outcome) {
   xr <- xb[pos, , drop = FALSE]
   # a constant factor in the starting weights is absorbed by lambda when
   # the margins span a constant; centring keeps exp() in range
@@ -864,6 +869,17 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
     if (max(abs(resid)) < 1e-8) centre <- stats::median(y)
   }
   start <- d[pos] * exp(-alpha * (y - centre))
+  if (any(!is.finite(start) | !(start > 0))) {
+    pa_abort(
+      sprintf(paste("At %s the tilted weights exp(-alpha * y) of outcome",
+                    "`%s` overflow or vanish: alpha times the spread of",
+                    "`%s` is too large. Use smaller `alpha` or rescale",
+                    "the outcome."),
+              label, outcome, outcome),
+      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
+      argument = "alpha", variables = outcome
+    )
+  }
   fixed <- if (scale == "odds") d[pos] else rep(0, length(pos))
   target <- totals - colSums(xr * fixed)
   cal <- calibrate_weights(xr, start, target, calfun = "raking",
@@ -1275,10 +1291,7 @@ sensitivity_outcome <- function(w, outcome, rows, category, binary) {
     arg_error("outcome", "a numeric, logical, factor or character column",
               y)
   }
-  if (any(is.infinite(y))) {
-    pa_abort(sprintf("Outcome `%s` has infinite values.", outcome),
-             class = "panelattrition_arg_error", argument = "outcome")
-  }
+  check_finite_outcome(y, outcome, "outcome")
   is_binary <- is_binary_numeric(y)
   if (binary && !is_binary) {
     seen <- sort(unique(y[!is.na(y)]))

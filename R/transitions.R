@@ -54,6 +54,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   control <- check_boot_use(se, control, "ipw")
   check_conf_level(conf_level)
   check_min_n(min_n)
+  check_marginal_weights(w, by, "transitions")
   waves <- w$panel$waves
   from <- from %||% waves[1]
   to <- to %||% waves[min(2L, length(waves))]

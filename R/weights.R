@@ -25,7 +25,8 @@
 #' * **Monotone dropout** (`monotone = TRUE`): at each later wave t, the
 #'   probability of answering among those who answered at t - 1 is modelled
 #'   on the baseline covariates and, if `history` names them, on outcomes
-#'   observed at t - 1. The weight at t is the weight at t - 1 divided by
+#'   observed at t - 1 (and, with `history_lags`, at earlier waves). The
+#'   weight at t is the weight at t - 1 divided by
 #'   the fitted probability, so it is the inverse of the cumulative
 #'   probability of staying in the survey (Robins, Rotnitzky and Zhao,
 #'   1995). A person who answers a wave after missing the one before breaks
@@ -100,7 +101,17 @@
 #'   waves for changes and transitions; see Stages).
 #' @param history Names of time-varying variables in `panel$data` whose
 #'   values at wave t - 1 enter the model for answering at t (monotone
-#'   dropout only).
+#'   dropout only), as columns named `<variable>_prev`.
+#' @param history_lags How many earlier waves of the `history` variables
+#'   enter the model for answering at wave t: a positive whole number k for
+#'   waves t - 1, ..., t - k (as many as exist: the model for the second
+#'   wave has only t - 1), or `Inf` for every earlier wave, so that
+#'   response may depend on the whole observed past (missing at random
+#'   given it). Lag 1 is named `<variable>_prev`, lag j `<variable>_lagj`
+#'   (`y_lag2`, `y_lag3`, ...). Under monotone dropout everyone at risk at
+#'   t answered all earlier waves, so their history is observed; a value
+#'   missing for some of them is handled by `na_action`. With a frame, the
+#'   model for the first wave (among everyone who started) has no history.
 #' @param base Name of a column of `panel$baseline` (or of the frame)
 #'   holding base (design) weights; `NULL` for equal base weights.
 #' @param margins Named numeric vector of population totals for the
@@ -110,14 +121,25 @@
 #' @param calfun Calibration function: `"raking"` (exponential),
 #'   `"linear"`, `"logit"` (bounded, needs `bounds`) or `"kott"`
 #'   (\eqn{F(u) = 1 + \exp(u)}{F(u) = 1 + exp(u)}, a logistic response model; see
-#'   Calibration as a response model).
+#'   Calibration as a response model). Linear calibration can give
+#'   negative weights; under monotone dropout the next wave's calibration
+#'   cannot start from them, which is an error of class
+#'   `panelattrition_negative_weights_error` naming the waves (use
+#'   `"logit"` with `bounds`, `"kott"` or `"raking"`).
 #' @param bounds For calibration, `c(L, U)`: the range of the ratio of the
 #'   calibrated weight to the starting weight. Needed by `calfun = "logit"`,
 #'   not allowed with `calfun = "kott"`.
 #' @param stabilize Multiply by the cumulative response rate (or the
 #'   `numerator` model's probability); see Stabilising and trimming.
 #' @param numerator Optional one-sided formula for the numerator of
-#'   stabilised weights (logit and Firth methods).
+#'   stabilised weights (logit and Firth methods). Its covariates make
+#'   each weight a function of them times the inverse probability, which
+#'   re-weights their groups: such weights are valid only for estimates
+#'   within levels of those covariates. [wave_means()] (inverse-probability
+#'   estimator), [panel_change()] and [transitions()] then need `by` to be
+#'   exactly the numerator's covariate, and [ipw_gee()] needs the
+#'   covariates in its formula; otherwise they stop with an error of class
+#'   `panelattrition_numerator_error`.
 #' @param trim A quantile in (0.5, 1): weights above it are trimmed to it.
 #' @param cap A number > 1: weights above `cap` times the wave's mean
 #'   weight are trimmed to it.
@@ -186,7 +208,8 @@
 #' response_models(wk)
 attrition_weights <- function(panel, formula,
                               method = c("logit", "firth", "calibrate"),
-                              monotone = TRUE, history = NULL, base = NULL,
+                              monotone = TRUE, history = NULL,
+                              history_lags = 1, base = NULL,
                               margins = NULL,
                               calfun = c("raking", "linear", "logit", "kott"),
                               bounds = NULL, stabilize = TRUE,
@@ -203,8 +226,10 @@ attrition_weights <- function(panel, formula,
   check_flag(monotone, "monotone")
   check_flag(stabilize, "stabilize")
   formula <- check_rhs_formula(formula, "formula")
+  numerator_vars <- character()
   if (!is.null(numerator)) {
     numerator <- check_rhs_formula(numerator, "numerator")
+    numerator_vars <- all.vars(numerator)
     if (method == "calibrate") {
       pa_abort("`numerator` applies to the logit and firth methods, not to calibration.",
                class = "panelattrition_arg_error", argument = "numerator")
@@ -231,6 +256,7 @@ attrition_weights <- function(panel, formula,
                class = "panelattrition_arg_error", argument = "history")
     }
   }
+  history_lags <- check_history_lags(history_lags, history)
   if (!is.null(margins) && !isTRUE(panel$frame_given)) {
     pa_abort(
       paste("`margins` calibrate the first wave to population totals, which",
@@ -246,9 +272,13 @@ attrition_weights <- function(panel, formula,
   }
   check_response_patterns(panel$response, panel$waves, monotone,
                           isTRUE(panel$frame_given))
-  fit_weights(panel, covars$data, covars$base, formula, numerator, method,
-              monotone, history, base, margins, calfun, bounds, stabilize,
-              trim, cap, na_action, control, call = match.call())
+  w <- fit_weights(panel, covars$data, covars$base, formula, numerator,
+                   method, monotone, history, base, margins, calfun, bounds,
+                   stabilize, trim, cap, na_action, control,
+                   call = match.call(), history_lags = history_lags)
+  # the user's numerator variables, before any missing-value indicators
+  w$numerator_vars <- numerator_vars
+  w
 }
 
 # The weighting itself, on checked arguments, prepared covariates (with
@@ -259,7 +289,7 @@ attrition_weights <- function(panel, formula,
 fit_weights <- function(panel, covariates, d, formula, numerator, method,
                         monotone, history, base, margins, calfun, bounds,
                         stabilize, trim, cap, na_action, control, call,
-                        labels = panel$waves) {
+                        labels = panel$waves, history_lags = 1) {
   waves <- panel$waves
   resp <- panel$response
   n_people <- nrow(resp)
@@ -353,7 +383,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
       stage_data <- covars$data
       stage_formula <- formula
       if (!is.null(history)) {
-        hist <- history_values(panel, history, waves[t - 1], na_action)
+        hist <- stage_history(panel, history, history_lags, t, na_action)
         stage_data <- cbind(stage_data, hist$values)
         stage_formula <- add_terms(formula, hist$terms)
       }
@@ -362,7 +392,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
           t - 1L, label, risk, resp_t, d, stage_data,
           stage_formula, start = weights[, t - 1], totals = NULL,
           calfun = calfun, bounds = bounds, control = control,
-          target = "previous", ids = ids
+          target = "previous", ids = ids, start_wave = waves[t - 1]
         ))
         weights[st$respondents, t] <- st$weight
       } else {
@@ -433,7 +463,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
       stabilizing = stabilizing,
       panel = panel, formula = formula, numerator = numerator,
       method = method, monotone = monotone, history = history,
-      stabilize = stabilize, base = base, margins = margins,
+      history_lags = history_lags, stabilize = stabilize, base = base, margins = margins,
       calfun = if (method == "calibrate" || !is.null(margins)) calfun,
       bounds = bounds, trim = trim, cap = cap, na_action = na_action,
       base_weights = d, baseline_rows = baseline_rows, control = control,
@@ -472,7 +502,8 @@ pair_weights <- function(w, s, t) {
   fit_weights(panel, w$covariates, w$base_weights, w$formula, w$numerator,
               w$method, w$monotone, w$history, w$base, w$margins,
               w$calfun %||% "raking", w$bounds, w$stabilize, w$trim, w$cap,
-              w$na_action, w$control, call = w$call, labels = labels)
+              w$na_action, w$control, call = w$call, labels = labels,
+              history_lags = w$history_lags %||% 1)
 }
 
 # Arguments ----------------------------------------------------------------
@@ -536,6 +567,23 @@ check_bounds <- function(bounds, calfun, method, margins) {
     arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
   }
   bounds
+}
+
+check_history_lags <- function(lags, history) {
+  if (!is.numeric(lags) || length(lags) != 1L || is.na(lags) ||
+      lags < 1 || (is.finite(lags) && lags != round(lags))) {
+    arg_error("history_lags",
+              "a positive whole number, or Inf for all earlier waves", lags)
+  }
+  if (is.null(history) && lags != 1) {
+    pa_abort(
+      paste("`history_lags` says how many earlier waves of the `history`",
+            "variables enter the response models; name those variables",
+            "with `history`."),
+      class = "panelattrition_arg_error", argument = "history_lags"
+    )
+  }
+  if (is.finite(lags) && lags < .Machine$integer.max) as.integer(lags) else Inf
 }
 
 check_control <- function(control) {
@@ -664,8 +712,24 @@ handle_missing <- function(data, na_action, what) {
   data
 }
 
-# Answers at the previous wave to be used as history, one row per person.
-history_values <- function(panel, history, wave_label, na_action) {
+# The history entering the model for answering at wave index t: the
+# values of the `history` variables at waves t - 1, ..., t - k (as many of
+# them as exist), lag 1 named `<var>_prev`, lag j `<var>_lag<j>`. Under
+# monotone dropout everyone at risk at t answered all of those waves.
+stage_history <- function(panel, history, lags, t, na_action) {
+  k <- min(lags, t - 1)
+  parts <- lapply(seq_len(k), function(j) {
+    history_values(panel, history, panel$waves[t - j], na_action,
+                   suffix = if (j == 1L) "_prev" else paste0("_lag", j))
+  })
+  if (length(parts) == 1L) return(parts[[1L]])
+  list(values = do.call(cbind, lapply(parts, `[[`, "values")),
+       terms = unlist(lapply(parts, `[[`, "terms"), use.names = FALSE))
+}
+
+# Answers at one earlier wave to be used as history, one row per person.
+history_values <- function(panel, history, wave_label, na_action,
+                           suffix = "_prev") {
   dat <- panel$data
   wave <- dat[[panel$wave]]
   at <- if (is.factor(wave)) {
@@ -685,7 +749,7 @@ history_values <- function(panel, history, wave_label, na_action) {
     at <- rows[person]
   }
   values <- lapply(history, function(v) dat[[v]][at])
-  names(values) <- paste0(history, "_prev")
+  names(values) <- paste0(history, suffix)
   # only those at risk (who answered at the previous wave) matter
   checked <- handle_missing(list2DF(values), na_action,
                             sprintf("history at wave %s", wave_label))
@@ -953,12 +1017,39 @@ model_stage <- function(stage, wave, risk, responded, d, data, formula,
 
 calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
                               start, totals, calfun, bounds, control, target,
-                              ids) {
+                              ids, start_wave = NULL) {
   label <- stage_name(stage, wave)
   x_all <- stage_matrix(data, formula, risk, label)
   r <- responded_at(responded, risk, ids)
+  if (!is.null(start_wave)) {
+    check_sequential_start(start[risk][r], start_wave, wave, calfun)
+  }
+  bad_col <- which(!is.finite(colSums(x_all)))
+  if (length(bad_col) && any(!is.finite(x_all))) {
+    bad_col <- bad_col[vapply(bad_col, function(j) any(!is.finite(x_all[, j])),
+                              logical(1))]
+    pa_abort(
+      sprintf(paste("Cannot calibrate at %s: %s of model.matrix(formula)",
+                    "%s infinite or undefined values among the people at",
+                    "risk. Transform or recode the covariates."),
+              label, format_names(colnames(x_all)[bad_col]),
+              if (length(bad_col) == 1L) "has" else "have"),
+      class = "panelattrition_calibration_error", stage = label,
+      margin = colnames(x_all)[bad_col], reason = "non_finite"
+    )
+  }
   if (is.null(totals)) {
     totals <- colSums(x_all * start[risk])
+    if (any(!is.finite(totals))) {
+      bad <- colnames(x_all)[!is.finite(totals)]
+      pa_abort(
+        sprintf(paste("Cannot calibrate at %s: the weighted totals of %s",
+                      "overflow. Rescale the covariates."),
+                label, format_names(bad)),
+        class = "panelattrition_calibration_error", stage = label,
+        margin = bad, reason = "non_finite"
+      )
+    }
   } else {
     extra <- setdiff(names(totals), colnames(x_all))
     lacking <- setdiff(colnames(x_all), names(totals))
@@ -973,6 +1064,14 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
       )
     }
     totals <- totals[colnames(x_all)]
+    if (!is.numeric(totals) || any(!is.finite(totals))) {
+      pa_abort(
+        sprintf("`margins` must be finite numbers; %s %s not.",
+                format_names(names(totals)[!is.finite(totals)]),
+                if (sum(!is.finite(totals)) == 1L) "is" else "are"),
+        class = "panelattrition_arg_error", argument = "margins"
+      )
+    }
   }
   x <- x_all[r, , drop = FALSE]
   cal <- calibrate_weights(x, start[risk][r], totals, calfun = calfun,
@@ -983,6 +1082,29 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
     formula = formula, risk = risk, responded = r, x = x_all,
     base = d[risk], start = start[risk], totals = totals, target = target,
     fit = cal, respondents = risk[r], weight = cal$weights
+  )
+}
+
+# Sequential calibration starts wave t's respondents from their weights at
+# t - 1. A linear calibration (or one bounded below by 0) may give some
+# weights a negative or zero value: a legitimate answer for one calibration
+# (and harmless for people who drop out next), but no calibration function
+# can start from it, since g = w / start must stay in the function's range.
+check_sequential_start <- function(start, start_wave, wave, calfun) {
+  bad <- !is.finite(start) | !(start > 0)
+  if (!any(bad)) return(invisible())
+  pa_abort(
+    sprintf(paste("Sequential calibration cannot go on to wave %s: the %s",
+                  "calibration at wave %s gave %d of wave %s's respondents",
+                  "a negative or zero weight, and their calibration must",
+                  "start from positive weights. Use calfun = \"logit\" with",
+                  "bounds (such as bounds = c(0.2, 5)), or calfun =",
+                  "\"raking\": both keep every weight positive."),
+            wave, calfun, start_wave, sum(bad), wave),
+    class = c("panelattrition_negative_weights_error",
+              "panelattrition_calibration_error"),
+    stage = wave, wave = start_wave, n = sum(bad),
+    reason = "negative_weights"
   )
 }
 

@@ -119,7 +119,10 @@ test_that("sandwich variances with a frame, stage 0 and a numerator model", {
                       baseline = c("g", "age"))
   w <- attrition_weights(panel, ~ g + age, monotone = FALSE,
                          numerator = ~ g)
-  est <- wave_means(w, "y")
+  # a numerator in g leaves means within groups of g unchanged (only those
+  # are valid with such weights)
+  est <- wave_means(w, "y", by = "g")
+  groups <- levels(factor(s$truth$g))
   tr <- s$truth
   x <- cbind(1, tr$g == "b", tr$g == "c", tr$age)
   xn <- cbind(1, tr$g == "b", tr$g == "c")
@@ -131,7 +134,7 @@ test_that("sandwich variances with a frame, stage 0 and a numerator model", {
   psi <- function(th) {
     a <- matrix(th[1:12], 4, 3)
     b <- matrix(th[12 + 1:9], 3, 3)
-    mu <- th[21 + 1:3]
+    mu <- matrix(th[21 + 1:9], 3, 3)  # groups within wave, wave-major
     out <- NULL
     for (t in 1:3) {
       out <- cbind(out, x * (r[, t] - stats::plogis(drop(x %*% a[, t]))))
@@ -142,12 +145,15 @@ test_that("sandwich variances with a frame, stage 0 and a numerator model", {
     for (t in 1:3) {
       wt <- stats::plogis(drop(xn %*% b[, t])) /
         stats::plogis(drop(x %*% a[, t]))
-      out <- cbind(out, ifelse(r[, t], wt * (ys[, t] - mu[t]), 0))
+      for (gi in 1:3) {
+        out <- cbind(out, ifelse(r[, t] & tr$g == groups[gi],
+                                 wt * (ys[, t] - mu[gi, t]), 0))
+      }
     }
     out
   }
   v <- numeric_sandwich(psi, theta)
-  k <- 21 + 1:3
+  k <- 21 + 1:9
   expect_equal(unname(vcov(est)), unname(v[k, k]), tolerance = 1e-6)
 })
 
