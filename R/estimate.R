@@ -25,7 +25,32 @@
 #'   `survey::svyby(~y, ~wave + g, svydesign(ids = ~id, weights = ~w), svymean)`
 #'   does; it is given for comparison.
 #'
-#' Intervals for means are normal; for proportions they are computed on the
+#' The sandwich and naive variances are \eqn{n/(n-1)} times the sum of
+#' squares of the people's centred influence values, as survey computes
+#' them for a design with people as clusters and no strata.
+#'
+#' For a response model fitted by Firth's method the sandwich uses each
+#' person's contribution to the penalised score,
+#' \eqn{x_i (d_i (R_i - p_i) + h_i (1/2 - p_i))} with \eqn{h_i} the
+#' diagonal of the hat matrix (these add up to zero at the estimate), and
+#' as its bread the expected information \eqn{X' \mathrm{diag}(d p (1 - p)) X}{X' diag(d p (1 - p)) X}
+#' at the estimate. The derivative of the penalty term is left out of the
+#' bread: it is of order 1 against the information's order n, so it
+#' changes neither the variance's leading term nor its consistency.
+#'
+#' For calibrated weights the sandwich stacks the calibration equations,
+#' so it counts the estimation of the Lagrange multipliers and, when the
+#' targets are the weighted totals of the baseline sample or of the
+#' previous wave, the sampling variability of those targets too. With
+#' fixed population `margins` it agrees with the linearisation that survey
+#' uses for `survey::calibrate()`d designs (residuals from the weighted
+#' regression of the outcome on the calibration variables). With estimated
+#' targets survey has no counterpart, since it takes the totals as known:
+#' the package's weights equal `survey::calibrate()`'s, its variances need
+#' not.
+#'
+#' Intervals for means are normal, with quantiles of the standard normal
+#' distribution (no degrees-of-freedom correction); for proportions they are computed on the
 #' logit scale (`ci = "logit"`) or by the Korn and Graubard (1998) method
 #' (`ci = "beta"`, Clopper-Pearson limits at the effective sample size
 #' \eqn{p(1-p)/se^2}), never by a plain Wald interval, which can leave

@@ -81,7 +81,9 @@
 #' (base-weighted) response rate, or, with a `numerator` formula, by the
 #' cumulative probability predicted by the same sequence of models on the
 #' `numerator` covariates only; the weights then add up to about the number
-#' of respondents. `trim` (a quantile such as 0.99) or `cap` (a maximum
+#' of respondents. `trim` (a quantile such as 0.99 of the wave's
+#' respondents' weights, unweighted, as `quantile(type = 7)` computes it)
+#' or `cap` (a maximum
 #' ratio to the wave's mean weight) limits large weights; the mass taken
 #' off is spread over the other respondents of the wave in proportion to
 #' their weights, repeatedly until no weight exceeds the limit, so each
@@ -1189,8 +1191,10 @@ trim_weights <- function(weights, resp, trim, cap,
 #'
 #' The standardised mean difference of a covariate column is the difference
 #' between the respondents' mean (unweighted, or weighted) and the baseline
-#' sample's (base-weighted) mean, divided by the baseline sample's standard
-#' deviation. Kish's effective sample size is \eqn{(\sum w)^2 / \sum w^2}.
+#' sample's (base-weighted) mean, divided by the baseline sample's
+#' base-weighted standard deviation, whose denominator is the sum of the
+#' base weights (no \eqn{n - 1} correction). Kish's effective sample size
+#' is \eqn{(\sum w)^2 / \sum w^2}.
 #'
 #' @param object,w A `pa_weights` object from [attrition_weights()].
 #' @param threshold Absolute standardised difference above which a
