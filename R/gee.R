@@ -240,47 +240,40 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   }
   size <- rle(rows$person)$lengths
 
-  fit <- .Call(C_gee_fit, x, as.double(y), as.double(wt),
-               as.double(rows$wave), as.integer(size),
-               match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
-               match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
-               c(ctrl$maxit, ctrl$epsilon))
-  switch(fit$status,
-    ok = ,
-    not_converged = NULL,
-    no_pairs = pa_abort(
-      sprintf(paste("`corstr = \"%s\"` needs people who answered at least",
-                    "two waves; nobody did. Use `corstr = \"independence\"`."),
-              corstr),
-      class = "panelattrition_model_error", argument = "corstr"
-    ),
-    correlation = pa_abort(
-      sprintf(paste("The estimated %s correlation (alpha = %s) gives a",
-                    "working correlation matrix that is not positive",
-                    "definite. This happens when the outcome's variance",
-                    "differs much between waves or its correlation is",
-                    "close to 1; use `corstr = \"%s\"` or",
-                    "`\"independence\"`."),
-              corstr, format(fit$alpha, digits = 4),
-              if (corstr == "ar1") "exchangeable" else "ar1"),
-      class = "panelattrition_model_error", argument = "corstr",
-      alpha = fit$alpha
-    ),
-    pa_abort(sprintf("The GEE fit failed: %s.", fit$message),
-             class = "panelattrition_model_error")
-  )
-  if (identical(fit$status, "not_converged")) {
-    pa_warn(
-      sprintf(paste("The GEE fit did not converge (%s); its estimates are",
-                    "from the last iteration. Increase `control$maxit` or",
-                    "simplify the model."), fit$message),
-      class = "panelattrition_convergence_warning"
-    )
+  # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
+  # over every wave of each person; unweighted ones (every weight 1) and
+  # independence keep the equations on the answers alone (geeglm()'s).
+  full <- corstr != "independence" && any(wt != 1)
+  if (full) {
+    grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
+                     corstr)
+    fit <- gee_call(grid$x, grid$y, grid$w, grid$time, grid$size, fam,
+                    corstr, ctrl, grid$mode, grid$base)
+  } else {
+    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl)
+  }
+  gee_status(fit, corstr, full)
+  if (full) {
+    # back to the answers: fitted values and weight derivatives
+    fit$fitted <- fit$fitted[grid$pos]
+    fit$linear_predictor <- fit$linear_predictor[grid$pos]
+    fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
   }
 
   names_x <- colnames(x)
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
+  if (full) {
+    # both fits estimate the same coefficients when the mean model is
+    # right; a difference beyond sampling error means it is not, or the
+    # correlated fit found a spurious solution
+    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl)
+    gee_status(ind, "independence", FALSE)
+    gee_check_independence(fit, ind, infl,
+                           gee_influence(weights, ind, rows,
+                                         se == "sandwich"),
+                           corstr, names_x)
+  }
   vc <- xt_a(infl, infl)
   dimnames(vc) <- list(names_x, names_x)
   colnames(infl) <- names_x
@@ -308,6 +301,197 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
     ),
     class = "pa_gee"
   )
+}
+
+# The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
+# c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
+# Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
+# by the later wave's weight or by w_s w_t / base weight.
+gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
+                     mode = c(0L, 0L), base = double()) {
+  .Call(C_gee_fit, x, as.double(y), as.double(w), as.double(time),
+        as.integer(size),
+        match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
+        match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
+        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base))
+}
+
+# Raise the kernel's failures as classed conditions.
+gee_status <- function(fit, corstr, full) {
+  switch(fit$status,
+    ok = ,
+    not_converged = NULL,
+    no_pairs = pa_abort(
+      sprintf(paste("ipw_gee(): `corstr = \"%s\"` needs people who answered",
+                    "at least two waves; nobody did. Use",
+                    "`corstr = \"independence\"`."),
+              corstr),
+      class = "panelattrition_model_error", argument = "corstr"
+    ),
+    correlation = pa_abort(
+      sprintf(paste("ipw_gee(): the estimated %s correlation (alpha = %s)",
+                    "gives a working correlation matrix that is not",
+                    "positive definite%s. This happens when the outcome's",
+                    "variance differs much between waves or its",
+                    "correlation is close to 1; use `corstr = \"%s\"` or",
+                    "`\"independence\"`."),
+              corstr, format(fit$alpha, digits = 4),
+              if (full) " over the panel's waves" else "",
+              if (corstr == "ar1") "exchangeable" else "ar1"),
+      class = c("panelattrition_correlation_error",
+                "panelattrition_model_error"),
+      argument = "corstr", alpha = fit$alpha
+    ),
+    pa_abort(sprintf("ipw_gee(): the GEE fit failed: %s.", fit$message),
+             class = "panelattrition_model_error")
+  )
+  if (identical(fit$status, "not_converged")) {
+    pa_warn(
+      sprintf(paste("The GEE fit did not converge (%s); its estimates are",
+                    "from the last iteration. Increase `control$maxit` or",
+                    "simplify the model."), fit$message),
+      class = "panelattrition_convergence_warning"
+    )
+  }
+  invisible(fit)
+}
+
+# Complete clusters for Robins, Rotnitzky and Zhao's equations: a row for
+# every person who answered at least once and every wave anybody answered,
+# in person-then-wave order. Answers keep their model-matrix rows; a wave
+# a person did not answer gets weight 0, response 0 and the model-matrix
+# row built from the wave and the person's baseline covariates, which are
+# known there. `pos` gives the grid row of each answer (in `rows` order).
+gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
+                     corstr) {
+  panel <- weights$panel
+  people <- rows$person[!duplicated(rows$person)]
+  waves <- sort(unique(rows$wave))
+  n_t <- length(waves)
+  cluster <- match(rows$person, people)
+  pos <- (cluster - 1L) * n_t + match(rows$wave, waves)
+  n_grid <- length(people) * n_t
+  missing_at <- setdiff(seq_len(n_grid), pos)
+
+  gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
+  gx[pos, ] <- x
+  if (length(missing_at)) {
+    g_person <- people[(missing_at - 1L) %/% n_t + 1L]
+    g_wave <- waves[(missing_at - 1L) %% n_t + 1L]
+    rhs <- all.vars(stats::delete.response(mt))
+    values <- list()
+    unknown <- character()
+    for (v in rhs) {
+      observed <- model_data[[v]][rows$row]
+      if (identical(v, panel$wave)) {
+        # the value each wave's answers have, if it is one per wave
+        first <- observed[match(waves, rows$wave)]
+        ok <- identical(as.character(observed),
+                        as.character(first[match(rows$wave, waves)]))
+        vals <- first[match(g_wave, waves)]
+      } else if (v %in% names(panel$baseline)) {
+        b <- panel$baseline[[v]]
+        ok <- identical(as.character(observed),
+                        as.character(b[rows$person]))
+        vals <- b[g_person]
+      } else {
+        ok <- FALSE
+      }
+      if (ok) values[[v]] <- vals else unknown <- c(unknown, v)
+    }
+    if (length(unknown)) {
+      pa_abort(
+        sprintf(paste(
+          "ipw_gee(): with attrition weights, `corstr = \"%s\"` solves the",
+          "estimating equations of Robins, Rotnitzky and Zhao (1995), which",
+          "use every person's model-matrix rows at every wave, including",
+          "the %d waves people did not answer. %s %s neither the wave nor",
+          "a baseline covariate, so %s unknown there. Make %s a baseline",
+          "covariate of the panel if %s constant over the waves, or use",
+          "`corstr = \"independence\"`."),
+          corstr, length(missing_at), format_names(unknown),
+          if (length(unknown) == 1L) "is" else "are",
+          if (length(unknown) == 1L) "its value is" else "their values are",
+          if (length(unknown) == 1L) "it" else "them",
+          if (length(unknown) == 1L) "it is" else "they are"),
+        class = c("panelattrition_time_varying_error",
+                  "panelattrition_model_error"),
+        argument = "corstr", variables = unknown
+      )
+    }
+    newdata <- as.data.frame(values, stringsAsFactors = FALSE,
+                             optional = TRUE)
+    if (!length(values)) newdata <- data.frame(row.names = seq_along(g_wave))
+    tt <- stats::delete.response(mt)
+    gx[missing_at, ] <- tryCatch({
+      mfu <- stats::model.frame(tt, newdata, xlev = stats::.getXlevels(mt, mf),
+                                na.action = stats::na.pass)
+      stats::model.matrix(tt, mfu, contrasts.arg = attr(x, "contrasts"))
+    }, error = function(e) {
+      pa_abort(sprintf(paste("ipw_gee(): cannot build the model matrix of",
+                             "`formula` at the waves people did not",
+                             "answer: %s"), conditionMessage(e)),
+               class = "panelattrition_model_error", argument = "formula")
+    })
+  }
+  gy <- numeric(n_grid)
+  gy[pos] <- y
+  gw <- numeric(n_grid)
+  gw[pos] <- wt
+  # pairs of answers in the correlation estimate: under monotone dropout
+  # both are observed iff the later one is, so its weight; with
+  # intermittent response (independent over waves given the baseline
+  # covariates) w_s w_t / d, d the person's base weight
+  monotone <- !isFALSE(weights$monotone)
+  base <- if (monotone) double() else {
+    weights$base_weights[people] %||% rep(1, length(people))
+  }
+  list(x = gx, y = gy, w = gw, time = rep(waves, length(people)),
+       size = rep(n_t, length(people)), pos = pos,
+       mode = c(1L, if (monotone) 1L else 2L), base = base)
+}
+
+# The weighted correlated fit against the independence fit on the same
+# weights: both estimate the same coefficients when the mean model is
+# right, so their difference, with its variance from the difference of
+# the influence values, is a Hausman-type test. A p-value below 1e-6
+# means a mean model that is wrong (the fits then estimate different
+# things) or a spurious solution of the correlated equations.
+gee_check_independence <- function(fit, ind, infl, infl_ind, corstr,
+                                   names_x) {
+  d <- fit$coefficients - ind$coefficients
+  vd <- xt_a(infl - infl_ind, infl - infl_ind)
+  tol <- 1e-10 * max(diag(xt_a(infl_ind, infl_ind)))
+  e <- eigen(vd, symmetric = TRUE)
+  keep <- e$values > tol
+  if (!any(keep)) return(invisible(NULL))
+  z <- drop(crossprod(e$vectors[, keep, drop = FALSE], d))
+  stat <- sum(z^2 / e$values[keep])
+  df <- sum(keep)
+  p <- stats::pchisq(stat, df, lower.tail = FALSE)
+  if (p < 1e-6) {
+    worst <- which.max(abs(d) / sqrt(pmax(diag(vd), tol)))
+    pa_abort(
+      sprintf(paste(
+        "ipw_gee(): the %s fit (alpha = %s) does not reproduce the",
+        "independence fit on the same weights: the two differ by",
+        "chi-square %s on %d df (p = %s; largest for `%s`: %s against %s).",
+        "Both are consistent when the mean model is right, so either the",
+        "model for the mean is misspecified (then independence estimates",
+        "the population-averaged coefficients) or the correlated",
+        "equations found a spurious solution. Use",
+        "`corstr = \"independence\"`, or revise the model."),
+        corstr, format(fit$alpha, digits = 4), format(stat, digits = 4),
+        df, format.pval(p, digits = 2), names_x[worst],
+        format(fit$coefficients[worst], digits = 4),
+        format(ind$coefficients[worst], digits = 4)),
+      class = c("panelattrition_gee_check_error",
+                "panelattrition_model_error"),
+      argument = "corstr", statistic = stat, df = df, p_value = p,
+      alpha = fit$alpha
+    )
+  }
+  invisible(NULL)
 }
 
 # TRUE when every column of x keeps more than a 1e-6 share of its sum of
