@@ -233,8 +233,12 @@ static void update_alpha(gee_state *s) {
     s->alpha = num / den;
   } else {
     double next = a + num / den;
-    /* stay inside (-1, 1), where the AR(1) matrix is positive definite */
-    while (!(fabs(next) < 1)) next = (next + a) / 2;
+    /* stay inside (-1, 1), where the AR(1) matrix is positive definite;
+     * a step that is not finite, or an alpha already at +-1, is left for
+     * the caller to see */
+    for (int h = 0; h < 64 && isfinite(next) && !(fabs(next) < 1); h++) {
+      next = (next + a) / 2;
+    }
     s->alpha = next;
   }
 }
