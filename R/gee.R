@@ -3,44 +3,82 @@
 # people as clusters. The numerics are in C (src/gee.c); this file checks
 # the arguments, builds the model matrix and the clusters, and turns the
 # kernel's estimating-function contributions into variances with the
-# stacked sandwich of variance.R.
+# stacked sandwich of variance.R. Weighted correlated fits run on complete
+# clusters (every wave for every person, weight 0 where unanswered) for
+# Robins, Rotnitzky and Zhao's equations; see gee_grid().
 
 #' Attrition-weighted generalised estimating equations
 #'
 #' Fits a marginal regression model for repeated outcomes by generalised
 #' estimating equations (Liang and Zeger, 1986) in which every answer is
 #' weighted by the answering person's attrition weight at that wave
-#' (Robins, Rotnitzky and Zhao, 1995). The data are the panel's long data
+#' (Robins, Rotnitzky and Zhao, 1995), in a form that stays consistent
+#' under MAR dropout for every working correlation (see Model). The data
+#' are the panel's long data
 #' (`weights$panel$data`): one row per person and wave answered, people are
 #' the clusters, and rows are ordered by wave within people.
 #'
 #' @section Model:
-#' With \eqn{A_i} the diagonal matrix of variance-function values, \eqn{R_i(\alpha)}
-#' the working correlation and \eqn{W_i} the diagonal matrix of the
-#' weights of person \eqn{i}'s answers, the coefficients solve
-#' \deqn{\sum_i D_i' A_i^{-1/2} W_i^{1/2} R_i^{-1} W_i^{1/2} A_i^{-1/2}
-#'   (y_i - \mu_i) = 0,}{sum_i D_i' A_i^(-1/2) W_i^(1/2) R_i^(-1)
-#'   W_i^(1/2) A_i^(-1/2) (y_i - mu_i) = 0,}
-#' which is how `geepack::geeglm()` uses its `weights` argument. With
-#' `corstr = "independence"` this is the weighted GLM score, so the
-#' estimates are those of `glm(..., weights = w)` and of
+#' Write \eqn{\mu_{it}} for the mean of person \eqn{i} at wave \eqn{t},
+#' \eqn{A_i} for the diagonal matrix of variance-function values,
+#' \eqn{D_i = \partial\mu_i/\partial\beta}, \eqn{R_i(\alpha)} for the
+#' working correlation, \eqn{R_{it}} for the indicator that \eqn{i}
+#' answered wave \eqn{t} and \eqn{w_{it}} for the attrition weight there.
+#'
+#' *Independence* (the default): the coefficients solve the weighted GLM
+#' score \eqn{\sum_i \sum_t R_{it} w_{it} D_{it}' v_{it}^{-1} (y_{it} - \mu_{it}) = 0},
+#' so the estimates are those of `glm(..., weights = w)` and of
 #' `geeglm(..., weights = w, corstr = "independence")`.
 #'
-#' The scale and the correlation parameter are geepack's weighted moment
-#' estimators, with Pearson residuals \eqn{r} and \eqn{e = r / \phi^{1/2}}:
-#' * scale \eqn{\phi = \sum w_j r_j^2 / \sum w_j} over all answers (no
-#'   degrees-of-freedom correction; estimated for every family);
-#' * `"exchangeable"`: \eqn{\alpha = \sum w_j w_k e_j e_k / \sum w_j w_k} over
-#'   all pairs of answers of the same person;
-#' * `"ar1"`: \eqn{\mathrm{corr}(y_j, y_k) = \alpha^{|t_j - t_k|}}{corr(y_j, y_k) = alpha^|t_j - t_k|},
-#'   where \eqn{t} is the wave's position in the panel's waves, so a
-#'   person who skipped a wave has answers two lags apart (gaps count);
-#'   \eqn{\alpha} solves \eqn{\sum w_j w_k E_{jk} (e_j e_k - \alpha^{d_{jk}}) = 0}
-#'   over all pairs, \eqn{d_{jk} = |t_j - t_k|} and \eqn{E_{jk} = d\alpha^{d_{jk}}/d\alpha},
-#'   solved by Gauss-Newton steps alternating with the coefficients.
-#'   (`geeglm()` gives the same estimates when called with
-#'   `waves = <wave index>`; without `waves` it takes positions within the
-#'   person, which ignores gaps.)
+#' *Exchangeable or AR(1) with attrition weights*: the coefficients solve
+#' the estimating equations of Robins, Rotnitzky and Zhao (1995),
+#' \deqn{\sum_i D_i' A_i^{-1/2} R_i(\alpha)^{-1} A_i^{-1/2}
+#'   \mathrm{diag}(R_{it} w_{it}) (y_i - \mu_i) = 0,}{sum_i D_i' A_i^(-1/2)
+#'   R_i(alpha)^(-1) A_i^(-1/2) diag(R_it w_it) (y_i - mu_i) = 0,}
+#' where \eqn{D_i}, \eqn{A_i} and \eqn{R_i} run over *every* wave of the
+#' panel that anybody answered, including the waves person \eqn{i} did not
+#' answer (whose residuals are multiplied by \eqn{R_{it} = 0}). Because the
+#' weights multiply the residuals only, \eqn{E[R_{it} w_{it} \mid
+#' \mathrm{full\ data}] = 1}{E[R_it w_it | full data] = 1} (up to the
+#' weights' stabilising constants) makes the equations unbiased under MAR
+#' for any working correlation. The model-matrix rows at unanswered waves
+#' are built from the wave and the person's baseline covariates, so with
+#' attrition weights a correlated structure accepts only formulas whose
+#' variables are the wave and baseline covariates (a column of the
+#' panel's data is accepted if it equals the person's baseline value at
+#' every answer); any other variable is refused with a
+#' `panelattrition_time_varying_error`. (geepack's `geeglm(weights = )`
+#' puts \eqn{W_i^{1/2}} on both sides of \eqn{R_i^{-1}} over the answers
+#' only; its cross-wave terms do not have mean zero under MAR dropout and
+#' it is biased then.) For a Gaussian model whose terms are functions of
+#' the wave and baseline covariates, the exchangeable solution equals the
+#' independence one; AR(1) and other families differ slightly.
+#'
+#' *Exchangeable or AR(1) without weights* (every weight 1, as when nobody
+#' dropped out): the usual GEE of Liang and Zeger over each person's
+#' answers, as `geeglm()` computes it (valid under MCAR). When nobody
+#' missed a wave the two forms are the same.
+#'
+#' The scale and the correlation are weighted moment estimators, with
+#' Pearson residuals \eqn{r} and \eqn{e = r / \phi^{1/2}}, over answers only:
+#' * scale \eqn{\phi = \sum R_{it} w_{it} r_{it}^2 / \sum R_{it} w_{it}}
+#'   (no degrees-of-freedom correction; estimated for every family);
+#' * `"exchangeable"`: \eqn{\alpha = \sum c_{i,st} e_{is} e_{it} / \sum c_{i,st}}
+#'   over the pairs of waves \eqn{s < t} that person \eqn{i} answered;
+#' * `"ar1"`: \eqn{\mathrm{corr}(y_s, y_t) = \alpha^{|s - t|}}{corr(y_s, y_t) = alpha^|s - t|}
+#'   with \eqn{s, t} the waves' positions in the panel (gaps count), and
+#'   \eqn{\alpha} solving \eqn{\sum c_{i,st} E_{st} (e_{is} e_{it} - \alpha^{d_{st}}) = 0},
+#'   \eqn{d_{st} = |s - t|}, \eqn{E_{st} = d\alpha^{d_{st}}/d\alpha}, by
+#'   Gauss-Newton steps.
+#'
+#' The pair weight \eqn{c_{i,st}} makes the moments consistent under MAR:
+#' with monotone weights it is the later wave's weight \eqn{w_{it}} (both
+#' waves are answered exactly when the later one is); with
+#' `monotone = FALSE` weights it is \eqn{w_{is} w_{it} / d_i}, \eqn{d_i} the
+#' base weight (response at the two waves independent given the baseline
+#' covariates, the assumption of those weights); without weights it is 1
+#' (geepack's \eqn{w_s w_t}). Any estimator with a fixed limit keeps the
+#' coefficients consistent; these estimate the full-data correlation.
 #'
 #' The fit first solves the independence equations (the weighted GLM, by
 #' Fisher scoring from glm's starting values). For a correlated working
@@ -49,11 +87,22 @@
 #' correlation re-estimated from them, and \eqn{\alpha} moved by secant steps
 #' until the re-estimate equals it and the coefficients no longer change
 #' (the largest change in a coefficient, relative to \eqn{\max(|\beta|, 1)},
-#' and the change in \eqn{\alpha} below `control$epsilon`). geepack
-#' alternates single updates instead; the solution is the same. An
-#' exchangeable estimate outside \eqn{(-1/(m - 1), 1)} (\eqn{m} the largest
-#' number of answers of a person), where the working correlation is not
-#' positive definite, is an error (geepack carries on with it).
+#' and the change in \eqn{\alpha} below `control$epsilon`).
+#'
+#' Checks (classed errors, no silent fallback):
+#' * an estimate of \eqn{\alpha} at or beyond the limits where the working
+#'   correlation is positive definite (\eqn{-1/(T - 1) < \alpha < 1} for
+#'   exchangeable over \eqn{T} waves, \eqn{|\alpha| < 1} for AR(1)) is a
+#'   `panelattrition_correlation_error`;
+#' * with attrition weights, the correlated fit must reproduce the
+#'   independence fit on the same weights: both are consistent for the
+#'   same coefficients when the mean model is right, so their difference
+#'   is tested with its variance from the difference of the two fits'
+#'   influence values (a Hausman-type chi-square, on the rank of that
+#'   variance). A p-value below \eqn{10^{-6}} is a
+#'   `panelattrition_gee_check_error`: the mean model is misspecified (and
+#'   the two fits estimate different things) or the correlated equations
+#'   found a spurious solution.
 #'
 #' @section Variances:
 #' Both are sandwich (robust) variances with people as clusters and the
@@ -62,17 +111,21 @@
 #' \eqn{n/(n-1)}), so they differ by that factor from the variances of
 #' [wave_means()].
 #' * `se = "naive"` treats the weights as known:
-#'   \eqn{B^{-1} (\sum_i U_i U_i') B^{-1}} with \eqn{B = \sum_i D_i' V_i^{-1} W_i D_i}
-#'   (weights placed as above) and \eqn{U_i} person \eqn{i}'s contribution to
-#'   the estimating equation. This equals `geeglm()`'s robust variance.
+#'   \eqn{B^{-1} (\sum_i U_i U_i') B^{-T}} with \eqn{U_i} person \eqn{i}'s
+#'   contribution to the estimating equation and \eqn{B} its expected
+#'   derivative, \eqn{\sum_i D_i' V_i^{-1} \mathrm{diag}(R_{it} w_{it}) D_i}
+#'   (not symmetric under Robins, Rotnitzky and Zhao's equations). For
+#'   independence, and for unweighted correlated fits, this equals
+#'   `geeglm()`'s robust variance.
 #' * `se = "sandwich"` (default) also counts the estimation of the
 #'   weights: the estimating equations of every response model (or
 #'   calibration) behind the weights are stacked with the GEE (see
 #'   [wave_means()]), using the derivative of each \eqn{U_i} with respect to
-#'   each of person \eqn{i}'s weights. Under independence \eqn{U_i} is linear in
-#'   each weight; under an exchangeable or AR(1) working correlation the
-#'   weights enter through \eqn{W_i^{1/2}} on both sides of \eqn{R_i^{-1}} and
-#'   the derivative is taken with \eqn{\alpha} and \eqn{\phi} fixed.
+#'   each of person \eqn{i}'s weights, which is linear in the weight:
+#'   \eqn{D_i' V_i^{-1} e_t (y_{it} - \mu_{it})} for wave \eqn{t}
+#'   (\eqn{e_t} the \eqn{t}-th unit vector; under independence
+#'   \eqn{D_{it}' v_{it}^{-1} (y_{it} - \mu_{it})}), with \eqn{\alpha} and
+#'   \eqn{\phi} fixed.
 #'
 #' In both, the "bread" is the expected derivative \eqn{-B} (Fisher
 #' scoring), as in geepack; for the canonical links used here with
@@ -97,8 +150,10 @@
 #'   the convergence tolerance.
 #'
 #' @return An object of class `pa_gee`: a list with `coefficients`,
-#'   `vcov` (the `se` variance), `vcov_model` (the model-based
-#'   \eqn{\phi B^{-1}}), `influence` (people by coefficients: the variance is its
+#'   `vcov` (the `se` variance), `vcov_model` (\eqn{\phi B^{-1}}, the
+#'   model-based variance of the working model; with attrition weights and
+#'   a correlated structure it ignores the dropout and is not symmetric,
+#'   so use `vcov`), `influence` (people by coefficients: the variance is its
 #'   cross-product), `alpha`, `scale`, `fitted` and `linear_predictor`
 #'   (in the order of the panel's data), `n_clusters`, `n_obs`, the
 #'   settings and what [predict.pa_gee()] needs. Use `coef()`, `vcov()`,
