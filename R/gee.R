@@ -3,44 +3,82 @@
 # people as clusters. The numerics are in C (src/gee.c); this file checks
 # the arguments, builds the model matrix and the clusters, and turns the
 # kernel's estimating-function contributions into variances with the
-# stacked sandwich of variance.R.
+# stacked sandwich of variance.R. Weighted correlated fits run on complete
+# clusters (every wave for every person, weight 0 where unanswered) for
+# Robins, Rotnitzky and Zhao's equations; see gee_grid().
 
 #' Attrition-weighted generalised estimating equations
 #'
 #' Fits a marginal regression model for repeated outcomes by generalised
 #' estimating equations (Liang and Zeger, 1986) in which every answer is
 #' weighted by the answering person's attrition weight at that wave
-#' (Robins, Rotnitzky and Zhao, 1995). The data are the panel's long data
+#' (Robins, Rotnitzky and Zhao, 1995), in a form that stays consistent
+#' under MAR dropout for every working correlation (see Model). The data
+#' are the panel's long data
 #' (`weights$panel$data`): one row per person and wave answered, people are
 #' the clusters, and rows are ordered by wave within people.
 #'
 #' @section Model:
-#' With \eqn{A_i} the diagonal matrix of variance-function values, \eqn{R_i(\alpha)}
-#' the working correlation and \eqn{W_i} the diagonal matrix of the
-#' weights of person \eqn{i}'s answers, the coefficients solve
-#' \deqn{\sum_i D_i' A_i^{-1/2} W_i^{1/2} R_i^{-1} W_i^{1/2} A_i^{-1/2}
-#'   (y_i - \mu_i) = 0,}{sum_i D_i' A_i^(-1/2) W_i^(1/2) R_i^(-1)
-#'   W_i^(1/2) A_i^(-1/2) (y_i - mu_i) = 0,}
-#' which is how `geepack::geeglm()` uses its `weights` argument. With
-#' `corstr = "independence"` this is the weighted GLM score, so the
-#' estimates are those of `glm(..., weights = w)` and of
+#' Write \eqn{\mu_{it}} for the mean of person \eqn{i} at wave \eqn{t},
+#' \eqn{A_i} for the diagonal matrix of variance-function values,
+#' \eqn{D_i = \partial\mu_i/\partial\beta}, \eqn{R_i(\alpha)} for the
+#' working correlation, \eqn{R_{it}} for the indicator that \eqn{i}
+#' answered wave \eqn{t} and \eqn{w_{it}} for the attrition weight there.
+#'
+#' *Independence* (the default): the coefficients solve the weighted GLM
+#' score \eqn{\sum_i \sum_t R_{it} w_{it} D_{it}' v_{it}^{-1} (y_{it} - \mu_{it}) = 0},
+#' so the estimates are those of `glm(..., weights = w)` and of
 #' `geeglm(..., weights = w, corstr = "independence")`.
 #'
-#' The scale and the correlation parameter are geepack's weighted moment
-#' estimators, with Pearson residuals \eqn{r} and \eqn{e = r / \phi^{1/2}}:
-#' * scale \eqn{\phi = \sum w_j r_j^2 / \sum w_j} over all answers (no
-#'   degrees-of-freedom correction; estimated for every family);
-#' * `"exchangeable"`: \eqn{\alpha = \sum w_j w_k e_j e_k / \sum w_j w_k} over
-#'   all pairs of answers of the same person;
-#' * `"ar1"`: \eqn{\mathrm{corr}(y_j, y_k) = \alpha^{|t_j - t_k|}}{corr(y_j, y_k) = alpha^|t_j - t_k|},
-#'   where \eqn{t} is the wave's position in the panel's waves, so a
-#'   person who skipped a wave has answers two lags apart (gaps count);
-#'   \eqn{\alpha} solves \eqn{\sum w_j w_k E_{jk} (e_j e_k - \alpha^{d_{jk}}) = 0}
-#'   over all pairs, \eqn{d_{jk} = |t_j - t_k|} and \eqn{E_{jk} = d\alpha^{d_{jk}}/d\alpha},
-#'   solved by Gauss-Newton steps alternating with the coefficients.
-#'   (`geeglm()` gives the same estimates when called with
-#'   `waves = <wave index>`; without `waves` it takes positions within the
-#'   person, which ignores gaps.)
+#' *Exchangeable or AR(1) with attrition weights*: the coefficients solve
+#' the estimating equations of Robins, Rotnitzky and Zhao (1995),
+#' \deqn{\sum_i D_i' A_i^{-1/2} R_i(\alpha)^{-1} A_i^{-1/2}
+#'   \mathrm{diag}(R_{it} w_{it}) (y_i - \mu_i) = 0,}{sum_i D_i' A_i^(-1/2)
+#'   R_i(alpha)^(-1) A_i^(-1/2) diag(R_it w_it) (y_i - mu_i) = 0,}
+#' where \eqn{D_i}, \eqn{A_i} and \eqn{R_i} run over *every* wave of the
+#' panel that anybody answered, including the waves person \eqn{i} did not
+#' answer (whose residuals are multiplied by \eqn{R_{it} = 0}). Because the
+#' weights multiply the residuals only, \eqn{E[R_{it} w_{it} \mid
+#' \mathrm{full\ data}] = 1}{E[R_it w_it | full data] = 1} (up to the
+#' weights' stabilising constants) makes the equations unbiased under MAR
+#' for any working correlation. The model-matrix rows at unanswered waves
+#' are built from the wave and the person's baseline covariates, so with
+#' attrition weights a correlated structure accepts only formulas whose
+#' variables are the wave and baseline covariates (a column of the
+#' panel's data is accepted if it equals the person's baseline value at
+#' every answer); any other variable is refused with a
+#' `panelattrition_time_varying_error`. (geepack's `geeglm(weights = )`
+#' puts \eqn{W_i^{1/2}} on both sides of \eqn{R_i^{-1}} over the answers
+#' only; its cross-wave terms do not have mean zero under MAR dropout and
+#' it is biased then.) For a Gaussian model whose terms are functions of
+#' the wave and baseline covariates, the exchangeable solution equals the
+#' independence one; AR(1) and other families differ slightly.
+#'
+#' *Exchangeable or AR(1) without weights* (every weight 1, as when nobody
+#' dropped out): the usual GEE of Liang and Zeger over each person's
+#' answers, as `geeglm()` computes it (valid under MCAR). When nobody
+#' missed a wave the two forms are the same.
+#'
+#' The scale and the correlation are weighted moment estimators, with
+#' Pearson residuals \eqn{r} and \eqn{e = r / \phi^{1/2}}, over answers only:
+#' * scale \eqn{\phi = \sum R_{it} w_{it} r_{it}^2 / \sum R_{it} w_{it}}
+#'   (no degrees-of-freedom correction; estimated for every family);
+#' * `"exchangeable"`: \eqn{\alpha = \sum c_{i,st} e_{is} e_{it} / \sum c_{i,st}}
+#'   over the pairs of waves \eqn{s < t} that person \eqn{i} answered;
+#' * `"ar1"`: \eqn{\mathrm{corr}(y_s, y_t) = \alpha^{|s - t|}}{corr(y_s, y_t) = alpha^|s - t|}
+#'   with \eqn{s, t} the waves' positions in the panel (gaps count), and
+#'   \eqn{\alpha} solving \eqn{\sum c_{i,st} E_{st} (e_{is} e_{it} - \alpha^{d_{st}}) = 0},
+#'   \eqn{d_{st} = |s - t|}, \eqn{E_{st} = d\alpha^{d_{st}}/d\alpha}, by
+#'   Gauss-Newton steps.
+#'
+#' The pair weight \eqn{c_{i,st}} makes the moments consistent under MAR:
+#' with monotone weights it is the later wave's weight \eqn{w_{it}} (both
+#' waves are answered exactly when the later one is); with
+#' `monotone = FALSE` weights it is \eqn{w_{is} w_{it} / d_i}, \eqn{d_i} the
+#' base weight (response at the two waves independent given the baseline
+#' covariates, the assumption of those weights); without weights it is 1
+#' (geepack's \eqn{w_s w_t}). Any estimator with a fixed limit keeps the
+#' coefficients consistent; these estimate the full-data correlation.
 #'
 #' The fit first solves the independence equations (the weighted GLM, by
 #' Fisher scoring from glm's starting values). For a correlated working
@@ -49,11 +87,22 @@
 #' correlation re-estimated from them, and \eqn{\alpha} moved by secant steps
 #' until the re-estimate equals it and the coefficients no longer change
 #' (the largest change in a coefficient, relative to \eqn{\max(|\beta|, 1)},
-#' and the change in \eqn{\alpha} below `control$epsilon`). geepack
-#' alternates single updates instead; the solution is the same. An
-#' exchangeable estimate outside \eqn{(-1/(m - 1), 1)} (\eqn{m} the largest
-#' number of answers of a person), where the working correlation is not
-#' positive definite, is an error (geepack carries on with it).
+#' and the change in \eqn{\alpha} below `control$epsilon`).
+#'
+#' Checks (classed errors, no silent fallback):
+#' * an estimate of \eqn{\alpha} at or beyond the limits where the working
+#'   correlation is positive definite (\eqn{-1/(T - 1) < \alpha < 1} for
+#'   exchangeable over \eqn{T} waves, \eqn{|\alpha| < 1} for AR(1)) is a
+#'   `panelattrition_correlation_error`;
+#' * with attrition weights, the correlated fit must reproduce the
+#'   independence fit on the same weights: both are consistent for the
+#'   same coefficients when the mean model is right, so their difference
+#'   is tested with its variance from the difference of the two fits'
+#'   influence values (a Hausman-type chi-square, on the rank of that
+#'   variance). A p-value below \eqn{10^{-6}} is a
+#'   `panelattrition_gee_check_error`: the mean model is misspecified (and
+#'   the two fits estimate different things) or the correlated equations
+#'   found a spurious solution.
 #'
 #' @section Variances:
 #' Both are sandwich (robust) variances with people as clusters and the
@@ -62,17 +111,21 @@
 #' \eqn{n/(n-1)}), so they differ by that factor from the variances of
 #' [wave_means()].
 #' * `se = "naive"` treats the weights as known:
-#'   \eqn{B^{-1} (\sum_i U_i U_i') B^{-1}} with \eqn{B = \sum_i D_i' V_i^{-1} W_i D_i}
-#'   (weights placed as above) and \eqn{U_i} person \eqn{i}'s contribution to
-#'   the estimating equation. This equals `geeglm()`'s robust variance.
+#'   \eqn{B^{-1} (\sum_i U_i U_i') B^{-T}} with \eqn{U_i} person \eqn{i}'s
+#'   contribution to the estimating equation and \eqn{B} its expected
+#'   derivative, \eqn{\sum_i D_i' V_i^{-1} \mathrm{diag}(R_{it} w_{it}) D_i}
+#'   (not symmetric under Robins, Rotnitzky and Zhao's equations). For
+#'   independence, and for unweighted correlated fits, this equals
+#'   `geeglm()`'s robust variance.
 #' * `se = "sandwich"` (default) also counts the estimation of the
 #'   weights: the estimating equations of every response model (or
 #'   calibration) behind the weights are stacked with the GEE (see
 #'   [wave_means()]), using the derivative of each \eqn{U_i} with respect to
-#'   each of person \eqn{i}'s weights. Under independence \eqn{U_i} is linear in
-#'   each weight; under an exchangeable or AR(1) working correlation the
-#'   weights enter through \eqn{W_i^{1/2}} on both sides of \eqn{R_i^{-1}} and
-#'   the derivative is taken with \eqn{\alpha} and \eqn{\phi} fixed.
+#'   each of person \eqn{i}'s weights, which is linear in the weight:
+#'   \eqn{D_i' V_i^{-1} e_t (y_{it} - \mu_{it})} for wave \eqn{t}
+#'   (\eqn{e_t} the \eqn{t}-th unit vector; under independence
+#'   \eqn{D_{it}' v_{it}^{-1} (y_{it} - \mu_{it})}), with \eqn{\alpha} and
+#'   \eqn{\phi} fixed.
 #'
 #' In both, the "bread" is the expected derivative \eqn{-B} (Fisher
 #' scoring), as in geepack; for the canonical links used here with
@@ -97,8 +150,10 @@
 #'   the convergence tolerance.
 #'
 #' @return An object of class `pa_gee`: a list with `coefficients`,
-#'   `vcov` (the `se` variance), `vcov_model` (the model-based
-#'   \eqn{\phi B^{-1}}), `influence` (people by coefficients: the variance is its
+#'   `vcov` (the `se` variance), `vcov_model` (\eqn{\phi B^{-1}}, the
+#'   model-based variance of the working model; with attrition weights and
+#'   a correlated structure it ignores the dropout and is not symmetric,
+#'   so use `vcov`), `influence` (people by coefficients: the variance is its
 #'   cross-product), `alpha`, `scale`, `fitted` and `linear_predictor`
 #'   (in the order of the panel's data), `n_clusters`, `n_obs`, the
 #'   settings and what [predict.pa_gee()] needs. Use `coef()`, `vcov()`,
@@ -242,47 +297,40 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   }
   size <- rle(rows$person)$lengths
 
-  fit <- .Call(C_gee_fit, x, as.double(y), as.double(wt),
-               as.double(rows$wave), as.integer(size),
-               match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
-               match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
-               c(ctrl$maxit, ctrl$epsilon))
-  switch(fit$status,
-    ok = ,
-    not_converged = NULL,
-    no_pairs = pa_abort(
-      sprintf(paste("`corstr = \"%s\"` needs people who answered at least",
-                    "two waves; nobody did. Use `corstr = \"independence\"`."),
-              corstr),
-      class = "panelattrition_model_error", argument = "corstr"
-    ),
-    correlation = pa_abort(
-      sprintf(paste("The estimated %s correlation (alpha = %s) gives a",
-                    "working correlation matrix that is not positive",
-                    "definite. This happens when the outcome's variance",
-                    "differs much between waves or its correlation is",
-                    "close to 1; use `corstr = \"%s\"` or",
-                    "`\"independence\"`."),
-              corstr, format(fit$alpha, digits = 4),
-              if (corstr == "ar1") "exchangeable" else "ar1"),
-      class = "panelattrition_model_error", argument = "corstr",
-      alpha = fit$alpha
-    ),
-    pa_abort(sprintf("The GEE fit failed: %s.", fit$message),
-             class = "panelattrition_model_error")
-  )
-  if (identical(fit$status, "not_converged")) {
-    pa_warn(
-      sprintf(paste("The GEE fit did not converge (%s); its estimates are",
-                    "from the last iteration. Increase `control$maxit` or",
-                    "simplify the model."), fit$message),
-      class = "panelattrition_convergence_warning"
-    )
+  # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
+  # over every wave of each person; unweighted ones (every weight 1) and
+  # independence keep the equations on the answers alone (geeglm()'s).
+  full <- corstr != "independence" && any(wt != 1)
+  if (full) {
+    grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
+                     corstr)
+    fit <- gee_call(grid$x, grid$y, grid$w, grid$time, grid$size, fam,
+                    corstr, ctrl, grid$mode, grid$base)
+  } else {
+    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl)
+  }
+  gee_status(fit, corstr, full)
+  if (full) {
+    # back to the answers: fitted values and weight derivatives
+    fit$fitted <- fit$fitted[grid$pos]
+    fit$linear_predictor <- fit$linear_predictor[grid$pos]
+    fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
   }
 
   names_x <- colnames(x)
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
+  if (full) {
+    # both fits estimate the same coefficients when the mean model is
+    # right; a difference beyond sampling error means it is not, or the
+    # correlated fit found a spurious solution
+    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl)
+    gee_status(ind, "independence", FALSE)
+    gee_check_independence(fit, ind, infl,
+                           gee_influence(weights, ind, rows,
+                                         se == "sandwich"),
+                           corstr, names_x)
+  }
   vc <- xt_a(infl, infl)
   if (!all(is.finite(coefficients)) || !all(is.finite(diag(vc)))) {
     abort_nonfinite(deparse1(formula[[2L]]), "formula")
@@ -338,6 +386,197 @@ check_numerator_terms <- function(weights, formula) {
     class = "panelattrition_numerator_error", argument = "formula",
     variables = absent
   )
+}
+
+# The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
+# c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
+# Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
+# by the later wave's weight or by w_s w_t / base weight.
+gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
+                     mode = c(0L, 0L), base = double()) {
+  .Call(C_gee_fit, x, as.double(y), as.double(w), as.double(time),
+        as.integer(size),
+        match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
+        match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
+        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base))
+}
+
+# Raise the kernel's failures as classed conditions.
+gee_status <- function(fit, corstr, full) {
+  switch(fit$status,
+    ok = ,
+    not_converged = NULL,
+    no_pairs = pa_abort(
+      sprintf(paste("ipw_gee(): `corstr = \"%s\"` needs people who answered",
+                    "at least two waves; nobody did. Use",
+                    "`corstr = \"independence\"`."),
+              corstr),
+      class = "panelattrition_model_error", argument = "corstr"
+    ),
+    correlation = pa_abort(
+      sprintf(paste("ipw_gee(): the estimated %s correlation (alpha = %s)",
+                    "gives a working correlation matrix that is not",
+                    "positive definite%s. This happens when the outcome's",
+                    "variance differs much between waves or its",
+                    "correlation is close to 1; use `corstr = \"%s\"` or",
+                    "`\"independence\"`."),
+              corstr, format(fit$alpha, digits = 4),
+              if (full) " over the panel's waves" else "",
+              if (corstr == "ar1") "exchangeable" else "ar1"),
+      class = c("panelattrition_correlation_error",
+                "panelattrition_model_error"),
+      argument = "corstr", alpha = fit$alpha
+    ),
+    pa_abort(sprintf("ipw_gee(): the GEE fit failed: %s.", fit$message),
+             class = "panelattrition_model_error")
+  )
+  if (identical(fit$status, "not_converged")) {
+    pa_warn(
+      sprintf(paste("The GEE fit did not converge (%s); its estimates are",
+                    "from the last iteration. Increase `control$maxit` or",
+                    "simplify the model."), fit$message),
+      class = "panelattrition_convergence_warning"
+    )
+  }
+  invisible(fit)
+}
+
+# Complete clusters for Robins, Rotnitzky and Zhao's equations: a row for
+# every person who answered at least once and every wave anybody answered,
+# in person-then-wave order. Answers keep their model-matrix rows; a wave
+# a person did not answer gets weight 0, response 0 and the model-matrix
+# row built from the wave and the person's baseline covariates, which are
+# known there. `pos` gives the grid row of each answer (in `rows` order).
+gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
+                     corstr) {
+  panel <- weights$panel
+  people <- rows$person[!duplicated(rows$person)]
+  waves <- sort(unique(rows$wave))
+  n_t <- length(waves)
+  cluster <- match(rows$person, people)
+  pos <- (cluster - 1L) * n_t + match(rows$wave, waves)
+  n_grid <- length(people) * n_t
+  missing_at <- setdiff(seq_len(n_grid), pos)
+
+  gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
+  gx[pos, ] <- x
+  if (length(missing_at)) {
+    g_person <- people[(missing_at - 1L) %/% n_t + 1L]
+    g_wave <- waves[(missing_at - 1L) %% n_t + 1L]
+    rhs <- all.vars(stats::delete.response(mt))
+    values <- list()
+    unknown <- character()
+    for (v in rhs) {
+      observed <- model_data[[v]][rows$row]
+      if (identical(v, panel$wave)) {
+        # the value each wave's answers have, if it is one per wave
+        first <- observed[match(waves, rows$wave)]
+        ok <- identical(as.character(observed),
+                        as.character(first[match(rows$wave, waves)]))
+        vals <- first[match(g_wave, waves)]
+      } else if (v %in% names(panel$baseline)) {
+        b <- panel$baseline[[v]]
+        ok <- identical(as.character(observed),
+                        as.character(b[rows$person]))
+        vals <- b[g_person]
+      } else {
+        ok <- FALSE
+      }
+      if (ok) values[[v]] <- vals else unknown <- c(unknown, v)
+    }
+    if (length(unknown)) {
+      pa_abort(
+        sprintf(paste(
+          "ipw_gee(): with attrition weights, `corstr = \"%s\"` solves the",
+          "estimating equations of Robins, Rotnitzky and Zhao (1995), which",
+          "use every person's model-matrix rows at every wave, including",
+          "the %d waves people did not answer. %s %s neither the wave nor",
+          "a baseline covariate, so %s unknown there. Make %s a baseline",
+          "covariate of the panel if %s constant over the waves, or use",
+          "`corstr = \"independence\"`."),
+          corstr, length(missing_at), format_names(unknown),
+          if (length(unknown) == 1L) "is" else "are",
+          if (length(unknown) == 1L) "its value is" else "their values are",
+          if (length(unknown) == 1L) "it" else "them",
+          if (length(unknown) == 1L) "it is" else "they are"),
+        class = c("panelattrition_time_varying_error",
+                  "panelattrition_model_error"),
+        argument = "corstr", variables = unknown
+      )
+    }
+    newdata <- as.data.frame(values, stringsAsFactors = FALSE,
+                             optional = TRUE)
+    if (!length(values)) newdata <- data.frame(row.names = seq_along(g_wave))
+    tt <- stats::delete.response(mt)
+    gx[missing_at, ] <- tryCatch({
+      mfu <- stats::model.frame(tt, newdata, xlev = stats::.getXlevels(mt, mf),
+                                na.action = stats::na.pass)
+      stats::model.matrix(tt, mfu, contrasts.arg = attr(x, "contrasts"))
+    }, error = function(e) {
+      pa_abort(sprintf(paste("ipw_gee(): cannot build the model matrix of",
+                             "`formula` at the waves people did not",
+                             "answer: %s"), conditionMessage(e)),
+               class = "panelattrition_model_error", argument = "formula")
+    })
+  }
+  gy <- numeric(n_grid)
+  gy[pos] <- y
+  gw <- numeric(n_grid)
+  gw[pos] <- wt
+  # pairs of answers in the correlation estimate: under monotone dropout
+  # both are observed iff the later one is, so its weight; with
+  # intermittent response (independent over waves given the baseline
+  # covariates) w_s w_t / d, d the person's base weight
+  monotone <- !isFALSE(weights$monotone)
+  base <- if (monotone) double() else {
+    weights$base_weights[people] %||% rep(1, length(people))
+  }
+  list(x = gx, y = gy, w = gw, time = rep(waves, length(people)),
+       size = rep(n_t, length(people)), pos = pos,
+       mode = c(1L, if (monotone) 1L else 2L), base = base)
+}
+
+# The weighted correlated fit against the independence fit on the same
+# weights: both estimate the same coefficients when the mean model is
+# right, so their difference, with its variance from the difference of
+# the influence values, is a Hausman-type test. A p-value below 1e-6
+# means a mean model that is wrong (the fits then estimate different
+# things) or a spurious solution of the correlated equations.
+gee_check_independence <- function(fit, ind, infl, infl_ind, corstr,
+                                   names_x) {
+  d <- fit$coefficients - ind$coefficients
+  vd <- xt_a(infl - infl_ind, infl - infl_ind)
+  tol <- 1e-10 * max(diag(xt_a(infl_ind, infl_ind)))
+  e <- eigen(vd, symmetric = TRUE)
+  keep <- e$values > tol
+  if (!any(keep)) return(invisible(NULL))
+  z <- drop(crossprod(e$vectors[, keep, drop = FALSE], d))
+  stat <- sum(z^2 / e$values[keep])
+  df <- sum(keep)
+  p <- stats::pchisq(stat, df, lower.tail = FALSE)
+  if (p < 1e-6) {
+    worst <- which.max(abs(d) / sqrt(pmax(diag(vd), tol)))
+    pa_abort(
+      sprintf(paste(
+        "ipw_gee(): the %s fit (alpha = %s) does not reproduce the",
+        "independence fit on the same weights: the two differ by",
+        "chi-square %s on %d df (p = %s; largest for `%s`: %s against %s).",
+        "Both are consistent when the mean model is right, so either the",
+        "model for the mean is misspecified (then independence estimates",
+        "the population-averaged coefficients) or the correlated",
+        "equations found a spurious solution. Use",
+        "`corstr = \"independence\"`, or revise the model."),
+        corstr, format(fit$alpha, digits = 4), format(stat, digits = 4),
+        df, format.pval(p, digits = 2), names_x[worst],
+        format(fit$coefficients[worst], digits = 4),
+        format(ind$coefficients[worst], digits = 4)),
+      class = c("panelattrition_gee_check_error",
+                "panelattrition_model_error"),
+      argument = "corstr", statistic = stat, df = df, p_value = p,
+      alpha = fit$alpha
+    )
+  }
+  invisible(NULL)
 }
 
 # TRUE when every column of x keeps more than a 1e-6 share of its sum of

@@ -35,7 +35,25 @@
  *   d U_i / d w_j = (d_j s_j q_j + G_j' s_j r_j) / (2 w_j)
  * where d_j s_j is row j of S D and s_j r_j element j of S r. Under
  * independence this reduces to a_j r_j x_j: each row's contribution is
- * linear in its own weight. */
+ * linear in its own weight.
+ *
+ * PA_GEE_FULL replaces the equation by Robins, Rotnitzky and Zhao's
+ * (1995): every cluster holds a row for every wave, rows not observed
+ * carry weight 0, and
+ *
+ *   U_i = D_i' R_i^{-1} W_i r_i,    W_i = diag(w_j),
+ *
+ * with D_i and R_i over all the waves. Given the full data, E[R_j w_j] = 1
+ * for each wave, so E[U_i] is the full-data GEE's, zero when the mean
+ * model is right, whatever R_i; geepack's placement puts w_j^{1/2} w_k^{1/2}
+ * on the cross terms of observed pairs, whose expectation is not 1. The
+ * scoring step solves (sum_i D_i' R_i^{-1} W_i D_i) delta = sum_i U_i, a
+ * matrix that is not symmetric, by LU. The derivative with respect to w_j
+ * is linear: d U_i / d w_j = G_j' r_j with G = R^{-1} D. The correlation
+ * is estimated from the observed pairs only, each weighted by the rule
+ * the caller gives (pair_rule), so that it is a consistent moment
+ * estimator under MAR (or at least has a fixed limit, which is all beta
+ * needs). */
 #include "gee.h"
 
 #include <float.h>
@@ -53,7 +71,9 @@ typedef struct {
   const double *x, *y, *w, *time;
   const int *size;
   size_t nclus, n;
-  int p, family, corstr, maxsize;
+  int p, family, corstr, maxsize, equations, pair_rule, symmetric;
+  const double *base;
+  int *piv;
   double alpha, scale;
   double *eta, *mu;
   /* scratch */
@@ -148,12 +168,30 @@ static void count_pairs(const gee_state *s, size_t *pairs, size_t *lag1) {
   for (size_t k = 0; k < s->nclus; k++) {
     int m = s->size[k];
     for (int j = 0; j < m; j++) {
+      if (!(s->w[start + j] > 0)) continue;
       for (int l = j + 1; l < m; l++) {
+        if (!(s->w[start + l] > 0)) continue;
         (*pairs)++;
         if (fabs(s->time[start + l] - s->time[start + j]) == 1) (*lag1)++;
       }
     }
     start += (size_t) m;
+  }
+}
+
+/* The weight of the pair of rows j < l (in time order) of cluster k;
+ * 0 unless both were observed. */
+static double pair_weight(const gee_state *s, size_t k, size_t rj,
+                          size_t rl) {
+  double wj = s->w[rj], wl = s->w[rl];
+  if (!(wj > 0) || !(wl > 0)) return 0;
+  switch (s->pair_rule) {
+  case PA_GEE_PAIR_LATER:
+    return s->time[rl] >= s->time[rj] ? wl : wj;
+  case PA_GEE_PAIR_RATIO:
+    return wj * wl / s->base[k];
+  default:
+    return wj * wl;
   }
 }
 
@@ -173,8 +211,9 @@ static void update_alpha(gee_state *s) {
       double ej = pearson(s, rj) / sqrt(s->scale);
       for (int l = j + 1; l < m; l++) {
         size_t rl = start + (size_t) l;
+        double ww = pair_weight(s, k, rj, rl);
+        if (ww == 0) continue;
         double z = ej * pearson(s, rl) / sqrt(s->scale);
-        double ww = s->w[rj] * s->w[rl];
         if (s->corstr == PA_GEE_EXCHANGEABLE) {
           num += ww * z;
           den += ww;
@@ -194,8 +233,12 @@ static void update_alpha(gee_state *s) {
     s->alpha = num / den;
   } else {
     double next = a + num / den;
-    /* stay inside (-1, 1), where the AR(1) matrix is positive definite */
-    while (!(fabs(next) < 1)) next = (next + a) / 2;
+    /* stay inside (-1, 1), where the AR(1) matrix is positive definite;
+     * a step that is not finite, or an alpha already at +-1, is left for
+     * the caller to see */
+    for (int h = 0; h < 64 && isfinite(next) && !(fabs(next) < 1); h++) {
+      next = (next + a) / 2;
+    }
     s->alpha = next;
   }
 }
@@ -216,6 +259,68 @@ static void correlation(const gee_state *s, size_t start, int m,
       rmat[j + (size_t) l * (size_t) m] = v;
     }
   }
+}
+
+/* accumulate() for Robins, Rotnitzky and Zhao's equations with a
+ * correlated working structure: per cluster, with D the rows a_j x_j',
+ * G = R^{-1} D and q = R^{-1} W r, bread += G' W D, U = D' q and
+ * d U / d w_j = G_j' r_j. Returns 1 when a working correlation is not
+ * positive definite. */
+static int accumulate_full(gee_state *s, double *scores, double *dscores) {
+  int p = s->p;
+  size_t n = s->n, pp = (size_t) p * (size_t) p;
+  memset(s->bread, 0, pp * sizeof(double));
+  memset(s->grad, 0, (size_t) p * sizeof(double));
+  s->symmetric = 0;
+  size_t start = 0;
+  for (size_t k = 0; k < s->nclus; k++) {
+    int m = s->size[k];
+    size_t mm = (size_t) m;
+    for (int j = 0; j < m; j++) {
+      size_t row = start + (size_t) j;
+      double mu, dmu, v;
+      mean_fun(s->family, s->eta[row], &mu, &dmu, &v);
+      double a = dmu / sqrt(v);
+      for (int c = 0; c < p; c++) {
+        s->dw[(size_t) j + (size_t) c * mm] = a * s->x[row + (size_t) c * n];
+      }
+      /* rw holds the Pearson residual, 0 where the row was not observed */
+      s->rw[j] = s->w[row] > 0 ? (s->y[row] - mu) / sqrt(v) : 0;
+      s->q[j] = s->w[row] * s->rw[j];
+    }
+    memcpy(s->g, s->dw, mm * (size_t) p * sizeof(double));
+    if (m > 1) {
+      correlation(s, start, m, s->rmat);
+      if (pa_chol(s->rmat, m)) return 1;
+      pa_chol_solve(s->rmat, m, s->g, p);
+      pa_chol_solve(s->rmat, m, s->q, 1);
+    }
+    for (int c = 0; c < p; c++) {
+      const double *gc = s->g + (size_t) c * mm;
+      const double *dc = s->dw + (size_t) c * mm;
+      for (int d = 0; d < p; d++) {
+        const double *dd = s->dw + (size_t) d * mm;
+        double acc = 0;
+        for (int j = 0; j < m; j++) acc += gc[j] * s->w[start + (size_t) j] * dd[j];
+        s->bread[c + (size_t) d * p] += acc;
+      }
+      double u = 0;
+      for (int j = 0; j < m; j++) u += dc[j] * s->q[j];
+      s->grad[c] += u;
+      if (scores) scores[k + (size_t) c * s->nclus] = u;
+    }
+    if (dscores) {
+      for (int j = 0; j < m; j++) {
+        size_t row = start + (size_t) j;
+        for (int c = 0; c < p; c++) {
+          dscores[row + (size_t) c * n] =
+              s->g[(size_t) j + (size_t) c * mm] * s->rw[j];
+        }
+      }
+    }
+    start += mm;
+  }
+  return 0;
 }
 
 /* Sum the bread and the estimating function over clusters at the current
@@ -242,10 +347,15 @@ static int accumulate(gee_state *s, int independent, int first,
     }
     pa_crossprod_w(s->x, n, p, s->wa2, s->bread, 1);
     pa_crossprod_vec(s->x, n, p, s->ra, s->grad);
+    s->symmetric = 1;
     return 0;
+  }
+  if (s->equations == PA_GEE_FULL && !independent) {
+    return accumulate_full(s, scores, dscores);
   }
   memset(s->bread, 0, pp * sizeof(double));
   memset(s->grad, 0, (size_t) p * sizeof(double));
+  s->symmetric = 1;
   size_t start = 0;
   for (size_t k = 0; k < s->nclus; k++) {
     int m = s->size[k];
@@ -304,12 +414,14 @@ static int accumulate(gee_state *s, int independent, int first,
   return 0;
 }
 
-/* Solve bread * step = grad; 1 if the bread is not positive definite. */
+/* Solve bread * step = grad; 1 if the bread is not positive definite
+ * (or, when it is not symmetric, singular). */
 static int scoring_step(gee_state *s) {
   size_t pp = (size_t) s->p * (size_t) s->p;
   memcpy(s->chol, s->bread, pp * sizeof(double));
-  if (pa_chol(s->chol, s->p)) return 1;
   memcpy(s->step, s->grad, (size_t) s->p * sizeof(double));
+  if (!s->symmetric) return pa_lu_solve(s->chol, s->p, s->step, 1, s->piv) != 0;
+  if (pa_chol(s->chol, s->p)) return 1;
   pa_chol_solve(s->chol, s->p, s->step, 1);
   return 0;
 }
@@ -380,16 +492,18 @@ size_t pa_gee_work_size(size_t n, int p, int max_size) {
 
 int pa_gee_fit(const double *x, const double *y, const double *w,
                const double *time, const int *size, size_t nclus, size_t n,
-               int p, const pa_gee_control *ctl, double *work,
+               int p, const pa_gee_control *ctl, double *work, int *iwork,
                pa_gee_result *res) {
   res->msg[0] = '\0';
   res->iterations = 0;
   res->converged = 0;
   res->alpha = 0;
   res->scale = NAN;
-  if (!x || !y || !w || !time || !size || !ctl || !work || !res->coef ||
+  if (!x || !y || !w || !time || !size || !ctl || !work || !iwork ||
+      !res->coef ||
       !res->bread || !res->scores || !res->fitted || !res->eta || p < 1 ||
-      n < 1 || nclus < 1 || ctl->maxit < 1 || !(ctl->epsilon > 0)) {
+      n < 1 || nclus < 1 || ctl->maxit < 1 || !(ctl->epsilon > 0) ||
+      (ctl->pair_rule == PA_GEE_PAIR_RATIO && !ctl->base)) {
     snprintf(res->msg, PA_GEE_MSG_SIZE, "invalid dimensions or control");
     return PA_GEE_INVALID;
   }
@@ -408,13 +522,24 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
              "cluster sizes add up to %zu, not to the %zu rows", total, n);
     return PA_GEE_INVALID;
   }
+  /* complete clusters hold rows of weight 0 for the waves not observed */
+  int full = ctl->equations == PA_GEE_FULL;
   for (size_t i = 0; i < n; i++) {
-    if (!(w[i] > 0) || !isfinite(w[i]) || !isfinite(y[i]) ||
-        !isfinite(time[i])) {
+    if (!(full ? w[i] >= 0 : w[i] > 0) || !isfinite(w[i]) ||
+        !isfinite(y[i]) || !isfinite(time[i])) {
       snprintf(res->msg, PA_GEE_MSG_SIZE,
                "row %zu has a non-positive weight or a non-finite value",
                i + 1);
       return PA_GEE_INVALID;
+    }
+  }
+  if (ctl->pair_rule == PA_GEE_PAIR_RATIO) {
+    for (size_t k = 0; k < nclus; k++) {
+      if (!(ctl->base[k] > 0) || !isfinite(ctl->base[k])) {
+        snprintf(res->msg, PA_GEE_MSG_SIZE,
+                 "cluster %zu has a non-positive base weight", k + 1);
+        return PA_GEE_INVALID;
+      }
     }
   }
 
@@ -430,6 +555,11 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   s.family = ctl->family;
   s.corstr = ctl->corstr;
   s.maxsize = maxsize;
+  s.equations = full ? PA_GEE_FULL : PA_GEE_OBSERVED;
+  s.pair_rule = ctl->pair_rule;
+  s.base = ctl->base;
+  s.piv = iwork;
+  s.symmetric = 1;
   s.alpha = 0;
   s.scale = 1;
   s.eta = res->eta;

@@ -1,9 +1,11 @@
 /* Weighted generalised estimating equations for clustered (person by
  * wave) data: Gaussian/identity, binomial/logit and Poisson/log models
  * with working independence, exchangeable or AR(1) correlation, the
- * observation weights placed as geepack places them (W^{1/2} on both
- * sides of the working correlation). Plain arrays in, a status and a
- * message out; no R headers. */
+ * observation weights placed either as geepack places them (W^{1/2} on
+ * both sides of the working correlation, over the rows observed) or as
+ * Robins, Rotnitzky and Zhao (1995) do (W on the residuals only, over
+ * every wave of the cluster). Plain arrays in, a status and a message
+ * out; no R headers. */
 #ifndef PA_GEE_H
 #define PA_GEE_H
 
@@ -33,17 +35,37 @@ typedef struct {
   double epsilon; /* largest change in a coefficient, relative to
                      max(|coefficient|, 1), and in the correlation */
   void (*interrupt)(void); /* called once per iteration; may be NULL */
+  /* PA_GEE_OBSERVED: geepack's equations on each cluster's rows (weights
+   * as W^{1/2} on both sides of R^{-1}). PA_GEE_FULL: Robins, Rotnitzky
+   * and Zhao's equations D' R^{-1} W r over complete clusters, in which a
+   * row a person did not answer has weight 0 (and any finite y). */
+  int equations;
+  /* how a pair of rows j, k of cluster i is weighted in the correlation
+   * estimate: PA_GEE_PAIR_PRODUCT w_j w_k (geepack), PA_GEE_PAIR_LATER the
+   * weight of the later row (monotone dropout: both are observed iff the
+   * later one is), PA_GEE_PAIR_RATIO w_j w_k / base[i] (response at the
+   * two waves independent given the baseline) */
+  int pair_rule;
+  const double *base; /* nclus, for PA_GEE_PAIR_RATIO; else may be NULL */
 } pa_gee_control;
+
+enum { PA_GEE_OBSERVED = 0, PA_GEE_FULL };
+enum { PA_GEE_PAIR_PRODUCT = 0, PA_GEE_PAIR_LATER, PA_GEE_PAIR_RATIO };
 
 /* Output arrays are the caller's. With D_i the rows' derivatives
  * d mu / d beta scaled by v(mu)^{-1/2}, r_i the Pearson residuals,
- * S_i = diag(w^{1/2}) and R_i the working correlation of cluster i:
+ * S_i = diag(w^{1/2}), W_i = diag(w) and R_i the working correlation of
+ * cluster i, for PA_GEE_OBSERVED
  *   bread  = sum_i D_i' S_i R_i^{-1} S_i D_i            (p x p)
  *   scores = U_i = D_i' S_i R_i^{-1} S_i r_i             (nclus x p)
+ * and for PA_GEE_FULL
+ *   bread  = sum_i D_i' R_i^{-1} W_i D_i   (p x p, not symmetric)
+ *   scores = U_i = D_i' R_i^{-1} W_i r_i
  * (both without the 1/scale factor, which cancels in the estimates and
  * in the sandwich), and dscores row k = d U_{i(k)} / d w_k, the
  * derivative of row k's cluster's estimating function with respect to
- * row k's own weight, holding the correlation and the scale fixed. */
+ * row k's own weight, holding the correlation and the scale fixed
+ * (0 for rows of weight 0). */
 typedef struct {
   double *coef;    /* p */
   double *bread;   /* p x p */
@@ -66,10 +88,11 @@ size_t pa_gee_work_size(size_t n, int p, int max_size);
  * cluster k holding the next size[k] rows; time (n) gives each row's
  * position in time, whose absolute differences are the AR(1) lags; w (n)
  * holds positive observation weights. `work` holds
- * pa_gee_work_size(n, p, max(size)) doubles. The kernel allocates nothing. */
+ * pa_gee_work_size(n, p, max(size)) doubles and `iwork` p ints. The
+ * kernel allocates nothing. */
 int pa_gee_fit(const double *x, const double *y, const double *w,
                const double *time, const int *size, size_t nclus, size_t n,
-               int p, const pa_gee_control *ctl, double *work,
+               int p, const pa_gee_control *ctl, double *work, int *iwork,
                pa_gee_result *res);
 
 #endif

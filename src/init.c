@@ -14,7 +14,7 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
 SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
                  SEXP control);
 SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
-               SEXP corstr, SEXP control);
+               SEXP corstr, SEXP control, SEXP equations, SEXP base);
 SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
                        SEXP indices, SEXP threads);
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
@@ -32,7 +32,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("libcsv_version", r_libcsv_version, 0),
     CALLDEF("logit_fit", r_logit_fit, 6),
     CALLDEF("calibrate", r_calibrate, 6),
-    CALLDEF("gee_fit", r_gee_fit, 8),
+    CALLDEF("gee_fit", r_gee_fit, 10),
     CALLDEF("boot_replicates", r_boot_replicates, 6),
     CALLDEF("boot_draws", r_boot_draws, 4),
     CALLDEF("crossprod_xa", r_crossprod_xa, 2),

@@ -69,3 +69,9 @@ int pa_rank(const double *a, int n, double tol, int *dependent) {
   free(piv);
   return rank;
 }
+
+int pa_lu_solve(double *a, int n, double *b, int nrhs, int *piv) {
+  int info = 0;
+  F77_CALL(dgesv)(&n, &nrhs, a, &n, piv, b, &n, &info);
+  return info;
+}

@@ -20,6 +20,11 @@ int pa_chol(double *a, int n);
 /* Solve A x = b with the factor from pa_chol(); b is n x nrhs, in place. */
 int pa_chol_solve(const double *chol, int n, double *b, int nrhs);
 
+/* Solve A x = b for a general n x n matrix A by LU with partial pivoting
+ * (LAPACK dgesv); A is overwritten by its factors, b (n x nrhs) by x, and
+ * piv holds n ints. Returns 0, or k > 0 when U(k, k) is exactly zero. */
+int pa_lu_solve(double *a, int n, double *b, int nrhs, int *piv);
+
 /* Replace a Cholesky factor by the full symmetric inverse of A. */
 int pa_chol_inverse(double *chol, int n);
 

@@ -25,7 +25,7 @@ static const char *status_name(int status) {
 }
 
 SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
-               SEXP corstr, SEXP control) {
+               SEXP corstr, SEXP control, SEXP equations, SEXP base) {
   if (!Rf_isReal(x) || !Rf_isMatrix(x)) {
     Rf_error("internal error: `x` must be a double matrix");
   }
@@ -46,12 +46,21 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   if (!Rf_isReal(control) || XLENGTH(control) != 2) {
     Rf_error("internal error: `control` must be c(maxit, epsilon)");
   }
+  if (TYPEOF(equations) != INTSXP || XLENGTH(equations) != 2) {
+    Rf_error("internal error: `equations` must be c(equations, pair rule)");
+  }
+  if (!Rf_isReal(base)) {
+    Rf_error("internal error: `base` must be a double vector");
+  }
   if (n < 1 || p < 1 || n > INT_MAX) {
     Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
              "at least one column");
   }
   R_xlen_t nclus = XLENGTH(size);
   if (nclus > n) Rf_error("internal error: more clusters than rows");
+  if (INTEGER(equations)[1] == PA_GEE_PAIR_RATIO && XLENGTH(base) != nclus) {
+    Rf_error("internal error: `base` must have one value per cluster");
+  }
   const int *sz = INTEGER(size);
   int maxsize = 0;
   for (R_xlen_t k = 0; k < nclus; k++) {
@@ -68,6 +77,9 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   ctl.family = INTEGER(family)[0];
   ctl.corstr = INTEGER(corstr)[0];
   ctl.interrupt = check_interrupt;
+  ctl.equations = INTEGER(equations)[0];
+  ctl.pair_rule = INTEGER(equations)[1];
+  ctl.base = XLENGTH(base) ? REAL(base) : NULL;
 
   const char *nms[] = {"coefficients", "bread",      "scores",
                        "dscores",      "fitted",     "linear_predictor",
@@ -86,6 +98,7 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
    * the kernel, which holds no other memory. */
   size_t nwork = pa_gee_work_size((size_t) n, p, maxsize);
   double *work = (double *) R_alloc(nwork, sizeof(double));
+  int *iwork = (int *) R_alloc((size_t) p, sizeof(int));
 
   pa_gee_result res;
   res.coef = REAL(coef);
@@ -95,7 +108,8 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   res.fitted = REAL(fitted);
   res.eta = REAL(eta);
   int status = pa_gee_fit(REAL(x), REAL(y), REAL(w), REAL(time), sz,
-                          (size_t) nclus, (size_t) n, p, &ctl, work, &res);
+                          (size_t) nclus, (size_t) n, p, &ctl, work, iwork,
+                          &res);
 
   /* outputs are meaningful only when the iteration ran to the end */
   if (status != PA_GEE_OK && status != PA_GEE_NOT_CONVERGED) {

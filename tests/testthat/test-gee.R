@@ -60,9 +60,21 @@ test_that("independence equals geeglm() and weighted glm(), with naive SEs equal
   }
 })
 
-test_that("exchangeable and AR(1) agree with geeglm() (estimates, correlation, scale, SEs)", {
+# Every weight 1: the unweighted GEE on each person's answers, where
+# geeglm() is valid (under MCAR). With attrition weights the correlated
+# fits solve other equations (test-truth-gee.R), and geeglm() is biased.
+unweighted <- function(w) {
+  w$weights[!is.na(w$weights)] <- 1
+  w$stages <- list()
+  w$numerator_stages <- list()
+  w
+}
+
+test_that("unweighted exchangeable and AR(1) agree with geeglm() (estimates, correlation, scale, SEs)", {
   skip_if_not_installed("geepack")
   m <- gee_setup(seed = 3, n = 700)
+  m$w <- unweighted(m$w)
+  m$long$wt <- 1
   for (fam in names(gee_formulas)) {
     for (cs in c("exchangeable", "ar1")) {
       f <- gee_formulas[[fam]]
@@ -78,7 +90,7 @@ test_that("exchangeable and AR(1) agree with geeglm() (estimates, correlation, s
   }
 })
 
-test_that("AR(1) lags count skipped waves, as geeglm() with waves = wave index", {
+test_that("unweighted AR(1) lags count skipped waves, as geeglm() with waves = wave index", {
   skip_if_not_installed("geepack")
   s <- sim_panel(n = 700, seed = 5)
   # a fifth of those seen at T3 skipped T2
@@ -88,10 +100,9 @@ test_that("AR(1) lags count skipped waves, as geeglm() with waves = wave index",
   long <- s$long[!(s$long$wave == "T2" & s$long$id %in% skip_t2), ]
   panel <- panel_data(long, id = "id", wave = "wave",
                       baseline = c("g", "age"))
-  w <- attrition_weights(panel, ~ g + age, monotone = FALSE)
+  w <- unweighted(attrition_weights(panel, ~ g + age, monotone = FALSE))
   d <- panel$data
-  d$wt <- w$weights[cbind(match(d$id, rownames(w$weights)),
-                          as.integer(d$wave))]
+  d$wt <- 1
   d$wave_index <- as.integer(d$wave)
   fit <- ipw_gee(y ~ wave + g + age, w, corstr = "ar1", se = "naive")
   ref <- geeglm_fit(y ~ wave + g + age, "gaussian", d, "ar1")
@@ -128,9 +139,12 @@ gee_numeric_sandwich <- function(psi, theta, h = 1e-6) {
 
 # Stacked estimating functions for monotone weights with history (two
 # logistic stages, stabilize = FALSE) and the GEE of a model
-# ~ wave + g + age. The working correlation, with alpha fixed, is applied
-# per response pattern (1, 12, 123).
-gee_psi <- function(tr, family, outcome, corr = function(m) diag(m)) {
+# ~ wave + g + age. Under independence (the default `corr`) each person's
+# answers enter with their weights; with `full = TRUE` the equations are
+# Robins, Rotnitzky and Zhao's, D' R^{-1} diag(R_t w_t) r over all three
+# waves with the working correlation corr(3) (alpha fixed).
+gee_psi <- function(tr, family, outcome, corr = function(m) diag(m),
+                    full = FALSE) {
   x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
   x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
   p1 <- ncol(x1)
@@ -157,6 +171,11 @@ gee_psi <- function(tr, family, outcome, corr = function(m) diag(m)) {
     a <- dmu / sqrt(v)
     sw <- sqrt(ws)
     u <- matrix(0, nrow(tr), length(beta))
+    if (full) {
+      vv <- (r * ws * pr) %*% solve(corr(3))
+      for (j in 1:3) u <- u + xw[[j]] * (a[, j] * vv[, j])
+      return(cbind(u1, u2, u))
+    }
     m <- rowSums(r)
     for (k in 1:3) {
       who <- m == k
@@ -199,7 +218,7 @@ test_that("sandwich SEs equal a numerically differentiated stacked sandwich (ind
   }
 })
 
-test_that("sandwich SEs with exchangeable and AR(1) working correlation (alpha fixed) equal the numeric sandwich", {
+test_that("sandwich SEs of the weighted exchangeable and AR(1) fits (alpha fixed) equal the numeric sandwich of Robins, Rotnitzky and Zhao's equations", {
   m <- gee_setup(seed = 8, n = 600, stabilize = FALSE)
   tr <- m$s$truth
   rm <- response_models(m$w)
@@ -216,7 +235,7 @@ test_that("sandwich SEs with exchangeable and AR(1) working correlation (alpha f
     } else {
       function(k) alpha^abs(outer(seq_len(k), seq_len(k), "-"))
     }
-    psi <- gee_psi(tr, "gaussian", ys, corr)
+    psi <- gee_psi(tr, "gaussian", ys, corr, full = TRUE)
     theta <- c(rm$estimate, coef(fit))
     expect_lt(max(abs(colSums(psi(theta)))), 1e-6)
     v <- gee_numeric_sandwich(psi, theta)
@@ -306,19 +325,84 @@ test_that("tidy() gives the coefficient table in the broom convention", {
                    c("term", "estimate", "std.error", "statistic", "p.value"))
 })
 
-test_that("an exchangeable correlation estimate of 1 or more is a classed error", {
-  # the variance of y grows over the waves and its correlation is near 1:
-  # the weighted moment estimate exceeds 1 (geeglm() carries on with it)
-  s <- sim_panel(n = 700, seed = 3)
-  panel <- panel_data(s$long, id = "id", wave = "wave",
-                      baseline = c("g", "age"))
-  w <- attrition_weights(panel, ~ g + age, history = "y")
-  err <- tryCatch(ipw_gee(y ~ wave + g + age, w, corstr = "exchangeable"),
+# A panel with baseline x, outcome y from `outcome(x, u, n)` (u a person
+# effect; a matrix of three waves) and MAR dropout on x and the previous
+# answer, with sequential weights on that history.
+gee_mar_panel <- function(n, seed, outcome) {
+  set.seed(seed)
+  x <- stats::rnorm(n)
+  u <- stats::rnorm(n)
+  y <- outcome(x, u, n)
+  z <- function(v) (v - mean(v)) / stats::sd(v)
+  r2 <- stats::runif(n) < stats::plogis(1 + 0.5 * x - 0.8 * z(y[, 1]))
+  r3 <- r2 & stats::runif(n) < stats::plogis(0.5 + 0.3 * x - 0.8 * z(y[, 2]))
+  r <- cbind(TRUE, r2, r3)
+  ids <- sprintf("p%05d", seq_len(n))
+  long <- do.call(rbind, lapply(1:3, function(t) {
+    data.frame(id = ids, wave = paste0("T", t), x = x, y = y[, t])[r[, t], ]
+  }))
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = "x")
+  attrition_weights(panel, ~ x, history = "y")
+}
+
+test_that("a working correlation that is not positive definite is a classed error", {
+  # y differs between waves only by a constant: its correlation is 1, and
+  # the weighted moment estimate lands at or beyond the boundary
+  w <- gee_mar_panel(2000, 1, function(x, u, n) {
+    sapply(1:3, function(t) t + u + 0.5 * x)
+  })
+  err <- tryCatch(ipw_gee(y ~ wave + x, w, corstr = "exchangeable"),
                   error = identity)
+  expect_s3_class(err, "panelattrition_correlation_error")
   expect_s3_class(err, "panelattrition_model_error")
+  expect_identical(err$argument, "corstr")
   expect_gt(err$alpha, 1)
-  fit <- ipw_gee(y ~ wave + g + age, w, corstr = "ar1")
-  expect_true(fit$alpha > 0.9 && fit$alpha < 1)
+  expect_match(conditionMessage(err), "^ipw_gee\\(\\): ")
+  err <- tryCatch(ipw_gee(y ~ wave + x, w, corstr = "ar1"), error = identity)
+  expect_s3_class(err, "panelattrition_correlation_error")
+  expect_gte(err$alpha, 1)
+})
+
+test_that("a correlated fit that does not reproduce the independence fit is a classed error", {
+  # the means are not linear in time, so the linear-time model is wrong:
+  # the AR(1) and independence fits estimate different coefficients
+  w <- gee_mar_panel(3000, 1, function(x, u, n) {
+    sapply(1:3, function(t) c(1, 1.3, 3)[t] + u + 0.5 * x + stats::rnorm(n))
+  })
+  err <- tryCatch(ipw_gee(y ~ as.integer(wave) + x, w, corstr = "ar1"),
+                  error = identity)
+  expect_s3_class(err, "panelattrition_gee_check_error")
+  expect_s3_class(err, "panelattrition_model_error")
+  expect_identical(err$df, 3L)
+  expect_lt(err$p_value, 1e-6)
+  expect_gt(err$statistic, 100)
+  # the right mean model passes the check, with estimates near the
+  # independence fit's
+  ok <- ipw_gee(y ~ wave + x, w, corstr = "ar1")
+  expect_lt(max(abs(coef(ok) - coef(ipw_gee(y ~ wave + x, w))) /
+                  sqrt(diag(vcov(ok)))), 1)
+})
+
+test_that("weighted correlated fits refuse variables unknown at unanswered waves", {
+  m <- gee_setup(seed = 4, n = 300)
+  d <- data.frame(z = m$long$yn / 10)
+  err <- tryCatch(ipw_gee(y ~ wave + z, m$w, corstr = "exchangeable",
+                          data = d), error = identity)
+  expect_s3_class(err, "panelattrition_time_varying_error")
+  expect_identical(err$variables, "z")
+  expect_identical(err$argument, "corstr")
+  expect_match(conditionMessage(err), "Robins, Rotnitzky and Zhao")
+  # a column of the panel's data that is not constant within people
+  w2 <- m$w
+  w2$panel$data$age <- w2$panel$data$age + as.integer(w2$panel$data$wave)
+  expect_error(ipw_gee(y ~ wave + age, w2, corstr = "ar1"),
+               class = "panelattrition_time_varying_error")
+  # fine under independence, and without weights
+  expect_s3_class(ipw_gee(y ~ wave + z, m$w, data = d), "pa_gee")
+  expect_s3_class(ipw_gee(y ~ wave + z, unweighted(m$w), data = d,
+                          corstr = "ar1"), "pa_gee")
+  # baseline covariates held as columns of the panel's data are known
+  expect_s3_class(ipw_gee(y ~ wave + age + g, m$w, corstr = "ar1"), "pa_gee")
 })
 
 test_that("baseline covariates and `data` columns can enter the formula", {
