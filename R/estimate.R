@@ -142,10 +142,15 @@ wave_means <- function(w, outcomes, by = NULL,
   } else {
     est <- solve_cells(w, cells, rows, se_used, control = control)
   }
-  build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
-                  attrs = list(kind = "wave_means", se = se_used,
-                               estimator = estimator, by = by, weights = w,
-                               conf_level = conf_level, call = match.call()))
+  out <- build_estimates(cells, est, by, conf_level, ci, min_n,
+                         w$panel$waves,
+                         attrs = list(kind = "wave_means", se = se_used,
+                                      estimator = estimator, by = by,
+                                      conf_level = conf_level,
+                                      call = match.call()))
+  attr(out, "tipping") <- tipping_material(w, out, "wave_means", by,
+                                           attr(out, "influence"))
+  out
 }
 
 #' Within-person change between two waves
@@ -216,7 +221,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   est <- solve_cells(w, cells, sub, se, people = unique(rows$person),
                      control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call(), weights = w)
+                conf_level = conf_level, call = match.call())
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
   # effect size and test of no change
@@ -235,8 +240,12 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   first <- c("outcome", "from", "wave")
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
+  attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
-  new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
+  out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
+  attr(out, "tipping") <- tipping_material(w, out, "panel_change", by,
+                                           attr(out, "influence"))
+  out
 }
 
 # Rows and groups ---------------------------------------------------------------
@@ -524,31 +533,28 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
     low[prop] <- lims[, 1]
     high[prop] <- lims[, 2]
   }
-  suppressed <- est$n < min_n
-  if (any(suppressed)) {
-    message(sprintf("%d %s with fewer than %d respondents suppressed.",
-                    sum(suppressed), plural(sum(suppressed), "cell"), min_n))
-  }
+  supp <- suppress_cells(cells, est$n, min_n)
+  suppressed <- supp$suppressed
+  suppression_message(supp$primary, suppressed, min_n)
   out <- data.frame(outcome = cells$outcome, level = cells$level,
                     wave = factor(waves[cells$wave_index], levels = waves),
                     stringsAsFactors = FALSE)
   if (!is.null(by)) out[[by]] <- cells$group
-  out$estimate <- ifelse(suppressed, NA_real_, est$estimate)
-  out$std_error <- ifelse(suppressed, NA_real_, se)
-  out$conf_low <- ifelse(suppressed, NA_real_, low)
-  out$conf_high <- ifelse(suppressed, NA_real_, high)
-  out$n <- est$n
+  out$estimate <- est$estimate
+  out$std_error <- se
+  out$conf_low <- low
+  out$conf_high <- high
+  out$n <- round_counts(est$n)
   out$n_eff <- est$n_eff
   out$suppressed <- suppressed
+  masked <- mask_suppressed(out, est, suppressed)
+  out <- masked$out
+  est <- masked$est
   vc <- est$vcov
-  vc[suppressed, ] <- NA
-  vc[, suppressed] <- NA
   # what the sensitivity analyses need to go back to the people: each
   # estimate's influence values (people x estimates) and which people
   if (!is.null(est$influence)) {
-    infl <- est$influence
-    infl[, suppressed] <- NA
-    attrs$influence <- list(values = infl, people = est$people)
+    attrs$influence <- list(values = est$influence, people = est$people)
   } else {
     attrs$replicates <- est$replicates
   }
@@ -563,7 +569,7 @@ new_estimates <- function(out, vcov, attrs) {
   for (a in names(attrs)) attr(out, a) <- attrs[[a]]
   attr(out, "vcov") <- vcov
   class(out) <- c("pa_estimates", "data.frame")
-  out
+  seal_estimates(out)
 }
 
 proportion_interval <- function(p, se, n, conf_level, ci) {
@@ -596,8 +602,9 @@ check_conf_level <- function(x) {
 }
 
 check_min_n <- function(x) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0) {
-    arg_error("min_n", "a non-negative number", x)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
+      !is.finite(x)) {
+    arg_error("min_n", "a finite non-negative number", x)
   }
   invisible(x)
 }
@@ -677,12 +684,20 @@ compare_groups <- function(x, ref = NULL, adjust = "holm",
                                               collapse = ", ")), adjust)
   }
   check_conf_level(conf_level)
+  if (!by %in% names(x)) {
+    pa_abort(sprintf("`x` has lost its group column `%s`.", by),
+             class = c("panelattrition_table_error", "panelattrition_arg_error"),
+             argument = "x")
+  }
   groups <- x[[by]]
+  if (!is.null(ref) && (!is.atomic(ref) || length(ref) != 1L || is.na(ref))) {
+    arg_error("ref", "a single group", ref)
+  }
   if (!is.null(ref) && !ref %in% groups) {
     arg_error("ref", sprintf("one of the groups (%s)",
                              paste(unique(groups), collapse = ", ")), ref)
   }
-  vc <- attr(x, "vcov")
+  vc <- table_vcov(x, "compare_groups()")
   keys <- intersect(c("outcome", "level", "from", "wave", "from_status",
                       "to_status"), names(x))
   stratum <- interaction(lapply(x[keys], function(v) addNA(factor(v))),

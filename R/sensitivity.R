@@ -216,7 +216,8 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
     lapply(seq_len(n_rows), function(r) list(list(row = r, sign = 1)))
   }
   proportion <- vapply(terms, function(tm) {
-    length(tm) == 1L && comps[[tm[[1]]$row]]$type == "proportion"
+    length(tm) == 1L &&
+      identical(comps[[tm[[1]]$row]]$type, "proportion")
   }, logical(1))
   evaluate <- function(r, dlt) {
     est <- 0
@@ -343,110 +344,167 @@ group_multipliers <- function(tab, by, group_delta) {
 }
 
 # For each estimate of `tab` used, what its shift needs: the estimate and
-# its influence values over the people used for variances, the group's
-# baseline people with their base weights, who among them has a value
-# (R), and for proportions the dropouts' MAR probabilities.
+# its influence values over the people used for variances (from the
+# table), and from the table's compact record of its people
+# (tipping_material(), made with the table): the group's baseline people
+# with their base weights, who among them has a value, and for proportions
+# the dropouts' MAR probabilities.
 tipping_components <- function(tab, used) {
-  w <- attr(tab, "weights")
+  mat <- attr(tab, "tipping")
   infl <- attr(tab, "influence")
-  if (!inherits(w, "pa_weights") || is.null(infl) ||
-      ncol(infl$values) != nrow(tab)) {
+  if (is.null(mat) || is.null(infl)) {
     pa_abort(
-      paste("`x` has lost the weights or influence values it was estimated",
-            "with; pass the table as wave_means() or panel_change()",
-            "returned it (not a subset or a copy rebuilt from a data frame)."),
+      paste("`x` has lost the influence values and the record of its people",
+            "it was estimated with; pass the table as wave_means() or",
+            "panel_change() returned it (or a subset of its rows), not a copy",
+            "rebuilt from a data frame."),
       class = "panelattrition_arg_error", argument = "x"
     )
   }
-  kind <- attr(tab, "kind")
-  by <- attr(tab, "by")
-  n_all <- nrow(w$weights)
-  base <- w$baseline_rows
-  d <- w$base_weights
-  # naive variances leave out people who never answered; the share of
-  # dropouts needs every baseline person
-  people <- sort(union(infl$people, base))
-  full <- matrix(0, n_all, ncol(infl$values))
+  pos <- table_rows(tab, "tipping_point()")
+  infl <- table_influence(tab, "tipping_point()")
+  if (!is.null(mat$error)) stop(mat$error)
+  people <- mat$people
+  full <- matrix(0, mat$n_all, ncol(infl$values))
   full[infl$people, ] <- infl$values
   full <- full[people, , drop = FALSE]
+  comps <- vector("list", nrow(tab))
+  for (k in used) {
+    if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
+    row <- mat$rows[[pos[k]]]
+    if (is.null(row)) next
+    if (!is.null(row$error)) stop(row$error)
+    grp <- mat$groups[[row$group]]
+    comps[[k]] <- list(
+      type = row$type, estimate = tab$estimate[k], influence = full[, k],
+      n = tab$n[k], pos = match(grp, people), d = mat$d[grp],
+      answered = grp %in% row$members, n_d = sum(mat$d[grp]),
+      prob = row$prob, n_people = length(people)
+    )
+  }
+  comps
+}
 
+# What tipping_point() needs of the people behind each row of a table of
+# wave means or changes, made from the weights when the table is made so
+# that the table need not carry the panel: the baseline people and their
+# base weights, and per row the group's baseline people, those with a
+# value, and for proportions the MAR probabilities of the group's
+# dropouts. Conditions that would stop a tipping analysis are kept and
+# raised only if one is asked for. Suppressed rows get nothing.
+tipping_material <- function(w, tab, kind, by, influence) {
+  if (is.null(influence) || !kind %in% c("wave_means", "panel_change")) {
+    return(NULL)
+  }
+  n_all <- nrow(w$weights)
+  base <- w$baseline_rows
+  d <- numeric(n_all)
+  d[base] <- w$base_weights[base]
+  # naive variances leave out people who never answered; the share of
+  # dropouts needs every baseline person
+  out <- list(n_all = n_all, people = sort(union(influence$people, base)),
+              d = d, rows = vector("list", nrow(tab)), groups = list(),
+              error = NULL)
   rows <- panel_rows(w)
   group_rows <- group_values(w, by, rows)
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
-      pa_abort(
-        sprintf(paste("Delta adjustment needs the groups of the people who",
-                      "dropped out, so `%s` must be a baseline covariate",
-                      "(named in panel_data(baseline = ))."), by),
-        class = "panelattrition_arg_error", argument = "x"
+      out$error <- structure(
+        class = c("panelattrition_arg_error", "panelattrition_error",
+                  "error", "condition"),
+        list(message = sprintf(paste("Delta adjustment needs the groups of",
+                                     "the people who dropped out, so `%s`",
+                                     "must be a baseline covariate (named in",
+                                     "panel_data(baseline = ))."), by),
+             call = NULL, argument = "x")
       )
+      return(out)
     }
     group_base <- as.character(w$panel$baseline[[by]])
   }
   waves <- w$panel$waves
   fits <- list()
-  comps <- vector("list", nrow(tab))
-  for (k in used) {
+  for (k in seq_len(nrow(tab))) {
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
-    v <- tab$outcome[k]
-    if (!v %in% names(w$panel$data)) {
-      pa_abort(sprintf("Outcome `%s` of `x` is no longer in the panel's data.", v),
-               class = "panelattrition_arg_error", argument = "x")
+    out$rows[[k]] <- tryCatch(
+      tipping_row_material(w, tab, k, kind, by, rows, group_rows, group_base,
+                           base, waves, fits),
+      panelattrition_error = function(e) list(error = e)
+    )
+    gname <- out$rows[[k]]$group
+    if (!is.null(gname) && is.null(out$groups[[gname]])) {
+      out$groups[[gname]] <- out$rows[[k]]$grp
     }
-    y <- w$panel$data[[v]]
-    lv <- if ("level" %in% names(tab)) tab$level[k] else NA
-    t1 <- match(as.character(tab$wave[k]), waves)
-    if (!is.na(lv)) y <- as.numeric(y == lv)
-    g <- if (is.null(by)) NULL else as.character(tab[[by]][k])
-    in_group <- if (is.null(g)) TRUE else as.character(group_rows) == g
-    if (kind == "panel_change") {
-      t0 <- match(tab$from[k], waves)
-      y_mat <- matrix(NA_real_, n_all, length(waves))
-      y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
-      has <- !is.na(y_mat[, t1] - y_mat[, t0])
-      members <- rows$person[rows$wave == t1 & has[rows$person] & in_group]
-    } else {
-      members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
+    out$rows[[k]]$grp <- NULL
+    if (!is.null(out$rows[[k]]$fit_key)) {
+      fits[[out$rows[[k]]$fit_key]] <- out$rows[[k]]$fit
+      out$rows[[k]]$fit <- NULL
+      out$rows[[k]]$fit_key <- NULL
     }
-    answered <- rep(FALSE, n_all)
-    answered[members] <- TRUE
-    grp <- if (is.null(g)) base else base[group_base[base] == g]
-    if (!all(members %in% grp) || length(members) != tab$n[k]) {
-      pa_abort(
-        sprintf(paste("The respondents behind row %d of `x` are not all in",
-                      "its group's baseline sample: `%s` must be the same for",
-                      "a person at every wave."), k, by %||% ""),
-        class = "panelattrition_arg_error", argument = "x"
-      )
-    }
-    type <- if (kind == "wave_means" &&
-                (!is.na(lv) || is.logical(w$panel$data[[v]]) ||
-                 is_binary_numeric(w$panel$data[[v]]))) {
-      "proportion"
-    } else {
-      "mean"
-    }
-    prob <- NULL
-    if (type == "proportion") {
-      key <- paste(v, lv, t1, sep = "\r")
-      if (is.null(fits[[key]])) {
-        at <- rows$wave == t1 & !is.na(y)
-        yy <- rep(NA_real_, n_all)
-        yy[rows$person[at]] <- as.numeric(y[at])
-        fits[[key]] <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
-          if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
-      }
-      prob <- fits[[key]][grp]
-    }
-    comps[[k]] <- list(
-      type = type, estimate = tab$estimate[k], influence = full[, k],
-      n = tab$n[k], pos = match(grp, people), d = d[grp],
-      answered = answered[grp], n_d = sum(d[grp]), prob = prob,
-      n_people = length(people)
+  }
+  out
+}
+
+tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
+                                 group_base, base, waves, fits) {
+  n_all <- nrow(w$weights)
+  v <- tab$outcome[k]
+  y <- w$panel$data[[v]]
+  lv <- if ("level" %in% names(tab)) tab$level[k] else NA
+  t1 <- match(as.character(tab$wave[k]), waves)
+  if (!is.na(lv)) y <- as.numeric(y == lv)
+  g <- if (is.null(by)) NULL else as.character(tab[[by]][k])
+  in_group <- if (is.null(g)) TRUE else as.character(group_rows) == g
+  if (kind == "panel_change") {
+    t0 <- match(tab$from[k], waves)
+    y_mat <- matrix(NA_real_, n_all, length(waves))
+    y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
+    has <- !is.na(y_mat[, t1] - y_mat[, t0])
+    members <- rows$person[rows$wave == t1 & has[rows$person] & in_group]
+  } else {
+    members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
+  }
+  grp <- if (is.null(g)) base else base[group_base[base] == g]
+  if (!all(members %in% grp)) {
+    pa_abort(
+      sprintf(paste("The respondents behind row %d of `x` are not all in",
+                    "its group's baseline sample: `%s` must be the same for",
+                    "a person at every wave."), k, by %||% ""),
+      class = "panelattrition_arg_error", argument = "x"
     )
   }
-  comps
+  type <- if (kind == "wave_means" &&
+              (!is.na(lv) || is.logical(w$panel$data[[v]]) ||
+               is_binary_numeric(w$panel$data[[v]]))) {
+    "proportion"
+  } else {
+    "mean"
+  }
+  prob <- NULL
+  key <- NULL
+  fit <- NULL
+  if (type == "proportion") {
+    key <- paste(v, lv, t1, sep = "\r")
+    fit <- fits[[key]]
+    if (is.null(fit)) {
+      at <- rows$wave == t1 & !is.na(y)
+      yy <- rep(NA_real_, n_all)
+      yy[rows$person[at]] <- as.numeric(y[at])
+      fit <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
+        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
+    }
+    prob <- fit[grp]
+  }
+  list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
+       grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
+}
+
+# The material of the rows kept by a subset (positions in the stored
+# order).
+restrict_tipping <- function(mat, keep) {
+  mat$rows <- mat$rows[keep]
+  mat
 }
 
 is_binary_numeric <- function(y) {

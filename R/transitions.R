@@ -97,12 +97,13 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   changed <- do.call(rbind, changed)
   people <- unique(rows$person)
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call(), weights = w)
+                conf_level = conf_level, call = match.call())
 
   est <- solve_cells(w, cells, sub, se, people = people, control = control)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
+  attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
   out$from_status <- factor(cells$from_status, levels = lv)
   out$to_status <- factor(cells$level, levels = lv)
