@@ -257,3 +257,79 @@ restrict_stored <- function(out, old) {
   attr(out, "rows") <- fp
   out
 }
+
+# Suppression for the sensitivity tables (bounds, tilting), whose rows are
+# cells of a stratum (wave, tilt) and a group: `values` are the observed
+# values behind each row, and `cols` the columns that go with a suppressed
+# row.
+suppress_table_rows <- function(out, stratum, group, values, proportion,
+                                min_n, cols) {
+  cells <- data.frame(outcome = "", level = NA_character_,
+                      wave_index = as.integer(factor(stratum)),
+                      group = group, stringsAsFactors = FALSE)
+  cells$type <- if (proportion) "proportion" else "mean"
+  cells$values <- I(values)
+  s <- suppress_cells(cells, lengths(values), min_n)
+  suppression_message(s$primary, s$suppressed, min_n)
+  for (v in intersect(cols, names(out))) out[[v]][s$suppressed] <- NA
+  out$suppressed <- s$suppressed
+  out
+}
+
+# Models: ipw_gee() refuses a model whose coefficients are determined, in
+# some direction, by fewer than min_n people. Two ways it happens: a
+# column of the model matrix non-zero for fewer than min_n people, or a
+# cell of the model's categorical variables with fewer than min_n people
+# whose rows are needed for the model matrix's rank. Rank only falls as
+# rows are removed, so the small cells are first taken out together and
+# examined one by one only when that loses rank.
+check_model_cells <- function(x, mf, person, min_n) {
+  if (min_n <= 1 || !nrow(x)) return(invisible(NULL))
+  refuse <- function(what) {
+    pa_abort(
+      sprintf(paste("ipw_gee(): the coefficients of `formula` are determined",
+                    "by fewer than `min_n` (%s) people for %s, so they would",
+                    "publish a cell that tables suppress. Merge small",
+                    "categories or simplify the model."),
+              format(min_n), what),
+      class = c("panelattrition_disclosure_error", "panelattrition_arg_error"),
+      argument = "formula"
+    )
+  }
+  nonzero_people <- vapply(seq_len(ncol(x)), function(j) {
+    length(unique(person[x[, j] != 0]))
+  }, numeric(1))
+  sparse <- nonzero_people > 0 & nonzero_people < min_n
+  if (any(sparse)) {
+    refuse(sprintf("the column%s %s of the model matrix",
+                   if (sum(sparse) > 1L) "s" else "",
+                   format_names(colnames(x)[sparse])))
+  }
+  vars <- mf[-1L]
+  cat_vars <- vapply(vars, function(v) {
+    is.factor(v) || is.character(v) || is.logical(v) ||
+      (is.numeric(v) && is.null(dim(v)) && length(unique(v)) <= 2L)
+  }, logical(1))
+  if (!any(cat_vars)) return(invisible(NULL))
+  cell <- interaction(lapply(vars[cat_vars], function(v) factor(v)),
+                      drop = TRUE, sep = ", ")
+  people <- tapply(person, cell, function(p) length(unique(p)))
+  small <- names(people)[people < min_n]
+  if (!length(small)) return(invisible(NULL))
+  rank_without <- function(drop) {
+    keep <- !cell %in% drop
+    if (!any(keep)) return(0L)
+    qr(x[keep, , drop = FALSE])$rank
+  }
+  full <- qr(x)$rank
+  if (rank_without(small) == full) return(invisible(NULL))
+  label <- paste(names(vars)[cat_vars], collapse = " x ")
+  for (s in utils::head(small, 50L)) {
+    if (rank_without(s) < full) {
+      refuse(sprintf("the cell %s = %s (%d %s)", label, s, people[[s]],
+                     plural(people[[s]], "person", "people")))
+    }
+  }
+  refuse(sprintf("the cells of %s with fewer than %s people", label,
+                 format(min_n)))
+}

@@ -34,6 +34,34 @@
 #' Missing values of an outcome among a wave's respondents (item
 #' nonresponse) are left out of that mean.
 #'
+#' @section Small cells:
+#' No number about fewer than `min_n` people leaves the package (`min_n`
+#' defaults to the option `panelattrition.min_n`, 5). A cell is suppressed
+#' when fewer than `min_n` respondents give it a value, and a proportion
+#' also when fewer than `min_n` of them have the attribute or fewer than
+#' `min_n` lack it. Its estimate, standard error, interval, `n`, `n_eff`,
+#' covariance, influence values and bootstrap replicates are all `NA`
+#' (`suppressed` is `TRUE`), in the table, in `print()`, `tidy()`,
+#' `glance()`, [compare_groups()] and [tipping_point()].
+#'
+#' Complementary suppression: estimates that combine into something
+#' published elsewhere would let a suppressed cell be recovered by
+#' differencing (the overall mean minus the other groups' shares times
+#' their means). So within a table, when exactly one cell of a family is
+#' suppressed, the next-smallest cell of the family (fewest respondents;
+#' for proportions, the smallest count with or without the attribute) is
+#' suppressed too, repeatedly until no family has a lone suppressed cell.
+#' The families are the groups (`by`) of one outcome, level and wave (a
+#' table has no overall row: the overall estimate is another table, and it
+#' cannot be differenced down to one group while two are hidden), and the
+#' levels of a categorical outcome within one group and wave (they sum to
+#' one); for [transitions()], the groups of one pair of statuses and the
+#' statuses at `to` of one status at `from`. [attrition_bounds()],
+#' [tilt_sensitivity()] and [ipw_gee()] follow the same rule.
+#'
+#' With the option `panelattrition.round_counts` set to a whole number
+#' (such as 5), the counts `n` shown are rounded to a multiple of it.
+#'
 #' @section Doubly robust estimator:
 #' `estimator = "aipw"` augments the weighted mean with outcome
 #' regressions, fitted by sequential regression under monotone dropout
@@ -61,7 +89,9 @@
 #'   `boot_control()`.
 #' @param conf_level Confidence level of the intervals.
 #' @param ci For proportions: `"logit"` or `"beta"` (Korn-Graubard).
-#' @param min_n Cells with fewer respondents are suppressed.
+#' @param min_n Cells with fewer respondents (or, for proportions, fewer
+#'   respondents with or without the attribute) are suppressed, with
+#'   complementary cells; see Small cells.
 #' @param outcome_model For `estimator = "aipw"`: a one-sided formula of
 #'   baseline covariates for the outcome regressions; by default the
 #'   weights' formula. Under monotone dropout the weights' `history`
@@ -71,8 +101,16 @@
 #'   (the category of a proportion; `NA` for means), `wave`, the `by`
 #'   column, `estimate`, `std_error`, `conf_low`, `conf_high`, `n`
 #'   (respondents with a value), `n_eff` (Kish's effective sample size of
-#'   their weights) and `suppressed`. Attribute `vcov` holds the covariance
-#'   matrix of all the estimates, in row order.
+#'   their weights) and `suppressed`. The covariance of the estimates
+#'   (`vcov()`) is kept keyed by each row's identity (outcome, level, wave,
+#'   group), so subsets and reorderings (`[`, `subset()`, dplyr's
+#'   `filter()`, `arrange()`, `slice()`) keep a correct covariance, while
+#'   tables bound from several (`rbind()`, `bind_rows()`), with repeated
+#'   rows or edited estimates are refused (class
+#'   `panelattrition_table_error`) by the functions that need it. The
+#'   table holds no microdata: besides the estimates, only their influence
+#'   values per person (needed by [tipping_point()]) and a compact record
+#'   of which people are behind each row.
 #' @references
 #' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). *Journal of the
 #' American Statistical Association*, 90, 106-121.

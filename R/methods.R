@@ -47,7 +47,7 @@ print.pa_estimates <- function(x, digits = 4, ...) {
   df[num] <- lapply(df[num], function(v) signif(v, digits))
   print(df, row.names = FALSE)
   if (any(df$suppressed)) {
-    cat(sprintf("%d %s suppressed (fewer respondents than min_n)\n",
+    cat(sprintf("%d %s suppressed (small cells, and cells that would reveal them; see ?wave_means)\n",
                 sum(df$suppressed), plural(sum(df$suppressed), "cell")))
   }
   invisible(x)

@@ -364,7 +364,9 @@ tipping_components <- function(tab, used) {
   pos <- table_rows(tab, "tipping_point()")
   infl <- table_influence(tab, "tipping_point()")
   if (!is.null(mat$error)) stop(mat$error)
-  people <- mat$people
+  people <- sort(union(infl$people, unlist(mat$groups, use.names = FALSE)))
+  d <- numeric(mat$n_all)
+  d[] <- mat$d
   full <- matrix(0, mat$n_all, ncol(infl$values))
   full[infl$people, ] <- infl$values
   full <- full[people, , drop = FALSE]
@@ -377,9 +379,9 @@ tipping_components <- function(tab, used) {
     grp <- mat$groups[[row$group]]
     comps[[k]] <- list(
       type = row$type, estimate = tab$estimate[k], influence = full[, k],
-      n = tab$n[k], pos = match(grp, people), d = mat$d[grp],
-      answered = grp %in% row$members, n_d = sum(mat$d[grp]),
-      prob = row$prob, n_people = length(people)
+      n = tab$n[k], pos = match(grp, people), d = d[grp],
+      answered = as.logical(rawToBits(row$answered))[seq_along(grp)],
+      n_d = sum(d[grp]), prob = row$prob, n_people = length(people)
     )
   }
   comps
@@ -400,11 +402,12 @@ tipping_material <- function(w, tab, kind, by, influence) {
   base <- w$baseline_rows
   d <- numeric(n_all)
   d[base] <- w$base_weights[base]
+  # equal base weights are kept as one number
+  if (length(unique(d)) == 1L) d <- d[1L]
   # naive variances leave out people who never answered; the share of
-  # dropouts needs every baseline person
-  out <- list(n_all = n_all, people = sort(union(influence$people, base)),
-              d = d, rows = vector("list", nrow(tab)), groups = list(),
-              error = NULL)
+  # dropouts needs every baseline person (see tipping_components())
+  out <- list(n_all = n_all, d = d, rows = vector("list", nrow(tab)),
+              groups = list(), error = NULL)
   rows <- panel_rows(w)
   group_rows <- group_values(w, by, rows)
   group_base <- NULL
@@ -436,11 +439,16 @@ tipping_material <- function(w, tab, kind, by, influence) {
     if (!is.null(gname) && is.null(out$groups[[gname]])) {
       out$groups[[gname]] <- out$rows[[k]]$grp
     }
-    out$rows[[k]]$grp <- NULL
     if (!is.null(out$rows[[k]]$fit_key)) {
       fits[[out$rows[[k]]$fit_key]] <- out$rows[[k]]$fit
-      out$rows[[k]]$fit <- NULL
-      out$rows[[k]]$fit_key <- NULL
+    }
+    # who among the group's baseline people has a value, one bit each
+    if (is.null(out$rows[[k]]$error)) {
+      r <- out$rows[[k]]
+      has <- r$grp %in% r$members
+      has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
+      out$rows[[k]] <- list(type = r$type, group = r$group,
+                            answered = packBits(has), prob = r$prob)
     }
   }
   out
@@ -465,7 +473,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
   } else {
     members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
   }
-  grp <- if (is.null(g)) base else base[group_base[base] == g]
+  grp <- unname(if (is.null(g)) base else base[group_base[base] == g])
   if (!all(members %in% grp)) {
     pa_abort(
       sprintf(paste("The respondents behind row %d of `x` are not all in",
@@ -494,7 +502,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
       fit <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
         if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
     }
-    prob <- fit[grp]
+    prob <- unname(fit[grp])
   }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
        grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
@@ -805,11 +813,14 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 #'   proportion is analysed (such as `"employed"`).
 #' @param scale `"probability"` or `"odds"`; see The model.
 #' @param control `list(maxit, epsilon)` for the calibrations.
+#' @param min_n Rows with fewer respondents with a value (for
+#'   proportions, fewer having or lacking the outcome) are suppressed,
+#'   with complementary rows, as in [wave_means()] (section Small cells).
 #'
 #' @return A data frame of class `pa_tilt` with columns `alpha`, `wave`,
 #'   `group` (`"(all)"` without `by`), `estimate`, `std_error`, `conf_low`,
-#'   `conf_high` (normal; on the logit scale for proportions) and `n`
-#'   (respondents with a value), and the attribute `mar`: the input
+#'   `conf_high` (normal; on the logit scale for proportions), `n`
+#'   (respondents with a value) and `suppressed`, and the attribute `mar`: the input
 #'   weights' own estimates ([wave_means()]) for comparison.
 #'
 #' @references
@@ -840,8 +851,10 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              level = 0.95, category = NULL,
                              scale = c("probability", "odds"),
-                             control = list(maxit = 100, epsilon = 1e-10)) {
+                             control = list(maxit = 100, epsilon = 1e-10),
+                             min_n = getOption("panelattrition.min_n", 5)) {
   check_weights_object(w)
+  check_min_n(min_n)
   if (missing(alpha)) {
     pa_abort("`alpha` is missing: give the tilts to try, e.g. seq(-0.1, 0.1, 0.02).",
              class = "panelattrition_arg_error", argument = "alpha")
@@ -870,6 +883,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   z <- stats::qnorm(1 - (1 - level) / 2)
 
   out <- list()
+  observed <- list()
   for (t in t_idx) {
     at <- which(rows$wave == t & !is.na(yv$values))
     pos <- match(rows$person[at], base)
@@ -886,9 +900,17 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
         alpha = a, wave = waves[t], group = groups, estimate = fit$estimate,
         std_error = fit$std_error, n = fit$n, stringsAsFactors = FALSE
       )
+      for (g in groups) {
+        observed[[length(observed) + 1L]] <- yv$values[at][group[at] == g]
+      }
     }
   }
   out <- do.call(rbind, out)
+  out <- suppress_table_rows(
+    out, paste(out$wave, out$alpha), if (is.null(by)) NA else out$group,
+    observed, yv$proportion, min_n, c("estimate", "std_error", "n")
+  )
+  out$n <- round_counts(out$n)
   out <- out[order(match(out$wave, waves), match(out$group, groups),
                    out$alpha), , drop = FALSE]
   lims <- if (yv$proportion) {
@@ -900,9 +922,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   out$conf_high <- lims[, 2]
   out$wave <- factor(out$wave, levels = waves)
   out <- out[c("alpha", "wave", "group", "estimate", "std_error", "conf_low",
-               "conf_high", "n")]
+               "conf_high", "n", "suppressed")]
   rownames(out) <- NULL
-  mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx])
+  mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx],
+                            min_n)
   structure(out, class = c("pa_tilt", "data.frame"), mar = mar,
             outcome = yv$label, by = by, scale = scale, conf_level = level,
             proportion = yv$proportion, method = w$method)
@@ -956,9 +979,11 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
 }
 
 # The input weights' own estimates of the analysed waves, for print().
-tilt_mar_reference <- function(w, outcome, by, level, category, waves) {
+tilt_mar_reference <- function(w, outcome, by, level, category, waves,
+                               min_n) {
   est <- tryCatch(
-    suppressMessages(wave_means(w, outcome, by = by, conf_level = level)),
+    suppressMessages(wave_means(w, outcome, by = by, conf_level = level,
+                                min_n = min_n)),
     panelattrition_error = function(e) NULL
   )
   if (is.null(est)) return(NULL)
@@ -1098,11 +1123,16 @@ plot.pa_tilt <- function(x, y, ...) {
 #' @param level Confidence level, above 0.5.
 #' @param category For a factor or character outcome, the category whose
 #'   proportion is bounded.
+#' @param min_n Rows whose observed respondents number fewer than `min_n`
+#'   (or with fewer than `min_n` having, or lacking, the outcome) are
+#'   suppressed (`NA`, with `suppressed = TRUE`), with complementary rows,
+#'   as in [wave_means()] (section Small cells).
 #'
 #' @return A data frame of class `pa_bounds` with columns `wave`, `group`
 #'   (`"(all)"` without `by`), `lower`, `upper`, `conf_low`, `conf_high`,
 #'   `width` (`upper - lower`), `assume`, `share_observed` (\eqn{p_R}),
-#'   `mean_observed` (\eqn{\bar y_R}), `n_observed`, `se_lower`, `se_upper`.
+#'   `mean_observed` (\eqn{\bar y_R}), `n_observed`, `se_lower`, `se_upper`,
+#'   `suppressed`.
 #'
 #' @references
 #' Manski, C. F. (1990). Nonparametric bounds on treatment effects.
@@ -1127,9 +1157,11 @@ plot.pa_tilt <- function(x, y, ...) {
 #' attrition_bounds(w, "employment", category = "employed", assume = "monotone")
 attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
                              assume = c("none", "monotone"), level = 0.95,
-                             category = NULL) {
+                             category = NULL,
+                             min_n = getOption("panelattrition.min_n", 5)) {
   check_weights_object(w)
   assume <- match_choice(assume, c("none", "monotone"), "assume")
+  check_min_n(min_n)
   check_sensitivity_level(level, lower = 0.5)
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = TRUE)
@@ -1161,11 +1193,14 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
     members <- lapply(groups, function(x) base[as.character(g[base]) == x])
   }
   out <- list()
+  observed <- list()
   for (t in t_idx) {
     at <- rows$wave == t & !is.na(yv$values)
     y <- rep(NA_real_, n_all)
     y[rows$person[at]] <- yv$values[at]
     for (k in seq_along(groups)) {
+      yk <- y[members[[k]]]
+      observed[[length(observed) + 1L]] <- yk[!is.na(yk)]
       out[[length(out) + 1L]] <- cbind(
         data.frame(wave = w$panel$waves[t], group = groups[k],
                    stringsAsFactors = FALSE),
@@ -1174,6 +1209,12 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
     }
   }
   out <- do.call(rbind, out)
+  out <- suppress_table_rows(
+    out, out$wave, if (is.null(by)) NA else out$group, observed, TRUE, min_n,
+    c("lower", "upper", "conf_low", "conf_high", "width", "share_observed",
+      "mean_observed", "n_observed", "se_lower", "se_upper")
+  )
+  out$n_observed <- round_counts(out$n_observed)
   out$wave <- factor(out$wave, levels = w$panel$waves)
   rownames(out) <- NULL
   structure(out, class = c("pa_bounds", "data.frame"), outcome = yv$label,
