@@ -426,6 +426,15 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   n <- nrow(w$weights)
   q <- nrow(cells)
   nwave <- ncol(w$weights)
+  # estimating functions, their weight derivatives (one matrix per wave
+  # used) and influence values: people x cells each
+  check_allocation(
+    8 * n * q * (2 + length(unique(cells$wave_index))),
+    sprintf("Estimating %d cells (groups x levels x waves) for %d people",
+            q, n),
+    "Use fewer groups (`by`) or levels, or merge small categories.",
+    argument = if (any(!is.na(cells$from_status))) "status" else "by"
+  )
   wt_rows <- w$weights[cbind(rows$person, rows$wave)]
   phi <- matrix(0, n, q)
   dphi_dw <- vector("list", nwave)

@@ -69,6 +69,15 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   b <- y_mat[sub$person, t1]
   group <- group_values(w, by, rows)[both]
   groups <- if (is.null(by)) NA else sort_unique(group)
+  # checked before the cells are built: that alone takes minutes for a
+  # status with hundreds of levels
+  check_allocation(
+    8 * n * length(groups) * length(lv)^2 * 3,
+    sprintf("Transitions between %d statuses in %d %s for %d people",
+            length(lv), length(groups), plural(length(groups), "group"), n),
+    "Merge statuses (or groups) into fewer categories.",
+    argument = "status"
+  )
 
   cells <- list()
   changed <- list()

@@ -145,3 +145,33 @@ test_that("a table carries no microdata and stays small", {
   expect_lt(size - as.numeric(utils::object.size(infl)), 5e6)
   expect_lt(size, as.numeric(utils::object.size(w)) / 4)
 })
+
+test_that("large allocations are refused before they are made", {
+  s <- objects_setup(n = 600, seed = 7)
+  w <- s$w
+  # limits far below what these need: the guards answer, nothing is
+  # allocated
+  old <- options(panelattrition.max_bytes = 1e5)
+  on.exit(options(old))
+  e <- expect_error(wave_means(w, "y", by = "g"),
+                    class = "panelattrition_size_error")
+  expect_match(conditionMessage(e), "KB of memory")
+  expect_identical(e$argument, "by")
+  e <- expect_error(replicate_weights(w, boot_control(B = 1e7)),
+                    class = "panelattrition_size_error")
+  # 1e7 replicates x the answers in double precision
+  expect_equal(e$bytes, 8 * 1e7 * sum(w$panel$response))
+  expect_identical(e$argument, "control")
+  panel <- w$panel
+  lv <- sprintf("s%03d", 1:200)
+  panel$data$st <- factor(sample(lv, nrow(panel$data), replace = TRUE),
+                          levels = lv)
+  w$panel <- panel
+  e <- expect_error(transitions(w, "st", from = "T1", to = "T2"),
+                    class = "panelattrition_size_error")
+  expect_identical(e$argument, "status")
+  # 200 x 200 cells for 600 people
+  expect_equal(e$bytes, 8 * 600 * 200^2 * 3)
+  options(panelattrition.max_bytes = -1)
+  expect_error(wave_means(w, "y"), class = "panelattrition_option_error")
+})
