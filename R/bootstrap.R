@@ -235,6 +235,12 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 replicate_weights <- function(w, control = boot_control()) {
   check_weights_object(w)
   check_boot_control(control)
+  check_allocation(
+    8 * as.numeric(control$B) * sum(w$panel$response),
+    sprintf("%d bootstrap replicates of the weights of %d answers",
+            control$B, sum(w$panel$response)),
+    "Use fewer replicates (boot_control(B = )).", argument = "control"
+  )
   run_replicates(w, control)
 }
 

@@ -59,6 +59,34 @@
 #' Missing values of an outcome among a wave's respondents (item
 #' nonresponse) are left out of that mean.
 #'
+#' @section Small cells:
+#' No number about fewer than `min_n` people leaves the package (`min_n`
+#' defaults to the option `panelattrition.min_n`, 5). A cell is suppressed
+#' when fewer than `min_n` respondents give it a value, and a proportion
+#' also when fewer than `min_n` of them have the attribute or fewer than
+#' `min_n` lack it. Its estimate, standard error, interval, `n`, `n_eff`,
+#' covariance, influence values and bootstrap replicates are all `NA`
+#' (`suppressed` is `TRUE`), in the table, in `print()`, `tidy()`,
+#' `glance()`, [compare_groups()] and [tipping_point()].
+#'
+#' Complementary suppression: estimates that combine into something
+#' published elsewhere would let a suppressed cell be recovered by
+#' differencing (the overall mean minus the other groups' shares times
+#' their means). So within a table, when exactly one cell of a family is
+#' suppressed, the next-smallest cell of the family (fewest respondents;
+#' for proportions, the smallest count with or without the attribute) is
+#' suppressed too, repeatedly until no family has a lone suppressed cell.
+#' The families are the groups (`by`) of one outcome, level and wave (a
+#' table has no overall row: the overall estimate is another table, and it
+#' cannot be differenced down to one group while two are hidden), and the
+#' levels of a categorical outcome within one group and wave (they sum to
+#' one); for [transitions()], the groups of one pair of statuses and the
+#' statuses at `to` of one status at `from`. [attrition_bounds()],
+#' [tilt_sensitivity()] and [ipw_gee()] follow the same rule.
+#'
+#' With the option `panelattrition.round_counts` set to a whole number
+#' (such as 5), the counts `n` shown are rounded to a multiple of it.
+#'
 #' @section Doubly robust estimator:
 #' `estimator = "aipw"` augments the weighted mean with outcome
 #' regressions, fitted by sequential regression under monotone dropout
@@ -86,7 +114,9 @@
 #'   `boot_control()`.
 #' @param conf_level Confidence level of the intervals.
 #' @param ci For proportions: `"logit"` or `"beta"` (Korn-Graubard).
-#' @param min_n Cells with fewer respondents are suppressed.
+#' @param min_n Cells with fewer respondents (or, for proportions, fewer
+#'   respondents with or without the attribute) are suppressed, with
+#'   complementary cells; see Small cells.
 #' @param outcome_model For `estimator = "aipw"`: a one-sided formula of
 #'   baseline covariates for the outcome regressions; by default the
 #'   weights' formula. Under monotone dropout the weights' `history`
@@ -96,8 +126,16 @@
 #'   (the category of a proportion; `NA` for means), `wave`, the `by`
 #'   column, `estimate`, `std_error`, `conf_low`, `conf_high`, `n`
 #'   (respondents with a value), `n_eff` (Kish's effective sample size of
-#'   their weights) and `suppressed`. Attribute `vcov` holds the covariance
-#'   matrix of all the estimates, in row order.
+#'   their weights) and `suppressed`. The covariance of the estimates
+#'   (`vcov()`) is kept keyed by each row's identity (outcome, level, wave,
+#'   group), so subsets and reorderings (`[`, `subset()`, dplyr's
+#'   `filter()`, `arrange()`, `slice()`) keep a correct covariance, while
+#'   tables bound from several (`rbind()`, `bind_rows()`), with repeated
+#'   rows or edited estimates are refused (class
+#'   `panelattrition_table_error`) by the functions that need it. The
+#'   table holds no microdata: besides the estimates, only their influence
+#'   values per person (needed by [tipping_point()]) and a compact record
+#'   of which people are behind each row.
 #' @references
 #' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). *Journal of the
 #' American Statistical Association*, 90, 106-121.
@@ -170,10 +208,15 @@ wave_means <- function(w, outcomes, by = NULL,
   } else {
     est <- solve_cells(w, cells, rows, se_used, control = control)
   }
-  build_estimates(cells, est, by, conf_level, ci, min_n, w$panel$waves,
-                  attrs = list(kind = "wave_means", se = se_used,
-                               estimator = estimator, by = by, weights = w,
-                               conf_level = conf_level, call = match.call()))
+  out <- build_estimates(cells, est, by, conf_level, ci, min_n,
+                         w$panel$waves,
+                         attrs = list(kind = "wave_means", se = se_used,
+                                      estimator = estimator, by = by,
+                                      conf_level = conf_level,
+                                      call = match.call()))
+  attr(out, "tipping") <- tipping_material(w, out, "wave_means", by,
+                                           attr(out, "influence"))
+  out
 }
 
 #' Within-person change between two waves
@@ -261,7 +304,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   est <- solve_cells(wp, cells, sub, se, people = unique(rows$person),
                      control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call(), weights = w)
+                conf_level = conf_level, call = match.call())
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
   # effect size and test of no change
@@ -280,8 +323,12 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   first <- c("outcome", "from", "wave")
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
+  attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
-  new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
+  out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
+  attr(out, "tipping") <- tipping_material(w, out, "panel_change", by,
+                                           attr(out, "influence"))
+  out
 }
 
 # Rows and groups ---------------------------------------------------------------
@@ -458,6 +505,15 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   n <- nrow(w$weights)
   q <- nrow(cells)
   nwave <- ncol(w$weights)
+  # estimating functions, their weight derivatives (one matrix per wave
+  # used) and influence values: people x cells each
+  check_allocation(
+    8 * n * q * (2 + length(unique(cells$wave_index))),
+    sprintf("Estimating %d cells (groups x levels x waves) for %d people",
+            q, n),
+    "Use fewer groups (`by`) or levels, or merge small categories.",
+    argument = if (any(!is.na(cells$from_status))) "status" else "by"
+  )
   wt_rows <- w$weights[cbind(rows$person, rows$wave)]
   phi <- matrix(0, n, q)
   dphi_dw <- vector("list", nwave)
@@ -611,31 +667,28 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
     low[prop] <- lims[, 1]
     high[prop] <- lims[, 2]
   }
-  suppressed <- est$n < min_n
-  if (any(suppressed)) {
-    message(sprintf("%d %s with fewer than %d respondents suppressed.",
-                    sum(suppressed), plural(sum(suppressed), "cell"), min_n))
-  }
+  supp <- suppress_cells(cells, est$n, min_n)
+  suppressed <- supp$suppressed
+  suppression_message(supp$primary, suppressed, min_n)
   out <- data.frame(outcome = cells$outcome, level = cells$level,
                     wave = factor(waves[cells$wave_index], levels = waves),
                     stringsAsFactors = FALSE)
   if (!is.null(by)) out[[by]] <- cells$group
-  out$estimate <- ifelse(suppressed, NA_real_, est$estimate)
-  out$std_error <- ifelse(suppressed, NA_real_, se)
-  out$conf_low <- ifelse(suppressed, NA_real_, low)
-  out$conf_high <- ifelse(suppressed, NA_real_, high)
-  out$n <- est$n
+  out$estimate <- est$estimate
+  out$std_error <- se
+  out$conf_low <- low
+  out$conf_high <- high
+  out$n <- round_counts(est$n)
   out$n_eff <- est$n_eff
   out$suppressed <- suppressed
+  masked <- mask_suppressed(out, est, suppressed)
+  out <- masked$out
+  est <- masked$est
   vc <- est$vcov
-  vc[suppressed, ] <- NA
-  vc[, suppressed] <- NA
   # what the sensitivity analyses need to go back to the people: each
   # estimate's influence values (people x estimates) and which people
   if (!is.null(est$influence)) {
-    infl <- est$influence
-    infl[, suppressed] <- NA
-    attrs$influence <- list(values = infl, people = est$people)
+    attrs$influence <- list(values = est$influence, people = est$people)
   } else {
     attrs$replicates <- est$replicates
   }
@@ -650,7 +703,7 @@ new_estimates <- function(out, vcov, attrs) {
   for (a in names(attrs)) attr(out, a) <- attrs[[a]]
   attr(out, "vcov") <- vcov
   class(out) <- c("pa_estimates", "data.frame")
-  out
+  seal_estimates(out)
 }
 
 proportion_interval <- function(p, se, n, conf_level, ci) {
@@ -683,8 +736,9 @@ check_conf_level <- function(x) {
 }
 
 check_min_n <- function(x) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0) {
-    arg_error("min_n", "a non-negative number", x)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
+      !is.finite(x)) {
+    arg_error("min_n", "a finite non-negative number", x)
   }
   invisible(x)
 }
@@ -764,12 +818,20 @@ compare_groups <- function(x, ref = NULL, adjust = "holm",
                                               collapse = ", ")), adjust)
   }
   check_conf_level(conf_level)
+  if (!by %in% names(x)) {
+    pa_abort(sprintf("`x` has lost its group column `%s`.", by),
+             class = c("panelattrition_table_error", "panelattrition_arg_error"),
+             argument = "x")
+  }
   groups <- x[[by]]
+  if (!is.null(ref) && (!is.atomic(ref) || length(ref) != 1L || is.na(ref))) {
+    arg_error("ref", "a single group", ref)
+  }
   if (!is.null(ref) && !ref %in% groups) {
     arg_error("ref", sprintf("one of the groups (%s)",
                              paste(unique(groups), collapse = ", ")), ref)
   }
-  vc <- attr(x, "vcov")
+  vc <- table_vcov(x, "compare_groups()")
   keys <- intersect(c("outcome", "level", "from", "wave", "from_status",
                       "to_status"), names(x))
   stratum <- interaction(lapply(x[keys], function(v) addNA(factor(v))),

@@ -131,6 +131,18 @@
 #' scoring), as in geepack; for the canonical links used here with
 #' independence it is also the observed derivative.
 #'
+#' @section Small cells:
+#' A model can publish what a table would suppress: with `y ~ g * wave`,
+#' the coefficients add up to the mean of every group at every wave. So
+#' `ipw_gee()` refuses (an error of class `panelattrition_disclosure_error`)
+#' a model in which fewer than `min_n` people determine a direction of the
+#' coefficients: a column of the model matrix that is non-zero for fewer
+#' than `min_n` people, or a cell of the model's categorical variables
+#' (factor, character, logical or 0/1 columns, such as group x wave) with
+#' fewer than `min_n` people whose answers, taken out, would leave the
+#' model matrix short of full rank. Merge small categories, simplify the
+#' model, or lower `min_n` knowingly.
+#'
 #' @param formula A two-sided formula on columns of the panel's data (or
 #'   of its baseline covariates, or of `data`), such as
 #'   `wellbeing ~ wave * group + age`. The panel's `wave` column is a
@@ -145,6 +157,8 @@
 #' @param data Optional data frame with one row per row of the panel's
 #'   data, in the same order, whose columns are added to (or replace)
 #'   those of the panel's data, for derived variables.
+#' @param min_n Smallest number of people a cell of the model may have;
+#'   see Small cells.
 #' @param control `list(maxit, epsilon)`: scoring iterations allowed for
 #'   each solve for the coefficients (and updates of the correlation), and
 #'   the convergence tolerance.
@@ -192,7 +206,8 @@
 ipw_gee <- function(formula, weights, family = stats::gaussian(),
                     corstr = c("independence", "exchangeable", "ar1"),
                     se = c("sandwich", "naive"), data = NULL,
-                    control = list(maxit = 50, epsilon = 1e-10)) {
+                    control = list(maxit = 50, epsilon = 1e-10),
+                    min_n = getOption("panelattrition.min_n", 5)) {
   if (!inherits(weights, "pa_weights")) {
     arg_error("weights", "a pa_weights object from attrition_weights()",
               weights)
@@ -202,6 +217,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
                          "corstr")
   se <- match_choice(se, c("sandwich", "naive"), "se")
   ctrl <- gee_control(control)
+  check_min_n(min_n)
   if (!inherits(formula, "formula") || length(formula) != 3L) {
     arg_error("formula", "a two-sided formula such as y ~ wave + group",
               formula)
@@ -286,6 +302,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
       class = "panelattrition_collinear_error", variables = aliased
     )
   }
+  check_model_cells(x, mf, rows$person, min_n)
   wt <- weights$weights[cbind(rows$person, rows$wave)]
   if (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0)) {
     pa_abort(

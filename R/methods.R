@@ -47,7 +47,7 @@ print.pa_estimates <- function(x, digits = 4, ...) {
   df[num] <- lapply(df[num], function(v) signif(v, digits))
   print(df, row.names = FALSE)
   if (any(df$suppressed)) {
-    cat(sprintf("%d %s suppressed (fewer respondents than min_n)\n",
+    cat(sprintf("%d %s suppressed (small cells, and cells that would reveal them; see ?wave_means)\n",
                 sum(df$suppressed), plural(sum(df$suppressed), "cell")))
   }
   invisible(x)
@@ -57,9 +57,8 @@ print.pa_estimates <- function(x, digits = 4, ...) {
 #' @export
 as.data.frame.pa_estimates <- function(x, row.names = NULL, optional = FALSE,
                                        ...) {
-  attrs <- c("vcov", "by", "conf_level", "kind", "se", "estimator", "call",
-             "omnibus", "changed", "influence", "weights")
-  for (a in attrs) attr(x, a) <- NULL
+  keep <- c("names", "row.names")
+  for (a in setdiff(names(attributes(x)), keep)) attr(x, a) <- NULL
   class(x) <- "data.frame"
   x
 }
@@ -68,7 +67,7 @@ as.data.frame.pa_estimates <- function(x, row.names = NULL, optional = FALSE,
 #' @importFrom stats vcov
 #' @export
 vcov.pa_estimates <- function(object, ...) {
-  attr(object, "vcov")
+  table_vcov(object, "vcov()")
 }
 
 #' @rdname pa_estimates
@@ -185,12 +184,18 @@ summary.pa_estimates <- function(object, ...) {
     by = attr(object, "by") %||% NA_character_,
     estimates = nrow(df),
     suppressed = sum(df$suppressed),
-    min_n = if (nrow(df)) min(df$n) else NA_integer_,
-    min_n_eff = if (nrow(df)) min(df$n_eff) else NA_real_,
-    max_n_eff = if (nrow(df)) max(df$n_eff) else NA_real_
+    # suppressed cells show no counts, so neither do their extremes
+    min_n = shown_extreme(df$n, min),
+    min_n_eff = shown_extreme(df$n_eff, min),
+    max_n_eff = shown_extreme(df$n_eff, max)
   )
   class(out) <- c("summary.pa_estimates", "data.frame")
   out
+}
+
+shown_extreme <- function(v, f) {
+  v <- v[!is.na(v)]
+  if (length(v)) f(v) else NA_real_
 }
 
 #' @rdname pa_estimates
@@ -213,33 +218,16 @@ glance.pa_estimates <- function(x, ...) {
   out
 }
 
-# Row subsets keep what belongs to the rows that remain: the covariance of
-# their estimates, their influence values and bootstrap replicates. Without
-# this a subset would carry the whole table's covariance, and comparisons
-# made on it would be wrong.
+# Row subsets keep the table's attributes. The covariance, influence values
+# and replicates are keyed by the rows' identity (see disclosure.R), so the
+# functions that use them find the rows that remain, in their new order;
+# the parts that belong to rows no longer present are dropped.
 #' @export
 `[.pa_estimates` <- function(x, i, j, ..., drop) {
-  n <- nrow(x)
   keep_attrs <- attributes(x)
   out <- NextMethod()
   if (!is.data.frame(out)) return(out)
-  # x[j] (one index, no comma) selects columns, not rows
-  by_rows <- !missing(i) && nargs() - !missing(drop) > 2L
-  rows <- if (by_rows) seq_len(n)[i] else seq_len(n)
-  if (anyNA(rows)) rows <- rows[!is.na(rows)]
-  vc <- keep_attrs$vcov
-  if (!is.null(vc)) attr(out, "vcov") <- vc[rows, rows, drop = FALSE]
-  infl <- keep_attrs$influence
-  if (!is.null(infl)) {
-    infl$values <- infl$values[, rows, drop = FALSE]
-    attr(out, "influence") <- infl
-  }
-  reps <- keep_attrs$replicates
-  if (!is.null(reps)) attr(out, "replicates") <- reps[, rows, drop = FALSE]
-  for (a in c("by", "conf_level", "kind", "se", "estimator", "call",
-              "weights", "changed")) {
-    attr(out, a) <- keep_attrs[[a]]
-  }
+  out <- restrict_stored(out, keep_attrs)
   class(out) <- keep_attrs$class
   out
 }

@@ -216,7 +216,8 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
     lapply(seq_len(n_rows), function(r) list(list(row = r, sign = 1)))
   }
   proportion <- vapply(terms, function(tm) {
-    length(tm) == 1L && comps[[tm[[1]]$row]]$type == "proportion"
+    length(tm) == 1L &&
+      identical(comps[[tm[[1]]$row]]$type, "proportion")
   }, logical(1))
   evaluate <- function(r, dlt) {
     est <- 0
@@ -343,110 +344,175 @@ group_multipliers <- function(tab, by, group_delta) {
 }
 
 # For each estimate of `tab` used, what its shift needs: the estimate and
-# its influence values over the people used for variances, the group's
-# baseline people with their base weights, who among them has a value
-# (R), and for proportions the dropouts' MAR probabilities.
+# its influence values over the people used for variances (from the
+# table), and from the table's compact record of its people
+# (tipping_material(), made with the table): the group's baseline people
+# with their base weights, who among them has a value, and for proportions
+# the dropouts' MAR probabilities.
 tipping_components <- function(tab, used) {
-  w <- attr(tab, "weights")
+  mat <- attr(tab, "tipping")
   infl <- attr(tab, "influence")
-  if (!inherits(w, "pa_weights") || is.null(infl) ||
-      ncol(infl$values) != nrow(tab)) {
+  if (is.null(mat) || is.null(infl)) {
     pa_abort(
-      paste("`x` has lost the weights or influence values it was estimated",
-            "with; pass the table as wave_means() or panel_change()",
-            "returned it (not a subset or a copy rebuilt from a data frame)."),
+      paste("`x` has lost the influence values and the record of its people",
+            "it was estimated with; pass the table as wave_means() or",
+            "panel_change() returned it (or a subset of its rows), not a copy",
+            "rebuilt from a data frame."),
       class = "panelattrition_arg_error", argument = "x"
     )
   }
-  kind <- attr(tab, "kind")
-  by <- attr(tab, "by")
-  n_all <- nrow(w$weights)
-  base <- w$baseline_rows
-  d <- w$base_weights
-  # naive variances leave out people who never answered; the share of
-  # dropouts needs every baseline person
-  people <- sort(union(infl$people, base))
-  full <- matrix(0, n_all, ncol(infl$values))
+  pos <- table_rows(tab, "tipping_point()")
+  infl <- table_influence(tab, "tipping_point()")
+  if (!is.null(mat$error)) stop(mat$error)
+  people <- sort(union(infl$people, unlist(mat$groups, use.names = FALSE)))
+  d <- numeric(mat$n_all)
+  d[] <- mat$d
+  full <- matrix(0, mat$n_all, ncol(infl$values))
   full[infl$people, ] <- infl$values
   full <- full[people, , drop = FALSE]
+  comps <- vector("list", nrow(tab))
+  for (k in used) {
+    if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
+    row <- mat$rows[[pos[k]]]
+    if (is.null(row)) next
+    if (!is.null(row$error)) stop(row$error)
+    grp <- mat$groups[[row$group]]
+    comps[[k]] <- list(
+      type = row$type, estimate = tab$estimate[k], influence = full[, k],
+      n = tab$n[k], pos = match(grp, people), d = d[grp],
+      answered = as.logical(rawToBits(row$answered))[seq_along(grp)],
+      n_d = sum(d[grp]), prob = row$prob, n_people = length(people)
+    )
+  }
+  comps
+}
 
+# What tipping_point() needs of the people behind each row of a table of
+# wave means or changes, made from the weights when the table is made so
+# that the table need not carry the panel: the baseline people and their
+# base weights, and per row the group's baseline people, those with a
+# value, and for proportions the MAR probabilities of the group's
+# dropouts. Conditions that would stop a tipping analysis are kept and
+# raised only if one is asked for. Suppressed rows get nothing.
+tipping_material <- function(w, tab, kind, by, influence) {
+  if (is.null(influence) || !kind %in% c("wave_means", "panel_change")) {
+    return(NULL)
+  }
+  n_all <- nrow(w$weights)
+  base <- w$baseline_rows
+  d <- numeric(n_all)
+  d[base] <- w$base_weights[base]
+  # equal base weights are kept as one number
+  if (length(unique(d)) == 1L) d <- d[1L]
+  # naive variances leave out people who never answered; the share of
+  # dropouts needs every baseline person (see tipping_components())
+  out <- list(n_all = n_all, d = d, rows = vector("list", nrow(tab)),
+              groups = list(), error = NULL)
   rows <- panel_rows(w)
   group_rows <- group_values(w, by, rows)
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
-      pa_abort(
-        sprintf(paste("Delta adjustment needs the groups of the people who",
-                      "dropped out, so `%s` must be a baseline covariate",
-                      "(named in panel_data(baseline = ))."), by),
-        class = "panelattrition_arg_error", argument = "x"
+      out$error <- structure(
+        class = c("panelattrition_arg_error", "panelattrition_error",
+                  "error", "condition"),
+        list(message = sprintf(paste("Delta adjustment needs the groups of",
+                                     "the people who dropped out, so `%s`",
+                                     "must be a baseline covariate (named in",
+                                     "panel_data(baseline = ))."), by),
+             call = NULL, argument = "x")
       )
+      return(out)
     }
     group_base <- as.character(w$panel$baseline[[by]])
   }
   waves <- w$panel$waves
   fits <- list()
-  comps <- vector("list", nrow(tab))
-  for (k in used) {
+  for (k in seq_len(nrow(tab))) {
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
-    v <- tab$outcome[k]
-    if (!v %in% names(w$panel$data)) {
-      pa_abort(sprintf("Outcome `%s` of `x` is no longer in the panel's data.", v),
-               class = "panelattrition_arg_error", argument = "x")
+    out$rows[[k]] <- tryCatch(
+      tipping_row_material(w, tab, k, kind, by, rows, group_rows, group_base,
+                           base, waves, fits),
+      panelattrition_error = function(e) list(error = e)
+    )
+    gname <- out$rows[[k]]$group
+    if (!is.null(gname) && is.null(out$groups[[gname]])) {
+      out$groups[[gname]] <- out$rows[[k]]$grp
     }
-    y <- w$panel$data[[v]]
-    lv <- if ("level" %in% names(tab)) tab$level[k] else NA
-    t1 <- match(as.character(tab$wave[k]), waves)
-    if (!is.na(lv)) y <- as.numeric(y == lv)
-    g <- if (is.null(by)) NULL else as.character(tab[[by]][k])
-    in_group <- if (is.null(g)) TRUE else as.character(group_rows) == g
-    if (kind == "panel_change") {
-      t0 <- match(tab$from[k], waves)
-      y_mat <- matrix(NA_real_, n_all, length(waves))
-      y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
-      has <- !is.na(y_mat[, t1] - y_mat[, t0])
-      members <- rows$person[rows$wave == t1 & has[rows$person] & in_group]
-    } else {
-      members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
+    if (!is.null(out$rows[[k]]$fit_key)) {
+      fits[[out$rows[[k]]$fit_key]] <- out$rows[[k]]$fit
     }
-    answered <- rep(FALSE, n_all)
-    answered[members] <- TRUE
-    grp <- if (is.null(g)) base else base[group_base[base] == g]
-    if (!all(members %in% grp) || length(members) != tab$n[k]) {
-      pa_abort(
-        sprintf(paste("The respondents behind row %d of `x` are not all in",
-                      "its group's baseline sample: `%s` must be the same for",
-                      "a person at every wave."), k, by %||% ""),
-        class = "panelattrition_arg_error", argument = "x"
-      )
+    # who among the group's baseline people has a value, one bit each
+    if (is.null(out$rows[[k]]$error)) {
+      r <- out$rows[[k]]
+      has <- r$grp %in% r$members
+      has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
+      out$rows[[k]] <- list(type = r$type, group = r$group,
+                            answered = packBits(has), prob = r$prob)
     }
-    type <- if (kind == "wave_means" &&
-                (!is.na(lv) || is.logical(w$panel$data[[v]]) ||
-                 is_binary_numeric(w$panel$data[[v]]))) {
-      "proportion"
-    } else {
-      "mean"
-    }
-    prob <- NULL
-    if (type == "proportion") {
-      key <- paste(v, lv, t1, sep = "\r")
-      if (is.null(fits[[key]])) {
-        at <- rows$wave == t1 & !is.na(y)
-        yy <- rep(NA_real_, n_all)
-        yy[rows$person[at]] <- as.numeric(y[at])
-        fits[[key]] <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
-          if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
-      }
-      prob <- fits[[key]][grp]
-    }
-    comps[[k]] <- list(
-      type = type, estimate = tab$estimate[k], influence = full[, k],
-      n = tab$n[k], pos = match(grp, people), d = d[grp],
-      answered = answered[grp], n_d = sum(d[grp]), prob = prob,
-      n_people = length(people)
+  }
+  out
+}
+
+tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
+                                 group_base, base, waves, fits) {
+  n_all <- nrow(w$weights)
+  v <- tab$outcome[k]
+  y <- w$panel$data[[v]]
+  lv <- if ("level" %in% names(tab)) tab$level[k] else NA
+  t1 <- match(as.character(tab$wave[k]), waves)
+  if (!is.na(lv)) y <- as.numeric(y == lv)
+  g <- if (is.null(by)) NULL else as.character(tab[[by]][k])
+  in_group <- if (is.null(g)) TRUE else as.character(group_rows) == g
+  if (kind == "panel_change") {
+    t0 <- match(tab$from[k], waves)
+    y_mat <- matrix(NA_real_, n_all, length(waves))
+    y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
+    has <- !is.na(y_mat[, t1] - y_mat[, t0])
+    members <- rows$person[rows$wave == t1 & has[rows$person] & in_group]
+  } else {
+    members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
+  }
+  grp <- unname(if (is.null(g)) base else base[group_base[base] == g])
+  if (!all(members %in% grp)) {
+    pa_abort(
+      sprintf(paste("The respondents behind row %d of `x` are not all in",
+                    "its group's baseline sample: `%s` must be the same for",
+                    "a person at every wave."), k, by %||% ""),
+      class = "panelattrition_arg_error", argument = "x"
     )
   }
-  comps
+  type <- if (kind == "wave_means" &&
+              (!is.na(lv) || is.logical(w$panel$data[[v]]) ||
+               is_binary_numeric(w$panel$data[[v]]))) {
+    "proportion"
+  } else {
+    "mean"
+  }
+  prob <- NULL
+  key <- NULL
+  fit <- NULL
+  if (type == "proportion") {
+    key <- paste(v, lv, t1, sep = "\r")
+    fit <- fits[[key]]
+    if (is.null(fit)) {
+      at <- rows$wave == t1 & !is.na(y)
+      yy <- rep(NA_real_, n_all)
+      yy[rows$person[at]] <- as.numeric(y[at])
+      fit <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
+        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
+    }
+    prob <- unname(fit[grp])
+  }
+  list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
+       grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
+}
+
+# The material of the rows kept by a subset (positions in the stored
+# order).
+restrict_tipping <- function(mat, keep) {
+  mat$rows <- mat$rows[keep]
+  mat
 }
 
 is_binary_numeric <- function(y) {
@@ -747,11 +813,14 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 #'   proportion is analysed (such as `"employed"`).
 #' @param scale `"probability"` or `"odds"`; see The model.
 #' @param control `list(maxit, epsilon)` for the calibrations.
+#' @param min_n Rows with fewer respondents with a value (for
+#'   proportions, fewer having or lacking the outcome) are suppressed,
+#'   with complementary rows, as in [wave_means()] (section Small cells).
 #'
 #' @return A data frame of class `pa_tilt` with columns `alpha`, `wave`,
 #'   `group` (`"(all)"` without `by`), `estimate`, `std_error`, `conf_low`,
-#'   `conf_high` (normal; on the logit scale for proportions) and `n`
-#'   (respondents with a value), and the attribute `mar`: the input
+#'   `conf_high` (normal; on the logit scale for proportions), `n`
+#'   (respondents with a value) and `suppressed`, and the attribute `mar`: the input
 #'   weights' own estimates ([wave_means()]) for comparison.
 #'
 #' @references
@@ -782,8 +851,10 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              level = 0.95, category = NULL,
                              scale = c("probability", "odds"),
-                             control = list(maxit = 100, epsilon = 1e-10)) {
+                             control = list(maxit = 100, epsilon = 1e-10),
+                             min_n = getOption("panelattrition.min_n", 5)) {
   check_weights_object(w)
+  check_min_n(min_n)
   if (missing(alpha)) {
     pa_abort("`alpha` is missing: give the tilts to try, e.g. seq(-0.1, 0.1, 0.02).",
              class = "panelattrition_arg_error", argument = "alpha")
@@ -812,6 +883,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   z <- stats::qnorm(1 - (1 - level) / 2)
 
   out <- list()
+  observed <- list()
   for (t in t_idx) {
     at <- which(rows$wave == t & !is.na(yv$values))
     pos <- match(rows$person[at], base)
@@ -829,6 +901,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
         alpha = a, wave = waves[t], group = groups, estimate = fit$estimate,
         std_error = fit$std_error, n = fit$n, stringsAsFactors = FALSE
       )
+      for (g in groups) {
+        observed[[length(observed) + 1L]] <- yv$values[at][group[at] == g]
+      }
     }
   }
   out <- do.call(rbind, out)
@@ -836,6 +911,11 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
           is.infinite(out$std_error) | is.nan(out$std_error))) {
     abort_nonfinite(outcome, "outcome")
   }
+  out <- suppress_table_rows(
+    out, paste(out$wave, out$alpha), if (is.null(by)) NA else out$group,
+    observed, yv$proportion, min_n, c("estimate", "std_error", "n")
+  )
+  out$n <- round_counts(out$n)
   out <- out[order(match(out$wave, waves), match(out$group, groups),
                    out$alpha), , drop = FALSE]
   lims <- if (yv$proportion) {
@@ -847,9 +927,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   out$conf_high <- lims[, 2]
   out$wave <- factor(out$wave, levels = waves)
   out <- out[c("alpha", "wave", "group", "estimate", "std_error", "conf_low",
-               "conf_high", "n")]
+               "conf_high", "n", "suppressed")]
   rownames(out) <- NULL
-  mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx])
+  mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx],
+                            min_n)
   structure(out, class = c("pa_tilt", "data.frame"), mar = mar,
             outcome = yv$label, by = by, scale = scale, conf_level = level,
             proportion = yv$proportion, method = w$method)
@@ -914,9 +995,11 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
 }
 
 # The input weights' own estimates of the analysed waves, for print().
-tilt_mar_reference <- function(w, outcome, by, level, category, waves) {
+tilt_mar_reference <- function(w, outcome, by, level, category, waves,
+                               min_n) {
   est <- tryCatch(
-    suppressMessages(wave_means(w, outcome, by = by, conf_level = level)),
+    suppressMessages(wave_means(w, outcome, by = by, conf_level = level,
+                                min_n = min_n)),
     panelattrition_error = function(e) NULL
   )
   if (is.null(est)) return(NULL)
@@ -1056,11 +1139,16 @@ plot.pa_tilt <- function(x, y, ...) {
 #' @param level Confidence level, above 0.5.
 #' @param category For a factor or character outcome, the category whose
 #'   proportion is bounded.
+#' @param min_n Rows whose observed respondents number fewer than `min_n`
+#'   (or with fewer than `min_n` having, or lacking, the outcome) are
+#'   suppressed (`NA`, with `suppressed = TRUE`), with complementary rows,
+#'   as in [wave_means()] (section Small cells).
 #'
 #' @return A data frame of class `pa_bounds` with columns `wave`, `group`
 #'   (`"(all)"` without `by`), `lower`, `upper`, `conf_low`, `conf_high`,
 #'   `width` (`upper - lower`), `assume`, `share_observed` (\eqn{p_R}),
-#'   `mean_observed` (\eqn{\bar y_R}), `n_observed`, `se_lower`, `se_upper`.
+#'   `mean_observed` (\eqn{\bar y_R}), `n_observed`, `se_lower`, `se_upper`,
+#'   `suppressed`.
 #'
 #' @references
 #' Manski, C. F. (1990). Nonparametric bounds on treatment effects.
@@ -1085,9 +1173,11 @@ plot.pa_tilt <- function(x, y, ...) {
 #' attrition_bounds(w, "employment", category = "employed", assume = "monotone")
 attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
                              assume = c("none", "monotone"), level = 0.95,
-                             category = NULL) {
+                             category = NULL,
+                             min_n = getOption("panelattrition.min_n", 5)) {
   check_weights_object(w)
   assume <- match_choice(assume, c("none", "monotone"), "assume")
+  check_min_n(min_n)
   check_sensitivity_level(level, lower = 0.5)
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = TRUE)
@@ -1119,11 +1209,14 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
     members <- lapply(groups, function(x) base[as.character(g[base]) == x])
   }
   out <- list()
+  observed <- list()
   for (t in t_idx) {
     at <- rows$wave == t & !is.na(yv$values)
     y <- rep(NA_real_, n_all)
     y[rows$person[at]] <- yv$values[at]
     for (k in seq_along(groups)) {
+      yk <- y[members[[k]]]
+      observed[[length(observed) + 1L]] <- yk[!is.na(yk)]
       out[[length(out) + 1L]] <- cbind(
         data.frame(wave = w$panel$waves[t], group = groups[k],
                    stringsAsFactors = FALSE),
@@ -1132,6 +1225,12 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
     }
   }
   out <- do.call(rbind, out)
+  out <- suppress_table_rows(
+    out, out$wave, if (is.null(by)) NA else out$group, observed, TRUE, min_n,
+    c("lower", "upper", "conf_low", "conf_high", "width", "share_observed",
+      "mean_observed", "n_observed", "se_lower", "se_upper")
+  )
+  out$n_observed <- round_counts(out$n_observed)
   out$wave <- factor(out$wave, levels = w$panel$waves)
   rownames(out) <- NULL
   structure(out, class = c("pa_bounds", "data.frame"), outcome = yv$label,

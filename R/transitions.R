@@ -78,6 +78,15 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   b <- y_mat[sub$person, t1]
   group <- group_values(w, by, rows)[both]
   groups <- if (is.null(by)) NA else sort_unique(group)
+  # checked before the cells are built: that alone takes minutes for a
+  # status with hundreds of levels
+  check_allocation(
+    8 * n * length(groups) * length(lv)^2 * 3,
+    sprintf("Transitions between %d statuses in %d %s for %d people",
+            length(lv), length(groups), plural(length(groups), "group"), n),
+    "Merge statuses (or groups) into fewer categories.",
+    argument = "status"
+  )
 
   cells <- list()
   changed <- list()
@@ -106,7 +115,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   changed <- do.call(rbind, changed)
   people <- unique(rows$person)
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
-                conf_level = conf_level, call = match.call(), weights = w)
+                conf_level = conf_level, call = match.call())
 
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(both)) pair_weights(w, t0, t1) else w
@@ -114,6 +123,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
   attrs$influence <- attr(out, "influence")
+  attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
   out$from_status <- factor(cells$from_status, levels = lv)
   out$to_status <- factor(cells$level, levels = lv)

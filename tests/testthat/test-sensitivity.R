@@ -141,7 +141,8 @@ test_that("proportions are shifted on the log-odds scale of an outcome regressio
   )
   panel <- panel_data(long, id = "id", wave = "wave", baseline = "x")
   w <- attrition_weights(panel, ~ x)
-  est <- wave_means(w, "emp")
+  # twelve people: the hand calculation needs every cell shown
+  est <- wave_means(w, "emp", min_n = 0)
   tp <- tipping_point(est, delta = c(-1, 0, 1.5), null = 0.5)
 
   t2 <- long[long$wave == "T2", ]
@@ -354,9 +355,11 @@ test_that("worst-case and monotone bounds equal hand calculations", {
                                           "inactive"))
   panel <- panel_data(long, id = "id", wave = "wave", baseline = c("g", "bw"))
   w <- attrition_weights(panel, ~ 1, base = "bw")
-  b <- attrition_bounds(w, "emp", category = "employed", by = "g")
+  # ten people: the hand calculation needs every row shown
+  b <- attrition_bounds(w, "emp", category = "employed", by = "g",
+                        min_n = 0)
   bm <- attrition_bounds(w, "emp", category = "employed", by = "g",
-                         assume = "monotone")
+                         assume = "monotone", min_n = 0)
 
   known <- people$t2 & !is.na(people$emp)
   yes <- known & people$emp %in% "employed"
