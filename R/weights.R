@@ -42,6 +42,18 @@
 #'   weights at t - 1, reproduce the weighted totals (history included) of
 #'   wave t - 1's respondents. With `calfun = "raking"` and equal base
 #'   weights this is entropy balancing (Hainmueller, 2012).
+#' * **Everyone answered**: a logit or Firth stage at which everyone at
+#'   risk answered (or a frame whose members all answered the first wave)
+#'   fits no model: the response probability is 1, the weights carry over
+#'   unchanged, and the stage adds nothing to standard errors or bootstrap
+#'   replicates. [response_models()], `print()` and `summary()` list it
+#'   with a note. A calibration stage at which everyone answered has
+#'   `g = 1` exactly.
+#'
+#' Firth fits stay finite and converge under complete or quasi-complete
+#' separation: when modified scoring slows down, the fit continues with
+#' Newton steps on the penalised log-likelihood, to the maximum that
+#' `brglm2::brglmFit(type = "MPL_Jeffreys")` approaches.
 #'
 #' @section Stabilising and trimming:
 #' With `stabilize = FALSE` and no trimming, the weights are exactly the
