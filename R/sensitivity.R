@@ -798,7 +798,10 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 #' `history`, which is not used here) the `alpha = 0` row is this
 #' calibration-type MAR estimate, not the weights' own; `print()` shows
 #' the weights' own estimate next to it. Respondents without a value of
-#' the outcome (item nonresponse) are treated like nonrespondents.
+#' the outcome (item nonresponse) are treated like nonrespondents. At a
+#' wave where everyone in the baseline sample answered with a value,
+#' nobody is missing and nothing is tilted: the estimate is the
+#' base-weighted mean for every `alpha`.
 #'
 #' @param w A `pa_weights` object from [attrition_weights()]; its
 #'   `formula`, base weights and baseline sample are used.
@@ -942,6 +945,11 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
                      totals, control, label, outcome) {
   xr <- xb[pos, , drop = FALSE]
+  # everyone in the baseline sample answered with a value: nobody is
+  # missing, so there is nothing to tilt (the tilted model could not give
+  # them all probability 1), and the estimate is the base-weighted mean
+  complete <- length(pos) == nrow(xb) && !anyDuplicated(pos)
+  if (complete) alpha <- 0
   # a constant factor in the starting weights is absorbed by lambda when
   # the margins span a constant; centring keeps exp() in range
   centre <- 0
@@ -963,16 +971,22 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
   }
   fixed <- if (scale == "odds") d[pos] else rep(0, length(pos))
   target <- totals - colSums(xr * fixed)
-  cal <- calibrate_weights(xr, start, target, calfun = "raking",
-                           control = control, stage = label)
-  tilted <- cal$weights
-  wr <- fixed + tilted
-  # influence of lambda: -J^{-1} U_i, U_i = (R_i w_i - d_i) x_i
-  u <- matrix(0, n_all, ncol(xb))
-  u[base, ] <- -xb * d
-  u[base[pos], ] <- u[base[pos], , drop = FALSE] + xr * wr
-  jac <- crossprod(xr, xr * tilted)
-  infl_lambda <- t(solve(jac, t(u)))
+  if (complete) {
+    tilted <- rep(0, length(pos))
+    wr <- d[pos]
+    infl_lambda <- NULL
+  } else {
+    cal <- calibrate_weights(xr, start, target, calfun = "raking",
+                             control = control, stage = label)
+    tilted <- cal$weights
+    wr <- fixed + tilted
+    # influence of lambda: -J^{-1} U_i, U_i = (R_i w_i - d_i) x_i
+    u <- matrix(0, n_all, ncol(xb))
+    u[base, ] <- -xb * d
+    u[base[pos], ] <- u[base[pos], , drop = FALSE] + xr * wr
+    jac <- crossprod(xr, xr * tilted)
+    infl_lambda <- t(solve(jac, t(u)))
+  }
   est <- se <- rep(NA_real_, length(groups))
   n <- integer(length(groups))
   for (k in seq_along(groups)) {
@@ -985,9 +999,12 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
     mu <- sum(wg * yg) / total
     phi <- numeric(n_all)
     phi[base[pos][in_g]] <- wg * (yg - mu)
-    # d phi / d lambda: the weights move by (w - fixed) x
-    grad <- colSums(xr[in_g, , drop = FALSE] * (tilted[in_g] * (yg - mu)))
-    infl <- (phi - drop(infl_lambda %*% grad)) / total
+    infl <- phi / total
+    if (!is.null(infl_lambda)) {
+      # d phi / d lambda: the weights move by (w - fixed) x
+      grad <- colSums(xr[in_g, , drop = FALSE] * (tilted[in_g] * (yg - mu)))
+      infl <- infl - drop(infl_lambda %*% grad) / total
+    }
     est[k] <- mu
     se[k] <- sqrt(influence_vcov(matrix(infl, ncol = 1L))[1L, 1L])
   }

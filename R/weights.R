@@ -72,6 +72,19 @@
 #'   above its starting weight, so a category in which everyone at risk
 #'   answered cannot be calibrated (an error names it); `bounds` are not
 #'   allowed.
+#' * **Everyone answered**: a logit or Firth stage at which everyone at
+#'   risk answered (or a frame whose members all answered the first wave)
+#'   fits no model: the response probability is 1, the weights carry over
+#'   unchanged, and the stage adds nothing to standard errors or bootstrap
+#'   replicates. [response_models()], `print()` and `summary()` list it
+#'   with a note. A calibration stage at which everyone answered has
+#'   `g = 1` exactly (with `calfun = "kott"` too: the stage is then
+#'   left out like a response model's).
+#'
+#' Firth fits stay finite and converge under complete or quasi-complete
+#' separation: when modified scoring slows down, the fit continues with
+#' Newton steps on the penalised log-likelihood, to the maximum that
+#' `brglm2::brglmFit(type = "MPL_Jeffreys")` approaches.
 #'
 #' @section Stabilising and trimming:
 #' With `stabilize = FALSE` and no trimming, the weights are exactly the
@@ -313,9 +326,23 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
   }
   stages <- list()
   num_stages <- list()
+  # response-model stages at which everyone at risk answered: p = 1, no
+  # model, nothing estimated (kept apart so that the variance estimators
+  # and the bootstrap, which walk `stages`, never see them)
+  complete <- list()
 
   add_stage <- function(stage) {
-    stages[[length(stages) + 1L]] <<- stage
+    if (isTRUE(stage$complete)) {
+      complete[[length(complete) + 1L]] <<- stage
+    } else {
+      stages[[length(stages) + 1L]] <<- stage
+    }
+    stage
+  }
+  add_numerator <- function(stage) {
+    if (!isTRUE(stage$complete)) {
+      num_stages[[length(num_stages) + 1L]] <<- stage
+    }
     stage
   }
 
@@ -357,9 +384,10 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
       d[st$respondents] / st$prob
     }
     if (!is.null(numerator)) {
-      ns <- numerator_stage(everyone, resp_1, d, covars$data, numerator,
-                            method, control, 1L, waves[1], ids)
-      num_stages[[length(num_stages) + 1L]] <- ns
+      ns <- add_numerator(numerator_stage(
+        everyone, resp_1, d, covars$data, numerator, method, control, 1L,
+        waves[1], ids
+      ))
       num_prob[, 1] <- ns$prob_all
     }
   } else {
@@ -406,9 +434,10 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
           st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
-                              method, control, t, label, ids)
-        num_stages[[length(num_stages) + 1L]] <- ns
+        ns <- add_numerator(numerator_stage(
+          risk, resp_t, d, covars$data, numerator, method, control, t,
+          label, ids
+        ))
         num_prob[, t] <- num_prob[, t - 1] * ns$prob_all
       }
     } else {
@@ -429,9 +458,10 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
         weights[st$respondents, t] <- d[st$respondents] / st$prob
       }
       if (!is.null(numerator)) {
-        ns <- numerator_stage(risk, resp_t, d, covars$data, numerator,
-                              method, control, t, label, ids)
-        num_stages[[length(num_stages) + 1L]] <- ns
+        ns <- add_numerator(numerator_stage(
+          risk, resp_t, d, covars$data, numerator, method, control, t,
+          label, ids
+        ))
         num_prob[, t] <- ns$prob_all
       }
     }
@@ -461,6 +491,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
   structure(
     list(
       weights = weights, stages = stages, numerator_stages = num_stages,
+      complete_stages = complete,
       trimming = trimming$report, stabilizer = stabilizer,
       stabilizing = stabilizing,
       panel = panel, formula = formula, numerator = numerator,
@@ -1001,11 +1032,29 @@ main_effects_only <- function(tt, vars) {
     identical(unname(getOption("contrasts")[1L]), "contr.treatment")
 }
 
+# A response-model stage at which everyone at risk answered. The response
+# probability is 1, not a model's estimate: the maximum likelihood one
+# does not exist (the intercept diverges), and Firth's penalised one is
+# below 1 and would make the weights vary although nobody dropped out.
+# The weights carry over unchanged, and nothing is estimated, so the
+# stage adds nothing to a sandwich or to a bootstrap replicate (in which
+# everyone at risk answers too).
+complete_stage <- function(stage, wave, risk, r, method, formula,
+                           label = stage_name(stage, wave)) {
+  list(
+    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
+    type = method, formula = formula, complete = TRUE,
+    risk = risk, responded = r, respondents = risk,
+    prob = rep(1, length(risk))
+  )
+}
+
 model_stage <- function(stage, wave, risk, responded, d, data, formula,
                         method, control, ids) {
   label <- stage_name(stage, wave)
-  x <- stage_matrix(data, formula, risk, label)
   r <- responded_at(responded, risk, ids)
+  if (all(r)) return(complete_stage(stage, wave, risk, r, method, formula))
+  x <- stage_matrix(data, formula, risk, label)
   base <- d[risk]
   # the scores are x * residuals; the variance code works from those
   fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
@@ -1021,8 +1070,16 @@ calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
                               start, totals, calfun, bounds, control, target,
                               ids, start_wave = NULL) {
   label <- stage_name(stage, wave)
-  x_all <- stage_matrix(data, formula, risk, label)
   r <- responded_at(responded, risk, ids)
+  if (is.null(totals) && all(r)) {
+    # everyone at risk answered: their weighted totals are the targets
+    # already, g = 1 for every calibration function (kott's F never
+    # reaches 1), and the stage is left out like a response model's
+    st <- complete_stage(stage, wave, risk, r, "calibrate", formula, label)
+    st$weight <- start[risk]
+    return(st)
+  }
+  x_all <- stage_matrix(data, formula, risk, label)
   if (!is.null(start_wave)) {
     check_sequential_start(start[risk][r], start_wave, wave, calfun)
   }
@@ -1115,11 +1172,18 @@ check_sequential_start <- function(start, start_wave, wave, calfun) {
 numerator_stage <- function(risk, responded, d, data, numerator, method,
                             control, t, wave, ids) {
   label <- sprintf("%s (numerator of the stabilised weights)", wave)
-  x <- stage_matrix(data, numerator, risk, label)
   r <- responded_at(responded, risk, ids)
+  prob <- rep(NA_real_, length(responded))
+  if (all(r)) {
+    prob[risk] <- 1
+    st <- complete_stage(t - 1L, wave, risk, r, method, numerator, label)
+    st$numerator_model <- TRUE
+    st$prob_all <- prob
+    return(st)
+  }
+  x <- stage_matrix(data, numerator, risk, label)
   base <- d[risk]
   fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
-  prob <- rep(NA_real_, length(responded))
   prob[risk] <- fit$fitted
   list(stage = t - 1L, wave = wave, wave_index = t, label = label,
        numerator_model = TRUE,
@@ -1202,7 +1266,10 @@ trim_weights <- function(weights, resp, trim, cap,
 #' @param ... Unused.
 #' @return Data frames: `weights()`: `id`, `wave`, `weight`;
 #'   `response_models()`: `stage`, `wave`, `term`, `estimate`,
-#'   `std_error`, `converged`; `ess()`: `wave`, `n`, `sum_weights`, `ess`;
+#'   `std_error`, `converged`, `note`; a stage at which everyone at risk
+#'   answered has no model (its response probability is 1 and the weights
+#'   carry over unchanged): it is one row with `term`, `estimate`,
+#'   `std_error` and `converged` `NA` and a `note` saying so; `ess()`: `wave`, `n`, `sum_weights`, `ess`;
 #'   `balance()`: `wave`, `variable`, `mean_baseline`, `mean_unweighted`,
 #'   `mean_weighted`, `smd_unweighted`, `smd_weighted`, `threshold`
 #'   (`TRUE` where the weighted |SMD| exceeds the threshold).
@@ -1242,22 +1309,34 @@ weights.pa_weights <- function(object, ...) {
 #' @export
 response_models <- function(w) {
   check_weights_object(w)
-  rows <- lapply(w$stages, function(st) {
-    if (st$type == "calibrate") {
+  stages <- c(w$stages, w$complete_stages)
+  rows <- lapply(stages, function(st) {
+    if (isTRUE(st$complete)) {
+      data.frame(stage = st$stage, wave = st$wave, term = NA_character_,
+                 estimate = NA_real_, std_error = NA_real_, converged = NA,
+                 note = complete_note(st))
+    } else if (st$type == "calibrate") {
       est <- st$fit$lambda
       data.frame(stage = st$stage, wave = st$wave, term = names(est),
                  estimate = unname(est), std_error = NA_real_,
-                 converged = isTRUE(st$fit$converged))
+                 converged = isTRUE(st$fit$converged), note = NA_character_)
     } else {
       est <- st$fit$coefficients
       data.frame(stage = st$stage, wave = st$wave, term = names(est),
                  estimate = unname(est), std_error = unname(st$fit$std_error),
-                 converged = isTRUE(st$fit$converged))
+                 converged = isTRUE(st$fit$converged), note = NA_character_)
     }
   })
+  # stages in the order they were solved
+  rows <- rows[order(vapply(stages, `[[`, integer(1), "stage"))]
   out <- do.call(rbind, rows)
   rownames(out) <- NULL
   out
+}
+
+complete_note <- function(st) {
+  sprintf("everyone at risk answered (%d); p = 1, no model fitted",
+          length(st$risk))
 }
 
 #' @rdname weight_diagnostics
@@ -1346,7 +1425,17 @@ summary.pa_weights <- function(object, ...) {
   structure(out, class = c("summary.pa_weights", "data.frame"),
             method = object$method, monotone = object$monotone,
             stabilize = object$stabilize, trim = object$trim,
-            cap = object$cap, formula = object$formula)
+            cap = object$cap, formula = object$formula,
+            complete_stages = object$complete_stages)
+}
+
+# One line per stage at which everyone at risk answered.
+print_complete_stages <- function(stages) {
+  for (st in stages) {
+    cat(sprintf("  %s: everyone at risk answered (%d); no model, weights carried over\n",
+                st$label, length(st$risk)))
+  }
+  invisible()
 }
 
 #' @rdname summary.pa_weights
@@ -1358,6 +1447,7 @@ print.summary.pa_weights <- function(x, ...) {
   num <- vapply(df, is.double, logical(1))
   df[num] <- lapply(df[num], function(v) signif(v, 4))
   print(df, row.names = FALSE)
+  print_complete_stages(attr(x, "complete_stages"))
   invisible(x)
 }
 
@@ -1382,6 +1472,7 @@ print.pa_weights <- function(x, ...) {
               apply(x$weights, 2, function(v) max(v, na.rm = TRUE) /
                       mean(v, na.rm = TRUE))),
       sep = "")
+  print_complete_stages(x$complete_stages)
   if (any(x$trimming$n_trimmed > 0)) {
     cat(sprintf("  trimmed: %s\n",
                 paste0(x$trimming$wave, " ", x$trimming$n_trimmed,

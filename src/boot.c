@@ -475,8 +475,14 @@ static void run_replicate(const pa_boot_spec *spec, int b, const double *draw,
     const int *resp = spec->resp + (size_t) t * n;
     const pa_boot_stage *st = spec->main[t];
     if (!st) {
+      /* no model: the first wave without a frame (base weights), or a
+       * stage at which everyone at risk answered in the sample, and so in
+       * every replicate (p = 1: the weights carry over, from the previous
+       * wave under monotone dropout, else from the base weights) */
+      const double *src = spec->monotone && t > 0 ? s->w + (size_t) (t - 1) * n
+                                                  : spec->d;
       for (size_t i = 0; i < n; i++) {
-        if (resp[i]) wt[i] = spec->d[i];
+        if (resp[i]) wt[i] = src[i];
       }
     } else {
       const double *src = st->chain && t > 0 ? s->w + (size_t) (t - 1) * n
@@ -491,7 +497,10 @@ static void run_replicate(const pa_boot_spec *spec, int b, const double *draw,
     double *np = s->np + (size_t) t * n;
     const pa_boot_stage *ns = spec->numer[t];
     if (!ns) {
-      for (size_t i = 0; i < n; i++) np[i] = 1;
+      /* numerator probability 1 (no model at this wave): the product so
+       * far carries over under monotone dropout */
+      const double *prev = spec->monotone && t > 0 ? np - n : NULL;
+      for (size_t i = 0; i < n; i++) np[i] = prev ? prev[i] : 1;
       continue;
     }
     int why = fit_model(ns, s);

@@ -75,9 +75,12 @@ typedef struct {
   int monotone;
   int stabilize;
   int numerator;         /* stabilise by numerator models, not by rates */
-  /* nwave entries each; main[0] is NULL without stage 0 (the first
-   * wave's respondents then keep their base weights), numer[t] is NULL
-   * where there is no numerator model (probability 1 at the first wave) */
+  /* nwave entries each; main[t] is NULL where no model was fitted: at
+   * the first wave without stage 0 (base weights), or where everyone at
+   * risk answered (probability 1: the weights carry over from the
+   * previous wave under monotone dropout, else base weights); numer[t]
+   * is NULL where there is no numerator model (probability 1, times the
+   * previous wave's under monotone dropout) */
   const pa_boot_stage *const *main;
   const pa_boot_stage *const *numer;
   int trim_mode;         /* PA_TRIM_* */

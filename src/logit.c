@@ -12,7 +12,9 @@
  * weighted model, and it is what brglm2's "MPL_Jeffreys" fits. Because
  * I^{-1} U is an ascent direction of the (penalised) log-likelihood in both
  * cases, halving a step that raised the (penalised) deviance always finds
- * an acceptable one. */
+ * an acceptable one. Under separation Firth's scoring crawls, and the fit
+ * goes on with Newton steps on the penalised log-likelihood (newton_step()),
+ * which converge quadratically to the same maximum. */
 #include "logit.h"
 
 #include <limits.h>
@@ -46,6 +48,15 @@
  * the scratch of the Firth fit by p * HAT_BLOCK doubles whatever n is. */
 #define HAT_BLOCK 1024
 
+/* Firth's fit switches from modified scoring to Newton steps on the
+ * penalised log-likelihood once a scoring step is more than this share
+ * (in standard-error units, squared) of the one before, i.e. once the
+ * scoring iteration is only crawling; see newton_step(). */
+#define FIRTH_SLOW 0.2
+/* Newton steps need p^3 doubles of scratch; above this many columns the
+ * Firth fit keeps to modified scoring. */
+#define FIRTH_NEWTON_PMAX 64
+
 /* Separation check; the reasoning is at check_separation(). */
 #define SEP_SCREEN 0.01
 #define SEP_MOVE 0.5
@@ -61,6 +72,8 @@ typedef struct {
   int info_float;  /* info was formed in single precision */
   double *eta, *mu, *wt, *r, *m, *h, *xt, *info, *chol, *chol_new, *devs;
   double *gparts; /* the gradient's partial sums, p per row chunk */
+  double *hess, *ak; /* Firth's Newton matrix (p x p) and p matrices p x p,
+                      * or NULL when Newton steps are not available */
   double dev, logdet, obj;
   int info_fresh; /* info and chol are at the current point */
 } logit_state;
@@ -381,6 +394,67 @@ static double scoring_step(logit_state *s, int first, double *step,
   return dec;
 }
 
+/* Firth's Newton step. Modified scoring, b <- b + I^{-1} U*, treats the
+ * information I as the negative Hessian of the penalised log-likelihood
+ * l* = l + (1/2) log det I. That is nearly right when the penalty is small
+ * next to the likelihood, and scoring then converges fast. Under
+ * separation it is not: along a separating direction the likelihood has
+ * almost no curvature left (the fitted probabilities there are near 0 or
+ * 1), the penalty is what holds the estimate finite, and its curvature is
+ * as large as I's, so scoring contracts the error by a factor near one per
+ * iteration (hundreds of iterations, and a stop that is still far from the
+ * maximum). Newton's method with the exact Hessian converges
+ * quadratically there. With c = 1 - 2p and D_k = X' diag(W c x_k) X,
+ *   -d2 l* / db_k db_l = I_kl - (1/2) sum_i h_i (1 - 6 p_i q_i) x_ik x_il
+ *                        + (1/2) tr(I^{-1} D_k I^{-1} D_l),
+ * (the derivatives of I are X' diag(W c x_k) X and X' diag(W (1 - 6pq)
+ * x_k x_l) X). The step solves that matrix against U*, the exact gradient,
+ * so it is an ascent direction whenever the matrix is positive definite,
+ * and the caller halves it as it halves scoring steps. Returns 0 with the
+ * step in `step`, U* in grad and U*' H^{-1} U* in *dec; 1 when the matrix
+ * is not positive definite (away from the maximum), and the caller takes
+ * a scoring step instead. Uses s->m as scratch. Cost O(n p^3). */
+static int newton_step(logit_state *s, double *step, double *grad,
+                       double *dec) {
+  size_t n = s->n, pp = (size_t) s->p;
+  int p = s->p;
+  double *v = s->m, *hess = s->hess;
+  for (size_t i = 0; i < n; i++) {
+    double pq = s->mu[i] * (1 - s->mu[i]);
+    v[i] = -0.5 * s->h[i] * (1 - 6 * pq);
+  }
+  pa_crossprod_w(s->x, n, p, v, hess, s->threads);
+  for (size_t k = 0; k < pp * pp; k++) hess[k] += s->info[k];
+  for (int k = 0; k < p; k++) {
+    const double *xk = s->x + (size_t) k * n;
+    double *ak = s->ak + (size_t) k * pp * pp;
+    for (size_t i = 0; i < n; i++) v[i] = s->wt[i] * (1 - 2 * s->mu[i]) * xk[i];
+    pa_crossprod_w(s->x, n, p, v, ak, s->threads);
+    pa_chol_solve(s->chol, p, ak, p); /* I^{-1} D_k */
+  }
+  for (int k = 0; k < p; k++) {
+    const double *ak = s->ak + (size_t) k * pp * pp;
+    for (int l = k; l < p; l++) {
+      const double *al = s->ak + (size_t) l * pp * pp;
+      double tr = 0;
+      for (size_t a = 0; a < pp; a++) {
+        for (size_t b = 0; b < pp; b++) tr += ak[a + b * pp] * al[b + a * pp];
+      }
+      hess[(size_t) k + (size_t) l * pp] += 0.5 * tr;
+      if (l != k) hess[(size_t) l + (size_t) k * pp] += 0.5 * tr;
+    }
+  }
+  if (pa_chol(hess, p)) return 1;
+  gradient(s, grad);
+  memcpy(step, grad, pp * sizeof(double));
+  pa_chol_solve(hess, p, step, 1);
+  double d = 0;
+  for (int j = 0; j < p; j++) d += grad[j] * step[j];
+  if (!(d >= 0) || !isfinite(d)) return 1;
+  *dec = d;
+  return 0;
+}
+
 /* Take the step from beta_old, halving it while the objective rises by
  * more than the convergence tolerance or cannot be evaluated. On success
  * beta holds the new iterate, step the step actually taken, and s is
@@ -623,10 +697,12 @@ size_t pa_logit_work_size(size_t n, int p, int firth) {
   /* beta_old, step (three parts: main step, probe step, gradient),
    * beta_keep; two Cholesky factors; W, r and X times a step; one
    * deviance and p partial gradients per chunk of rows; for Firth the hat
-   * values and one block of solved columns */
+   * values and one block of solved columns, and (p small enough) the
+   * Newton matrix and p matrices p x p */
   size_t nchunk = (n + PA_CHUNK - 1) / PA_CHUNK;
+  size_t newton = firth && p <= FIRTH_NEWTON_PMAX ? pp * pp * (1 + pp) : 0;
   return 5 * pp + 2 * pp * pp + 3 * n + nchunk * (1 + pp) +
-         (firth ? n + pp * block : 0);
+         (firth ? n + pp * block : 0) + newton;
 }
 
 int pa_logit_fit(const double *x, const double *y, const double *w,
@@ -699,6 +775,8 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   s.gparts = s.devs + (n + PA_CHUNK - 1) / PA_CHUNK;
   s.h = s.firth ? s.gparts + pp * ((n + PA_CHUNK - 1) / PA_CHUNK) : NULL;
   s.xt = s.firth ? s.h + n : NULL;
+  s.hess = s.firth && p <= FIRTH_NEWTON_PMAX ? s.xt + pp * (n < HAT_BLOCK ? n : HAT_BLOCK) : NULL;
+  s.ak = s.hess ? s.hess + pp * pp : NULL;
 
   /* Starting values: the caller's coefficients, or glm's binomial
    * starting fitted values, which keep every eta finite. */
@@ -752,13 +830,16 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
     return PA_LOGIT_COLLINEAR;
   }
 
-  double obj_old = s.obj, change = INFINITY;
-  int iter = 0, stuck = 0;
+  double obj_old = s.obj, change = INFINITY, dec_prev = INFINITY;
+  int iter = 0, stuck = 0, newton = 0;
   while (iter < ctl->maxit) {
     if (ctl->interrupt) ctl->interrupt();
     int first = iter == 0 && !warm;
     iter++;
-    double dec = scoring_step(&s, first, step, step + pp);
+    double dec;
+    if (!newton || first || newton_step(&s, step, step + pp, &dec)) {
+      dec = scoring_step(&s, first, step, step + pp);
+    }
     if (first) {
       memset(beta_old, 0, pp * sizeof(double));
     } else {
@@ -782,6 +863,9 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
       res->converged = 1;
       break;
     }
+    /* scoring that crawls (separation) hands over to Newton for good */
+    if (s.hess && !first && dec > FIRTH_SLOW * dec_prev) newton = 1;
+    if (!first) dec_prev = dec;
     /* the next Newton step needs the information at this iterate (the
      * halving above only needed the deviance); after the last step it is
      * formed only if the caller wants it, below */

@@ -394,3 +394,39 @@ test_that("as_svydesign() treats the weights as known", {
                      rownames(m$panel$response)[m$panel$response[, t]])
   }
 })
+
+test_that("replicates of a separated Firth stage equal brglm2 with prior weights r", {
+  skip_if_not_installed("brglm2")
+  set.seed(33)
+  n <- 400
+  z <- stats::rbinom(n, 1, 0.5)
+  x <- stats::rnorm(n)
+  r2 <- z == 1                        # z predicts T2 response perfectly
+  ids <- sprintf("id%03d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", x = x, z = z, y = x),
+                data.frame(id = ids, wave = "T2", x = x, z = z, y = x)[r2, ])
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = c("x", "z"))
+  w <- attrition_weights(panel, ~ x + z, method = "firth", stabilize = FALSE)
+  ctrl <- boot_control(B = 3, seed = 17)
+  reps <- replicate_weights(w, ctrl)
+  expect_length(attr(reps, "failed"), 0L)
+  draws <- panelattrition:::boot_draws(n, ctrl, 1:3)
+  d <- data.frame(r = as.numeric(r2), x = x, z = z)
+  for (b in 1:3) {
+    d$.w <- draws[, b]
+    fit0 <- suppressWarnings(stats::glm(
+      r ~ x + z, family = stats::binomial(), data = d, weights = .w,
+      method = brglm2::brglmFit, type = "MPL_Jeffreys"
+    ))
+    fit <- suppressWarnings(stats::glm(
+      r ~ x + z, family = stats::binomial(), data = d, weights = .w,
+      method = brglm2::brglmFit, type = "MPL_Jeffreys",
+      start = stats::coef(fit0), epsilon = 1e-12, maxit = 5000
+    ))
+    # a replicate weight is r / p; 1 / p - 1 = exp(-eta) keeps the digits
+    # that p, within 1e-4 of 1, would lose
+    got <- reps$T2[, paste0("b", b)] / draws[r2, b] - 1
+    expect_equal(unname(-log(got)), unname(stats::predict(fit)[r2]),
+                 tolerance = 1e-6)
+  }
+})

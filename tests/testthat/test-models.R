@@ -464,3 +464,86 @@ test_that("a stage's fit without fit_logit()'s scans is the same fit", {
                    fit_logit(x_lgl, y, weights = w, stage = "T2",
                              scores = FALSE))
 })
+
+# brglm2's quasi-Fisher scoring crawls under separation (hundreds of
+# iterations) and, started from a diverging maximum likelihood fit with a
+# tight epsilon, can fail to come back: run it with its defaults first and
+# then to full precision from there.
+brglm_refined <- function(formula, data, weights = NULL) {
+  data$.w <- if (is.null(weights)) rep(1, nrow(data)) else weights
+  fit <- function(...) {
+    suppressWarnings(stats::glm(
+      formula, family = stats::binomial(), data = data, weights = .w,
+      method = brglm2::brglmFit, type = "MPL_Jeffreys", ...
+    ))
+  }
+  b0 <- fit()
+  b <- fit(start = stats::coef(b0), epsilon = 1e-12, maxit = 5000)
+  stats::coef(b)
+}
+
+# Firth's modified score X'(w (y - p) + h (1/2 - p)), by hand.
+firth_score <- function(x, y, beta, w = rep(1, length(y))) {
+  eta <- drop(x %*% beta)
+  p <- stats::plogis(eta)
+  wt <- w * p * (1 - p)
+  h <- wt * rowSums((x %*% solve(crossprod(x, wt * x))) * x)
+  drop(crossprod(x, w * (y - p) + h * (0.5 - p)))
+}
+
+test_that("Firth fits converge under complete separation to brglm2's maximum", {
+  skip_if_not_installed("brglm2")
+  set.seed(31)
+  n <- 1000
+  d <- data.frame(z = stats::rbinom(n, 1, 0.3), x = stats::rnorm(n))
+  x <- stats::model.matrix(~ x + z, d)
+  w <- stats::runif(n, 0.5, 3)
+  # a dummy that predicts response perfectly, without and with prior
+  # weights: scoring used to stop after 100 iterations 0.01 away
+  for (wt in list(NULL, w)) {
+    expect_no_warning(fit <- fit_logit(x, d$z, weights = wt, method = "firth"))
+    expect_true(fit$converged)
+    expect_lt(fit$iterations, 30)
+    expect_equal(fit$coefficients, brglm_refined(y ~ x + z, transform(d, y = z), wt),
+                 tolerance = 1e-6, ignore_attr = TRUE)
+  }
+  # complete separation on a continuous covariate: the slope is large and
+  # the penalised likelihood flat along it, where brglm2 stops early; the
+  # modified score vanishes at our estimate and the two agree relatively
+  d2 <- data.frame(x = c(stats::rnorm(n / 2, -1), stats::rnorm(n / 2, 1)),
+                   v = stats::rnorm(n))
+  d2$y <- as.numeric(d2$x > 0)
+  x2 <- stats::model.matrix(~ x + v, d2)
+  expect_no_warning(fit2 <- fit_logit(x2, d2$y, method = "firth"))
+  expect_true(fit2$converged)
+  expect_lt(max(abs(firth_score(x2, d2$y, fit2$coefficients))), 1e-8)
+  expect_equal(fit2$coefficients, brglm_refined(y ~ x + v, d2),
+               tolerance = 1e-6, ignore_attr = TRUE)
+})
+
+test_that("a separated stage of a multi-stage panel is brglm2's fit", {
+  skip_if_not_installed("brglm2")
+  set.seed(32)
+  n <- 800
+  z <- stats::rbinom(n, 1, 0.5)
+  x <- stats::rnorm(n)
+  r2 <- z == 1                        # z predicts T2 response perfectly
+  r3 <- r2 & stats::runif(n) < stats::plogis(0.5 + x)
+  ids <- sprintf("id%03d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", x = x, z = z, y = x),
+                data.frame(id = ids, wave = "T2", x = x, z = z, y = x)[r2, ],
+                data.frame(id = ids, wave = "T3", x = x, z = z, y = x)[r3, ])
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = c("x", "z"))
+  # one model per wave: T2 completely and T3 quasi-completely separated
+  expect_no_warning(w <- attrition_weights(panel, ~ x + z, method = "firth",
+                                           monotone = FALSE,
+                                           stabilize = FALSE))
+  expect_true(all(response_models(w)$converged))
+  d <- data.frame(r = as.numeric(r2), x = x, z = z)
+  b2 <- brglm_refined(r ~ x + z, d)
+  expect_equal(w$stages[[1]]$fit$coefficients, b2, tolerance = 1e-6,
+               ignore_attr = TRUE)
+  b3 <- brglm_refined(r ~ x + z, data.frame(r = as.numeric(r3), x = x, z = z))
+  expect_equal(w$stages[[2]]$fit$coefficients, b3, tolerance = 1e-6,
+               ignore_attr = TRUE)
+})

@@ -338,3 +338,124 @@ test_that("Firth weights equal brglm2's bias-reduced fits", {
   expect_equal(unname(w$weights[tr$r2, "T2"]), unname(1 / stats::fitted(fit))[tr$r2],
                tolerance = 1e-6)
 })
+
+# A three-wave panel in which nobody drops out at T2, and its two-wave
+# version without T2.
+no_dropout_panel <- function(n = 1000, seed = 41, frame = FALSE) {
+  set.seed(seed)
+  g <- factor(sample(c("a", "b"), n, replace = TRUE))
+  x <- stats::rnorm(n)
+  y1 <- stats::rnorm(n, x)
+  y2 <- y1 + stats::rnorm(n)
+  y3 <- y2 + stats::rnorm(n)
+  r3 <- stats::runif(n) < stats::plogis(0.5 + 0.8 * x)
+  ids <- sprintf("p%04d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", g = g, x = x, y = y1),
+                data.frame(id = ids, wave = "T2", g = g, x = x, y = y2),
+                data.frame(id = ids, wave = "T3", g = g, x = x, y = y3)[r3, ])
+  fr <- if (frame) data.frame(id = ids, g = g, x = x)
+  list(
+    full = panel_data(long, id = "id", wave = "wave", frame = fr,
+                      baseline = c("g", "x")),
+    without = panel_data(long[long$wave != "T2", ], id = "id", wave = "wave",
+                         frame = fr, baseline = c("g", "x"))
+  )
+}
+
+test_that("a stage where everyone answers has p = 1 and adds nothing to the variance", {
+  p <- no_dropout_panel()
+  schemes <- list(
+    list(method = "logit"),
+    list(method = "firth"),
+    list(method = "logit", monotone = FALSE),
+    list(method = "firth", numerator = ~ g)
+  )
+  for (args in schemes) {
+    label <- deparse(args)
+    # no separation error, no convergence warning
+    expect_no_warning(w <- do.call(attrition_weights, c(list(p$full, ~ g + x), args)))
+    w2 <- do.call(attrition_weights, c(list(p$without, ~ g + x), args))
+    expect_identical(w$weights[, "T2"], w$weights[, "T1"], label = label)
+    expect_identical(unname(w$weights[, "T3"]), unname(w2$weights[, "T3"]),
+                     label = label)
+    rm <- response_models(w)
+    expect_identical(rm$wave[rm$stage == 1], "T2")
+    expect_true(is.na(rm$term[rm$stage == 1]))
+    expect_match(rm$note[rm$stage == 1], "everyone at risk answered")
+    expect_true(all(is.na(rm$note[rm$stage != 1])))
+    expect_output(print(w), "T2: everyone at risk answered")
+    expect_output(print(summary(w)), "T2: everyone at risk answered")
+    # wave means at T1 and T3: the same as without the wave, estimates and
+    # standard errors, by the sandwich, the bootstrap and naively
+    # (weights with a numerator on g estimate within the groups of g only)
+    by <- if (!is.null(args$numerator)) "g"
+    ctrl <- boot_control(B = 20, seed = 7)
+    for (se in c("sandwich", "bootstrap", "naive")) {
+      bc <- if (se == "bootstrap") ctrl
+      a <- as.data.frame(wave_means(w, "y", by = by, se = se, control = bc))
+      b <- as.data.frame(wave_means(w2, "y", by = by, se = se, control = bc))
+      expect_equal(a[a$wave != "T2", c("estimate", "std_error")],
+                   b[, c("estimate", "std_error")], tolerance = 1e-10,
+                   ignore_attr = TRUE, label = paste(label, se))
+    }
+    if (!is.null(by)) next
+    # T2 is the plain mean of everyone, whose SE is the usual one
+    a <- as.data.frame(wave_means(w, "y"))
+    y2 <- p$full$data$y[p$full$data$wave == "T2"]
+    n <- length(y2)
+    expect_equal(a$estimate[2], mean(y2), tolerance = 1e-12)
+    expect_equal(a$std_error[2], stats::sd(y2) * sqrt((n - 1) / n) / sqrt(n - 1),
+                 tolerance = 1e-10)
+  }
+})
+
+test_that("everyone answering the first wave of a frame is stage 0 with p = 1", {
+  p <- no_dropout_panel(n = 600, seed = 42, frame = TRUE)
+  for (method in c("logit", "firth")) {
+    expect_no_warning(w <- attrition_weights(p$full, ~ g + x, method = method))
+    expect_identical(unname(w$weights[, "T1"]), rep(1, 600))
+    rm <- response_models(w)
+    expect_identical(rm$stage[!is.na(rm$note)], c(0L, 1L))
+    expect_output(print(w), "T1 \\(among everyone who started\\): everyone")
+    # the downstream functions run and agree with the panel without T2
+    w2 <- attrition_weights(p$without, ~ g + x, method = method)
+    expect_equal(coef(ipw_gee(y ~ wave, w))[c(1, 3)],
+                 coef(ipw_gee(y ~ wave, w2)), tolerance = 1e-8,
+                 ignore_attr = TRUE)
+    expect_equal(as.data.frame(panel_change(w, "y", from = "T1", to = "T3"))$std_error,
+                 as.data.frame(panel_change(w2, "y", from = "T1", to = "T3"))$std_error,
+                 tolerance = 1e-10)
+    expect_equal(as.data.frame(wave_means(w, "y", estimator = "aipw"))[c(1, 3), "std_error"],
+                 as.data.frame(wave_means(w2, "y", estimator = "aipw"))$std_error,
+                 tolerance = 1e-10)
+    expect_identical(ess(w)$ess[1:2], c(600, 600))
+    expect_true(all(balance(w)$smd_weighted[balance(w)$wave != "T3"] == 0))
+    # nothing is missing at T2, so no tilt moves its mean
+    tl <- tilt_sensitivity(w, "y", alpha = c(-1, 0, 1), wave = "T2")
+    expect_equal(tl$estimate, rep(tl$estimate[2], 3), tolerance = 1e-12)
+    rep_w <- replicate_weights(w, boot_control(B = 5, seed = 3))
+    expect_identical(rep_w$T2, rep_w$T1)
+  }
+})
+
+test_that("a calibration where everyone answered has g = 1 exactly", {
+  p <- no_dropout_panel(n = 600, seed = 43)
+  for (calfun in c("raking", "linear", "kott")) {
+    for (monotone in c(TRUE, FALSE)) {
+      w <- attrition_weights(p$full, ~ g + x, method = "calibrate",
+                             calfun = calfun, monotone = monotone)
+      w2 <- attrition_weights(p$without, ~ g + x, method = "calibrate",
+                              calfun = calfun, monotone = monotone)
+      expect_identical(w$weights[, "T2"], w$weights[, "T1"])
+      # the T2 stage is left out: nothing is estimated there
+      expect_identical(vapply(w$stages, `[[`, "", "wave"), "T3")
+      expect_identical(w$complete_stages[[1]]$wave, "T2")
+      expect_identical(unname(w$weights[, "T3"]), unname(w2$weights[, "T3"]))
+      a <- as.data.frame(wave_means(w, "y"))
+      b <- as.data.frame(wave_means(w2, "y"))
+      expect_equal(a[a$wave != "T2", c("estimate", "std_error")],
+                   b[, c("estimate", "std_error")], tolerance = 1e-10,
+                   ignore_attr = TRUE)
+    }
+  }
+})
