@@ -226,7 +226,7 @@ attrition_weights <- function(panel, formula,
                               monotone = TRUE, history = NULL,
                               history_lags = 1, base = NULL,
                               margins = NULL,
-                              calfun = c("raking", "linear", "logit", "kott"),
+                              calfun = "raking",
                               bounds = NULL, stabilize = TRUE,
                               numerator = NULL, trim = NULL, cap = NULL,
                               na_action = c("fail", "indicator"),
@@ -235,8 +235,7 @@ attrition_weights <- function(panel, formula,
     arg_error("panel", "a pa_panel from panel_data()", panel)
   }
   method <- match_choice(method, c("logit", "firth", "calibrate"), "method")
-  calfun <- match_choice(calfun, c("raking", "linear", "logit", "kott"),
-                         "calfun")
+  calfun <- match_choice(calfun, names(calibration_functions), "calfun")
   na_action <- match_choice(na_action, c("fail", "indicator"), "na_action")
   check_flag(monotone, "monotone")
   check_flag(stabilize, "stabilize")
@@ -287,37 +286,33 @@ attrition_weights <- function(panel, formula,
   }
   check_response_patterns(panel$response, panel$waves, monotone,
                           isTRUE(panel$frame_given))
-  w <- fit_weights(panel, covars$data, covars$base, formula, numerator,
-                   method, monotone, history, base, margins, calfun, bounds,
-                   stabilize, trim, cap, na_action, control,
-                   call = match.call(), history_lags = history_lags)
+  w <- fit_weights(weighting_context(
+    panel, covars$data, covars$base, formula, numerator, method, monotone,
+    history, history_lags, base, margins, calfun, bounds, stabilize, trim,
+    cap, na_action, control, call = match.call()
+  ))
   # the user's numerator variables, before any missing-value indicators
   w$numerator_vars <- numerator_vars
   w
 }
 
-# The weighting itself, on checked arguments, prepared covariates (with
-# any missing-value indicators) and base weights `d`. Split from
+# The weighting itself, on a context record (weighting_context(), in
+# stages.R) of checked arguments, prepared covariates (with any
+# missing-value indicators) and base weights. Split from
 # attrition_weights() so that a pair of waves can be weighted by the same
 # method on a panel whose later wave's response is replaced by response at
-# both (pair_weights()). `labels` name the waves in messages.
-fit_weights <- function(panel, covariates, d, formula, numerator, method,
-                        monotone, history, base, margins, calfun, bounds,
-                        stabilize, trim, cap, na_action, control, call,
-                        labels = panel$waves, history_lags = 1) {
+# both (pair_weights()). The stages come from a schedule (stage_step()),
+# and each is fitted and turned into weights by its entry in the registry
+# of stage kinds.
+fit_weights <- function(ctx) {
+  panel <- ctx$panel
   waves <- panel$waves
+  labels <- ctx$labels
   resp <- panel$response
   n_people <- nrow(resp)
-  # who answered at each wave, taken once and without the row names that
-  # every column taken from `resp` would copy; `ids` are the names such a
-  # column has (none for a single person, whose column drops both
-  # dimensions)
-  answered <- response_columns(resp)
-  ids <- if (n_people != 1L) rownames(resp)
-  covars <- list(data = covariates, base = d)
-  # who is in the baseline sample: everyone who started (frame) or the
-  # first wave's respondents
-  with_frame <- isTRUE(panel$frame_given)
+  answered <- ctx$answered
+  d <- ctx$d
+  numerator <- ctx$numerator
 
   weights <- matrix(NA_real_, n_people, length(waves),
                     dimnames = dimnames(resp))
@@ -326,143 +321,54 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
   }
   stages <- list()
   num_stages <- list()
-  # response-model stages at which everyone at risk answered: p = 1, no
-  # model, nothing estimated (kept apart so that the variance estimators
-  # and the bootstrap, which walk `stages`, never see them)
+  # stages at which everyone at risk answered: p = 1, no model, nothing
+  # estimated (kept apart so that the variance estimators and the
+  # bootstrap, which walk `stages`, never see them)
   complete <- list()
 
-  add_stage <- function(stage) {
-    if (isTRUE(stage$complete)) {
-      complete[[length(complete) + 1L]] <<- stage
-    } else {
-      stages[[length(stages) + 1L]] <<- stage
-    }
-    stage
-  }
-  add_numerator <- function(stage) {
-    if (!isTRUE(stage$complete)) {
-      num_stages[[length(num_stages) + 1L]] <<- stage
-    }
-    stage
-  }
-
-  resp_1 <- answered[[1]]
-  if (!any(resp_1)) {
+  if (!any(answered[[1]])) {
     pa_abort(sprintf("Nobody answered at the first wave (%s).", waves[1]),
              class = "panelattrition_weights_error", wave = waves[1])
   }
-  baseline_rows <- if (with_frame) {
+  # who is in the baseline sample: everyone who started (frame) or the
+  # first wave's respondents
+  baseline_rows <- if (ctx$with_frame) {
     seq_len(n_people)
   } else {
-    which_rows(resp_1, ids)
+    which_rows(answered[[1]], ctx$ids)
   }
 
-  # the first wave
-  if (with_frame) {
-    everyone <- seq_len(n_people)
-    if (!is.null(margins)) {
-      st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp_1, d, covars$data, formula,
-        start = d, totals = margins, calfun = calfun, bounds = bounds,
-        control = control, target = "margins", ids = ids
-      ))
-    } else if (method == "calibrate") {
-      st <- add_stage(calibration_stage(
-        0L, waves[1], everyone, resp_1, d, covars$data, formula,
-        start = d, totals = NULL, calfun = calfun, bounds = bounds,
-        control = control, target = "frame", ids = ids
-      ))
-    } else {
-      st <- add_stage(model_stage(
-        0L, waves[1], everyone, resp_1, d, covars$data, formula,
-        method, control, ids
-      ))
+  for (t in seq_along(waves)) {
+    if (t == 1L && !ctx$with_frame) {
+      weights[baseline_rows, 1] <- d[baseline_rows]
+      if (!is.null(numerator)) num_prob[, 1] <- 1
+      next
     }
-    weights[st$respondents, 1] <- if (st$type == "calibrate") {
-      st$weight
-    } else {
-      d[st$respondents] / st$prob
-    }
-    if (!is.null(numerator)) {
-      ns <- add_numerator(numerator_stage(
-        everyone, resp_1, d, covars$data, numerator, method, control, 1L,
-        waves[1], ids
-      ))
-      num_prob[, 1] <- ns$prob_all
-    }
-  } else {
-    weights[baseline_rows, 1] <- d[baseline_rows]
-    if (!is.null(numerator)) num_prob[, 1] <- 1
-  }
-
-  resp_t <- resp_1
-  for (t in seq_along(waves)[-1]) {
-    label <- labels[t]
-    resp_prev <- resp_t
-    resp_t <- answered[[t]]
-    if (!any(resp_t)) {
+    if (!any(answered[[t]])) {
       pa_abort(
         sprintf(paste("Nobody answered at wave %s, so no weights can be",
                       "built for it. Drop the wave with panel_data(waves = ).",
-                      collapse = ""), label),
-        class = "panelattrition_weights_error", wave = label
+                      collapse = ""), labels[t]),
+        class = "panelattrition_weights_error", wave = labels[t]
       )
     }
-    if (monotone) {
-      risk <- which_rows(resp_prev, ids)
-      stage_data <- covars$data
-      stage_formula <- formula
-      if (!is.null(history)) {
-        hist <- stage_history(panel, history, history_lags, t, na_action)
-        stage_data <- cbind(stage_data, hist$values)
-        stage_formula <- add_terms(formula, hist$terms)
-      }
-      if (method == "calibrate") {
-        st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp_t, d, stage_data,
-          stage_formula, start = weights[, t - 1], totals = NULL,
-          calfun = calfun, bounds = bounds, control = control,
-          target = "previous", ids = ids, start_wave = waves[t - 1]
-        ))
-        weights[st$respondents, t] <- st$weight
-      } else {
-        st <- add_stage(model_stage(
-          t - 1L, label, risk, resp_t, d, stage_data,
-          stage_formula, method, control, ids
-        ))
-        weights[st$respondents, t] <- weights[st$respondents, t - 1] /
-          st$prob
-      }
-      if (!is.null(numerator)) {
-        ns <- add_numerator(numerator_stage(
-          risk, resp_t, d, covars$data, numerator, method, control, t,
-          label, ids
-        ))
-        num_prob[, t] <- num_prob[, t - 1] * ns$prob_all
-      }
+    step <- stage_step(ctx, t, baseline_rows)
+    kind <- stage_kinds[[step$kind]]
+    source <- if (step$source == "previous") weights[, t - 1] else d
+    st <- kind$fit(ctx, step, source)
+    if (isTRUE(st$complete)) {
+      complete[[length(complete) + 1L]] <- st
     } else {
-      risk <- baseline_rows
-      if (method == "calibrate") {
-        st <- add_stage(calibration_stage(
-          t - 1L, label, risk, resp_t, d, covars$data,
-          formula, start = d, totals = NULL, calfun = calfun,
-          bounds = bounds, control = control, target = "baseline",
-          ids = ids
-        ))
-        weights[st$respondents, t] <- st$weight
+      stages[[length(stages) + 1L]] <- st
+    }
+    weights[st$respondents, t] <- kind$weights(st, source)
+    if (!is.null(numerator)) {
+      ns <- numerator_stage(ctx, step$risk, t)
+      if (!isTRUE(ns$complete)) num_stages[[length(num_stages) + 1L]] <- ns
+      num_prob[, t] <- if (ctx$monotone && t > 1L) {
+        num_prob[, t - 1] * ns$prob_all
       } else {
-        st <- add_stage(model_stage(
-          t - 1L, label, risk, resp_t, d, covars$data,
-          formula, method, control, ids
-        ))
-        weights[st$respondents, t] <- d[st$respondents] / st$prob
-      }
-      if (!is.null(numerator)) {
-        ns <- add_numerator(numerator_stage(
-          risk, resp_t, d, covars$data, numerator, method, control, t,
-          label, ids
-        ))
-        num_prob[, t] <- ns$prob_all
+        ns$prob_all
       }
     }
   }
@@ -472,7 +378,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
   # the factor each weight was multiplied by, so that the inverse
   # probabilities can be recovered (the doubly robust estimators need them)
   stabilizing <- matrix(1, n_people, length(waves), dimnames = dimnames(resp))
-  if (stabilize) {
+  if (ctx$stabilize) {
     for (t in seq_along(waves)) {
       r <- answered[[t]]
       if (is.null(numerator)) {
@@ -485,7 +391,7 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
     }
   }
 
-  trimming <- trim_weights(weights, resp, trim, cap, labels)
+  trimming <- trim_weights(weights, resp, ctx$trim, ctx$cap, labels)
   weights <- trimming$weights
 
   structure(
@@ -494,13 +400,17 @@ fit_weights <- function(panel, covariates, d, formula, numerator, method,
       complete_stages = complete,
       trimming = trimming$report, stabilizer = stabilizer,
       stabilizing = stabilizing,
-      panel = panel, formula = formula, numerator = numerator,
-      method = method, monotone = monotone, history = history,
-      history_lags = history_lags, stabilize = stabilize, base = base, margins = margins,
-      calfun = if (method == "calibrate" || !is.null(margins)) calfun,
-      bounds = bounds, trim = trim, cap = cap, na_action = na_action,
-      base_weights = d, baseline_rows = baseline_rows, control = control,
-      covariates = covars$data, call = call
+      panel = panel, formula = ctx$formula, numerator = numerator,
+      method = ctx$method, monotone = ctx$monotone, history = ctx$history,
+      history_lags = ctx$history_lags, stabilize = ctx$stabilize,
+      base = ctx$base, margins = ctx$margins,
+      calfun = if (ctx$method == "calibrate" || !is.null(ctx$margins)) {
+        ctx$calfun
+      },
+      bounds = ctx$bounds, trim = ctx$trim, cap = ctx$cap,
+      na_action = ctx$na_action, base_weights = d,
+      baseline_rows = baseline_rows, control = ctx$control,
+      covariates = ctx$data, call = ctx$call
     ),
     class = "pa_weights"
   )
@@ -532,11 +442,12 @@ pair_weights <- function(w, s, t) {
   panel$response[, t] <- both
   labels <- waves
   labels[t] <- sprintf("%s and %s (answered both)", waves[s], waves[t])
-  fit_weights(panel, w$covariates, w$base_weights, w$formula, w$numerator,
-              w$method, w$monotone, w$history, w$base, w$margins,
-              w$calfun %||% "raking", w$bounds, w$stabilize, w$trim, w$cap,
-              w$na_action, w$control, call = w$call, labels = labels,
-              history_lags = w$history_lags %||% 1)
+  fit_weights(weighting_context(
+    panel, w$covariates, w$base_weights, w$formula, w$numerator, w$method,
+    w$monotone, w$history, w$history_lags %||% 1, w$base, w$margins,
+    w$calfun %||% "raking", w$bounds, w$stabilize, w$trim, w$cap,
+    w$na_action, w$control, call = w$call, labels = labels
+  ))
 }
 
 # Arguments ----------------------------------------------------------------
@@ -578,23 +489,12 @@ check_trim <- function(trim, cap) {
   invisible()
 }
 
+# Bounds on g for calibration: the calibration function's own rule (from
+# its registry entry), then the range.
 check_bounds <- function(bounds, calfun, method, margins) {
   calibrating <- method == "calibrate" || !is.null(margins)
-  if (is.null(bounds)) {
-    if (calibrating && calfun == "logit") {
-      pa_abort("`calfun = \"logit\"` needs `bounds = c(L, U)` with L < 1 < U.",
-               class = "panelattrition_arg_error", argument = "bounds")
-    }
-    return(NULL)
-  }
-  if (calibrating && calfun == "kott") {
-    pa_abort(
-      paste("`bounds` cannot be used with `calfun = \"kott\"`: its weights",
-            "are inverse logistic response probabilities, and bounding them",
-            "would break that model. Leave `bounds = NULL`."),
-      class = "panelattrition_arg_error", argument = "bounds"
-    )
-  }
+  if (calibrating) calfun_entry(calfun)$check_bounds(bounds)
+  if (is.null(bounds)) return(NULL)
   if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
       bounds[1] >= 1 || bounds[2] <= 1 || bounds[1] < 0) {
     arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
@@ -865,20 +765,6 @@ check_response_patterns <- function(resp, waves, monotone, with_frame,
 
 # Stages -----------------------------------------------------------------------
 
-# Who answered among the people at risk, named by their ids as a column of
-# the response matrix is: `responded` (one per person) comes without the
-# names, and those of `risk`, when it has them, are the same ids already.
-responded_at <- function(responded, risk, ids) {
-  r <- responded[risk]
-  names(r) <- if (is.null(names(risk))) ids[risk] else names(risk)
-  r
-}
-
-stage_name <- function(stage, wave) {
-  if (stage == 0L) sprintf("%s (among everyone who started)", wave)
-  else wave
-}
-
 # The model frame and matrix of a stage, built on the people at risk only,
 # as glm(formula, data = <those at risk>) would build them (unused factor
 # levels dropped; a factor left with one level is an error), without row
@@ -1032,166 +918,6 @@ main_effects_only <- function(tt, vars) {
     identical(unname(getOption("contrasts")[1L]), "contr.treatment")
 }
 
-# A response-model stage at which everyone at risk answered. The response
-# probability is 1, not a model's estimate: the maximum likelihood one
-# does not exist (the intercept diverges), and Firth's penalised one is
-# below 1 and would make the weights vary although nobody dropped out.
-# The weights carry over unchanged, and nothing is estimated, so the
-# stage adds nothing to a sandwich or to a bootstrap replicate (in which
-# everyone at risk answers too).
-complete_stage <- function(stage, wave, risk, r, method, formula,
-                           label = stage_name(stage, wave)) {
-  list(
-    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
-    type = method, formula = formula, complete = TRUE,
-    risk = risk, responded = r, respondents = risk,
-    prob = rep(1, length(risk))
-  )
-}
-
-model_stage <- function(stage, wave, risk, responded, d, data, formula,
-                        method, control, ids) {
-  label <- stage_name(stage, wave)
-  r <- responded_at(responded, risk, ids)
-  if (all(r)) return(complete_stage(stage, wave, risk, r, method, formula))
-  x <- stage_matrix(data, formula, risk, label)
-  base <- d[risk]
-  # the scores are x * residuals; the variance code works from those
-  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
-  list(
-    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
-    type = method, formula = formula,
-    risk = risk, responded = r, x = x, base = base, fit = fit,
-    respondents = risk[r], prob = fit$fitted[r]
-  )
-}
-
-calibration_stage <- function(stage, wave, risk, responded, d, data, formula,
-                              start, totals, calfun, bounds, control, target,
-                              ids, start_wave = NULL) {
-  label <- stage_name(stage, wave)
-  r <- responded_at(responded, risk, ids)
-  if (is.null(totals) && all(r)) {
-    # everyone at risk answered: their weighted totals are the targets
-    # already, g = 1 for every calibration function (kott's F never
-    # reaches 1), and the stage is left out like a response model's
-    st <- complete_stage(stage, wave, risk, r, "calibrate", formula, label)
-    st$weight <- start[risk]
-    return(st)
-  }
-  x_all <- stage_matrix(data, formula, risk, label)
-  if (!is.null(start_wave)) {
-    check_sequential_start(start[risk][r], start_wave, wave, calfun)
-  }
-  bad_col <- which(!is.finite(colSums(x_all)))
-  if (length(bad_col) && any(!is.finite(x_all))) {
-    bad_col <- bad_col[vapply(bad_col, function(j) any(!is.finite(x_all[, j])),
-                              logical(1))]
-    pa_abort(
-      sprintf(paste("Cannot calibrate at %s: %s of model.matrix(formula)",
-                    "%s infinite or undefined values among the people at",
-                    "risk. Transform or recode the covariates."),
-              label, format_names(colnames(x_all)[bad_col]),
-              if (length(bad_col) == 1L) "has" else "have"),
-      class = "panelattrition_calibration_error", stage = label,
-      margin = colnames(x_all)[bad_col], reason = "non_finite"
-    )
-  }
-  if (is.null(totals)) {
-    totals <- colSums(x_all * start[risk])
-    if (any(!is.finite(totals))) {
-      bad <- colnames(x_all)[!is.finite(totals)]
-      pa_abort(
-        sprintf(paste("Cannot calibrate at %s: the weighted totals of %s",
-                      "overflow. Rescale the covariates."),
-                label, format_names(bad)),
-        class = "panelattrition_calibration_error", stage = label,
-        margin = bad, reason = "non_finite"
-      )
-    }
-  } else {
-    extra <- setdiff(names(totals), colnames(x_all))
-    lacking <- setdiff(colnames(x_all), names(totals))
-    if (is.null(names(totals)) || length(extra) || length(lacking)) {
-      pa_abort(
-        sprintf(paste("`margins` must name every column of",
-                      "model.matrix(formula, frame): %s.%s%s"),
-                format_names(colnames(x_all)),
-                if (length(lacking)) sprintf(" Missing: %s.", format_names(lacking)) else "",
-                if (length(extra)) sprintf(" Not columns: %s.", format_names(extra)) else ""),
-        class = "panelattrition_arg_error", argument = "margins"
-      )
-    }
-    totals <- totals[colnames(x_all)]
-    if (!is.numeric(totals) || any(!is.finite(totals))) {
-      pa_abort(
-        sprintf("`margins` must be finite numbers; %s %s not.",
-                format_names(names(totals)[!is.finite(totals)]),
-                if (sum(!is.finite(totals)) == 1L) "is" else "are"),
-        class = "panelattrition_arg_error", argument = "margins"
-      )
-    }
-  }
-  x <- x_all[r, , drop = FALSE]
-  cal <- calibrate_weights(x, start[risk][r], totals, calfun = calfun,
-                           bounds = bounds, control = control, stage = label)
-  list(
-    stage = stage, wave = wave, wave_index = stage + 1L, label = label,
-    type = "calibrate",
-    formula = formula, risk = risk, responded = r, x = x_all,
-    base = d[risk], start = start[risk], totals = totals, target = target,
-    fit = cal, respondents = risk[r], weight = cal$weights
-  )
-}
-
-# Sequential calibration starts wave t's respondents from their weights at
-# t - 1. A linear calibration (or one bounded below by 0) may give some
-# weights a negative or zero value: a legitimate answer for one calibration
-# (and harmless for people who drop out next), but no calibration function
-# can start from it, since g = w / start must stay in the function's range.
-check_sequential_start <- function(start, start_wave, wave, calfun) {
-  bad <- !is.finite(start) | !(start > 0)
-  if (!any(bad)) return(invisible())
-  pa_abort(
-    sprintf(paste("Sequential calibration cannot go on to wave %s: the %s",
-                  "calibration at wave %s gave %d of wave %s's respondents",
-                  "a negative or zero weight, and their calibration must",
-                  "start from positive weights. Use calfun = \"logit\" with",
-                  "bounds (such as bounds = c(0.2, 5)), or calfun =",
-                  "\"raking\": both keep every weight positive."),
-            wave, calfun, start_wave, sum(bad), wave),
-    class = c("panelattrition_negative_weights_error",
-              "panelattrition_calibration_error"),
-    stage = wave, wave = start_wave, n = sum(bad),
-    reason = "negative_weights"
-  )
-}
-
-# The numerator model of stabilised weights at wave t: kept as a stage of
-# its own (the variance estimators need its scores too).
-numerator_stage <- function(risk, responded, d, data, numerator, method,
-                            control, t, wave, ids) {
-  label <- sprintf("%s (numerator of the stabilised weights)", wave)
-  r <- responded_at(responded, risk, ids)
-  prob <- rep(NA_real_, length(responded))
-  if (all(r)) {
-    prob[risk] <- 1
-    st <- complete_stage(t - 1L, wave, risk, r, method, numerator, label)
-    st$numerator_model <- TRUE
-    st$prob_all <- prob
-    return(st)
-  }
-  x <- stage_matrix(data, numerator, risk, label)
-  base <- d[risk]
-  fit <- fit_stage_logit(x, as.numeric(r), base, method, control, label)
-  prob[risk] <- fit$fitted
-  list(stage = t - 1L, wave = wave, wave_index = t, label = label,
-       numerator_model = TRUE,
-       type = method, formula = numerator, risk = risk,
-       responded = r, x = x, base = base, fit = fit,
-       prob_all = prob)
-}
-
 # Trimming -------------------------------------------------------------------
 
 # Cap each wave's weights and spread the excess over the untrimmed weights
@@ -1310,33 +1036,12 @@ weights.pa_weights <- function(object, ...) {
 response_models <- function(w) {
   check_weights_object(w)
   stages <- c(w$stages, w$complete_stages)
-  rows <- lapply(stages, function(st) {
-    if (isTRUE(st$complete)) {
-      data.frame(stage = st$stage, wave = st$wave, term = NA_character_,
-                 estimate = NA_real_, std_error = NA_real_, converged = NA,
-                 note = complete_note(st))
-    } else if (st$type == "calibrate") {
-      est <- st$fit$lambda
-      data.frame(stage = st$stage, wave = st$wave, term = names(est),
-                 estimate = unname(est), std_error = NA_real_,
-                 converged = isTRUE(st$fit$converged), note = NA_character_)
-    } else {
-      est <- st$fit$coefficients
-      data.frame(stage = st$stage, wave = st$wave, term = names(est),
-                 estimate = unname(est), std_error = unname(st$fit$std_error),
-                 converged = isTRUE(st$fit$converged), note = NA_character_)
-    }
-  })
+  rows <- lapply(stages, function(st) stage_kind(st)$coefficients(st))
   # stages in the order they were solved
   rows <- rows[order(vapply(stages, `[[`, integer(1), "stage"))]
   out <- do.call(rbind, rows)
   rownames(out) <- NULL
   out
-}
-
-complete_note <- function(st) {
-  sprintf("everyone at risk answered (%d); p = 1, no model fitted",
-          length(st$risk))
 }
 
 #' @rdname weight_diagnostics
