@@ -46,7 +46,7 @@ calibrate_weights <- function(x, d, totals,
   d <- check_cal_weights(d, nrow(x))
   totals <- match_cal_totals(totals, x)
   bounds <- check_cal_bounds(bounds, calfun)
-  control <- check_cal_control(control)
+  control <- check_control(control)
 
   code <- cal_fun_code(calfun)
   res <- .Call(C_calibrate, x, d, totals, code, bounds,
@@ -188,27 +188,6 @@ check_cal_bounds <- function(bounds, calfun) {
               sprintf("c(%s)", paste(format(bounds), collapse = ", ")))
   }
   as.double(unname(bounds))
-}
-
-check_cal_control <- function(control) {
-  if (!is.list(control)) arg_error("control", "a list", control)
-  unknown <- setdiff(names(control), c("maxit", "epsilon"))
-  if (length(unknown) || (length(control) && is.null(names(control)))) {
-    arg_error("control", "a list with elements `maxit` and `epsilon`",
-              if (length(unknown)) unknown[1L] else control)
-  }
-  out <- list(maxit = 100, epsilon = 1e-10)
-  out[names(control)] <- control
-  m <- out$maxit
-  if (!is.numeric(m) || length(m) != 1L || is.na(m) || m < 0 ||
-      m != round(m)) {
-    arg_error("control$maxit", "a nonnegative whole number", m)
-  }
-  e <- out$epsilon
-  if (!is.numeric(e) || length(e) != 1L || is.na(e) || !(e > 0)) {
-    arg_error("control$epsilon", "a positive number", e)
-  }
-  list(maxit = as.double(m), epsilon = as.double(e))
 }
 
 # The kernel names margins as "column <j>"; they become the user's names

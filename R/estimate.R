@@ -728,13 +728,6 @@ proportion_interval <- function(p, se, n, conf_level, ci) {
   out
 }
 
-check_conf_level <- function(x) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= 0 || x >= 1) {
-    arg_error("conf_level", "a number between 0 and 1", x)
-  }
-  invisible(x)
-}
-
 check_min_n <- function(x) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
       !is.finite(x)) {

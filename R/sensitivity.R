@@ -102,7 +102,8 @@
 #' @param null The value the conclusion is about: `0` by default for
 #'   changes and differences; required for wave means (for example the
 #'   first wave's mean). One number, or one per row of `x`.
-#' @param level Confidence level of the intervals.
+#' @param conf_level Confidence level of the intervals.
+#' @param level Deprecated name of `conf_level`.
 #' @param criterion `"interval"` or `"estimate"`; see Tipping points.
 #'   Defaults to `"estimate"` for wave means and `"interval"` otherwise.
 #' @param search Tipping points are searched for up to `search` times the
@@ -154,8 +155,8 @@
 #'                      group_delta = c(integrated = 1))
 #' attr(tp2, "tipping")
 tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
-                          level = attr(x, "conf_level"), criterion = NULL,
-                          search = 10) {
+                          conf_level = attr(x, "conf_level"),
+                          criterion = NULL, search = 10, level = NULL) {
   src <- tipping_source(x)
   tab <- src$table
   if (!is.numeric(delta) || length(delta) == 0L || anyNA(delta) ||
@@ -163,7 +164,7 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
     arg_error("delta", "a numeric vector of finite shifts", delta)
   }
   delta <- sort(unique(as.double(delta)))
-  check_sensitivity_level(level)
+  level <- resolve_conf_level(conf_level, level, "tipping_point")
   if (!is.numeric(search) || length(search) != 1L || is.na(search) ||
       !is.finite(search) || search < 1) {
     arg_error("search", "a number of at least 1", search)
@@ -811,7 +812,8 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 #' @param alpha Numeric vector of tilts, on the scale of `1 / outcome`.
 #' @param wave Waves to analyse; by default every wave after the first.
 #' @param by Optional name of a grouping column.
-#' @param level Confidence level.
+#' @param conf_level Confidence level.
+#' @param level Deprecated name of `conf_level`.
 #' @param category For a factor or character outcome, the category whose
 #'   proportion is analysed (such as `"employed"`).
 #' @param scale `"probability"` or `"odds"`; see The model.
@@ -852,10 +854,11 @@ plot.pa_tipping <- function(x, y, which = NULL, ...) {
 #' tilt_sensitivity(w, "employment", alpha = c(-1, 0, 1), category = "employed",
 #'                  wave = "T3")
 tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
-                             level = 0.95, category = NULL,
+                             conf_level = 0.95, category = NULL,
                              scale = c("probability", "odds"),
                              control = list(maxit = 100, epsilon = 1e-10),
-                             min_n = getOption("panelattrition.min_n", 5)) {
+                             min_n = getOption("panelattrition.min_n", 5),
+                             level = NULL) {
   check_weights_object(w)
   check_min_n(min_n)
   if (missing(alpha)) {
@@ -868,8 +871,8 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   }
   alpha <- sort(unique(as.double(alpha)))
   scale <- match_choice(scale, c("probability", "odds"), "scale")
-  check_sensitivity_level(level)
-  control <- check_cal_control(control)
+  level <- resolve_conf_level(conf_level, level, "tilt_sensitivity")
+  control <- check_control(control)
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = FALSE)
   t_idx <- sensitivity_waves(w, wave)
@@ -1153,7 +1156,8 @@ plot.pa_tilt <- function(x, y, ...) {
 #'   covariate, since the groups of the people who dropped out are needed.
 #' @param wave Waves to bound; by default every wave after the first.
 #' @param assume `"none"` or `"monotone"`; see Bounds.
-#' @param level Confidence level, above 0.5.
+#' @param conf_level Confidence level, above 0.5.
+#' @param level Deprecated name of `conf_level`.
 #' @param category For a factor or character outcome, the category whose
 #'   proportion is bounded.
 #' @param min_n Rows whose observed respondents number fewer than `min_n`
@@ -1189,13 +1193,15 @@ plot.pa_tilt <- function(x, y, ...) {
 #' plot(b)
 #' attrition_bounds(w, "employment", category = "employed", assume = "monotone")
 attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
-                             assume = c("none", "monotone"), level = 0.95,
-                             category = NULL,
-                             min_n = getOption("panelattrition.min_n", 5)) {
+                             assume = c("none", "monotone"),
+                             conf_level = 0.95, category = NULL,
+                             min_n = getOption("panelattrition.min_n", 5),
+                             level = NULL) {
   check_weights_object(w)
   assume <- match_choice(assume, c("none", "monotone"), "assume")
   check_min_n(min_n)
-  check_sensitivity_level(level, lower = 0.5)
+  level <- resolve_conf_level(conf_level, level, "attrition_bounds",
+                              lower = 0.5)
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = TRUE)
   t_idx <- sensitivity_waves(w, wave)
@@ -1354,14 +1360,6 @@ plot.pa_bounds <- function(x, y, ...) {
 }
 
 # Shared checks -------------------------------------------------------------
-
-check_sensitivity_level <- function(level, lower = 0) {
-  if (!is.numeric(level) || length(level) != 1L || is.na(level) ||
-      level <= lower || level >= 1) {
-    arg_error("level", sprintf("a number between %g and 1", lower), level)
-  }
-  invisible(level)
-}
 
 # The outcome as numbers over the rows of the panel's data: itself for
 # numeric outcomes, an indicator for logical ones and for a category of a

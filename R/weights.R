@@ -452,27 +452,6 @@ pair_weights <- function(w, s, t) {
 
 # Arguments ----------------------------------------------------------------
 
-match_choice <- function(x, choices, arg) {
-  if (identical(x, choices)) return(choices[1L])
-  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
-    arg_error(arg, paste0("one of ", paste0("\"", choices, "\"",
-                                            collapse = ", ")), x)
-  }
-  x
-}
-
-check_rhs_formula <- function(f, arg) {
-  if (!inherits(f, "formula")) arg_error(arg, "a one-sided formula", f)
-  if (length(f) == 3L) {
-    pa_abort(
-      sprintf(paste("`%s` must be one-sided (~ x1 + x2): the response is",
-                    "who answered, which the panel already knows."), arg),
-      class = "panelattrition_arg_error", argument = arg
-    )
-  }
-  f
-}
-
 check_trim <- function(trim, cap) {
   if (!is.null(trim) && !is.null(cap)) {
     pa_abort("Give `trim` or `cap`, not both.",
@@ -517,20 +496,6 @@ check_history_lags <- function(lags, history) {
     )
   }
   if (is.finite(lags) && lags < .Machine$integer.max) as.integer(lags) else Inf
-}
-
-check_control <- function(control) {
-  if (!is.list(control)) arg_error("control", "a list(maxit, epsilon)", control)
-  out <- list(maxit = 100, epsilon = 1e-10)
-  out[names(control)] <- control
-  if (!is.numeric(out$maxit) || length(out$maxit) != 1L || out$maxit < 1) {
-    arg_error("control$maxit", "a positive number", out$maxit)
-  }
-  if (!is.numeric(out$epsilon) || length(out$epsilon) != 1L ||
-      !(out$epsilon > 0)) {
-    arg_error("control$epsilon", "a positive number", out$epsilon)
-  }
-  out[c("maxit", "epsilon")]
 }
 
 # Data ------------------------------------------------------------------------
