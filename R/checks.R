@@ -85,3 +85,65 @@ deprecated_arg <- function(old, new, fun) {
     class = "panelattrition_deprecated", argument = old
   )
 }
+
+check_trim <- function(trim, cap) {
+  if (!is.null(trim) && !is.null(cap)) {
+    pa_abort("Give `trim` or `cap`, not both.",
+             class = "panelattrition_arg_error", argument = "trim")
+  }
+  if (!is.null(trim) && (!is.numeric(trim) || length(trim) != 1L ||
+                         is.na(trim) || trim <= 0.5 || trim >= 1)) {
+    arg_error("trim", "a number between 0.5 and 1", trim)
+  }
+  if (!is.null(cap) && (!is.numeric(cap) || length(cap) != 1L ||
+                        is.na(cap) || cap <= 1 || !is.finite(cap))) {
+    arg_error("cap", "a finite number greater than 1", cap)
+  }
+  invisible()
+}
+
+# Bounds on g for calibration: the calibration function's own rule (from
+# its registry entry), then the range.
+check_bounds <- function(bounds, calfun, method, margins) {
+  calibrating <- method == "calibrate" || !is.null(margins)
+  if (calibrating) calfun_entry(calfun)$check_bounds(bounds)
+  if (is.null(bounds)) return(NULL)
+  if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
+      bounds[1] >= 1 || bounds[2] <= 1 || bounds[1] < 0) {
+    arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
+  }
+  bounds
+}
+
+check_history_lags <- function(lags, history) {
+  if (!is.numeric(lags) || length(lags) != 1L || is.na(lags) ||
+      lags < 1 || (is.finite(lags) && lags != round(lags))) {
+    arg_error("history_lags",
+              "a positive whole number, or Inf for all earlier waves", lags)
+  }
+  if (is.null(history) && lags != 1) {
+    pa_abort(
+      paste("`history_lags` says how many earlier waves of the `history`",
+            "variables enter the response models; name those variables",
+            "with `history`."),
+      class = "panelattrition_arg_error", argument = "history_lags"
+    )
+  }
+  if (is.finite(lags) && lags < .Machine$integer.max) as.integer(lags) else Inf
+}
+
+check_wave <- function(x, waves, arg) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% waves) {
+    arg_error(arg, sprintf("one of the panel's waves (%s)",
+                           paste(waves, collapse = ", ")), x)
+  }
+  invisible(x)
+}
+
+check_min_n <- function(x) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
+      !is.finite(x)) {
+    arg_error("min_n", "a finite non-negative number", x)
+  }
+  invisible(x)
+}

@@ -249,11 +249,9 @@ static int cal_failure(int status) {
 static int fit_model(const pa_boot_stage *st, scratch *s) {
   for (size_t k = 0; k < st->m; k++) s->pw[k] = s->dr[st->risk[k]];
   pa_logit_control ctl;
-  ctl.maxit = st->maxit;
-  ctl.epsilon = st->epsilon;
-  ctl.firth = st->kind == PA_BOOT_FIRTH;
-  ctl.interrupt = NULL;
-  ctl.threads = 1; /* the replicates are what run in parallel */
+  pa_logit_control_init(&ctl, st->maxit, st->epsilon,
+                        st->kind == PA_BOOT_FIRTH);
+  /* one thread: the replicates are what run in parallel */
   ctl.start = st->start;
   ctl.want_vcov = 0;
   ctl.x_checked = 1; /* checked when the full sample was fitted */

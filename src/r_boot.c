@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "entries.h"
 #include "logit.h"
 
 static SEXP field(SEXP list, const char *name) {
