@@ -76,16 +76,17 @@ sim <- function(n = 400, seed = 7, frame_extra = 0, intermittent = FALSE) {
   g <- factor(sample(c("a", "b", "c"), m, replace = TRUE))
   age <- round(stats::runif(m, 18, 65))
   bw <- stats::runif(m, 1, 3)
+  # outcomes: a random walk from a baseline level
   y1 <- stats::rnorm(m, 50 + 5 * (g == "b") + 0.1 * age, 10)
-  y2 <- y1 + stats::rnorm(m, 2, 5)
-  y3 <- y2 + stats::rnorm(m, 1, 5)
-  r1 <- if (frame_extra > 0) {
-    stats::runif(m) < stats::plogis(0.8 + 0.5 * (g == "a") - 0.01 * (age - 40))
-  } else {
-    rep(TRUE, m)
-  }
-  r2 <- r1 & stats::runif(m) <
-    stats::plogis(0.3 - 0.02 * (age - 40) + 0.6 * (g == "c") + 0.04 * (y1 - 55))
+  steps <- lapply(c(2, 1), function(mu) stats::rnorm(m, mu, 5))
+  y2 <- y1 + steps[[1]]
+  y3 <- y2 + steps[[2]]
+  # response: at the first wave only with a frame, then MAR given y
+  u1 <- if (frame_extra > 0) stats::runif(m)
+  r1 <- if (is.null(u1)) rep(TRUE, m) else
+    u1 < stats::plogis(0.8 + 0.5 * (g == "a") - 0.01 * (age - 40))
+  lp2 <- 0.3 - 0.02 * (age - 40) + 0.6 * (g == "c") + 0.04 * (y1 - 55)
+  r2 <- r1 & stats::runif(m) < stats::plogis(lp2)
   p3 <- stats::runif(m) < stats::plogis(0.4 + 0.05 * (y2 - 57))
   r3 <- if (intermittent) r1 & p3 else r2 & p3
   ids <- sprintf("id%04d", seq_len(m))
