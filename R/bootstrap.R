@@ -291,14 +291,12 @@ failure_reasons <- function(code) {
 
 stage_labels <- function(w, wave_index, where) {
   waves <- w$panel$waves
-  calibrated <- vapply(seq_along(waves), function(t) {
+  what <- vapply(seq_along(waves), function(t) {
     st <- Find(function(s) s$wave_index == t, w$stages)
-    !is.null(st) && st$type == "calibrate"
-  }, logical(1))
+    if (is.null(st)) "response model" else stage_kind(st)$what
+  }, character(1))
   ifelse(where == 2L, "trimming",
-         ifelse(where == 1L, "numerator model",
-                ifelse(calibrated[wave_index], "calibration",
-                       "response model")))
+         ifelse(where == 1L, "numerator model", what[wave_index]))
 }
 
 warn_failures <- function(failures, total) {
@@ -420,11 +418,7 @@ boot_spec <- function(w) {
   control <- w$control %||% list(maxit = 100, epsilon = 1e-10)
   main <- vector("list", n_wave)
   for (st in w$stages) {
-    chain <- if (st$type == "calibrate") {
-      identical(st$target, "previous")
-    } else {
-      isTRUE(w$monotone) && st$wave_index > 1L
-    }
+    chain <- stage_kind(st)$chain_boot(st, w)
     main[[st$wave_index]] <- stage_spec(st, chain, control)
   }
   use_numerator <- isTRUE(w$stabilize) && !is.null(w$numerator)
@@ -447,28 +441,26 @@ boot_spec <- function(w) {
   )
 }
 
+# One stage for the C engine (pa_boot_stage in src/boot.h): what every
+# stage has, and what its kind says about itself (kind and calibration
+# function codes, bounds, starting coefficients, fixed totals).
 stage_spec <- function(st, chain, control) {
   x <- st$x
   dimnames(x) <- NULL
   if (!is.double(x)) storage.mode(x) <- "double"
-  calibrating <- st$type == "calibrate"
+  own <- stage_kind(st)$boot(st)
   list(
-    kind = match(st$type, c("logit", "firth", "calibrate")) - 1L,
+    kind = own$kind,
     chain = chain,
     risk = as.integer(st$risk - 1L),
     y = as.double(st$responded),
     x = x,
     maxit = as.double(control$maxit),
     epsilon = as.double(control$epsilon),
-    calfun = if (calibrating) {
-      cal_fun_code(st$fit$calfun)
-    } else 0L,
-    bounds = if (calibrating) as.double(st$fit$bounds) else c(-Inf, Inf),
-    # replicates start from the full sample's coefficients
-    start = if (!calibrating) as.double(st$fit$coefficients),
-    totals = if (calibrating && identical(st$target, "margins")) {
-      as.double(st$totals)
-    }
+    calfun = own$calfun,
+    bounds = own$bounds,
+    start = own$start,
+    totals = own$totals
   )
 }
 

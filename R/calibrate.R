@@ -38,8 +38,7 @@
 #'   nonresponse and coverage errors. *Survey Methodology* 32, 133-142.
 #' @noRd
 calibrate_weights <- function(x, d, totals,
-                              calfun = c("raking", "linear", "logit", "kott"),
-                              bounds = NULL,
+                              calfun = "raking", bounds = NULL,
                               control = list(maxit = 100, epsilon = 1e-10),
                               stage = NULL) {
   calfun <- match_cal_fun(calfun)
@@ -47,7 +46,7 @@ calibrate_weights <- function(x, d, totals,
   d <- check_cal_weights(d, nrow(x))
   totals <- match_cal_totals(totals, x)
   bounds <- check_cal_bounds(bounds, calfun)
-  control <- check_cal_control(control)
+  control <- check_control(control)
 
   code <- cal_fun_code(calfun)
   res <- .Call(C_calibrate, x, d, totals, code, bounds,
@@ -71,20 +70,15 @@ calibrate_weights <- function(x, d, totals,
   )
 }
 
-# The calibration functions, in the order of their codes in the C kernel
-# (PA_CAL_LINEAR, PA_CAL_RAKING, PA_CAL_LOGIT, PA_CAL_KOTT in
-# src/calibrate.h); the bootstrap passes the same codes.
-cal_fun_codes <- c("linear", "raking", "logit", "kott")
-
-cal_fun_code <- function(calfun) match(calfun, cal_fun_codes) - 1L
-
+# The calibration functions are the entries of `calibration_functions`
+# (stages.R), each with its code in the C kernel.
 match_cal_fun <- function(calfun) {
-  choices <- c("raking", "linear", "logit", "kott")
-  if (identical(calfun, choices)) return("raking")
+  choices <- names(calibration_functions)
+  if (identical(calfun, choices)) return(choices[1L])
   if (!is.character(calfun) || length(calfun) != 1L || is.na(calfun) ||
       !calfun %in% choices) {
     arg_error("calfun",
-              "one of \"raking\", \"linear\", \"logit\" or \"kott\"",
+              paste("one of", format_choices(choices, "or")),
               calfun)
   }
   calfun
@@ -179,23 +173,9 @@ match_cal_totals <- function(totals, x) {
 }
 
 check_cal_bounds <- function(bounds, calfun) {
-  if (calfun == "kott" && !is.null(bounds)) {
-    pa_abort(
-      paste("`bounds` cannot be used with `calfun = \"kott\"`: its weights",
-            "are inverse logistic response probabilities, and truncating",
-            "them would break that model. Leave `bounds = NULL`."),
-      class = "panelattrition_arg_error", argument = "bounds"
-    )
-  }
-  if (is.null(bounds)) {
-    if (calfun == "logit") {
-      pa_abort(
-        "`bounds` must be given for `calfun = \"logit\"`, as c(lower, upper) with lower < 1 < upper, for example c(0.5, 3).",
-        class = "panelattrition_arg_error", argument = "bounds"
-      )
-    }
-    return(c(-Inf, Inf))
-  }
+  fun <- calfun_entry(calfun)
+  fun$check_bounds(bounds)
+  if (is.null(bounds)) return(c(-Inf, Inf))
   if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
       !(bounds[1L] < 1 && bounds[2L] > 1)) {
     arg_error("bounds", "NULL or c(lower, upper) with lower < 1 < upper",
@@ -203,32 +183,11 @@ check_cal_bounds <- function(bounds, calfun) {
                 sprintf("c(%s)", paste(format(bounds), collapse = ", "))
               } else bounds)
   }
-  if (calfun == "logit" && any(!is.finite(bounds))) {
-    arg_error("bounds", "finite for `calfun = \"logit\"`",
+  if (isTRUE(fun$finite_bounds) && any(!is.finite(bounds))) {
+    arg_error("bounds", sprintf("finite for `calfun = \"%s\"`", calfun),
               sprintf("c(%s)", paste(format(bounds), collapse = ", ")))
   }
   as.double(unname(bounds))
-}
-
-check_cal_control <- function(control) {
-  if (!is.list(control)) arg_error("control", "a list", control)
-  unknown <- setdiff(names(control), c("maxit", "epsilon"))
-  if (length(unknown) || (length(control) && is.null(names(control)))) {
-    arg_error("control", "a list with elements `maxit` and `epsilon`",
-              if (length(unknown)) unknown[1L] else control)
-  }
-  out <- list(maxit = 100, epsilon = 1e-10)
-  out[names(control)] <- control
-  m <- out$maxit
-  if (!is.numeric(m) || length(m) != 1L || is.na(m) || m < 0 ||
-      m != round(m)) {
-    arg_error("control$maxit", "a nonnegative whole number", m)
-  }
-  e <- out$epsilon
-  if (!is.numeric(e) || length(e) != 1L || is.na(e) || !(e > 0)) {
-    arg_error("control$epsilon", "a positive number", e)
-  }
-  list(maxit = as.double(m), epsilon = as.double(e))
 }
 
 # The kernel names margins as "column <j>"; they become the user's names
@@ -259,18 +218,11 @@ abort_calibration <- function(res, margins, stage, calfun = NULL) {
       "Drop one of these margins: a factor needs either the intercept or",
       "one column per level, not both (model.matrix() keeps the",
       "intercept and drops one level)."),
-    infeasible = if (identical(calfun, "kott")) {
-      paste(
-        "With `calfun = \"kott\"` each respondent stands for themselves",
-        "and some nonrespondents (response probability below 1), so every",
-        "category needs someone at risk who did not answer: merge such",
-        "categories, or use `calfun = \"raking\"`.")
-    } else {
+    infeasible = (if (!is.null(calfun)) calfun_entry(calfun)$infeasible) %||%
       paste(
         "Check the totals, widen `bounds`, or use a calibration function",
         "that can reach them (\"linear\" allows any totals but may give",
-        "negative weights).")
-    },
+        "negative weights)."),
     not_converged = paste(
       "Increase `control$maxit`, or loosen `control$epsilon`."),
     memory = "Free some memory and try again.",

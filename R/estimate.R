@@ -333,20 +333,6 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
 
 # Rows and groups ---------------------------------------------------------------
 
-# The panel's answers as (person, wave) indices, in the order of panel$data.
-panel_rows <- function(w) {
-  p <- w$panel
-  person <- p$person
-  if (is.null(person)) {
-    person <- match(to_character(p$data[[p$id]]), rownames(p$response))
-  }
-  data.frame(
-    person = person,
-    wave = as.integer(p$data[[p$wave]]),
-    row = seq_len(nrow(p$data))
-  )
-}
-
 group_values <- function(w, by, rows) {
   if (is.null(by)) return(rep(NA, nrow(rows)))
   check_string(by, "by")
@@ -489,11 +475,6 @@ split_rows <- function(x, key, k) {
   key <- structure(as.integer(key), levels = as.character(seq_len(k)),
                    class = "factor")
   unname(split(x, key))
-}
-
-sort_unique <- function(x) {
-  if (is.factor(x)) return(levels(droplevels(x)))
-  sort(unique(x))
 }
 
 # Hájek estimates of every cell and their joint covariance.
@@ -728,21 +709,6 @@ proportion_interval <- function(p, se, n, conf_level, ci) {
   out
 }
 
-check_conf_level <- function(x) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= 0 || x >= 1) {
-    arg_error("conf_level", "a number between 0 and 1", x)
-  }
-  invisible(x)
-}
-
-check_min_n <- function(x) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
-      !is.finite(x)) {
-    arg_error("min_n", "a finite non-negative number", x)
-  }
-  invisible(x)
-}
-
 # Check `from` and `to` and return the index of `to`, which must be later.
 wave_pair <- function(from, to, waves) {
   check_wave(from, waves, "from")
@@ -753,14 +719,6 @@ wave_pair <- function(from, to, waves) {
              class = "panelattrition_arg_error", argument = "to")
   }
   match(to, waves)
-}
-
-check_wave <- function(x, waves, arg) {
-  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% waves) {
-    arg_error(arg, sprintf("one of the panel's waves (%s)",
-                           paste(waves, collapse = ", ")), x)
-  }
-  invisible(x)
 }
 
 # Comparisons -------------------------------------------------------------

@@ -147,7 +147,8 @@
 #'   of its baseline covariates, or of `data`), such as
 #'   `wellbeing ~ wave * group + age`. The panel's `wave` column is a
 #'   factor and can be used as a term. Offsets are not supported.
-#' @param weights A `pa_weights` object from [attrition_weights()].
+#' @param w A `pa_weights` object from [attrition_weights()].
+#' @param weights Deprecated name of `w`.
 #' @param family `gaussian()` (identity link), `binomial()` (logit) or
 #'   `poisson()` (log), as a family object, function or name. A binomial
 #'   response is 0/1, logical, or a factor whose first level is failure.
@@ -203,20 +204,27 @@
 #' wald_test(fit, c("wave", "group"))
 #' predict(fit, newdata = data.frame(wave = "T3", group = "parallel",
 #'                                   age = 40))
-ipw_gee <- function(formula, weights, family = stats::gaussian(),
+ipw_gee <- function(formula, w, family = stats::gaussian(),
                     corstr = c("independence", "exchangeable", "ar1"),
                     se = c("sandwich", "naive"), data = NULL,
                     control = list(maxit = 50, epsilon = 1e-10),
-                    min_n = getOption("panelattrition.min_n", 5)) {
-  if (!inherits(weights, "pa_weights")) {
-    arg_error("weights", "a pa_weights object from attrition_weights()",
-              weights)
+                    min_n = getOption("panelattrition.min_n", 5),
+                    weights = NULL) {
+  w_arg <- "w"
+  if (!is.null(weights)) {
+    deprecated_arg("weights", "w", "ipw_gee")
+    w <- weights
+    w_arg <- "weights"
   }
+  if (!inherits(w, "pa_weights")) {
+    arg_error(w_arg, "a pa_weights object from attrition_weights()", w)
+  }
+  weights <- w
   fam <- gee_family(family)
   corstr <- match_choice(corstr, c("independence", "exchangeable", "ar1"),
                          "corstr")
   se <- match_choice(se, c("sandwich", "naive"), "se")
-  ctrl <- gee_control(control)
+  ctrl <- check_control(control, list(maxit = 50, epsilon = 1e-10))
   check_min_n(min_n)
   if (!inherits(formula, "formula") || length(formula) != 3L) {
     arg_error("formula", "a two-sided formula such as y ~ wave + group",
@@ -638,32 +646,6 @@ gee_family <- function(family) {
   list(name = name, family = family)
 }
 
-gee_control <- function(control) {
-  if (!is.list(control)) arg_error("control", "a list(maxit, epsilon)", control)
-  unknown <- setdiff(names(control), c("maxit", "epsilon"))
-  if (length(unknown) || (length(control) && is.null(names(control)))) {
-    pa_abort(
-      sprintf("`control` must be a list with elements `maxit` and `epsilon`; %s is not one.",
-              if (length(unknown)) sprintf("`%s`", unknown[1L]) else "an unnamed element"),
-      class = "panelattrition_arg_error", argument = "control"
-    )
-  }
-  maxit <- control$maxit %||% 50
-  epsilon <- control$epsilon %||% 1e-10
-  if (!is.numeric(maxit) || length(maxit) != 1L || is.na(maxit) ||
-      maxit < 1 || maxit != round(maxit) || maxit > .Machine$integer.max) {
-    arg_error("control$maxit", "a positive whole number", maxit)
-  }
-  if (!is.numeric(epsilon) || length(epsilon) != 1L || is.na(epsilon) ||
-      !is.finite(epsilon) || epsilon <= 0) {
-    arg_error("control$epsilon", "a positive number", epsilon)
-  }
-  list(maxit = as.double(maxit), epsilon = as.double(epsilon))
-}
-
-# The panel's answers with the person's baseline covariates alongside (for
-# those not already columns, and among `vars`, the model's variables), and
-# the columns of `data` on top.
 gee_data <- function(panel, rows, data, vars) {
   d <- panel$data
   extra <- setdiff(intersect(names(panel$baseline), vars),
@@ -874,7 +856,7 @@ print.pa_gee <- function(x, digits = max(3L, getOption("digits") - 3L),
 #' @importFrom stats confint
 #' @export
 confint.pa_gee <- function(object, parm, level = 0.95, ...) {
-  check_level(level, "level")
+  check_conf_level(level, "level")
   est <- object$coefficients
   idx <- if (missing(parm)) seq_along(est) else gee_parm(parm, names(est))
   se <- sqrt(pmax(diag(object$vcov), 0))[idx]
@@ -897,13 +879,6 @@ gee_parm <- function(parm, names) {
   }
   arg_error("parm", sprintf("names or positions of coefficients (%s)",
                             format_names(names)), parm)
-}
-
-check_level <- function(x, arg) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= 0 || x >= 1) {
-    arg_error(arg, "a number between 0 and 1", x)
-  }
-  invisible(x)
 }
 
 #' @rdname pa_gee

@@ -81,7 +81,7 @@ fit_logit <- function(x, y, weights = NULL, offset = NULL,
       !method %in% c("logit", "firth")) {
     arg_error("method", "\"logit\" or \"firth\"", method)
   }
-  ctrl <- logit_control(control)
+  ctrl <- check_control(control)
   check_string(stage, "stage", null_ok = TRUE)
   if (!is.double(x)) storage.mode(x) <- "double"
   run_logit_fit(x, as.double(y), as.double(weights), as.double(offset),
@@ -102,7 +102,7 @@ fit_stage_logit <- function(x, y, weights, method, control, stage) {
     return(fit_logit(x, y, weights = weights, method = method,
                      control = control, stage = stage, scores = FALSE))
   }
-  ctrl <- logit_control(control)
+  ctrl <- check_control(control)
   check_string(stage, "stage", null_ok = TRUE)
   run_logit_fit(x, y, weights, NULL, method, ctrl, stage, scores = FALSE)
 }
@@ -202,29 +202,6 @@ run_logit_fit <- function(x, y, weights, offset, method, ctrl, stage,
     information = fit$information,
     method = method
   )
-}
-
-logit_control <- function(control) {
-  if (!is.list(control)) arg_error("control", "a list", control)
-  unknown <- setdiff(names(control), c("maxit", "epsilon"))
-  if (length(unknown) > 0L || (length(control) > 0L && is.null(names(control)))) {
-    pa_abort(
-      sprintf("`control` must be a list with elements `maxit` and `epsilon`; %s is not one.",
-              if (length(unknown)) sprintf("`%s`", unknown[1L]) else "an unnamed element"),
-      class = "panelattrition_arg_error", argument = "control"
-    )
-  }
-  maxit <- if (is.null(control$maxit)) 100 else control$maxit
-  epsilon <- if (is.null(control$epsilon)) 1e-10 else control$epsilon
-  if (!is.numeric(maxit) || length(maxit) != 1L || is.na(maxit) ||
-      maxit < 1 || maxit != round(maxit) || maxit > .Machine$integer.max) {
-    arg_error("control$maxit", "a positive whole number", maxit)
-  }
-  if (!is.numeric(epsilon) || length(epsilon) != 1L || is.na(epsilon) ||
-      !is.finite(epsilon) || epsilon <= 0) {
-    arg_error("control$epsilon", "a positive number", epsilon)
-  }
-  list(maxit = as.double(maxit), epsilon = as.double(epsilon))
 }
 
 logit_column_names <- function(x) {

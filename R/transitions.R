@@ -21,7 +21,8 @@
 #' @inheritParams wave_means
 #' @param status Name of a categorical (factor, character or logical)
 #'   column of the panel's data.
-#' @param from,to The two waves.
+#' @param from,to The two waves; `from` defaults to the first wave and
+#'   `to` to the last (as in [panel_change()]).
 #' @return A `pa_transitions` table (a `pa_estimates` data frame) with one
 #'   row per group, status at `from` (`from_status`) and status at `to`
 #'   (`to_status`): `estimate` is \eqn{P(to\_status \mid from\_status)},
@@ -57,7 +58,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   check_marginal_weights(w, by, "transitions")
   waves <- w$panel$waves
   from <- from %||% waves[1]
-  to <- to %||% waves[min(2L, length(waves))]
+  to <- to %||% waves[length(waves)]
   t0 <- match(from, waves)
   t1 <- wave_pair(from, to, waves)
   rows <- panel_rows(w)

@@ -31,62 +31,9 @@ stage_feeds_wave <- function(w, st, t) {
   if (w$monotone) st$wave_index <= t else st$wave_index == t
 }
 
-# d log w / d theta for the people at risk in a stage is x * a (rows of
-# st$x); this returns the vector a.
-stage_log_factor <- function(st) {
-  if (isTRUE(st$numerator_model)) return(1 - st$fit$fitted)
-  if (st$type == "calibrate") {
-    a <- numeric(length(st$risk))
-    a[st$responded] <- calfun_ratio(st)
-    return(a)
-  }
-  -(1 - st$fit$fitted)
-}
-
-# F'(u) / F(u) at the solution, for the respondents of a calibration stage.
-calfun_ratio <- function(st) {
-  g <- st$fit$g
-  switch(st$fit$calfun,
-    raking = rep(1, length(g)),
-    linear = 1 / g,
-    kott = (g - 1) / g,
-    logit = {
-      lo <- st$fit$bounds[1]
-      hi <- st$fit$bounds[2]
-      a <- (hi - lo) / ((1 - lo) * (hi - 1))
-      a * (g - lo) * (hi - g) / ((hi - lo) * g)
-    }
-  )
-}
-
-# The estimating-function contributions U_si of a calibration stage, one row
-# per person at risk: x_i (g_i - 1) s_i with start weights s and g = 0 for
-# those who did not respond, or x_i g_i s_i - totals / n_risk for fixed
-# margins.
-calibration_scores <- function(st) {
-  g <- numeric(length(st$risk))
-  g[st$responded] <- st$fit$g
-  if (identical(st$target, "margins")) {
-    n_risk <- length(st$risk)
-    st$x * (g * st$start) -
-      matrix(st$totals / n_risk, n_risk, ncol(st$x), byrow = TRUE)
-  } else {
-    st$x * ((g - 1) * st$start)
-  }
-}
-
-# C_sr = dU_s/dtheta_r for a calibration s chained on the previous wave's
-# weights (target "previous"), whose start weights depend on stage r.
-chain_derivative <- function(st, sr) {
-  dstart <- matrix(0, length(st$risk), ncol(sr$x))
-  pos <- match(st$risk, sr$risk)
-  at <- which(!is.na(pos))
-  dstart[at, ] <- sr$x[pos[at], , drop = FALSE] * stage_log_factor(sr)[pos[at]] *
-    st$start[at]
-  g <- numeric(length(st$risk))
-  g[st$responded] <- st$fit$g
-  xt_a(st$x, (g - 1) * dstart)
-}
+# d log w / d theta (stage_log_factor()), the calibration scores and the
+# chain derivatives C_sr of each kind of stage are in the registry of stage
+# kinds (stages.R).
 
 # The sandwich for estimating functions phi (N x q, people by estimates),
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
@@ -148,28 +95,18 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
       st <- stages[[k]]
-      if (st$type == "calibrate") {
-        ph <- -solve(t(st$fit$jacobian), h[[k]])
-        u <- calibration_scores(st)
-        if (identical(st$target, "previous")) {
-          for (r in seq_len(k - 1L)) {
-            if (!stage_feeds_wave(w, stages[[r]], st$wave_index - 1L)) next
-            c_sr <- chain_derivative(st, stages[[r]])
-            h[[r]] <- (h[[r]] %||% 0) + crossprod(c_sr, ph)
-          }
+      kind <- stage_kind(st)
+      ph <- kind$project(st, h[[k]])
+      if (kind$chain_on(st)) {
+        for (r in seq_len(k - 1L)) {
+          if (!stage_feeds_wave(w, stages[[r]], st$wave_index - 1L)) next
+          c_sr <- chain_derivative(st, stages[[r]])
+          h[[r]] <- (h[[r]] %||% 0) + crossprod(c_sr, ph)
         }
-      } else {
-        # J = -information, so -J^{-1} U = I^{-1} U
-        ph <- st$fit$vcov %*% h[[k]]
-        u <- NULL
       }
       cols <- nonzero_cols(ph)
-      # a model's scores are x_i r_i, so U ph = r * (X ph)
-      total[st$risk, cols] <- total[st$risk, cols] + if (is.null(u)) {
-        st$fit$residuals * x_b(st$x, ph[, cols, drop = FALSE])
-      } else {
-        u %*% ph[, cols, drop = FALSE]
-      }
+      total[st$risk, cols] <- total[st$risk, cols] +
+        kind$scores_times(st, ph[, cols, drop = FALSE])
     }
   }
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
@@ -190,25 +127,4 @@ influence_vcov <- function(infl) {
   n <- nrow(infl)
   centred <- sweep(infl, 2, colMeans(infl))
   xt_a(centred, centred) * n / max(n - 1, 1)
-}
-
-# X'A by the package's blocked C kernel: for a tall X, R's reference BLAS
-# takes one pass over X per element of the result.
-xt_a <- function(x, a) {
-  if (!is.matrix(a)) a <- as.matrix(a)
-  if (!is.double(x)) storage.mode(x) <- "double"
-  if (!is.double(a)) storage.mode(a) <- "double"
-  out <- .Call(C_crossprod_xa, x, a)
-  dimnames(out) <- list(colnames(x), colnames(a))
-  out
-}
-
-# X B by the same kernel's row chunks.
-x_b <- function(x, b) {
-  if (!is.matrix(b)) b <- as.matrix(b)
-  if (!is.double(x)) storage.mode(x) <- "double"
-  if (!is.double(b)) storage.mode(b) <- "double"
-  out <- .Call(C_x_times_b, x, b)
-  dimnames(out) <- list(rownames(x), colnames(b))
-  out
 }

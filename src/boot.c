@@ -249,11 +249,9 @@ static int cal_failure(int status) {
 static int fit_model(const pa_boot_stage *st, scratch *s) {
   for (size_t k = 0; k < st->m; k++) s->pw[k] = s->dr[st->risk[k]];
   pa_logit_control ctl;
-  ctl.maxit = st->maxit;
-  ctl.epsilon = st->epsilon;
-  ctl.firth = st->kind == PA_BOOT_FIRTH;
-  ctl.interrupt = NULL;
-  ctl.threads = 1; /* the replicates are what run in parallel */
+  pa_logit_control_init(&ctl, st->maxit, st->epsilon,
+                        st->kind == PA_BOOT_FIRTH);
+  /* one thread: the replicates are what run in parallel */
   ctl.start = st->start;
   ctl.want_vcov = 0;
   ctl.x_checked = 1; /* checked when the full sample was fitted */
@@ -587,4 +585,41 @@ void pa_boot_run(const pa_boot_spec *spec, const int *indices,
                   fail + 3 * col);
   }
   (void) threads;
+}
+
+void pa_boot_stage_prepare(pa_boot_stage *st, const double *d,
+                           double *colmax, float *xf, double *u,
+                           double *dev, double *chol, double *prior,
+                           double *scratch) {
+  /* the largest |x| per column bounds how far a step can move any linear
+   * predictor, which spares most replicates the separation screen */
+  for (int j = 0; j < st->p; j++) {
+    const double *xj = st->x + (size_t) j * st->m;
+    double mx = 0;
+    for (size_t k = 0; k < st->m; k++) {
+      if (fabs(xj[k]) > mx) mx = fabs(xj[k]);
+    }
+    colmax[j] = mx;
+  }
+  st->colmax = colmax;
+  st->start_u = st->start_dev = st->start_chol = NULL;
+  st->xf = NULL;
+  if (xf && st->kind == PA_BOOT_LOGIT) {
+    size_t count = st->m * (size_t) st->p;
+    if (!pa_logit_float_copy(st->x, count, xf, 1)) st->xf = xf;
+  }
+  /* Every replicate of a maximum likelihood model starts where the full
+   * sample's fit ended; what the fit would evaluate there is the same in
+   * every replicate up to the prior weights, so it is computed once. */
+  if (st->start && st->kind == PA_BOOT_LOGIT && u && dev && chol && prior &&
+      scratch) {
+    /* the full sample's fit had the base weights as prior weights */
+    for (size_t k = 0; k < st->m; k++) prior[k] = d[st->risk[k]];
+    if (!pa_logit_start_terms(st->x, st->y, prior, NULL, st->m, st->p,
+                              st->start, u, dev, chol, scratch)) {
+      st->start_u = u;
+      st->start_dev = dev;
+      st->start_chol = chol;
+    }
+  }
 }

@@ -89,6 +89,19 @@ typedef struct {
   uint64_t seed;
 } pa_boot_spec;
 
+/* Prepare what every replicate of a stage shares (st->x, st->y, st->risk,
+ * st->kind and st->start set): the largest |x| of each column (colmax,
+ * p), for a maximum likelihood model with m >= PA_LOGIT_FLOAT_ROWS x
+ * rounded to float (xf, m x p, or NULL), and, with a start, the terms of
+ * that start under the base weights d from pa_logit_start_terms() (u and
+ * dev m, chol p x p, with m doubles each of prior and scratch; all NULL
+ * to skip). Sets colmax, xf, start_u, start_dev and start_chol of st
+ * (NULL where not available). The arrays are the caller's. */
+void pa_boot_stage_prepare(pa_boot_stage *st, const double *d,
+                           double *colmax, float *xf, double *u,
+                           double *dev, double *chol, double *prior,
+                           double *scratch);
+
 /* Per-thread scratch: doubles, ints and sort records, as counted by
  * pa_boot_work_size(). */
 typedef struct {

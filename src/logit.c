@@ -933,3 +933,20 @@ int pa_logit_fit(const double *x, const double *y, const double *w,
   }
   return status;
 }
+
+void pa_logit_control_init(pa_logit_control *ctl, int maxit, double epsilon,
+                           int firth) {
+  ctl->maxit = maxit;
+  ctl->epsilon = epsilon;
+  ctl->firth = firth;
+  ctl->interrupt = NULL;
+  ctl->threads = 1;
+  ctl->start = NULL;
+  ctl->want_vcov = 1;
+  ctl->x_checked = 0;
+  ctl->colmax = NULL;
+  ctl->start_u = NULL;
+  ctl->start_dev = NULL;
+  ctl->start_chol = NULL;
+  ctl->xf = NULL;
+}

@@ -44,6 +44,13 @@ typedef struct {
   const float *xf;
 } pa_logit_control;
 
+/* Fill `ctl` with the given iterations, tolerance and penalty and the
+ * defaults of every other field: no interrupt callback, one thread, glm's
+ * start, the covariance wanted, x not known to be finite, and no start
+ * terms, column maxima or float copy. Callers change only what differs. */
+void pa_logit_control_init(pa_logit_control *ctl, int maxit, double epsilon,
+                           int firth);
+
 /* Output arrays are the caller's. Results describe the final iterate even
  * when the status is not PA_LOGIT_OK, except after COLLINEAR, MEMORY and
  * INVALID, where only columns and msg are meaningful. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "entries.h"
 #include "logit.h"
 
 static SEXP field(SEXP list, const char *name) {
@@ -69,18 +70,6 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
   st->calfun = Rf_asInteger(need(x, "calfun", INTSXP));
   st->lower = REAL(bounds)[0];
   st->upper = REAL(bounds)[1];
-  /* the largest |x| per column bounds how far a step can move any linear
-   * predictor, which spares most replicates the separation screen */
-  double *colmax = (double *) R_alloc((size_t) st->p, sizeof(double));
-  for (int j = 0; j < st->p; j++) {
-    const double *xj = st->x + (size_t) j * st->m;
-    double mx = 0;
-    for (size_t k = 0; k < st->m; k++) {
-      if (fabs(xj[k]) > mx) mx = fabs(xj[k]);
-    }
-    colmax[j] = mx;
-  }
-  st->colmax = colmax;
   SEXP start = field(x, "start");
   st->start = NULL;
   if (!Rf_isNull(start)) {
@@ -89,32 +78,23 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
     }
     st->start = REAL(start);
   }
-  /* Every replicate of a maximum likelihood model starts where the full
-   * sample's fit ended; what the fit would evaluate there is the same in
-   * every replicate up to the prior weights, so it is computed once. */
-  st->start_u = st->start_dev = st->start_chol = NULL;
-  st->xf = NULL;
-  if (st->kind == PA_BOOT_LOGIT && st->m >= PA_LOGIT_FLOAT_ROWS) {
-    size_t count = st->m * (size_t) st->p;
-    float *xf = (float *) R_alloc(count, sizeof(float));
-    if (!pa_logit_float_copy(st->x, count, xf, 1)) st->xf = xf;
+  /* what every replicate of the stage shares, computed once by the
+   * kernel (pa_boot_stage_prepare()) in arrays allocated here */
+  size_t m = st->m, pp = (size_t) st->p;
+  double *colmax = (double *) R_alloc(pp, sizeof(double));
+  float *xf = NULL;
+  if (st->kind == PA_BOOT_LOGIT && m >= PA_LOGIT_FLOAT_ROWS) {
+    xf = (float *) R_alloc(m * pp, sizeof(float));
   }
+  double *u = NULL, *dev = NULL, *chol = NULL, *prior = NULL, *scratch = NULL;
   if (st->start && st->kind == PA_BOOT_LOGIT) {
-    size_t m = st->m, pp = (size_t) st->p;
-    double *u = (double *) R_alloc(m, sizeof(double));
-    double *dev = (double *) R_alloc(m, sizeof(double));
-    double *chol = (double *) R_alloc(pp * pp, sizeof(double));
-    double *prior = (double *) R_alloc(m, sizeof(double));
-    double *scratch = (double *) R_alloc(m, sizeof(double));
-    /* the full sample's fit had the base weights as prior weights */
-    for (size_t k = 0; k < m; k++) prior[k] = d[st->risk[k]];
-    if (!pa_logit_start_terms(st->x, st->y, prior, NULL, m, st->p, st->start,
-                              u, dev, chol, scratch)) {
-      st->start_u = u;
-      st->start_dev = dev;
-      st->start_chol = chol;
-    }
+    u = (double *) R_alloc(m, sizeof(double));
+    dev = (double *) R_alloc(m, sizeof(double));
+    chol = (double *) R_alloc(pp * pp, sizeof(double));
+    prior = (double *) R_alloc(m, sizeof(double));
+    scratch = (double *) R_alloc(m, sizeof(double));
   }
+  pa_boot_stage_prepare(st, d, colmax, xf, u, dev, chol, prior, scratch);
   st->totals = NULL;
   if (!Rf_isNull(totals)) {
     if (TYPEOF(totals) != REALSXP || XLENGTH(totals) != st->p) {

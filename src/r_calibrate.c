@@ -8,6 +8,7 @@
 #include <Rinternals.h>
 
 #include "calibrate.h"
+#include "entries.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }
 

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 
+#include "entries.h"
 #include "gee.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }

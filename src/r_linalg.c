@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "entries.h"
 #include "linalg.h"
 
 /* X' A for double matrices X (n x p) and A (n x q). */

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 
+#include "entries.h"
 #include "logit.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }
@@ -53,20 +54,11 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
 
   pa_logit_control ctl;
   double maxit = REAL(control)[0];
-  ctl.maxit = maxit >= 1 && maxit <= INT_MAX ? (int) maxit : 0;
-  ctl.epsilon = REAL(control)[1];
-  ctl.firth = LOGICAL(firth)[0];
+  pa_logit_control_init(&ctl, maxit >= 1 && maxit <= INT_MAX ? (int) maxit : 0,
+                        REAL(control)[1], LOGICAL(firth)[0]);
   ctl.interrupt = check_interrupt;
   double threads = REAL(control)[2];
   ctl.threads = threads >= 1 && threads <= 1024 ? (int) threads : 1;
-  ctl.start = NULL;
-  ctl.want_vcov = 1;
-  ctl.x_checked = 0;
-  ctl.colmax = NULL;
-  ctl.start_u = NULL;
-  ctl.start_dev = NULL;
-  ctl.start_chol = NULL;
-  ctl.xf = NULL;
   if (!ctl.firth && (size_t) n >= PA_LOGIT_FLOAT_ROWS) {
     size_t count = (size_t) n * (size_t) p;
     float *xf = (float *) R_alloc(count, sizeof(float));

@@ -208,8 +208,8 @@ test_that("ipw_gee() names the argument of every wrong type", {
   m <- bad_setup()
   w <- m$w
   expect_pa_error(ipw_gee("y ~ wave", w), argument = "formula")
-  expect_pa_error(ipw_gee(y ~ wave, NULL), argument = "weights")
-  expect_pa_error(ipw_gee(y ~ wave, m$long), argument = "weights")
+  expect_pa_error(ipw_gee(y ~ wave, NULL), argument = "w")
+  expect_pa_error(ipw_gee(y ~ wave, m$long), argument = "w")
   expect_pa_error(ipw_gee(y ~ wave, w, corstr = NA), argument = "corstr")
   expect_pa_error(ipw_gee(y ~ wave, w, data = 5), argument = "data")
   expect_pa_error(ipw_gee(y ~ wave, w, data = m$long[0, ]), argument = "data")
@@ -310,8 +310,8 @@ test_that("tipping_point() names the argument of every wrong type", {
   expect_pa_error(tipping_point(est, 0), argument = "null")
   expect_pa_error(tipping_point(est, 0, null = "x"), argument = "null")
   expect_pa_error(tipping_point(est, 0, null = NA), argument = "null")
-  expect_pa_error(tipping_point(est, 0, null = 55, level = 2),
-                  argument = "level")
+  expect_pa_error(tipping_point(est, 0, null = 55, conf_level = 2),
+                  argument = "conf_level")
   expect_pa_error(tipping_point(est, 0, null = 55, search = -1),
                   argument = "search")
   expect_pa_error(tipping_point(est, 0, null = 55, search = NA),
@@ -337,7 +337,7 @@ test_that("tilt_sensitivity() names the argument of every wrong type", {
   expect_pa_error(tilt_sensitivity(w, "y", 0, wave = 2), argument = "wave")
   expect_pa_error(tilt_sensitivity(w, "y", 0, by = 1), argument = "by")
   expect_pa_error(tilt_sensitivity(w, "y", 0, by = "nope"), argument = "by")
-  expect_pa_error(tilt_sensitivity(w, "y", 0, level = NA), argument = "level")
+  expect_pa_error(tilt_sensitivity(w, "y", 0, conf_level = NA), argument = "conf_level")
   expect_pa_error(tilt_sensitivity(w, "y", 0, category = 1),
                   argument = "category")
   expect_pa_error(tilt_sensitivity(w, "g", 0), argument = "category")
@@ -384,7 +384,7 @@ test_that("attrition_bounds() names the argument of every wrong type", {
   expect_pa_error(attrition_bounds(w, "hi", by = "nope"), argument = "by")
   expect_pa_error(attrition_bounds(w, "hi", wave = 3), argument = "wave")
   expect_pa_error(attrition_bounds(w, "hi", assume = NA), argument = "assume")
-  expect_pa_error(attrition_bounds(w, "hi", level = 5), argument = "level")
+  expect_pa_error(attrition_bounds(w, "hi", conf_level = 5), argument = "conf_level")
   expect_pa_error(attrition_bounds(w, "emp"), argument = "category")
   expect_pa_error(attrition_bounds(w, "emp", category = "zz"),
                   argument = "category")

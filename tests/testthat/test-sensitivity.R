@@ -425,7 +425,7 @@ test_that("sensitivity functions refuse wrong input with classed errors", {
                "`null` must be given", class = "panelattrition_arg_error")
   expect_error(tipping_point(est, delta = 1, null = c(1, 2)),
                class = "panelattrition_arg_error")
-  expect_error(tipping_point(est, delta = 1, null = 0, level = 2),
+  expect_error(tipping_point(est, delta = 1, null = 0, conf_level = 2),
                class = "panelattrition_arg_error")
   expect_error(tipping_point(est, delta = 1, null = 0,
                              group_delta = c(a = 1, zz = 2)),
@@ -448,7 +448,7 @@ test_that("sensitivity functions refuse wrong input with classed errors", {
                class = "panelattrition_arg_error")
   expect_error(attrition_bounds(w, "nothing"),
                class = "panelattrition_arg_error")
-  expect_error(attrition_bounds(w, "status", category = "high", level = 0.4),
+  expect_error(attrition_bounds(w, "status", category = "high", conf_level = 0.4),
                class = "panelattrition_arg_error")
   expect_error(attrition_bounds(w, "status", category = "high",
                                 assume = "mono"),

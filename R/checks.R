@@ -1,0 +1,149 @@
+# Argument checks shared by the exported functions, all raising the
+# package's classed conditions (errors.R). Each names the argument as the
+# user typed it.
+
+match_choice <- function(x, choices, arg) {
+  if (identical(x, choices)) return(choices[1L])
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
+    arg_error(arg, paste0("one of ", paste0("\"", choices, "\"",
+                                            collapse = ", ")), x)
+  }
+  x
+}
+
+check_rhs_formula <- function(f, arg) {
+  if (!inherits(f, "formula")) arg_error(arg, "a one-sided formula", f)
+  if (length(f) == 3L) {
+    pa_abort(
+      sprintf(paste("`%s` must be one-sided (~ x1 + x2): the response is",
+                    "who answered, which the panel already knows."), arg),
+      class = "panelattrition_arg_error", argument = arg
+    )
+  }
+  f
+}
+
+# The one rule for `control` lists of iterative fits (response models,
+# calibrations, GEE, tilting): only `maxit` and `epsilon`, the others
+# taken from `defaults`; `maxit` a whole number >= 1, `epsilon` a finite
+# number > 0. Unknown or unnamed elements are an error that names them.
+check_control <- function(control,
+                          defaults = list(maxit = 100, epsilon = 1e-10),
+                          arg = "control") {
+  if (!is.list(control)) arg_error(arg, "a list(maxit, epsilon)", control)
+  nms <- names(control)
+  unnamed <- length(control) > 0L && (is.null(nms) || any(!nzchar(nms)))
+  unknown <- setdiff(nms, c("maxit", "epsilon", ""))
+  if (length(unknown) || unnamed) {
+    pa_abort(
+      sprintf("`%s` must be a list with elements `maxit` and `epsilon`; %s.",
+              arg,
+              if (length(unknown)) {
+                sprintf("%s %s not one", format_names(unknown),
+                        if (length(unknown) == 1L) "is" else "are")
+              } else {
+                "an unnamed element is not one"
+              }),
+      class = "panelattrition_arg_error", argument = arg,
+      unknown = unknown
+    )
+  }
+  maxit <- control$maxit %||% defaults$maxit
+  epsilon <- control$epsilon %||% defaults$epsilon
+  if (!is.numeric(maxit) || length(maxit) != 1L || is.na(maxit) ||
+      maxit < 1 || maxit != round(maxit) || maxit > .Machine$integer.max) {
+    arg_error(paste0(arg, "$maxit"), "a positive whole number", maxit)
+  }
+  if (!is.numeric(epsilon) || length(epsilon) != 1L || is.na(epsilon) ||
+      !is.finite(epsilon) || epsilon <= 0) {
+    arg_error(paste0(arg, "$epsilon"), "a positive number", epsilon)
+  }
+  list(maxit = as.double(maxit), epsilon = as.double(epsilon))
+}
+
+# A confidence level strictly between `lower` and 1.
+check_conf_level <- function(x, arg = "conf_level", lower = 0) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x <= lower ||
+      x >= 1) {
+    arg_error(arg, sprintf("a number between %g and 1", lower), x)
+  }
+  invisible(x)
+}
+
+# `conf_level`, or the deprecated `level` of the same function when the
+# user gave it (with a warning of class "panelattrition_deprecated"),
+# checked under the name the user typed.
+resolve_conf_level <- function(conf_level, level, fun, lower = 0) {
+  if (is.null(level)) return(check_conf_level(conf_level, lower = lower))
+  deprecated_arg("level", "conf_level", fun)
+  check_conf_level(level, "level", lower)
+}
+
+deprecated_arg <- function(old, new, fun) {
+  pa_warn(
+    sprintf("`%s` of %s() is deprecated; use `%s` instead.", old, fun, new),
+    class = "panelattrition_deprecated", argument = old
+  )
+}
+
+check_trim <- function(trim, cap) {
+  if (!is.null(trim) && !is.null(cap)) {
+    pa_abort("Give `trim` or `cap`, not both.",
+             class = "panelattrition_arg_error", argument = "trim")
+  }
+  if (!is.null(trim) && (!is.numeric(trim) || length(trim) != 1L ||
+                         is.na(trim) || trim <= 0.5 || trim >= 1)) {
+    arg_error("trim", "a number between 0.5 and 1", trim)
+  }
+  if (!is.null(cap) && (!is.numeric(cap) || length(cap) != 1L ||
+                        is.na(cap) || cap <= 1 || !is.finite(cap))) {
+    arg_error("cap", "a finite number greater than 1", cap)
+  }
+  invisible()
+}
+
+# Bounds on g for calibration: the calibration function's own rule (from
+# its registry entry), then the range.
+check_bounds <- function(bounds, calfun, method, margins) {
+  calibrating <- method == "calibrate" || !is.null(margins)
+  if (calibrating) calfun_entry(calfun)$check_bounds(bounds)
+  if (is.null(bounds)) return(NULL)
+  if (!is.numeric(bounds) || length(bounds) != 2L || anyNA(bounds) ||
+      bounds[1] >= 1 || bounds[2] <= 1 || bounds[1] < 0) {
+    arg_error("bounds", "c(L, U) with 0 <= L < 1 < U", bounds)
+  }
+  bounds
+}
+
+check_history_lags <- function(lags, history) {
+  if (!is.numeric(lags) || length(lags) != 1L || is.na(lags) ||
+      lags < 1 || (is.finite(lags) && lags != round(lags))) {
+    arg_error("history_lags",
+              "a positive whole number, or Inf for all earlier waves", lags)
+  }
+  if (is.null(history) && lags != 1) {
+    pa_abort(
+      paste("`history_lags` says how many earlier waves of the `history`",
+            "variables enter the response models; name those variables",
+            "with `history`."),
+      class = "panelattrition_arg_error", argument = "history_lags"
+    )
+  }
+  if (is.finite(lags) && lags < .Machine$integer.max) as.integer(lags) else Inf
+}
+
+check_wave <- function(x, waves, arg) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% waves) {
+    arg_error(arg, sprintf("one of the panel's waves (%s)",
+                           paste(waves, collapse = ", ")), x)
+  }
+  invisible(x)
+}
+
+check_min_n <- function(x) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0 ||
+      !is.finite(x)) {
+    arg_error("min_n", "a finite non-negative number", x)
+  }
+  invisible(x)
+}

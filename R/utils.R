@@ -1,0 +1,46 @@
+# Small helpers shared by every layer: no dependency on any other file of
+# the package.
+
+`%||%` <- function(x, y) if (is.null(x)) y else x
+
+# "\"a\", \"b\" or \"c\"": a list of choices for a message.
+format_choices <- function(x, last = "or") {
+  q <- sprintf("\"%s\"", x)
+  if (length(q) < 2L) return(q)
+  paste(paste(q[-length(q)], collapse = ", "), last, q[length(q)])
+}
+
+plural <- function(n, one, many = paste0(one, "s")) {
+  ifelse(n == 1, one, many)
+}
+
+upper_first <- function(x) {
+  paste0(toupper(substr(x, 1L, 1L)), substr(x, 2L, nchar(x)))
+}
+
+format_percent <- function(x) {
+  ifelse(is.na(x), "-", sprintf("%.1f%%", x))
+}
+
+# Quoted values, at most `n` of them, then "..." for the rest.
+format_values <- function(x, n = 5L, collapse = ", ") {
+  text <- if (is.character(x) || is.factor(x)) {
+    sprintf("\"%s\"", x)
+  } else {
+    to_character(x)
+  }
+  if (length(text) > n) text <- c(utils::head(text, n), "...")
+  if (is.null(collapse)) text else paste(text, collapse = collapse)
+}
+
+format_names <- function(x, n = 10L) {
+  text <- sprintf("`%s`", x)
+  if (length(text) > n) text <- c(utils::head(text, n), "...")
+  paste(text, collapse = ", ")
+}
+
+format_rows <- function(rows, n = 10L) {
+  text <- as.character(rows)
+  if (length(text) > n) text <- c(utils::head(text, n), "...")
+  paste(text, collapse = ", ")
+}

@@ -1,0 +1,31 @@
+/* Prototypes of the .Call entry points (the r_*.c glue), shared by their
+ * definitions and by the registration in init.c, so that a change of
+ * arity shows up at compile time in both. Glue only: kernels never
+ * include this header. */
+#ifndef PA_ENTRIES_H
+#define PA_ENTRIES_H
+
+#ifndef R_NO_REMAP
+#define R_NO_REMAP
+#endif
+#include <Rinternals.h>
+
+SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
+                   SEXP header, SEXP na, SEXP type_names, SEXP type_values,
+                   SEXP strict);
+SEXP r_libcsv_version(void);
+SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
+                 SEXP control);
+SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
+                 SEXP control);
+SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
+               SEXP corstr, SEXP control, SEXP equations, SEXP base);
+SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
+                       SEXP indices, SEXP threads);
+SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
+SEXP r_crossprod_xa(SEXP x, SEXP a);
+SEXP r_x_times_b(SEXP x, SEXP b);
+SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
+                    SEXP ncol);
+
+#endif
