@@ -161,7 +161,7 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
                              sandwich = se == "sandwich")
   people <- if (se == "naive") sort(unique(rows$person)) else seq_len(n)
   infl <- infl[people, , drop = FALSE]
-  vc <- influence_vcov(infl)
+  vc <- influence_vcov(infl, w$panel$design, people)
   list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
        influence = infl, people = people)
 }

@@ -235,6 +235,7 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 replicate_weights <- function(w, control = boot_control()) {
   check_weights_object(w)
   check_boot_control(control)
+  refuse_design_bootstrap(w)
   check_allocation(
     8 * as.numeric(control$B) * sum(w$panel$response),
     sprintf("%d bootstrap replicates of the weights of %d answers",
@@ -573,9 +574,35 @@ as_svydesign <- function(w, wave, ...) {
   check_wave(wave, w$panel$waves, "wave")
   t <- match(wave, w$panel$waves)
   ids <- stats::as.formula(paste0("~`", w$panel$id, "`"))
-  survey::svydesign(ids = ids, data = wave_data(w, t),
-                    weights = unname(w$weights[w$panel$response[, t], t]),
-                    ...)
+  wt <- unname(w$weights[w$panel$response[, t], t])
+  design <- w$panel$design
+  if (is.null(design)) {
+    return(survey::svydesign(ids = ids, data = wave_data(w, t),
+                             weights = wt, ...))
+  }
+  # the panel's strata, PSUs and fpc for the wave's respondents
+  at <- which(w$panel$response[, t])
+  survey::svydesign(
+    ids = data.frame(psu = design$psu[at]),
+    strata = data.frame(strata = design$strata[at]),
+    fpc = if (!is.null(design$popsize)) data.frame(fpc = design$popsize[at]),
+    data = wave_data(w, t), weights = wt, ...
+  )
+}
+
+# The bootstrap resamples people, which is wrong for a stratified or
+# clustered sample; until the Rao-Wu bootstrap of PSUs is there, it is
+# refused rather than run as if the design were not.
+refuse_design_bootstrap <- function(w) {
+  if (is.null(w$panel$design)) return(invisible())
+  pa_abort(
+    paste("Bootstrap replicates are not yet supported for a panel with a",
+          "sampling design (strata, clusters or `design` in panel_data()):",
+          "resampling people would ignore the design. Use se = \"sandwich\"",
+          "(design-based), or as_svydesign() for survey's own variances."),
+    class = c("panelattrition_design_error", "panelattrition_arg_error"),
+    argument = "se"
+  )
 }
 
 need_survey <- function(fun) {

@@ -126,7 +126,8 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
       out[[length(out) + 1L]] <- cbind(
         data.frame(wave = w$panel$waves[t], group = groups[k],
                    stringsAsFactors = FALSE),
-        manski_bounds(y, d, members[[k]], n_all, assume, level)
+        manski_bounds(y, d, members[[k]], n_all, assume, level,
+                      w$panel$design)
       )
     }
   }
@@ -145,7 +146,7 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
 
 # The bounds of one cell: y over all people (NA where unknown), the cell's
 # baseline people `grp`.
-manski_bounds <- function(y, d, grp, n_all, assume, level) {
+manski_bounds <- function(y, d, grp, n_all, assume, level, design = NULL) {
   dg <- d[grp]
   known <- !is.na(y[grp])
   yk <- ifelse(known, y[grp], 0)
@@ -165,8 +166,8 @@ manski_bounds <- function(y, d, grp, n_all, assume, level) {
     infl_up <- numeric(n_all)
     infl_up[grp] <- ifelse(known, dg * (yk - mean_obs) / n_r, 0)
   }
-  se_low <- sqrt(influence_vcov(matrix(infl_low, ncol = 1L))[1L, 1L])
-  se_up <- sqrt(influence_vcov(matrix(infl_up, ncol = 1L))[1L, 1L])
+  se_low <- sqrt(influence_vcov(matrix(infl_low, ncol = 1L), design)[1L, 1L])
+  se_up <- sqrt(influence_vcov(matrix(infl_up, ncol = 1L), design)[1L, 1L])
   if (is.na(upper)) {
     conf <- c(NA_real_, NA_real_)
   } else {

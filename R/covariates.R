@@ -30,6 +30,19 @@ prepare_covariates <- function(panel, formula, numerator, base, na_action) {
   if (length(vars) == 0L) data <- data.frame(row.names = seq_len(nrow(bl)))
 
   d <- rep(1, nrow(bl))
+  design_w <- panel$design$weights
+  if (!is.null(design_w)) {
+    if (!is.null(base)) {
+      pa_abort(
+        paste("The panel's `design` already gives the base weights (its",
+              "sampling weights); leave `base` NULL, or build the panel",
+              "with design columns (`strata`, `cluster`, `fpc`) and name",
+              "the weight column in `base`."),
+        class = "panelattrition_arg_error", argument = "base"
+      )
+    }
+    d <- design_w
+  }
   if (!is.null(base)) {
     check_string(base, "base")
     d <- get_col(base)

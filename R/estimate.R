@@ -537,7 +537,7 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
   }
-  vc <- influence_vcov(infl)
+  vc <- influence_vcov(infl, w$panel$design, people)
   vc[!ok, ] <- NA
   vc[, !ok] <- NA
   list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,

@@ -356,7 +356,16 @@ ipw_gee <- function(formula, w, family = stats::gaussian(),
                                          se == "sandwich"),
                            corstr, names_x)
   }
-  vc <- xt_a(infl, infl)
+  design <- weights$panel$design
+  vc <- if (is.null(design)) {
+    xt_a(infl, infl)
+  } else {
+    # the design's PSUs among the people the variance counts: those with
+    # answers (naive, as survey counts a design of the answers), or the
+    # whole panel (sandwich, whose response models span it)
+    used <- if (se == "naive") sort(unique(rows$person)) else seq_len(nrow(infl))
+    influence_vcov(infl[used, , drop = FALSE], design, used)
+  }
   if (!all(is.finite(coefficients)) || !all(is.finite(diag(vc)))) {
     abort_nonfinite(deparse1(formula[[2L]]), "formula")
   }

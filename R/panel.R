@@ -523,7 +523,9 @@ to_character <- function(x) {
 #' frame <- data.frame(id = c(unique(answers$id), "P9001", "P9002"))
 #' panel_data(answers, id = "id", wave = "wave", frame = frame)
 panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
-                       baseline = NULL) {
+                       baseline = NULL, strata = NULL, cluster = NULL,
+                       fpc = NULL, nest = FALSE, design = NULL,
+                       lonely_psu = NULL) {
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   check_string(id, "id")
   check_string(wave, "wave")
@@ -717,15 +719,18 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
   response[cbind(person, occasion)] <- TRUE
 
   base <- collect_baseline(data, frame, id, ids, ids_text, person, baseline)
+  sampling <- build_sampling_design(data, frame, id, ids, ids_text, person,
+                                    strata, cluster, fpc, nest, design,
+                                    lonely_psu)
 
-  structure(
-    list(
-      data = data, id = id, wave = wave, waves = waves, ids = ids,
-      response = response, person = person, baseline = base, frame = frame,
-      frame_given = frame_given
-    ),
-    class = "pa_panel"
+  out <- list(
+    data = data, id = id, wave = wave, waves = waves, ids = ids,
+    response = response, person = person, baseline = base, frame = frame,
+    frame_given = frame_given
   )
+  # without a design the panel is exactly what it was before designs
+  if (!is.null(sampling)) out$design <- sampling
+  structure(out, class = "pa_panel")
 }
 
 # The person (row of `panel$response`) of each row of `panel$data`. A panel

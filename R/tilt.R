@@ -150,7 +150,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
       fit <- tilt_fit(xb, d, base, nrow(w$weights), pos, yv$values[at],
                       group[at], groups, a, scale, totals, control,
                       sprintf("%s (tilt alpha = %s)", waves[t], format(a)),
-                      outcome)
+                      outcome, w$panel$design)
       out[[length(out) + 1L]] <- data.frame(
         alpha = a, wave = waves[t], group = groups, estimate = fit$estimate,
         std_error = fit$std_error, n = fit$n, stringsAsFactors = FALSE
@@ -194,7 +194,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 # errors. `pos` are the positions of the respondents in the baseline
 # sample `base` (rows of `xb`), `n_all` the number of people in the panel.
 tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
-                     totals, control, label, outcome) {
+                     totals, control, label, outcome, design = NULL) {
   xr <- xb[pos, , drop = FALSE]
   # everyone in the baseline sample answered with a value: nobody is
   # missing, so there is nothing to tilt (the tilted model could not give
@@ -257,7 +257,7 @@ tilt_fit <- function(xb, d, base, n_all, pos, y, group, groups, alpha, scale,
       infl <- infl - drop(infl_lambda %*% grad) / total
     }
     est[k] <- mu
-    se[k] <- sqrt(influence_vcov(matrix(infl, ncol = 1L))[1L, 1L])
+    se[k] <- sqrt(influence_vcov(matrix(infl, ncol = 1L), design)[1L, 1L])
   }
   list(estimate = est, std_error = se, n = n)
 }

@@ -215,7 +215,8 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
       est <- est + tm$sign * (cp$estimate + sh$value)
       infl <- infl + tm$sign * (cp$influence + sh$influence)
     }
-    c(est, sqrt(influence_vcov(matrix(infl, ncol = 1L))[1L, 1L]))
+    c(est, sqrt(influence_vcov(matrix(infl, ncol = 1L), attr(comps, "design"),
+                               attr(comps, "people"))[1L, 1L]))
   }
   interval <- function(r, es) {
     if (anyNA(es)) return(c(NA_real_, NA_real_))
@@ -370,6 +371,12 @@ tipping_components <- function(tab, used) {
       n_d = sum(d[grp]), prob = row$prob, n_people = length(people)
     )
   }
+  # the sampling design of the panel's people, if any (its strata and PSUs
+  # are person-level codes, no answers)
+  if (!is.null(mat$design)) {
+    attr(comps, "design") <- mat$design
+    attr(comps, "people") <- people
+  }
   comps
 }
 
@@ -394,6 +401,8 @@ tipping_material <- function(w, tab, kind, by, influence) {
   # dropouts needs every baseline person (see tipping_components())
   out <- list(n_all = n_all, d = d, rows = vector("list", nrow(tab)),
               groups = list(), error = NULL)
+  if (!is.null(w$panel$design)) out$design <- w$panel$design[
+    c("strata", "psu", "popsize", "lonely_psu", "strata_labels")]
   rows <- panel_rows(w)
   group_rows <- group_values(w, by, rows)
   group_base <- NULL

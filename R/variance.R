@@ -122,8 +122,14 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
 # The columns of m with an entry other than 0 (NA and NaN count).
 nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 
-# n/(n-1) times the centred cross-product of influence values.
-influence_vcov <- function(infl) {
+# The covariance of estimates from their influence values: without a
+# sampling design, n/(n-1) times the centred cross-product (people as
+# independent units); with one (`design`, the panel's, whose people are
+# indexed by `people`, the rows of `infl`, all of them by default), the
+# stratified cluster form of design_vcov() (sampling.R). Every variance of
+# the package passes through here.
+influence_vcov <- function(infl, design = NULL, people = NULL) {
+  if (!is.null(design)) return(design_vcov(infl, design, people))
   n <- nrow(infl)
   centred <- sweep(infl, 2, colMeans(infl))
   xt_a(centred, centred) * n / max(n - 1, 1)
