@@ -1,0 +1,56 @@
+# A design version of numeric_sandwich() (helper-sim.R): the stacked
+# estimating functions are differentiated numerically for the bread, and
+# the meat is the design-based one, computed here independently of the
+# package: totals of the estimating functions within PSUs, centred within
+# strata, times n_h / (n_h - 1) and the finite population correction
+# (1 - n_h / N_h) (`popsize`: N_h per person, or NULL).
+numeric_sandwich_design <- function(psi, theta, strata, psu, popsize = NULL,
+                                    h = 1e-6) {
+  n_par <- length(theta)
+  a <- matrix(0, n_par, n_par)
+  for (j in seq_len(n_par)) {
+    up <- theta
+    dn <- theta
+    up[j] <- up[j] + h
+    dn[j] <- dn[j] - h
+    a[, j] <- (colSums(psi(up)) - colSums(psi(dn))) / (2 * h)
+  }
+  b <- design_meat(psi(theta), strata, psu, popsize)
+  ai <- solve(a)
+  ai %*% b %*% t(ai)
+}
+
+design_meat <- function(ps, strata, psu, popsize = NULL) {
+  key <- paste(strata, psu)
+  b <- matrix(0, ncol(ps), ncol(ps))
+  for (s in unique(strata)) {
+    in_s <- strata == s
+    z <- rowsum(ps[in_s, , drop = FALSE], key[in_s])
+    n_h <- nrow(z)
+    f <- if (is.null(popsize)) 0 else n_h / popsize[in_s][1]
+    zc <- sweep(z, 2, colMeans(z))
+    b <- b + (1 - f) * n_h / (n_h - 1) * crossprod(zc)
+  }
+  b
+}
+
+# sim_panel() with households of three people as PSUs, in 5 strata whose
+# population counts of households are 6 times the sampled ones.
+sim_design_panel <- function(n = 600, seed = 7, frame_extra = 0) {
+  s <- sim_panel(n = n, seed = seed, frame_extra = frame_extra)
+  idx <- seq_len(nrow(s$truth))
+  hh <- (idx - 1L) %/% 3L + 1L
+  str <- hh %% 5L + 1L
+  pop <- 6 * tabulate(str[!duplicated(hh)])[str]
+  key <- match(s$long$id, s$truth$id)
+  s$long$hh <- hh[key]
+  s$long$str <- str[key]
+  s$long$pop <- pop[key]
+  s$frame$hh <- hh
+  s$frame$str <- str
+  s$frame$pop <- pop
+  s$hh <- hh
+  s$str <- str
+  s$pop <- pop
+  s
+}
