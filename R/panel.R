@@ -487,6 +487,51 @@ to_character <- function(x) {
 #'   records.
 #' @param baseline Optional character vector naming person-level covariates
 #'   to collect into the panel's `baseline` table.
+#' @param strata,cluster,fpc Optional names of columns giving the sampling
+#'   design of the baseline sample: the stratum, the primary sampling unit
+#'   (PSU, such as a household or an area) and the finite population
+#'   correction of each person. Each is taken from `frame` when the frame
+#'   has that column, otherwise from `data`, where it must be the same at
+#'   every wave for a person; none may be missing. `cluster = NULL` makes
+#'   each person a PSU, `strata = NULL` puts everyone in one stratum. `fpc`,
+#'   constant within a stratum, is read as survey reads it: population
+#'   numbers of PSUs per stratum, or, when every value is at most 1,
+#'   sampling fractions of PSUs (turned into numbers with the baseline
+#'   sample's count of PSUs in the stratum).
+#' @param nest If `TRUE`, PSU labels are only unique within a stratum (PSU
+#'   1 of stratum A is not PSU 1 of stratum B), as in
+#'   `survey::svydesign(nest = TRUE)`. If `FALSE` (the default), a PSU label
+#'   found in two strata is an error.
+#' @param design Optional `survey.design2` object (from
+#'   `survey::svydesign()`) for the baseline sample, instead of `strata`,
+#'   `cluster` and `fpc`. Its rows are matched to the panel's people by the
+#'   `id` column of its variables, and must be exactly the panel's people:
+#'   everyone in `frame` if given, otherwise everyone in `data`. Its
+#'   first-stage strata, PSUs and fpc become the panel's design (PSUs taken
+#'   as nested in strata), and its sampling weights the base weights of
+#'   [attrition_weights()].
+#' @param lonely_psu What to do with a stratum that has one PSU, with
+#'   survey's names: `"fail"` (an error), `"remove"` (the stratum adds
+#'   nothing to the variance), `"adjust"` (its PSU is centred at the
+#'   overall mean instead of the stratum mean) or `"average"` (the variance
+#'   is scaled up by the number of strata over the number with more than
+#'   one PSU). `NULL` (the default) reads
+#'   `getOption("survey.lonely.psu")` each time a variance is computed
+#'   (`"fail"` when unset).
+#'
+#' @section Sampling designs:
+#' With a design, every variance of the package is design-based: the
+#' influence values of an estimate are totalled within PSUs, centred within
+#' strata and their squares summed, times \eqn{n_h / (n_h - 1)} and
+#' \eqn{1 - n_h / N_h} for the \eqn{n_h} PSUs of stratum \eqn{h} among the
+#' people used and its population count \eqn{N_h} (the fpc). This is the
+#' first-stage ("ultimate cluster") variance of `survey::svyrecvar()`;
+#' later stages of a multistage design are not added. The PSU of a person is
+#' the same at every wave, so covariances between waves (changes,
+#' transitions, comparisons) are kept. Naive variances count the PSUs of
+#' the people who answered at least once (as survey does on a design of
+#' the answers); sandwich variances count the PSUs of every person in the
+#' panel. Bootstrap standard errors are not yet available with a design.
 #'
 #' @return An object of class `pa_panel`, a list with:
 #'   * `data`: `data` with rows ordered by person then wave, and the wave
@@ -502,7 +547,11 @@ to_character <- function(x) {
 #'     `response`);
 #'   * `baseline`: a data frame with one row per person, in the order of
 #'     `ids`: the id column followed by the `baseline` covariates;
-#'   * `frame`: the frame, or `NULL`; `frame_given`: whether it was given.
+#'   * `frame`: the frame, or `NULL`; `frame_given`: whether it was given;
+#'   * `design` (only with a sampling design): a list with integer codes
+#'     `strata` and `psu` and the population counts `popsize` (or `NULL`)
+#'     per person, in the order of `ids`, the design's `weights` (from a
+#'     `design` object), `lonely_psu` and `nest`.
 #'
 #' @seealso [response_pattern()], [summary.pa_panel()].
 #' @export
@@ -522,6 +571,16 @@ to_character <- function(x) {
 #' # A frame of everyone who started, including people who never answered:
 #' frame <- data.frame(id = c(unique(answers$id), "P9001", "P9002"))
 #' panel_data(answers, id = "id", wave = "wave", frame = frame)
+#'
+#' # A stratified sample of households (pairs of people here), in 4 regions
+#' person <- match(answers$id, unique(answers$id))
+#' answers$household <- (person + 1) %/% 2
+#' answers$region <- answers$household %% 4
+#' clustered <- panel_data(answers, id = "id", wave = "wave",
+#'                         baseline = c("group", "gender", "age"),
+#'                         strata = "region", cluster = "household")
+#' w <- attrition_weights(clustered, ~ group + gender + age, monotone = FALSE)
+#' wave_means(w, "wellbeing")
 panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
                        baseline = NULL, strata = NULL, cluster = NULL,
                        fpc = NULL, nest = FALSE, design = NULL,

@@ -128,7 +128,15 @@
 #'   missing for some of them is handled by `na_action`. With a frame, the
 #'   model for the first wave (among everyone who started) has no history.
 #' @param base Name of a column of `panel$baseline` (or of the frame)
-#'   holding base (design) weights; `NULL` for equal base weights.
+#'   holding base (design) weights; `NULL` for equal base weights, or for
+#'   the sampling weights of a panel built with `panel_data(design = )`.
+#'   Base weights alone do not make a variance design-based: without a
+#'   sampling design in the panel, every variance treats the people of the
+#'   baseline sample as independent draws (one person, one PSU, one
+#'   stratum, no finite population correction), which understates it for
+#'   a clustered sample. Give the design's strata, PSUs and fpc to
+#'   [panel_data()] (`strata`, `cluster`, `fpc`, or `design`) and every
+#'   variance uses them.
 #' @param margins Named numeric vector of population totals for the
 #'   columns of `model.matrix(formula, frame)`, as
 #'   `survey::calibrate(population = )` takes them: stage 0 then calibrates
