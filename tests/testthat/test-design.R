@@ -357,3 +357,28 @@ test_that("a panel without a design carries no design", {
   pan <- panel_data(s$long, id = "id", wave = "wave")
   expect_false("design" %in% names(pan))
 })
+
+test_that("sensitivity functions use the design", {
+  skip_if_not_installed("survey")
+  m <- design_weights(seed = 5, formula = ~ g + age, history = "y")
+  w <- m$w
+  w$panel$data$hi <- w$panel$data$y > 55
+  # Manski's lower bound is a base-weighted mean over the baseline sample
+  # (unknown answers counted as 0): survey gives its design SE
+  b <- attrition_bounds(w, "hi", wave = "T3")
+  tr <- m$s$truth
+  yk <- ifelse(tr$r3, tr$y3 > 55, 0)
+  des <- survey::svydesign(ids = ~hh, strata = ~str, fpc = ~pop, nest = TRUE,
+                           data = data.frame(yk = yk, hh = m$s$hh,
+                                             str = m$s$str, pop = m$s$pop))
+  ref <- survey::svymean(~yk, des)
+  expect_equal(b$lower, unname(coef(ref)), tolerance = 1e-10)
+  expect_equal(b$se_lower, as.numeric(survey::SE(ref)), tolerance = 1e-8)
+  # tipping points start from the estimates' own design variance
+  for (se in c("sandwich", "naive")) {
+    est <- wave_means(w, "y", by = "g", se = se)
+    t3 <- est[est$wave == "T3", ]
+    tp <- tipping_point(t3, null = 50, delta = 0)
+    expect_equal(tp$std_error, t3$std_error, tolerance = 1e-10)
+  }
+})
