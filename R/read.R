@@ -93,6 +93,11 @@ read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
                             if (dir.exists(file)) " (it is a directory)" else ""),
               kind = "file")
   }
+  if (!.Call(C_file_regular, normalizePath(file))) {
+    csv_error(file, paste("it is not a regular file; a pipe, device or",
+                          "socket cannot be read (copy it to a file first)."),
+              kind = "file")
+  }
   if (!is.null(delim)) {
     check_string(delim, "delim")
     if (!delim %in% c(",", ";", "\t")) {
@@ -119,10 +124,21 @@ read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
   }
   types <- check_col_types(col_types)
 
-  res <- .Call(C_read_survey, normalizePath(file), delim %||% "",
-               decimal %||% "", enc_code, header_code, enc2utf8(na),
-               enc2utf8(names(types)), unname(types), strict)
+  # Compressed and UTF-16 files are turned into a plain UTF-8 copy first.
+  plain <- plain_copy(file)
+  if (!is.null(plain$path)) {
+    on.exit(unlink(plain$path), add = TRUE)
+    if (plain$encoding != "") enc_code <- 1L
+  }
+  res <- .Call(C_read_survey, normalizePath(plain$path %||% file),
+               delim %||% "", decimal %||% "", enc_code, header_code,
+               enc2utf8(na), enc2utf8(names(types)), unname(types), strict,
+               fix_names)
   if (!is.null(res$error)) {
+    if (res$error == "header") {
+      pa_abort(paste0(res$message, "."), class = "panelattrition_arg_error",
+               argument = "header", file = file)
+    }
     if (res$error == "argument") {
       pa_abort(res$message, class = "panelattrition_arg_error",
                argument = "col_types", file = file)
@@ -132,7 +148,7 @@ read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
   }
 
   cols <- res$columns
-  col_names <- fix_names(res$names)
+  col_names <- res$names
   names(cols) <- col_names
   for (j in which(col_types_factor(col_names, col_types))) {
     cols[[j]] <- factor(cols[[j]])
@@ -145,7 +161,29 @@ read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
   attr(out, "records") <- res$records
   attr(out, "delim") <- res$delim
   attr(out, "decimal") <- res$decimal
-  attr(out, "encoding") <- res$encoding
+  attr(out, "encoding") <- if (!is.null(plain$path) && plain$encoding != "") {
+    plain$encoding
+  } else {
+    res$encoding
+  }
+  attr(out, "header_lines") <- res$header_lines
+  if (res$escaped[1L] > 0) {
+    lines <- res$escaped[-1L]
+    pa_warn(
+      sprintf(
+        paste0("%s: read as UTF-8 (most of its text is), but %d %s ",
+               "bytes that are not valid UTF-8 (first on %s %s); they are ",
+               "kept as <xx> escapes. Give `encoding` if the file is in ",
+               "another encoding."),
+        basename(file), res$escaped[1L],
+        if (res$escaped[1L] == 1) "value holds" else "values hold",
+        if (length(lines) == 1L) "line" else "lines",
+        paste(format(lines, scientific = FALSE, trim = TRUE), collapse = ", ")
+      ),
+      class = c("panelattrition_encoding_warning", "panelattrition_csv_warning"),
+      file = file, count = res$escaped[1L], lines = lines
+    )
+  }
   probs <- res$problems
   if (length(probs$row) > 0L) {
     probs <- structure(probs, class = "data.frame",
@@ -193,7 +231,61 @@ encoding_code <- function(encoding) {
   key <- tolower(gsub("[-_ ]", "", encoding))
   if (key %in% c("utf8")) return(1L)
   if (key %in% c("latin1", "iso88591")) return(2L)
-  arg_error("encoding", "\"UTF-8\", \"latin1\" or NULL", encoding)
+  if (key %in% c("windows1252", "cp1252")) return(3L)
+  arg_error("encoding", "\"UTF-8\", \"latin1\", \"windows-1252\" or NULL",
+            encoding)
+}
+
+# A gzip-compressed file is expanded, and a UTF-16 file (told by its
+# byte-order mark, as Excel's "Unicode text" writes it) converted to UTF-8,
+# into a temporary copy that the reader then reads. Returns the copy's path
+# (NULL when the file is read as it is) and the encoding it was converted
+# from ("" if none).
+plain_copy <- function(file) {
+  magic <- readBin(file, "raw", 4L)
+  path <- NULL
+  if (length(magic) >= 2L && magic[1L] == as.raw(0x1f) &&
+      magic[2L] == as.raw(0x8b)) {
+    path <- tempfile(fileext = ".csv")
+    inp <- gzfile(file, "rb")
+    out <- file(path, "wb")
+    tryCatch({
+      repeat {
+        chunk <- readBin(inp, "raw", 1048576L)
+        if (length(chunk) == 0L) break
+        writeBin(chunk, out)
+      }
+    }, error = function(e) {
+      close(inp)
+      close(out)
+      unlink(path)
+      csv_error(file, sprintf("the gzip data cannot be expanded (%s).",
+                              conditionMessage(e)), kind = "file")
+    })
+    close(inp)
+    close(out)
+    magic <- readBin(path, "raw", 4L)
+  }
+  from <- ""
+  if (length(magic) >= 2L) {
+    if (magic[1L] == as.raw(0xff) && magic[2L] == as.raw(0xfe)) {
+      from <- "UTF-16LE"
+    } else if (magic[1L] == as.raw(0xfe) && magic[2L] == as.raw(0xff)) {
+      from <- "UTF-16BE"
+    }
+  }
+  if (from != "") {
+    src <- path %||% file
+    bytes <- readBin(src, "raw", file.size(src))[-(1:2)]
+    utf8 <- iconv(list(bytes), from, "UTF-8", toRaw = TRUE)[[1L]]
+    if (is.null(utf8)) {
+      csv_error(file, sprintf("the file starts with a %s byte-order mark but is not valid %s.",
+                              from, from), kind = "encoding")
+    }
+    if (is.null(path)) path <- tempfile(fileext = ".csv")
+    writeBin(utf8, path)
+  }
+  list(path = path, encoding = from)
 }
 
 check_col_types <- function(col_types) {

@@ -7,7 +7,8 @@
 
 SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
-                   SEXP strict);
+                   SEXP strict, SEXP fix_names);
+SEXP r_file_regular(SEXP path);
 SEXP r_libcsv_version(void);
 SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
                  SEXP control);
@@ -28,7 +29,8 @@ SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
 #define CALLDEF(name, fun, n) {name, (DL_FUNC) (void (*)(void)) &fun, n}
 
 static const R_CallMethodDef call_methods[] = {
-    CALLDEF("read_survey", r_read_survey, 9),
+    CALLDEF("read_survey", r_read_survey, 10),
+    CALLDEF("file_regular", r_file_regular, 1),
     CALLDEF("libcsv_version", r_libcsv_version, 0),
     CALLDEF("logit_fit", r_logit_fit, 6),
     CALLDEF("calibrate", r_calibrate, 6),

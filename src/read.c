@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -520,6 +521,20 @@ static inline int dbl_fast(const unsigned char *s, size_t len,
   return 1;
 }
 
+/* Does a double hold the integer written with these digits exactly? The
+ * nearest double, printed in full ("%.0f" prints every digit), must give
+ * the same digits back. */
+static int exact_integer(const unsigned char *digits, size_t n) {
+  char small[64];
+  if (n + 1 > sizeof(small) || n > 40) return 0; /* beyond any id */
+  memcpy(small, digits, n);
+  small[n] = '\0';
+  double v = strtod(small, NULL);
+  char back[400];
+  int m = snprintf(back, sizeof(back), "%.0f", v);
+  return m > 0 && (size_t) m == n && memcmp(back, small, n) == 0;
+}
+
 int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
                  double *out) {
   if (dbl_fast(s, len, decimal, out)) return 1;
@@ -568,8 +583,9 @@ int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
     }
   }
   if (nint + nfrac == 0) return 0;
-  int exp10 = 0;
+  int exp10 = 0, has_exp = 0;
   if (p < end && (*p == 'e' || *p == 'E')) {
+    has_exp = 1;
     p++;
     int eneg = 0;
     if (p < end && (*p == '+' || *p == '-')) {
@@ -584,6 +600,13 @@ int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
     if (eneg) exp10 = -exp10;
   }
   if (p != end) return 0;
+  /* Integer-looking text with more digits than a double always holds
+   * (ids, account numbers) stays text unless the double is exact: two
+   * distinct ids must never become one number. */
+  if (nfrac == 0 && !has_exp && ndig + dropped > 15 &&
+      !exact_integer(int_start, (size_t) nint)) {
+    return 0;
+  }
   int e = exp10 + frac_exp + dropped;
   if (ndig <= 15 && e >= -22 && e <= 22) {
     double v = (double) mant;
@@ -615,7 +638,7 @@ unsigned pa_field_types(const unsigned char *s, size_t len,
   if (pa_parse_lgl(s, len, &iv)) return PA_CAN_LGL;
   int k = pa_parse_int(s, len, &iv);
   if (k == 1) return PA_CAN_INT | PA_CAN_DBL;
-  if (k == 2) return PA_CAN_DBL;
+  if (k == 2) return pa_parse_dbl(s, len, decimal, &dv) ? PA_CAN_DBL : 0;
   if (pa_parse_dbl(s, len, decimal, &dv)) return PA_CAN_DBL;
   return 0;
 }
@@ -679,6 +702,109 @@ size_t pa_latin1_to_utf8(const unsigned char *s, size_t len,
     }
   }
   return o;
+}
+
+/* Windows-1252: Latin-1 except 0x80-0x9F, where Windows puts the euro
+ * sign, curly quotes, dashes and the oe ligature. The five bytes it leaves
+ * undefined keep their Latin-1 (C1 control) meaning. */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+/* `out` must hold 3 * len bytes. */
+size_t pa_cp1252_to_utf8(const unsigned char *s, size_t len,
+                         unsigned char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = s[i];
+    if (c >= 0x80 && c < 0xA0) c = cp1252_high[c - 0x80];
+    if (c < 0x80) {
+      out[o++] = (unsigned char) c;
+    } else if (c < 0x800) {
+      out[o++] = (unsigned char) (0xC0 | (c >> 6));
+      out[o++] = (unsigned char) (0x80 | (c & 0x3F));
+    } else {
+      out[o++] = (unsigned char) (0xE0 | (c >> 12));
+      out[o++] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
+      out[o++] = (unsigned char) (0x80 | (c & 0x3F));
+    }
+  }
+  return o;
+}
+
+/* Length of the valid UTF-8 sequence at s[0], or 0 if none starts there. */
+static size_t utf8_seq(const unsigned char *s, size_t len) {
+  unsigned char c = s[0];
+  if (c < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 1;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k <= n; k++) {
+    if (k >= len || (s[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return n + 1;
+}
+
+/* Valid UTF-8 with every byte that is not part of a valid sequence written
+ * as "<xx>" (as R's iconv(sub = "byte") does), so that the text can be
+ * printed and written to a file. `out` must hold 4 * len bytes. */
+size_t pa_utf8_escape(const unsigned char *s, size_t len, unsigned char *out) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0, i = 0;
+  while (i < len) {
+    size_t n = utf8_seq(s + i, len - i);
+    if (n) {
+      memcpy(out + o, s + i, n);
+      o += n;
+      i += n;
+    } else {
+      out[o++] = '<';
+      out[o++] = (unsigned char) hex[s[i] >> 4];
+      out[o++] = (unsigned char) hex[s[i] & 15];
+      out[o++] = '>';
+      i++;
+    }
+  }
+  return o;
+}
+
+/* Evidence for the encoding from one field: fields with bytes above 0x7F
+ * are counted as valid UTF-8 or not, and bytes 0x80-0x9F outside valid
+ * UTF-8 (the Windows-1252 punctuation) are noted. */
+void pa_encoding_evidence(const unsigned char *s, size_t len,
+                          pa_evidence *ev) {
+  size_t i = 0;
+  while (i < len && s[i] < 0x80) i++;
+  if (i == len) return;
+  if (pa_utf8_valid(s, len)) {
+    ev->n_utf8++;
+    return;
+  }
+  ev->n_invalid++;
+  for (; i < len; i++) {
+    if (s[i] >= 0x80 && s[i] < 0xA0) {
+      ev->c1 = 1;
+      break;
+    }
+  }
 }
 
 /* Newlines inside a (quoted) field advance the physical line count; a
@@ -1321,18 +1447,32 @@ static int is_import_id(const unsigned char *s, size_t len) {
   return len >= k && memcmp(s, key, k) == 0;
 }
 
+/* Rows are only set aside as header rows when that can be proved: they
+ * must be the two records right after the names (no dropped record before
+ * them), and in "auto" mode every field of the second one must be an
+ * import tag, as Qualtrics writes one for every column. A plain file whose
+ * data happen to start with such a tag keeps all its rows. */
 static void detect_qualtrics(pa_reader *r) {
   if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
+  if (r->nrow < 2) return;
+  for (size_t k = 0; k < r->nproblem; k++) {
+    if (r->problems[k].dropped && r->problems[k].line <= r->row_line[1]) {
+      r->header_gap_line = r->problems[k].line;
+      return;
+    }
+  }
   if (r->header_mode == PA_HEADER_QUALTRICS) {
-    r->qualtrics = r->nrow >= 2;
+    r->qualtrics = 1;
     return;
   }
-  if (r->nrow < 2) return;
-  pa_iter it;
-  const unsigned char *s;
-  size_t len;
-  pa_iter_column(r, 0, 1, &it);
-  if (pa_iter_next(&it, &s, &len) && is_import_id(s, len)) r->qualtrics = 1;
+  for (int j = 0; j < r->ncol; j++) {
+    pa_iter it;
+    const unsigned char *s;
+    size_t len;
+    pa_iter_column(r, j, 1, &it);
+    if (!pa_iter_next(&it, &s, &len) || !is_import_id(s, len)) return;
+  }
+  r->qualtrics = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1609,6 +1749,11 @@ static const size_t default_na_len[] = {0, 2};
 static const pa_na default_na = {(const char **) default_na_s,
                                  default_na_len, 2};
 
+int pa_file_regular(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
                  unsigned char decimal, int encoding, int header_mode,
                  int strict, void (*interrupt)(void)) {
@@ -1621,6 +1766,14 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
   if (r->nthreads > PA_MAX_PIECES) r->nthreads = PA_MAX_PIECES;
   snprintf(r->path, sizeof(r->path), "%s", path);
 
+  /* a FIFO or a device would block or never end: only regular files */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    set_error(r, PA_ERR_FILE, 0, -1,
+              "it is not a regular file (a pipe, device or socket cannot "
+              "be read)");
+    return r->status;
+  }
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     char msg[256];

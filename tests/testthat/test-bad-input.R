@@ -101,20 +101,20 @@ test_that("a header-only file is a data frame with no rows", {
                                              score = "logical"))
 })
 
-test_that("a file that turns from UTF-8 to Latin-1 midway is read as Latin-1", {
+test_that("a file that turns from UTF-8 to Latin-1 midway stays UTF-8", {
   # rows 1-2 are UTF-8 ("café", "naïve"), row 3 Latin-1 ("été")
   f <- bytes_file(charToRaw("id,name\n1,caf\xc3\xa9\n2,na\xc3\xafve\n3,"),
                   as.raw(c(0xe9, 0x74, 0xe9)), charToRaw("\n"))
-  # Detection sees bytes that are not UTF-8 and takes the whole file as
-  # Latin-1: the Latin-1 row is right, and each UTF-8 character of the
-  # earlier rows becomes two characters, exactly as iconv() would make them.
-  x <- read_survey(f)
-  expect_identical(attr(x, "encoding"), "latin1")
-  as_latin1 <- iconv(c("caf\xc3\xa9", "na\xc3\xafve", "\xe9t\xe9"),
-                     from = "latin1", to = "UTF-8")
-  expect_identical(x$name, as_latin1)
-  expect_identical(x$name[3], "\u00e9t\u00e9")
-  expect_identical(x$name[1], "caf\u00c3\u00a9")
+  # The evidence of the whole file (two valid UTF-8 values, one invalid)
+  # says UTF-8: the UTF-8 rows are kept as they are, and the bytes of the
+  # odd row are shown as <xx> escapes, with a warning naming its line.
+  # (Until 0.2 the one bad row turned the whole file into Latin-1.)
+  w <- expect_warning(x <- read_survey(f),
+                      class = "panelattrition_encoding_warning")
+  expect_match(conditionMessage(w), "1 value holds bytes", fixed = TRUE)
+  expect_match(conditionMessage(w), "line 4", fixed = TRUE)
+  expect_identical(attr(x, "encoding"), "UTF-8")
+  expect_identical(x$name, c("caf\u00e9", "na\u00efve", "<e9>t<e9>"))
 
   # Declared UTF-8, the Latin-1 row is an encoding error at its line ...
   err <- expect_pa_error(read_survey(f, encoding = "UTF-8"),
