@@ -86,6 +86,19 @@
 read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
                         header = c("auto", "single", "qualtrics"),
                         na = c("", "NA"), col_types = NULL, strict = TRUE) {
+  read_delimited(file, delim = delim, decimal = decimal, encoding = encoding,
+                 header = header, na = na, col_types = col_types,
+                 strict = strict)
+}
+
+# read_survey() itself; with `row_lines = TRUE` the result also carries the
+# file line where each row starts (attribute "row_lines"), which
+# read_waves() uses to say where a dropped row was.
+read_delimited <- function(file, delim = NULL, decimal = NULL,
+                           encoding = NULL,
+                           header = c("auto", "single", "qualtrics"),
+                           na = c("", "NA"), col_types = NULL, strict = TRUE,
+                           row_lines = FALSE) {
   check_string(file, "file")
   check_flag(strict, "strict")
   if (!file.exists(file) || dir.exists(file)) {
@@ -167,6 +180,7 @@ read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
     res$encoding
   }
   attr(out, "header_lines") <- res$header_lines
+  if (row_lines) attr(out, "row_lines") <- res$row_lines
   if (res$escaped[1L] > 0) {
     lines <- res$escaped[-1L]
     pa_warn(

@@ -412,10 +412,11 @@ test_that("waves out of order: rows in any order make the same panel", {
   expect_identical(q$response[c("a", "b", "c"), ], p$response)
   expect_identical(q$data$id, c("c", "c", "b", "a", "a"))
   expect_identical(as.character(q$data$wave), c("T1", "T2", "T1", "T1", "T2"))
-  # Character labels are sorted as text, so "T10" comes before "T9", as
-  # documented; `waves` (or a factor) gives the real order.
+  # Numbered labels with a common prefix are ordered by their numbers
+  # (until 0.2 they were sorted as text, "T10" before "T9"); `waves` (or a
+  # factor) gives any other order.
   d$wave <- ifelse(d$wave == "T1", "T9", "T10")
-  expect_identical(panel_data(d, "id", "wave")$waves, c("T10", "T9"))
+  expect_identical(panel_data(d, "id", "wave")$waves, c("T9", "T10"))
   p <- panel_data(d, "id", "wave", waves = c("T9", "T10"))
   expect_identical(p$waves, c("T9", "T10"))
   expect_identical(unname(p$response[, "T9"]), c(TRUE, TRUE, TRUE))
