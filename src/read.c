@@ -277,6 +277,7 @@ static void part_free(pa_part *g, int ncol) {
     free(g->cols);
   }
   free(g->row_line);
+  free(g->line_off);
   free(g->problems);
   bytes_free(&g->problem_text);
   free(g);
@@ -365,6 +366,15 @@ static int never_space(unsigned char c) {
   return 0;
 }
 
+static void parser_reset(pa_reader *r, int slot) {
+  struct csv_parser *p = (struct csv_parser *) r->parser + slot;
+  csv_free(p);
+  csv_init(p, CSV_REPALL_NL);
+  /* spaces are data: libcsv's default would trim them around fields */
+  csv_set_space_func(p, never_space);
+  csv_set_delim(p, r->delim);
+}
+
 /* A new part, in flight after the parts kept so far. */
 static pa_part *part_new(pa_reader *r, int slot, size_t skip) {
   if (r->npart + r->nflight == r->part_cap) {
@@ -387,12 +397,7 @@ static pa_part *part_new(pa_reader *r, int slot, size_t skip) {
   }
   update_fast(g);
   r->parts[r->npart + r->nflight++] = g;
-  struct csv_parser *p = (struct csv_parser *) r->parser + slot;
-  csv_free(p);
-  csv_init(p, CSV_REPALL_NL);
-  /* spaces are data: libcsv's default would trim them around fields */
-  csv_set_space_func(p, never_space);
-  csv_set_delim(p, r->delim);
+  parser_reset(r, slot);
   return g;
 }
 
@@ -1354,6 +1359,13 @@ static void end_record(pa_part *g) {
         (g->eager && reclassify_part(r, g))) {
       part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
     }
+    /* a quote out of place can make one record of many lines: the lines
+     * after its first are read again as records of their own */
+    if (g->lines_done > g->rec_line) {
+      r->want_resync = 1; /* parts only set it, never clear it */
+      g->restart = 1;
+      g->restart_records = g->records;
+    }
     return;
   }
   if (g->nrow == g->row_cap) {
@@ -1532,6 +1544,70 @@ static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
   if (len && csv_parse(p, s, len, on_field, on_row, g) != len) {
     part_error(g, PA_ERR_MEMORY, g->lines_done + 1, csv_strerror(csv_error(p)));
   }
+}
+
+/* Is the part's parser between two records? */
+static int part_between_records(const pa_reader *r, const pa_part *g) {
+  const struct csv_parser *p = (const struct csv_parser *) r->parser + g->slot;
+  return p->pstate == LIBCSV_ROW_NOT_BEGUN && !p->quoted &&
+         p->entry_pos == 0 && g->nfield == 0;
+}
+
+/* Resynchronising: start again at the line after the damaged record's
+ * first line. Returns the file offset to read from, or -1 when the record
+ * had no second line to start from. */
+static int64_t part_restart(pa_reader *r, pa_part *g, int64_t first_line) {
+  g->restart = 0;
+  if (g->nline_off < 2) {
+    g->nline_off = 0;
+    return -1;
+  }
+  int64_t off = g->line_off[1];
+  parser_reset(r, g->slot);
+  g->nfield = 0;
+  g->lines_done = first_line;
+  g->last_term = '\n';
+  g->nline_off = 0;
+  g->at_line_start = 1;
+  return off;
+}
+
+/* Parse one physical line at a time (resynchronising mode), noting where
+ * the lines of the current record start. `off` is the file offset of s[0].
+ * Returns the offset to go on from when a damaged record asks for it, or
+ * -1 to go on with the next block. */
+static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
+                           size_t len, int64_t off) {
+  size_t i = 0;
+  while (i < len && !g->status) {
+    const unsigned char *nl = memchr(s + i, '\n', len - i);
+    size_t n = nl ? (size_t) (nl - (s + i)) + 1 : len - i;
+    if (g->at_line_start) {
+      if (g->nline_off == g->line_off_cap) {
+        size_t cap = g->line_off_cap ? 2 * g->line_off_cap : 64;
+        int64_t *q = realloc(g->line_off, cap * sizeof(*q));
+        if (!q) {
+          part_error(g, PA_ERR_MEMORY, g->lines_done + 1, "out of memory");
+          return -1;
+        }
+        g->line_off = q;
+        g->line_off_cap = cap;
+      }
+      g->line_off[g->nline_off++] = off + (int64_t) i;
+    }
+    parse_into(r, g, s + i, n);
+    g->at_line_start = nl != NULL;
+    i += n;
+    /* (a line holding more records, ended by lone CRs, cannot be read
+     * again without reading those records twice) */
+    if (g->restart && g->records == g->restart_records) {
+      int64_t at = part_restart(r, g, g->rec_line);
+      if (at >= 0) return at;
+    }
+    g->restart = 0;
+    if (nl && part_between_records(r, g)) g->nline_off = 0;
+  }
+  return -1;
 }
 
 /* Add the part's rows, records, lines and problems to the reader's totals,
@@ -1754,9 +1830,10 @@ int pa_file_regular(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
-                 unsigned char decimal, int encoding, int header_mode,
-                 int strict, void (*interrupt)(void)) {
+static int read_file_once(pa_reader *r, const char *path,
+                          unsigned char delim, unsigned char decimal,
+                          int encoding, int header_mode, int strict,
+                          void (*interrupt)(void)) {
   r->encoding = encoding;
   r->header_mode = header_mode;
   r->strict = strict;
@@ -1804,12 +1881,16 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     goto done;
   }
   first_part->last_term = 0;
+  first_part->at_line_start = 1;
   r->npart = 1;
   r->nflight = 0;
   struct csv_parser *p0 = r->parser;
 
   int first = 1, eof = 0, have_next = 0;
   size_t next_n = 0;
+  int64_t file_off = 0;   /* where the next block starts in the file */
+  int64_t restart_at = -1;
+read_more:
   while (!eof) {
     pa_part *cur = r->parts[r->npart - 1];
     int alone = r->nthreads == 1 || !r->header_done ||
@@ -1830,6 +1911,8 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     eof = n < want;
     const unsigned char *s = buf;
     size_t len = n;
+    int64_t block_off = file_off;
+    file_off += (int64_t) n;
     if (first) {
       first = 0;
       if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
@@ -1841,7 +1924,9 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
       r->decimal = decimal ? decimal : (r->delim == ';' ? ',' : '.');
       csv_set_delim(p0, r->delim);
     }
-    if (alone) {
+    if (r->resync) {
+      restart_at = parse_lines(r, cur, s, len, block_off + (s - buf));
+    } else if (alone) {
       parse_into(r, cur, s, len);
     } else {
       if (!r->buf2) r->buf2 = malloc(cap);
@@ -1856,6 +1941,16 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     }
     cur = r->parts[r->npart - 1];
     if (cur->status || r->status) break;
+    if (restart_at >= 0) {
+      if (fseek(fp, (long) restart_at, SEEK_SET)) {
+        set_error(r, PA_ERR_FILE, cur->lines_done + 1, -1,
+                  "a read error occurred");
+        goto done;
+      }
+      file_off = restart_at;
+      restart_at = -1;
+      eof = 0;
+    }
     if (!eof && interrupt) interrupt();
   }
 
@@ -1879,7 +1974,8 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
         set_error(r, PA_ERR_QUOTE, line, column - 1, msg);
         goto done;
       }
-      /* what is left of the file is one broken record: report it */
+      /* the rest of the file is one broken record: report it, and when
+       * resynchronising read on from the line after its first */
       drop_record(r, cur);
       cur->records++;
       if (add_problem(part_problems(cur), cur->records, line, column - 1,
@@ -1887,6 +1983,19 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
                       (const unsigned char *) "end of file", 11, 1) ||
           (cur->eager && reclassify_part(r, cur))) {
         part_error(cur, PA_ERR_MEMORY, line, "out of memory");
+      }
+      r->want_resync = 1;
+      if (r->resync && !cur->status) {
+        int64_t at = part_restart(r, cur, line);
+        if (at >= 0) {
+          if (fseek(fp, (long) at, SEEK_SET)) {
+            set_error(r, PA_ERR_FILE, line, -1, "a read error occurred");
+            goto done;
+          }
+          file_off = at;
+          eof = 0;
+          goto read_more;
+        }
       }
     } else {
       csv_fini(p, on_field, on_row, cur);
@@ -1909,6 +2018,29 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
 done:
   release_file(r);
   return r->status;
+}
+
+int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
+                 unsigned char decimal, int encoding, int header_mode,
+                 int strict, void (*interrupt)(void)) {
+  int status = read_file_once(r, path, delim, decimal, encoding, header_mode,
+                              strict, interrupt);
+  if (status || strict || !r->want_resync) return status;
+  /* Lenient mode met a damaged record spanning lines: read again, one
+   * line at a time, so that only the damaged record is dropped. The
+   * caller's settings survive the reset. */
+  const pa_na *na = r->na;
+  int na_int = r->na_int;
+  double na_real = r->na_real;
+  pa_reader_free(r);
+  pa_reader_init(r);
+  r->na = na;
+  r->na_int = na_int;
+  r->na_real = na_real;
+  r->nthreads = 1;
+  r->resync = 1;
+  return read_file_once(r, path, delim, decimal, encoding, header_mode,
+                        strict, interrupt);
 }
 
 /* ------------------------------------------------------------------ */

@@ -150,6 +150,15 @@ typedef struct {
   size_t nproblem, problem_cap;
   pa_bytes problem_text;
 
+  /* resynchronising (lenient mode): a damaged record that spanned lines
+   * asks for parsing to start again on the line after its first one; the
+   * byte offsets of the lines of the current record say where that is */
+  int restart;
+  int64_t restart_records; /* records when the restart was asked for */
+  int64_t *line_off;
+  size_t nline_off, line_off_cap;
+  int at_line_start;
+
   /* an error stops the part; its message is written when it is joined */
   int status;
   int64_t err_line;
@@ -185,6 +194,10 @@ struct pa_reader {
   size_t nrow, row_cap;
   int64_t records;        /* data records seen, kept or not */
   int64_t lines_done;
+
+  /* lenient mode: a damaged record spanned lines, so the file is read
+   * again, one line at a time, resynchronising after each such record */
+  int want_resync, resync;
 
   /* detection results */
   int had_bom;

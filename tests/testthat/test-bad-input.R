@@ -141,10 +141,12 @@ test_that("a truncated file is an error at the record where it breaks", {
   expect_identical(c(err$line, err$column), c(4, 2))
   expect_warning(x <- read_survey(f, strict = FALSE),
                  class = "panelattrition_csv_warning")
+  # leniently, the broken record is dropped and reading resumes on the
+  # next line, whose "more text" is a record of its own (1 field, dropped)
   expect_identical(x$id, 1:2)
-  expect_identical(attr(x, "records"), 3)
-  expect_identical(attr(x, "problems")$line, 4)
-  expect_identical(attr(x, "problems")$action, "row dropped")
+  expect_identical(attr(x, "records"), 4)
+  expect_identical(attr(x, "problems")$line, c(4, 5))
+  expect_identical(attr(x, "problems")$action, rep("row dropped", 2))
 
   # cut mid-record, without a final line end
   cut <- bytes_file(charToRaw("id,name,score\n1,a,3\n2,b,4\n3,c"))
@@ -186,8 +188,9 @@ test_that("no row is lost: rows + dropped rows = records, on bad files", {
   cases <- list(
     # 5 records; "2,x" and "4,z,5,extra" are ragged
     list(test_path("fixtures", "ragged.csv"), 5),
-    # 2 records: "1,a,3" and the one whose quote never closes
-    list(test_path("fixtures", "unterminated.csv"), 2),
+    # 3 records: "1,a,3", the one whose quote never closes (dropped), and
+    # "3,c,5" on the line after it, where reading resumes
+    list(test_path("fixtures", "unterminated.csv"), 3),
     # blank lines are not records; two ragged rows among four
     list(bytes_file(charToRaw("a,b\n\n1,2\n3\n\n4,5,6\r\n7,8\r\n")), 4),
     # a quoted line end inside a ragged row, CR-only line ends

@@ -262,3 +262,51 @@ test_that("strict = FALSE reports each dropped duplicate with its line", {
   expect_identical(p$action, "row dropped")
   expect_identical(nrow(x) + sum(p$action == "row dropped"), 4L)
 })
+
+# Silent row loss: lenient mode -------------------------------------------
+
+test_that("a stray quote costs only its own record (10,001 lines)", {
+  lines <- c("id,name,score", paste0(1:10000, ",n", 1:10000, ",", 1:10000))
+  lines[3] <- "2,\"Bob,4"
+  f <- text_lines(lines)
+  w <- expect_warning(x <- read_survey(f, strict = FALSE),
+                      class = "panelattrition_csv_warning")
+  expect_match(conditionMessage(w), "1 row dropped", fixed = TRUE)
+  expect_identical(nrow(x), 9999L)
+  expect_identical(x$id, c(1L, 3:10000))
+  expect_identical(x$name, paste0("n", c(1L, 3:10000)))
+  p <- attr(x, "problems")
+  expect_identical(p$line, 3)
+  expect_identical(p$action, "row dropped")
+  # nothing vanishes: kept + dropped = records = data lines of the file
+  expect_identical(nrow(x) + nrow(p), 10000L)
+  expect_identical(attr(x, "records"), 10000)
+  # the same with several threads and a file long enough to be cut
+  old <- options(panelattrition.threads = 2)
+  on.exit(options(old))
+  big <- c("id,name,score", paste0(1:200000, ",n", 1:200000, ",", 1:200000))
+  big[100001] <- "100000,\"Bob,4"
+  g <- text_lines(big)
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(nrow(y), 199999L)
+  expect_identical(attr(y, "problems")$line, 100001)
+  expect_identical(y$id[99999:100000], c(99999L, 100001L))
+})
+
+test_that("a quote followed by text loses one record, not the rest", {
+  f <- text_lines("id,x", "1,\"ab\"c", "2,y", "3,z")
+  expect_warning(x <- read_survey(f, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(x$id, 2:3)
+  expect_identical(x$x, c("y", "z"))
+  expect_identical(attr(x, "problems")$line, 2)
+  expect_identical(attr(x, "records"), 3)
+  # a damaged record that ends with the wrong number of fields
+  g <- text_lines("id,x,z", "1,\"a", "2,b,3\",4,5", "3,c,6", "4,d,7")
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(y$id, 3:4)
+  expect_identical(attr(y, "problems")$line, c(2, 3))
+  expect_identical(nrow(y) + nrow(attr(y, "problems")), 4L)
+})
