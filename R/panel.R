@@ -16,22 +16,29 @@
 #'
 #' Columns are matched by name. The result holds the union of all columns in
 #' order of first appearance; a column missing from a wave is `NA` there.
-#' When a column was read with different types in different waves, the
-#' widest type wins, in the order logical < integer < double < character.
+#' When a column was read as integer in some waves and double in others,
+#' it is double. When the waves disagree otherwise (a wave whose `sex`
+#' column holds only `F`, read as logical, next to a wave where it is
+#' text; `007` next to `7`), the column is taken again as text from every
+#' such file, so each value appears exactly as written.
 #'
-#' Character ids are trimmed of surrounding white space and matched
-#' without regard to case, since exports typed by hand or by different
-#' platforms rarely agree on either. Each person keeps the trimmed spelling
-#' first seen in the earliest wave; if any id had to change, the ids exactly
-#' as read are kept in a column named `<id>_raw`, right after the id column.
-#' Numeric ids are used as they are. A missing (`NA` or empty) id is always
-#' an error.
+#' Ids are read as text, even when they look like numbers (`007`, or 19
+#' digits that a double would round), unless `col_types` in `...` gives the
+#' id column a numeric type. Text ids are trimmed of surrounding white
+#' space and matched without regard to case, since exports typed by hand
+#' or by different platforms rarely agree on either. Each person keeps the
+#' trimmed spelling first seen in the earliest wave; if any id had to
+#' change, the ids exactly as read are kept in a column named `<id>_raw`,
+#' right after the id column. Numeric ids (asked for with `col_types`) are
+#' used as they are. A missing (`NA` or empty) id is always an error.
 #'
 #' With `strict = TRUE`, an id found twice in the same wave, or found in a
-#' later wave but not in the first, is an error of class
-#' `panelattrition_id_error`. With `strict = FALSE`, the first row of each
-#' duplicated id is kept and the others dropped, ids absent from the first
-#' wave are kept, and a warning is given; every such row is listed in the
+#' later wave but not in the first (unless `late_entries = TRUE`), is an
+#' error of class `panelattrition_id_error`. With `strict = FALSE`, the
+#' first row of each duplicated id is kept and the others dropped, ids
+#' absent from the first wave are kept, and a warning is given; every such
+#' row (and every late entry kept with `late_entries = TRUE`) is listed,
+#' with its file line, in the
 #' `problems` attribute, together with the problems [read_survey()] reported
 #' for each file. The rows read from all files always equal the rows of the
 #' result plus the rows whose action is `"row dropped"`.
@@ -47,6 +54,10 @@
 #' @param strict If `TRUE` (the default), problems in the files or the ids
 #'   are errors. If `FALSE`, they are repaired as described above, listed in
 #'   the `problems` attribute, and signalled by a warning.
+#' @param late_entries If `TRUE`, people who first answer after the first
+#'   wave are expected (a cohort joining late): they are kept even with
+#'   `strict = TRUE`, and still listed in the `problems` attribute with a
+#'   warning. Default `FALSE`.
 #'
 #' @return A data frame with one row per person and wave answered: first a
 #'   factor `wave` whose levels are `names(files)` in order, then the id
@@ -544,7 +555,11 @@ to_character <- function(x) {
 #'
 #' The order of the waves comes from `waves` if given; otherwise from the
 #' levels of `wave` if it is a factor (levels with no answers are kept, as
-#' a wave nobody answered), or else from sorting its distinct values.
+#' a wave nobody answered), from sorting its values if they are numbers,
+#' or from the labels when their order is evident: numbers after a common
+#' prefix (`T1`, `T2`, ..., `T10`) in numeric order, or ISO dates. Any
+#' other labels (`"pre"`, `"2m"`, `"3m"`) need `waves`: without it the
+#' error (class `panelattrition_wave_order_error`) shows the labels.
 #'
 #' `frame` lists everyone who started the programme, whether or not they ever
 #' answered, one row per person; its id column must have the same name as in

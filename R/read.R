@@ -12,14 +12,24 @@
 #'   lines (quoted text ignored).
 #' * **Decimal mark**: a comma when the delimiter is a semicolon (the
 #'   convention of French and German spreadsheets), a point otherwise.
-#' * **Encoding**: a UTF-8 byte-order mark means UTF-8; otherwise the file
-#'   is UTF-8 unless some of its bytes are not valid UTF-8, in which case it
-#'   is read as Latin-1 (ISO-8859-1). Strings are returned in UTF-8.
+#' * **Encoding**: a UTF-8 byte-order mark means UTF-8, and a UTF-16 one
+#'   (Excel's "Unicode text" export) UTF-16. Otherwise the encoding is
+#'   decided on the evidence of the whole file: it is UTF-8 when every byte
+#'   is valid UTF-8, or when its values with valid multi-byte UTF-8
+#'   characters are at least as many as those with invalid bytes; the
+#'   invalid bytes are then kept as `<xx>` escapes and a warning of class
+#'   `panelattrition_encoding_warning` gives their count and first lines.
+#'   Otherwise the file is Windows-1252 (when it has any of the bytes
+#'   0x80-0x9F, where Windows puts curly quotes, the euro sign and the oe
+#'   ligature) or Latin-1 (ISO-8859-1). Strings are returned in UTF-8.
+#' * **Compression**: a gzip-compressed file (`.gz`) is expanded first.
 #' * **Qualtrics exports** have the column names, then a row of question
-#'   texts, then a row of `{"ImportId":...}` tags. When the third row is
-#'   such a tag, both rows are set aside: the question texts become the
+#'   texts, then a row of `{"ImportId":...}` tags. When every field of the
+#'   third row is such a tag, and the two rows are the records right after
+#'   the names, both rows are set aside: the question texts become the
 #'   `labels` attribute (a named character vector, column name to question
-#'   text) and data start on the fourth row.
+#'   text) and data start on the fourth row. Attribute `header_lines` says
+#'   which lines were taken as header lines.
 #'
 #' @section Types:
 #' Each column gets the narrowest type that every non-missing value fits:
@@ -27,8 +37,12 @@
 #' integer (32-bit; larger whole numbers become double), double (with the
 #' decimal mark in use, exponents, `Inf`, `NaN`), or character. Numbers
 #' written with leading zeros, such as `007`, are identifiers and stay
-#' character. A column with no values at all is logical. `col_types`
-#' overrides the inference for named columns.
+#' character, and so do whole numbers with more than 15 digits that a
+#' double cannot hold exactly (`12345678901234567891`), so that distinct
+#' identifiers never become one number. A column with no values at all is
+#' logical. `col_types` overrides the inference for named columns, named
+#' as in the result (an empty name is `V<column number>`, a repeated one
+#' gets a suffix such as `a_1`).
 #'
 #' @section Problems:
 #' With `strict = TRUE` (the default) the first problem stops reading with
@@ -41,9 +55,14 @@
 #' problems are listed in the `problems` attribute, a data frame with
 #' columns `row` (row of the result, `NA` for dropped rows), `line` (line
 #' of the file where the record starts), `column`, `expected`, `actual` and
-#' `action` (`"row dropped"` or `"set to NA"`). No row is ever lost without
-#' a trace: the rows of the result plus the dropped rows equal the records
-#' of the file (attribute `records`).
+#' `action` (`"row dropped"` or `"set to NA"`); text that is not valid
+#' UTF-8 is shown there with `<xx>` escapes. After a damaged record that
+#' runs over several lines (a stray quote, text after a closing quote),
+#' reading resumes on the line after the one where it starts, so only that
+#' record is dropped. No row is ever lost without a trace: the rows of the
+#' result plus the dropped rows equal the records of the file (attribute
+#' `records`). Only regular files are read: a pipe or device is an error
+#' of class `panelattrition_csv_file_error`.
 #'
 #' @section Threads:
 #' Large files are parsed on several threads at once: as many as
@@ -51,26 +70,29 @@
 #' set, and never more than the machine has. The result is the same with
 #' any number of threads.
 #'
-#' @param file Path to the file.
+#' @param file Path to the file (which may be gzip-compressed).
 #' @param delim Field delimiter, one of `","`, `";"`, `"\t"`; `NULL`
 #'   (default) detects it.
 #' @param decimal Decimal mark, `"."` or `","`; `NULL` (default) uses a
 #'   comma when the delimiter is a semicolon and a point otherwise.
-#' @param encoding `"UTF-8"` or `"latin1"` (also spelled `"Latin-1"` or
-#'   `"ISO-8859-1"`); `NULL` (default) detects it.
+#' @param encoding `"UTF-8"`, `"latin1"` (also spelled `"Latin-1"` or
+#'   `"ISO-8859-1"`) or `"windows-1252"` (or `"cp1252"`); `NULL` (default)
+#'   detects it. A UTF-16 byte-order mark overrides it.
 #' @param header `"auto"` (default) detects Qualtrics exports; `"single"`
 #'   takes only the first line as header; `"qualtrics"` always sets aside
 #'   the two rows after the names.
 #' @param na Strings that mean a missing value (compared exactly).
 #' @param col_types Optional named character vector of column types:
 #'   `"logical"`, `"integer"`, `"double"` (or `"numeric"`), `"character"`
-#'   or `"factor"`; names are column names.
+#'   or `"factor"`; names are column names as the result shows them.
 #' @param strict `TRUE` (default) to stop at the first problem; `FALSE` to
 #'   report problems in the `problems` attribute and go on.
 #'
 #' @return A data frame. Attributes: `problems` (when `strict = FALSE` and
 #'   there were problems), `labels` (Qualtrics exports), and `records`,
-#'   `delim`, `decimal`, `encoding` recording what was read and detected.
+#'   `delim`, `decimal`, `encoding` (`"UTF-8"`, `"latin1"`,
+#'   `"windows-1252"`, `"UTF-16LE"` or `"UTF-16BE"`) and `header_lines`
+#'   recording what was read and detected.
 #' @seealso [read_waves()] to read one export per wave into a panel.
 #' @export
 #' @examples
