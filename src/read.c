@@ -1362,7 +1362,7 @@ static void end_record(pa_part *g) {
     /* a quote out of place can make one record of many lines: the lines
      * after its first are read again as records of their own */
     if (g->lines_done > g->rec_line) {
-      r->want_resync = 1; /* parts only set it, never clear it */
+      g->damaged = 1;
       g->restart = 1;
       g->restart_records = g->records;
     }
@@ -1662,6 +1662,7 @@ static void join_part(pa_reader *r, pa_part *g) {
   bytes_free(&g->problem_text);
   r->records += g->records;
   r->lines_done += g->lines_done;
+  if (g->damaged) r->want_resync = 1;
 }
 
 /* Drop the in-flight part at index k (a wrong guess). */

@@ -154,6 +154,7 @@ typedef struct {
    * asks for parsing to start again on the line after its first one; the
    * byte offsets of the lines of the current record say where that is */
   int restart;
+  int damaged;             /* such a record was met (joined into the reader) */
   int64_t restart_records; /* records when the restart was asked for */
   int64_t *line_off;
   size_t nline_off, line_off_cap;
