@@ -1361,7 +1361,8 @@ static void end_record(pa_part *g) {
     }
     /* a quote out of place can make one record of many lines: the lines
      * after its first are read again as records of their own */
-    if (g->lines_done > g->rec_line) {
+    int ended = g->last_term != 0; /* (not at the end of the file) */
+    if (g->lines_done > g->rec_line - 1 + ended) {
       g->damaged = 1;
       g->restart = 1;
       g->restart_records = g->records;
@@ -1569,19 +1570,36 @@ static int64_t part_restart(pa_reader *r, pa_part *g, int64_t first_line) {
   g->last_term = '\n';
   g->nline_off = 0;
   g->at_line_start = 1;
+  g->after_cr = 0;
   return off;
 }
 
 /* Parse one physical line at a time (resynchronising mode), noting where
- * the lines of the current record start. `off` is the file offset of s[0].
- * Returns the offset to go on from when a damaged record asks for it, or
- * -1 to go on with the next block. */
+ * the lines of the current record start. Lines end as the kernel counts
+ * them: LF, CR LF or CR. `off` is the file offset of s[0]. Returns the
+ * offset to go on from when a damaged record asks for it, or -1 to go on
+ * with the next block. */
 static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
                            size_t len, int64_t off) {
   size_t i = 0;
   while (i < len && !g->status) {
-    const unsigned char *nl = memchr(s + i, '\n', len - i);
-    size_t n = nl ? (size_t) (nl - (s + i)) + 1 : len - i;
+    if (g->after_cr && s[i] == '\n') {
+      /* the LF of a CR LF pair that a block boundary split */
+      g->after_cr = 0;
+      parse_into(r, g, s + i, 1);
+      i++;
+      continue;
+    }
+    g->after_cr = 0;
+    size_t e = i;
+    while (e < len && s[e] != '\n' && s[e] != '\r') e++;
+    int eol = e < len;
+    size_t n = e - i;
+    if (eol) {
+      n++;
+      if (s[e] == '\r' && e + 1 < len && s[e + 1] == '\n') n++;
+      if (s[e] == '\r' && e + 1 == len) g->after_cr = 1;
+    }
     if (g->at_line_start) {
       if (g->nline_off == g->line_off_cap) {
         size_t cap = g->line_off_cap ? 2 * g->line_off_cap : 64;
@@ -1596,16 +1614,15 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
       g->line_off[g->nline_off++] = off + (int64_t) i;
     }
     parse_into(r, g, s + i, n);
-    g->at_line_start = nl != NULL;
+    g->at_line_start = eol;
     i += n;
-    /* (a line holding more records, ended by lone CRs, cannot be read
-     * again without reading those records twice) */
+    /* (each piece holds one line end, so at most one record ended in it) */
     if (g->restart && g->records == g->restart_records) {
       int64_t at = part_restart(r, g, g->rec_line);
       if (at >= 0) return at;
     }
     g->restart = 0;
-    if (nl && part_between_records(r, g)) g->nline_off = 0;
+    if (eol && part_between_records(r, g)) g->nline_off = 0;
   }
   return -1;
 }
@@ -2000,6 +2017,20 @@ read_more:
       }
     } else {
       csv_fini(p, on_field, on_row, cur);
+      /* a last record without a line end that ends damaged */
+      if (r->resync && cur->restart && !cur->status) {
+        int64_t at = part_restart(r, cur, cur->rec_line);
+        if (at >= 0) {
+          if (fseek(fp, (long) at, SEEK_SET)) {
+            set_error(r, PA_ERR_FILE, cur->rec_line, -1,
+                      "a read error occurred");
+            goto done;
+          }
+          file_off = at;
+          eof = 0;
+          goto read_more;
+        }
+      }
     }
   }
   join_part(r, cur);

@@ -159,6 +159,7 @@ typedef struct {
   int64_t *line_off;
   size_t nline_off, line_off_cap;
   int at_line_start;
+  int after_cr;            /* the last piece parsed ended with a CR */
 
   /* an error stops the part; its message is written when it is joined */
   int status;
