@@ -16,22 +16,29 @@
 #'
 #' Columns are matched by name. The result holds the union of all columns in
 #' order of first appearance; a column missing from a wave is `NA` there.
-#' When a column was read with different types in different waves, the
-#' widest type wins, in the order logical < integer < double < character.
+#' When a column was read as integer in some waves and double in others,
+#' it is double. When the waves disagree otherwise (a wave whose `sex`
+#' column holds only `F`, read as logical, next to a wave where it is
+#' text; `007` next to `7`), the column is taken again as text from every
+#' such file, so each value appears exactly as written.
 #'
-#' Character ids are trimmed of surrounding white space and matched
-#' without regard to case, since exports typed by hand or by different
-#' platforms rarely agree on either. Each person keeps the trimmed spelling
-#' first seen in the earliest wave; if any id had to change, the ids exactly
-#' as read are kept in a column named `<id>_raw`, right after the id column.
-#' Numeric ids are used as they are. A missing (`NA` or empty) id is always
-#' an error.
+#' Ids are read as text, even when they look like numbers (`007`, or 19
+#' digits that a double would round), unless `col_types` in `...` gives the
+#' id column a numeric type. Text ids are trimmed of surrounding white
+#' space and matched without regard to case, since exports typed by hand
+#' or by different platforms rarely agree on either. Each person keeps the
+#' trimmed spelling first seen in the earliest wave; if any id had to
+#' change, the ids exactly as read are kept in a column named `<id>_raw`,
+#' right after the id column. Numeric ids (asked for with `col_types`) are
+#' used as they are. A missing (`NA` or empty) id is always an error.
 #'
 #' With `strict = TRUE`, an id found twice in the same wave, or found in a
-#' later wave but not in the first, is an error of class
-#' `panelattrition_id_error`. With `strict = FALSE`, the first row of each
-#' duplicated id is kept and the others dropped, ids absent from the first
-#' wave are kept, and a warning is given; every such row is listed in the
+#' later wave but not in the first (unless `late_entries = TRUE`), is an
+#' error of class `panelattrition_id_error`. With `strict = FALSE`, the
+#' first row of each duplicated id is kept and the others dropped, ids
+#' absent from the first wave are kept, and a warning is given; every such
+#' row (and every late entry kept with `late_entries = TRUE`) is listed,
+#' with its file line, in the
 #' `problems` attribute, together with the problems [read_survey()] reported
 #' for each file. The rows read from all files always equal the rows of the
 #' result plus the rows whose action is `"row dropped"`.
@@ -47,6 +54,10 @@
 #' @param strict If `TRUE` (the default), problems in the files or the ids
 #'   are errors. If `FALSE`, they are repaired as described above, listed in
 #'   the `problems` attribute, and signalled by a warning.
+#' @param late_entries If `TRUE`, people who first answer after the first
+#'   wave are expected (a cohort joining late): they are kept even with
+#'   `strict = TRUE`, and still listed in the `problems` attribute with a
+#'   warning. Default `FALSE`.
 #'
 #' @return A data frame with one row per person and wave answered: first a
 #'   factor `wave` whose levels are `names(files)` in order, then the id
@@ -72,10 +83,11 @@
 #' answers <- read_waves(files, id = "id")
 #' table(answers$wave)
 #' answers[answers$id != answers$id_raw, c("wave", "id", "id_raw")]
-read_waves <- function(files, id, ..., strict = TRUE) {
+read_waves <- function(files, id, ..., strict = TRUE, late_entries = FALSE) {
   check_wave_files(files)
   check_string(id, "id")
   check_flag(strict, "strict")
+  check_flag(late_entries, "late_entries")
   if (identical(id, "wave")) {
     pa_abort(
       "`id` cannot be \"wave\": read_waves() adds a column of that name.",
@@ -84,12 +96,40 @@ read_waves <- function(files, id, ..., strict = TRUE) {
   }
   waves <- names(files)
   nwave <- length(files)
+  dots <- list(...)
+  user_types <- dots$col_types
+  dots$col_types <- NULL
+  # Ids are names, not quantities: read as text unless col_types says
+  # otherwise, so that "007" and 12345678901234567 stay as written.
+  id_type <- if (id %in% names(user_types)) NULL else c(character = id)
+  read_wave <- function(i, as_text = character()) {
+    types <- c(user_types, stats::setNames(
+      rep("character", length(c(id_type, as_text))), c(id_type, as_text)
+    ))
+    do.call(read_delimited, c(
+      list(files[[i]]), dots,
+      list(col_types = if (length(types)) types, strict = strict,
+           row_lines = TRUE)
+    ))
+  }
 
   tables <- vector("list", nwave)
   reader_problems <- vector("list", nwave)
   for (i in seq_len(nwave)) {
-    df <- read_survey(files[[i]], ..., strict = strict)
     where <- sprintf("wave %s (file \"%s\")", waves[i], files[[i]])
+    df <- tryCatch(read_wave(i), panelattrition_arg_error = function(e) {
+      if (!is.null(id_type) && identical(e$argument, "col_types") &&
+          grepl(sprintf("\"%s\"", id), conditionMessage(e), fixed = TRUE)) {
+        pa_abort(
+          sprintf(
+            "Id column `%s` is not in %s.", id, where
+          ),
+          class = "panelattrition_id_error", file = files[[i]],
+          wave = waves[i]
+        )
+      }
+      stop(e)
+    })
     if (!id %in% names(df)) {
       pa_abort(
         sprintf(
@@ -115,6 +155,17 @@ read_waves <- function(files, id, ..., strict = TRUE) {
     tables[[i]] <- df
     reader_problems[i] <- list(attr(df, "problems", exact = TRUE))
   }
+  # A column read as different types in different waves (an all-female
+  # wave's "F" read as logical, "007" as text next to 7 as a number) is
+  # taken again as text from those files, so the stacked column shows
+  # every value exactly as written rather than as converted and back.
+  as_text <- columns_as_text(tables)
+  for (i in seq_len(nwave)) {
+    if (length(as_text[[i]]) == 0L) next
+    again <- suppressWarnings(read_wave(i, as_text[[i]]))
+    for (col in as_text[[i]]) tables[[i]][[col]] <- again[[col]]
+  }
+  row_lines <- lapply(tables, function(df) attr(df, "row_lines"))
   rows_read <- vapply(tables, nrow, integer(1))
 
   # Ids: check for missing ones, then derive one matching key per row.
@@ -135,8 +186,15 @@ read_waves <- function(files, id, ..., strict = TRUE) {
   }
 
   problems <- find_id_problems(keys, raw_text, waves)
-  if (strict && nrow(problems) > 0L) {
-    stop_id_problems(problems, keys, raw_text, waves, files)
+  # (find_id_problems() lists the rows wave by wave, in wave order)
+  problems$line <- unlist(lapply(seq_len(nwave), function(i) {
+    row_lines[[i]][problems$row[problems$wave == waves[i]]]
+  }), use.names = FALSE)
+  fatal <- problems$problem == "duplicated id" |
+    (problems$problem == "absent from first wave" & !late_entries)
+  if (strict && any(fatal)) {
+    stop_id_problems(problems[fatal, , drop = FALSE], keys, raw_text, waves,
+                     files, late_entries)
   }
 
   keep <- lapply(keys, function(k) !duplicated(k))
@@ -280,7 +338,8 @@ find_id_problems <- function(keys, raw_text, waves) {
   out
 }
 
-stop_id_problems <- function(problems, keys, raw_text, waves, files) {
+stop_id_problems <- function(problems, keys, raw_text, waves, files,
+                             late_entries = FALSE) {
   lines <- character()
   for (i in seq_along(waves)) {
     here <- problems[problems$wave == waves[i], , drop = FALSE]
@@ -324,7 +383,13 @@ stop_id_problems <- function(problems, keys, raw_text, waves, files) {
       paste(lines, collapse = "\n"),
       "\nCorrect the files, or use `strict = FALSE` to keep the first row of ",
       "each duplicated id and the ids absent from ", waves[1L], "; every ",
-      "such row is then listed in attr(<result>, \"problems\")."
+      "such row is then listed in attr(<result>, \"problems\")",
+      if (!late_entries) {
+        paste0(". If people may join after ", waves[1L], ", use ",
+               "`late_entries = TRUE`.")
+      } else {
+        "."
+      }
     ),
     class = "panelattrition_id_error", problems = problems
   )
@@ -366,7 +431,8 @@ merge_problems <- function(problems, reader_problems, waves, id) {
   parts <- list(data.frame(
     wave = problems$wave,
     row = as.integer(problems$row),
-    line = rep(NA_integer_, n),
+    line = if (is.null(problems$line)) rep(NA_integer_, n) else
+      as.integer(problems$line),
     column = rep(id, n),
     id = problems$id,
     problem = problems$problem,
@@ -398,6 +464,34 @@ merge_problems <- function(problems, reader_problems, waves, id) {
   out <- out[order(as.integer(out$wave), out$row, method = "radix"), ,
              drop = FALSE]
   rownames(out) <- NULL
+  out
+}
+
+# For each wave, the columns to take again as text: those whose waves
+# disagree on the type, other than integer next to double (which widens
+# without changing a value). A wave where the column is all missing says
+# nothing about its type.
+columns_as_text <- function(tables) {
+  out <- rep(list(character()), length(tables))
+  others <- unique(unlist(lapply(tables, names), use.names = FALSE))
+  for (col in others) {
+    has <- which(vapply(tables, function(df) col %in% names(df), logical(1)))
+    pieces <- lapply(tables[has], function(df) df[[col]])
+    blank <- vapply(pieces, function(p) is.logical(p) && all(is.na(p)) &&
+                      is.null(attr(p, "class")), logical(1))
+    classes <- lapply(pieces[!blank], class)
+    if (length(classes) < 2L ||
+        all(vapply(classes, identical, logical(1), classes[[1L]]))) {
+      next
+    }
+    ranks <- vapply(pieces[!blank], type_rank, integer(1))
+    if (all(ranks %in% c(2L, 3L))) next
+    for (k in which(!blank)) {
+      if (!is.character(pieces[[k]])) {
+        out[[has[k]]] <- c(out[[has[k]]], col)
+      }
+    }
+  }
   out
 }
 
@@ -461,7 +555,11 @@ to_character <- function(x) {
 #'
 #' The order of the waves comes from `waves` if given; otherwise from the
 #' levels of `wave` if it is a factor (levels with no answers are kept, as
-#' a wave nobody answered), or else from sorting its distinct values.
+#' a wave nobody answered), from sorting its values if they are numbers,
+#' or from the labels when their order is evident: numbers after a common
+#' prefix (`T1`, `T2`, ..., `T10`) in numeric order, or ISO dates. Any
+#' other labels (`"pre"`, `"2m"`, `"3m"`) need `waves`: without it the
+#' error (class `panelattrition_wave_order_error`) shows the labels.
 #'
 #' `frame` lists everyone who started the programme, whether or not they ever
 #' answered, one row per person; its id column must have the same name as in
@@ -654,8 +752,10 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
   if (is.null(waves)) {
     waves <- if (is.factor(wave_values)) {
       levels(wave_values)
-    } else {
+    } else if (is.numeric(wave_values)) {
       as.character(sort(unique(wave_values)))
+    } else {
+      wave_order(unique(wave_text), wave)
     }
   } else {
     unknown <- setdiff(unique(wave_text), waves)
@@ -790,6 +890,39 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
   # without a design the panel is exactly what it was before designs
   if (!is.null(sampling)) out$design <- sampling
   structure(out, class = "pa_panel")
+}
+
+# Character wave labels in the order the waves took place, when the labels
+# make it evident: numbers after a common prefix ("T1", "T2", ..., "T10",
+# or "1", "2", ..., "10") in numeric order, and ISO dates ("2023-05") in
+# date order. Sorting other labels alphabetically would silently put
+# "T10" before "T2", or "pre" after "2m", so they need `waves`.
+wave_order <- function(labels, wave) {
+  if (length(labels) <= 1L) return(labels)
+  if (all(grepl("^[0-9]{4}(-[0-9]{2}){0,2}$", labels)) &&
+      length(unique(nchar(labels))) == 1L) {
+    return(sort(labels, method = "radix"))
+  }
+  numbered <- regmatches(labels, regexec("^(.*?)([0-9]+)$", labels))
+  if (all(lengths(numbered) == 3L)) {
+    prefix <- vapply(numbered, `[`, "", 2L)
+    number <- as.numeric(vapply(numbered, `[`, "", 3L))
+    if (length(unique(prefix)) == 1L && !anyDuplicated(number)) {
+      return(labels[order(number)])
+    }
+  }
+  pa_abort(
+    sprintf(
+      paste(
+        "The order of the waves in column `%s` is not evident from their",
+        "labels (%s). Give it with `waves`, e.g. waves = c(%s)."
+      ),
+      wave, format_values(labels, n = 20L),
+      paste0("\"", utils::head(labels, 3L), "\"", collapse = ", ")
+    ),
+    class = c("panelattrition_wave_order_error", "panelattrition_panel_error"),
+    argument = "waves", labels = labels
+  )
 }
 
 # The person (row of `panel$response`) of each row of `panel$data`. A panel

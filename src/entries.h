@@ -12,7 +12,8 @@
 
 SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
-                   SEXP strict);
+                   SEXP strict, SEXP fix_names);
+SEXP r_file_regular(SEXP path);
 SEXP r_libcsv_version(void);
 SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
                  SEXP control);

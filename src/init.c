@@ -12,7 +12,8 @@
 #define CALLDEF(name, fun, n) {name, (DL_FUNC) (void (*)(void)) &fun, n}
 
 static const R_CallMethodDef call_methods[] = {
-    CALLDEF("read_survey", r_read_survey, 9),
+    CALLDEF("read_survey", r_read_survey, 10),
+    CALLDEF("file_regular", r_file_regular, 1),
     CALLDEF("libcsv_version", r_libcsv_version, 0),
     CALLDEF("logit_fit", r_logit_fit, 6),
     CALLDEF("calibrate", r_calibrate, 6),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "read.h"
+#include "entries.h"
 
 static void reader_finalize(SEXP ptr) {
   pa_reader *r = R_ExternalPtrAddr(ptr);
@@ -55,14 +56,35 @@ static const char *status_kind(int status) {
   }
 }
 
-/* A field as an R string in UTF-8. `scratch` holds 2 * max_len bytes. */
-static SEXP make_string(const unsigned char *s, size_t len, int latin1,
+/* How field bytes become UTF-8 strings. */
+enum { DEC_UTF8 = 0, DEC_LATIN1, DEC_CP1252, DEC_ESCAPE };
+
+/* A field as an R string in UTF-8. `scratch` holds 4 * max_len bytes. */
+static SEXP make_string(const unsigned char *s, size_t len, int dec,
                         unsigned char *scratch) {
-  if (latin1) {
-    size_t n = pa_latin1_to_utf8(s, len, scratch);
-    return Rf_mkCharLenCE((const char *) scratch, (int) n, CE_UTF8);
+  size_t n;
+  switch (dec) {
+  case DEC_LATIN1:
+    n = pa_latin1_to_utf8(s, len, scratch);
+    break;
+  case DEC_CP1252:
+    n = pa_cp1252_to_utf8(s, len, scratch);
+    break;
+  case DEC_ESCAPE:
+    if (pa_utf8_valid(s, len)) {
+      return Rf_mkCharLenCE((const char *) s, (int) len, CE_UTF8);
+    }
+    n = pa_utf8_escape(s, len, scratch);
+    break;
+  default:
+    return Rf_mkCharLenCE((const char *) s, (int) len, CE_UTF8);
   }
-  return Rf_mkCharLenCE((const char *) s, (int) len, CE_UTF8);
+  return Rf_mkCharLenCE((const char *) scratch, (int) n, CE_UTF8);
+}
+
+static unsigned char *make_scratch(int dec, size_t max_len) {
+  return dec == DEC_UTF8 ? NULL
+                         : (unsigned char *) R_alloc(4 * max_len + 1, 1);
 }
 
 static const char *type_name(int type) {
@@ -121,15 +143,14 @@ static int value_problem(pa_reader *r, int j, int type, R_xlen_t i,
  * PA_OK, or an error status with r->msg set (strict mode); in lenient mode
  * values that do not parse become NA and are recorded as problems. */
 static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
-                          const pa_colinfo *info, int latin1, int check_utf8,
+                          const pa_colinfo *info, int dec, int check_utf8,
                           SEXP vec, const char *colname) {
   pa_iter it;
   const unsigned char *s;
   size_t len;
   size_t first = pa_first_row(r);
   pa_iter_column(r, j, first, &it);
-  unsigned char *scratch =
-      latin1 ? (unsigned char *) R_alloc(2 * info->max_len + 1, 1) : NULL;
+  unsigned char *scratch = make_scratch(dec, info->max_len);
   R_xlen_t i = 0;
   while (pa_iter_next(&it, &s, &len)) {
     if ((i & 0xFFFF) == 0xFFFF) R_CheckUserInterrupt();
@@ -168,7 +189,7 @@ static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
         ok = 0;
         SET_STRING_ELT(vec, i, NA_STRING);
       } else {
-        SET_STRING_ELT(vec, i, make_string(s, len, latin1, scratch));
+        SET_STRING_ELT(vec, i, make_string(s, len, dec, scratch));
       }
     }
     if (!ok) {
@@ -201,7 +222,7 @@ typedef struct {
 
 typedef struct {
   pa_reader *r;
-  int j, latin1, check_utf8;
+  int j, dec, check_utf8;
   SEXP vec;
   const char *colname;
   unsigned char *scratch;
@@ -283,7 +304,7 @@ static int text_rows(text_conv *t, pa_iter *it, R_xlen_t i, size_t n) {
       if (st) return st;
       continue;
     }
-    SEXP chr = make_string(s, len, t->latin1, t->scratch);
+    SEXP chr = make_string(s, len, t->dec, t->scratch);
     SET_STRING_ELT(t->vec, i, chr);
     if (!t->caching || !slot) continue;
     slot->s = s;
@@ -320,7 +341,7 @@ static int text_ids(text_conv *t, const pa_col *c, R_xlen_t i) {
        * R_NilValue marks bytes that are not valid UTF-8 */
       x = t->check_utf8 && !pa_utf8_valid(s, len)
               ? R_NilValue
-              : make_string(s, len, t->latin1, t->scratch);
+              : make_string(s, len, t->dec, t->scratch);
       chr[id] = x;
     }
     if (x == R_NilValue) {
@@ -335,17 +356,16 @@ static int text_ids(text_conv *t, const pa_col *c, R_xlen_t i) {
 }
 
 static int convert_text(pa_reader *r, int j, const pa_colinfo *info,
-                        int latin1, int check_utf8, SEXP vec,
+                        int dec, int check_utf8, SEXP vec,
                         const char *colname) {
   text_conv t;
   t.r = r;
   t.j = j;
-  t.latin1 = latin1;
+  t.dec = dec;
   t.check_utf8 = check_utf8;
   t.vec = vec;
   t.colname = colname;
-  t.scratch =
-      latin1 ? (unsigned char *) R_alloc(2 * info->max_len + 1, 1) : NULL;
+  t.scratch = make_scratch(dec, info->max_len);
   t.bits = CACHE_MIN_BITS;
   t.tab = (cache_slot *) R_alloc((size_t) 1 << t.bits, sizeof(cache_slot));
   memset(t.tab, 0, ((size_t) 1 << t.bits) * sizeof(cache_slot));
@@ -406,9 +426,14 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
                                    p->expected,
                                CE_UTF8));
     const char *a = (const char *) r->problem_text.data + p->actual;
-    /* a value that failed UTF-8 validation is shown with escapes */
-    if (!pa_utf8_valid((const unsigned char *) a, strlen(a))) {
-      SET_STRING_ELT(act, k, Rf_mkCharCE(a, CE_BYTES));
+    /* bytes that are not UTF-8 are written as <xx>, so that the table can
+     * be printed and written with write.csv() */
+    size_t alen = strlen(a);
+    if (!pa_utf8_valid((const unsigned char *) a, alen)) {
+      unsigned char *esc = (unsigned char *) R_alloc(4 * alen + 1, 1);
+      size_t n = pa_utf8_escape((const unsigned char *) a, alen, esc);
+      SET_STRING_ELT(act, k, Rf_mkCharLenCE((const char *) esc, (int) n,
+                                            CE_UTF8));
     } else {
       SET_STRING_ELT(act, k, Rf_mkCharCE(a, CE_UTF8));
     }
@@ -426,7 +451,7 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
 }
 
 /* Header names (or a Qualtrics label row) as UTF-8 strings. */
-static SEXP header_strings(const pa_reader *r, int labels, int latin1,
+static SEXP header_strings(const pa_reader *r, int labels, int dec,
                            int *invalid) {
   SEXP out = PROTECT(Rf_allocVector(STRSXP, r->ncol));
   pa_iter it;
@@ -440,7 +465,7 @@ static SEXP header_strings(const pa_reader *r, int labels, int latin1,
       pa_iter_names(r, &it);
     }
     if (!pa_iter_next(&it, &s, &len)) break;
-    if (!latin1 && !pa_utf8_valid(s, len)) {
+    if (dec == DEC_UTF8 && !pa_utf8_valid(s, len)) {
       if (*invalid < 0) *invalid = j;
       SET_STRING_ELT(out, j, Rf_mkCharLenCE((const char *) s, (int) len,
                                             CE_BYTES));
@@ -450,9 +475,7 @@ static SEXP header_strings(const pa_reader *r, int labels, int latin1,
       if (*invalid < 0) *invalid = j;
       continue;
     }
-    unsigned char *scratch =
-        latin1 ? (unsigned char *) R_alloc(2 * len + 1, 1) : NULL;
-    SET_STRING_ELT(out, j, make_string(s, len, latin1, scratch));
+    SET_STRING_ELT(out, j, make_string(s, len, dec, make_scratch(dec, len)));
   }
   UNPROTECT(1);
   return out;
@@ -486,11 +509,12 @@ static int reader_threads(void) {
 
 SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
-                   SEXP strict) {
+                   SEXP strict, SEXP fix_names) {
   if (!Rf_isString(path) || Rf_length(path) != 1 || !Rf_isString(delim) ||
       !Rf_isString(decimal) || !Rf_isInteger(encoding) ||
       !Rf_isInteger(header) || !Rf_isString(na) || !Rf_isString(type_names) ||
-      !Rf_isString(type_values) || !Rf_isLogical(strict)) {
+      !Rf_isString(type_values) || !Rf_isLogical(strict) ||
+      !Rf_isFunction(fix_names)) {
     Rf_error("internal error: read_survey() called with wrong types");
   }
   pa_reader *r = malloc(sizeof(pa_reader));
@@ -526,11 +550,20 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     return give_up(ptr, out);
   }
   if (INTEGER(header)[0] == PA_HEADER_QUALTRICS && !r->qualtrics) {
-    SEXP out = error_result(
-        "argument",
-        "header = \"qualtrics\" needs two rows (question text and import "
-        "ids) after the column names, and the file has fewer",
-        NA_REAL, NA_INTEGER);
+    char msg[512];
+    if (r->header_gap_line > 0) {
+      snprintf(msg, sizeof(msg),
+               "header = \"qualtrics\" needs the question texts and the "
+               "import ids on the two lines after the column names, but the "
+               "record on line %lld has the wrong number of fields, so no "
+               "row can be taken as a header row",
+               (long long) r->header_gap_line);
+    } else {
+      snprintf(msg, sizeof(msg),
+               "header = \"qualtrics\" needs two rows (question text and "
+               "import ids) after the column names, and the file has fewer");
+    }
+    SEXP out = error_result("header", msg, NA_REAL, NA_INTEGER);
     UNPROTECT(1);
     return give_up(ptr, out);
   }
@@ -557,15 +590,59 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     if (info[j].first_invalid >= 0) any_invalid = 1;
   }
 
-  /* the encoding: declared, else UTF-8 unless some bytes are not UTF-8 */
+  /* The encoding: declared, else decided on the evidence of the whole
+   * file. Text in another 8-bit encoding almost never forms valid UTF-8
+   * sequences, so a file whose valid multi-byte fields are at least as
+   * many as its invalid ones is UTF-8 with a few damaged bytes (written
+   * as <xx> and reported), not Latin-1. */
   int enc = INTEGER(encoding)[0];
-  if (enc == PA_ENC_AUTO) {
-    enc = (!r->had_bom && any_invalid) ? PA_ENC_LATIN1 : PA_ENC_UTF8;
+  int dec = DEC_UTF8;
+  size_t n_escaped = 0;
+  double bad_lines[5];
+  int n_bad_lines = 0;
+  if (enc == PA_ENC_AUTO && (r->had_bom || !any_invalid)) {
+    enc = PA_ENC_UTF8;
+  } else if (enc == PA_ENC_AUTO) {
+    pa_evidence ev = {0, 0, 0};
+    pa_iter it;
+    const unsigned char *s;
+    size_t len;
+    pa_iter_names(r, &it);
+    while (pa_iter_next(&it, &s, &len)) pa_encoding_evidence(s, len, &ev);
+    for (int j = 0; j < ncol; j++) {
+      pa_iter_column(r, j, 0, &it);
+      size_t i = 0;
+      while (pa_iter_next(&it, &s, &len)) {
+        size_t before = ev.n_invalid;
+        pa_encoding_evidence(s, len, &ev);
+        if (ev.n_invalid > before && i >= first) {
+          /* the first lines with invalid bytes, in file order */
+          double line = (double) r->row_line[i];
+          int at = n_bad_lines;
+          while (at > 0 && bad_lines[at - 1] > line) at--;
+          if (!(at > 0 && bad_lines[at - 1] == line) && at < 5) {
+            int top = n_bad_lines < 5 ? n_bad_lines : 4;
+            for (int k = top; k > at; k--) bad_lines[k] = bad_lines[k - 1];
+            bad_lines[at] = line;
+            if (n_bad_lines < 5) n_bad_lines++;
+          }
+        }
+        i++;
+      }
+    }
+    if (ev.n_utf8 > 0 && ev.n_utf8 >= ev.n_invalid) {
+      enc = PA_ENC_UTF8;
+      dec = DEC_ESCAPE;
+      n_escaped = ev.n_invalid;
+    } else {
+      enc = ev.c1 ? PA_ENC_CP1252 : PA_ENC_LATIN1;
+    }
   }
-  int latin1 = enc == PA_ENC_LATIN1;
+  if (enc == PA_ENC_LATIN1) dec = DEC_LATIN1;
+  if (enc == PA_ENC_CP1252) dec = DEC_CP1252;
 
   int bad_header;
-  SEXP names = PROTECT(header_strings(r, 0, latin1, &bad_header));
+  SEXP names = PROTECT(header_strings(r, 0, dec, &bad_header));
   if (bad_header >= 0) {
     char msg[256];
     snprintf(msg, sizeof(msg),
@@ -576,9 +653,15 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     UNPROTECT(2);
     return give_up(ptr, out);
   }
+  /* the names the result shows (empty ones filled in, duplicates made
+   * unique), which are the names col_types refers to */
+  SEXP fix_call = PROTECT(Rf_lang2(fix_names, names));
+  SEXP shown = Rf_eval(fix_call, R_BaseEnv);
+  UNPROTECT(2);
+  names = PROTECT(shown);
   SEXP labels = R_NilValue;
   if (r->qualtrics) {
-    labels = header_strings(r, 1, latin1, &bad_header);
+    labels = header_strings(r, 1, dec, &bad_header);
   }
   PROTECT(labels);
 
@@ -663,12 +746,12 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   for (int j = 0; j < ncol; j++) {
     if (done[j]) continue;
     SEXP vec = VECTOR_ELT(cols, j);
-    int check = !latin1 && info[j].first_invalid >= 0;
+    int check = dec == DEC_UTF8 && info[j].first_invalid >= 0;
     const char *colname = Rf_translateCharUTF8(STRING_ELT(names, j));
     int st_conv =
         types[j] == PA_CHR
-            ? convert_text(r, j, &info[j], latin1, check, vec, colname)
-            : convert_column(r, j, types[j], &nas, &info[j], latin1, check,
+            ? convert_text(r, j, &info[j], dec, check, vec, colname)
+            : convert_column(r, j, types[j], &nas, &info[j], dec, check,
                              vec, colname);
     if (st_conv) {
       SEXP out = error_result(status_kind(st_conv), r->msg,
@@ -685,10 +768,20 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     REAL(row_lines)[i] = (double) r->row_line[first + (size_t) i];
   }
   char dl[2] = {(char) r->delim, 0}, dc[2] = {(char) r->decimal, 0};
-  const char *nms[] = {"columns",   "names",    "types",   "labels",
-                       "problems",  "delim",    "decimal", "encoding",
-                       "qualtrics", "records",  "lines",   "row_lines",
-                       ""};
+  const char *enc_name = enc == PA_ENC_LATIN1   ? "latin1"
+                         : enc == PA_ENC_CP1252 ? "windows-1252"
+                                                : "UTF-8";
+  SEXP escaped = PROTECT(Rf_allocVector(REALSXP, 1 + n_bad_lines));
+  REAL(escaped)[0] = (double) n_escaped;
+  for (int k = 0; k < n_bad_lines; k++) REAL(escaped)[k + 1] = bad_lines[k];
+  SEXP header_lines = PROTECT(Rf_allocVector(REALSXP, r->qualtrics ? 3 : 1));
+  for (int k = 0; k < Rf_length(header_lines); k++) {
+    REAL(header_lines)[k] = k == 0 ? 1 : (double) r->row_line[k - 1];
+  }
+  const char *nms[] = {"columns",   "names",    "types",    "labels",
+                       "problems",  "delim",    "decimal",  "encoding",
+                       "qualtrics", "records",  "lines",    "row_lines",
+                       "escaped",   "header_lines", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
   SET_VECTOR_ELT(out, 0, cols);
   SET_VECTOR_ELT(out, 1, names);
@@ -697,18 +790,20 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   SET_VECTOR_ELT(out, 4, problems);
   SET_VECTOR_ELT(out, 5, Rf_mkString(dl));
   SET_VECTOR_ELT(out, 6, Rf_mkString(dc));
-  SET_VECTOR_ELT(out, 7, Rf_mkString(latin1 ? "latin1" : "UTF-8"));
+  SET_VECTOR_ELT(out, 7, Rf_mkString(enc_name));
   SET_VECTOR_ELT(out, 8, Rf_ScalarLogical(r->qualtrics));
   SET_VECTOR_ELT(out, 9,
                  Rf_ScalarReal((double) r->records - (double) first));
   SET_VECTOR_ELT(out, 10, Rf_ScalarReal((double) r->lines_done));
   SET_VECTOR_ELT(out, 11, row_lines);
+  SET_VECTOR_ELT(out, 12, escaped);
+  SET_VECTOR_ELT(out, 13, header_lines);
 
   pa_release_threads(r);
   pa_reader_free(r);
   free(r);
   R_ClearExternalPtr(ptr);
-  UNPROTECT(8);
+  UNPROTECT(10);
   return out;
 }
 
@@ -716,4 +811,14 @@ SEXP r_libcsv_version(void) {
   char buf[32];
   pa_libcsv_version(buf, sizeof(buf));
   return Rf_mkString(buf);
+}
+
+/* Is the path a regular file? Pipes and devices would block or never end,
+ * so they are refused before any byte is read. */
+SEXP r_file_regular(SEXP path) {
+  if (!Rf_isString(path) || Rf_length(path) != 1) {
+    Rf_error("internal error: file_regular() called with wrong types");
+  }
+  return Rf_ScalarLogical(
+      pa_file_regular(R_ExpandFileName(Rf_translateChar(STRING_ELT(path, 0)))));
 }

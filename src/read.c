@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -276,6 +277,7 @@ static void part_free(pa_part *g, int ncol) {
     free(g->cols);
   }
   free(g->row_line);
+  free(g->line_off);
   free(g->problems);
   bytes_free(&g->problem_text);
   free(g);
@@ -364,6 +366,15 @@ static int never_space(unsigned char c) {
   return 0;
 }
 
+static void parser_reset(pa_reader *r, int slot) {
+  struct csv_parser *p = (struct csv_parser *) r->parser + slot;
+  csv_free(p);
+  csv_init(p, CSV_REPALL_NL);
+  /* spaces are data: libcsv's default would trim them around fields */
+  csv_set_space_func(p, never_space);
+  csv_set_delim(p, r->delim);
+}
+
 /* A new part, in flight after the parts kept so far. */
 static pa_part *part_new(pa_reader *r, int slot, size_t skip) {
   if (r->npart + r->nflight == r->part_cap) {
@@ -386,12 +397,7 @@ static pa_part *part_new(pa_reader *r, int slot, size_t skip) {
   }
   update_fast(g);
   r->parts[r->npart + r->nflight++] = g;
-  struct csv_parser *p = (struct csv_parser *) r->parser + slot;
-  csv_free(p);
-  csv_init(p, CSV_REPALL_NL);
-  /* spaces are data: libcsv's default would trim them around fields */
-  csv_set_space_func(p, never_space);
-  csv_set_delim(p, r->delim);
+  parser_reset(r, slot);
   return g;
 }
 
@@ -520,6 +526,20 @@ static inline int dbl_fast(const unsigned char *s, size_t len,
   return 1;
 }
 
+/* Does a double hold the integer written with these digits exactly? The
+ * nearest double, printed in full ("%.0f" prints every digit), must give
+ * the same digits back. */
+static int exact_integer(const unsigned char *digits, size_t n) {
+  char small[64];
+  if (n + 1 > sizeof(small) || n > 40) return 0; /* beyond any id */
+  memcpy(small, digits, n);
+  small[n] = '\0';
+  double v = strtod(small, NULL);
+  char back[400];
+  int m = snprintf(back, sizeof(back), "%.0f", v);
+  return m > 0 && (size_t) m == n && memcmp(back, small, n) == 0;
+}
+
 int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
                  double *out) {
   if (dbl_fast(s, len, decimal, out)) return 1;
@@ -568,8 +588,9 @@ int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
     }
   }
   if (nint + nfrac == 0) return 0;
-  int exp10 = 0;
+  int exp10 = 0, has_exp = 0;
   if (p < end && (*p == 'e' || *p == 'E')) {
+    has_exp = 1;
     p++;
     int eneg = 0;
     if (p < end && (*p == '+' || *p == '-')) {
@@ -584,6 +605,13 @@ int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
     if (eneg) exp10 = -exp10;
   }
   if (p != end) return 0;
+  /* Integer-looking text with more digits than a double always holds
+   * (ids, account numbers) stays text unless the double is exact: two
+   * distinct ids must never become one number. */
+  if (nfrac == 0 && !has_exp && ndig + dropped > 15 &&
+      !exact_integer(int_start, (size_t) nint)) {
+    return 0;
+  }
   int e = exp10 + frac_exp + dropped;
   if (ndig <= 15 && e >= -22 && e <= 22) {
     double v = (double) mant;
@@ -615,7 +643,7 @@ unsigned pa_field_types(const unsigned char *s, size_t len,
   if (pa_parse_lgl(s, len, &iv)) return PA_CAN_LGL;
   int k = pa_parse_int(s, len, &iv);
   if (k == 1) return PA_CAN_INT | PA_CAN_DBL;
-  if (k == 2) return PA_CAN_DBL;
+  if (k == 2) return pa_parse_dbl(s, len, decimal, &dv) ? PA_CAN_DBL : 0;
   if (pa_parse_dbl(s, len, decimal, &dv)) return PA_CAN_DBL;
   return 0;
 }
@@ -679,6 +707,109 @@ size_t pa_latin1_to_utf8(const unsigned char *s, size_t len,
     }
   }
   return o;
+}
+
+/* Windows-1252: Latin-1 except 0x80-0x9F, where Windows puts the euro
+ * sign, curly quotes, dashes and the oe ligature. The five bytes it leaves
+ * undefined keep their Latin-1 (C1 control) meaning. */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+/* `out` must hold 3 * len bytes. */
+size_t pa_cp1252_to_utf8(const unsigned char *s, size_t len,
+                         unsigned char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = s[i];
+    if (c >= 0x80 && c < 0xA0) c = cp1252_high[c - 0x80];
+    if (c < 0x80) {
+      out[o++] = (unsigned char) c;
+    } else if (c < 0x800) {
+      out[o++] = (unsigned char) (0xC0 | (c >> 6));
+      out[o++] = (unsigned char) (0x80 | (c & 0x3F));
+    } else {
+      out[o++] = (unsigned char) (0xE0 | (c >> 12));
+      out[o++] = (unsigned char) (0x80 | ((c >> 6) & 0x3F));
+      out[o++] = (unsigned char) (0x80 | (c & 0x3F));
+    }
+  }
+  return o;
+}
+
+/* Length of the valid UTF-8 sequence at s[0], or 0 if none starts there. */
+static size_t utf8_seq(const unsigned char *s, size_t len) {
+  unsigned char c = s[0];
+  if (c < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 1;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k <= n; k++) {
+    if (k >= len || (s[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return n + 1;
+}
+
+/* Valid UTF-8 with every byte that is not part of a valid sequence written
+ * as "<xx>" (as R's iconv(sub = "byte") does), so that the text can be
+ * printed and written to a file. `out` must hold 4 * len bytes. */
+size_t pa_utf8_escape(const unsigned char *s, size_t len, unsigned char *out) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0, i = 0;
+  while (i < len) {
+    size_t n = utf8_seq(s + i, len - i);
+    if (n) {
+      memcpy(out + o, s + i, n);
+      o += n;
+      i += n;
+    } else {
+      out[o++] = '<';
+      out[o++] = (unsigned char) hex[s[i] >> 4];
+      out[o++] = (unsigned char) hex[s[i] & 15];
+      out[o++] = '>';
+      i++;
+    }
+  }
+  return o;
+}
+
+/* Evidence for the encoding from one field: fields with bytes above 0x7F
+ * are counted as valid UTF-8 or not, and bytes 0x80-0x9F outside valid
+ * UTF-8 (the Windows-1252 punctuation) are noted. */
+void pa_encoding_evidence(const unsigned char *s, size_t len,
+                          pa_evidence *ev) {
+  size_t i = 0;
+  while (i < len && s[i] < 0x80) i++;
+  if (i == len) return;
+  if (pa_utf8_valid(s, len)) {
+    ev->n_utf8++;
+    return;
+  }
+  ev->n_invalid++;
+  for (; i < len; i++) {
+    if (s[i] >= 0x80 && s[i] < 0xA0) {
+      ev->c1 = 1;
+      break;
+    }
+  }
 }
 
 /* Newlines inside a (quoted) field advance the physical line count; a
@@ -1228,6 +1359,14 @@ static void end_record(pa_part *g) {
         (g->eager && reclassify_part(r, g))) {
       part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
     }
+    /* a quote out of place can make one record of many lines: the lines
+     * after its first are read again as records of their own */
+    int ended = g->last_term != 0; /* (not at the end of the file) */
+    if (g->lines_done > g->rec_line - 1 + ended) {
+      g->damaged = 1;
+      g->restart = 1;
+      g->restart_records = g->records;
+    }
     return;
   }
   if (g->nrow == g->row_cap) {
@@ -1321,18 +1460,32 @@ static int is_import_id(const unsigned char *s, size_t len) {
   return len >= k && memcmp(s, key, k) == 0;
 }
 
+/* Rows are only set aside as header rows when that can be proved: they
+ * must be the two records right after the names (no dropped record before
+ * them), and in "auto" mode every field of the second one must be an
+ * import tag, as Qualtrics writes one for every column. A plain file whose
+ * data happen to start with such a tag keeps all its rows. */
 static void detect_qualtrics(pa_reader *r) {
   if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
+  if (r->nrow < 2) return;
+  for (size_t k = 0; k < r->nproblem; k++) {
+    if (r->problems[k].dropped && r->problems[k].line <= r->row_line[1]) {
+      r->header_gap_line = r->problems[k].line;
+      return;
+    }
+  }
   if (r->header_mode == PA_HEADER_QUALTRICS) {
-    r->qualtrics = r->nrow >= 2;
+    r->qualtrics = 1;
     return;
   }
-  if (r->nrow < 2) return;
-  pa_iter it;
-  const unsigned char *s;
-  size_t len;
-  pa_iter_column(r, 0, 1, &it);
-  if (pa_iter_next(&it, &s, &len) && is_import_id(s, len)) r->qualtrics = 1;
+  for (int j = 0; j < r->ncol; j++) {
+    pa_iter it;
+    const unsigned char *s;
+    size_t len;
+    pa_iter_column(r, j, 1, &it);
+    if (!pa_iter_next(&it, &s, &len) || !is_import_id(s, len)) return;
+  }
+  r->qualtrics = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1394,6 +1547,86 @@ static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
   }
 }
 
+/* Is the part's parser between two records? */
+static int part_between_records(const pa_reader *r, const pa_part *g) {
+  const struct csv_parser *p = (const struct csv_parser *) r->parser + g->slot;
+  return p->pstate == LIBCSV_ROW_NOT_BEGUN && !p->quoted &&
+         p->entry_pos == 0 && g->nfield == 0;
+}
+
+/* Resynchronising: start again at the line after the damaged record's
+ * first line. Returns the file offset to read from, or -1 when the record
+ * had no second line to start from. */
+static int64_t part_restart(pa_reader *r, pa_part *g, int64_t first_line) {
+  g->restart = 0;
+  if (g->nline_off < 2) {
+    g->nline_off = 0;
+    return -1;
+  }
+  int64_t off = g->line_off[1];
+  parser_reset(r, g->slot);
+  g->nfield = 0;
+  g->lines_done = first_line;
+  g->last_term = '\n';
+  g->nline_off = 0;
+  g->at_line_start = 1;
+  g->after_cr = 0;
+  return off;
+}
+
+/* Parse one physical line at a time (resynchronising mode), noting where
+ * the lines of the current record start. Lines end as the kernel counts
+ * them: LF, CR LF or CR. `off` is the file offset of s[0]. Returns the
+ * offset to go on from when a damaged record asks for it, or -1 to go on
+ * with the next block. */
+static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
+                           size_t len, int64_t off) {
+  size_t i = 0;
+  while (i < len && !g->status) {
+    if (g->after_cr && s[i] == '\n') {
+      /* the LF of a CR LF pair that a block boundary split */
+      g->after_cr = 0;
+      parse_into(r, g, s + i, 1);
+      i++;
+      continue;
+    }
+    g->after_cr = 0;
+    size_t e = i;
+    while (e < len && s[e] != '\n' && s[e] != '\r') e++;
+    int eol = e < len;
+    size_t n = e - i;
+    if (eol) {
+      n++;
+      if (s[e] == '\r' && e + 1 < len && s[e + 1] == '\n') n++;
+      if (s[e] == '\r' && e + 1 == len) g->after_cr = 1;
+    }
+    if (g->at_line_start) {
+      if (g->nline_off == g->line_off_cap) {
+        size_t cap = g->line_off_cap ? 2 * g->line_off_cap : 64;
+        int64_t *q = realloc(g->line_off, cap * sizeof(*q));
+        if (!q) {
+          part_error(g, PA_ERR_MEMORY, g->lines_done + 1, "out of memory");
+          return -1;
+        }
+        g->line_off = q;
+        g->line_off_cap = cap;
+      }
+      g->line_off[g->nline_off++] = off + (int64_t) i;
+    }
+    parse_into(r, g, s + i, n);
+    g->at_line_start = eol;
+    i += n;
+    /* (each piece holds one line end, so at most one record ended in it) */
+    if (g->restart && g->records == g->restart_records) {
+      int64_t at = part_restart(r, g, g->rec_line);
+      if (at >= 0) return at;
+    }
+    g->restart = 0;
+    if (eol && part_between_records(r, g)) g->nline_off = 0;
+  }
+  return -1;
+}
+
 /* Add the part's rows, records, lines and problems to the reader's totals,
  * and its error, now that its position in the file is known. */
 static void join_part(pa_reader *r, pa_part *g) {
@@ -1446,6 +1679,7 @@ static void join_part(pa_reader *r, pa_part *g) {
   bytes_free(&g->problem_text);
   r->records += g->records;
   r->lines_done += g->lines_done;
+  if (g->damaged) r->want_resync = 1;
 }
 
 /* Drop the in-flight part at index k (a wrong guess). */
@@ -1609,9 +1843,15 @@ static const size_t default_na_len[] = {0, 2};
 static const pa_na default_na = {(const char **) default_na_s,
                                  default_na_len, 2};
 
-int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
-                 unsigned char decimal, int encoding, int header_mode,
-                 int strict, void (*interrupt)(void)) {
+int pa_file_regular(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int read_file_once(pa_reader *r, const char *path,
+                          unsigned char delim, unsigned char decimal,
+                          int encoding, int header_mode, int strict,
+                          void (*interrupt)(void)) {
   r->encoding = encoding;
   r->header_mode = header_mode;
   r->strict = strict;
@@ -1621,6 +1861,14 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
   if (r->nthreads > PA_MAX_PIECES) r->nthreads = PA_MAX_PIECES;
   snprintf(r->path, sizeof(r->path), "%s", path);
 
+  /* a FIFO or a device would block or never end: only regular files */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    set_error(r, PA_ERR_FILE, 0, -1,
+              "it is not a regular file (a pipe, device or socket cannot "
+              "be read)");
+    return r->status;
+  }
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     char msg[256];
@@ -1651,12 +1899,16 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     goto done;
   }
   first_part->last_term = 0;
+  first_part->at_line_start = 1;
   r->npart = 1;
   r->nflight = 0;
   struct csv_parser *p0 = r->parser;
 
   int first = 1, eof = 0, have_next = 0;
   size_t next_n = 0;
+  int64_t file_off = 0;   /* where the next block starts in the file */
+  int64_t restart_at = -1;
+read_more:
   while (!eof) {
     pa_part *cur = r->parts[r->npart - 1];
     int alone = r->nthreads == 1 || !r->header_done ||
@@ -1677,6 +1929,8 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     eof = n < want;
     const unsigned char *s = buf;
     size_t len = n;
+    int64_t block_off = file_off;
+    file_off += (int64_t) n;
     if (first) {
       first = 0;
       if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
@@ -1688,7 +1942,9 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
       r->decimal = decimal ? decimal : (r->delim == ';' ? ',' : '.');
       csv_set_delim(p0, r->delim);
     }
-    if (alone) {
+    if (r->resync) {
+      restart_at = parse_lines(r, cur, s, len, block_off + (s - buf));
+    } else if (alone) {
       parse_into(r, cur, s, len);
     } else {
       if (!r->buf2) r->buf2 = malloc(cap);
@@ -1703,6 +1959,16 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
     }
     cur = r->parts[r->npart - 1];
     if (cur->status || r->status) break;
+    if (restart_at >= 0) {
+      if (fseek(fp, (long) restart_at, SEEK_SET)) {
+        set_error(r, PA_ERR_FILE, cur->lines_done + 1, -1,
+                  "a read error occurred");
+        goto done;
+      }
+      file_off = restart_at;
+      restart_at = -1;
+      eof = 0;
+    }
     if (!eof && interrupt) interrupt();
   }
 
@@ -1726,7 +1992,8 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
         set_error(r, PA_ERR_QUOTE, line, column - 1, msg);
         goto done;
       }
-      /* what is left of the file is one broken record: report it */
+      /* the rest of the file is one broken record: report it, and when
+       * resynchronising read on from the line after its first */
       drop_record(r, cur);
       cur->records++;
       if (add_problem(part_problems(cur), cur->records, line, column - 1,
@@ -1735,8 +2002,35 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
           (cur->eager && reclassify_part(r, cur))) {
         part_error(cur, PA_ERR_MEMORY, line, "out of memory");
       }
+      r->want_resync = 1;
+      if (r->resync && !cur->status) {
+        int64_t at = part_restart(r, cur, line);
+        if (at >= 0) {
+          if (fseek(fp, (long) at, SEEK_SET)) {
+            set_error(r, PA_ERR_FILE, line, -1, "a read error occurred");
+            goto done;
+          }
+          file_off = at;
+          eof = 0;
+          goto read_more;
+        }
+      }
     } else {
       csv_fini(p, on_field, on_row, cur);
+      /* a last record without a line end that ends damaged */
+      if (r->resync && cur->restart && !cur->status) {
+        int64_t at = part_restart(r, cur, cur->rec_line);
+        if (at >= 0) {
+          if (fseek(fp, (long) at, SEEK_SET)) {
+            set_error(r, PA_ERR_FILE, cur->rec_line, -1,
+                      "a read error occurred");
+            goto done;
+          }
+          file_off = at;
+          eof = 0;
+          goto read_more;
+        }
+      }
     }
   }
   join_part(r, cur);
@@ -1756,6 +2050,29 @@ int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
 done:
   release_file(r);
   return r->status;
+}
+
+int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
+                 unsigned char decimal, int encoding, int header_mode,
+                 int strict, void (*interrupt)(void)) {
+  int status = read_file_once(r, path, delim, decimal, encoding, header_mode,
+                              strict, interrupt);
+  if (status || strict || !r->want_resync) return status;
+  /* Lenient mode met a damaged record spanning lines: read again, one
+   * line at a time, so that only the damaged record is dropped. The
+   * caller's settings survive the reset. */
+  const pa_na *na = r->na;
+  int na_int = r->na_int;
+  double na_real = r->na_real;
+  pa_reader_free(r);
+  pa_reader_init(r);
+  r->na = na;
+  r->na_int = na_int;
+  r->na_real = na_real;
+  r->nthreads = 1;
+  r->resync = 1;
+  return read_file_once(r, path, delim, decimal, encoding, header_mode,
+                        strict, interrupt);
 }
 
 /* ------------------------------------------------------------------ */

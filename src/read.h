@@ -39,7 +39,7 @@ enum {
   PA_ERR_ARG
 };
 
-enum { PA_ENC_AUTO = 0, PA_ENC_UTF8 = 1, PA_ENC_LATIN1 = 2 };
+enum { PA_ENC_AUTO = 0, PA_ENC_UTF8 = 1, PA_ENC_LATIN1 = 2, PA_ENC_CP1252 = 3 };
 enum { PA_HEADER_AUTO = 0, PA_HEADER_SINGLE = 1, PA_HEADER_QUALTRICS = 2 };
 
 /* column types, in the order of the result's preference */
@@ -150,6 +150,17 @@ typedef struct {
   size_t nproblem, problem_cap;
   pa_bytes problem_text;
 
+  /* resynchronising (lenient mode): a damaged record that spanned lines
+   * asks for parsing to start again on the line after its first one; the
+   * byte offsets of the lines of the current record say where that is */
+  int restart;
+  int damaged;             /* such a record was met (joined into the reader) */
+  int64_t restart_records; /* records when the restart was asked for */
+  int64_t *line_off;
+  size_t nline_off, line_off_cap;
+  int at_line_start;
+  int after_cr;            /* the last piece parsed ended with a CR */
+
   /* an error stops the part; its message is written when it is joined */
   int status;
   int64_t err_line;
@@ -186,9 +197,14 @@ struct pa_reader {
   int64_t records;        /* data records seen, kept or not */
   int64_t lines_done;
 
+  /* lenient mode: a damaged record spanned lines, so the file is read
+   * again, one line at a time, resynchronising after each such record */
+  int want_resync, resync;
+
   /* detection results */
   int had_bom;
   int qualtrics;          /* 1 if the first two records are header rows */
+  int64_t header_gap_line; /* a dropped record where header rows should be */
 
   /* problems */
   pa_problem *problems;
@@ -226,6 +242,9 @@ void pa_reader_free(pa_reader *r);
 int pa_read_file(pa_reader *r, const char *path, unsigned char delim,
                  unsigned char decimal, int encoding, int header_mode,
                  int strict, void (*interrupt)(void));
+
+/* 1 if the path is a regular file (not a pipe, device or socket) */
+int pa_file_regular(const char *path);
 
 /* the first data row once header rows are set aside */
 size_t pa_first_row(const pa_reader *r);
@@ -270,6 +289,18 @@ int pa_parse_dbl(const unsigned char *s, size_t len, unsigned char decimal,
 int pa_utf8_valid(const unsigned char *s, size_t len);
 size_t pa_latin1_to_utf8(const unsigned char *s, size_t len,
                          unsigned char *out);
+size_t pa_cp1252_to_utf8(const unsigned char *s, size_t len,
+                         unsigned char *out);
+size_t pa_utf8_escape(const unsigned char *s, size_t len, unsigned char *out);
+
+/* What the bytes of a file say about its encoding. */
+typedef struct {
+  size_t n_utf8;    /* fields with non-ASCII bytes, all valid UTF-8 */
+  size_t n_invalid; /* fields with bytes that are not valid UTF-8 */
+  int c1;           /* a byte 0x80-0x9F outside valid UTF-8 */
+} pa_evidence;
+void pa_encoding_evidence(const unsigned char *s, size_t len,
+                          pa_evidence *ev);
 
 /* Per-column summary of the rows after pa_first_row(). */
 typedef struct {

@@ -101,20 +101,20 @@ test_that("a header-only file is a data frame with no rows", {
                                              score = "logical"))
 })
 
-test_that("a file that turns from UTF-8 to Latin-1 midway is read as Latin-1", {
+test_that("a file that turns from UTF-8 to Latin-1 midway stays UTF-8", {
   # rows 1-2 are UTF-8 ("café", "naïve"), row 3 Latin-1 ("été")
   f <- bytes_file(charToRaw("id,name\n1,caf\xc3\xa9\n2,na\xc3\xafve\n3,"),
                   as.raw(c(0xe9, 0x74, 0xe9)), charToRaw("\n"))
-  # Detection sees bytes that are not UTF-8 and takes the whole file as
-  # Latin-1: the Latin-1 row is right, and each UTF-8 character of the
-  # earlier rows becomes two characters, exactly as iconv() would make them.
-  x <- read_survey(f)
-  expect_identical(attr(x, "encoding"), "latin1")
-  as_latin1 <- iconv(c("caf\xc3\xa9", "na\xc3\xafve", "\xe9t\xe9"),
-                     from = "latin1", to = "UTF-8")
-  expect_identical(x$name, as_latin1)
-  expect_identical(x$name[3], "\u00e9t\u00e9")
-  expect_identical(x$name[1], "caf\u00c3\u00a9")
+  # The evidence of the whole file (two valid UTF-8 values, one invalid)
+  # says UTF-8: the UTF-8 rows are kept as they are, and the bytes of the
+  # odd row are shown as <xx> escapes, with a warning naming its line.
+  # (Until 0.2 the one bad row turned the whole file into Latin-1.)
+  w <- expect_warning(x <- read_survey(f),
+                      class = "panelattrition_encoding_warning")
+  expect_match(conditionMessage(w), "1 value holds bytes", fixed = TRUE)
+  expect_match(conditionMessage(w), "line 4", fixed = TRUE)
+  expect_identical(attr(x, "encoding"), "UTF-8")
+  expect_identical(x$name, c("caf\u00e9", "na\u00efve", "<e9>t<e9>"))
 
   # Declared UTF-8, the Latin-1 row is an encoding error at its line ...
   err <- expect_pa_error(read_survey(f, encoding = "UTF-8"),
@@ -141,10 +141,12 @@ test_that("a truncated file is an error at the record where it breaks", {
   expect_identical(c(err$line, err$column), c(4, 2))
   expect_warning(x <- read_survey(f, strict = FALSE),
                  class = "panelattrition_csv_warning")
+  # leniently, the broken record is dropped and reading resumes on the
+  # next line, whose "more text" is a record of its own (1 field, dropped)
   expect_identical(x$id, 1:2)
-  expect_identical(attr(x, "records"), 3)
-  expect_identical(attr(x, "problems")$line, 4)
-  expect_identical(attr(x, "problems")$action, "row dropped")
+  expect_identical(attr(x, "records"), 4)
+  expect_identical(attr(x, "problems")$line, c(4, 5))
+  expect_identical(attr(x, "problems")$action, rep("row dropped", 2))
 
   # cut mid-record, without a final line end
   cut <- bytes_file(charToRaw("id,name,score\n1,a,3\n2,b,4\n3,c"))
@@ -186,8 +188,9 @@ test_that("no row is lost: rows + dropped rows = records, on bad files", {
   cases <- list(
     # 5 records; "2,x" and "4,z,5,extra" are ragged
     list(test_path("fixtures", "ragged.csv"), 5),
-    # 2 records: "1,a,3" and the one whose quote never closes
-    list(test_path("fixtures", "unterminated.csv"), 2),
+    # 3 records: "1,a,3", the one whose quote never closes (dropped), and
+    # "3,c,5" on the line after it, where reading resumes
+    list(test_path("fixtures", "unterminated.csv"), 3),
     # blank lines are not records; two ragged rows among four
     list(bytes_file(charToRaw("a,b\n\n1,2\n3\n\n4,5,6\r\n7,8\r\n")), 4),
     # a quoted line end inside a ragged row, CR-only line ends
@@ -412,10 +415,11 @@ test_that("waves out of order: rows in any order make the same panel", {
   expect_identical(q$response[c("a", "b", "c"), ], p$response)
   expect_identical(q$data$id, c("c", "c", "b", "a", "a"))
   expect_identical(as.character(q$data$wave), c("T1", "T2", "T1", "T1", "T2"))
-  # Character labels are sorted as text, so "T10" comes before "T9", as
-  # documented; `waves` (or a factor) gives the real order.
+  # Numbered labels with a common prefix are ordered by their numbers
+  # (until 0.2 they were sorted as text, "T10" before "T9"); `waves` (or a
+  # factor) gives any other order.
   d$wave <- ifelse(d$wave == "T1", "T9", "T10")
-  expect_identical(panel_data(d, "id", "wave")$waves, c("T10", "T9"))
+  expect_identical(panel_data(d, "id", "wave")$waves, c("T9", "T10"))
   p <- panel_data(d, "id", "wave", waves = c("T9", "T10"))
   expect_identical(p$waves, c("T9", "T10"))
   expect_identical(unname(p$response[, "T9"]), c(TRUE, TRUE, TRUE))

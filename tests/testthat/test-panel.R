@@ -88,11 +88,16 @@ test_that("no raw id column when no id changed", {
   expect_identical(names(res), c("wave", "id", "v"))
 })
 
-test_that("numeric ids are left as they are", {
+test_that("numeric ids stay text unless col_types makes them numbers", {
   t1 <- csv_file("pid,v", "1,10", "2,20")
   t2 <- csv_file("pid,v", "2,21")
+  # ids are names: read as written (until 0.2 they became numbers)
   res <- read_waves(c(T1 = t1, T2 = t2), id = "pid")
   expect_identical(names(res), c("wave", "pid", "v"))
+  expect_identical(res$pid, c("1", "2", "2"))
+  # asked for, they are numbers and used as they are
+  res <- read_waves(c(T1 = t1, T2 = t2), id = "pid",
+                    col_types = c(pid = "integer"))
   expect_identical(res$pid, c(1L, 2L, 2L))
 })
 

@@ -3,7 +3,7 @@ fixture <- function(name) test_path("fixtures", name)
 # read_survey() keeps what it detected as attributes; base readers do not.
 plain <- function(x) {
   for (a in c("records", "delim", "decimal", "encoding", "labels",
-              "problems")) {
+              "problems", "header_lines")) {
     attr(x, a) <- NULL
   }
   x
@@ -185,9 +185,11 @@ test_that("doubles are correctly rounded", {
            "0.296764", "0.999999999999999")
   # beyond that the value comes from strtod(); expected values written in
   # hexadecimal, which R reads exactly
-  txt_slow <- c("9007199254740993", "1.7976931348623157e308",
+  # (integers a double cannot hold exactly, such as 9007199254740993, are
+  # text: see test-read-fidelity.R; with an exponent they are numbers)
+  txt_slow <- c("9007199254740993e0", "1.7976931348623157e308",
                 "2.2250738585072014e-308", "3.141592653589793238462643",
-                "1e23", "1234567890123456789", "123456789012345678e-30")
+                "1e23", "1234567890123456789e0", "123456789012345678e-30")
   slow <- c(0x1.0000000000000p+53, 0x1.fffffffffffffp+1023,
             0x1.0000000000000p-1022, 0x1.921fb54442d18p+1,
             0x1.52d02c7e14af6p+76, 0x1.12210f47de981p+60,
@@ -295,9 +297,11 @@ test_that("an unterminated quote is located", {
   expect_identical(err$line, 3)
   expect_identical(err$column, 2L)
   expect_match(conditionMessage(err), "line 3 \\(field 2\\) is never closed")
+  # leniently only that record is lost: reading resumes on the next line
   expect_warning(x <- read_survey(f, strict = FALSE))
-  expect_identical(x$id, 1L)
+  expect_identical(x$id, c(1L, 3L))
   p <- attr(x, "problems")
+  expect_identical(p$line, 3)
   expect_identical(p$expected, "a closing quote")
   expect_identical(p$action, "row dropped")
 })

@@ -314,6 +314,83 @@ static void check_typed(const pa_reader *r) {
 }
 #endif
 
+/* Every physical line kept or reported, and no text value altered. Lines
+ * end as the kernel counts them: LF, CR LF or CR. Each non-blank line after
+ * the header starts a kept row or a dropped (reported) record, or lies
+ * inside a kept row that spans lines: never inside a dropped record, whose
+ * lines after the first are read again as records of their own. For an
+ * input without quotes each such line is exactly one record: a kept row
+ * whose fields are the line's text cut at the delimiters, byte for byte,
+ * or a dropped record reported at that line. */
+static void check_lines(const pa_reader *r, const uint8_t *body, size_t n) {
+  int quotes = memchr(body, '"', n) != NULL;
+  size_t at = 0;
+  if (n >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF) at = 3;
+  int64_t line = 0, records = 0;
+  int header = 0, last_kept = 1; /* the header counts as kept */
+  size_t row = 0, prob = 0;
+  pa_iter *its = malloc(sizeof(pa_iter) * ((size_t) r->ncol + 1));
+  REQUIRE(its != NULL);
+  for (int j = 0; j < r->ncol; j++) pa_iter_column(r, j, 0, &its[j]);
+  while (at < n) {
+    size_t start = at;
+    while (at < n && body[at] != '\n' && body[at] != '\r') at++;
+    size_t end = at;
+    if (at < n && body[at] == '\r' && at + 1 < n && body[at + 1] == '\n') at++;
+    if (at < n) at++;
+    line++;
+    if (end == start) continue; /* blank: not a record */
+    if (!header) {
+      header = 1;
+      continue;
+    }
+    if (quotes) {
+      /* the last record start before this line: kept or dropped? */
+      for (;;) {
+        int64_t lr = row < r->nrow ? r->row_line[row] : INT64_MAX;
+        int64_t lp = prob < r->nproblem ? r->problems[prob].line : INT64_MAX;
+        if (lr < line && lr <= lp) {
+          last_kept = 1;
+          row++;
+        } else if (lp < line) {
+          last_kept = 0;
+          prob++;
+        } else {
+          break;
+        }
+      }
+      int starts = (row < r->nrow && r->row_line[row] == line) ||
+                   (prob < r->nproblem && r->problems[prob].line == line);
+      REQUIRE(starts || last_kept);
+      continue;
+    }
+    records++;
+    if (row < r->nrow && r->row_line[row] == line) {
+      /* a kept row: its fields are the line cut at the delimiters */
+      size_t f = start;
+      for (int j = 0; j < r->ncol; j++) {
+        size_t e = f;
+        while (e < end && body[e] != r->delim) e++;
+        const unsigned char *s;
+        size_t len;
+        REQUIRE(pa_iter_next(&its[j], &s, &len));
+        REQUIRE(len == e - f && (len == 0 || memcmp(s, body + f, len) == 0));
+        REQUIRE(j + 1 < r->ncol ? e < end : e == end);
+        f = e + 1;
+      }
+      row++;
+    } else {
+      REQUIRE(prob < r->nproblem && r->problems[prob].line == line &&
+              r->problems[prob].dropped);
+      prob++;
+    }
+  }
+  if (!quotes) {
+    REQUIRE(row == r->nrow && prob == r->nproblem && records == r->records);
+  }
+  free(its);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   settings set = decode(data[0]);
@@ -340,7 +417,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(big);
     return 0;
   }
-  free(big);
 
   pa_reader r;
   int status = read_file(&r, &set, 1);
@@ -356,6 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     REQUIRE(status > PA_OK && status <= PA_ERR_ARG);
     REQUIRE(memchr(r.msg, '\0', sizeof(r.msg)) != NULL && r.msg[0] != '\0');
     pa_reader_free(&r);
+    free(big);
     return 0;
   }
 
@@ -376,6 +453,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     REQUIRE(r.row_line[i] >= 1 && r.row_line[i] <= r.lines_done + 1);
     if (i) REQUIRE(r.row_line[i] > r.row_line[i - 1]);
   }
+
+  check_lines(&r, body, body_size);
+  free(big); /* (the repeated input, which body points into) */
+  body = NULL;
 
   /* the header has one name per column */
   pa_iter it;

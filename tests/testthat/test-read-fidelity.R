@@ -1,0 +1,312 @@
+# Survey exports in, nothing changed or lost on the way (issue 14). Every
+# expected value is written out by hand from the small file the test
+# builds, or comes from utils::read.csv() where that reader is right.
+
+text_lines <- function(..., ext = ".csv") {
+  path <- tempfile(fileext = ext)
+  writeLines(c(...), path, useBytes = TRUE)
+  path
+}
+
+raw_file <- function(bytes, ext = ".csv") {
+  path <- tempfile(fileext = ext)
+  writeBin(bytes, path)
+  path
+}
+
+# Silent changes: ids -----------------------------------------------------
+
+test_that("integer-looking text a double cannot hold stays text", {
+  # 5 distinct 19-digit ids; as doubles they collapse to 1 value
+  ids <- c("1234567890123456781", "1234567890123456782", "1234567890123456783",
+           "1234567890123456789", "1234567890123456790")
+  expect_identical(length(unique(as.numeric(ids))), 1L)
+  f <- text_lines("id,x", paste0(ids, ",", 1:5))
+  x <- read_survey(f)
+  expect_identical(x$id, ids)
+  expect_identical(x$x, 1:5)
+  # 2^53 + 1 is not a double; 2^53 and 15-digit numbers are
+  g <- text_lines("a,b", "9007199254740993,9007199254740992",
+                  "1,123456789012345")
+  y <- read_survey(g)
+  expect_identical(y$a, c("9007199254740993", "1"))
+  expect_identical(y$b, c(9007199254740992, 123456789012345))
+  # with strict = FALSE different people are no longer "duplicated ids"
+  t2 <- text_lines("id,x", paste0(rev(ids), ",", 6:10))
+  z <- read_waves(c(T1 = f, T2 = t2), id = "id", strict = FALSE)
+  expect_null(attr(z, "problems"))
+  expect_identical(z$id, c(ids, rev(ids)))
+})
+
+test_that("read_waves() never turns an id into a number unless asked", {
+  t1 <- text_lines("id,v", "007,1", "12,2")
+  t2 <- text_lines("id,v", "12,3", "007,4")
+  x <- read_waves(c(T1 = t1, T2 = t2), id = "id")
+  expect_identical(x$id, c("007", "12", "12", "007"))
+  t3 <- text_lines("id,v", "12,3", "7,4")
+  expect_identical(read_waves(c(T1 = t3, T2 = t3), id = "id")$id,
+                   c("12", "7", "12", "7"))
+  y <- read_waves(c(T1 = t3, T2 = t3), id = "id",
+                  col_types = c(id = "double"))
+  expect_identical(y$id, c(12, 7, 12, 7))
+})
+
+# Silent changes: types across waves ---------------------------------------
+
+test_that("read_waves() reconciles types from the text of every wave", {
+  # T1 is an all-female wave: its column holds only "F", a logical letter
+  t1 <- text_lines("id,sex,code,score", "a,F,007,1.50", "b,F,012,2")
+  t2 <- text_lines("id,sex,code,score", "a,F,7,n/a", "b,M,12,3")
+  x <- read_waves(c(T1 = t1, T2 = t2), id = "id")
+  expect_identical(x$sex, c("F", "F", "F", "M"))
+  expect_identical(x$code, c("007", "012", "7", "12"))
+  expect_identical(x$score, c("1.50", "2", "n/a", "3"))
+  # integer next to double widens without changing a value
+  t3 <- text_lines("id,n", "a,1", "b,2")
+  t4 <- text_lines("id,n", "a,2.5", "b,3000000000")
+  y <- read_waves(c(T1 = t3, T2 = t4), id = "id")
+  expect_identical(y$n, c(1, 2, 2.5, 3e9))
+})
+
+# Silent changes: encodings -------------------------------------------------
+
+test_that("one invalid byte does not turn a UTF-8 file into Latin-1", {
+  cafe <- "caf\u00e9"
+  bad <- as.raw(c(0x62, 0x61, 0x64, 0xe9))               # "bad" + Latin-1 e
+  rows <- lapply(1:40, function(i) charToRaw(sprintf("%d,%s\n", i, cafe)))
+  rows[[17]] <- c(charToRaw("17,"), bad, charToRaw("\n"))
+  f <- raw_file(c(charToRaw("id,name\n"), unlist(rows)))
+  w <- expect_warning(x <- read_survey(f),
+                      class = "panelattrition_encoding_warning")
+  expect_identical(w$count, 1)
+  expect_identical(w$lines, 18)
+  expect_match(conditionMessage(w), "line 18", fixed = TRUE)
+  expect_identical(attr(x, "encoding"), "UTF-8")
+  expect_identical(x$name[-17], rep(cafe, 39))
+  expect_identical(x$name[17], "bad<e9>")
+  # Declared UTF-8 and lenient: the problems table holds escaped text that
+  # write.csv() can write
+  expect_warning(y <- read_survey(f, encoding = "UTF-8", strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  p <- attr(y, "problems")
+  expect_identical(p$actual, "bad<e9>")
+  expect_identical(p$line, 18)
+  out <- tempfile(fileext = ".csv")
+  expect_silent(utils::write.csv(p, out, row.names = FALSE))
+  expect_identical(utils::read.csv(out)$actual, "bad<e9>")
+})
+
+test_that("Windows-1252 exports keep curly quotes, euro and oe", {
+  # "l'œuvre" with a right single quote, "5 €", “quoted”, a dash
+  bytes <- c(charToRaw("id,text\n1,l"), as.raw(c(0x92, 0x9c)),
+             charToRaw("uvre\n2,5 "), as.raw(0x80), charToRaw("\n3,"),
+             as.raw(0x93), charToRaw("quoted"), as.raw(0x94),
+             charToRaw(" "), as.raw(0x96), charToRaw(" caf"), as.raw(0xe9),
+             charToRaw("\n"))
+  f <- raw_file(bytes)
+  x <- read_survey(f)
+  expect_identical(attr(x, "encoding"), "windows-1252")
+  expect_identical(x$text, c("l\u2019\u0153uvre", "5 \u20ac",
+                             "\u201cquoted\u201d \u2013 caf\u00e9"))
+  # as iconv() decodes the same bytes
+  expect_identical(x$text[2], iconv("5 \x80", "CP1252", "UTF-8"))
+  expect_identical(read_survey(f, encoding = "cp1252")$text, x$text)
+  # plain Latin-1 (no byte in 0x80-0x9F) is still called Latin-1
+  g <- raw_file(c(charToRaw("id,v\n1,"), as.raw(c(0xe9, 0x74, 0xe9)),
+                  charToRaw("\n")))
+  expect_identical(attr(read_survey(g), "encoding"), "latin1")
+  expect_identical(read_survey(g)$v, "\u00e9t\u00e9")
+})
+
+test_that("UTF-16 with a byte-order mark (Excel Unicode text) is read", {
+  text <- "id\tname\tscore\r\n1\tcaf\u00e9\t2.5\r\n2\t\u0153uf\t3\r\n"
+  le <- iconv(list(charToRaw(enc2utf8(text))), "UTF-8", "UTF-16LE",
+              toRaw = TRUE)[[1]]
+  f <- raw_file(c(as.raw(c(0xff, 0xfe)), le), ext = ".txt")
+  x <- read_survey(f)
+  expect_identical(attr(x, "encoding"), "UTF-16LE")
+  expect_identical(attr(x, "delim"), "\t")
+  expect_identical(x$id, 1:2)
+  expect_identical(x$name, c("caf\u00e9", "\u0153uf"))
+  expect_identical(x$score, c(2.5, 3))
+  be <- iconv(list(charToRaw(enc2utf8(text))), "UTF-8", "UTF-16BE",
+              toRaw = TRUE)[[1]]
+  g <- raw_file(c(as.raw(c(0xfe, 0xff)), be), ext = ".txt")
+  expect_identical(read_survey(g)$name, x$name)
+})
+
+test_that(".gz files are read as the file they hold", {
+  plain <- text_lines("id,name,score", "1,\"Smith, J\",3.5", "2,Lee,4")
+  gz <- tempfile(fileext = ".csv.gz")
+  con <- gzfile(gz, "wb")
+  writeLines(readLines(plain), con)
+  close(con)
+  x <- read_survey(gz)
+  expect_identical(x$name, c("Smith, J", "Lee"))
+  expect_identical(x$score, c(3.5, 4))
+  expect_identical(x$id, utils::read.csv(plain)$id)
+})
+
+# Silent changes: col_types --------------------------------------------------
+
+test_that("col_types uses the names the result shows", {
+  f <- text_lines("a,a,,b", "1,2,3,4", "5,6,7,8")
+  x <- read_survey(f, col_types = c(a_1 = "character", V3 = "double"))
+  expect_identical(names(x), c("a", "a_1", "V3", "b"))
+  expect_identical(x$a, c(1L, 5L))
+  expect_identical(x$a_1, c("2", "6"))
+  expect_identical(x$V3, c(3, 7))
+})
+
+# Silent row loss: header rows ---------------------------------------------
+
+test_that("header detection only consumes rows it can prove are header rows", {
+  f <- text_lines("note,x", "first,1", "\"{\"\"ImportId\"\":\"\"a\"\"}\",2",
+                  "third,3")
+  x <- read_survey(f)
+  expect_identical(nrow(x), 3L)
+  expect_identical(x$x, 1:3)
+  expect_identical(attr(x, "header_lines"), 1)
+  expect_null(attr(x, "labels"))
+  # a Qualtrics export says which lines it set aside
+  q <- read_survey(test_path("fixtures", "qualtrics.csv"))
+  expect_identical(attr(q, "header_lines"), c(1, 2, 3))
+  expect_identical(nrow(q), 3L)
+})
+
+test_that("a question-text row missing a field is not replaced by data", {
+  f <- text_lines("id,q1,q2", "\"Id\",\"Question 1\"",
+                  "\"{\"\"ImportId\"\":\"\"id\"\"}\",\"{\"\"ImportId\"\":\"\"q1\"\"}\",\"{\"\"ImportId\"\":\"\"q2\"\"}\"",
+                  "1,2,3", "4,5,6")
+  err <- expect_error(
+    suppressWarnings(read_survey(f, header = "qualtrics", strict = FALSE)),
+    class = "panelattrition_arg_error"
+  )
+  expect_identical(err$argument, "header")
+  expect_match(conditionMessage(err), "line 2", fixed = TRUE)
+  # auto: nothing is set aside, the short row is dropped and reported
+  expect_warning(x <- read_survey(f, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(x$id[2:3], c("1", "4"))
+  expect_identical(attr(x, "problems")$line, 2)
+})
+
+# Odd files --------------------------------------------------------------
+
+test_that("what is not a regular file is refused at once", {
+  skip_on_os("windows")
+  fifo <- tempfile()
+  skip_if_not(system2("mkfifo", fifo) == 0L)
+  on.exit(unlink(fifo))
+  err <- expect_error(read_survey(fifo),
+                      class = "panelattrition_csv_file_error")
+  expect_match(conditionMessage(err), "not a regular file", fixed = TRUE)
+  skip_if_not(file.exists("/dev/zero"))
+  expect_error(read_survey("/dev/zero"),
+               class = "panelattrition_csv_file_error")
+})
+
+# Panel assembly --------------------------------------------------------------
+
+test_that("numbered wave labels are ordered by their numbers", {
+  labels <- paste0("T", c(2, 10, 1, 11, 3))
+  d <- data.frame(id = rep(c("a", "b"), each = 5), wave = rep(labels, 2))
+  p <- panel_data(d, "id", "wave")
+  expect_identical(p$waves, paste0("T", c(1, 2, 3, 10, 11)))
+  expect_identical(panel_data(transform(d, wave = sub("T", "", wave)),
+                              "id", "wave")$waves,
+                   c("1", "2", "3", "10", "11"))
+})
+
+test_that("wave labels without an evident order need `waves`", {
+  # the labels of HSAUR3's BtheB trial
+  d <- data.frame(id = rep(1:2, each = 5),
+                  wave = rep(c("pre", "2m", "3m", "5m", "8m"), 2))
+  err <- expect_error(panel_data(d, "id", "wave"),
+                      class = "panelattrition_wave_order_error")
+  expect_s3_class(err, "panelattrition_panel_error")
+  expect_match(conditionMessage(err), "\"pre\", \"2m\"", fixed = TRUE)
+  p <- panel_data(d, "id", "wave", waves = c("pre", "2m", "3m", "5m", "8m"))
+  expect_identical(p$waves, c("pre", "2m", "3m", "5m", "8m"))
+})
+
+test_that("read_waves(strict = TRUE) takes late entries when told to", {
+  t1 <- text_lines("id,v", "a,1", "b,2")
+  t2 <- text_lines("id,v", "a,3", "c,4")
+  expect_error(read_waves(c(T1 = t1, T2 = t2), id = "id"),
+               class = "panelattrition_id_error")
+  w <- expect_warning(
+    x <- read_waves(c(T1 = t1, T2 = t2), id = "id", late_entries = TRUE),
+    class = "panelattrition_id_warning"
+  )
+  expect_identical(x$id, c("a", "b", "a", "c"))
+  p <- attr(x, "problems")
+  expect_identical(p$problem, "absent from first wave")
+  expect_identical(p$action, "kept")
+  expect_identical(p$line, 3L)
+  # duplicates are still an error
+  t3 <- text_lines("id,v", "a,3", "a,4")
+  expect_error(read_waves(c(T1 = t1, T2 = t3), id = "id", late_entries = TRUE),
+               class = "panelattrition_id_error")
+})
+
+test_that("strict = FALSE reports each dropped duplicate with its line", {
+  t1 <- text_lines("id,v", "a,1", "b,2", "\"multi", "line\",3", "A,4")
+  w <- expect_warning(x <- read_waves(c(T1 = t1), id = "id", strict = FALSE),
+                      class = "panelattrition_id_warning")
+  p <- attr(x, "problems")
+  expect_identical(x$v, 1:3)
+  expect_identical(p$row, 4L)
+  expect_identical(p$line, 6L)
+  expect_identical(p$id, "A")
+  expect_identical(p$action, "row dropped")
+  expect_identical(nrow(x) + sum(p$action == "row dropped"), 4L)
+})
+
+# Silent row loss: lenient mode -------------------------------------------
+
+test_that("a stray quote costs only its own record (10,001 lines)", {
+  lines <- c("id,name,score", paste0(1:10000, ",n", 1:10000, ",", 1:10000))
+  lines[3] <- "2,\"Bob,4"
+  f <- text_lines(lines)
+  w <- expect_warning(x <- read_survey(f, strict = FALSE),
+                      class = "panelattrition_csv_warning")
+  expect_match(conditionMessage(w), "1 row dropped", fixed = TRUE)
+  expect_identical(nrow(x), 9999L)
+  expect_identical(x$id, c(1L, 3:10000))
+  expect_identical(x$name, paste0("n", c(1L, 3:10000)))
+  p <- attr(x, "problems")
+  expect_identical(p$line, 3)
+  expect_identical(p$action, "row dropped")
+  # nothing vanishes: kept + dropped = records = data lines of the file
+  expect_identical(nrow(x) + nrow(p), 10000L)
+  expect_identical(attr(x, "records"), 10000)
+  # the same with several threads and a file long enough to be cut
+  old <- options(panelattrition.threads = 2)
+  on.exit(options(old))
+  big <- c("id,name,score", paste0(1:200000, ",n", 1:200000, ",", 1:200000))
+  big[100001] <- "100000,\"Bob,4"
+  g <- text_lines(big)
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(nrow(y), 199999L)
+  expect_identical(attr(y, "problems")$line, 100001)
+  expect_identical(y$id[99999:100000], c(99999L, 100001L))
+})
+
+test_that("a quote followed by text loses one record, not the rest", {
+  f <- text_lines("id,x", "1,\"ab\"c", "2,y", "3,z")
+  expect_warning(x <- read_survey(f, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(x$id, 2:3)
+  expect_identical(x$x, c("y", "z"))
+  expect_identical(attr(x, "problems")$line, 2)
+  expect_identical(attr(x, "records"), 3)
+  # a damaged record that ends with the wrong number of fields
+  g <- text_lines("id,x,z", "1,\"a", "2,b,3\",4,5", "3,c,6", "4,d,7")
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(y$id, 3:4)
+  expect_identical(attr(y, "problems")$line, c(2, 3))
+  expect_identical(nrow(y) + nrow(attr(y, "problems")), 4L)
+})
