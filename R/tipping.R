@@ -32,15 +32,27 @@
 #'   baseline people, so the variance counts the estimated weights, the
 #'   estimated share of dropouts and their covariance.
 #' * **Proportions** (factor levels, logical or 0/1 outcomes of
-#'   [wave_means()]). `delta` is on the log-odds scale: each dropout's MAR
-#'   probability \eqn{m_i}, predicted by a logistic (quasi-binomial)
-#'   regression of the indicator on the weights' covariates among the
-#'   wave's respondents (weighted by the base weights), becomes
-#'   \eqn{\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta)}, and
+#'   [wave_means()]). `delta` is on the log-odds scale. Each dropout's MAR
+#'   probability \eqn{m_i} comes from the sequential outcome models of the
+#'   weights' own stages (for monotone weights): the indicator at the
+#'   estimate's wave is regressed (quasi-binomial, base weights) on that
+#'   wave's stage design, covariates and `history` included, among its
+#'   respondents, and each earlier stage's regression takes the next
+#'   one's predictions as its outcome, so a person who dropped out after
+#'   wave \eqn{k} is predicted from their covariates and last observed
+#'   values (Bang and Robins, 2005). (Weights with `monotone = FALSE` use
+#'   one regression on the weights' covariates among the wave's
+#'   respondents.) The \eqn{m_i} are then moved by one constant on the
+#'   logit scale so that the observed values and the dropouts'
+#'   probabilities mix to the attrition-weighted estimate exactly. Each
+#'   becomes \eqn{\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta)}, and
 #'   \eqn{\hat\mu(\delta) = \hat\mu + \sum_{dropouts} d_i
-#'   (\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta) - m_i) / N_d}. The
+#'   (\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta) - m_i) / N_d}: the
+#'   base-weighted mix of the observed values and the shifted
+#'   probabilities, so every `delta` gives an estimate inside the Manski
+#'   bounds of [attrition_bounds()] and `delta = 0` gives the input. The
 #'   variance adds the influence of this sum with the \eqn{m_i} held fixed:
-#'   the uncertainty of the outcome regression is not counted, which
+#'   the uncertainty of the outcome regressions is not counted, which
 #'   understates the variance a little when `delta` is far from zero
 #'   (at `delta = 0` the term vanishes). Each category of a factor is
 #'   shifted on its own (category against the rest), so shifted
@@ -104,6 +116,9 @@
 #'   `note`.
 #'
 #' @references
+#' Bang, H. and Robins, J. M. (2005). Doubly robust estimation in missing
+#' data and causal inference models. *Biometrics*, 61, 962-973.
+#'
 #' Little, R. J. A. (1994). A class of pattern-mixture models for
 #' normal incomplete data. *Biometrika*, 81, 471-483.
 #'
@@ -485,10 +500,18 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
       at <- rows$wave == t1 & !is.na(y)
       yy <- rep(NA_real_, n_all)
       yy[rows$person[at]] <- as.numeric(y[at])
-      fit <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
-        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
+      what <- sprintf("`%s`%s at %s", v,
+        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1])
+      fit <- if (isTRUE(w$monotone) && t1 > 1L) {
+        sequential_probabilities(w, yy, t1, what)
+      } else {
+        mar_probabilities(w, yy, what)
+      }
     }
-    prob <- unname(fit[grp])
+    prob <- recentre_probabilities(unname(fit[grp]), grp %in% members,
+                                   w$base_weights[grp], fit_y(y, rows, t1,
+                                                             grp),
+                                   tab$estimate[k])
   }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
        grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
@@ -527,6 +550,93 @@ mar_probabilities <- function(w, y, what) {
   out <- rep(NA_real_, length(y))
   out[base] <- stats::plogis(drop(x %*% fit$coefficients))
   out
+}
+
+# MAR probabilities of a binary outcome at wave t1 for every baseline
+# person, from the sequential outcome models of the weights' own stages
+# (Bang and Robins, 2005): at stage t1 the outcome is regressed on the
+# stage's design (covariates and history) among its respondents with a
+# value, then at each earlier stage j the previous stage's prediction is
+# regressed on stage j's design among stage j's respondents; a person who
+# dropped out at stage j (or answered t1 without a value) gets the
+# prediction of the last stage at which they were at risk, which conditions
+# on their last observed values. Quasi-binomial regressions weighted by the
+# base weights; aliased columns are left out. A stage at which everyone
+# answered passes the predictions through.
+sequential_probabilities <- function(w, y, t1, what) {
+  n_all <- length(y)
+  by_wave <- list()
+  for (st in c(w$stages, w$complete_stages)) by_wave[[st$wave_index]] <- st
+  out <- rep(NA_real_, n_all)
+  target <- y
+  first <- if (length(by_wave) >= 1L && !is.null(by_wave[[1L]])) 1L else 2L
+  for (j in seq(t1, first)) {
+    st <- if (j <= length(by_wave)) by_wave[[j]]
+    if (is.null(st)) return(mar_probabilities(w, y, what))
+    risk <- st$risk
+    if (isTRUE(st$complete) || is.null(st$x)) {
+      pred <- target[risk]
+    } else {
+      resp <- unname(st$responded)
+      use <- resp & !is.na(target[risk])
+      if (!any(use)) return(mar_probabilities(w, y, what))
+      x <- st$x
+      fit <- stats::glm.fit(x[use, , drop = FALSE], target[risk][use],
+                            weights = w$base_weights[risk][use],
+                            family = stats::quasibinomial(),
+                            control = stats::glm.control(epsilon = 1e-12,
+                                                         maxit = 100))
+      beta <- fit$coefficients
+      beta[is.na(beta)] <- 0
+      pred <- stats::plogis(drop(x %*% beta))
+      # those at risk here without a value at t1 get this stage's
+      # prediction unless a later stage gave them one
+      gone <- if (j == t1) is.na(y[risk]) else !resp
+      out[risk[gone]] <- pred[gone]
+    }
+    if (j == t1 && (isTRUE(st$complete) || is.null(st$x))) {
+      # nobody dropped out at t1; item nonresponse has no prediction yet
+      miss <- is.na(y[risk])
+      if (any(miss)) return(mar_probabilities(w, y, what))
+    }
+    nt <- rep(NA_real_, n_all)
+    nt[risk] <- pred
+    target <- nt
+  }
+  out
+}
+
+# The outcome at wave t1 of the people `grp` (NA without a value).
+fit_y <- function(y, rows, t1, grp) {
+  at <- rows$wave == t1 & !is.na(y)
+  v <- rep(NA_real_, max(c(grp, rows$person)))
+  v[rows$person[at]] <- as.numeric(y[at])
+  v[grp]
+}
+
+# The dropouts' MAR probabilities m_i, moved by one constant on the logit
+# scale so that the base-weighted mix of the observed values and the
+# dropouts' probabilities equals the attrition-weighted estimate mu:
+# sum_obs d y + sum_drop d plogis(qlogis(m) + c) = mu sum d. Then the
+# shifted estimate mu + sum_drop d (plogis(qlogis(m) + delta) - m) / N_d is
+# that mix with the dropouts shifted, inside the Manski bounds for every
+# delta. Kept as they are when mu implies no dropouts' rate in (0, 1).
+recentre_probabilities <- function(m, has, d, y, mu) {
+  drop_ <- !has & !is.na(m)
+  if (!any(drop_) || is.na(mu)) return(m)
+  m <- pmin(pmax(m, 1e-12), 1 - 1e-12)
+  target <- (mu * sum(d) - sum(d[has] * y[has])) / sum(d[!has])
+  if (!is.finite(target) || target <= 0 || target >= 1) return(m)
+  lm <- stats::qlogis(m[drop_])
+  dd <- d[drop_] / sum(d[drop_])
+  f <- function(cc) sum(dd * stats::plogis(lm + cc)) - target
+  lo <- -1
+  hi <- 1
+  while (f(lo) > 0) lo <- lo * 2
+  while (f(hi) < 0) hi <- hi * 2
+  cc <- stats::uniroot(f, c(lo, hi), tol = 1e-14, maxiter = 1000)$root
+  m[drop_] <- stats::plogis(lm + cc)
+  m
 }
 
 # The shift of one estimate at a given delta and its influence values:
