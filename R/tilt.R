@@ -86,7 +86,7 @@
 #'   (means), logical or 0/1 (proportions), or a factor or character
 #'   column with `category`.
 #' @param alpha Numeric vector of tilts: log odds ratios of answering per
-#'   unit of the outcome.
+#'   unit of the outcome. Must include 0 (the anchor).
 #' @param wave Waves to analyse; by default every wave after the first (after
 #'   `from` for changes).
 #' @param by Optional name of a grouping column.
@@ -181,6 +181,14 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     arg_error("alpha", "a numeric vector of finite tilts", alpha)
   }
   alpha <- sort(unique(as.double(alpha)))
+  if (!any(alpha == 0)) {
+    pa_abort(
+      paste("`alpha` must include 0: the curve is anchored on the input",
+            "weights' own (missing at random) estimate at alpha = 0, which",
+            "each row is read against. Add 0 to the grid."),
+      class = "panelattrition_arg_error", argument = "alpha"
+    )
+  }
   scale <- match_choice(scale, c("odds", "probability"), "scale")
   if (scale == "probability") {
     pa_abort(
@@ -685,7 +693,11 @@ tilt_tipping <- function(evaluator, key, supp, null, criterion, limit,
   tips <- lapply(seq_len(n_rows), function(k) {
     evaluate <- function(a) {
       if (supp[k]) return(c(NA_real_, NA_real_))
-      ev <- evaluator(a)
+      # a tilt too strong for the tilted stages to be solved ends the
+      # search on that side (no tipping point up to there)
+      ev <- tryCatch(evaluator(a),
+                     panelattrition_nonfinite_error = function(e) NULL)
+      if (is.null(ev)) return(c(NA_real_, NA_real_))
       c(ev$estimate[k], ev$std_error[k])
     }
     interval <- function(es) {
@@ -702,6 +714,7 @@ tilt_tipping <- function(evaluator, key, supp, null, criterion, limit,
                           group = key$group, stringsAsFactors = FALSE),
                do.call(rbind, tips))
   names(out)[names(out) == "tipping_delta"] <- "tipping_alpha"
+  out$note <- gsub("delta", "alpha", out$note, fixed = TRUE)
   out$benchmark <- bm$value
   out$tipping_benchmark <- out$tipping_alpha / out$benchmark
   rownames(out) <- NULL

@@ -105,6 +105,21 @@
 #'   Defaults to `"estimate"` for wave means and `"interval"` otherwise.
 #' @param search Tipping points are searched for up to `search` times the
 #'   largest `|delta|` of the grid on either side.
+#' @param benchmark The unit in which tipping points are also reported:
+#'   `NULL` (default) for the weighted standard deviation of the outcome
+#'   among the row's respondents (of the change, for changes; the root mean
+#'   square of the two groups' for differences), or a positive number.
+#'
+#' @section Benchmarked scale:
+#' `delta` alone has no scale a reader can judge, so the `tipping`
+#' attribute also gives `benchmark` (the unit) and `tipping_benchmark`
+#' (the tipping `delta` in standard deviations of the outcome, or in the
+#' unit given), for changes and differences `tipping_share` (the tipping
+#' `delta` as a share of the estimate: -0.6 reads "each dropout's change
+#' would have to be 60\% of the observed change lower than under MAR"),
+#' and for proportions `respondent_rate` (base-weighted rate among the
+#' group's respondents with a value), `dropout_rate` (the dropouts' MAR
+#' rate) and `dropout_rate_tipping` (their rate at the tipping point).
 #'
 #' @return A data frame of class `pa_tipping`, one row per row of `x` and
 #'   value of `delta`: the key columns of `x` (`outcome`, `level`, `from`,
@@ -112,8 +127,8 @@
 #'   `conf_low`, `conf_high` (normal intervals, on the logit scale for
 #'   proportions) and `p_value` (two-sided z test of `null`). Attribute
 #'   `tipping`: one row per row of `x` with the key columns, `estimate` at
-#'   `delta = 0`, `null`, `criterion`, `tipping_delta`, `direction` and
-#'   `note`.
+#'   `delta = 0`, `null`, `criterion`, `conclusion`, `tipping_delta`,
+#'   `direction`, `note`, and the columns of Benchmarked scale.
 #'
 #' @references
 #' Bang, H. and Robins, J. M. (2005). Doubly robust estimation in missing
@@ -156,9 +171,16 @@
 #' attr(tp2, "tipping")
 tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           conf_level = attr(x, "conf_level"),
-                          criterion = NULL, search = 10, level = NULL) {
+                          criterion = NULL, search = 10, benchmark = NULL,
+                          level = NULL) {
   src <- tipping_source(x)
   tab <- src$table
+  if (!is.null(benchmark) && (!is.numeric(benchmark) ||
+                              length(benchmark) != 1L || is.na(benchmark) ||
+                              !is.finite(benchmark) || !(benchmark > 0))) {
+    arg_error("benchmark", "NULL (the outcome's SD) or a positive number",
+              benchmark)
+  }
   if (!is.numeric(delta) || length(delta) == 0L || anyNA(delta) ||
       any(!is.finite(delta))) {
     arg_error("delta", "a numeric vector of finite shifts", delta)
@@ -269,6 +291,10 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
   class(head_cols) <- "data.frame"
   tipping <- cbind(head_cols, do.call(rbind, tips))
   rownames(tipping) <- NULL
+  tipping <- cbind(tipping, tipping_scales(comps, terms, proportion,
+                                           tipping$tipping_delta, mult,
+                                           tipping$estimate, benchmark,
+                                           src$kind, src$comparison))
   if ("level" %in% names(out) && all(is.na(out$level))) {
     out$level <- NULL
     tipping$level <- NULL
@@ -278,6 +304,57 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
             by = by, criterion = criterion, conf_level = level,
             group_delta = group_delta,
             scale = if (any(proportion)) "log-odds" else "outcome")
+}
+
+# The tipping points on scales a reader can judge: `benchmark` the unit
+# of delta (the weighted SD of the outcome for means, of the change for
+# changes, the root mean square of the two groups' SDs for differences, or
+# the number given) and tipping_benchmark = tipping_delta / benchmark;
+# tipping_share = tipping_delta / estimate for changes and differences
+# (how much of the observed change each dropout's value would have to
+# move); for proportions the respondents' rate, the dropouts' MAR rate and
+# their rate at the tipping point (base-weighted, the group's baseline
+# people).
+tipping_scales <- function(comps, terms, proportion, tip, mult, estimate,
+                           benchmark, kind, comparison) {
+  n_rows <- length(terms)
+  unit <- share <- resp_rate <- drop_rate <- drop_tip <-
+    rep(NA_real_, n_rows)
+  for (r in seq_len(n_rows)) {
+    cps <- lapply(terms[[r]], function(tm) comps[[tm$row]])
+    if (any(vapply(cps, is.null, logical(1)))) next
+    sds <- vapply(cps, function(cp) cp$sd %||% NA_real_, numeric(1))
+    unit[r] <- if (!is.null(benchmark)) benchmark else if (proportion[r]) {
+      NA_real_
+    } else {
+      sqrt(mean(sds^2))
+    }
+    if (kind == "panel_change" || comparison) {
+      share[r] <- tip[r] / estimate[r]
+    }
+    if (proportion[r]) {
+      cp <- cps[[1L]]
+      drop_ <- !cp$answered
+      dd <- cp$d[drop_]
+      m <- cp$prob[drop_]
+      drop_rate[r] <- sum(dd * m) / sum(dd)
+      resp_rate[r] <- (cp$estimate * cp$n_d - sum(dd * m)) /
+        (cp$n_d - sum(dd))
+      if (!is.na(tip[r])) {
+        shifted <- stats::plogis(stats::qlogis(m) +
+                                   tip[r] * mult[terms[[r]][[1L]]$row])
+        drop_tip[r] <- sum(dd * shifted) / sum(dd)
+      }
+    }
+  }
+  out <- data.frame(benchmark = unit, tipping_benchmark = tip / unit,
+                    tipping_share = share)
+  if (any(proportion)) {
+    out$respondent_rate <- resp_rate
+    out$dropout_rate <- drop_rate
+    out$dropout_rate_tipping <- drop_tip
+  }
+  out
 }
 
 # What tipping_point() was given: the table of estimates behind it, which
@@ -382,7 +459,8 @@ tipping_components <- function(tab, used) {
       type = row$type, estimate = tab$estimate[k], influence = full[, k],
       n = tab$n[k], pos = match(grp, people), d = d[grp],
       answered = as.logical(rawToBits(row$answered))[seq_along(grp)],
-      n_d = sum(d[grp]), prob = row$prob, n_people = length(people)
+      n_d = sum(d[grp]), prob = row$prob, n_people = length(people),
+      sd = if (!is.null(tab$sd_change)) tab$sd_change[k] else row$sd %||% NA_real_
     )
   }
   comps
@@ -449,7 +527,8 @@ tipping_material <- function(w, tab, kind, by, influence) {
       has <- r$grp %in% r$members
       has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
       out$rows[[k]] <- list(type = r$type, group = r$group,
-                            answered = packBits(has), prob = r$prob)
+                            answered = packBits(has), prob = r$prob,
+                            sd = r$sd)
     }
   }
   out
@@ -513,8 +592,16 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
                                                              grp),
                                    tab$estimate[k])
   }
+  # the benchmark of delta for means: the weighted SD of the outcome among
+  # the row's respondents (changes use the table's sd_change)
+  sd <- NA_real_
+  if (type == "mean" && kind == "wave_means") {
+    at <- which(rows$wave == t1 & !is.na(y) & in_group)
+    sd <- weighted_sd(as.numeric(y[at]), w$weights[cbind(rows$person[at], t1)])
+  }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
-       grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
+       grp = grp, members = members, prob = prob, fit_key = key, fit = fit,
+       sd = sd)
 }
 
 # The material of the rows kept by a subset (positions in the stored
