@@ -114,6 +114,8 @@
 #'   longer available.)
 #' @param search Tipping points are searched for up to `search` times the
 #'   largest `|alpha|` of the grid (at least 0.1) on either side.
+#' @param tipping Whether to search for the tipping points (each point of
+#'   the search refits the tilted stages; `FALSE` saves that time).
 #' @param control `list(maxit, epsilon)` for the tilted stages.
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
@@ -166,12 +168,13 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              from = NULL, ref = NULL, group_alpha = NULL,
                              null = NULL, criterion = NULL,
                              benchmark = NULL, se = "sandwich",
-                             scale = "odds", search = 10,
+                             scale = "odds", search = 10, tipping = TRUE,
                              control = list(maxit = 100, epsilon = 1e-10),
                              min_n = getOption("panelattrition.min_n", 5),
                              level = NULL) {
   check_weights_object(w)
   check_min_n(min_n)
+  check_flag(tipping, "tipping")
   if (missing(alpha)) {
     pa_abort("`alpha` is missing: give the tilts to try, e.g. seq(-0.1, 0.1, 0.02).",
              class = "panelattrition_arg_error", argument = "alpha")
@@ -274,7 +277,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 
   # suppression: the same respondents at every alpha
   key <- base_eval$key
-  supp <- tilt_suppression(base_eval, yv$proportion, min_n, by)
+  supp <- tilt_suppression(base_eval, min_n, spec,
+                           if (!is.null(category)) w$panel$data[[outcome]],
+                           category)
   out <- lapply(alpha, function(a) {
     ev <- evaluator(a)
     data.frame(alpha = a, wave = waves[key$wave_index], group = key$group,
@@ -308,9 +313,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                if (!is.null(t0)) "from")]
   rownames(out) <- NULL
 
-  tipping <- NULL
-  if (!is.null(null) || !is.null(t0) || !is.null(ref)) {
-    tipping <- tilt_tipping(evaluator, key, supp, null %||% 0, criterion,
+  tips <- NULL
+  if (tipping && (!is.null(null) || !is.null(t0) || !is.null(ref))) {
+    tips <- tilt_tipping(evaluator, key, supp, null %||% 0, criterion,
                             search * max(c(abs(alpha), 0.1)), level,
                             yv$proportion && is.null(ref), waves, bm)
   }
@@ -319,7 +324,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   structure(out, class = c("pa_tilt", "data.frame"), mar = mar,
             outcome = yv$label, by = by, scale = scale, conf_level = level,
             proportion = yv$proportion, method = w$method,
-            tipping = tipping, benchmark_term = bm$term,
+            tipping = tips, benchmark_term = bm$term,
             kind = if (!is.null(ref)) "differences" else if (!is.null(t0))
               "panel_change" else "wave_means",
             group_alpha = group_alpha)
@@ -619,11 +624,25 @@ tilt_evaluator <- function(w, spec) {
 
 # Which rows are suppressed (the same at every alpha): the cells as
 # wave_means() would suppress them; a contrast when either group is.
-tilt_suppression <- function(ev, proportion, min_n, by) {
+# A category of a factor is suppressed as wave_means() suppresses it among
+# all the categories (complementary suppression across levels).
+tilt_suppression <- function(ev, min_n, spec, raw, category) {
   cells <- ev$cells
   s <- suppress_cells(cells, lengths(cells$members), min_n)
+  supp <- s$suppressed
+  if (!is.null(raw) && is.null(spec$t0)) {
+    grp <- if (identical(spec$groups, "(all)")) rep(NA, nrow(spec$rows)) else
+      spec$group
+    full <- mean_cells(raw, spec$outcome, spec$rows, grp)
+    sf <- suppress_cells(full, lengths(full$members), min_n)
+    mine <- full$level == category
+    at <- match(paste(cells$wave_index, cells$group),
+                paste(full$wave_index[mine], full$group[mine]))
+    supp <- supp | sf$suppressed[mine][at]
+    s <- sf
+  }
   suppression_message(s$primary, s$suppressed, min_n)
-  vapply(ev$key$cells, function(k) any(s$suppressed[k]), logical(1))
+  vapply(ev$key$cells, function(k) any(supp[k]), logical(1))
 }
 
 # The benchmark of alpha per row (its wave): the fitted effect of the last
