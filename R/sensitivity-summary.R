@@ -61,6 +61,9 @@
 #'   unless `null` is given (one number).
 #' @param rows Optional rows of `x` to summarise (numbers); asking for a
 #'   suppressed row is an error.
+#' @param benchmark The benchmark of `alpha`, as in [tilt_sensitivity()]:
+#'   `NULL` for the outcome's own `_prev` history term, or another term of
+#'   the response models (such as `"employment_prevemployed"`).
 #' @param min_n As in [wave_means()].
 #'
 #' @return A data frame of class `pa_sensitivity_summary`: the key columns
@@ -90,6 +93,7 @@
 #' ch <- panel_change(w, "wellbeing", from = "T1", to = "T2")
 #' sensitivity_summary(ch, w)
 sensitivity_summary <- function(x, w, null = NULL, rows = NULL,
+                                benchmark = NULL,
                                 min_n = getOption("panelattrition.min_n", 5)) {
   src <- tipping_source(x)
   check_weights_object(w)
@@ -179,7 +183,7 @@ sensitivity_summary <- function(x, w, null = NULL, rows = NULL,
     out$tipping_delta_sd <- tip$tipping_benchmark
     out$tipping_share <- tip$tipping_share
     # selection model
-    ta <- summary_tilt(x, w, src, null_used, min_n)
+    ta <- summary_tilt(x, w, src, null_used, min_n, benchmark)
     out$tipping_alpha <- ta$alpha[rows]
     out$tipping_alpha_benchmark <- ta$benchmark[rows]
   }
@@ -203,7 +207,7 @@ sensitivity_summary <- function(x, w, null = NULL, rows = NULL,
 # The tipping alpha of every row of x: one tilt_sensitivity() per outcome,
 # level (and `from`, and reference group for differences), its tipping rows
 # matched to x's by wave and group.
-summary_tilt <- function(x, w, src, null, min_n) {
+summary_tilt <- function(x, w, src, null, min_n, benchmark) {
   tab <- src$table
   n <- nrow(x)
   res <- list(alpha = rep(NA_real_, n), benchmark = rep(NA_real_, n))
@@ -251,7 +255,7 @@ summary_tilt <- function(x, w, src, null, min_n) {
         group_alpha = if (!is.na(shifted[at[1L]])) {
           stats::setNames(1, shifted[at[1L]])
         },
-        null = null, search = 5, min_n = min_n)),
+        null = null, search = 5, min_n = min_n, benchmark = benchmark)),
       panelattrition_error = function(e) NULL
     )
     if (is.null(tl)) next
