@@ -46,6 +46,10 @@ test_that("tilting at the true alpha lands within 4 SE of the truth, with and wi
     expect_equal(as.character(at$wave), c("T2", "T3"))
     z <- (at$estimate - s$truth) / at$std_error
     expect_true(all(abs(z) < 4), info = paste("history", hist, toString(z)))
+    # unanchored, the tilted estimate itself
+    un <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), anchor = FALSE)
+    un <- un[un$alpha == 0.5, ]
+    expect_true(all(abs(un$estimate - s$truth) < 4 * un$std_error))
     # and the MAR estimate is off: the test has power
     mar <- tl[tl$alpha == 0, ]
     expect_true(all(abs(mar$estimate - s$truth) / mar$std_error > 4))
