@@ -145,7 +145,8 @@
 #'   logit scale for proportions), `n` (respondents with a value; for a
 #'   difference the smaller group), `suppressed`, `benchmark` and
 #'   `alpha_benchmark` (`alpha / benchmark`), and `from` for changes.
-#'   Attributes: `mar` (the input weights' own wave means, for comparison),
+#'   Attributes: `mar` (the input weights' own wave means, or changes with
+#'   `from`, for comparison),
 #'   `tipping` (with `null`: one row per wave and group with `estimate`,
 #'   `null`, `criterion`, `conclusion`, `tipping_alpha`, `direction`,
 #'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`.
@@ -169,17 +170,25 @@
 #' )
 #' panel <- panel_data(read_waves(files, id = "id"), id = "id", wave = "wave",
 #'                     baseline = c("group", "gender", "age"))
-#' w <- attrition_weights(panel, ~ group + gender + age,
-#'                        history = "wellbeing")
-#' tl <- tilt_sensitivity(w, "wellbeing", alpha = seq(-0.1, 0.1, by = 0.05))
+#' # (some people came back after missing T2: one stage per wave from T1)
+#' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
+#' tl <- tilt_sensitivity(w, "wellbeing", alpha = seq(-0.1, 0.1, by = 0.05),
+#'                        null = 50)
 #' tl
+#' attr(tl, "tipping")
 #' plot(tl)
-#' # the change from T1: where would it stop being significant?
-#' ch <- tilt_sensitivity(w, "wellbeing", alpha = c(-0.1, 0, 0.1),
-#'                        from = "T1")
-#' attr(ch, "tipping")
 #' tilt_sensitivity(w, "employment", alpha = c(-1, 0, 1), category = "employed",
 #'                  wave = "T3")
+#'
+#' # monotone dropout with history: changes, differences, the benchmark
+#' done <- increase_vs_frame[increase_vs_frame$completed, ]
+#' iv <- panel_data(increase_vs, id = "id", wave = "wave", frame = done,
+#'                  baseline = c("approach", "age"))
+#' wi <- attrition_weights(iv, ~ approach + age, history = "mhc1")
+#' ch <- tilt_sensitivity(wi, "mhc1", alpha = c(-0.5, 0, 0.5),
+#'                        from = "T1", wave = "T2")
+#' ch
+#' attr(ch, "tipping")
 tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              conf_level = 0.95, category = NULL,
                              from = NULL, ref = NULL, group_alpha = NULL,
@@ -339,7 +348,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                             yv$proportion && is.null(ref), waves, bm)
   }
   mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx],
-                            min_n)
+                            min_n, if (!is.null(t0)) waves[t0])
   structure(out, class = c("pa_tilt", "data.frame"), mar = mar,
             outcome = yv$label, by = by, scale = scale, conf_level = level,
             proportion = yv$proportion, method = w$method,
@@ -764,12 +773,20 @@ tilt_tipping <- function(evaluator, key, supp, null, criterion, limit,
   out
 }
 
-# The input weights' own estimates of the analysed waves, for print().
+# The input weights' own estimates of the analysed waves (means, or
+# changes from `from`), for print().
 tilt_mar_reference <- function(w, outcome, by, level, category, waves,
-                               min_n) {
+                               min_n, from = NULL) {
   est <- tryCatch(
-    suppressMessages(wave_means(w, outcome, by = by, conf_level = level,
-                                min_n = min_n)),
+    suppressMessages(if (is.null(from)) {
+      wave_means(w, outcome, by = by, conf_level = level, min_n = min_n)
+    } else {
+      do.call(rbind, lapply(waves, function(to) {
+        as.data.frame(panel_change(w, outcome, from = from, to = to,
+                                   by = by, conf_level = level,
+                                   min_n = min_n))
+      }))
+    }),
     panelattrition_error = function(e) NULL
   )
   if (is.null(est)) return(NULL)
