@@ -179,9 +179,53 @@ complete_kind <- list(
   }
 )
 
+# A tilted stage (tilt_sensitivity(), tilt.R): the stage of the weights at
+# the same wave, with the same people at risk and the same design, refitted
+# under the selection model logit pi_i = x_i'gamma + alpha_i y_i, where y_i
+# is the outcome at the stage's wave (known for the respondents, the only
+# people whose pi is used). gamma solves the weighted estimating equations
+# sum_i s_i (R_i / pi_i - 1) x_i = 0 over the people at risk, s the start
+# weights (the previous wave's tilted weights, or the base weights), and the
+# respondents' weights are s_i / pi_i. With g_i = 1 / pi_i (0 for those who
+# did not answer) these equations and their scores have the form of a
+# calibration chained on the previous wave's weights, so the sandwich's
+# chain derivatives (chain_derivative()) apply as they are; the alpha_i are
+# fixed, not estimated.
+tilted_kind <- list(
+  fit = function(ctx, step, start) tilted_stage(step, start, ctx),
+  weights = function(st, source) st$weight,
+  log_factor = function(st) {
+    a <- numeric(length(st$risk))
+    a[st$responded] <- -(1 - 1 / st$fit$g)
+    a
+  },
+  project = function(st, h) -solve(t(st$fit$jacobian), h),
+  scores_times = function(st, m) calibration_scores(st) %*% m,
+  chain_on = function(st) identical(st$target, "previous"),
+  boot = function(st) {
+    pa_abort(
+      paste("Bootstrap replicates cannot refit tilted stages: the C",
+            "bootstrap has no selection model with a fixed outcome term.",
+            "Use the sandwich standard errors of tilt_sensitivity()."),
+      class = c("panelattrition_unsupported_error",
+                "panelattrition_arg_error"),
+      argument = "se"
+    )
+  },
+  chain_boot = function(st, w) identical(st$target, "previous"),
+  coefficients = function(st) {
+    est <- st$fit$coefficients
+    data.frame(stage = st$stage, wave = st$wave, term = names(est),
+               estimate = unname(est), std_error = NA_real_,
+               converged = isTRUE(st$fit$converged),
+               note = "tilted (selection model with a fixed outcome term)")
+  },
+  what = "tilted response model"
+)
+
 stage_kinds <- c(
   list(logit = response_kind("logit"), firth = response_kind("firth"),
-       complete = complete_kind),
+       complete = complete_kind, tilted = tilted_kind),
   stats::setNames(lapply(names(calibration_functions), calibration_kind),
                   paste0("calibrate_", names(calibration_functions)))
 )

@@ -32,15 +32,27 @@
 #'   baseline people, so the variance counts the estimated weights, the
 #'   estimated share of dropouts and their covariance.
 #' * **Proportions** (factor levels, logical or 0/1 outcomes of
-#'   [wave_means()]). `delta` is on the log-odds scale: each dropout's MAR
-#'   probability \eqn{m_i}, predicted by a logistic (quasi-binomial)
-#'   regression of the indicator on the weights' covariates among the
-#'   wave's respondents (weighted by the base weights), becomes
-#'   \eqn{\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta)}, and
+#'   [wave_means()]). `delta` is on the log-odds scale. Each dropout's MAR
+#'   probability \eqn{m_i} comes from the sequential outcome models of the
+#'   weights' own stages (for monotone weights): the indicator at the
+#'   estimate's wave is regressed (quasi-binomial, base weights) on that
+#'   wave's stage design, covariates and `history` included, among its
+#'   respondents, and each earlier stage's regression takes the next
+#'   one's predictions as its outcome, so a person who dropped out after
+#'   wave \eqn{k} is predicted from their covariates and last observed
+#'   values (Bang and Robins, 2005). (Weights with `monotone = FALSE` use
+#'   one regression on the weights' covariates among the wave's
+#'   respondents.) The \eqn{m_i} are then moved by one constant on the
+#'   logit scale so that the observed values and the dropouts'
+#'   probabilities mix to the attrition-weighted estimate exactly. Each
+#'   becomes \eqn{\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta)}, and
 #'   \eqn{\hat\mu(\delta) = \hat\mu + \sum_{dropouts} d_i
-#'   (\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta) - m_i) / N_d}. The
+#'   (\mathrm{plogis}(\mathrm{qlogis}(m_i) + \delta) - m_i) / N_d}: the
+#'   base-weighted mix of the observed values and the shifted
+#'   probabilities, so every `delta` gives an estimate inside the Manski
+#'   bounds of [attrition_bounds()] and `delta = 0` gives the input. The
 #'   variance adds the influence of this sum with the \eqn{m_i} held fixed:
-#'   the uncertainty of the outcome regression is not counted, which
+#'   the uncertainty of the outcome regressions is not counted, which
 #'   understates the variance a little when `delta` is far from zero
 #'   (at `delta = 0` the term vanishes). Each category of a factor is
 #'   shifted on its own (category against the rest), so shifted
@@ -93,6 +105,21 @@
 #'   Defaults to `"estimate"` for wave means and `"interval"` otherwise.
 #' @param search Tipping points are searched for up to `search` times the
 #'   largest `|delta|` of the grid on either side.
+#' @param benchmark The unit in which tipping points are also reported:
+#'   `NULL` (default) for the weighted standard deviation of the outcome
+#'   among the row's respondents (of the change, for changes; the root mean
+#'   square of the two groups' for differences), or a positive number.
+#'
+#' @section Benchmarked scale:
+#' `delta` alone has no scale a reader can judge, so the `tipping`
+#' attribute also gives `benchmark` (the unit) and `tipping_benchmark`
+#' (the tipping `delta` in standard deviations of the outcome, or in the
+#' unit given), for changes and differences `tipping_share` (the tipping
+#' `delta` as a share of the estimate: -0.6 reads "each dropout's change
+#' would have to be 60\% of the observed change lower than under MAR"),
+#' and for proportions `respondent_rate` (base-weighted rate among the
+#' group's respondents with a value), `dropout_rate` (the dropouts' MAR
+#' rate) and `dropout_rate_tipping` (their rate at the tipping point).
 #'
 #' @return A data frame of class `pa_tipping`, one row per row of `x` and
 #'   value of `delta`: the key columns of `x` (`outcome`, `level`, `from`,
@@ -100,10 +127,13 @@
 #'   `conf_low`, `conf_high` (normal intervals, on the logit scale for
 #'   proportions) and `p_value` (two-sided z test of `null`). Attribute
 #'   `tipping`: one row per row of `x` with the key columns, `estimate` at
-#'   `delta = 0`, `null`, `criterion`, `tipping_delta`, `direction` and
-#'   `note`.
+#'   `delta = 0`, `null`, `criterion`, `conclusion`, `tipping_delta`,
+#'   `direction`, `note`, and the columns of Benchmarked scale.
 #'
 #' @references
+#' Bang, H. and Robins, J. M. (2005). Doubly robust estimation in missing
+#' data and causal inference models. *Biometrics*, 61, 962-973.
+#'
 #' Little, R. J. A. (1994). A class of pattern-mixture models for
 #' normal incomplete data. *Biometrika*, 81, 471-483.
 #'
@@ -141,9 +171,16 @@
 #' attr(tp2, "tipping")
 tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           conf_level = attr(x, "conf_level"),
-                          criterion = NULL, search = 10, level = NULL) {
+                          criterion = NULL, search = 10, benchmark = NULL,
+                          level = NULL) {
   src <- tipping_source(x)
   tab <- src$table
+  if (!is.null(benchmark) && (!is.numeric(benchmark) ||
+                              length(benchmark) != 1L || is.na(benchmark) ||
+                              !is.finite(benchmark) || !(benchmark > 0))) {
+    arg_error("benchmark", "NULL (the outcome's SD) or a positive number",
+              benchmark)
+  }
   if (!is.numeric(delta) || length(delta) == 0L || anyNA(delta) ||
       any(!is.finite(delta))) {
     arg_error("delta", "a numeric vector of finite shifts", delta)
@@ -255,6 +292,10 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
   class(head_cols) <- "data.frame"
   tipping <- cbind(head_cols, do.call(rbind, tips))
   rownames(tipping) <- NULL
+  tipping <- cbind(tipping, tipping_scales(comps, terms, proportion,
+                                           tipping$tipping_delta, mult,
+                                           tipping$estimate, benchmark,
+                                           src$kind, src$comparison))
   if ("level" %in% names(out) && all(is.na(out$level))) {
     out$level <- NULL
     tipping$level <- NULL
@@ -264,6 +305,57 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
             by = by, criterion = criterion, conf_level = level,
             group_delta = group_delta,
             scale = if (any(proportion)) "log-odds" else "outcome")
+}
+
+# The tipping points on scales a reader can judge: `benchmark` the unit
+# of delta (the weighted SD of the outcome for means, of the change for
+# changes, the root mean square of the two groups' SDs for differences, or
+# the number given) and tipping_benchmark = tipping_delta / benchmark;
+# tipping_share = tipping_delta / estimate for changes and differences
+# (how much of the observed change each dropout's value would have to
+# move); for proportions the respondents' rate, the dropouts' MAR rate and
+# their rate at the tipping point (base-weighted, the group's baseline
+# people).
+tipping_scales <- function(comps, terms, proportion, tip, mult, estimate,
+                           benchmark, kind, comparison) {
+  n_rows <- length(terms)
+  unit <- share <- resp_rate <- drop_rate <- drop_tip <-
+    rep(NA_real_, n_rows)
+  for (r in seq_len(n_rows)) {
+    cps <- lapply(terms[[r]], function(tm) comps[[tm$row]])
+    if (any(vapply(cps, is.null, logical(1)))) next
+    sds <- vapply(cps, function(cp) cp$sd %||% NA_real_, numeric(1))
+    unit[r] <- if (!is.null(benchmark)) benchmark else if (proportion[r]) {
+      NA_real_
+    } else {
+      sqrt(mean(sds^2))
+    }
+    if (kind == "panel_change" || comparison) {
+      share[r] <- tip[r] / estimate[r]
+    }
+    if (proportion[r]) {
+      cp <- cps[[1L]]
+      drop_ <- !cp$answered
+      dd <- cp$d[drop_]
+      m <- cp$prob[drop_]
+      drop_rate[r] <- sum(dd * m) / sum(dd)
+      resp_rate[r] <- (cp$estimate * cp$n_d - sum(dd * m)) /
+        (cp$n_d - sum(dd))
+      if (!is.na(tip[r])) {
+        shifted <- stats::plogis(stats::qlogis(m) +
+                                   tip[r] * mult[terms[[r]][[1L]]$row])
+        drop_tip[r] <- sum(dd * shifted) / sum(dd)
+      }
+    }
+  }
+  out <- data.frame(benchmark = unit, tipping_benchmark = tip / unit,
+                    tipping_share = share)
+  if (any(proportion)) {
+    out$respondent_rate <- resp_rate
+    out$dropout_rate <- drop_rate
+    out$dropout_rate_tipping <- drop_tip
+  }
+  out
 }
 
 # What tipping_point() was given: the table of estimates behind it, which
@@ -368,7 +460,8 @@ tipping_components <- function(tab, used) {
       type = row$type, estimate = tab$estimate[k], influence = full[, k],
       n = tab$n[k], pos = match(grp, people), d = d[grp],
       answered = as.logical(rawToBits(row$answered))[seq_along(grp)],
-      n_d = sum(d[grp]), prob = row$prob, n_people = length(people)
+      n_d = sum(d[grp]), prob = row$prob, n_people = length(people),
+      sd = if (!is.null(tab$sd_change)) tab$sd_change[k] else row$sd %||% NA_real_
     )
   }
   # the sampling design of the panel's people, if any (its strata and PSUs
@@ -443,7 +536,8 @@ tipping_material <- function(w, tab, kind, by, influence) {
       has <- r$grp %in% r$members
       has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
       out$rows[[k]] <- list(type = r$type, group = r$group,
-                            answered = packBits(has), prob = r$prob)
+                            answered = packBits(has), prob = r$prob,
+                            sd = r$sd)
     }
   }
   out
@@ -494,13 +588,29 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
       at <- rows$wave == t1 & !is.na(y)
       yy <- rep(NA_real_, n_all)
       yy[rows$person[at]] <- as.numeric(y[at])
-      fit <- mar_probabilities(w, yy, sprintf("`%s`%s at %s", v,
-        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1]))
+      what <- sprintf("`%s`%s at %s", v,
+        if (is.na(lv)) "" else sprintf(" = \"%s\"", lv), waves[t1])
+      fit <- if (isTRUE(w$monotone) && t1 > 1L) {
+        sequential_probabilities(w, yy, t1, what)
+      } else {
+        mar_probabilities(w, yy, what)
+      }
     }
-    prob <- unname(fit[grp])
+    prob <- recentre_probabilities(unname(fit[grp]), grp %in% members,
+                                   w$base_weights[grp], fit_y(y, rows, t1,
+                                                             grp),
+                                   tab$estimate[k])
+  }
+  # the benchmark of delta for means: the weighted SD of the outcome among
+  # the row's respondents (changes use the table's sd_change)
+  sd <- NA_real_
+  if (type == "mean" && kind == "wave_means") {
+    at <- which(rows$wave == t1 & !is.na(y) & in_group)
+    sd <- weighted_sd(as.numeric(y[at]), w$weights[cbind(rows$person[at], t1)])
   }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
-       grp = grp, members = members, prob = prob, fit_key = key, fit = fit)
+       grp = grp, members = members, prob = prob, fit_key = key, fit = fit,
+       sd = sd)
 }
 
 # The material of the rows kept by a subset (positions in the stored
@@ -536,6 +646,93 @@ mar_probabilities <- function(w, y, what) {
   out <- rep(NA_real_, length(y))
   out[base] <- stats::plogis(drop(x %*% fit$coefficients))
   out
+}
+
+# MAR probabilities of a binary outcome at wave t1 for every baseline
+# person, from the sequential outcome models of the weights' own stages
+# (Bang and Robins, 2005): at stage t1 the outcome is regressed on the
+# stage's design (covariates and history) among its respondents with a
+# value, then at each earlier stage j the previous stage's prediction is
+# regressed on stage j's design among stage j's respondents; a person who
+# dropped out at stage j (or answered t1 without a value) gets the
+# prediction of the last stage at which they were at risk, which conditions
+# on their last observed values. Quasi-binomial regressions weighted by the
+# base weights; aliased columns are left out. A stage at which everyone
+# answered passes the predictions through.
+sequential_probabilities <- function(w, y, t1, what) {
+  n_all <- length(y)
+  by_wave <- list()
+  for (st in c(w$stages, w$complete_stages)) by_wave[[st$wave_index]] <- st
+  out <- rep(NA_real_, n_all)
+  target <- y
+  first <- if (length(by_wave) >= 1L && !is.null(by_wave[[1L]])) 1L else 2L
+  for (j in seq(t1, first)) {
+    st <- if (j <= length(by_wave)) by_wave[[j]]
+    if (is.null(st)) return(mar_probabilities(w, y, what))
+    risk <- st$risk
+    if (isTRUE(st$complete) || is.null(st$x)) {
+      pred <- target[risk]
+    } else {
+      resp <- unname(st$responded)
+      use <- resp & !is.na(target[risk])
+      if (!any(use)) return(mar_probabilities(w, y, what))
+      x <- st$x
+      fit <- stats::glm.fit(x[use, , drop = FALSE], target[risk][use],
+                            weights = w$base_weights[risk][use],
+                            family = stats::quasibinomial(),
+                            control = stats::glm.control(epsilon = 1e-12,
+                                                         maxit = 100))
+      beta <- fit$coefficients
+      beta[is.na(beta)] <- 0
+      pred <- stats::plogis(drop(x %*% beta))
+      # those at risk here without a value at t1 get this stage's
+      # prediction unless a later stage gave them one
+      gone <- if (j == t1) is.na(y[risk]) else !resp
+      out[risk[gone]] <- pred[gone]
+    }
+    if (j == t1 && (isTRUE(st$complete) || is.null(st$x))) {
+      # nobody dropped out at t1; item nonresponse has no prediction yet
+      miss <- is.na(y[risk])
+      if (any(miss)) return(mar_probabilities(w, y, what))
+    }
+    nt <- rep(NA_real_, n_all)
+    nt[risk] <- pred
+    target <- nt
+  }
+  out
+}
+
+# The outcome at wave t1 of the people `grp` (NA without a value).
+fit_y <- function(y, rows, t1, grp) {
+  at <- rows$wave == t1 & !is.na(y)
+  v <- rep(NA_real_, max(c(grp, rows$person)))
+  v[rows$person[at]] <- as.numeric(y[at])
+  v[grp]
+}
+
+# The dropouts' MAR probabilities m_i, moved by one constant on the logit
+# scale so that the base-weighted mix of the observed values and the
+# dropouts' probabilities equals the attrition-weighted estimate mu:
+# sum_obs d y + sum_drop d plogis(qlogis(m) + c) = mu sum d. Then the
+# shifted estimate mu + sum_drop d (plogis(qlogis(m) + delta) - m) / N_d is
+# that mix with the dropouts shifted, inside the Manski bounds for every
+# delta. Kept as they are when mu implies no dropouts' rate in (0, 1).
+recentre_probabilities <- function(m, has, d, y, mu) {
+  drop_ <- !has & !is.na(m)
+  if (!any(drop_) || is.na(mu)) return(m)
+  m <- pmin(pmax(m, 1e-12), 1 - 1e-12)
+  target <- (mu * sum(d) - sum(d[has] * y[has])) / sum(d[!has])
+  if (!is.finite(target) || target <= 0 || target >= 1) return(m)
+  lm <- stats::qlogis(m[drop_])
+  dd <- d[drop_] / sum(d[drop_])
+  f <- function(cc) sum(dd * stats::plogis(lm + cc)) - target
+  lo <- -1
+  hi <- 1
+  while (f(lo) > 0) lo <- lo * 2
+  while (f(hi) < 0) hi <- hi * 2
+  cc <- stats::uniroot(f, c(lo, hi), tol = 1e-14, maxiter = 1000)$root
+  m[drop_] <- stats::plogis(lm + cc)
+  m
 }
 
 # The shift of one estimate at a given delta and its influence values:

@@ -55,7 +55,10 @@
 #   everyone who started, who form the frame), then mar_base.
 # * mnar: mar_hist1 plus 0.5 (y_t - y_{t-1}): dropout depends on the
 #   change the person would have reported. No weighting is valid; the
-#   sensitivity analysis is.
+#   sensitivity analysis is. Written on the level, the index is
+#   0.5 y_t + (0.4 - 0.5) y_{t-1} + ...: with y in `history` the term in
+#   y_{t-1} is part of each stage's design, so tilt_sensitivity() at
+#   alpha = MNAR_ALPHA (a tilt on the level y_t) is the true model.
 #
 # WEIGHTING SCHEMES AND ESTIMATES ------------------------------------------
 #
@@ -74,7 +77,15 @@
 # * group_c_T3: wave_means(w, "y", by = "g"), group c at T3 (the target of
 #   a numerator ~ g);
 # * gee_ind_T3, gee_exch_T3, gee_ar1_T3: ipw_gee(y ~ wave, w, corstr =),
-#   the coefficient of T3 (the T3 - T1 mean difference).
+#   the coefficient of T3 (the T3 - T1 mean difference);
+# * tilt_mean_T3, tilt_change_T1_T3: tilt_sensitivity(w, "y", alpha =
+#   c(0, MNAR_ALPHA)), the row at MNAR_ALPHA: the T3 mean and the T1 -> T3
+#   change (from = "T1") under the mnar mechanism's true tilt, anchored on
+#   the input weights (the default); tilt_mean_T3_unanchored with anchor =
+#   FALSE (and tilt_change_T1_T3_unanchored). With logit weights the anchored curve carries the difference
+#   between the maximum-likelihood and the tilted stages' MAR estimates
+#   (about -0.03 at T3, see ?tilt_sensitivity, Anchoring); with kott
+#   weights (mnar_tilt_kott) the two are the same.
 #
 # SUMMARIES ----------------------------------------------------------------
 #
@@ -110,6 +121,10 @@ simulate_people <- function(n) {
   e3 <- step(e2, y2)
   data.frame(g, x1, x2, y1, y2, y3, e1, e2, e3)
 }
+
+# The log odds ratio of answering per unit of the current outcome under
+# the mnar mechanism (the tilt tilt_sensitivity() must be given).
+MNAR_ALPHA <- 0.5
 
 # Who answers each wave under a mechanism: a logical matrix people x waves.
 respond <- function(p, mechanism) {
@@ -150,8 +165,8 @@ respond <- function(p, mechanism) {
       r3 <- r2 & draw(base_index)
     },
     mnar = {
-      r2 <- draw(hist_index(2L) + 0.5 * (p$y2 - p$y1))
-      r3 <- r2 & draw(hist_index(3L) + 0.5 * (p$y3 - p$y2))
+      r2 <- draw(hist_index(2L) + MNAR_ALPHA * (p$y2 - p$y1))
+      r3 <- r2 & draw(hist_index(3L) + MNAR_ALPHA * (p$y3 - p$y2))
     },
     stop("unknown mechanism ", mechanism)
   )
@@ -191,7 +206,10 @@ population_truth <- function(n = 2e6) {
     group_c_T3 = mean(p$y3[p$g == "c"]),
     gee_ind_T3 = mean(p$y3) - mean(p$y1),
     gee_exch_T3 = mean(p$y3) - mean(p$y1),
-    gee_ar1_T3 = mean(p$y3) - mean(p$y1))
+    gee_ar1_T3 = mean(p$y3) - mean(p$y1),
+    tilt_mean_T3 = mean(p$y3), tilt_change_T1_T3 = mean(p$y3 - p$y1),
+    tilt_mean_T3_unanchored = mean(p$y3),
+    tilt_change_T1_T3_unanchored = mean(p$y3 - p$y1))
 }
 
 # Scenarios ----------------------------------------------------------------
@@ -259,7 +277,20 @@ SCENARIOS <- list(
   scenario("mnar_history1", "mnar",
            list(formula = F_BASE, history = c("y", "emp")),
            c("mean_T3", "change_T1_T3"), valid = FALSE,
-           why = "dropout depends on the unobserved outcome (MNAR)")
+           why = "dropout depends on the unobserved outcome (MNAR)"),
+  scenario("mnar_tilt", "mnar",
+           list(formula = F_BASE, history = c("y", "emp")),
+           c("tilt_mean_T3", "tilt_change_T1_T3"), valid = FALSE,
+           why = paste("the curve is anchored on maximum-likelihood weights,",
+                       "whose MAR estimate differs from the tilted stages'",
+                       "(?tilt_sensitivity, Anchoring)")),
+  scenario("mnar_tilt_unanchored", "mnar",
+           list(formula = F_BASE, history = c("y", "emp")),
+           c("tilt_mean_T3_unanchored", "tilt_change_T1_T3_unanchored")),
+  scenario("mnar_tilt_kott", "mnar",
+           list(formula = F_BASE, history = c("y", "emp"),
+                method = "calibrate", calfun = "kott"),
+           c("tilt_mean_T3", "tilt_change_T1_T3"))
 )
 
 # Estimates ----------------------------------------------------------------
@@ -320,6 +351,34 @@ estimate_targets <- function(w, targets) {
       gee_ind_T3 = gee_coef("independence"),
       gee_exch_T3 = gee_coef("exchangeable"),
       gee_ar1_T3 = gee_coef("ar1"),
+      tilt_mean_T3 = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               wave = "T3", tipping = FALSE)
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
+      tilt_mean_T3_unanchored = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               wave = "T3", tipping = FALSE,
+                                               anchor = FALSE)
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
+      tilt_change_T1_T3_unanchored = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               from = "T1", wave = "T3",
+                                               tipping = FALSE,
+                                               anchor = FALSE)
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
+      tilt_change_T1_T3 = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               from = "T1", wave = "T3",
+                                               tipping = FALSE)
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
       stop("unknown target ", target)
     )
   }

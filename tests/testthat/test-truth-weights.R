@@ -172,7 +172,7 @@ test_that("outcomes too large for the weighted sums are a classed error naming t
                tolerance = 1e-10)
   tl <- tilt_sensitivity(w, "large", alpha = 0)
   expect_true(all(is.finite(tl$estimate)))
-  err <- expect_error(tilt_sensitivity(w, "large", alpha = 1),
+  err <- expect_error(tilt_sensitivity(w, "large", alpha = c(0, 1)),
                       class = "panelattrition_nonfinite_error")
   expect_match(conditionMessage(err), "`large`", fixed = TRUE)
 })

@@ -1,0 +1,408 @@
+# Known truth for the sensitivity analyses (issue 16): MNAR panels whose
+# dropout at each wave depends on the current outcome with a known alpha,
+# with and without dependence on the previous outcome (history).
+
+# logit P(R_t = 1 | past, y_t) = a_t + 0.4 x - c y_{t-1} + alpha y_t
+sim_mnar <- function(n = 20000, alpha = 0.5, hist = TRUE, seed = 1601) {
+  set.seed(seed)
+  x <- stats::rnorm(n)
+  g <- factor(sample(c("a", "b"), n, TRUE))
+  y1 <- 1 + 0.5 * x + 0.3 * (g == "b") + stats::rnorm(n)
+  y2 <- 0.5 + 0.7 * y1 + 0.3 * x + stats::rnorm(n)
+  y3 <- 0.5 + 0.7 * y2 + 0.3 * x + stats::rnorm(n)
+  c1 <- if (hist) 0.6 else 0
+  a3 <- if (hist) 0.6 else -0.6
+  r2 <- stats::runif(n) < stats::plogis(0.8 + 0.4 * x - c1 * y1 + alpha * y2)
+  r3 <- r2 & stats::runif(n) <
+    stats::plogis(a3 + 0.3 * x - c1 * y2 + alpha * y3)
+  ids <- sprintf("i%05d", seq_len(n))
+  long <- rbind(
+    data.frame(id = ids, wave = "T1", x = x, g = g, y = y1),
+    data.frame(id = ids, wave = "T2", x = x, g = g, y = y2)[r2, ],
+    data.frame(id = ids, wave = "T3", x = x, g = g, y = y3)[r3, ]
+  )
+  long$st <- factor(ifelse(long$y > 1.8, "high", ifelse(long$y > 0.6, "mid",
+                                                         "low")))
+  list(long = long, y = cbind(y1, y2, y3), g = g, x = x, r2 = r2, r3 = r3,
+       truth = c(T2 = mean(y2), T3 = mean(y3)))
+}
+
+mnar_weights <- function(s, hist = TRUE, ...) {
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("x", "g"))
+  if (hist) attrition_weights(panel, ~ x, history = "y", ...)
+  else attrition_weights(panel, ~ x, ...)
+}
+
+test_that("tilting at the true alpha lands within 4 SE of the truth, with and without history", {
+  # (before issue 16, the one-step re-calibration to the baseline totals
+  # was off by -0.148 at T2 and -0.321 at T3 with history (12 and 18 SE);
+  # without history by +0.031 at T3 (1.7 SE))
+  for (hist in c(TRUE, FALSE)) {
+    s <- sim_mnar(hist = hist)
+    w <- mnar_weights(s, hist)
+    tl <- tilt_sensitivity(w, "y", alpha = c(0, 0.5))
+    at <- tl[tl$alpha == 0.5, ]
+    expect_equal(as.character(at$wave), c("T2", "T3"))
+    z <- (at$estimate - s$truth) / at$std_error
+    expect_true(all(abs(z) < 4), info = paste("history", hist, toString(z)))
+    # unanchored, the tilted estimate itself
+    un <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), anchor = FALSE)
+    un <- un[un$alpha == 0.5, ]
+    expect_true(all(abs(un$estimate - s$truth) < 4 * un$std_error))
+    # and the MAR estimate is off: the test has power
+    mar <- tl[tl$alpha == 0, ]
+    expect_true(all(abs(mar$estimate - s$truth) / mar$std_error > 4))
+    # within-person change from T1 at the true alpha
+    ch <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1",
+                           tipping = FALSE)
+    ch <- ch[ch$alpha == 0.5, ]
+    truth_ch <- s$truth - mean(s$y[, 1])
+    expect_true(all(abs(ch$estimate - truth_ch) < 4 * ch$std_error))
+  }
+})
+
+test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
+  s <- sim_mnar(n = 1500, seed = 7)
+  # a frame of people who never answered, and base weights
+  extra <- data.frame(id = sprintf("f%04d", 1:400), x = stats::rnorm(400),
+                      g = factor(sample(c("a", "b"), 400, TRUE)))
+  frame <- rbind(unique(s$long[s$long$wave == "T1", c("id", "x", "g")]), extra)
+  frame$d <- 1 + (frame$g == "b")
+  panels <- list(
+    plain = panel_data(s$long, id = "id", wave = "wave",
+                       baseline = c("x", "g")),
+    frame = panel_data(s$long, id = "id", wave = "wave",
+                       baseline = c("x", "g"), frame = frame)
+  )
+  fits <- list(
+    logit = function(p) attrition_weights(p, ~ x + g, history = "y"),
+    firth = function(p) attrition_weights(p, ~ x + g, history = "y",
+                                          method = "firth"),
+    kott = function(p) attrition_weights(p, ~ x + g, history = "y",
+                                         method = "calibrate",
+                                         calfun = "kott"),
+    raking = function(p) attrition_weights(p, ~ x + g, history = "y",
+                                           method = "calibrate",
+                                           base = if (isTRUE(p$frame_given)) "d")
+  )
+  combos <- list(c("plain", "logit"), c("frame", "logit"),
+                 c("plain", "firth"), c("frame", "kott"),
+                 c("frame", "raking"))
+  for (cb in combos) {
+    pn <- cb[1]
+    fn <- cb[2]
+    w <- fits[[fn]](panels[[pn]])
+    info <- paste(pn, fn)
+    m <- wave_means(w, "y", by = "g")
+    tl <- tilt_sensitivity(w, "y", alpha = c(-0.3, 0, 0.3), by = "g")
+    z <- tl[tl$alpha == 0, ]
+    k <- match(paste(z$wave, z$group), paste(m$wave, m$g))
+    expect_equal(z$estimate, m$estimate[k], tolerance = 1e-10, info = info)
+    expect_equal(z$std_error, m$std_error[k], tolerance = 1e-10, info = info)
+    # a category of a factor
+    p <- wave_means(w, "st")
+    tp <- tl_p <- tilt_sensitivity(w, "st", alpha = c(0, 1),
+                                   category = "high")
+    z <- tl_p[tl_p$alpha == 0, ]
+    ph <- p[p$level == "high" & p$wave != "T1", ]
+    expect_equal(z$estimate, ph$estimate, tolerance = 1e-10, info = info)
+    expect_equal(z$std_error, ph$std_error, tolerance = 1e-10, info = info)
+    # change and group contrasts
+    ch <- panel_change(w, "y", from = "T1", to = "T3")
+    tc <- tilt_sensitivity(w, "y", alpha = c(0, 0.2), from = "T1", wave = "T3",
+                           tipping = FALSE)
+    expect_equal(tc$estimate[tc$alpha == 0], ch$estimate, tolerance = 1e-10)
+    expect_equal(tc$std_error[tc$alpha == 0], ch$std_error, tolerance = 1e-10)
+    cmp <- compare_groups(m, ref = "a")
+    tg <- tilt_sensitivity(w, "y", alpha = c(0, 0.2), by = "g", ref = "a",
+                           tipping = FALSE)
+    z <- tg[tg$alpha == 0, ]
+    cm <- cmp[cmp$wave != "T1", ]
+    expect_equal(z$estimate, cm$estimate, tolerance = 1e-10, info = info)
+    expect_equal(z$std_error, cm$std_error, tolerance = 1e-10, info = info)
+    # per-group alpha: multipliers of 1 for every group are the common
+    # alpha; tilting one group moves it more than the other
+    ga <- tilt_sensitivity(w, "y", alpha = c(0, 0.3), by = "g",
+                           group_alpha = c(a = 1, b = 1))
+    expect_equal(ga$estimate, tl$estimate[tl$alpha != -0.3],
+                 tolerance = 1e-10, info = info)
+    gb <- tilt_sensitivity(w, "y", alpha = c(0, 0.3), by = "g",
+                           group_alpha = c(b = 1))
+    move <- abs(gb$estimate[gb$alpha == 0.3] - gb$estimate[gb$alpha == 0])
+    expect_true(all(move[gb$group[gb$alpha == 0] == "b"] >
+                      move[gb$group[gb$alpha == 0] == "a"]), info = info)
+    # delta = 0
+    for (tab in list(m, p, ch)) {
+      tp <- tipping_point(tab, delta = c(-1, 0, 1), null = 0)
+      d0 <- tp[tp$delta == 0, ]
+      expect_equal(d0$estimate, tab$estimate, tolerance = 1e-10)
+      if (!isTRUE(panels[[pn]]$frame_given)) {
+        expect_equal(d0$std_error, tab$std_error, tolerance = 1e-10)
+      }
+    }
+  }
+})
+
+test_that("the tilted sandwich counts both chained stages: stacked numerical sandwich", {
+  s <- sim_mnar(n = 400, seed = 21)
+  w <- mnar_weights(s)
+  y <- s$y
+  r2 <- s$r2
+  r3 <- s$r3
+  a <- 0.5
+  g2 <- cbind(1, s$x, y[, 1])
+  g3 <- cbind(1, s$x, y[, 2])
+  y2 <- ifelse(r2, y[, 2], 0)
+  y3 <- ifelse(r3, y[, 3], 0)
+  psi <- function(th) {
+    e2 <- exp(-drop(g2 %*% th[1:3]) - a * y2)
+    w2 <- ifelse(r2, 1 + e2, 0)
+    e3 <- exp(-drop(g3 %*% th[4:6]) - a * y3)
+    w3 <- ifelse(r3, w2 * (1 + e3), 0)
+    cbind(g2 * (r2 * (1 + e2) - 1),
+          ifelse(r2, 1, 0) * g3 * (w2 * (r3 * (1 + e3) - 1)),
+          w3 * (y3 - th[7]))
+  }
+  # the solution by Newton on the stacked equations (numerical Jacobian)
+  th <- c(rep(0, 6), mean(y[r3, 3]))
+  for (i in 1:50) {
+    f <- colSums(psi(th))
+    jac <- vapply(1:7, function(j) {
+      h <- replace(numeric(7), j, 1e-6)
+      (colSums(psi(th + h)) - colSums(psi(th - h))) / 2e-6
+    }, numeric(7))
+    step <- solve(jac, f)
+    th <- th - step
+    if (max(abs(step)) < 1e-12) break
+  }
+  v <- numeric_sandwich(psi, th)
+  rows <- panelattrition:::panel_rows(w)
+  ym <- panelattrition:::tilt_outcome_matrix(w, rows, w$panel$data$y)
+  tw <- panelattrition:::tilted_weights(w, ym, rep(a, nrow(ym)),
+                                        list(maxit = 100, epsilon = 1e-13),
+                                        "y")
+  tm <- wave_means(tw, "y")
+  expect_equal(tm$estimate[3], th[7], tolerance = 1e-8)
+  expect_equal(tm$std_error[3], sqrt(v[7, 7]), tolerance = 1e-6)
+})
+
+test_that("proportions stay inside the Manski bounds for delta in [-30, 30]", {
+  s <- sim_mnar(n = 8000)
+  w <- mnar_weights(s)
+  m <- wave_means(w, "st", by = "g")
+  tp <- tipping_point(m, delta = c(-30, -10, -3, 0, 3, 10, 30), null = 0.5)
+  b <- attrition_bounds(w, "st", category = "high", by = "g")
+  hi <- tp[tp$level == "high" & tp$wave != "T1", ]
+  k <- match(paste(hi$wave, hi$g), paste(b$wave, b$group))
+  expect_true(all(hi$estimate >= b$lower[k] - 1e-12))
+  expect_true(all(hi$estimate <= b$upper[k] + 1e-12))
+  # at +-30 the estimate is at the bounds
+  expect_equal(hi$estimate[hi$delta == 30],
+               b$upper[k][hi$delta == 30], tolerance = 1e-6)
+  expect_equal(hi$estimate[hi$delta == -30],
+               b$lower[k][hi$delta == -30], tolerance = 1e-6)
+  # every category, over the whole panel
+  tp <- tipping_point(wave_means(w, "st"), delta = seq(-30, 30, by = 5),
+                      null = 0.5)
+  for (lv in c("low", "mid", "high")) {
+    b <- attrition_bounds(w, "st", category = lv)
+    x <- tp[tp$level == lv & tp$wave != "T1", ]
+    k <- match(x$wave, b$wave)
+    expect_true(all(x$estimate >= b$lower[k] - 1e-12 &
+                      x$estimate <= b$upper[k] + 1e-12), info = lv)
+  }
+})
+
+test_that("tipping deltas and alphas equal root-finding by hand", {
+  s <- sim_mnar(n = 5000)
+  w <- mnar_weights(s)
+  m <- wave_means(w, "y")
+  # delta: mu + delta (1 - p) crosses the null at (null - mu) / (1 - p)
+  tp <- tipping_point(m, delta = c(0, 1), null = 1.2, criterion = "estimate")
+  p <- c(1, mean(s$r2), mean(s$r3))
+  hand <- (1.2 - m$estimate) / (1 - p)
+  tip <- attr(tp, "tipping")
+  expect_equal(tip$tipping_delta[2:3],
+               vapply(2:3, function(t) {
+                 stats::uniroot(function(d) m$estimate[t] + d * (1 - p[t]) - 1.2,
+                                c(-10, 10), tol = 1e-12)$root
+               }, numeric(1)), tolerance = 1e-6)
+  expect_equal(tip$tipping_delta[2:3], hand[2:3], tolerance = 1e-6)
+
+  # alpha: the tilted weights by hand (two sequential stages, Newton on
+  # sum s (r / pi - 1) g = 0), anchored on the input weights' estimate
+  y <- s$y
+  r <- cbind(TRUE, s$r2, s$r3)
+  tilted_mean <- function(a) {
+    wt <- rep(1, nrow(y))
+    for (t in 2:3) {
+      risk <- r[, t - 1]
+      gx <- cbind(1, s$x, y[, t - 1])[risk, ]
+      rr <- r[risk, t]
+      st <- wt[risk]
+      off <- ifelse(rr, a * y[risk, t], 0)
+      gam <- rep(0, 3)
+      for (i in 1:100) {
+        e <- ifelse(rr, exp(-drop(gx %*% gam) - off), 0)
+        u <- colSums(gx * (st * (rr * (1 + e) - 1)))
+        step <- solve(crossprod(gx, gx * (st * e)), u)
+        gam <- gam + step
+        if (max(abs(step)) < 1e-12) break
+      }
+      new <- rep(0, nrow(y))
+      new[which(risk)[rr]] <- (st * (1 + e))[rr]
+      wt <- new
+    }
+    sum(wt * ifelse(r[, 3], y[, 3], 0)) / sum(wt)
+  }
+  mu0 <- tilted_mean(0)
+  target <- m$estimate[3] - 0.15
+  hand_alpha <- stats::uniroot(
+    function(a) m$estimate[3] + tilted_mean(a) - mu0 - target,
+    c(-1, 1), tol = 1e-12)$root
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, 0.2), wave = "T3",
+                         null = target, criterion = "estimate")
+  expect_equal(attr(tl, "tipping")$tipping_alpha, hand_alpha,
+               tolerance = 1e-6)
+  # and the anchored estimate itself at a few alphas
+  tl <- tilt_sensitivity(w, "y", alpha = c(-0.4, 0, 0.25), wave = "T3")
+  expect_equal(tl$estimate,
+               m$estimate[3] + vapply(c(-0.4, 0, 0.25), tilted_mean,
+                                      numeric(1)) - mu0,
+               tolerance = 1e-8)
+
+  # a change stops being significant; a group difference changes sign
+  ch <- panel_change(w, "y", from = "T1", to = "T3")
+  tc <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3")
+  tip <- attr(tc, "tipping")
+  ev <- function(a) {
+    z <- tilt_sensitivity(w, "y", alpha = c(0, a), from = "T1", wave = "T3",
+                          tipping = FALSE)
+    z <- z[z$alpha == a, ]
+    z$conf_low
+  }
+  expect_equal(tip$tipping_alpha[tip$wave == "T3"],
+               stats::uniroot(ev, c(0.2, 2), tol = 1e-9)$root,
+               tolerance = 1e-6)
+})
+
+test_that("benchmark ratios equal a hand computation from the fitted response models", {
+  s <- sim_mnar(n = 8000)
+  w <- mnar_weights(s)
+  risk3 <- s$r2
+  d3 <- data.frame(r = s$r3[risk3], x = s$x[risk3], y_prev = s$y[risk3, 2])
+  b3 <- stats::coef(stats::glm(r ~ x + y_prev, family = stats::binomial(),
+                               data = d3,
+                               control = stats::glm.control(epsilon = 1e-14)))
+  d2 <- data.frame(r = s$r2, x = s$x, y_prev = s$y[, 1])
+  b2 <- stats::coef(stats::glm(r ~ x + y_prev, family = stats::binomial(),
+                               data = d2,
+                               control = stats::glm.control(epsilon = 1e-14)))
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, 0.5))
+  expect_equal(attr(tl, "benchmark_term"), "y_prev")
+  at <- tl[tl$alpha == 0.5, ]
+  expect_equal(at$alpha_benchmark, 0.5 / c(b2[["y_prev"]], b3[["y_prev"]]),
+               tolerance = 1e-6)
+  # delta on the SD scale
+  m <- wave_means(w, "y")
+  tp <- attr(tipping_point(m, delta = c(0, 1), null = 1.2,
+                           criterion = "estimate"), "tipping")
+  ww <- w$weights[s$r3, 3]
+  yy <- s$y[s$r3, 3]
+  sd3 <- sqrt(sum(ww * (yy - sum(ww * yy) / sum(ww))^2) / sum(ww))
+  expect_equal(tp$tipping_benchmark[3], tp$tipping_delta[3] / sd3,
+               tolerance = 1e-10)
+})
+
+test_that("Lee bounds equal a hand computation", {
+  s <- sim_mnar(n = 8000)
+  w <- mnar_weights(s)
+  m <- wave_means(w, "y", by = "g")
+  cmp <- compare_groups(m, ref = "a")
+  ss <- sensitivity_summary(cmp, w)
+  # by hand at T3 (equal base weights): trim the group answering more
+  ya <- s$y[s$g == "a" & s$r3, 3]
+  yb <- s$y[s$g == "b" & s$r3, 3]
+  pa <- mean(s$r3[s$g == "a"])
+  pb <- mean(s$r3[s$g == "b"])
+  hand <- if (pb >= pa) {
+    q <- (pb - pa) / pb
+    k <- length(yb) * (1 - q)
+    sb <- sort(yb)
+    low_mean <- (sum(sb[seq_len(floor(k))]) + (k - floor(k)) * sb[floor(k) + 1]) / k
+    sb <- sort(yb, decreasing = TRUE)
+    high_mean <- (sum(sb[seq_len(floor(k))]) + (k - floor(k)) * sb[floor(k) + 1]) / k
+    c(high_mean - mean(ya), low_mean - mean(ya))
+  } else {
+    q <- (pa - pb) / pa
+    k <- length(ya) * (1 - q)
+    sa <- sort(ya)
+    low_mean <- (sum(sa[seq_len(floor(k))]) + (k - floor(k)) * sa[floor(k) + 1]) / k
+    sa <- sort(ya, decreasing = TRUE)
+    high_mean <- (sum(sa[seq_len(floor(k))]) + (k - floor(k)) * sa[floor(k) + 1]) / k
+    c(mean(yb) - high_mean, mean(yb) - low_mean)
+  }
+  # the contrast is b - a
+  row <- ss[ss$wave == "T3", ]
+  expect_equal(c(row$lee_lower, row$lee_upper), hand, tolerance = 1e-10)
+  expect_lte(row$lee_lower, row$lee_upper)
+  # T1: everyone answered, no trimming, the bounds are the difference
+  expect_equal(ss$lee_lower[ss$wave == "T1"], cmp$estimate[cmp$wave == "T1"],
+               tolerance = 1e-10)
+})
+
+test_that("bad arguments are classed errors; suppressed rows stay suppressed", {
+  s <- sim_mnar(n = 3000, seed = 9)
+  w <- mnar_weights(s)
+  expect_error(tilt_sensitivity(w, "y", alpha = c(0.1, 0.2)),
+               class = "panelattrition_arg_error")
+  bare <- w
+  bare$stages <- list()
+  err <- expect_error(tilt_sensitivity(bare, "y", alpha = c(0, 0.1)),
+                      class = "panelattrition_weights_error")
+  expect_identical(err$argument, "w")
+  expect_error(tilt_sensitivity(w, "st", alpha = 0, category = "nope"),
+               class = "panelattrition_arg_error")
+  expect_error(tilt_sensitivity(w, "y", alpha = 0, se = "bootstrap"),
+               class = "panelattrition_unsupported_error")
+  expect_error(tilt_sensitivity(w, "y", alpha = 0, by = "g",
+                                group_alpha = c(zz = 1)),
+               class = "panelattrition_arg_error")
+  expect_error(tilt_sensitivity(w, "y", alpha = 0, ref = "a"),
+               class = "panelattrition_arg_error")
+  expect_error(tilt_sensitivity(w, "y", alpha = 0, benchmark = "nope"),
+               class = "panelattrition_arg_error")
+  expect_error(tipping_point(wave_means(w, "y"), delta = 0, null = 1,
+                             benchmark = -1),
+               class = "panelattrition_arg_error")
+  # a table with suppressed rows: no unclassed error anywhere
+  s$long$tiny <- s$long$g == "b" & s$long$x > 2.3
+  s$long$grp <- ifelse(s$long$x > 2.2, "rare", "common")
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("x", "g"))
+  w <- attrition_weights(panel, ~ x, history = "y")
+  w$panel$baseline$grp <- ifelse(w$panel$baseline$x > 2.2, "rare", "common")
+  m <- suppressMessages(wave_means(w, "st", by = "g", min_n = 200))
+  expect_true(any(m$suppressed))
+  tp <- suppressMessages(tipping_point(m, delta = c(-1, 0, 1), null = 0.3))
+  expect_true(all(is.na(tp$estimate[tp$delta == 0][m$suppressed])))
+  ss <- suppressMessages(sensitivity_summary(m, w, null = 0.3, min_n = 200))
+  expect_identical(ss$suppressed, m$suppressed)
+  expect_true(all(is.na(ss$estimate[ss$suppressed])))
+  expect_true(all(is.na(ss$tipping_alpha[ss$suppressed])))
+  err <- expect_error(sensitivity_summary(m, w, rows = which(m$suppressed)[1]),
+                      class = "panelattrition_disclosure_error")
+  expect_identical(err$argument, "rows")
+  tl <- suppressMessages(tilt_sensitivity(w, "st", alpha = c(0, 0.5),
+                                          category = "mid", by = "g",
+                                          min_n = 200))
+  b <- suppressMessages(attrition_bounds(w, "st", category = "high",
+                                         by = "g", min_n = 200))
+  # the category's rows are suppressed as wave_means() suppresses them
+  hi <- m[m$level == "mid" & m$wave != "T1", ]
+  k <- match(paste(tl$wave, tl$group), paste(hi$wave, hi$g))
+  expect_identical(tl$suppressed, hi$suppressed[k])
+  expect_true(any(tl$suppressed))
+  expect_true(all(is.na(tl$estimate[tl$suppressed])))
+})
