@@ -87,3 +87,17 @@ abort_nonfinite <- function(name, arg, y = NULL) {
     argument = arg, variables = name
   )
 }
+
+# " Did you mean `x`?" when a name is a small edit away from one of
+# `choices` (case ignored), otherwise "".
+did_you_mean <- function(x, choices) {
+  choices <- unique(choices[!is.na(choices)])
+  if (!length(choices) || !is.character(x) || length(x) != 1L || is.na(x)) {
+    return("")
+  }
+  d <- drop(utils::adist(tolower(x), tolower(choices)))
+  best <- which.min(d)
+  if (d[best] > 0 && d[best] <= max(2L, nchar(x) %/% 3L)) {
+    sprintf(" Did you mean `%s`?", choices[best])
+  } else ""
+}

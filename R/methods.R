@@ -107,69 +107,6 @@ tidy.pa_estimates <- function(x, conf.int = FALSE, conf.level = attr(x, "conf_le
 }
 
 #' @rdname pa_estimates
-#' @param y Unused.
-#' @param type For wave means: `"trajectory"` (estimates across waves, one
-#'   line per group, with interval bars); for transitions: `"bars"`
-#'   (stacked bars of the status at the later wave for each status at the
-#'   earlier one, by group).
-#' @export
-plot.pa_estimates <- function(x, y, type = NULL, ...) {
-  check_rows_to_plot(x)
-  kind <- attr(x, "kind") %||% ""
-  if (kind == "transitions") return(plot_transitions(x, ...))
-  df <- as.data.frame(x)
-  by <- attr(x, "by")
-  if ("level" %in% names(df) && !all(is.na(df$level))) {
-    df$series <- paste(df$outcome, df$level)
-  } else {
-    df$series <- df$outcome
-  }
-  if (!is.null(by)) df$series <- paste(df$series, df[[by]], sep = " / ")
-  series <- unique(df$series)
-  waves <- levels(droplevels(factor(df$wave)))
-  xi <- match(as.character(df$wave), waves)
-  ylim <- range(c(df$conf_low, df$conf_high), na.rm = TRUE)
-  cols <- grDevices::hcl.colors(max(2, length(series)), "Dark 3")
-  graphics::plot(NA, xlim = c(0.8, length(waves) + 0.2), ylim = ylim,
-                 xaxt = "n", xlab = "wave", ylab = "estimate",
-                 main = paste(gsub("_", " ", kind), "with",
-                              100 * attr(x, "conf_level"), "% intervals"), ...)
-  graphics::axis(1, at = seq_along(waves), labels = waves)
-  off <- (seq_along(series) - (length(series) + 1) / 2) * 0.04
-  for (k in seq_along(series)) {
-    s <- df$series == series[k]
-    xs <- xi[s] + off[k]
-    graphics::lines(xs, df$estimate[s], col = cols[k], type = "b", pch = 19)
-    graphics::arrows(xs, df$conf_low[s], xs, df$conf_high[s], angle = 90,
-                     code = 3, length = 0.03, col = cols[k])
-  }
-  if (length(series) > 1L) {
-    graphics::legend("topleft", legend = series, col = cols[seq_along(series)],
-                     lty = 1, pch = 19, bty = "n", cex = 0.8)
-  }
-  invisible(x)
-}
-
-plot_transitions <- function(x, ...) {
-  df <- as.data.frame(x)
-  by <- attr(x, "by")
-  groups <- if (is.null(by)) "all" else unique(as.character(df[[by]]))
-  lv <- levels(df$to_status)
-  cols <- grDevices::hcl.colors(length(lv), "Set 2")
-  old <- graphics::par(mfrow = c(1, length(groups)), mar = c(6, 4, 3, 1))
-  on.exit(graphics::par(old))
-  for (g in groups) {
-    sub <- if (is.null(by)) df else df[as.character(df[[by]]) == g, ]
-    mat <- tapply(sub$estimate, list(sub$to_status, sub$from_status), sum)
-    mat[is.na(mat)] <- 0
-    graphics::barplot(mat, col = cols, las = 2, ylab = "share at later wave",
-                      main = if (is.null(by)) "Transitions" else g, ...)
-  }
-  graphics::legend("topright", legend = lv, fill = cols, bty = "n", cex = 0.8)
-  invisible(x)
-}
-
-#' @rdname pa_estimates
 #' @return `summary()` returns a one-row-per-setting overview (class
 #'   `summary.pa_estimates`): what was estimated, how, how many estimates
 #'   and suppressed cells, and the range of effective sample sizes.
