@@ -751,14 +751,13 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #' normal p-value) with the family, working correlation, its parameter,
 #' the scale, the numbers of people (clusters) and answers, and the
 #' variance used; `confint()` Wald intervals; `predict()` the linear
-#' predictor or the mean, for the panel's answers or new data; `tidy()`
-#' the coefficient table in the broom convention.
+#' predictor or the mean, for the panel's answers or new data. `tidy()`
+#' and `glance()` are described in [pa_tidiers].
 #'
 #' @param object,x A `pa_gee` object from [ipw_gee()] (or its summary).
 #' @param parm Coefficients for `confint()`: names or positions; all by
 #'   default.
-#' @param level,conf.level Confidence level.
-#' @param conf.int For `tidy()`: add `conf.low` and `conf.high`.
+#' @param level Confidence level.
 #' @param newdata Optional data frame with the model's covariates; `NULL`
 #'   for the panel's answers (in the order of the panel's data).
 #' @param type `"link"` (linear predictor) or `"response"` (mean).
@@ -767,9 +766,7 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #' @return `summary()`: a `summary.pa_gee` list whose `coefficients` is a
 #'   data frame (`term`, `estimate`, `std_error`, `statistic`, `p_value`);
 #'   `confint()`: a matrix with one row per coefficient; `predict()`: a
-#'   numeric vector; `tidy()`: a data frame with `term`, `estimate`,
-#'   `std.error`, `statistic`, `p.value` (and `conf.low`, `conf.high`).
-#'   `print()` methods return their argument invisibly.
+#'   numeric vector. `print()` methods return their argument invisibly.
 #' @name pa_gee
 #' @examples
 #' files <- c(
@@ -934,20 +931,6 @@ predict.pa_gee <- function(object, newdata = NULL,
   if (type == "response") object$family$linkinv(eta) else eta
 }
 
-#' @rdname pa_gee
-#' @exportS3Method generics::tidy
-tidy.pa_gee <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
-  tab <- gee_table(x)
-  out <- data.frame(term = tab$term, estimate = tab$estimate,
-                    std.error = tab$std_error, statistic = tab$statistic,
-                    p.value = tab$p_value, stringsAsFactors = FALSE)
-  if (isTRUE(conf.int)) {
-    ci <- confint.pa_gee(x, level = conf.level)
-    out$conf.low <- unname(ci[, 1])
-    out$conf.high <- unname(ci[, 2])
-  }
-  out
-}
 
 #' Wald tests of model terms
 #'

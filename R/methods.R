@@ -70,41 +70,6 @@ vcov.pa_estimates <- function(object, ...) {
   table_vcov(object, "vcov()")
 }
 
-#' @rdname pa_estimates
-#' @param conf.int,conf.level For `tidy()`: include the interval (it is
-#'   always computed at the table's level; `conf.level` must match it).
-#' @return `tidy()` returns a data frame in the broom convention: the
-#'   table's key columns, then `estimate`, `std.error`, `statistic`
-#'   (estimate / standard error), `p.value` (two-sided normal), and with
-#'   `conf.int = TRUE` `conf.low`, `conf.high`.
-#' @exportS3Method generics::tidy
-tidy.pa_estimates <- function(x, conf.int = FALSE, conf.level = attr(x, "conf_level"),
-                              ...) {
-  check_flag(conf.int, "conf.int")
-  if (!is.numeric(conf.level) || length(conf.level) != 1L || is.na(conf.level)) {
-    arg_error("conf.level", "a number between 0 and 1", conf.level)
-  }
-  if (!isTRUE(all.equal(conf.level, attr(x, "conf_level")))) {
-    pa_abort(sprintf("`conf.level` must be the table's own level (%g); recompute the estimates with `conf_level = %g`.",
-                     attr(x, "conf_level"), conf.level),
-             class = "panelattrition_arg_error", argument = "conf.level")
-  }
-  df <- as.data.frame(x)
-  keys <- setdiff(names(df), c("estimate", "std_error", "conf_low",
-                               "conf_high", "n", "n_eff", "suppressed",
-                               "statistic", "p_value", "sd_change", "smc"))
-  z <- df$estimate / df$std_error
-  out <- df[keys]
-  out$estimate <- df$estimate
-  out$std.error <- df$std_error
-  out$statistic <- z
-  out$p.value <- 2 * stats::pnorm(-abs(z))
-  if (conf.int) {
-    out$conf.low <- df$conf_low
-    out$conf.high <- df$conf_high
-  }
-  out
-}
 
 #' @rdname pa_estimates
 #' @return `summary()` returns a one-row-per-setting overview (class
@@ -145,15 +110,6 @@ print.summary.pa_estimates <- function(x, ...) {
   invisible(x)
 }
 
-#' @rdname pa_estimates
-#' @return `glance()` returns the same overview as a plain one-row data
-#'   frame, in the broom convention.
-#' @exportS3Method generics::glance
-glance.pa_estimates <- function(x, ...) {
-  out <- summary.pa_estimates(x)
-  class(out) <- "data.frame"
-  out
-}
 
 # Row subsets keep the table's attributes. The covariance, influence values
 # and replicates are keyed by the rows' identity (see disclosure.R), so the
