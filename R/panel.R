@@ -87,8 +87,10 @@ read_waves <- function(files, id, ..., strict = TRUE) {
 
   tables <- vector("list", nwave)
   reader_problems <- vector("list", nwave)
+  bar <- progress_start("Reading the waves' files", nwave)
   for (i in seq_len(nwave)) {
     df <- read_survey(files[[i]], ..., strict = strict)
+    progress_step(bar)
     where <- sprintf("wave %s (file \"%s\")", waves[i], files[[i]])
     if (!id %in% names(df)) {
       pa_abort(

@@ -834,6 +834,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 
   out <- list()
   observed <- list()
+  bar <- progress_start("Tilting", length(t_idx) * length(alpha))
   for (t in t_idx) {
     at <- which(rows$wave == t & !is.na(yv$values))
     pos <- match(rows$person[at], base)
@@ -854,8 +855,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
       for (g in groups) {
         observed[[length(observed) + 1L]] <- yv$values[at][group[at] == g]
       }
+      progress_step(bar)
     }
   }
+  progress_end(bar)
   out <- do.call(rbind, out)
   if (any(is.infinite(out$estimate) | is.nan(out$estimate) |
           is.infinite(out$std_error) | is.nan(out$std_error))) {
@@ -1130,6 +1133,7 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
   }
   out <- list()
   observed <- list()
+  bar <- progress_start("Tilting", length(t_idx) * length(alpha))
   for (t in t_idx) {
     at <- rows$wave == t & !is.na(yv$values)
     y <- rep(NA_real_, n_all)
