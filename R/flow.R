@@ -134,7 +134,7 @@ plot.pa_flow <- function(x, y, type = NULL, ...) {
   graphics::axis(2, at = at_y, tick = FALSE, las = 1, cex.axis = 0.9,
                  labels = ifelse(is.na(started), groups,
                                  sprintf("%s\n(%s started)", groups,
-                                         format(started, big.mark = ","))))
+                                         trimws(format(started, big.mark = ",")))))
   hw <- 0.36
   hh <- 0.32
   for (i in seq_len(nr)) {

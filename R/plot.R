@@ -560,6 +560,10 @@ plot.pa_weights <- function(x, type = c("weights", "balance", "flow"),
     graphics::points(bw$smd_unweighted, at, pch = 21, bg = "white",
                      col = "#B8442C", cex = 1.1)
     graphics::points(bw$smd_weighted, at, pch = 19, col = "#1B5E8C", cex = 1.1)
+    if (any(bw$suppressed)) {
+      graphics::text(0, at[bw$suppressed], "suppressed", col = "grey45",
+                     font = 3, cex = 0.75)
+    }
   }
   figure_title(main)
   legend_below(c("respondents, not weighted", "respondents, weighted"), note,
@@ -570,12 +574,15 @@ plot.pa_weights <- function(x, type = c("weights", "balance", "flow"),
 
 # Standardised differences between each wave's respondents and the
 # baseline sample for every level of each factor (the reference level
-# included, as a love plot shows them) and every numeric covariate.
-balance_levels <- function(w) {
+# included, as a love plot shows them) and every numeric covariate. A
+# level held by fewer than `min_n` (or all but fewer than `min_n`)
+# respondents of a wave is suppressed there: its share would give a count.
+balance_levels <- function(w, min_n = getOption("panelattrition.min_n", 5)) {
   rows <- w$baseline_rows
   data <- w$covariates[rows, , drop = FALSE]
   vars <- intersect(all.vars(w$formula), names(data))
   cols <- list()
+  is_level <- logical()
   for (v in vars) {
     x <- data[[v]]
     if (is.logical(x)) x <- factor(x, levels = c(FALSE, TRUE))
@@ -583,9 +590,11 @@ balance_levels <- function(w) {
     if (is.factor(x)) {
       for (l in levels(x)) {
         cols[[paste0(v, ": ", l)]] <- as.numeric(x == l)
+        is_level[paste0(v, ": ", l)] <- TRUE
       }
     } else if (is.numeric(x)) {
       cols[[v]] <- as.numeric(x)
+      is_level[v] <- FALSE
     }
   }
   x <- do.call(cbind, cols)
@@ -602,10 +611,15 @@ balance_levels <- function(w) {
     wt <- w$weights[rows[r], t]
     mu_u <- colMeans(xr)
     mu_w <- colSums(xr * wt) / sum(wt)
+    count <- colSums(xr)
+    small <- is_level[colnames(x)] &
+      (count < min_n | (nrow(xr) - count) < min_n) & count > 0
+    small <- small | sum(r) < min_n
     out[[t]] <- data.frame(
       wave = w$panel$waves[t], variable = colnames(x),
-      smd_unweighted = ifelse(sd0 > 0, (mu_u - mu0) / sd0, NA_real_),
-      smd_weighted = ifelse(sd0 > 0, (mu_w - mu0) / sd0, NA_real_),
+      smd_unweighted = ifelse(sd0 > 0 & !small, (mu_u - mu0) / sd0, NA_real_),
+      smd_weighted = ifelse(sd0 > 0 & !small, (mu_w - mu0) / sd0, NA_real_),
+      suppressed = unname(small),
       stringsAsFactors = FALSE
     )
   }
