@@ -131,6 +131,13 @@
 #' scoring), as in geepack; for the canonical links used here with
 #' independence it is also the observed derivative.
 #'
+#' @section Missing values:
+#' Answers with a missing value in one of the model's variables are left
+#' out of the fit (with a message saying how many), as [wave_means()]
+#' leaves out missing outcomes: the person's other answers stay, and the
+#' values are taken to be missing at random given that the person
+#' answered. `nobs()` counts the answers used.
+#'
 #' @section Small cells:
 #' A model can publish what a table would suppress: with `y ~ g * wave`,
 #' the coefficients add up to the mean of every group at every wave. So
@@ -147,7 +154,9 @@
 #'   of its baseline covariates, or of `data`), such as
 #'   `wellbeing ~ wave * group + age`. The panel's `wave` column is a
 #'   factor and can be used as a term. Offsets are not supported.
-#' @param weights A `pa_weights` object from [attrition_weights()].
+#' @param weights A `pa_weights` object from [attrition_weights()], or
+#'   `NULL` for a fit without attrition weights (every answer counts once),
+#'   for comparison, with the panel given as `panel`.
 #' @param family `gaussian()` (identity link), `binomial()` (logit) or
 #'   `poisson()` (log), as a family object, function or name. A binomial
 #'   response is 0/1, logical, or a factor whose first level is failure.
@@ -159,6 +168,8 @@
 #'   those of the panel's data, for derived variables.
 #' @param min_n Smallest number of people a cell of the model may have;
 #'   see Small cells.
+#' @param panel With `weights = NULL`: the `pa_panel` (from [panel_data()])
+#'   or the `pa_weights` object whose panel to fit without weights.
 #' @param control `list(maxit, epsilon)`: scoring iterations allowed for
 #'   each solve for the coefficients (and updates of the correlation), and
 #'   the convergence tolerance.
@@ -207,10 +218,18 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
                     corstr = c("independence", "exchangeable", "ar1"),
                     se = c("sandwich", "naive"), data = NULL,
                     control = list(maxit = 50, epsilon = 1e-10),
-                    min_n = getOption("panelattrition.min_n", 5)) {
-  if (!inherits(weights, "pa_weights")) {
-    arg_error("weights", "a pa_weights object from attrition_weights()",
+                    min_n = getOption("panelattrition.min_n", 5),
+                    panel = NULL) {
+  if (missing(weights)) weights <- NULL
+  unweighted <- is.null(weights)
+  if (unweighted) {
+    weights <- gee_unweighted(panel)
+  } else if (!inherits(weights, "pa_weights")) {
+    arg_error("weights", "a pa_weights object from attrition_weights(), or NULL with `panel`",
               weights)
+  } else if (!is.null(panel)) {
+    pa_abort("Give `weights` or `panel`, not both: `panel` is for a fit without weights (`weights = NULL`).",
+             class = "panelattrition_arg_error", argument = "panel")
   }
   fam <- gee_family(family)
   corstr <- match_choice(corstr, c("independence", "exchangeable", "ar1"),
@@ -231,31 +250,39 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   absent <- setdiff(vars, names(model_data))
   if (length(absent)) {
     pa_abort(
-      sprintf("%s not in the panel's data or baseline covariates: %s.",
+      sprintf("%s not in the panel's data or baseline covariates: %s.%s",
               upper_first(plural(length(absent), "variable")),
-              format_names(absent)),
+              format_names(absent),
+              did_you_mean(absent[1L], names(model_data))),
       class = "panelattrition_arg_error", argument = "formula",
       variables = absent
     )
   }
-  n_na <- vapply(model_data[vars], function(v) sum(is.na(v)), numeric(1))
-  if (any(n_na > 0)) {
+  # answers with a missing value in the model's variables are left out,
+  # as wave_means() leaves out missing outcomes (missing at random given
+  # answering); the person's other answers stay
+  missing_row <- !stats::complete.cases(model_data[vars])
+  if (any(missing_row)) {
+    n_na <- vapply(model_data[vars], function(v) sum(is.na(v)), numeric(1))
     bad <- n_na[n_na > 0]
-    pa_abort(
-      sprintf(paste("Missing values in the model's variables among the",
-                    "panel's answers: %s. ipw_gee() does not drop answers;",
-                    "impute the values or remove the variables."),
-              paste0("`", names(bad), "` (", bad, ")", collapse = ", ")),
-      class = "panelattrition_missing_error", variables = names(bad),
-      counts = unname(bad)
-    )
+    if (all(missing_row)) {
+      pa_abort(sprintf("Every answer has a missing value in the model's variables (%s).",
+                       paste0("`", names(bad), "` ", bad, collapse = ", ")),
+               class = "panelattrition_missing_error", variables = names(bad),
+               counts = unname(bad))
+    }
+    message(sprintf(
+      "ipw_gee(): %d %s with missing values left out (%s).",
+      sum(missing_row), plural(sum(missing_row), "answer"),
+      paste0("`", names(bad), "` ", bad, collapse = ", ")))
+    rows <- rows[!missing_row, , drop = FALSE]
   }
 
   # clusters: people, answers in wave order within each (the order of the
   # panel's data already, unless it was changed)
   ord <- order(rows$person, rows$wave)
-  in_order <- identical(ord, seq_along(ord))
-  if (!in_order) rows <- rows[ord, , drop = FALSE]
+  in_order <- identical(ord, seq_along(ord)) && !any(missing_row)
+  if (!identical(ord, seq_along(ord))) rows <- rows[ord, , drop = FALSE]
   build_error <- function(e) {
     pa_abort(sprintf("Cannot build the model matrix of `formula`: %s",
                      conditionMessage(e)),
@@ -264,7 +291,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   mf <- tryCatch(
     stats::model.frame(formula,
                        data = if (in_order) model_data[vars] else
-                         model_data[ord, vars, drop = FALSE],
+                         model_data[rows$row, vars, drop = FALSE],
                        # missing values were refused above
                        na.action = stats::na.pass,
                        drop.unused.levels = TRUE),
@@ -358,9 +385,10 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
   vc_model <- fit$scale * solve(fit$bread)
   dimnames(vc_model) <- list(names_x, names_x)
 
-  # fitted values back in the order of the panel's data
-  fitted <- numeric(nrow(rows))
-  lp <- numeric(nrow(rows))
+  # fitted values back in the order of the panel's data (NA for answers
+  # left out)
+  fitted <- rep(NA_real_, nrow(panel$data))
+  lp <- rep(NA_real_, nrow(panel$data))
   fitted[rows$row] <- fit$fitted
   lp[rows$row] <- fit$linear_predictor
 
@@ -369,7 +397,7 @@ ipw_gee <- function(formula, weights, family = stats::gaussian(),
       coefficients = coefficients, vcov = vc, vcov_model = vc_model,
       influence = infl, alpha = if (corstr == "independence") NA_real_ else fit$alpha,
       scale = fit$scale, fitted = fitted, linear_predictor = lp,
-      family = fam$family, corstr = corstr, se = se,
+      family = fam$family, corstr = corstr, se = se, weighted = !unweighted,
       n_clusters = length(size), n_obs = nrow(rows),
       iterations = fit$iterations, converged = fit$converged,
       formula = formula, terms = mt, assign = attr(x, "assign"),
@@ -664,6 +692,24 @@ gee_control <- function(control) {
 # The panel's answers with the person's baseline covariates alongside (for
 # those not already columns, and among `vars`, the model's variables), and
 # the columns of `data` on top.
+# A fit without attrition weights: every answer weighs 1 and nothing is
+# estimated for the weights (the weights object stands in for the panel).
+gee_unweighted <- function(panel) {
+  if (is.null(panel)) {
+    pa_abort(paste("`weights` must be a pa_weights object from",
+                   "attrition_weights(); for a fit without weights, give",
+                   "`weights = NULL` and the panel as `panel`."),
+             class = "panelattrition_arg_error", argument = "weights")
+  }
+  if (inherits(panel, "pa_weights")) return(unit_weights(panel))
+  if (!inherits(panel, "pa_panel")) {
+    arg_error("panel", "a pa_panel from panel_data() when `weights` is NULL",
+              panel)
+  }
+  w <- attrition_weights(panel, ~ 1, monotone = FALSE)
+  unit_weights(w)
+}
+
 gee_data <- function(panel, rows, data, vars) {
   d <- panel$data
   extra <- setdiff(intersect(names(panel$baseline), vars),

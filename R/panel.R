@@ -745,8 +745,9 @@ need_column <- function(df, df_name, column, arg) {
   if (column %in% names(df)) return(invisible())
   pa_abort(
     sprintf(
-      "Column `%s` (given as `%s`) is not in `%s`. Its columns are: %s.",
-      column, arg, df_name, format_names(names(df))
+      "Column `%s` (given as `%s`) is not in `%s`.%s Its columns are: %s.",
+      column, arg, df_name, did_you_mean(column, names(df)),
+      format_names(names(df))
     ),
     class = "panelattrition_panel_error", argument = arg
   )

@@ -156,6 +156,12 @@
 tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           level = attr(x, "conf_level"), criterion = NULL,
                           search = 10) {
+  if (missing(delta)) {
+    pa_abort(paste("`delta` is missing: give the shifts to try, such as",
+                   "`delta = seq(-1, 1, by = 0.25)` (on the outcome's scale",
+                   "for means, the log-odds scale for proportions)."),
+             class = "panelattrition_arg_error", argument = "delta")
+  }
   src <- tipping_source(x)
   tab <- src$table
   if (!is.numeric(delta) || length(delta) == 0L || anyNA(delta) ||
@@ -803,6 +809,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              scale = c("probability", "odds"),
                              control = list(maxit = 100, epsilon = 1e-10),
                              min_n = getOption("panelattrition.min_n", 5)) {
+  check_quoted(outcome, by)
   check_weights_object(w)
   check_min_n(min_n)
   if (missing(alpha)) {
@@ -1098,6 +1105,7 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
                              assume = c("none", "monotone"), level = 0.95,
                              category = NULL,
                              min_n = getOption("panelattrition.min_n", 5)) {
+  check_quoted(outcome, by)
   check_weights_object(w)
   assume <- match_choice(assume, c("none", "monotone"), "assume")
   check_min_n(min_n)
@@ -1248,8 +1256,8 @@ sensitivity_outcome <- function(w, outcome, rows, category, binary) {
   check_string(outcome, "outcome")
   data <- w$panel$data
   if (!outcome %in% names(data)) {
-    pa_abort(sprintf("`outcome` names `%s`, which is not a column of the panel's data.",
-                     outcome),
+    pa_abort(sprintf("`outcome` names `%s`, which is not a column of the panel's data.%s",
+                     outcome, did_you_mean(outcome, names(data))),
              class = "panelattrition_arg_error", argument = "outcome")
   }
   y <- data[[outcome]]
