@@ -45,30 +45,58 @@ figure_title <- function(main) {
   }
 }
 
-# Lines needed under the panels for a legend of `n` entries and a note.
-below_lines <- function(n, note = NULL) {
-  ncol <- min(max(n, 1L), 4L)
-  rows <- if (n > 0L) ceiling(n / ncol) else 0
-  rows * 1.05 + if (length(note)) 1.6 else 0.4
+# Columns for a legend below the panels: as many as fit the device's
+# width, at most four.
+legend_columns <- function(legend) {
+  n <- length(legend)
+  if (!n) return(1L)
+  colw <- max(graphics::strwidth(legend, units = "inches", cex = 0.85)) + 0.5
+  fit <- floor(0.95 * graphics::par("din")[1L] / colw)
+  as.integer(max(1L, min(n, 4L, fit)))
+}
+
+# A note wrapped to the device's width.
+wrap_note <- function(note) {
+  if (!length(note)) return(note)
+  width <- max(30L, floor(graphics::par("din")[1L] * 12))
+  paste(strwrap(note, width = width), collapse = "\n")
+}
+
+# Lines needed under the panels for a legend (its labels, or a number of
+# short ones) and a note.
+below_lines <- function(legend, note = NULL) {
+  if (is.numeric(legend)) legend <- rep("a label", legend)
+  n <- length(legend)
+  rows <- if (n > 0L) ceiling(n / legend_columns(legend)) else 0
+  note_lines <- if (length(note)) {
+    length(strsplit(wrap_note(note), "\n", fixed = TRUE)[[1L]])
+  } else 0
+  rows * 1.05 + note_lines * 0.95 + if (length(note)) 0.7 else 0.4
 }
 
 # The legend (and a note as its title) in the outer margin below the
 # panels, clear of the data.
 legend_below <- function(legend = character(), note = NULL, ...) {
+  ncol <- legend_columns(legend)
+  note <- wrap_note(note)
   op <- graphics::par(fig = c(0, 1, 0, 1), oma = c(0, 0, 0, 0),
                       mar = c(0, 0, 0, 0), new = TRUE)
   on.exit(graphics::par(op))
   graphics::plot.new()
   if (!length(legend)) {
     if (length(note)) {
-      graphics::mtext(note, side = 1, line = -1.2, cex = 0.8, col = "grey25")
+      lines <- strsplit(note, "\n", fixed = TRUE)[[1L]]
+      graphics::mtext(rev(lines), side = 1,
+                      line = -0.4 - seq_along(lines) * 0.95,
+                      cex = 0.8, col = "grey25")
     }
     return(invisible())
   }
-  graphics::legend("bottom", legend = legend,
-                   ncol = min(length(legend), 4L), bty = "n", xpd = NA,
-                   cex = 0.85, title = note, title.col = "grey25",
-                   inset = c(0, 0.005), ...)
+  # equal columns as wide as the widest label, with room to breathe
+  tw <- 1.1 * max(graphics::strwidth(legend, cex = 0.85))
+  graphics::legend("bottom", legend = legend, ncol = ncol, bty = "n",
+                   xpd = NA, cex = 0.85, title = note, title.col = "grey25",
+                   inset = c(0, 0.005), text.width = tw, ...)
   invisible()
 }
 
@@ -127,7 +155,7 @@ forest_plot <- function(labels, est, lo, hi, dots, main, xlab, note,
   labels <- ifelse(suppressed, paste(labels, "(suppressed)"), labels)
   left <- min(max(nchar(c(labels, blocks))) * 0.5 + 1.5, 22)
   right_mar <- if (length(right)) max(nchar(right)) * 0.45 + 1.5 else 1.1
-  old <- figure_begin(1L, below_lines(length(legend), note), main,
+  old <- figure_begin(1L, below_lines(legend, note), main,
                       mar = c(4.1, left, 1.1, right_mar))
   on.exit(graphics::par(old))
   xl <- range(c(lo, hi, est, ref), na.rm = TRUE, finite = TRUE)
@@ -266,7 +294,7 @@ plot.pa_estimates <- function(x, y, type = NULL, ...) {
   main <- dots$main %||% d$title
   dots$main <- NULL
   note <- estimates_note(x)
-  old <- figure_begin(length(panels), below_lines(length(legend_text), note),
+  old <- figure_begin(length(panels), below_lines(legend_text, note),
                       if (length(panels) > 1L) main)
   on.exit(graphics::par(old))
   shown <- !d$suppressed
@@ -376,7 +404,7 @@ plot_transitions <- function(x, type = NULL, ...) {
   labs <- gsub(" ", "\n", pretty_name(lv))
   bottom <- 5.1
   legend_text <- c(pretty_name(lv), "suppressed (too few respondents)")
-  old <- figure_begin(length(groups), below_lines(length(legend_text), note),
+  old <- figure_begin(length(groups), below_lines(legend_text, note),
                       main, mar = c(bottom, 4.1, 2.4, 1.1))
   on.exit(graphics::par(old))
   k <- length(lv)
@@ -479,13 +507,32 @@ plot.pa_gee <- function(x, y, type = NULL, ...) {
   link <- x$family$link
   p <- 2 * stats::pnorm(-abs(b / se))
   right <- ifelse(p < 0.001, "p < 0.001", sprintf("p = %.3f", p))
-  forest_plot(names(b)[keep], b[keep], (b - z * se)[keep], (b + z * se)[keep],
+  forest_plot(readable_terms(names(b), x$xlevels)[keep], b[keep],
+              (b - z * se)[keep], (b + z * se)[keep],
               dots, main,
               xlab = sprintf("coefficient (%s scale)", link),
-              note = sprintf("Weighted GEE, %s working correlation; 95%% intervals (%s standard errors).",
+              note = sprintf("%s GEE, %s working correlation; 95%% intervals (%s standard errors).",
+                             if (isFALSE(x$weighted)) "Unweighted" else "Attrition-weighted",
                              x$corstr, x$se),
               ref = 0, right = right[keep])
   invisible(x)
+}
+
+# Coefficient names as readers say them: "group: collective", not
+# "groupcollective" (interactions part by part).
+readable_terms <- function(terms, xlevels) {
+  one <- function(term) {
+    for (v in names(xlevels)) {
+      for (l in xlevels[[v]]) {
+        if (identical(term, paste0(v, l))) return(paste0(v, ": ", l))
+      }
+    }
+    term
+  }
+  vapply(terms, function(t) {
+    paste(vapply(strsplit(t, ":", fixed = TRUE)[[1L]], one, character(1)),
+          collapse = " x ")
+  }, character(1), USE.NAMES = FALSE)
 }
 
 # Weights and balance ------------------------------------------------------------
@@ -541,10 +588,25 @@ plot.pa_weights <- function(x, type = c("weights", "balance", "flow"),
   note <- sprintf(paste("Standardised difference of respondents from the",
                         "baseline sample; dashed lines at +/-%g."), threshold)
   left <- min(max(nchar(vars)) * 0.5 + 1.2, 20)
-  old <- figure_begin(length(waves), below_lines(2L, note), main,
+  keys <- c("respondents, not weighted", "respondents, weighted")
+  old <- figure_begin(length(waves), below_lines(keys, note), main,
                       mar = c(4.1, left, 2.4, 1.1))
   on.exit(graphics::par(old), add = TRUE)
-  for (wv in waves) {
+  # side by side, the covariates named once at the left: the first panel is
+  # wider by its label margin so that every panel has the same scale
+  nw <- length(waves)
+  shared <- nw > 1L && nw <= 4L
+  if (shared) {
+    csi <- graphics::par("csi")
+    pw <- (graphics::par("din")[1L] - (left + 1.1) * csi -
+             (nw - 1L) * 1.6 * csi) / nw
+    graphics::layout(matrix(seq_len(nw), 1L),
+                     widths = c(pw + (left + 1.1) * csi,
+                                rep(pw + 1.6 * csi, nw - 1L)))
+  }
+  for (i in seq_along(waves)) {
+    wv <- waves[i]
+    if (shared && i > 1L) graphics::par(mar = c(4.1, 0.5, 2.4, 1.1))
     bw <- b[b$wave == wv, ]
     at <- k + 1 - match(bw$variable, vars)
     plot_frame(dots, xlim = xl, ylim = c(0.5, k + 0.5), yaxt = "n",
@@ -553,8 +615,10 @@ plot.pa_weights <- function(x, type = c("weights", "balance", "flow"),
     graphics::abline(h = seq_len(k), col = "grey93")
     graphics::abline(v = c(-threshold, threshold), lty = 2, col = "grey45")
     graphics::abline(v = 0, col = "grey60")
-    graphics::axis(2, at = k + 1 - seq_len(k), labels = vars, las = 1,
-                   tick = FALSE, cex.axis = 0.85)
+    if (!shared || i == 1L) {
+      graphics::axis(2, at = k + 1 - seq_len(k), labels = vars, las = 1,
+                     tick = FALSE, cex.axis = 0.85)
+    }
     graphics::segments(bw$smd_unweighted, at, bw$smd_weighted, at,
                        col = "grey75")
     graphics::points(bw$smd_unweighted, at, pch = 21, bg = "white",
@@ -566,7 +630,7 @@ plot.pa_weights <- function(x, type = c("weights", "balance", "flow"),
     }
   }
   figure_title(main)
-  legend_below(c("respondents, not weighted", "respondents, weighted"), note,
+  legend_below(keys, note,
                pch = c(21, 19), col = c("#B8442C", "#1B5E8C"),
                pt.bg = "white")
   invisible(x)
@@ -658,7 +722,7 @@ plot.pa_tipping <- function(x, y, which = NULL, type = NULL, ...) {
                   pretty_name(attr(x, "scale") %||% "outcome"))
   legend_text <- c("estimate", sprintf("%g%% interval", 100 * (attr(x, "conf_level") %||% 0.95)),
                    "null value", "tipping point")
-  old <- figure_begin(length(which), below_lines(4L, note), main)
+  old <- figure_begin(length(which), below_lines(legend_text, note), main)
   on.exit(graphics::par(old))
   for (r in which) {
     s <- (r - 1) * per + seq_len(per)
@@ -728,7 +792,7 @@ plot.pa_tilt <- function(x, y, type = NULL, ...) {
                                             paste(supp, collapse = ", ")) else "")
   leg <- if (length(groups) > 1L) groups else character()
   legend_text <- c(leg, if (!is.null(mar)) "weighted estimate (MAR)")
-  old <- figure_begin(length(waves), below_lines(length(legend_text), note),
+  old <- figure_begin(length(waves), below_lines(legend_text, note),
                       if (length(waves) > 1L) main)
   on.exit(graphics::par(old))
   ok_all <- !df$suppressed
