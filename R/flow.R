@@ -87,6 +87,9 @@ response_flow <- function(panel, by = NULL,
             frame_given = isTRUE(panel$frame_given))
 }
 
+#' @rdname response_flow
+#' @param x A `pa_flow` table.
+#' @param ... Unused.
 #' @export
 print.pa_flow <- function(x, ...) {
   cat(sprintf("<pa_flow> who answered at each wave%s; %% of those who started\n",
