@@ -2,7 +2,8 @@
 #   make deps      install what is missing (Debian packages, then CRAN)
 #   make install   build (with vignettes) and install into .lib
 #   make demo      the example exports to weighted estimates, then the
-#                  INCREASE VS reproduction (report/increase-vs.html)
+#                  INCREASE VS reproduction (report/increase-vs.html) and
+#                  the attrition report (report/attrition-report.html)
 #   make test      R CMD build + R CMD check --as-cran; prints "N passed, N failed"
 #   make document  regenerate NAMESPACE and man/ with roxygen2
 #   make bench     reader benchmark against read.csv, readr and data.table
@@ -28,6 +29,7 @@ install: deps
 demo: install
 	R_LIBS=$(LIB) $(RSCRIPT) tools/demo.R
 	R_LIBS=$(LIB) $(RSCRIPT) tools/report.R
+	R_LIBS=$(LIB) $(RSCRIPT) tools/attrition-report.R
 
 test: deps
 	sh tools/check.sh

@@ -250,9 +250,28 @@ replicate_weights <- function(w, control = boot_control()) {
 run_replicates <- function(w, control, draws = NULL) {
   spec <- boot_spec(w)
   indices <- boot_indices(control)
-  res <- .Call(C_boot_replicates, spec, draws, control$seed,
-               boot_type_code(control$type), indices,
-               as.integer(control$threads))
+  bar <- if (is.null(draws)) {
+    progress_start("Bootstrap replicates of the weights", length(indices))
+  }
+  res <- if (is.null(bar)) {
+    .Call(C_boot_replicates, spec, draws, control$seed,
+          boot_type_code(control$type), indices, as.integer(control$threads))
+  } else {
+    # in pieces between which the bar moves (the same numbers; see
+    # progress_pieces())
+    parts <- lapply(progress_pieces(indices, control$threads), function(idx) {
+      r <- .Call(C_boot_replicates, spec, draws, control$seed,
+                 boot_type_code(control$type), idx,
+                 as.integer(control$threads))
+      progress_step(bar, length(idx))
+      r
+    })
+    progress_end(bar)
+    list(weights = lapply(seq_along(parts[[1L]]$weights), function(t) {
+           do.call(cbind, lapply(parts, function(p) p$weights[[t]]))
+         }),
+         fail = do.call(cbind, lapply(parts, `[[`, "fail")))
+  }
   resp <- w$panel$response
   waves <- w$panel$waves
   out <- res$weights

@@ -4,17 +4,60 @@
 # with tryCatch() and tests can check them precisely.
 
 pa_abort <- function(message, class = NULL, ..., call = NULL) {
+  # the function goes in the message, not the condition's call, so that
+  # it is printed once ("Error: wave_means(): ...")
+  entry <- if (is.null(call)) entry_call() else call
   cond <- structure(
     class = c(class, "panelattrition_error", "error", "condition"),
-    list(message = message, call = call, ...)
+    list(message = name_function(message, entry), call = call, ...)
   )
   stop(cond)
 }
 
+# The call by which the user entered the package: the outermost frame
+# running one of the package's functions (an export, or a method reached
+# through a generic such as plot()), so that messages say which function
+# of theirs failed, as "wave_means(): ...".
+entry_call <- function() {
+  ns <- topenv(environment(entry_call))
+  n <- sys.nframe() - 1L
+  for (i in seq_len(max(n, 0L))) {
+    f <- sys.function(i)
+    if (is.function(f) && identical(topenv(environment(f)), ns)) {
+      call <- sys.call(i)
+      if (is.call(call) && (is.name(call[[1L]]) || is.call(call[[1L]]))) {
+        return(call)
+      }
+    }
+  }
+  NULL
+}
+
+call_name <- function(call) {
+  f <- call[[1L]]
+  if (is.call(f) && as.character(f[[1L]]) %in% c("::", ":::")) f <- f[[3L]]
+  if (!is.name(f)) return(NULL)
+  name <- as.character(f)
+  # a method reads as its generic: plot(), not plot.pa_estimates()
+  generic <- sub("\\.(summary\\.)?pa_[a-z_]+$", "", name)
+  if (!identical(generic, name)) return(generic)
+  # only functions the user can call by name; internal ones are not named
+  if (name %in% getNamespaceExports(topenv(environment(call_name)))) name
+  else NULL
+}
+
+name_function <- function(message, call) {
+  if (is.null(call)) return(message)
+  fn <- call_name(call)
+  if (is.null(fn) || startsWith(message, paste0(fn, "()"))) return(message)
+  paste0(fn, "(): ", message)
+}
+
 pa_warn <- function(message, class = NULL, ..., call = NULL) {
+  entry <- if (is.null(call)) entry_call() else call
   cond <- structure(
     class = c(class, "panelattrition_warning", "warning", "condition"),
-    list(message = message, call = call, ...)
+    list(message = name_function(message, entry), call = call, ...)
   )
   warning(cond)
 }
@@ -86,4 +129,41 @@ abort_nonfinite <- function(name, arg, y = NULL) {
     class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
     argument = arg, variables = name
   )
+}
+
+# " Did you mean `x`?" when a name is a small edit away from one of
+# `choices` (case ignored), otherwise "".
+did_you_mean <- function(x, choices) {
+  choices <- unique(choices[!is.na(choices)])
+  if (!length(choices) || !is.character(x) || length(x) != 1L || is.na(x)) {
+    return("")
+  }
+  d <- drop(utils::adist(tolower(x), tolower(choices)))
+  best <- which.min(d)
+  if (d[best] > 0 && d[best] <= max(1L, nchar(x) %/% 3L)) {
+    sprintf(" Did you mean `%s`?", choices[best])
+  } else ""
+}
+
+# Column names given bare (wave_means(w, wellbeing)) fail as "object not
+# found" when first used; check them first and say what to write instead.
+check_quoted <- function(...) {
+  args <- vapply(as.list(substitute(list(...)))[-1L], deparse1, character(1))
+  for (i in seq_along(args)) {
+    tryCatch(...elt(i), error = function(e) {
+      msg <- conditionMessage(e)
+      if (grepl("is missing, with no default", msg, fixed = TRUE)) {
+        pa_abort(sprintf("`%s` is missing: name the column(s) as strings.",
+                         args[i]),
+                 class = "panelattrition_arg_error", argument = args[i])
+      }
+      what <- sub("^object '(.*)' not found$", "\\1", msg)
+      if (identical(what, msg)) stop(e)
+      pa_abort(sprintf(paste("`%s` must name columns as strings, such as",
+                             "\"%s\"; `%s` is not an object here."),
+                       args[i], what, what),
+               class = "panelattrition_arg_error", argument = args[i])
+    })
+  }
+  invisible()
 }

@@ -167,6 +167,7 @@ wave_means <- function(w, outcomes, by = NULL,
                        conf_level = 0.95, ci = c("logit", "beta"),
                        min_n = getOption("panelattrition.min_n", 5),
                        outcome_model = NULL, control = NULL) {
+  check_quoted(outcomes, by)
   check_weights_object(w)
   estimator <- match_choice(estimator, c("ipw", "aipw", "complete_case"),
                             "estimator")
@@ -267,6 +268,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
                          conf_level = 0.95,
                          min_n = getOption("panelattrition.min_n", 5),
                          control = NULL) {
+  check_quoted(outcome, by)
   check_weights_object(w)
   if (...length() > 0L) {
     pa_abort("panel_change() takes no unnamed arguments after `by`.",
@@ -342,7 +344,8 @@ group_values <- function(w, by, rows) {
   } else if (by %in% names(p$baseline)) {
     g <- p$baseline[[by]][rows$person]
   } else {
-    pa_abort(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.", by),
+    pa_abort(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.%s",
+                     by, did_you_mean(by, c(names(p$data), names(p$baseline)))),
              class = "panelattrition_arg_error", argument = "by")
   }
   if (anyNA(g)) {
@@ -355,8 +358,8 @@ group_values <- function(w, by, rows) {
 
 outcome_values <- function(w, v, rows, arg = "outcomes") {
   if (!v %in% names(w$panel$data)) {
-    pa_abort(sprintf("`%s` names `%s`, which is not a column of the panel's data.",
-                     arg, v),
+    pa_abort(sprintf("`%s` names `%s`, which is not a column of the panel's data.%s",
+                     arg, v, did_you_mean(v, names(w$panel$data))),
              class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]

@@ -131,6 +131,13 @@
 #' scoring), as in geepack; for the canonical links used here with
 #' independence it is also the observed derivative.
 #'
+#' @section Missing values:
+#' Answers with a missing value in one of the model's variables are left
+#' out of the fit (with a message saying how many), as [wave_means()]
+#' leaves out missing outcomes: the person's other answers stay, and the
+#' values are taken to be missing at random given that the person
+#' answered. `nobs()` counts the answers used.
+#'
 #' @section Small cells:
 #' A model can publish what a table would suppress: with `y ~ g * wave`,
 #' the coefficients add up to the mean of every group at every wave. So
@@ -147,7 +154,9 @@
 #'   of its baseline covariates, or of `data`), such as
 #'   `wellbeing ~ wave * group + age`. The panel's `wave` column is a
 #'   factor and can be used as a term. Offsets are not supported.
-#' @param w A `pa_weights` object from [attrition_weights()].
+#' @param w A `pa_weights` object from [attrition_weights()], or `NULL`
+#'   for a fit without attrition weights (every answer counts once), for
+#'   comparison, with the panel given as `panel`.
 #' @param weights Deprecated name of `w`.
 #' @param family `gaussian()` (identity link), `binomial()` (logit) or
 #'   `poisson()` (log), as a family object, function or name. A binomial
@@ -160,6 +169,8 @@
 #'   those of the panel's data, for derived variables.
 #' @param min_n Smallest number of people a cell of the model may have;
 #'   see Small cells.
+#' @param panel With `w = NULL`: the `pa_panel` (from [panel_data()])
+#'   or the `pa_weights` object whose panel to fit without weights.
 #' @param control `list(maxit, epsilon)`: scoring iterations allowed for
 #'   each solve for the coefficients (and updates of the correlation), and
 #'   the convergence tolerance.
@@ -204,20 +215,29 @@
 #' wald_test(fit, c("wave", "group"))
 #' predict(fit, newdata = data.frame(wave = "T3", group = "parallel",
 #'                                   age = 40))
-ipw_gee <- function(formula, w, family = stats::gaussian(),
+ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
                     corstr = c("independence", "exchangeable", "ar1"),
                     se = c("sandwich", "naive"), data = NULL,
                     control = list(maxit = 50, epsilon = 1e-10),
                     min_n = getOption("panelattrition.min_n", 5),
-                    weights = NULL) {
+                    weights = NULL, panel = NULL) {
   w_arg <- "w"
   if (!is.null(weights)) {
     deprecated_arg("weights", "w", "ipw_gee")
     w <- weights
     w_arg <- "weights"
   }
-  if (!inherits(w, "pa_weights")) {
-    arg_error(w_arg, "a pa_weights object from attrition_weights()", w)
+  unweighted <- is.null(w)
+  if (unweighted) {
+    w <- gee_unweighted(panel)
+  } else if (!inherits(w, "pa_weights")) {
+    arg_error(w_arg,
+              "a pa_weights object from attrition_weights(), or NULL with `panel`",
+              w)
+  } else if (!is.null(panel)) {
+    pa_abort(paste("Give `w` or `panel`, not both: `panel` is for a fit",
+                   "without weights (`w = NULL`)."),
+             class = "panelattrition_arg_error", argument = "panel")
   }
   weights <- w
   fam <- gee_family(family)
@@ -239,31 +259,39 @@ ipw_gee <- function(formula, w, family = stats::gaussian(),
   absent <- setdiff(vars, names(model_data))
   if (length(absent)) {
     pa_abort(
-      sprintf("%s not in the panel's data or baseline covariates: %s.",
+      sprintf("%s not in the panel's data or baseline covariates: %s.%s",
               upper_first(plural(length(absent), "variable")),
-              format_names(absent)),
+              format_names(absent),
+              did_you_mean(absent[1L], names(model_data))),
       class = "panelattrition_arg_error", argument = "formula",
       variables = absent
     )
   }
-  n_na <- vapply(model_data[vars], function(v) sum(is.na(v)), numeric(1))
-  if (any(n_na > 0)) {
+  # answers with a missing value in the model's variables are left out,
+  # as wave_means() leaves out missing outcomes (missing at random given
+  # answering); the person's other answers stay
+  missing_row <- !stats::complete.cases(model_data[vars])
+  if (any(missing_row)) {
+    n_na <- vapply(model_data[vars], function(v) sum(is.na(v)), numeric(1))
     bad <- n_na[n_na > 0]
-    pa_abort(
-      sprintf(paste("Missing values in the model's variables among the",
-                    "panel's answers: %s. ipw_gee() does not drop answers;",
-                    "impute the values or remove the variables."),
-              paste0("`", names(bad), "` (", bad, ")", collapse = ", ")),
-      class = "panelattrition_missing_error", variables = names(bad),
-      counts = unname(bad)
-    )
+    if (all(missing_row)) {
+      pa_abort(sprintf("Every answer has a missing value in the model's variables (%s).",
+                       paste0("`", names(bad), "` ", bad, collapse = ", ")),
+               class = "panelattrition_missing_error", variables = names(bad),
+               counts = unname(bad))
+    }
+    message(sprintf(
+      "ipw_gee(): %d %s with missing values left out (%s).",
+      sum(missing_row), plural(sum(missing_row), "answer"),
+      paste0("`", names(bad), "` ", bad, collapse = ", ")))
+    rows <- rows[!missing_row, , drop = FALSE]
   }
 
   # clusters: people, answers in wave order within each (the order of the
   # panel's data already, unless it was changed)
   ord <- order(rows$person, rows$wave)
-  in_order <- identical(ord, seq_along(ord))
-  if (!in_order) rows <- rows[ord, , drop = FALSE]
+  in_order <- identical(ord, seq_along(ord)) && !any(missing_row)
+  if (!identical(ord, seq_along(ord))) rows <- rows[ord, , drop = FALSE]
   build_error <- function(e) {
     pa_abort(sprintf("Cannot build the model matrix of `formula`: %s",
                      conditionMessage(e)),
@@ -272,7 +300,7 @@ ipw_gee <- function(formula, w, family = stats::gaussian(),
   mf <- tryCatch(
     stats::model.frame(formula,
                        data = if (in_order) model_data[vars] else
-                         model_data[ord, vars, drop = FALSE],
+                         model_data[rows$row, vars, drop = FALSE],
                        # missing values were refused above
                        na.action = stats::na.pass,
                        drop.unused.levels = TRUE),
@@ -375,9 +403,10 @@ ipw_gee <- function(formula, w, family = stats::gaussian(),
   vc_model <- fit$scale * solve(fit$bread)
   dimnames(vc_model) <- list(names_x, names_x)
 
-  # fitted values back in the order of the panel's data
-  fitted <- numeric(nrow(rows))
-  lp <- numeric(nrow(rows))
+  # fitted values back in the order of the panel's data (NA for answers
+  # left out)
+  fitted <- rep(NA_real_, nrow(panel$data))
+  lp <- rep(NA_real_, nrow(panel$data))
   fitted[rows$row] <- fit$fitted
   lp[rows$row] <- fit$linear_predictor
 
@@ -386,7 +415,7 @@ ipw_gee <- function(formula, w, family = stats::gaussian(),
       coefficients = coefficients, vcov = vc, vcov_model = vc_model,
       influence = infl, alpha = if (corstr == "independence") NA_real_ else fit$alpha,
       scale = fit$scale, fitted = fitted, linear_predictor = lp,
-      family = fam$family, corstr = corstr, se = se,
+      family = fam$family, corstr = corstr, se = se, weighted = !unweighted,
       n_clusters = length(size), n_obs = nrow(rows),
       iterations = fit$iterations, converged = fit$converged,
       formula = formula, terms = mt, assign = attr(x, "assign"),
@@ -655,6 +684,27 @@ gee_family <- function(family) {
   list(name = name, family = family)
 }
 
+# The panel's answers with the person's baseline covariates alongside (for
+# those not already columns, and among `vars`, the model's variables), and
+# the columns of `data` on top.
+# A fit without attrition weights: every answer weighs 1 and nothing is
+# estimated for the weights (the weights object stands in for the panel).
+gee_unweighted <- function(panel) {
+  if (is.null(panel)) {
+    pa_abort(paste("`w` must be a pa_weights object from",
+                   "attrition_weights(); for a fit without weights, give",
+                   "`w = NULL` and the panel as `panel`."),
+             class = "panelattrition_arg_error", argument = "w")
+  }
+  if (inherits(panel, "pa_weights")) return(unit_weights(panel))
+  if (!inherits(panel, "pa_panel")) {
+    arg_error("panel", "a pa_panel from panel_data() when `w` is NULL",
+              panel)
+  }
+  w <- attrition_weights(panel, ~ 1, monotone = FALSE)
+  unit_weights(w)
+}
+
 gee_data <- function(panel, rows, data, vars) {
   d <- panel$data
   extra <- setdiff(intersect(names(panel$baseline), vars),
@@ -742,14 +792,13 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #' normal p-value) with the family, working correlation, its parameter,
 #' the scale, the numbers of people (clusters) and answers, and the
 #' variance used; `confint()` Wald intervals; `predict()` the linear
-#' predictor or the mean, for the panel's answers or new data; `tidy()`
-#' the coefficient table in the broom convention.
+#' predictor or the mean, for the panel's answers or new data. `tidy()`
+#' and `glance()` are described in [pa_tidiers].
 #'
 #' @param object,x A `pa_gee` object from [ipw_gee()] (or its summary).
 #' @param parm Coefficients for `confint()`: names or positions; all by
 #'   default.
-#' @param level,conf.level Confidence level.
-#' @param conf.int For `tidy()`: add `conf.low` and `conf.high`.
+#' @param level Confidence level.
 #' @param newdata Optional data frame with the model's covariates; `NULL`
 #'   for the panel's answers (in the order of the panel's data).
 #' @param type `"link"` (linear predictor) or `"response"` (mean).
@@ -758,9 +807,7 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #' @return `summary()`: a `summary.pa_gee` list whose `coefficients` is a
 #'   data frame (`term`, `estimate`, `std_error`, `statistic`, `p_value`);
 #'   `confint()`: a matrix with one row per coefficient; `predict()`: a
-#'   numeric vector; `tidy()`: a data frame with `term`, `estimate`,
-#'   `std.error`, `statistic`, `p.value` (and `conf.low`, `conf.high`).
-#'   `print()` methods return their argument invisibly.
+#'   numeric vector. `print()` methods return their argument invisibly.
 #' @name pa_gee
 #' @examples
 #' files <- c(
@@ -918,20 +965,6 @@ predict.pa_gee <- function(object, newdata = NULL,
   if (type == "response") object$family$linkinv(eta) else eta
 }
 
-#' @rdname pa_gee
-#' @exportS3Method generics::tidy
-tidy.pa_gee <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
-  tab <- gee_table(x)
-  out <- data.frame(term = tab$term, estimate = tab$estimate,
-                    std.error = tab$std_error, statistic = tab$statistic,
-                    p.value = tab$p_value, stringsAsFactors = FALSE)
-  if (isTRUE(conf.int)) {
-    ci <- confint.pa_gee(x, level = conf.level)
-    out$conf.low <- unname(ci[, 1])
-    out$conf.high <- unname(ci[, 2])
-  }
-  out
-}
 
 #' Wald tests of model terms
 #'

@@ -70,104 +70,6 @@ vcov.pa_estimates <- function(object, ...) {
   table_vcov(object, "vcov()")
 }
 
-#' @rdname pa_estimates
-#' @param conf.int,conf.level For `tidy()`: include the interval (it is
-#'   always computed at the table's level; `conf.level` must match it).
-#' @return `tidy()` returns a data frame in the broom convention: the
-#'   table's key columns, then `estimate`, `std.error`, `statistic`
-#'   (estimate / standard error), `p.value` (two-sided normal), and with
-#'   `conf.int = TRUE` `conf.low`, `conf.high`.
-#' @exportS3Method generics::tidy
-tidy.pa_estimates <- function(x, conf.int = FALSE, conf.level = attr(x, "conf_level"),
-                              ...) {
-  check_flag(conf.int, "conf.int")
-  if (!is.numeric(conf.level) || length(conf.level) != 1L || is.na(conf.level)) {
-    arg_error("conf.level", "a number between 0 and 1", conf.level)
-  }
-  if (!isTRUE(all.equal(conf.level, attr(x, "conf_level")))) {
-    pa_abort(sprintf("`conf.level` must be the table's own level (%g); recompute the estimates with `conf_level = %g`.",
-                     attr(x, "conf_level"), conf.level),
-             class = "panelattrition_arg_error", argument = "conf.level")
-  }
-  df <- as.data.frame(x)
-  keys <- setdiff(names(df), c("estimate", "std_error", "conf_low",
-                               "conf_high", "n", "n_eff", "suppressed",
-                               "statistic", "p_value", "sd_change", "smc"))
-  z <- df$estimate / df$std_error
-  out <- df[keys]
-  out$estimate <- df$estimate
-  out$std.error <- df$std_error
-  out$statistic <- z
-  out$p.value <- 2 * stats::pnorm(-abs(z))
-  if (conf.int) {
-    out$conf.low <- df$conf_low
-    out$conf.high <- df$conf_high
-  }
-  out
-}
-
-#' @rdname pa_estimates
-#' @param y Unused.
-#' @param type For wave means: `"trajectory"` (estimates across waves, one
-#'   line per group, with interval bars); for transitions: `"bars"`
-#'   (stacked bars of the status at the later wave for each status at the
-#'   earlier one, by group).
-#' @export
-plot.pa_estimates <- function(x, y, type = NULL, ...) {
-  check_rows_to_plot(x)
-  kind <- attr(x, "kind") %||% ""
-  if (kind == "transitions") return(plot_transitions(x, ...))
-  df <- as.data.frame(x)
-  by <- attr(x, "by")
-  if ("level" %in% names(df) && !all(is.na(df$level))) {
-    df$series <- paste(df$outcome, df$level)
-  } else {
-    df$series <- df$outcome
-  }
-  if (!is.null(by)) df$series <- paste(df$series, df[[by]], sep = " / ")
-  series <- unique(df$series)
-  waves <- levels(droplevels(factor(df$wave)))
-  xi <- match(as.character(df$wave), waves)
-  ylim <- range(c(df$conf_low, df$conf_high), na.rm = TRUE)
-  cols <- grDevices::hcl.colors(max(2, length(series)), "Dark 3")
-  graphics::plot(NA, xlim = c(0.8, length(waves) + 0.2), ylim = ylim,
-                 xaxt = "n", xlab = "wave", ylab = "estimate",
-                 main = paste(gsub("_", " ", kind), "with",
-                              100 * attr(x, "conf_level"), "% intervals"), ...)
-  graphics::axis(1, at = seq_along(waves), labels = waves)
-  off <- (seq_along(series) - (length(series) + 1) / 2) * 0.04
-  for (k in seq_along(series)) {
-    s <- df$series == series[k]
-    xs <- xi[s] + off[k]
-    graphics::lines(xs, df$estimate[s], col = cols[k], type = "b", pch = 19)
-    graphics::arrows(xs, df$conf_low[s], xs, df$conf_high[s], angle = 90,
-                     code = 3, length = 0.03, col = cols[k])
-  }
-  if (length(series) > 1L) {
-    graphics::legend("topleft", legend = series, col = cols[seq_along(series)],
-                     lty = 1, pch = 19, bty = "n", cex = 0.8)
-  }
-  invisible(x)
-}
-
-plot_transitions <- function(x, ...) {
-  df <- as.data.frame(x)
-  by <- attr(x, "by")
-  groups <- if (is.null(by)) "all" else unique(as.character(df[[by]]))
-  lv <- levels(df$to_status)
-  cols <- grDevices::hcl.colors(length(lv), "Set 2")
-  old <- graphics::par(mfrow = c(1, length(groups)), mar = c(6, 4, 3, 1))
-  on.exit(graphics::par(old))
-  for (g in groups) {
-    sub <- if (is.null(by)) df else df[as.character(df[[by]]) == g, ]
-    mat <- tapply(sub$estimate, list(sub$to_status, sub$from_status), sum)
-    mat[is.na(mat)] <- 0
-    graphics::barplot(mat, col = cols, las = 2, ylab = "share at later wave",
-                      main = if (is.null(by)) "Transitions" else g, ...)
-  }
-  graphics::legend("topright", legend = lv, fill = cols, bty = "n", cex = 0.8)
-  invisible(x)
-}
 
 #' @rdname pa_estimates
 #' @return `summary()` returns a one-row-per-setting overview (class
@@ -208,15 +110,6 @@ print.summary.pa_estimates <- function(x, ...) {
   invisible(x)
 }
 
-#' @rdname pa_estimates
-#' @return `glance()` returns the same overview as a plain one-row data
-#'   frame, in the broom convention.
-#' @exportS3Method generics::glance
-glance.pa_estimates <- function(x, ...) {
-  out <- summary.pa_estimates(x)
-  class(out) <- "data.frame"
-  out
-}
 
 # Row subsets keep the table's attributes. The covariance, influence values
 # and replicates are keyed by the rows' identity (see disclosure.R), so the

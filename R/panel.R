@@ -115,6 +115,7 @@ read_waves <- function(files, id, ..., strict = TRUE, late_entries = FALSE) {
 
   tables <- vector("list", nwave)
   reader_problems <- vector("list", nwave)
+  bar <- progress_start("Reading the waves' files", nwave)
   for (i in seq_len(nwave)) {
     where <- sprintf("wave %s (file \"%s\")", waves[i], files[[i]])
     df <- tryCatch(read_wave(i), panelattrition_arg_error = function(e) {
@@ -130,6 +131,7 @@ read_waves <- function(files, id, ..., strict = TRUE, late_entries = FALSE) {
       }
       stop(e)
     })
+    progress_step(bar)
     if (!id %in% names(df)) {
       pa_abort(
         sprintf(
@@ -940,8 +942,9 @@ need_column <- function(df, df_name, column, arg) {
   if (column %in% names(df)) return(invisible())
   pa_abort(
     sprintf(
-      "Column `%s` (given as `%s`) is not in `%s`. Its columns are: %s.",
-      column, arg, df_name, format_names(names(df))
+      "Column `%s` (given as `%s`) is not in `%s`.%s Its columns are: %s.",
+      column, arg, df_name, did_you_mean(column, names(df)),
+      format_names(names(df))
     ),
     class = "panelattrition_panel_error", argument = arg
   )

@@ -24,7 +24,7 @@
 #' @rdname tipping_point
 #' @param digits Significant digits for printing.
 #' @param n Largest number of grid rows printed.
-#' @param ... Unused by `print()`; passed to [graphics::plot()] by `plot()`.
+#' @param ... Unused by `print()`; for `plot()` see [pa_plots].
 #' @export
 print.pa_tipping <- function(x, digits = 4, n = 40, ...) {
   tip <- attr(x, "tipping")
@@ -65,65 +65,12 @@ print.pa_tipping <- function(x, digits = 4, n = 40, ...) {
   invisible(x)
 }
 
-#' @rdname tipping_point
-#' @param y Unused.
-#' @param which Rows of the input table to plot (one panel each); all by
-#'   default.
-#' @export
-plot.pa_tipping <- function(x, y, which = NULL, ...) {
-  check_rows_to_plot(x)
-  tip <- attr(x, "tipping")
-  df <- x
-  class(df) <- "data.frame"
-  n_rows <- nrow(tip)
-  per <- nrow(df) / n_rows
-  which <- which %||% seq_len(n_rows)
-  if (!is.numeric(which) || anyNA(which) || any(which < 1) ||
-      any(which > n_rows)) {
-    arg_error("which", sprintf("row numbers between 1 and %d", n_rows), which)
-  }
-  keys <- setdiff(names(tip), c("estimate", "null", "criterion", "conclusion",
-                                "tipping_delta", "direction", "note"))
-  if (length(which) > 1L) {
-    old <- graphics::par(mfrow = grDevices::n2mfrow(length(which)))
-    on.exit(graphics::par(old))
-  }
-  for (r in which) {
-    s <- (r - 1) * per + seq_len(per)
-    d <- df[s, ]
-    t_r <- tip$tipping_delta[r]
-    xlim <- range(c(d$delta, t_r), na.rm = TRUE)
-    ylim <- range(c(d$conf_low, d$conf_high, tip$null[r]), na.rm = TRUE)
-    title <- paste(vapply(keys, function(k) as.character(tip[[k]][r]),
-                          character(1)), collapse = " ")
-    graphics::plot(d$delta, d$estimate, type = "n", xlim = xlim, ylim = ylim,
-                   xlab = expression(delta), ylab = "estimate", main = title,
-                   ...)
-    ok <- !is.na(d$conf_low) & !is.na(d$conf_high)
-    if (sum(ok) > 1L) {
-      graphics::polygon(c(d$delta[ok], rev(d$delta[ok])),
-                        c(d$conf_low[ok], rev(d$conf_high[ok])),
-                        col = grDevices::adjustcolor("steelblue", 0.25),
-                        border = NA)
-    }
-    graphics::lines(d$delta, d$estimate, lwd = 2, col = "steelblue4")
-    graphics::abline(h = tip$null[r], lty = 2, col = "grey40")
-    graphics::abline(v = 0, lty = 3, col = "grey70")
-    if (!is.na(t_r)) {
-      graphics::abline(v = t_r, col = "firebrick", lwd = 1.5)
-      graphics::mtext(sprintf("tipping delta = %s", format(signif(t_r, 3))),
-                      side = 3, line = 0.2, cex = 0.8, col = "firebrick")
-    }
-  }
-  invisible(x)
-}
-
 # Exponential tilting ------------------------------------------------------
 
 #' @rdname tilt_sensitivity
 #' @param x A `pa_tilt` table.
 #' @param digits Significant digits for printing.
-#' @param ... Unused by `print()`; passed to [graphics::plot()] by `plot()`.
+#' @param ... Unused by `print()`; for `plot()` see [pa_plots].
 #' @export
 print.pa_tilt <- function(x, digits = 4, ...) {
   cat(sprintf(paste0("<pa_tilt> exponential tilting of %s: %s of answering ",
@@ -154,56 +101,12 @@ print.pa_tilt <- function(x, digits = 4, ...) {
   invisible(x)
 }
 
-#' @rdname tilt_sensitivity
-#' @param y Unused.
-#' @export
-plot.pa_tilt <- function(x, y, ...) {
-  check_rows_to_plot(x)
-  df <- x
-  class(df) <- "data.frame"
-  mar <- attr(x, "mar")
-  waves <- unique(as.character(df$wave))
-  groups <- unique(df$group)
-  cols <- grDevices::hcl.colors(max(2L, length(groups)), "Dark 3")
-  if (length(waves) > 1L) {
-    old <- graphics::par(mfrow = grDevices::n2mfrow(length(waves)))
-    on.exit(graphics::par(old))
-  }
-  for (wv in waves) {
-    dw <- df[df$wave == wv, , drop = FALSE]
-    ylim <- range(c(dw$conf_low, dw$conf_high), na.rm = TRUE)
-    graphics::plot(dw$alpha, dw$estimate, type = "n", ylim = ylim,
-                   xlab = expression(alpha), ylab = "estimate",
-                   main = paste("Tilting at", wv), ...)
-    graphics::abline(v = 0, lty = 3, col = "grey60")
-    for (k in seq_along(groups)) {
-      s <- dw$group == groups[k] & !is.na(dw$conf_low)
-      if (sum(s) > 1L) {
-        graphics::polygon(c(dw$alpha[s], rev(dw$alpha[s])),
-                          c(dw$conf_low[s], rev(dw$conf_high[s])),
-                          col = grDevices::adjustcolor(cols[k], 0.2),
-                          border = NA)
-      }
-      graphics::lines(dw$alpha[s], dw$estimate[s], col = cols[k], lwd = 2)
-      if (!is.null(mar)) {
-        m <- mar$estimate[mar$wave == wv & mar$group == groups[k]]
-        if (length(m)) graphics::points(0, m[1], pch = 4, col = cols[k])
-      }
-    }
-    if (length(groups) > 1L) {
-      graphics::legend("topright", legend = groups, col = cols[seq_along(groups)],
-                       lwd = 2, bty = "n", cex = 0.8)
-    }
-  }
-  invisible(x)
-}
-
 # Worst-case bounds ---------------------------------------------------------
 
 #' @rdname attrition_bounds
 #' @param x A `pa_bounds` table.
 #' @param digits Significant digits for printing.
-#' @param ... Unused by `print()`; passed to [graphics::plot()] by `plot()`.
+#' @param ... Unused by `print()`; for `plot()` see [pa_plots].
 #' @export
 print.pa_bounds <- function(x, digits = 4, ...) {
   cat(sprintf(paste0("<pa_bounds> worst-case bounds for the proportion with ",
@@ -222,35 +125,6 @@ print.pa_bounds <- function(x, digits = 4, ...) {
   invisible(x)
 }
 
-#' @rdname attrition_bounds
-#' @param y Unused.
-#' @export
-plot.pa_bounds <- function(x, y, ...) {
-  check_rows_to_plot(x)
-  df <- x
-  class(df) <- "data.frame"
-  k <- nrow(df)
-  labels <- paste(df$wave, df$group, sep = ": ")
-  at <- rev(seq_len(k))
-  old <- graphics::par(mar = c(4, max(6, 0.5 * max(nchar(labels))), 3, 1))
-  on.exit(graphics::par(old))
-  graphics::plot(NA, xlim = c(0, 1), ylim = c(0.5, k + 0.5), yaxt = "n",
-                 xlab = "proportion", ylab = "",
-                 main = sprintf("Bounds for %s", attr(x, "outcome") %||% ""),
-                 ...)
-  graphics::axis(2, at = at, labels = labels, las = 1, cex.axis = 0.8)
-  graphics::segments(df$conf_low, at, df$conf_high, at, col = "grey40")
-  graphics::segments(df$lower, at, df$upper, at, lwd = 6,
-                     col = "steelblue", lend = 1)
-  graphics::points(df$mean_observed, at, pch = 21, bg = "white")
-  graphics::legend("bottomright", bty = "n", cex = 0.8,
-                   legend = c("bounds", "Imbens-Manski interval",
-                              "respondents' proportion"),
-                   lwd = c(6, 1, NA), pch = c(NA, NA, 21),
-                   col = c("steelblue", "grey40", "black"))
-  invisible(x)
-}
-
 # Shared checks -------------------------------------------------------------
 
 is_binary_numeric <- function(y) {
@@ -264,8 +138,8 @@ sensitivity_outcome <- function(w, outcome, rows, category, binary) {
   check_string(outcome, "outcome")
   data <- w$panel$data
   if (!outcome %in% names(data)) {
-    pa_abort(sprintf("`outcome` names `%s`, which is not a column of the panel's data.",
-                     outcome),
+    pa_abort(sprintf("`outcome` names `%s`, which is not a column of the panel's data.%s",
+                     outcome, did_you_mean(outcome, names(data))),
              class = "panelattrition_arg_error", argument = "outcome")
   }
   y <- data[[outcome]]

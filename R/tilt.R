@@ -200,6 +200,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              min_n = getOption("panelattrition.min_n", 5),
                              level = NULL) {
   check_weights_object(w)
+  check_quoted(outcome, by)
   check_min_n(min_n)
   check_flag(tipping, "tipping")
   check_flag(anchor, "anchor")
@@ -308,12 +309,15 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   supp <- tilt_suppression(base_eval, min_n, spec,
                            if (!is.null(category)) w$panel$data[[outcome]],
                            category)
+  bar <- progress_start("Tilting", length(alpha))
   out <- lapply(alpha, function(a) {
     ev <- evaluator(a)
+    progress_step(bar)
     data.frame(alpha = a, wave = waves[key$wave_index], group = key$group,
                estimate = ev$estimate, std_error = ev$std_error, n = key$n,
                stringsAsFactors = FALSE)
   })
+  progress_end(bar)
   out <- do.call(rbind, out)
   if (any(is.infinite(out$estimate) | is.nan(out$estimate) |
           is.infinite(out$std_error) | is.nan(out$std_error))) {

@@ -173,6 +173,12 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           conf_level = attr(x, "conf_level"),
                           criterion = NULL, search = 10, benchmark = NULL,
                           level = NULL) {
+  if (missing(delta)) {
+    pa_abort(paste("`delta` is missing: give the shifts to try, such as",
+                   "`delta = seq(-1, 1, by = 0.25)` (on the outcome's scale",
+                   "for means, the log-odds scale for proportions)."),
+             class = "panelattrition_arg_error", argument = "delta")
+  }
   src <- tipping_source(x)
   tab <- src$table
   if (!is.null(benchmark) && (!is.numeric(benchmark) ||

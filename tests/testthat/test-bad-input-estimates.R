@@ -221,8 +221,11 @@ test_that("ipw_gee() names the argument of every wrong type", {
                   argument = "control$maxit")
   expect_pa_error(ipw_gee(y ~ wave, with_data(w, "y", set_at(5, Inf))),
                   argument = "formula")
-  expect_pa_error(ipw_gee(y ~ wave, with_data(w, "y", set_at(5, NaN))),
-                  "panelattrition_missing_error")
+  # a NaN outcome is missing: the answer is left out, with a message
+  w_nan <- with_data(w, "y", set_at(5, NaN))
+  expect_message(fit_nan <- ipw_gee(y ~ wave, w_nan),
+                 "1 answer with missing values left out")
+  expect_identical(nobs(fit_nan), nrow(w_nan$panel$data) - 1L)
   expect_pa_error(ipw_gee(y ~ wave + g, one_level(w)), argument = "formula")
 })
 

@@ -327,7 +327,8 @@ test_that("a replicate whose model cannot be fitted is recorded, not fatal", {
   expect_gt(length(failed), 0L)
   expect_lt(length(failed), 40L)
   expect_match(conditionMessage(warn),
-               sprintf("^%d of 40 bootstrap replicates failed", length(failed)))
+               sprintf("^replicate_weights\\(\\): %d of 40 bootstrap replicates failed",
+                       length(failed)))
   # exactly the replicates in which a rare outcome was not drawn
   drawn <- panelattrition:::boot_draws(nrow(tr), ctrl, 1:40)[rare, ] > 0
   at_t2 <- !drawn[1, ] | !(drawn[2, ] | drawn[3, ])

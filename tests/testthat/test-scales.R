@@ -77,7 +77,7 @@ test_that("score_scale names missing item columns", {
   expect_s3_class(err, "panelattrition_error")
   expect_identical(err$items, c("q9", "q8"))
   expect_identical(conditionMessage(err),
-                   "Item columns are not in `data`: `q9`, `q8`.")
+                   "score_scale(): Item columns are not in `data`: `q9`, `q8`.")
 })
 
 test_that("score_scale refuses non-numeric items, naming them", {
@@ -106,7 +106,7 @@ test_that("out-of-range and fractional values name item, rows and count", {
   expect_identical(
     conditionMessage(err),
     paste0(
-      "Items must hold whole numbers from 1 to 5 (`range`); found other ",
+      "score_scale(): Items must hold whole numbers from 1 to 5 (`range`); found other ",
       "values:\n",
       "* `q1`, 6 rows (2, 4, 5, 6, 7, ...): 7, 0, 2.5, 6, 9, ...\n",
       "* `q2`, 1 row (9): 5.5"
@@ -134,11 +134,11 @@ test_that("score_scale checks its arguments", {
   err <- expect_error(score_scale(d, items, reverse = "q7", range = c(1, 5)),
                       class = "panelattrition_arg_error")
   expect_identical(conditionMessage(err),
-                   "`reverse` must name items listed in `items`; `q7` is not.")
+                   "score_scale(): `reverse` must name items listed in `items`; `q7` is not.")
   err <- expect_error(score_scale(d, items, min_items = 4),
                       class = "panelattrition_arg_error")
   expect_identical(conditionMessage(err),
-                   "`min_items` must be a whole number from 1 to 3, not 4.")
+                   "score_scale(): `min_items` must be a whole number from 1 to 3, not 4.")
   expect_error(score_scale(d, items, min_items = 1.5),
                class = "panelattrition_arg_error")
   err <- expect_error(score_scale(d, items, range = c(5, 1)),
@@ -404,7 +404,7 @@ test_that("score_instrument names missing columns and bad answers", {
   expect_identical(err$items, c("mhc13", "mhc14"))
   expect_identical(
     conditionMessage(err),
-    paste("Item columns are not in `data`: `mhc13`, `mhc14`. Items of",
+    paste("score_instrument(): Item columns are not in `data`: `mhc13`, `mhc14`. Items of",
           "\"mhc_sf\" are read from columns `mhc1` to `mhc14` (`prefix` =",
           "\"mhc\").")
   )
