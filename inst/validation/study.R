@@ -515,6 +515,19 @@ run_study <- function(replications = 500L, cores = 2L, seed = 20261201L,
   )
 }
 
+# A check at a large sample size for chosen scenarios and targets: whether
+# a bias seen at n = 3,000 is a small-sample effect (it shrinks) or not.
+# The cached results hold one (`large_n`), made with
+#   large_n_check(c("kott", "frame_kott"), "mean_T3", 200, 2, 77, 30000)
+large_n_check <- function(names, targets, replications, cores, seed, n) {
+  sc <- Filter(function(s) s$name %in% names, SCENARIOS)
+  sc <- lapply(sc, function(s) {
+    s$targets <- intersect(s$targets, targets)
+    s
+  })
+  run_study(replications, cores, seed, n, sc)$summary
+}
+
 if (identical(environment(), globalenv()) && !interactive()) {
   args <- commandArgs(trailingOnly = TRUE)
   replications <- if (length(args) >= 1L) as.integer(args[1]) else 500L
