@@ -249,8 +249,6 @@ libcsv_version <- function() {
   .Call(C_libcsv_version)
 }
 
-`%||%` <- function(x, y) if (is.null(x)) y else x
-
 csv_error <- function(file, message, kind, line = NA_real_,
                       column = NA_integer_) {
   pa_abort(
@@ -363,3 +361,539 @@ fix_names <- function(x) {
   if (anyDuplicated(x)) x <- make.unique(x, sep = "_")
   x
 }
+
+# Several waves ------------------------------------------------------------
+
+# read_waves() stacks the exports of several waves and reconciles their
+# ids and column types; every message names the wave, file, rows or ids.
+
+#' Read the exports of several survey waves into one long data frame
+#'
+#' Reads one CSV export per wave with [read_survey()] and stacks them, so that
+#' each row is one person's answers at one wave. Ids are reconciled across
+#' waves, and duplicated ids or ids that first appear after the first wave
+#' are reported instead of being passed on silently.
+#'
+#' Columns are matched by name. The result holds the union of all columns in
+#' order of first appearance; a column missing from a wave is `NA` there.
+#' When a column was read as integer in some waves and double in others,
+#' it is double. When the waves disagree otherwise (a wave whose `sex`
+#' column holds only `F`, read as logical, next to a wave where it is
+#' text; `007` next to `7`), the column is taken again as text from every
+#' such file, so each value appears exactly as written.
+#'
+#' Ids are read as text, even when they look like numbers (`007`, or 19
+#' digits that a double would round), unless `col_types` in `...` gives the
+#' id column a numeric type. Text ids are trimmed of surrounding white
+#' space and matched without regard to case, since exports typed by hand
+#' or by different platforms rarely agree on either. Each person keeps the
+#' trimmed spelling first seen in the earliest wave; if any id had to
+#' change, the ids exactly as read are kept in a column named `<id>_raw`,
+#' right after the id column. Numeric ids (asked for with `col_types`) are
+#' used as they are. A missing (`NA` or empty) id is always an error.
+#'
+#' With `strict = TRUE`, an id found twice in the same wave, or found in a
+#' later wave but not in the first (unless `late_entries = TRUE`), is an
+#' error of class `panelattrition_id_error`. With `strict = FALSE`, the
+#' first row of each duplicated id is kept and the others dropped, ids
+#' absent from the first wave are kept, and a warning is given; every such
+#' row (and every late entry kept with `late_entries = TRUE`) is listed,
+#' with its file line, in the
+#' `problems` attribute, together with the problems [read_survey()] reported
+#' for each file. The rows read from all files always equal the rows of the
+#' result plus the rows whose action is `"row dropped"`.
+#'
+#' @param files A named character vector of file paths, one per wave, in the
+#'   order the waves took place, e.g. `c(T1 = "t1.csv", T2 = "t2.csv")`. The
+#'   names become the wave labels and must be unique and non-empty.
+#' @param id The name of the column holding the person identifier, present
+#'   in every file.
+#' @param ... Further arguments passed to [read_survey()] for every file,
+#'   such as `na` or `encoding`. Delimiter and decimal mark are detected per
+#'   file, so exports with different conventions can be mixed.
+#' @param strict If `TRUE` (the default), problems in the files or the ids
+#'   are errors. If `FALSE`, they are repaired as described above, listed in
+#'   the `problems` attribute, and signalled by a warning.
+#' @param late_entries If `TRUE`, people who first answer after the first
+#'   wave are expected (a cohort joining late): they are kept even with
+#'   `strict = TRUE`, and still listed in the `problems` attribute with a
+#'   warning. Default `FALSE`.
+#'
+#' @return A data frame with one row per person and wave answered: first a
+#'   factor `wave` whose levels are `names(files)` in order, then the id
+#'   column, then `<id>_raw` if any id was normalised, then every other
+#'   column. If anything was repaired (only with `strict = FALSE`), attribute
+#'   `problems` is a data frame with columns `wave`, `row` (row within that
+#'   wave's data as read), `line`, `column`, `id`, `problem`
+#'   (`"duplicated id"`, `"absent from first wave"` or `"reader"` for
+#'   problems reported by [read_survey()]), `expected`, `actual` and
+#'   `action` (`"row dropped"`, `"kept"`, or the reader's action).
+#'
+#' @seealso [panel_data()] to turn the result into a panel.
+#' @export
+#' @examples
+#' files <- c(
+#'   T1 = system.file("extdata", "wave1.csv", package = "panelattrition"),
+#'   T2 = system.file("extdata", "wave2.csv", package = "panelattrition"),
+#'   T3 = system.file("extdata", "wave3.csv", package = "panelattrition")
+#' )
+#' # wave2.csv is semicolon-delimited with decimal commas; some T3 ids come
+#' # back in lower case or with a trailing space. They are matched to their
+#' # T1 spelling and kept as typed in `id_raw`.
+#' answers <- read_waves(files, id = "id")
+#' table(answers$wave)
+#' answers[answers$id != answers$id_raw, c("wave", "id", "id_raw")]
+read_waves <- function(files, id, ..., strict = TRUE, late_entries = FALSE) {
+  check_wave_files(files)
+  check_string(id, "id")
+  check_flag(strict, "strict")
+  check_flag(late_entries, "late_entries")
+  if (identical(id, "wave")) {
+    pa_abort(
+      "`id` cannot be \"wave\": read_waves() adds a column of that name.",
+      class = "panelattrition_arg_error", argument = "id"
+    )
+  }
+  waves <- names(files)
+  nwave <- length(files)
+  dots <- list(...)
+  user_types <- dots$col_types
+  dots$col_types <- NULL
+  # Ids are names, not quantities: read as text unless col_types says
+  # otherwise, so that "007" and 12345678901234567 stay as written.
+  id_type <- if (id %in% names(user_types)) NULL else c(character = id)
+  read_wave <- function(i, as_text = character()) {
+    types <- c(user_types, stats::setNames(
+      rep("character", length(c(id_type, as_text))), c(id_type, as_text)
+    ))
+    do.call(read_delimited, c(
+      list(files[[i]]), dots,
+      list(col_types = if (length(types)) types, strict = strict,
+           row_lines = TRUE)
+    ))
+  }
+
+  tables <- vector("list", nwave)
+  reader_problems <- vector("list", nwave)
+  bar <- progress_start("Reading the waves' files", nwave)
+  for (i in seq_len(nwave)) {
+    where <- sprintf("wave %s (file \"%s\")", waves[i], files[[i]])
+    df <- tryCatch(read_wave(i), panelattrition_arg_error = function(e) {
+      if (!is.null(id_type) && identical(e$argument, "col_types") &&
+          grepl(sprintf("\"%s\"", id), conditionMessage(e), fixed = TRUE)) {
+        pa_abort(
+          sprintf(
+            "Id column `%s` is not in %s.", id, where
+          ),
+          class = "panelattrition_id_error", file = files[[i]],
+          wave = waves[i]
+        )
+      }
+      stop(e)
+    })
+    progress_step(bar)
+    if (!id %in% names(df)) {
+      pa_abort(
+        sprintf(
+          "Id column `%s` is not in %s. Its columns are: %s.",
+          id, where, format_names(names(df))
+        ),
+        class = "panelattrition_id_error", file = files[[i]], wave = waves[i]
+      )
+    }
+    if ("wave" %in% names(df)) {
+      pa_abort(
+        sprintf(
+          paste(
+            "%s already has a column named `wave`, the name read_waves()",
+            "gives to the wave labels. Rename that column in the file first."
+          ),
+          upper_first(where)
+        ),
+        class = "panelattrition_panel_error", file = files[[i]],
+        wave = waves[i]
+      )
+    }
+    tables[[i]] <- df
+    reader_problems[i] <- list(attr(df, "problems", exact = TRUE))
+  }
+  # A column read as different types in different waves (an all-female
+  # wave's "F" read as logical, "007" as text next to 7 as a number) is
+  # taken again as text from those files, so the stacked column shows
+  # every value exactly as written rather than as converted and back.
+  as_text <- columns_as_text(tables)
+  for (i in seq_len(nwave)) {
+    if (length(as_text[[i]]) == 0L) next
+    again <- suppressWarnings(read_wave(i, as_text[[i]]))
+    for (col in as_text[[i]]) tables[[i]][[col]] <- again[[col]]
+  }
+  row_lines <- lapply(tables, function(df) attr(df, "row_lines"))
+  rows_read <- vapply(tables, nrow, integer(1))
+
+  # Ids: check for missing ones, then derive one matching key per row.
+  raw_ids <- lapply(tables, function(df) df[[id]])
+  check_missing_ids(raw_ids, id, waves, files)
+  numeric_ids <- all(vapply(raw_ids, is.numeric, logical(1)))
+  if (numeric_ids) {
+    if (any(vapply(raw_ids, is.double, logical(1)))) {
+      raw_ids <- lapply(raw_ids, as.double)
+    }
+    raw_text <- lapply(raw_ids, to_character)
+    trimmed <- raw_ids
+    keys <- raw_ids
+  } else {
+    raw_text <- lapply(raw_ids, to_character)
+    trimmed <- lapply(raw_text, trim_id)
+    keys <- lapply(trimmed, tolower)
+  }
+
+  problems <- find_id_problems(keys, raw_text, waves)
+  # (find_id_problems() lists the rows wave by wave, in wave order)
+  problems$line <- unlist(lapply(seq_len(nwave), function(i) {
+    row_lines[[i]][problems$row[problems$wave == waves[i]]]
+  }), use.names = FALSE)
+  fatal <- problems$problem == "duplicated id" |
+    (problems$problem == "absent from first wave" & !late_entries)
+  if (strict && any(fatal)) {
+    stop_id_problems(problems[fatal, , drop = FALSE], keys, raw_text, waves,
+                     files, late_entries)
+  }
+
+  keep <- lapply(keys, function(k) !duplicated(k))
+  for (i in seq_len(nwave)) {
+    k <- keep[[i]]
+    if (all(k)) next
+    tables[[i]] <- tables[[i]][k, , drop = FALSE]
+    raw_text[[i]] <- raw_text[[i]][k]
+    trimmed[[i]] <- trimmed[[i]][k]
+    keys[[i]] <- keys[[i]][k]
+  }
+  rows_kept <- vapply(tables, nrow, integer(1))
+
+  # Each person is spelled as in the earliest wave that has them.
+  all_keys <- unlist(keys, use.names = FALSE)
+  all_trimmed <- unlist(trimmed, use.names = FALSE)
+  first_seen <- !duplicated(all_keys)
+  id_values <- all_trimmed[first_seen][
+    match(all_keys, all_keys[first_seen])
+  ]
+  all_raw <- unlist(raw_text, use.names = FALSE)
+  raw_name <- paste0(id, "_raw")
+  keep_raw <- !numeric_ids && any(id_values != all_raw)
+
+  others <- unique(unlist(
+    lapply(tables, function(df) setdiff(names(df), id)),
+    use.names = FALSE
+  ))
+  if (keep_raw && raw_name %in% others) {
+    pa_abort(
+      sprintf(
+        paste(
+          "Some ids were trimmed or re-cased, but the files already have a",
+          "column `%s`, where read_waves() keeps the ids as read. Rename it",
+          "first."
+        ),
+        raw_name
+      ),
+      class = "panelattrition_id_error"
+    )
+  }
+
+  columns <- list(wave = factor(rep(waves, rows_kept), levels = waves))
+  columns[[id]] <- id_values
+  if (keep_raw) columns[[raw_name]] <- all_raw
+  for (col in others) {
+    pieces <- lapply(tables, function(df) {
+      if (col %in% names(df)) df[[col]] else NULL
+    })
+    columns[[col]] <- stack_column(pieces, rows_kept)
+  }
+  out <- list2DF(columns)
+
+  all_problems <- merge_problems(problems, reader_problems, waves, id)
+  if (!is.null(all_problems)) attr(out, "problems") <- all_problems
+  if (nrow(problems) > 0L) warn_id_problems(problems, waves)
+  out
+}
+
+check_wave_files <- function(files) {
+  if (!is.character(files) || length(files) == 0L || anyNA(files)) {
+    arg_error(
+      "files", "a named character vector of file paths, one per wave", files
+    )
+  }
+  labels <- names(files)
+  if (is.null(labels) || anyNA(labels) || any(trimws(labels) == "")) {
+    pa_abort(
+      paste(
+        "Every element of `files` must be named after its wave, as in",
+        "c(T1 = \"t1.csv\", T2 = \"t2.csv\")."
+      ),
+      class = "panelattrition_arg_error", argument = "files"
+    )
+  }
+  if (anyDuplicated(labels)) {
+    pa_abort(
+      sprintf(
+        "The names of `files` must be unique; %s appears more than once.",
+        format_values(unique(labels[duplicated(labels)]))
+      ),
+      class = "panelattrition_arg_error", argument = "files"
+    )
+  }
+  invisible(files)
+}
+
+# An id that is NA, or nothing but white space, cannot be matched to anyone.
+is_missing_id <- function(x) {
+  if (is.character(x)) is.na(x) | trim_id(x) == "" else is.na(x)
+}
+
+# Spreadsheets leave tabs, line ends and non-breaking spaces around ids too.
+trim_id <- function(x) trimws(x, whitespace = "[\\h\\v]")
+
+check_missing_ids <- function(raw_ids, id, waves, files) {
+  lines <- character()
+  for (i in seq_along(raw_ids)) {
+    rows <- which(is_missing_id(raw_ids[[i]]))
+    if (length(rows) == 0L) next
+    lines <- c(lines, sprintf(
+      "* wave %s (file \"%s\"): %d missing, in %s %s.",
+      waves[i], files[[i]], length(rows),
+      if (length(rows) == 1L) "row" else "rows", format_rows(rows)
+    ))
+  }
+  if (length(lines) == 0L) return(invisible())
+  pa_abort(
+    paste0(
+      "Id column `", id, "` has missing values:\n",
+      paste(lines, collapse = "\n"),
+      "\nEvery answer must carry the id of the person who gave it; fill in",
+      " or remove these rows."
+    ),
+    class = "panelattrition_id_error"
+  )
+}
+
+# One row per duplicated row (after the first of its id) and per row whose
+# id the first wave does not have. Rows are numbered within each wave's data.
+find_id_problems <- function(keys, raw_text, waves) {
+  parts <- vector("list", length(keys))
+  for (i in seq_along(keys)) {
+    dup <- duplicated(keys[[i]])
+    absent <- if (i == 1L) {
+      rep(FALSE, length(dup))
+    } else {
+      !dup & !(keys[[i]] %in% keys[[1L]])
+    }
+    rows <- which(dup | absent)
+    parts[[i]] <- data.frame(
+      wave = rep(waves[i], length(rows)),
+      row = rows,
+      id = raw_text[[i]][rows],
+      problem = ifelse(dup[rows], "duplicated id", "absent from first wave"),
+      action = ifelse(dup[rows], "row dropped", "kept")
+    )
+  }
+  out <- do.call(rbind, parts)
+  out$wave <- factor(out$wave, levels = waves)
+  out
+}
+
+stop_id_problems <- function(problems, keys, raw_text, waves, files,
+                             late_entries = FALSE) {
+  lines <- character()
+  for (i in seq_along(waves)) {
+    here <- problems[problems$wave == waves[i], , drop = FALSE]
+    where <- sprintf("wave %s (file \"%s\")", waves[i], files[[i]])
+    dup_rows <- here$row[here$problem == "duplicated id"]
+    if (length(dup_rows) > 0L) {
+      dup_keys <- unique(keys[[i]][dup_rows])
+      examples <- vapply(utils::head(dup_keys, 5L), function(k) {
+        rows <- which(keys[[i]] == k)
+        sprintf(
+          "\"%s\" (rows %s)", raw_text[[i]][rows[1L]], format_rows(rows)
+        )
+      }, character(1))
+      lines <- c(lines, sprintf(
+        "* %s: %d %s more than once (%d extra %s), e.g. %s%s.",
+        where, length(dup_keys),
+        if (length(dup_keys) == 1L) "id appears" else "ids appear",
+        length(dup_rows), if (length(dup_rows) == 1L) "row" else "rows",
+        paste(examples, collapse = ", "),
+        if (length(dup_keys) > 5L) ", ..." else ""
+      ))
+    }
+    absent_rows <- here$row[here$problem == "absent from first wave"]
+    if (length(absent_rows) > 0L) {
+      examples <- sprintf(
+        "\"%s\" (row %d)", raw_text[[i]][absent_rows], absent_rows
+      )
+      lines <- c(lines, sprintf(
+        "* %s: %d %s not in the first wave (%s), e.g. %s%s.",
+        where, length(absent_rows),
+        if (length(absent_rows) == 1L) "id is" else "ids are",
+        waves[1L], paste(utils::head(examples, 5L), collapse = ", "),
+        if (length(examples) > 5L) ", ..." else ""
+      ))
+    }
+  }
+  pa_abort(
+    paste0(
+      "Ids are duplicated within a wave or missing from the first wave ",
+      "(ids compared without case or surrounding spaces):\n",
+      paste(lines, collapse = "\n"),
+      "\nCorrect the files, or use `strict = FALSE` to keep the first row of ",
+      "each duplicated id and the ids absent from ", waves[1L], "; every ",
+      "such row is then listed in attr(<result>, \"problems\")",
+      if (!late_entries) {
+        paste0(". If people may join after ", waves[1L], ", use ",
+               "`late_entries = TRUE`.")
+      } else {
+        "."
+      }
+    ),
+    class = "panelattrition_id_error", problems = problems
+  )
+}
+
+warn_id_problems <- function(problems, waves) {
+  counts <- character()
+  for (w in waves) {
+    here <- problems[problems$wave == w, , drop = FALSE]
+    n_dup <- sum(here$problem == "duplicated id")
+    n_absent <- sum(here$problem == "absent from first wave")
+    what <- c(
+      if (n_dup > 0L) {
+        sprintf("%d duplicated %s dropped", n_dup, plural(n_dup, "row"))
+      },
+      if (n_absent > 0L) {
+        sprintf(
+          "%d %s absent from %s kept", n_absent, plural(n_absent, "id"),
+          waves[1L]
+        )
+      }
+    )
+    if (length(what) > 0L) {
+      counts <- c(counts, sprintf("%s: %s", w, paste(what, collapse = ", ")))
+    }
+  }
+  pa_warn(
+    paste0(
+      "Ids needed attention (", paste(counts, collapse = "; "), "). ",
+      "See attr(<result>, \"problems\")."
+    ),
+    class = "panelattrition_id_warning", problems = problems
+  )
+}
+
+# Id problems and the reader's problems in one table, by wave then row.
+merge_problems <- function(problems, reader_problems, waves, id) {
+  n <- nrow(problems)
+  parts <- list(data.frame(
+    wave = problems$wave,
+    row = as.integer(problems$row),
+    line = if (is.null(problems$line)) rep(NA_integer_, n) else
+      as.integer(problems$line),
+    column = rep(id, n),
+    id = problems$id,
+    problem = problems$problem,
+    expected = rep(NA_character_, n),
+    actual = rep(NA_character_, n),
+    action = problems$action
+  ))
+  for (i in seq_along(waves)) {
+    p <- reader_problems[[i]]
+    if (is.null(p) || nrow(p) == 0L) next
+    m <- nrow(p)
+    field <- function(name, as) {
+      if (name %in% names(p)) as(p[[name]]) else as(rep(NA, m))
+    }
+    parts[[length(parts) + 1L]] <- data.frame(
+      wave = factor(rep(waves[i], m), levels = waves),
+      row = field("row", as.integer),
+      line = field("line", as.integer),
+      column = field("column", as.character),
+      id = rep(NA_character_, m),
+      problem = rep("reader", m),
+      expected = field("expected", as.character),
+      actual = field("actual", as.character),
+      action = field("action", as.character)
+    )
+  }
+  out <- do.call(rbind, parts)
+  if (nrow(out) == 0L) return(NULL)
+  out <- out[order(as.integer(out$wave), out$row, method = "radix"), ,
+             drop = FALSE]
+  rownames(out) <- NULL
+  out
+}
+
+# For each wave, the columns to take again as text: those whose waves
+# disagree on the type, other than integer next to double (which widens
+# without changing a value). A wave where the column is all missing says
+# nothing about its type.
+columns_as_text <- function(tables) {
+  out <- rep(list(character()), length(tables))
+  others <- unique(unlist(lapply(tables, names), use.names = FALSE))
+  for (col in others) {
+    has <- which(vapply(tables, function(df) col %in% names(df), logical(1)))
+    pieces <- lapply(tables[has], function(df) df[[col]])
+    blank <- vapply(pieces, function(p) is.logical(p) && all(is.na(p)) &&
+                      is.null(attr(p, "class")), logical(1))
+    classes <- lapply(pieces[!blank], class)
+    if (length(classes) < 2L ||
+        all(vapply(classes, identical, logical(1), classes[[1L]]))) {
+      next
+    }
+    ranks <- vapply(pieces[!blank], type_rank, integer(1))
+    if (all(ranks %in% c(2L, 3L))) next
+    for (k in which(!blank)) {
+      if (!is.character(pieces[[k]])) {
+        out[[has[k]]] <- c(out[[has[k]]], col)
+      }
+    }
+  }
+  out
+}
+
+# Stack one column's pieces (NULL where a wave lacks the column), widening
+# the type so no value is lost.
+stack_column <- function(pieces, sizes) {
+  present <- pieces[!vapply(pieces, is.null, logical(1))]
+  # A column left empty in a wave is read as all-NA logical; it says nothing
+  # about the column's type and must not turn dates or factors into text.
+  blank <- vapply(present, function(p) is.logical(p) && all(is.na(p)) &&
+                    is.null(attr(p, "class")), logical(1))
+  if (any(!blank)) present <- present[!blank]
+  ranks <- vapply(present, type_rank, integer(1))
+  classes <- lapply(present, class)
+  if (all(vapply(classes, identical, logical(1), classes[[1L]]))) {
+    template <- present[[1L]]
+    cast <- function(p) if (is.logical(p) && all(is.na(p))) {
+      template[rep(NA_integer_, length(p))]
+    } else {
+      p
+    }
+  } else if (all(ranks > 0L)) {
+    template <- list(NA, NA_integer_, NA_real_, NA_character_)[[max(ranks)]]
+    cast <- list(as.logical, as.integer, as.double, to_character)[[max(ranks)]]
+  } else {
+    template <- NA_character_
+    cast <- to_character
+  }
+  filled <- lapply(seq_along(pieces), function(i) {
+    p <- pieces[[i]]
+    if (is.null(p)) template[rep(NA_integer_, sizes[i])] else cast(p)
+  })
+  out <- do.call(c, unname(filled))
+  if (is.null(out)) template[0L] else out
+}
+
+# 1 logical, 2 integer, 3 double, 4 character; 0 for anything else.
+type_rank <- function(x) {
+  if (!is.null(attr(x, "class"))) return(0L)
+  match(typeof(x), c("logical", "integer", "double", "character"),
+        nomatch = 0L)
+}
+

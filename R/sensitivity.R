@@ -127,10 +127,6 @@ print.pa_bounds <- function(x, digits = 4, ...) {
 
 # Shared checks -------------------------------------------------------------
 
-is_binary_numeric <- function(y) {
-  is.numeric(y) && !all(is.na(y)) && all(y[!is.na(y)] %in% c(0, 1))
-}
-
 # The outcome as numbers over the rows of the panel's data: itself for
 # numeric outcomes, an indicator for logical ones and for a category of a
 # factor. `binary = TRUE` refuses anything that is not binary.

@@ -44,3 +44,14 @@ format_rows <- function(rows, n = 10L) {
   if (length(text) > n) text <- c(utils::head(text, n), "...")
   paste(text, collapse = ", ")
 }
+
+# as.character() would write 100000 as "1e+05"; ids and codes must not change
+# spelling when a column is widened to character.
+to_character <- function(x) {
+  if (is.factor(x) || !is.double(x)) return(as.character(x))
+  out <- as.character(x)
+  whole <- !is.na(x) & is.finite(x) & x == round(x) & abs(x) < 1e15
+  out[whole] <- sprintf("%.0f", x[whole])
+  out
+}
+
