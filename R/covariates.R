@@ -257,7 +257,3 @@ panel_rows <- function(w) {
   )
 }
 
-sort_unique <- function(x) {
-  if (is.factor(x)) return(levels(droplevels(x)))
-  sort(unique(x))
-}

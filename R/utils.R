@@ -55,3 +55,8 @@ to_character <- function(x) {
   out
 }
 
+
+sort_unique <- function(x) {
+  if (is.factor(x)) return(levels(droplevels(x)))
+  sort(unique(x))
+}
