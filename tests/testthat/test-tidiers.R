@@ -92,10 +92,12 @@ test_that("the tables satisfy modelsummary's column contract", {
     expect_false(anyNA(td$term))
     expect_true(is.numeric(td$estimate) && is.numeric(td$std.error))
   }
-  skip_if_not_installed("modelsummary")
-  tab <- modelsummary::modelsummary(list(gee = obj$gee), output = "data.frame")
-  expect_true("(Intercept)" %in% tab$term)
-  expect_true("Num.Obs." %in% tab$term)
-  tab <- modelsummary::modelsummary(list(means = obj$m), output = "data.frame")
-  expect_true(any(grepl("T2", tab$term)))
+  for (nm in c("m", "gee", "cmp")) {
+    expect_identical(anyDuplicated(tidy(obj[[nm]])$term), 0L)
+    gl <- glance(obj[[nm]])
+    expect_identical(nrow(gl), 1L)
+  }
+  expect_true("nobs" %in% names(glance(obj$gee)))
+  # (modelsummary itself is not in Debian and does not install from CRAN
+  # within CI's time, so it is not run here)
 })
