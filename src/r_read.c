@@ -507,6 +507,62 @@ static int reader_threads(void) {
   return pa_max_threads(want);
 }
 
+/* The encoding: declared (`enc`), else decided on the evidence of the
+ * whole file. Text in another 8-bit encoding almost never forms valid
+ * UTF-8 sequences, so a file whose valid multi-byte fields are at least as
+ * many as its invalid ones is UTF-8 with a few damaged bytes (written as
+ * <xx> and reported), not Latin-1. Returns the encoding; sets the decoding
+ * `*dec`, the count of escaped fields and the first (at most 5) lines with
+ * invalid bytes, in file order. */
+static int decide_encoding(pa_reader *r, int enc, int any_invalid,
+                           size_t first, int *dec, size_t *n_escaped,
+                           double *bad_lines, int *n_bad_lines) {
+  int ncol = r->ncol;
+  *dec = DEC_UTF8;
+  *n_escaped = 0;
+  *n_bad_lines = 0;
+  if (enc == PA_ENC_AUTO && (r->had_bom || !any_invalid)) {
+    enc = PA_ENC_UTF8;
+  } else if (enc == PA_ENC_AUTO) {
+    pa_evidence ev = {0, 0, 0};
+    pa_iter it;
+    const unsigned char *s;
+    size_t len;
+    pa_iter_names(r, &it);
+    while (pa_iter_next(&it, &s, &len)) pa_encoding_evidence(s, len, &ev);
+    for (int j = 0; j < ncol; j++) {
+      pa_iter_column(r, j, 0, &it);
+      size_t i = 0;
+      while (pa_iter_next(&it, &s, &len)) {
+        size_t before = ev.n_invalid;
+        pa_encoding_evidence(s, len, &ev);
+        if (ev.n_invalid > before && i >= first) {
+          double line = (double) r->row_line[i];
+          int at = *n_bad_lines;
+          while (at > 0 && bad_lines[at - 1] > line) at--;
+          if (!(at > 0 && bad_lines[at - 1] == line) && at < 5) {
+            int top = *n_bad_lines < 5 ? *n_bad_lines : 4;
+            for (int k = top; k > at; k--) bad_lines[k] = bad_lines[k - 1];
+            bad_lines[at] = line;
+            if (*n_bad_lines < 5) (*n_bad_lines)++;
+          }
+        }
+        i++;
+      }
+    }
+    if (ev.n_utf8 > 0 && ev.n_utf8 >= ev.n_invalid) {
+      enc = PA_ENC_UTF8;
+      *dec = DEC_ESCAPE;
+      *n_escaped = ev.n_invalid;
+    } else {
+      enc = ev.c1 ? PA_ENC_CP1252 : PA_ENC_LATIN1;
+    }
+  }
+  if (enc == PA_ENC_LATIN1) *dec = DEC_LATIN1;
+  if (enc == PA_ENC_CP1252) *dec = DEC_CP1252;
+  return enc;
+}
+
 SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    SEXP header, SEXP na, SEXP type_names, SEXP type_values,
                    SEXP strict, SEXP fix_names) {
@@ -520,7 +576,12 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   pa_reader *r = malloc(sizeof(pa_reader));
   if (!r) Rf_error("out of memory");
   pa_reader_init(r);
+  /* every early return goes through `fail`, which unprotects what is
+   * protected (counted in nprot) and frees the reader */
+  int nprot = 0;
+  SEXP fail_out = R_NilValue;
   SEXP ptr = PROTECT(R_MakeExternalPtr(r, R_NilValue, R_NilValue));
+  nprot++;
   R_RegisterCFinalizerEx(ptr, reader_finalize, TRUE);
 
   int nna = Rf_length(na);
@@ -543,11 +604,10 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                             INTEGER(encoding)[0], INTEGER(header)[0],
                             LOGICAL(strict)[0] == TRUE, check_interrupt);
   if (status) {
-    SEXP out = error_result(status_kind(status), r->msg, (double) r->err_line,
+    fail_out = error_result(status_kind(status), r->msg, (double) r->err_line,
                             r->err_column >= 0 ? r->err_column + 1
                                                : NA_INTEGER);
-    UNPROTECT(1);
-    return give_up(ptr, out);
+    goto fail;
   }
   if (INTEGER(header)[0] == PA_HEADER_QUALTRICS && !r->qualtrics) {
     char msg[512];
@@ -563,9 +623,8 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                "header = \"qualtrics\" needs two rows (question text and "
                "import ids) after the column names, and the file has fewer");
     }
-    SEXP out = error_result("header", msg, NA_REAL, NA_INTEGER);
-    UNPROTECT(1);
-    return give_up(ptr, out);
+    fail_out = error_result("header", msg, NA_REAL, NA_INTEGER);
+    goto fail;
   }
 
   int ncol = r->ncol;
@@ -583,87 +642,45 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
       snprintf(msg, sizeof(msg),
                "line %lld, field %d holds a NUL byte: this is not a text file",
                (long long) line, j + 1);
-      SEXP out = error_result("nul", msg, (double) line, j + 1);
-      UNPROTECT(1);
-      return give_up(ptr, out);
+      fail_out = error_result("nul", msg, (double) line, j + 1);
+      goto fail;
     }
     if (info[j].first_invalid >= 0) any_invalid = 1;
   }
 
-  /* The encoding: declared, else decided on the evidence of the whole
-   * file. Text in another 8-bit encoding almost never forms valid UTF-8
-   * sequences, so a file whose valid multi-byte fields are at least as
-   * many as its invalid ones is UTF-8 with a few damaged bytes (written
-   * as <xx> and reported), not Latin-1. */
-  int enc = INTEGER(encoding)[0];
-  int dec = DEC_UTF8;
-  size_t n_escaped = 0;
+  int dec;
+  size_t n_escaped;
   double bad_lines[5];
-  int n_bad_lines = 0;
-  if (enc == PA_ENC_AUTO && (r->had_bom || !any_invalid)) {
-    enc = PA_ENC_UTF8;
-  } else if (enc == PA_ENC_AUTO) {
-    pa_evidence ev = {0, 0, 0};
-    pa_iter it;
-    const unsigned char *s;
-    size_t len;
-    pa_iter_names(r, &it);
-    while (pa_iter_next(&it, &s, &len)) pa_encoding_evidence(s, len, &ev);
-    for (int j = 0; j < ncol; j++) {
-      pa_iter_column(r, j, 0, &it);
-      size_t i = 0;
-      while (pa_iter_next(&it, &s, &len)) {
-        size_t before = ev.n_invalid;
-        pa_encoding_evidence(s, len, &ev);
-        if (ev.n_invalid > before && i >= first) {
-          /* the first lines with invalid bytes, in file order */
-          double line = (double) r->row_line[i];
-          int at = n_bad_lines;
-          while (at > 0 && bad_lines[at - 1] > line) at--;
-          if (!(at > 0 && bad_lines[at - 1] == line) && at < 5) {
-            int top = n_bad_lines < 5 ? n_bad_lines : 4;
-            for (int k = top; k > at; k--) bad_lines[k] = bad_lines[k - 1];
-            bad_lines[at] = line;
-            if (n_bad_lines < 5) n_bad_lines++;
-          }
-        }
-        i++;
-      }
-    }
-    if (ev.n_utf8 > 0 && ev.n_utf8 >= ev.n_invalid) {
-      enc = PA_ENC_UTF8;
-      dec = DEC_ESCAPE;
-      n_escaped = ev.n_invalid;
-    } else {
-      enc = ev.c1 ? PA_ENC_CP1252 : PA_ENC_LATIN1;
-    }
-  }
-  if (enc == PA_ENC_LATIN1) dec = DEC_LATIN1;
-  if (enc == PA_ENC_CP1252) dec = DEC_CP1252;
+  int n_bad_lines;
+  int enc = decide_encoding(r, INTEGER(encoding)[0], any_invalid, first,
+                            &dec, &n_escaped, bad_lines, &n_bad_lines);
 
   int bad_header;
   SEXP names = PROTECT(header_strings(r, 0, dec, &bad_header));
+  nprot++;
   if (bad_header >= 0) {
     char msg[256];
     snprintf(msg, sizeof(msg),
              "line 1, column %d: the column name is not valid UTF-8 (use "
              "encoding = \"latin1\" if the file is Latin-1)",
              bad_header + 1);
-    SEXP out = error_result("encoding", msg, 1, bad_header + 1);
-    UNPROTECT(2);
-    return give_up(ptr, out);
+    fail_out = error_result("encoding", msg, 1, bad_header + 1);
+    goto fail;
   }
   /* the names the result shows (empty ones filled in, duplicates made
    * unique), which are the names col_types refers to */
   SEXP fix_call = PROTECT(Rf_lang2(fix_names, names));
   SEXP shown = Rf_eval(fix_call, R_BaseEnv);
   UNPROTECT(2);
+  nprot--;
   names = PROTECT(shown);
+  nprot++;
   SEXP labels = R_NilValue;
   if (r->qualtrics) {
     labels = header_strings(r, 1, dec, &bad_header);
   }
   PROTECT(labels);
+  nprot++;
 
   /* column types: inferred, or given by name */
   int *types = (int *) R_alloc((size_t) ncol + 1, sizeof(int));
@@ -688,9 +705,8 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                            "does not have"
                          : "`col_types` gives column \"%s\" an unknown type",
                want);
-      SEXP out = error_result("argument", msg, NA_REAL, NA_INTEGER);
-      UNPROTECT(3);
-      return give_up(ptr, out);
+      fail_out = error_result("argument", msg, NA_REAL, NA_INTEGER);
+      goto fail;
     }
     types[found] = code;
   }
@@ -702,6 +718,7 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
    * the collections large allocations set off find few objects to mark. */
   SEXP cols = PROTECT(Rf_allocVector(VECSXP, ncol));
   SEXP type_out = PROTECT(Rf_allocVector(STRSXP, ncol));
+  nprot += 2;
   size_t released = 0;
   char *done = R_alloc((size_t) ncol + 1, 1);
   memset(done, 0, (size_t) ncol + 1);
@@ -754,10 +771,9 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
             : convert_column(r, j, types[j], &nas, &info[j], dec, check,
                              vec, colname);
     if (st_conv) {
-      SEXP out = error_result(status_kind(st_conv), r->msg,
+      fail_out = error_result(status_kind(st_conv), r->msg,
                               (double) r->err_line, r->err_column + 1);
-      UNPROTECT(5);
-      return give_up(ptr, out);
+      goto fail;
     }
     pa_column_release(r, j);
   }
@@ -803,8 +819,12 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   pa_reader_free(r);
   free(r);
   R_ClearExternalPtr(ptr);
-  UNPROTECT(10);
+  UNPROTECT(nprot + 5);
   return out;
+
+fail:
+  UNPROTECT(nprot);
+  return give_up(ptr, fail_out);
 }
 
 SEXP r_libcsv_version(void) {
