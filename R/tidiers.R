@@ -100,17 +100,9 @@ tidy.pa_estimates <- function(x, conf.int = FALSE,
   keys <- setdiff(names(df), c("estimate", "std_error", "conf_low",
                                "conf_high", "n", "n_eff", "suppressed",
                                "statistic", "p_value", "sd_change", "smc"))
-  z <- df$estimate / df$std_error
   out <- df[keys]
   out$term <- row_terms(df, keys)
-  out$estimate <- df$estimate
-  out$std.error <- df$std_error
-  out$statistic <- z
-  out$p.value <- 2 * stats::pnorm(-abs(z))
-  if (conf.int) {
-    out$conf.low <- df$conf_low
-    out$conf.high <- df$conf_high
-  }
+  out <- wald_columns(out, df, conf.int)
   out$suppressed <- df$suppressed
   rownames(out) <- NULL
   out
@@ -196,14 +188,9 @@ tidy.pa_tipping <- function(x, conf.int = FALSE,
                                "suppressed"))
   out <- df[keys]
   out$term <- row_terms(df, keys)
-  out$estimate <- df$estimate
-  out$std.error <- df$std_error
-  out$statistic <- df$estimate / df$std_error
-  out$p.value <- df$p_value %||% (2 * stats::pnorm(-abs(out$statistic)))
-  if (conf.int) {
-    out$conf.low <- df$conf_low
-    out$conf.high <- df$conf_high
-  }
+  z <- df$estimate / df$std_error
+  out <- wald_columns(out, df, conf.int, z,
+                      df$p_value %||% (2 * stats::pnorm(-abs(z))))
   rownames(out) <- NULL
   out
 }
@@ -236,14 +223,7 @@ tidy.pa_tilt <- function(x, conf.int = FALSE, ...) {
   }
   out$term <- row_terms(cbind(df[keys], prefix = "alpha"),
                         c("prefix", keys))
-  out$estimate <- df$estimate
-  out$std.error <- df$std_error
-  out$statistic <- df$estimate / df$std_error
-  out$p.value <- 2 * stats::pnorm(-abs(out$statistic))
-  if (conf.int) {
-    out$conf.low <- df$conf_low
-    out$conf.high <- df$conf_high
-  }
+  out <- wald_columns(out, df, conf.int)
   out$suppressed <- df$suppressed
   rownames(out) <- NULL
   out
@@ -374,5 +354,22 @@ tidy.pa_flow <- function(x, ...) {
   }
   out$term <- paste(out$group, out$wave)
   out$estimate <- out$percent
+  out
+}
+
+# The broom columns of a table of estimates with standard errors: estimate,
+# std.error, the Wald statistic and its two-sided normal p-value, and with
+# `conf.int` the table's own interval.
+wald_columns <- function(out, df, conf.int,
+                         statistic = df$estimate / df$std_error,
+                         p_value = 2 * stats::pnorm(-abs(statistic))) {
+  out$estimate <- df$estimate
+  out$std.error <- df$std_error
+  out$statistic <- statistic
+  out$p.value <- p_value
+  if (conf.int) {
+    out$conf.low <- df$conf_low
+    out$conf.high <- df$conf_high
+  }
   out
 }

@@ -6,15 +6,7 @@
 # (1 - n_h / N_h) (`popsize`: N_h per person, or NULL).
 numeric_sandwich_design <- function(psi, theta, strata, psu, popsize = NULL,
                                     h = 1e-6) {
-  n_par <- length(theta)
-  a <- matrix(0, n_par, n_par)
-  for (j in seq_len(n_par)) {
-    up <- theta
-    dn <- theta
-    up[j] <- up[j] + h
-    dn[j] <- dn[j] - h
-    a[, j] <- (colSums(psi(up)) - colSums(psi(dn))) / (2 * h)
-  }
+  a <- numeric_bread(psi, theta, h)
   b <- design_meat(psi(theta), strata, psu, popsize)
   ai <- solve(a)
   ai %*% b %*% t(ai)

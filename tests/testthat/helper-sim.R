@@ -39,6 +39,16 @@ glm_prob <- function(formula, data, weights = NULL) {
 # The oracle: stack every estimating function by hand, differentiate the
 # stacked sum numerically, and form A^{-1} B A^{-T}.
 numeric_sandwich <- function(psi, theta, h = 1e-6) {
+  a <- numeric_bread(psi, theta, h)
+  ps <- psi(theta)
+  n <- nrow(ps)
+  b <- crossprod(sweep(ps, 2, colMeans(ps))) * n / (n - 1)
+  ai <- solve(a)
+  ai %*% b %*% t(ai)
+}
+
+# The derivative of the summed estimating functions by central differences.
+numeric_bread <- function(psi, theta, h = 1e-6) {
   n_par <- length(theta)
   a <- matrix(0, n_par, n_par)
   for (j in seq_len(n_par)) {
@@ -48,9 +58,5 @@ numeric_sandwich <- function(psi, theta, h = 1e-6) {
     dn[j] <- dn[j] - h
     a[, j] <- (colSums(psi(up)) - colSums(psi(dn))) / (2 * h)
   }
-  ps <- psi(theta)
-  n <- nrow(ps)
-  b <- crossprod(sweep(ps, 2, colMeans(ps))) * n / (n - 1)
-  ai <- solve(a)
-  ai %*% b %*% t(ai)
+  a
 }

@@ -123,15 +123,7 @@ test_that("unweighted AR(1) lags count skipped waves, as geeglm() with waves = w
 # the GEE by hand, differentiate the stacked sum numerically, and form
 # A^{-1} B A^{-T} (without the n/(n - 1) factor, as ipw_gee() and geepack).
 gee_numeric_sandwich <- function(psi, theta, h = 1e-6) {
-  k <- length(theta)
-  a <- matrix(0, k, k)
-  for (j in seq_len(k)) {
-    up <- theta
-    dn <- theta
-    up[j] <- up[j] + h
-    dn[j] <- dn[j] - h
-    a[, j] <- (colSums(psi(up)) - colSums(psi(dn))) / (2 * h)
-  }
+  a <- numeric_bread(psi, theta, h)
   ps <- psi(theta)
   ai <- solve(a)
   ai %*% crossprod(ps) %*% t(ai)
