@@ -93,7 +93,8 @@
 # estimate, failures (with their messages kept in `failures`), mean
 # estimate, bias and its Monte Carlo SE, empirical SD, mean SE, coverage of
 # the 95% interval and its Monte Carlo SE. Saved in results.rds as a list:
-# summary, failures, truth, scenarios, settings.
+# summary, failures, truth, scenarios, settings (run_study() also returns
+# `runs`, the replications, which the cached file leaves out).
 
 # Setting ------------------------------------------------------------------
 
@@ -445,6 +446,12 @@ summarise_runs <- function(runs, truth, scenarios = SCENARIOS) {
       bias_mcse = if (reps > 1) stats::sd(err) / sqrt(reps) else NA_real_,
       emp_sd = if (reps > 1) stats::sd(s$estimate) else NA_real_,
       mean_se = if (reps) mean(s$std_error) else NA_real_,
+      # with heavy-tailed weights a few replications dominate emp_sd; the
+      # SD of the standardised errors and a robust SD (IQR / 1.349) next to
+      # the median SE say whether the SE is wrong or the tails are heavy
+      z_sd = if (reps > 1) stats::sd(err / s$std_error) else NA_real_,
+      robust_sd = if (reps > 1) stats::IQR(s$estimate) / 1.349 else NA_real_,
+      median_se = if (reps) stats::median(s$std_error) else NA_real_,
       coverage = cov_rate,
       coverage_mcse = if (reps) sqrt(cov_rate * (1 - cov_rate) / reps) else
         NA_real_,
@@ -496,6 +503,8 @@ run_study <- function(replications = 500L, cores = 2L, seed = 20261201L,
                      paste(unique(unlist(res[bad])), collapse = "; "))
   runs <- do.call(rbind, res)
   list(
+    runs = runs[c("scenario", "n", "replication", "target", "estimate",
+                  "std_error")],
     summary = summarise_runs(runs, truth, scenarios),
     failures = failure_table(runs),
     truth = truth,
@@ -540,6 +549,8 @@ if (identical(environment(), globalenv()) && !interactive()) {
   }
   here <- "inst/validation"
   res <- run_study(replications, cores, seed, sizes)
+  # the replications themselves are not kept in the package (size)
+  res$runs <- NULL
   saveRDS(res, file.path(here, "results.rds"), compress = "xz")
   print(res$summary[c("scenario", "n", "target", "valid", "reps", "failed",
                       "bias", "bias_mcse", "emp_sd", "mean_se",
