@@ -159,7 +159,14 @@ check_boot_control <- function(control) {
 
 boot_indices <- function(control) control$chunk %||% seq_len(control$B)
 
-boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
+boot_type_code <- function(type) {
+  match(type, c("bayes", "multinomial", "raowu")) - 1L
+}
+
+boot_type_label <- function(type) {
+  switch(type, bayes = "Bayesian", multinomial = "multinomial",
+         raowu = "Rao-Wu (PSUs within strata)")
+}
 
 #' Bootstrap replicate weights
 #'
@@ -235,7 +242,7 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 replicate_weights <- function(w, control = boot_control()) {
   check_weights_object(w)
   check_boot_control(control)
-  refuse_design_bootstrap(w)
+  check_design_bootstrap(w)
   check_allocation(
     8 * as.numeric(control$B) * sum(w$panel$response),
     sprintf("%d bootstrap replicates of the weights of %d answers",
@@ -250,18 +257,20 @@ replicate_weights <- function(w, control = boot_control()) {
 run_replicates <- function(w, control, draws = NULL) {
   spec <- boot_spec(w)
   indices <- boot_indices(control)
+  # with a design the replicates are always the Rao-Wu bootstrap of PSUs
+  type <- if (is.null(spec$design)) control$type else "raowu"
+  code <- boot_type_code(type)
   bar <- if (is.null(draws)) {
     progress_start("Bootstrap replicates of the weights", length(indices))
   }
   res <- if (is.null(bar)) {
-    .Call(C_boot_replicates, spec, draws, control$seed,
-          boot_type_code(control$type), indices, as.integer(control$threads))
+    .Call(C_boot_replicates, spec, draws, control$seed, code, indices,
+          as.integer(control$threads))
   } else {
     # in pieces between which the bar moves (the same numbers; see
     # progress_pieces())
     parts <- lapply(progress_pieces(indices, control$threads), function(idx) {
-      r <- .Call(C_boot_replicates, spec, draws, control$seed,
-                 boot_type_code(control$type), idx,
+      r <- .Call(C_boot_replicates, spec, draws, control$seed, code, idx,
                  as.integer(control$threads))
       progress_step(bar, length(idx))
       r
@@ -288,8 +297,7 @@ run_replicates <- function(w, control, draws = NULL) {
     failure_reasons(fail[1L, bad])
   )
   if (length(bad)) warn_failures(failures, length(indices))
-  new_replicates(out, control$seed, control$type, control$B, indices,
-                 failures)
+  new_replicates(out, control$seed, type, control$B, indices, failures)
 }
 
 new_failures <- function(replicate, wave, stage, reason) {
@@ -340,8 +348,7 @@ warn_failures <- function(failures, total) {
 print.pa_replicates <- function(x, ...) {
   idx <- attr(x, "indices")
   cat(sprintf("<pa_replicates> %d of B = %d %s bootstrap replicates (seed %.0f)\n",
-              length(idx), attr(x, "B"),
-              if (attr(x, "type") == "bayes") "Bayesian" else "multinomial",
+              length(idx), attr(x, "B"), boot_type_label(attr(x, "type")),
               attr(x, "seed")))
   for (wv in names(x)) {
     cat(sprintf("  %-6s %d respondents\n", wv, nrow(x[[wv]])))
@@ -457,7 +464,8 @@ boot_spec <- function(w) {
     monotone = isTRUE(w$monotone), stabilize = isTRUE(w$stabilize),
     numerator = use_numerator, main = main, numer = numer,
     trim_mode = trim_mode,
-    trim_value = as.double(w$trim %||% w$cap %||% 0)
+    trim_value = as.double(w$trim %||% w$cap %||% 0),
+    design = if (!is.null(w$panel$design)) boot_design_spec(w$panel$design)
   )
 }
 
@@ -578,11 +586,18 @@ as_svrepdesign <- function(w, wave, B = 1000, control = boot_control(B),
              class = "panelattrition_bootstrap_error")
   }
   t <- match(wave, w$panel$waves)
-  survey::svrepdesign(
+  out <- survey::svrepdesign(
     data = wave_data(w, t), repweights = unname(reps),
     weights = unname(w$weights[w$panel$response[, t], t]),
     type = "bootstrap", combined.weights = TRUE, mse = mse, ...
   )
+  if (identical(attr(replicates, "type"), "raowu")) {
+    # what survey's as.svrepdesign(type = "subbootstrap") makes: the same
+    # scale 1 / (B - 1) and rscales 1, which svrepdesign() gives only to
+    # its own types
+    out$type <- "subbootstrap"
+  }
+  out
 }
 
 #' @rdname as_svrepdesign
@@ -609,19 +624,70 @@ as_svydesign <- function(w, wave, ...) {
   )
 }
 
-# The bootstrap resamples people, which is wrong for a stratified or
-# clustered sample; until the Rao-Wu bootstrap of PSUs is there, it is
-# refused rather than run as if the design were not.
-refuse_design_bootstrap <- function(w) {
-  if (is.null(w$panel$design)) return(invisible())
-  pa_abort(
-    paste("Bootstrap replicates are not yet supported for a panel with a",
-          "sampling design (strata, clusters or `design` in panel_data()):",
-          "resampling people would ignore the design. Use se = \"sandwich\"",
-          "(design-based), or as_svydesign() for survey's own variances."),
-    class = c("panelattrition_design_error", "panelattrition_arg_error"),
-    argument = "se"
-  )
+# With a design the bootstrap draws PSUs within strata, and a stratum with
+# one PSU has nothing to draw from: under "fail" that is an error (as for
+# the sandwich), under "remove" the stratum adds no variance, as in
+# survey; "adjust" and "average" have no replicate counterpart and are
+# refused rather than silently treated as "remove".
+check_design_bootstrap <- function(w) {
+  design <- w$panel$design
+  if (is.null(design)) return(invisible())
+  rule <- lonely_rule(design)
+  if (rule == "fail") {
+    check_lonely(design, seq_along(design$psu), "The bootstrap")
+  }
+  n_h <- psu_counts(design$strata, design$psu)
+  lonely <- which(n_h == 1L)
+  if (rule %in% c("adjust", "average") && length(lonely)) {
+    labels <- design$strata_labels %||% seq_along(n_h)
+    pa_abort(
+      sprintf(paste("The bootstrap of a design cannot treat lonely PSUs",
+                    "by \"%s\": %d %s only one PSU (e.g. stratum %s),",
+                    "and resampling PSUs within a stratum has no",
+                    "counterpart of that rule. Use lonely_psu = \"remove\"",
+                    "in panel_data() (the stratum then adds no variance),",
+                    "or se = \"sandwich\", which follows \"%s\"."),
+              rule, length(lonely),
+              if (length(lonely) == 1L) "stratum has" else "strata have",
+              format_values(to_character(labels[lonely])), rule),
+      class = c("panelattrition_lonely_psu_error",
+                "panelattrition_design_error"),
+      strata = labels[lonely]
+    )
+  }
+  invisible()
+}
+
+# The panel's design for the C engine (pa_boot_design in src/boot.h): the
+# PSUs renumbered (from 0) stratum by stratum, where each stratum's run of
+# them starts, and the Rao-Wu-Yue factor lambda_h = sqrt(1 - f_h) of each
+# stratum (1 without an fpc; 0 where the stratum adds no variance: a
+# lonely PSU, or every PSU of the stratum in the sample).
+boot_design_spec <- function(design) {
+  strata <- design$strata
+  psu <- design$psu
+  first_row <- which(!duplicated(psu))
+  ord <- first_row[order(strata[first_row], first_row)]
+  code <- integer(max(psu))
+  code[psu[ord]] <- seq_along(ord) - 1L
+  n_strata <- max(strata)
+  n_h <- tabulate(strata[ord], n_strata)
+  lambda <- rep(1, n_strata)
+  if (!is.null(design$popsize)) {
+    pop <- design$popsize[ord][match(seq_len(n_strata), strata[ord])]
+    left <- ifelse(is.finite(pop), (pop - n_h) / pop, 1)
+    lambda <- ifelse(left < 1e-7, 0, sqrt(pmin(pmax(left, 0), 1)))
+  }
+  lambda[n_h < 2L] <- 0
+  list(psu = code[psu], first = as.integer(c(0L, cumsum(n_h))),
+       lambda = as.double(lambda))
+}
+
+# The person multipliers r of some replicates under the design bootstrap.
+boot_design_draws <- function(design, control,
+                              indices = boot_indices(control)) {
+  .Call(C_boot_design_draws, boot_design_spec(design), control$seed,
+        as.integer(indices))
 }
 
 need_survey <- function(fun) {
