@@ -23,10 +23,51 @@
 #' sample in which person `i` counts `r_i` times: see
 #' [replicate_weights()].
 #'
+#' With a sampling design in the panel (`strata`, `cluster`, `fpc` or
+#' `design` in [panel_data()]) people are not resampled one by one, which
+#' would ignore the design: see "Designs" below; `type` is then not used.
+#'
 #' The draws of replicate `b` come from a random stream determined by
 #' `seed` and `b` alone (xoshiro256** seeded through splitmix64), so the
 #' replicate weights are bit-for-bit the same for any number of `threads`
 #' and whether the replicates are computed together or in chunks.
+#'
+#' @section Designs:
+#' For a panel with a sampling design the replicates are the Rao-Wu
+#' rescaling bootstrap of PSUs within strata (Rao and Wu 1988), with the
+#' semantics of survey's `as.svrepdesign(type = "subbootstrap")`:
+#' independently in each stratum \eqn{h} with \eqn{n_h} PSUs, \eqn{m_h =
+#' n_h - 1} PSUs are drawn with replacement, and everyone in PSU \eqn{j},
+#' drawn \eqn{c_{hj}}{c_hj} times, gets
+#' \deqn{r_i = 1 - \lambda_h + \lambda_h \frac{n_h}{m_h} c_{hj}}{r_i = 1 - lambda_h + lambda_h (n_h / m_h) c_hj}
+#' with \eqn{\lambda_h = 1} without a finite population correction (so
+#' \eqn{r_i = c_{hj} n_h / m_h}{r_i = c_hj n_h / m_h}, survey's replicate factor) and
+#' \eqn{\lambda_h = \sqrt{m_h (1 - f_h) / (n_h - 1)} = \sqrt{1 - f_h}}{lambda_h = sqrt(m_h (1 - f_h) / (n_h - 1)) = sqrt(1 - f_h)},
+#' \eqn{f_h = n_h / N_h}, with one (the rescaling of Rao, Wu and Yue 1992
+#' for sampling PSUs without replacement; survey's subbootstrap has no
+#' fpc). The multipliers have mean 1 and add up to \eqn{n_h} in every
+#' stratum, and for a total the bootstrap variance is exactly the
+#' design-based variance the sandwich uses,
+#' \eqn{\sum_h (1 - f_h) \frac{n_h}{n_h - 1} \sum_j (z_{hj} - \bar z_h)^2}{sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - zbar_h)^2}.
+#' The replicate base weight of person \eqn{i} is \eqn{d_i r_i}, and
+#' every stage of the weighting is re-fitted with it as for any other
+#' replicate (see [replicate_weights()]). The variance of an estimate is
+#' \eqn{\sum_b (\hat\theta_b - \bar\theta)^2 / (B - 1)}{sum_b (theta_b - mean(theta))^2 / (B - 1)}, survey's for
+#' this bootstrap (`scale = 1 / (B - 1)`, `rscales = 1`).
+#'
+#' A stratum whose PSUs were all sampled (\eqn{f_h = 1}) adds no
+#' variance: its multipliers are 1. A stratum with one PSU follows the
+#' lonely-PSU rule of the panel ([panel_data()]'s `lonely_psu`, else
+#' `getOption("survey.lonely.psu")`): `"fail"` is an error, `"remove"`
+#' (and survey's `"certainty"`) gives it multipliers 1, as survey's
+#' `"remove"` gives it no variance; `"adjust"` and `"average"` have no
+#' counterpart in resampling PSUs within strata and are refused (an error
+#' of class `panelattrition_lonely_psu_error`), rather than quietly
+#' treated as `"remove"`.
+#'
+#' The draws still come from the stream of `(seed, b)`, so design
+#' replicates too are identical for any number of threads and any split
+#' into chunks.
 #'
 #' @section Splitting the work over processes:
 #' Fix the seed once, give each worker a `chunk` of the replicate indices
@@ -50,7 +91,9 @@
 #' needed.
 #'
 #' @param B Number of bootstrap replicates, a whole number of at least 2.
-#' @param type `"bayes"` (Bayesian bootstrap) or `"multinomial"`.
+#' @param type `"bayes"` (Bayesian bootstrap) or `"multinomial"`, for a
+#'   panel without a sampling design (with one, PSUs are resampled: see
+#'   Designs).
 #' @param seed A whole number from 0 to 2^53 - 1, or `NULL` to draw one
 #'   from R's random number generator now (so [set.seed()] before
 #'   `boot_control()` reproduces the replicates).
@@ -68,6 +111,14 @@
 #'
 #' Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the
 #' Bootstrap*. Chapman and Hall.
+#'
+#' Rao, J. N. K. and Wu, C. F. J. (1988). Resampling inference with complex
+#' survey data. *Journal of the American Statistical Association*, 83,
+#' 231-241.
+#'
+#' Rao, J. N. K., Wu, C. F. J. and Yue, K. (1992). Some recent work on
+#' resampling methods for complex surveys. *Survey Methodology*, 18,
+#' 209-217.
 #'
 #' Blackman, D. and Vigna, S. (2021). Scrambled linear pseudorandom number
 #' generators. *ACM Transactions on Mathematical Software*, 47, 36.
@@ -175,7 +226,9 @@ boot_type_label <- function(type) {
 #' that wave's respondents.
 #'
 #' @section What a replicate re-fits:
-#' In replicate `b` person `i` counts `r_i` times (see [boot_control()]).
+#' In replicate `b` person `i` counts `r_i` times (see [boot_control()];
+#' for a panel with a sampling design `r_i` is the Rao-Wu multiplier of the
+#' person's PSU, the same for everyone in it, see its section Designs).
 #' The weighting is run on that sample exactly as [attrition_weights()]
 #' ran it on the data:
 #' * every response model (logistic or Firth) is re-fitted among the same
@@ -211,7 +264,7 @@ boot_type_label <- function(type) {
 #'   after the waves): rows are the wave's respondents, in the order of
 #'   the panel's people (row names are their ids), columns are the
 #'   replicates of `control` (named `b1`, `b2`, ...). Attributes: `seed`,
-#'   `type`, `B`, `indices` (the replicate index of each column), `failed`
+#'   `type` (`"bayes"`, `"multinomial"`, or `"raowu"` with a design), `B`, `indices` (the replicate index of each column), `failed`
 #'   (indices of the failed replicates) and `failures` (a data frame:
 #'   `replicate`, `wave`, `stage`, `reason`).
 #' @references
@@ -515,7 +568,12 @@ boot_draws <- function(n, control, indices = boot_indices(control)) {
 #' survey's variance is \eqn{\sum_b (\hat\theta_b - \bar\theta)^2 / (B - 1)}
 #' over the replicates (`scale = 1 / (B - 1)`), the usual bootstrap
 #' variance; `mse = TRUE` centres on the full-sample estimate instead.
-#' Failed replicates (see [replicate_weights()]) are left out.
+#' Failed replicates (see [replicate_weights()]) are left out. For a panel
+#' with a sampling design the replicates resample PSUs within strata
+#' (section Designs of [boot_control()]) and the design has
+#' `type = "subbootstrap"`, as `survey::as.svrepdesign(type =
+#' "subbootstrap")` makes it, with the same `scale` and `rscales`;
+#' `as_svydesign()` carries the panel's strata, PSUs and fpc.
 #'
 #' Both designs hold the wave's rows of the panel's data, in the order of
 #' the panel's people, with the attrition weights of that wave. Point
