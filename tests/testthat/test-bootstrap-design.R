@@ -237,3 +237,19 @@ test_that("lonely PSUs: removed strata add no variance, other rules are refused"
   expect_error(replicate_weights(w_opt, boot_control(B = 5, seed = 1)),
                class = "panelattrition_lonely_psu_error")
 })
+
+test_that("a design given as a survey.design2 resamples as the same design given as columns", {
+  skip_if_not_installed("survey")
+  a <- api_panels()
+  des <- survey::svydesign(ids = ~dnum, fpc = ~fpc1, weights = ~pw,
+                           data = a$c2)
+  pan <- panel_data(a$c2, id = "snum", wave = "wave",
+                    frame = a$c2[c("snum", "stype")], baseline = "stype",
+                    design = des)
+  w <- attrition_weights(pan, ~ stype)
+  ctrl <- boot_control(B = 30, seed = 8, threads = 1)
+  from_design <- replicate_weights(w, ctrl)
+  from_columns <- replicate_weights(a$c2_fpc, ctrl)
+  expect_identical(attr(from_design, "type"), "raowu")
+  expect_equal(unclass(from_design), unclass(from_columns), tolerance = 1e-12)
+})
