@@ -1,5 +1,6 @@
 # Bootstrap replicate weights: people are resampled (Bayesian bootstrap by
-# default) and every response model or calibration behind the attrition
+# default; with a sampling design, PSUs within strata by the Rao-Wu
+# rescaling bootstrap) and every response model or calibration behind the attrition
 # weights is re-fitted in every replicate, in C (src/boot.c), so that any
 # estimate computed with the replicate weights has a variance that counts
 # the estimation of the weights. Replicates are keyed by (seed, index), so
@@ -264,7 +265,8 @@ boot_type_label <- function(type) {
 #'   after the waves): rows are the wave's respondents, in the order of
 #'   the panel's people (row names are their ids), columns are the
 #'   replicates of `control` (named `b1`, `b2`, ...). Attributes: `seed`,
-#'   `type` (`"bayes"`, `"multinomial"`, or `"raowu"` with a design), `B`, `indices` (the replicate index of each column), `failed`
+#'   `type` (`"bayes"`, `"multinomial"`, or `"raowu"` with a design),
+#'   `B`, `indices` (the replicate index of each column), `failed`
 #'   (indices of the failed replicates) and `failures` (a data frame:
 #'   `replicate`, `wave`, `stage`, `reason`).
 #' @references
