@@ -1,9 +1,9 @@
 # Bootstrap replicate weights: people are resampled (Bayesian bootstrap by
 # default; with a sampling design, PSUs within strata by the Rao-Wu
-# rescaling bootstrap) and every response model or calibration behind the attrition
-# weights is re-fitted in every replicate, in C (src/boot.c), so that any
-# estimate computed with the replicate weights has a variance that counts
-# the estimation of the weights. Replicates are keyed by (seed, index), so
+# rescaling bootstrap) and every response model or calibration behind the
+# attrition weights is re-fitted in every replicate, in C (src/boot.c), so
+# that any estimate computed with the replicate weights has a variance that
+# counts the estimation of the weights. Replicates are keyed by (seed, index), so
 # chunks of them can be computed anywhere and combined into exactly the
 # single-process result. Also here: designs for the survey package.
 
