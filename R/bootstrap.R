@@ -1,8 +1,9 @@
 # Bootstrap replicate weights: people are resampled (Bayesian bootstrap by
-# default) and every response model or calibration behind the attrition
-# weights is re-fitted in every replicate, in C (src/boot.c), so that any
-# estimate computed with the replicate weights has a variance that counts
-# the estimation of the weights. Replicates are keyed by (seed, index), so
+# default; with a sampling design, PSUs within strata by the Rao-Wu
+# rescaling bootstrap) and every response model or calibration behind the
+# attrition weights is re-fitted in every replicate, in C (src/boot.c), so
+# that any estimate computed with the replicate weights has a variance that
+# counts the estimation of the weights. Replicates are keyed by (seed, index), so
 # chunks of them can be computed anywhere and combined into exactly the
 # single-process result. Also here: designs for the survey package.
 
@@ -23,10 +24,51 @@
 #' sample in which person `i` counts `r_i` times: see
 #' [replicate_weights()].
 #'
+#' With a sampling design in the panel (`strata`, `cluster`, `fpc` or
+#' `design` in [panel_data()]) people are not resampled one by one, which
+#' would ignore the design: see "Designs" below; `type` is then not used.
+#'
 #' The draws of replicate `b` come from a random stream determined by
 #' `seed` and `b` alone (xoshiro256** seeded through splitmix64), so the
 #' replicate weights are bit-for-bit the same for any number of `threads`
 #' and whether the replicates are computed together or in chunks.
+#'
+#' @section Designs:
+#' For a panel with a sampling design the replicates are the Rao-Wu
+#' rescaling bootstrap of PSUs within strata (Rao and Wu 1988), with the
+#' semantics of survey's `as.svrepdesign(type = "subbootstrap")`:
+#' independently in each stratum \eqn{h} with \eqn{n_h} PSUs, \eqn{m_h =
+#' n_h - 1} PSUs are drawn with replacement, and everyone in PSU \eqn{j},
+#' drawn \eqn{c_{hj}}{c_hj} times, gets
+#' \deqn{r_i = 1 - \lambda_h + \lambda_h \frac{n_h}{m_h} c_{hj}}{r_i = 1 - lambda_h + lambda_h (n_h / m_h) c_hj}
+#' with \eqn{\lambda_h = 1} without a finite population correction (so
+#' \eqn{r_i = c_{hj} n_h / m_h}{r_i = c_hj n_h / m_h}, survey's replicate factor) and
+#' \eqn{\lambda_h = \sqrt{m_h (1 - f_h) / (n_h - 1)} = \sqrt{1 - f_h}}{lambda_h = sqrt(m_h (1 - f_h) / (n_h - 1)) = sqrt(1 - f_h)},
+#' \eqn{f_h = n_h / N_h}, with one (the rescaling of Rao, Wu and Yue 1992
+#' for sampling PSUs without replacement; survey's subbootstrap has no
+#' fpc). The multipliers have mean 1 and add up to \eqn{n_h} in every
+#' stratum, and for a total the bootstrap variance is exactly the
+#' design-based variance the sandwich uses,
+#' \eqn{\sum_h (1 - f_h) \frac{n_h}{n_h - 1} \sum_j (z_{hj} - \bar z_h)^2}{sum_h (1 - f_h) n_h / (n_h - 1) sum_j (z_hj - zbar_h)^2}.
+#' The replicate base weight of person \eqn{i} is \eqn{d_i r_i}, and
+#' every stage of the weighting is re-fitted with it as for any other
+#' replicate (see [replicate_weights()]). The variance of an estimate is
+#' \eqn{\sum_b (\hat\theta_b - \bar\theta)^2 / (B - 1)}{sum_b (theta_b - mean(theta))^2 / (B - 1)}, survey's for
+#' this bootstrap (`scale = 1 / (B - 1)`, `rscales = 1`).
+#'
+#' A stratum whose PSUs were all sampled (\eqn{f_h = 1}) adds no
+#' variance: its multipliers are 1. A stratum with one PSU follows the
+#' lonely-PSU rule of the panel ([panel_data()]'s `lonely_psu`, else
+#' `getOption("survey.lonely.psu")`): `"fail"` is an error, `"remove"`
+#' (and survey's `"certainty"`) gives it multipliers 1, as survey's
+#' `"remove"` gives it no variance; `"adjust"` and `"average"` have no
+#' counterpart in resampling PSUs within strata and are refused (an error
+#' of class `panelattrition_lonely_psu_error`), rather than quietly
+#' treated as `"remove"`.
+#'
+#' The draws still come from the stream of `(seed, b)`, so design
+#' replicates too are identical for any number of threads and any split
+#' into chunks.
 #'
 #' @section Splitting the work over processes:
 #' Fix the seed once, give each worker a `chunk` of the replicate indices
@@ -50,7 +92,9 @@
 #' needed.
 #'
 #' @param B Number of bootstrap replicates, a whole number of at least 2.
-#' @param type `"bayes"` (Bayesian bootstrap) or `"multinomial"`.
+#' @param type `"bayes"` (Bayesian bootstrap) or `"multinomial"`, for a
+#'   panel without a sampling design (with one, PSUs are resampled: see
+#'   Designs).
 #' @param seed A whole number from 0 to 2^53 - 1, or `NULL` to draw one
 #'   from R's random number generator now (so [set.seed()] before
 #'   `boot_control()` reproduces the replicates).
@@ -68,6 +112,14 @@
 #'
 #' Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the
 #' Bootstrap*. Chapman and Hall.
+#'
+#' Rao, J. N. K. and Wu, C. F. J. (1988). Resampling inference with complex
+#' survey data. *Journal of the American Statistical Association*, 83,
+#' 231-241.
+#'
+#' Rao, J. N. K., Wu, C. F. J. and Yue, K. (1992). Some recent work on
+#' resampling methods for complex surveys. *Survey Methodology*, 18,
+#' 209-217.
 #'
 #' Blackman, D. and Vigna, S. (2021). Scrambled linear pseudorandom number
 #' generators. *ACM Transactions on Mathematical Software*, 47, 36.
@@ -159,7 +211,14 @@ check_boot_control <- function(control) {
 
 boot_indices <- function(control) control$chunk %||% seq_len(control$B)
 
-boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
+boot_type_code <- function(type) {
+  match(type, c("bayes", "multinomial", "raowu")) - 1L
+}
+
+boot_type_label <- function(type) {
+  switch(type, bayes = "Bayesian", multinomial = "multinomial",
+         raowu = "Rao-Wu (PSUs within strata)")
+}
 
 #' Bootstrap replicate weights
 #'
@@ -168,7 +227,9 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 #' that wave's respondents.
 #'
 #' @section What a replicate re-fits:
-#' In replicate `b` person `i` counts `r_i` times (see [boot_control()]).
+#' In replicate `b` person `i` counts `r_i` times (see [boot_control()];
+#' for a panel with a sampling design `r_i` is the Rao-Wu multiplier of the
+#' person's PSU, the same for everyone in it, see its section Designs).
 #' The weighting is run on that sample exactly as [attrition_weights()]
 #' ran it on the data:
 #' * every response model (logistic or Firth) is re-fitted among the same
@@ -204,7 +265,8 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 #'   after the waves): rows are the wave's respondents, in the order of
 #'   the panel's people (row names are their ids), columns are the
 #'   replicates of `control` (named `b1`, `b2`, ...). Attributes: `seed`,
-#'   `type`, `B`, `indices` (the replicate index of each column), `failed`
+#'   `type` (`"bayes"`, `"multinomial"`, or `"raowu"` with a design),
+#'   `B`, `indices` (the replicate index of each column), `failed`
 #'   (indices of the failed replicates) and `failures` (a data frame:
 #'   `replicate`, `wave`, `stage`, `reason`).
 #' @references
@@ -235,7 +297,7 @@ boot_type_code <- function(type) match(type, c("bayes", "multinomial")) - 1L
 replicate_weights <- function(w, control = boot_control()) {
   check_weights_object(w)
   check_boot_control(control)
-  refuse_design_bootstrap(w)
+  check_design_bootstrap(w)
   check_allocation(
     8 * as.numeric(control$B) * sum(w$panel$response),
     sprintf("%d bootstrap replicates of the weights of %d answers",
@@ -250,18 +312,20 @@ replicate_weights <- function(w, control = boot_control()) {
 run_replicates <- function(w, control, draws = NULL) {
   spec <- boot_spec(w)
   indices <- boot_indices(control)
+  # with a design the replicates are always the Rao-Wu bootstrap of PSUs
+  type <- if (is.null(spec$design)) control$type else "raowu"
+  code <- boot_type_code(type)
   bar <- if (is.null(draws)) {
     progress_start("Bootstrap replicates of the weights", length(indices))
   }
   res <- if (is.null(bar)) {
-    .Call(C_boot_replicates, spec, draws, control$seed,
-          boot_type_code(control$type), indices, as.integer(control$threads))
+    .Call(C_boot_replicates, spec, draws, control$seed, code, indices,
+          as.integer(control$threads))
   } else {
     # in pieces between which the bar moves (the same numbers; see
     # progress_pieces())
     parts <- lapply(progress_pieces(indices, control$threads), function(idx) {
-      r <- .Call(C_boot_replicates, spec, draws, control$seed,
-                 boot_type_code(control$type), idx,
+      r <- .Call(C_boot_replicates, spec, draws, control$seed, code, idx,
                  as.integer(control$threads))
       progress_step(bar, length(idx))
       r
@@ -288,8 +352,7 @@ run_replicates <- function(w, control, draws = NULL) {
     failure_reasons(fail[1L, bad])
   )
   if (length(bad)) warn_failures(failures, length(indices))
-  new_replicates(out, control$seed, control$type, control$B, indices,
-                 failures)
+  new_replicates(out, control$seed, type, control$B, indices, failures)
 }
 
 new_failures <- function(replicate, wave, stage, reason) {
@@ -340,8 +403,7 @@ warn_failures <- function(failures, total) {
 print.pa_replicates <- function(x, ...) {
   idx <- attr(x, "indices")
   cat(sprintf("<pa_replicates> %d of B = %d %s bootstrap replicates (seed %.0f)\n",
-              length(idx), attr(x, "B"),
-              if (attr(x, "type") == "bayes") "Bayesian" else "multinomial",
+              length(idx), attr(x, "B"), boot_type_label(attr(x, "type")),
               attr(x, "seed")))
   for (wv in names(x)) {
     cat(sprintf("  %-6s %d respondents\n", wv, nrow(x[[wv]])))
@@ -457,7 +519,8 @@ boot_spec <- function(w) {
     monotone = isTRUE(w$monotone), stabilize = isTRUE(w$stabilize),
     numerator = use_numerator, main = main, numer = numer,
     trim_mode = trim_mode,
-    trim_value = as.double(w$trim %||% w$cap %||% 0)
+    trim_value = as.double(w$trim %||% w$cap %||% 0),
+    design = if (!is.null(w$panel$design)) boot_design_spec(w$panel$design)
   )
 }
 
@@ -507,7 +570,12 @@ boot_draws <- function(n, control, indices = boot_indices(control)) {
 #' survey's variance is \eqn{\sum_b (\hat\theta_b - \bar\theta)^2 / (B - 1)}
 #' over the replicates (`scale = 1 / (B - 1)`), the usual bootstrap
 #' variance; `mse = TRUE` centres on the full-sample estimate instead.
-#' Failed replicates (see [replicate_weights()]) are left out.
+#' Failed replicates (see [replicate_weights()]) are left out. For a panel
+#' with a sampling design the replicates resample PSUs within strata
+#' (section Designs of [boot_control()]) and the design has
+#' `type = "subbootstrap"`, as `survey::as.svrepdesign(type =
+#' "subbootstrap")` makes it, with the same `scale` and `rscales`;
+#' `as_svydesign()` carries the panel's strata, PSUs and fpc.
 #'
 #' Both designs hold the wave's rows of the panel's data, in the order of
 #' the panel's people, with the attrition weights of that wave. Point
@@ -578,11 +646,18 @@ as_svrepdesign <- function(w, wave, B = 1000, control = boot_control(B),
              class = "panelattrition_bootstrap_error")
   }
   t <- match(wave, w$panel$waves)
-  survey::svrepdesign(
+  out <- survey::svrepdesign(
     data = wave_data(w, t), repweights = unname(reps),
     weights = unname(w$weights[w$panel$response[, t], t]),
     type = "bootstrap", combined.weights = TRUE, mse = mse, ...
   )
+  if (identical(attr(replicates, "type"), "raowu")) {
+    # what survey's as.svrepdesign(type = "subbootstrap") makes: the same
+    # scale 1 / (B - 1) and rscales 1, which svrepdesign() gives only to
+    # its own types
+    out$type <- "subbootstrap"
+  }
+  out
 }
 
 #' @rdname as_svrepdesign
@@ -609,19 +684,70 @@ as_svydesign <- function(w, wave, ...) {
   )
 }
 
-# The bootstrap resamples people, which is wrong for a stratified or
-# clustered sample; until the Rao-Wu bootstrap of PSUs is there, it is
-# refused rather than run as if the design were not.
-refuse_design_bootstrap <- function(w) {
-  if (is.null(w$panel$design)) return(invisible())
-  pa_abort(
-    paste("Bootstrap replicates are not yet supported for a panel with a",
-          "sampling design (strata, clusters or `design` in panel_data()):",
-          "resampling people would ignore the design. Use se = \"sandwich\"",
-          "(design-based), or as_svydesign() for survey's own variances."),
-    class = c("panelattrition_design_error", "panelattrition_arg_error"),
-    argument = "se"
-  )
+# With a design the bootstrap draws PSUs within strata, and a stratum with
+# one PSU has nothing to draw from: under "fail" that is an error (as for
+# the sandwich), under "remove" the stratum adds no variance, as in
+# survey; "adjust" and "average" have no replicate counterpart and are
+# refused rather than silently treated as "remove".
+check_design_bootstrap <- function(w) {
+  design <- w$panel$design
+  if (is.null(design)) return(invisible())
+  rule <- lonely_rule(design)
+  if (rule == "fail") {
+    check_lonely(design, seq_along(design$psu), "The bootstrap")
+  }
+  n_h <- psu_counts(design$strata, design$psu)
+  lonely <- which(n_h == 1L)
+  if (rule %in% c("adjust", "average") && length(lonely)) {
+    labels <- design$strata_labels %||% seq_along(n_h)
+    pa_abort(
+      sprintf(paste("The bootstrap of a design cannot treat lonely PSUs",
+                    "by \"%s\": %d %s only one PSU (e.g. stratum %s),",
+                    "and resampling PSUs within a stratum has no",
+                    "counterpart of that rule. Use lonely_psu = \"remove\"",
+                    "in panel_data() (the stratum then adds no variance),",
+                    "or se = \"sandwich\", which follows \"%s\"."),
+              rule, length(lonely),
+              if (length(lonely) == 1L) "stratum has" else "strata have",
+              format_values(to_character(labels[lonely])), rule),
+      class = c("panelattrition_lonely_psu_error",
+                "panelattrition_design_error"),
+      strata = labels[lonely]
+    )
+  }
+  invisible()
+}
+
+# The panel's design for the C engine (pa_boot_design in src/boot.h): the
+# PSUs renumbered (from 0) stratum by stratum, where each stratum's run of
+# them starts, and the Rao-Wu-Yue factor lambda_h = sqrt(1 - f_h) of each
+# stratum (1 without an fpc; 0 where the stratum adds no variance: a
+# lonely PSU, or every PSU of the stratum in the sample).
+boot_design_spec <- function(design) {
+  strata <- design$strata
+  psu <- design$psu
+  first_row <- which(!duplicated(psu))
+  ord <- first_row[order(strata[first_row], first_row)]
+  code <- integer(max(psu))
+  code[psu[ord]] <- seq_along(ord) - 1L
+  n_strata <- max(strata)
+  n_h <- tabulate(strata[ord], n_strata)
+  lambda <- rep(1, n_strata)
+  if (!is.null(design$popsize)) {
+    pop <- design$popsize[ord][match(seq_len(n_strata), strata[ord])]
+    left <- ifelse(is.finite(pop), (pop - n_h) / pop, 1)
+    lambda <- ifelse(left < 1e-7, 0, sqrt(pmin(pmax(left, 0), 1)))
+  }
+  lambda[n_h < 2L] <- 0
+  list(psu = code[psu], first = as.integer(c(0L, cumsum(n_h))),
+       lambda = as.double(lambda))
+}
+
+# The person multipliers r of some replicates under the design bootstrap.
+boot_design_draws <- function(design, control,
+                              indices = boot_indices(control)) {
+  .Call(C_boot_design_draws, boot_design_spec(design), control$seed,
+        as.integer(indices))
 }
 
 need_survey <- function(fun) {

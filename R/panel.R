@@ -89,7 +89,8 @@
 #' transitions, comparisons) are kept. Naive variances count the PSUs of
 #' the people who answered at least once (as survey does on a design of
 #' the answers); sandwich variances count the PSUs of every person in the
-#' panel. Bootstrap standard errors are not yet available with a design.
+#' panel. The bootstrap resamples PSUs within strata (the Rao-Wu
+#' bootstrap; section Designs of [boot_control()]).
 #'
 #' @return An object of class `pa_panel`, a list with:
 #'   * `data`: `data` with rows ordered by person then wave, and the wave

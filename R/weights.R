@@ -136,7 +136,9 @@
 #'   stratum, no finite population correction), which understates it for
 #'   a clustered sample. Give the design's strata, PSUs and fpc to
 #'   [panel_data()] (`strata`, `cluster`, `fpc`, or `design`) and every
-#'   variance uses them.
+#'   variance uses them; bootstrap replicates ([replicate_weights()],
+#'   `se = "bootstrap"`) then resample PSUs within strata and re-fit every
+#'   stage (the Rao-Wu bootstrap, section Designs of [boot_control()]).
 #' @param margins Named numeric vector of population totals for the
 #'   columns of `model.matrix(formula, frame)`, as
 #'   `survey::calibrate(population = )` takes them: stage 0 then calibrates

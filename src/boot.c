@@ -108,6 +108,31 @@ void pa_boot_draw(uint64_t seed, int b, int type, size_t n, double *r) {
   for (size_t i = 0; i < n; i++) r[i] /= mean;
 }
 
+void pa_boot_draw_design(uint64_t seed, int b, const pa_boot_design *design,
+                         size_t n, double *mult, double *r) {
+  stream g;
+  stream_init(&g, seed, b);
+  for (int h = 0; h < design->nstrata; h++) {
+    size_t lo = (size_t) design->first[h], hi = (size_t) design->first[h + 1];
+    size_t nh = hi - lo;
+    double lambda = design->lambda[h];
+    if (nh < 2 || !(lambda > 0)) {
+      /* a lonely PSU removed, or a stratum whose PSUs were all taken:
+       * no variance, and no draws */
+      for (size_t j = lo; j < hi; j++) mult[j] = 1;
+      continue;
+    }
+    for (size_t j = lo; j < hi; j++) mult[j] = 0;
+    for (size_t k = 0; k + 1 < nh; k++) mult[lo + bounded(&g, (uint64_t) nh)] += 1;
+    double scale = (double) nh / (double) (nh - 1);
+    /* with lambda = 1 this is exactly c_j n_h / m_h */
+    for (size_t j = lo; j < hi; j++) {
+      mult[j] = 1 - lambda + lambda * (mult[j] * scale);
+    }
+  }
+  for (size_t i = 0; i < n; i++) r[i] = mult[design->psu[i]];
+}
+
 /* ---- workspace ------------------------------------------------------------ */
 
 typedef struct {
@@ -150,7 +175,7 @@ void pa_boot_work_size(const pa_boot_spec *spec, size_t *ndouble,
    * totals */
   *ndouble = 2 * n + n * T + (spec->numerator ? n * T : 0) + 3 * m +
              p + 2 * p * p + z.logit_work + m * p + 3 * m + 2 * p + p * p +
-             z.cal_work;
+             z.cal_work + (spec->design ? spec->design->npsu : 0);
   /* logit and calibration columns, calibration scratch, compact rows,
    * trimming flags */
   *nint = 2 * p + z.cal_iwork + m + n;
@@ -159,7 +184,7 @@ void pa_boot_work_size(const pa_boot_spec *spec, size_t *ndouble,
 
 typedef struct {
   double *r, *dr, *w, *np, *pw, *fitted, *eta, *coef, *vcov, *info, *lwork;
-  double *xc, *dc, *g, *wc, *lambda, *jac, *totals, *cwork;
+  double *xc, *dc, *g, *wc, *lambda, *jac, *totals, *cwork, *mult;
   int *lcols, *ccols, *ciwork, *cidx, *flag;
   pa_boot_pair *pairs;
 } scratch;
@@ -207,6 +232,8 @@ static scratch carve(const pa_boot_spec *spec, const sizes *z,
   s.jac = d;
   d += p * p;
   s.cwork = d;
+  d += z->cal_work;
+  s.mult = d;
   int *iw = work->iwork;
   s.lcols = iw;
   iw += p;
@@ -463,6 +490,8 @@ static void run_replicate(const pa_boot_spec *spec, int b, const double *draw,
   set_fail(fail, PA_BOOT_OK, -1, -1);
   if (draw) {
     memcpy(s->r, draw, n * sizeof(double));
+  } else if (spec->type == PA_BOOT_RAOWU) {
+    pa_boot_draw_design(spec->seed, b, spec->design, n, s->mult, s->r);
   } else {
     pa_boot_draw(spec->seed, b, spec->type, n, s->r);
   }

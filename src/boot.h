@@ -14,7 +14,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PA_BOOT_BAYES = 0, PA_BOOT_MULTINOMIAL = 1 };
+enum { PA_BOOT_BAYES = 0, PA_BOOT_MULTINOMIAL = 1, PA_BOOT_RAOWU = 2 };
+
+/* The sampling design of the people, for the Rao-Wu rescaling bootstrap
+ * (type PA_BOOT_RAOWU). PSUs are numbered stratum by stratum, so those of
+ * stratum h are first[h], ..., first[h + 1] - 1. In each stratum with
+ * n_h >= 2 PSUs and lambda[h] > 0, m_h = n_h - 1 PSUs are drawn with
+ * replacement and PSU j, drawn c_j times, gets the multiplier
+ * 1 - lambda_h + lambda_h n_h / m_h c_j (lambda_h = sqrt(1 - f_h), Rao, Wu
+ * and Yue 1992; 1 without a finite population correction); in other
+ * strata every multiplier is 1. Person i's r_i is the multiplier of its
+ * PSU. */
+typedef struct {
+  size_t npsu;
+  int nstrata;
+  const int *psu;        /* n: 0-based PSU of each person */
+  const int *first;      /* nstrata + 1 */
+  const double *lambda;  /* nstrata */
+} pa_boot_design;
 
 enum { PA_BOOT_LOGIT = 0, PA_BOOT_FIRTH = 1, PA_BOOT_CALIBRATE = 2 };
 
@@ -85,7 +102,9 @@ typedef struct {
   const pa_boot_stage *const *numer;
   int trim_mode;         /* PA_TRIM_* */
   double trim_value;     /* the quantile, or the cap on w / mean(w) */
-  int type;              /* PA_BOOT_BAYES or PA_BOOT_MULTINOMIAL */
+  int type;              /* PA_BOOT_BAYES, PA_BOOT_MULTINOMIAL or
+                            PA_BOOT_RAOWU */
+  const pa_boot_design *design; /* the design (PA_BOOT_RAOWU), or NULL */
   uint64_t seed;
 } pa_boot_spec;
 
@@ -122,6 +141,12 @@ void pa_boot_work_size(const pa_boot_spec *spec, size_t *ndouble,
  * bootstrap r_i = E_i / mean(E), E_i ~ Exp(1); multinomial r_i = how
  * often person i is drawn in n draws with replacement. */
 void pa_boot_draw(uint64_t seed, int b, int type, size_t n, double *r);
+
+/* The person weights r of replicate b (1-based) into r[0..n-1] under the
+ * Rao-Wu bootstrap of `design` (see pa_boot_design); mult is scratch of
+ * design->npsu doubles. */
+void pa_boot_draw_design(uint64_t seed, int b, const pa_boot_design *design,
+                         size_t n, double *mult, double *r);
 
 /* Replicate weights for the `count` replicates indices[0..count-1].
  * out[t] is the wave-t matrix (nresp[t] rows: that wave's respondents in

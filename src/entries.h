@@ -24,6 +24,7 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
 SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
                        SEXP indices, SEXP threads);
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);
+SEXP r_boot_design_draws(SEXP design, SEXP seed, SEXP indices);
 SEXP r_crossprod_xa(SEXP x, SEXP a);
 SEXP r_x_times_b(SEXP x, SEXP b);
 SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,

@@ -20,6 +20,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("gee_fit", r_gee_fit, 10),
     CALLDEF("boot_replicates", r_boot_replicates, 6),
     CALLDEF("boot_draws", r_boot_draws, 4),
+    CALLDEF("boot_design_draws", r_boot_design_draws, 3),
     CALLDEF("crossprod_xa", r_crossprod_xa, 2),
     CALLDEF("x_times_b", r_x_times_b, 2),
     CALLDEF("main_effects", r_main_effects, 5),

@@ -136,7 +136,8 @@ static uint64_t read_seed(SEXP seed) {
 static int read_type(SEXP type) {
   if (TYPEOF(type) != INTSXP || XLENGTH(type) != 1 ||
       (INTEGER(type)[0] != PA_BOOT_BAYES &&
-       INTEGER(type)[0] != PA_BOOT_MULTINOMIAL)) {
+       INTEGER(type)[0] != PA_BOOT_MULTINOMIAL &&
+       INTEGER(type)[0] != PA_BOOT_RAOWU)) {
     Rf_error("internal error: unknown bootstrap type");
   }
   return INTEGER(type)[0];
@@ -153,6 +154,55 @@ static void check_indices(SEXP indices) {
   }
 }
 
+/* The design of boot_design_spec() (R/bootstrap.R) for n people. */
+static const pa_boot_design *read_design(SEXP x, size_t n) {
+  SEXP psu = need(x, "psu", INTSXP);
+  SEXP first = need(x, "first", INTSXP);
+  SEXP lambda = need(x, "lambda", REALSXP);
+  R_xlen_t H = XLENGTH(lambda);
+  if ((size_t) XLENGTH(psu) != n || XLENGTH(first) != H + 1 || H < 1 ||
+      INTEGER(first)[0] != 0) {
+    Rf_error("internal error: malformed bootstrap design");
+  }
+  for (R_xlen_t h = 0; h < H; h++) {
+    if (INTEGER(first)[h + 1] < INTEGER(first)[h] ||
+        !(REAL(lambda)[h] >= 0 && REAL(lambda)[h] <= 1)) {
+      Rf_error("internal error: malformed bootstrap design strata");
+    }
+  }
+  int npsu = INTEGER(first)[H];
+  for (size_t i = 0; i < n; i++) {
+    if (INTEGER(psu)[i] < 0 || INTEGER(psu)[i] >= npsu) {
+      Rf_error("internal error: bootstrap design PSU out of range");
+    }
+  }
+  pa_boot_design *d = (pa_boot_design *) R_alloc(1, sizeof(pa_boot_design));
+  d->npsu = (size_t) npsu;
+  d->nstrata = (int) H;
+  d->psu = INTEGER(psu);
+  d->first = INTEGER(first);
+  d->lambda = REAL(lambda);
+  return d;
+}
+
+SEXP r_boot_design_draws(SEXP design, SEXP seed, SEXP indices) {
+  check_indices(indices);
+  uint64_t s = read_seed(seed);
+  SEXP psu = need(design, "psu", INTSXP);
+  size_t nn = (size_t) XLENGTH(psu);
+  if (nn < 1) Rf_error("internal error: a bootstrap design without people");
+  const pa_boot_design *d = read_design(design, nn);
+  double *mult = (double *) R_alloc(d->npsu, sizeof(double));
+  R_xlen_t count = XLENGTH(indices);
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, (int) count));
+  for (R_xlen_t k = 0; k < count; k++) {
+    pa_boot_draw_design(s, INTEGER(indices)[k], d, nn, mult,
+                        REAL(out) + (size_t) k * nn);
+  }
+  UNPROTECT(1);
+  return out;
+}
+
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices) {
   if (TYPEOF(n) != INTSXP || XLENGTH(n) != 1 || INTEGER(n)[0] < 1) {
     Rf_error("internal error: `n` must be a positive integer");
@@ -160,6 +210,9 @@ SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices) {
   check_indices(indices);
   uint64_t s = read_seed(seed);
   int ty = read_type(type);
+  if (ty == PA_BOOT_RAOWU) {
+    Rf_error("internal error: design draws come from boot_design_draws");
+  }
   size_t nn = (size_t) INTEGER(n)[0];
   R_xlen_t count = XLENGTH(indices);
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, (int) count));
@@ -200,6 +253,13 @@ SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
   sp.trim_value = Rf_asReal(need(spec, "trim_value", REALSXP));
   sp.type = read_type(type);
   sp.seed = read_seed(seed);
+  SEXP design = field(spec, "design");
+  sp.design = NULL;
+  if (!Rf_isNull(design)) sp.design = read_design(design, sp.n);
+  if ((sp.type == PA_BOOT_RAOWU) != (sp.design != NULL)) {
+    Rf_error("internal error: the Rao-Wu bootstrap needs a design, and "
+             "only it");
+  }
 
   size_t count = (size_t) XLENGTH(indices);
   if (!Rf_isNull(draws) &&

@@ -342,14 +342,8 @@ test_that("design errors are classed and name the argument", {
   expect_error(panel_data(long, id = "id", wave = "wave", design = des,
                           strata = "str"),
                class = "panelattrition_arg_error")
-  # the bootstrap is refused, never run as if there were no design
-  pan <- panel_data(long, id = "id", wave = "wave", baseline = c("g", "age"),
-                    strata = "str", cluster = "hh")
-  w <- attrition_weights(pan, ~ g + age)
-  expect_error(wave_means(w, "y", se = "bootstrap"),
-               class = "panelattrition_design_error")
-  expect_error(replicate_weights(w, boot_control(B = 10, seed = 1)),
-               class = "panelattrition_design_error")
+  # the bootstrap of a design (Rao-Wu, PSUs within strata) is tested in
+  # test-bootstrap-design.R
 })
 
 test_that("a panel without a design carries no design", {
