@@ -431,56 +431,98 @@ tilt_outcome_matrix <- function(w, rows, values) {
   y
 }
 
-# A tilted stage: the stage `st0` of the weights refitted with the offset
-# alpha_i y_i (registry entry `tilted` in stages.R). `ctx` holds `y` (the
-# outcome at the stage's wave, one per person), `alpha` (one per person),
-# `control` and `target` ("previous" when the start weights are the
-# previous wave's tilted weights). Respondents without a value of the
-# outcome (item nonresponse) get the start-weighted mean of the
-# respondents' values in the tilt term.
+# A tilted stage: the stage `st0` of the weights refitted with the outcome
+# at its wave in the response model with the fixed coefficient alpha_i
+# (registry entry `tilted` in stages.R). `ctx` holds `y` (the outcome at
+# the stage's wave, one per person), `alpha` (one per person) and
+# `control`; `start` is everyone's start weights (the previous wave's
+# tilted weights under monotone dropout, the base weights otherwise).
+# Respondents without a value of the outcome (item nonresponse) get the
+# start-weighted mean of the respondents' values in the tilt term. The
+# equations are chosen so that alpha = 0 gives back the stage's own
+# solution exactly (tilted_response(), tilted_calibration()).
 tilted_stage <- function(st0, start, ctx) {
   risk <- st0$risk
   r <- unname(st0$responded)
-  x <- st0$x
   s <- start[risk]
   yr <- ctx$y[risk][r]
-  ar <- ctx$alpha[risk][r]
   if (anyNA(yr)) {
     known <- !is.na(yr)
     yr[!known] <- if (any(known)) sum(s[r][known] * yr[known]) /
       sum(s[r][known]) else 0
   }
-  off <- ar * yr
-  xr <- x[r, , drop = FALSE]
-  sr <- s[r]
-  rhs <- colSums(x[!r, , drop = FALSE] * s[!r])
-  p <- ncol(x)
-  gamma <- st0$fit$coefficients
-  if (is.null(gamma) || length(gamma) != p || anyNA(gamma)) {
-    gamma <- if (!is.null(st0$fit$lambda) && identical(st0$fit$calfun, "kott")) {
-      -st0$fit$lambda
-    } else {
-      rep(0, p)
-    }
+  off <- ctx$alpha[risk][r] * yr
+  fit <- if (identical(st0$type, "calibrate")) {
+    tilted_calibration(st0, s, r, off, ctx)
+  } else {
+    tilted_response(st0, r, off, ctx)
   }
-  gamma <- as.double(gamma)
-  label <- sprintf("%s (tilted)", st0$label)
-  # gamma minimises the convex Q = sum_resp s exp(-eta) + sum_nonresp s
+  if (!fit$converged || any(!is.finite(fit$g))) {
+    pa_abort(
+      sprintf(paste("The tilted response model at %s (alpha = %s) did not",
+                    "converge: alpha times the spread of `%s` is too large",
+                    "for the people at risk, or a category of the weights'",
+                    "covariates has nobody who dropped out. Use smaller",
+                    "`alpha` or rescale the outcome."),
+              st0$label, format(signif(max(abs(ctx$alpha[risk][r])), 4)),
+              ctx$outcome),
+      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
+      argument = "alpha", variables = ctx$outcome
+    )
+  }
+  calibration <- identical(st0$type, "calibrate")
+  list(
+    stage = st0$stage, wave = st0$wave, wave_index = st0$wave_index,
+    label = sprintf("%s (tilted)", st0$label), type = "tilted",
+    formula = st0$formula, risk = risk, responded = st0$responded,
+    x = st0$x, base = st0$base,
+    # the weights of the estimating functions: the start weights of a
+    # calibration; c_i pihat_i of a response model (see tilted_response())
+    start = if (calibration) s else fit$instrument,
+    target = if (calibration) st0$target else "instrument",
+    fit = fit, respondents = st0$respondents, weight = s[r] * fit$g
+  )
+}
+
+# A response-model stage (logit or Firth, fitted with prior weights c_i,
+# the base weights, and fitted probabilities pihat_i) tilted: gamma solves
+#   sum_i c_i pihat_i (R_i / pi_i - 1) x_i = 0,
+#   logit pi_i = x_i'gamma + alpha_i y_i,
+# over the people at risk. These are unbiased estimating equations of the
+# tilted model whatever the instruments c_i pihat_i x_i (functions of the
+# observed past only), since E[R / pi - 1 | past, y] = 0 under it; and at
+# alpha = 0 they are the maximum likelihood score sum_i c_i (R_i -
+# pihat_i) x_i, so gamma is the stage's own estimate and the weights are
+# the input's exactly (for Firth's penalised fit up to O(1/n), which the
+# anchor removes). `ml` keeps what the sandwich needs for the dependence
+# of the instruments on the stage's own coefficients.
+tilted_response <- function(st0, r, off, ctx) {
+  x <- st0$x
+  p_hat <- st0$fit$fitted
+  v <- st0$base * p_hat
+  xr <- x[r, , drop = FALSE]
+  vr <- v[r]
+  rhs <- colSums(x[!r, , drop = FALSE] * v[!r])
+  gamma <- as.double(st0$fit$coefficients)
+  # gamma minimises the convex Q = sum_resp v exp(-eta) + sum_nonresp v
   # x'gamma, whose gradient is -U; Newton steps, halved while Q rises
-  objective <- function(e, g) sum(sr * e) + sum(rhs * g)
+  objective <- function(e, g) sum(vr * e) + sum(rhs * g)
   e <- exp(-drop(xr %*% gamma) - off)
   q_old <- objective(e, gamma)
-  scale_u <- sum(s)
-  converged <- FALSE
-  for (it in seq_len(ctx$control$maxit)) {
+  scale_u <- sum(v)
+  # at alpha = 0 the stage's maximum likelihood estimate is the root
+  converged <- identical(st0$type, "logit") && all(off == 0)
+  it <- 0L
+  while (!converged && it < ctx$control$maxit) {
+    it <- it + 1L
     if (any(!is.finite(e))) break
-    u <- colSums(xr * (sr * e)) - rhs
+    u <- colSums(xr * (vr * e)) - rhs
     if (max(abs(u)) / scale_u < ctx$control$epsilon) {
       converged <- TRUE
       break
     }
-    h <- crossprod(xr, xr * (sr * e))
-    step <- tryCatch(solve(h, u), error = function(err) NULL)
+    step <- tryCatch(solve(crossprod(xr, xr * (vr * e)), u),
+                     error = function(err) NULL)
     if (is.null(step)) break
     for (half in 0:30) {
       g_new <- gamma + step
@@ -493,29 +535,93 @@ tilted_stage <- function(st0, start, ctx) {
     e <- e_new
     q_old <- q_new
   }
-  if (!converged || any(!is.finite(e))) {
-    pa_abort(
-      sprintf(paste("The tilted response model at %s (alpha = %s) did not",
-                    "converge: alpha times the spread of `%s` is too large",
-                    "for the people at risk, or a category of the weights'",
-                    "covariates has nobody who dropped out. Use smaller",
-                    "`alpha` or rescale the outcome."),
-              st0$label, format(signif(max(abs(ar)), 4)), ctx$outcome),
-      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
-      argument = "alpha", variables = ctx$outcome
-    )
-  }
   names(gamma) <- colnames(x)
-  g <- 1 + e
-  list(
-    stage = st0$stage, wave = st0$wave, wave_index = st0$wave_index,
-    label = label, type = "tilted", formula = st0$formula,
-    risk = risk, responded = st0$responded, x = x, base = st0$base,
-    start = s, target = ctx$target,
-    fit = list(coefficients = gamma, g = g,
-               jacobian = -crossprod(xr, xr * (sr * e)),
-               converged = converged, iterations = it),
-    respondents = st0$respondents, weight = sr * g
+  g_all <- numeric(length(r))
+  g_all[r] <- 1 + e
+  list(coefficients = gamma, g = 1 + e,
+       jacobian = -crossprod(xr, xr * (vr * e)),
+       converged = converged, iterations = it, instrument = v,
+       # dU/dtheta of the stage's own coefficients theta, through pihat
+       ml = list(residuals = st0$fit$residuals, vcov = st0$fit$vcov,
+                 chain = xt_a(x, x * ((g_all - 1) * st0$base * p_hat *
+                                        (1 - p_hat)))))
+}
+
+# A calibration stage tilted within its own calibration function F: the
+# respondents' weights s_i F(x_i'lambda - alpha_i y_i) reproduce the
+# stage's totals (the start-weighted totals of the people at risk, now of
+# the tilted start weights). At alpha = 0 that is the calibration itself;
+# the implied response probability is 1 / F(x'lambda - alpha y), a logistic
+# model for calfun = "kott" (F = 1 + exp), other forms for raking (exp),
+# linear (1 + u) and bounded logit calibration.
+tilted_calibration <- function(st0, s, r, off, ctx) {
+  x <- st0$x
+  xr <- x[r, , drop = FALSE]
+  sr <- s[r]
+  totals <- if (identical(st0$target, "margins")) st0$totals else
+    colSums(x * s)
+  calfun <- st0$fit$calfun
+  bounds <- st0$fit$bounds
+  lambda <- as.double(st0$fit$lambda)
+  gf <- function(lam) tilt_calfun(calfun, bounds, drop(xr %*% lam) - off)
+  val <- gf(lambda)
+  resid <- function(val) colSums(xr * (sr * val$g)) - totals
+  u <- resid(val)
+  scale_u <- sum(s)
+  converged <- FALSE
+  it <- 0L
+  while (it < ctx$control$maxit) {
+    if (any(!is.finite(val$g))) break
+    if (max(abs(u)) / scale_u < ctx$control$epsilon) {
+      converged <- TRUE
+      break
+    }
+    it <- it + 1L
+    step <- tryCatch(solve(crossprod(xr, xr * (sr * val$dg)), u),
+                     error = function(err) NULL)
+    if (is.null(step)) break
+    size <- sum(u^2)
+    for (half in 0:30) {
+      l_new <- lambda - step
+      v_new <- gf(l_new)
+      u_new <- resid(v_new)
+      if (all(is.finite(u_new)) && sum(u_new^2) <= size) break
+      step <- step / 2
+    }
+    lambda <- l_new
+    val <- v_new
+    u <- u_new
+  }
+  names(lambda) <- colnames(x)
+  list(lambda = lambda, g = val$g, calfun = calfun, bounds = bounds,
+       jacobian = crossprod(xr, xr * (sr * val$dg)),
+       converged = converged, iterations = it)
+}
+
+# F(u) and F'(u) of a calibration function (as src/calibrate.c computes
+# them, bounds included).
+tilt_calfun <- function(calfun, bounds, u) {
+  lo <- if (length(bounds) == 2L) bounds[1] else -Inf
+  hi <- if (length(bounds) == 2L) bounds[2] else Inf
+  clamp <- function(g, dg) {
+    dg[g <= lo | g >= hi] <- 0
+    list(g = pmin(pmax(g, lo), hi), dg = dg)
+  }
+  switch(calfun,
+    linear = clamp(1 + u, rep(1, length(u))),
+    raking = clamp(exp(u), exp(u)),
+    kott = list(g = 1 + exp(u), dg = exp(u)),
+    logit = {
+      a <- hi - 1
+      b <- 1 - lo
+      span <- hi - lo
+      big_a <- span / (a * b)
+      z <- big_a * u + log(b / a)
+      e <- exp(-abs(z))
+      frac <- e / (1 + e)
+      list(g = ifelse(z >= 0, hi - span * frac, lo + span * frac),
+           dg = span * big_a * e / (1 + e)^2)
+    }
   )
 }
 
@@ -537,9 +643,7 @@ tilted_weights <- function(w, y_mat, alpha, control, outcome) {
   complete <- list()
   for (st in w$complete_stages) complete[[st$wave_index]] <- st
   d <- w$base_weights
-  target <- if (isTRUE(w$monotone)) "previous" else "base"
-  ctx <- list(alpha = alpha, control = control, target = target,
-              outcome = outcome)
+  ctx <- list(alpha = alpha, control = control, outcome = outcome)
   stages <- Filter(function(st) st$wave_index == 1L, w$stages)
   for (t in seq_len(n_wave)[-1L]) {
     source <- if (isTRUE(w$monotone)) weights[, t - 1] else d

@@ -256,8 +256,10 @@ test_that("tilting at alpha = 0 gives the input weights' estimates exactly", {
 
 test_that("tilted estimates and standard errors equal a stacked numerical sandwich", {
   # one dropout stage from the baseline sample (monotone = FALSE): the
-  # tilted response model's equations sum (r / pi - 1) x = 0 and the
-  # group means, stacked by hand and differentiated numerically
+  # stage's maximum likelihood score, the tilted response model's
+  # equations sum pihat (r / pi - 1) x = 0 (instruments the ML fitted
+  # probabilities) and the group means, stacked by hand and
+  # differentiated numerically
   s <- sim_panel(n = 500, seed = 5)
   tr <- s$truth
   panel <- panel_data(s$long, id = "id", wave = "wave",
@@ -268,12 +270,15 @@ test_that("tilted estimates and standard errors equal a stacked numerical sandwi
   y <- ifelse(r, tr$y2, 0)
   groups <- c("a", "b", "c")
   alpha <- 0.04
+  theta <- unname(stats::coef(stats::glm(r ~ x - 1, family = stats::binomial(),
+                                         control = list(epsilon = 1e-14))))
+  p_hat <- drop(stats::plogis(x %*% theta))
   wts <- function(gam) 1 + exp(-drop(x %*% gam) - alpha * y)
-  gam <- rep(0, 4)
+  gam <- theta
   for (i in 1:200) {
     e <- r * (wts(gam) - 1)
-    u <- colSums(x * (r * wts(gam) - 1))
-    step <- solve(crossprod(x, x * e), u)
+    u <- colSums(x * (p_hat * (r * wts(gam) - 1)))
+    step <- solve(crossprod(x, x * (p_hat * e)), u)
     gam <- gam + step
     if (max(abs(step)) < 1e-13) break
   }
@@ -283,43 +288,34 @@ test_that("tilted estimates and standard errors equal a stacked numerical sandwi
     sum(wt[sel] * y[sel]) / sum(wt[sel])
   }, numeric(1))
   psi <- function(th) {
-    wt <- wts(th[1:4])
-    cbind(x * (r * wt - 1),
+    ph <- drop(stats::plogis(x %*% th[1:4]))
+    wt <- wts(th[5:8])
+    cbind(x * (r - ph), x * (ph * (r * wt - 1)),
           vapply(1:3, function(k) {
-            ifelse(r & tr$g == groups[k], wt * (y - th[4 + k]), 0)
+            ifelse(r & tr$g == groups[k], wt * (y - th[8 + k]), 0)
           }, numeric(length(r))))
   }
-  v <- numeric_sandwich(psi, c(gam, mu))
-  # the same at alpha = 0, and the input's own, for the anchored curve
-  own <- wave_means(w, "y", by = "g")
-  own <- own[own$wave == "T2", ]
-  alpha_keep <- alpha
-  alpha <- 0
-  gam0 <- rep(0, 4)
-  for (i in 1:200) {
-    e <- r * (wts(gam0) - 1)
-    step <- solve(crossprod(x, x * e), colSums(x * (r * wts(gam0) - 1)))
-    gam0 <- gam0 + step
-    if (max(abs(step)) < 1e-13) break
-  }
-  wt0 <- wts(gam0)
-  mu0 <- vapply(groups, function(k) {
-    sel <- r & tr$g == k
-    sum(wt0[sel] * y[sel]) / sum(wt0[sel])
-  }, numeric(1))
-  tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha_keep), wave = "T2",
+  v <- numeric_sandwich(psi, c(theta, gam, mu))
+  # at alpha = 0 the tilted equations are the ML score: the anchored and
+  # the unanchored curve are the same
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
                          by = "g")
-  tl <- tl[tl$alpha == alpha_keep, ]
-  expect_equal(tl$estimate, unname(own$estimate + mu - mu0), tolerance = 1e-8)
-  # unanchored: the tilted estimate itself has the stacked sandwich's SE
+  tl <- tl[tl$alpha == alpha, ]
+  expect_equal(tl$estimate, unname(mu), tolerance = 1e-8)
+  expect_equal(tl$std_error, sqrt(diag(v)[9:11]), tolerance = 1e-6)
+  un <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
+                         by = "g", anchor = FALSE)
+  expect_equal(un$estimate, tilt_sensitivity(w, "y", alpha = c(0, alpha),
+                                             wave = "T2", by = "g")$estimate,
+               tolerance = 1e-10)
   tw <- panelattrition:::tilted_weights(
     w, panelattrition:::tilt_outcome_matrix(w, panelattrition:::panel_rows(w),
                                             w$panel$data$y),
-    rep(alpha_keep, nrow(w$weights)), list(maxit = 100, epsilon = 1e-12), "y")
+    rep(alpha, nrow(w$weights)), list(maxit = 100, epsilon = 1e-12), "y")
   tm <- wave_means(tw, "y", by = "g")
   tm <- tm[tm$wave == "T2", ]
   expect_equal(tm$estimate, unname(mu), tolerance = 1e-8)
-  expect_equal(tm$std_error, sqrt(diag(v)[5:7]), tolerance = 1e-6)
+  expect_equal(tm$std_error, sqrt(diag(v)[9:11]), tolerance = 1e-6)
 })
 
 test_that("tilting at the true alpha removes the bias of the MAR estimate", {

@@ -145,6 +145,9 @@ test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
 })
 
 test_that("the tilted sandwich counts both chained stages: stacked numerical sandwich", {
+  # stacked: the two stages' maximum likelihood scores, the two tilted
+  # stages (instruments pihat x; the second started from the first's
+  # tilted weights) and the mean at T3
   s <- sim_mnar(n = 400, seed = 21)
   w <- mnar_weights(s)
   y <- s$y
@@ -155,24 +158,24 @@ test_that("the tilted sandwich counts both chained stages: stacked numerical san
   g3 <- cbind(1, s$x, y[, 2])
   y2 <- ifelse(r2, y[, 2], 0)
   y3 <- ifelse(r3, y[, 3], 0)
+  at2 <- ifelse(r2, 1, 0)
   psi <- function(th) {
-    e2 <- exp(-drop(g2 %*% th[1:3]) - a * y2)
+    p2 <- drop(stats::plogis(g2 %*% th[1:3]))
+    p3 <- drop(stats::plogis(g3 %*% th[4:6]))
+    e2 <- exp(-drop(g2 %*% th[7:9]) - a * y2)
     w2 <- ifelse(r2, 1 + e2, 0)
-    e3 <- exp(-drop(g3 %*% th[4:6]) - a * y3)
+    e3 <- exp(-drop(g3 %*% th[10:12]) - a * y3)
     w3 <- ifelse(r3, w2 * (1 + e3), 0)
-    cbind(g2 * (r2 * (1 + e2) - 1),
-          ifelse(r2, 1, 0) * g3 * (w2 * (r3 * (1 + e3) - 1)),
-          w3 * (y3 - th[7]))
+    cbind(g2 * (r2 - p2), at2 * g3 * (r3 - p3),
+          g2 * (p2 * (r2 * (1 + e2) - 1)),
+          at2 * g3 * (p3 * (r3 * (1 + e3) - 1)),
+          w3 * (y3 - th[13]))
   }
   # the solution by Newton on the stacked equations (numerical Jacobian)
-  th <- c(rep(0, 6), mean(y[r3, 3]))
+  th <- c(rep(0, 12), mean(y[r3, 3]))
   for (i in 1:50) {
     f <- colSums(psi(th))
-    jac <- vapply(1:7, function(j) {
-      h <- replace(numeric(7), j, 1e-6)
-      (colSums(psi(th + h)) - colSums(psi(th - h))) / 2e-6
-    }, numeric(7))
-    step <- solve(jac, f)
+    step <- solve(numeric_bread(psi, th), f)
     th <- th - step
     if (max(abs(step)) < 1e-12) break
   }
@@ -183,8 +186,10 @@ test_that("the tilted sandwich counts both chained stages: stacked numerical san
                                         list(maxit = 100, epsilon = 1e-13),
                                         "y")
   tm <- wave_means(tw, "y")
-  expect_equal(tm$estimate[3], th[7], tolerance = 1e-8)
-  expect_equal(tm$std_error[3], sqrt(v[7, 7]), tolerance = 1e-6)
+  expect_equal(tm$estimate[3], th[13], tolerance = 1e-8)
+  expect_equal(tm$std_error[3], sqrt(v[13, 13]), tolerance = 1e-6)
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, a), wave = "T3")
+  expect_equal(tl$std_error[tl$alpha == a], sqrt(v[13, 13]), tolerance = 1e-6)
 })
 
 test_that("proportions stay inside the Manski bounds for delta in [-30, 30]", {
@@ -231,7 +236,8 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
   expect_equal(tip$tipping_delta[2:3], hand[2:3], tolerance = 1e-6)
 
   # alpha: the tilted weights by hand (two sequential stages, Newton on
-  # sum s (r / pi - 1) g = 0), anchored on the input weights' estimate
+  # sum pihat (r / pi - 1) g = 0, pihat the stage's ML fit), which at
+  # alpha = 0 is the input weights' estimate
   y <- s$y
   r <- cbind(TRUE, s$r2, s$r3)
   tilted_mean <- function(a) {
@@ -240,13 +246,16 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
       risk <- r[, t - 1]
       gx <- cbind(1, s$x, y[, t - 1])[risk, ]
       rr <- r[risk, t]
+      ml <- stats::glm.fit(gx, rr, family = stats::binomial(),
+                           control = list(epsilon = 1e-14, maxit = 100))
+      ph <- ml$fitted.values
       st <- wt[risk]
       off <- ifelse(rr, a * y[risk, t], 0)
-      gam <- rep(0, 3)
+      gam <- ml$coefficients
       for (i in 1:100) {
         e <- ifelse(rr, exp(-drop(gx %*% gam) - off), 0)
-        u <- colSums(gx * (st * (rr * (1 + e) - 1)))
-        step <- solve(crossprod(gx, gx * (st * e)), u)
+        u <- colSums(gx * (ph * (rr * (1 + e) - 1)))
+        step <- solve(crossprod(gx, gx * (ph * e)), u)
         gam <- gam + step
         if (max(abs(step)) < 1e-12) break
       }
@@ -256,6 +265,7 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
     }
     sum(wt * ifelse(r[, 3], y[, 3], 0)) / sum(wt)
   }
+  expect_equal(tilted_mean(0), m$estimate[3], tolerance = 1e-10)
   mu0 <- tilted_mean(0)
   target <- m$estimate[3] - 0.15
   hand_alpha <- stats::uniroot(
