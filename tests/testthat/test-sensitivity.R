@@ -318,6 +318,79 @@ test_that("tilted estimates and standard errors equal a stacked numerical sandwi
   expect_equal(tm$std_error, sqrt(diag(v)[9:11]), tolerance = 1e-6)
 })
 
+test_that("calibrations are tilted within their own calibration function: stacked numerical sandwich", {
+  # one stage from the baseline sample: sum_resp F(x'lambda - alpha y) x =
+  # sum x and the mean, for raking, linear and kott calibration
+  s <- sim_panel(n = 500, seed = 5)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  x <- cbind(1, tr$g == "b", tr$g == "c", tr$age)
+  r <- tr$r2
+  y <- ifelse(r, tr$y2, 0)
+  alpha <- 0.04
+  funs <- list(raking = exp, linear = function(u) 1 + u,
+               kott = function(u) 1 + exp(u))
+  for (cf in names(funs)) {
+    w <- attrition_weights(panel, ~ g + age, method = "calibrate",
+                           calfun = cf, monotone = FALSE)
+    psi <- function(th) {
+      wt <- funs[[cf]](drop(x %*% th[1:4]) - alpha * y)
+      cbind(x * (r * wt - 1), ifelse(r, wt * (y - th[5]), 0))
+    }
+    th <- c(if (cf == "kott") -1 else 0, 0, 0, 0, mean(y[r]))
+    for (i in 1:100) {
+      step <- solve(numeric_bread(psi, th), colSums(psi(th)))
+      th <- th - step
+      if (max(abs(step)) < 1e-12) break
+    }
+    v <- numeric_sandwich(psi, th)
+    tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
+                           tipping = FALSE)
+    expect_equal(tl$estimate[2], th[5], tolerance = 1e-8, info = cf)
+    expect_equal(tl$std_error[2], sqrt(v[5, 5]), tolerance = 1e-6, info = cf)
+  }
+  # two sequential raking stages with history, the second chained on the
+  # first's tilted weights
+  set.seed(21)
+  n <- 400
+  z <- stats::rnorm(n)
+  y1 <- 1 + 0.5 * z + stats::rnorm(n)
+  y2 <- 0.5 + 0.7 * y1 + stats::rnorm(n)
+  y3 <- 0.5 + 0.7 * y2 + stats::rnorm(n)
+  r2 <- stats::runif(n) < stats::plogis(0.8 + 0.4 * z - 0.6 * y1 + 0.5 * y2)
+  r3 <- r2 & stats::runif(n) < stats::plogis(0.6 + 0.3 * z - 0.6 * y2 +
+                                               0.5 * y3)
+  ids <- sprintf("i%04d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", z = z, y = y1),
+                data.frame(id = ids, wave = "T2", z = z, y = y2)[r2, ],
+                data.frame(id = ids, wave = "T3", z = z, y = y3)[r3, ])
+  w <- attrition_weights(panel_data(long, id = "id", wave = "wave",
+                                    baseline = "z"),
+                         ~ z, history = "y", method = "calibrate")
+  a <- 0.5
+  g2 <- cbind(1, z, y1)
+  g3 <- cbind(1, z, y2)
+  o2 <- ifelse(r2, y2, 0)
+  o3 <- ifelse(r3, y3, 0)
+  psi <- function(th) {
+    w2 <- ifelse(r2, exp(drop(g2 %*% th[1:3]) - a * o2), 0)
+    w3 <- ifelse(r3, w2 * exp(drop(g3 %*% th[4:6]) - a * o3), 0)
+    cbind(g2 * (w2 - 1), r2 * g3 * (w3 - w2), w3 * (o3 - th[7]))
+  }
+  th <- c(rep(0, 6), mean(y3[r3]))
+  for (i in 1:100) {
+    step <- solve(numeric_bread(psi, th), colSums(psi(th)))
+    th <- th - step
+    if (max(abs(step)) < 1e-12) break
+  }
+  v <- numeric_sandwich(psi, th)
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, a), wave = "T3",
+                         tipping = FALSE)
+  expect_equal(tl$estimate[2], th[7], tolerance = 1e-8)
+  expect_equal(tl$std_error[2], sqrt(v[7, 7]), tolerance = 1e-6)
+})
+
 test_that("tilting at the true alpha removes the bias of the MAR estimate", {
   # response at T2 depends on the T2 outcome itself; the estimand is the
   # mean of the whole baseline sample
