@@ -22,56 +22,76 @@
 #' the people at risk are the previous wave's respondents under monotone
 #' dropout, the baseline sample otherwise) a tilted stage is fitted with
 #' the same people at risk and the same design \eqn{g_i} (the covariates of
-#' `formula` and any `history` terms): for fixed \eqn{\alpha},
-#' \deqn{\mathrm{logit}\,\pi_{ti} = g_i'\gamma_t + \alpha y_{ti},}
-#' with \eqn{\gamma_t} solving \eqn{\sum_i w_{t-1,i} (R_{ti}/\pi_{ti} - 1)
-#' g_i = 0} over the people at risk (\eqn{y_{ti}} enters only for the
-#' respondents, where it is observed), and \eqn{w_{ti} = w_{t-1,i} /
-#' \pi_{ti}}. The start \eqn{w_{t-1}} is the previous wave's tilted weight
-#' under monotone dropout (the base weight under intermittent response), so
-#' the tilting is sequential: a mean at the third wave is tilted at both
-#' dropout stages. These equations are unbiased when the model with the
-#' true `alpha` holds (the weighted expectation of \eqn{R/\pi - 1} given
-#' the past and \eqn{y_t} is zero), for weights from any `method`:
-#' response models (logit, Firth) and calibrations (whatever `calfun`) keep
-#' their people at risk and design. Stage 0 of a frame (nonresponse to the
-#' first wave) and the numerator models of stabilised weights are kept as
-#' they were; the weights are stabilised as the input's were and not
-#' trimmed. A positive `alpha` means people with higher outcomes answer
-#' more readily, so their answers are down-weighted. Respondents without a
-#' value of the outcome (item nonresponse) enter the tilt term with the
-#' weighted mean of the respondents' values. A categorical outcome is
-#' tilted on the indicator of `category`.
+#' `formula` and any `history` terms), under the selection model
+#' \deqn{\mathrm{logit}\,\pi_{ti} = g_i'\gamma_t + \alpha y_{ti}}
+#' for fixed \eqn{\alpha} (\eqn{y_{ti}} enters only for the respondents,
+#' where it is observed), and \eqn{w_{ti} = w_{t-1,i} / \pi_{ti}}. The
+#' start \eqn{w_{t-1}} is the previous wave's tilted weight under monotone
+#' dropout (the base weight under intermittent response), so the tilting is
+#' sequential: a mean at the third wave is tilted at both dropout stages.
+#' Each stage is tilted within its own kind, so that `alpha = 0` gives back
+#' the stage itself:
+#' \itemize{
+#' \item a response model (`method = "logit"` or `"firth"`, fitted with
+#'   prior weights \eqn{c_i}, the base weights, and fitted probabilities
+#'   \eqn{\hat p_i}): \eqn{\gamma_t} solves \eqn{\sum_i c_i \hat p_i
+#'   (R_{ti}/\pi_{ti} - 1) g_i = 0} over the people at risk. At
+#'   \eqn{\alpha = 0} that is the maximum likelihood score \eqn{\sum_i c_i
+#'   (R_{ti} - \hat p_i) g_i}, so \eqn{\gamma_t} is the stage's own
+#'   estimate; for any \eqn{\alpha} the equations are unbiased when the
+#'   model with that \eqn{\alpha} holds, since \eqn{E(R/\pi - 1 \mid}
+#'   past, \eqn{y_t) = 0} and the instruments \eqn{c_i \hat p_i g_i} depend
+#'   on the observed past only.
+#' \item a calibration (`method = "calibrate"`, any `calfun` \eqn{F}): the
+#'   respondents' weights \eqn{w_{t-1,i} F(g_i'\lambda_t - \alpha y_{ti})}
+#'   reproduce the stage's totals (the start-weighted totals of the people
+#'   at risk). At \eqn{\alpha = 0} that is the calibration itself. The
+#'   implied response probability is \eqn{1 / F(g'\lambda - \alpha y)}, a
+#'   logistic model for `calfun = "kott"` (\eqn{F(u) = 1 + e^u}, with
+#'   \eqn{\gamma = -\lambda}); for raking (\eqn{e^u}), linear
+#'   (\eqn{1 + u}) and bounded logit calibration it is another response
+#'   model, and the tilted estimate is consistent at the true \eqn{\alpha}
+#'   when that model is the true one.
+#' }
+#' Stage 0 of a frame (nonresponse to the first wave) and the numerator
+#' models of stabilised weights are kept as they were; the weights are
+#' stabilised as the input's were and not trimmed. A positive `alpha`
+#' means people with higher outcomes answer more readily, so their answers
+#' are down-weighted. Respondents without a value of the outcome (item
+#' nonresponse) enter the tilt term with the weighted mean of the
+#' respondents' values. A categorical outcome is tilted on the indicator
+#' of `category`.
 #'
 #' @section Anchoring:
-#' At `alpha = 0` the tilted stages are response-model estimating equations
-#' that need not give the input weights exactly (they do for `method =
-#' "calibrate", calfun = "kott"`). The curve is therefore anchored on the
-#' weights the user passed: the reported estimate is \eqn{\hat\mu_w +
-#' \hat\mu(\alpha) - \hat\mu(0)}, with influence values \eqn{IF_w +
-#' IF_\alpha - IF_0}, so that `alpha = 0` reproduces the input's estimate
-#' and standard error exactly and the curve shows how far outcome-dependent
-#' dropout moves it.
+#' Because each tilted stage at `alpha = 0` is the weights' own stage, the
+#' curve at `alpha = 0` is the estimate (and standard error) of the weights
+#' the user passed, for response models fitted by maximum likelihood and
+#' for every calibration function, and the estimate at the true `alpha` is
+#' consistent when the tilted response model is the true one. (Before
+#' version 0.2 the tilted stages solved other equations than maximum
+#' likelihood, raking or linear calibration at `alpha = 0`, and the curve
+#' anchored on the input's estimate carried the difference of the two MAR
+#' limits under outcome-dependent dropout, about -0.03 at the third wave
+#' in the validation study's MNAR panels.)
 #'
-#' The anchor has a price when the weights' own stages solve other
-#' equations than the tilted ones (response models fitted by maximum
-#' likelihood, raking, linear calibration): under outcome-dependent
-#' dropout both MAR estimates are wrong, and not by the same amount, so
-#' the anchored curve at the true `alpha` is off by the difference of
-#' their limits. In the validation study's MNAR panels that is about -0.03
-#' for logit weights (1.5 standard errors at n = 20,000, more at smaller
-#' n relative to the standard error); it is zero for `calfun = "kott"`,
-#' whose equations are the tilted ones at `alpha = 0`. `anchor = FALSE`
-#' reports the tilted estimate \eqn{\hat\mu(\alpha)} itself, consistent
-#' at the true `alpha` whatever the method of the input weights, and then
-#' `alpha = 0` gives the tilted stages' own MAR estimate (the input
-#' weights' estimate stays in the attribute `mar`).
+#' `anchor` matters only for Firth's penalised fits (`method = "firth"`):
+#' their tilted stages use the penalised fitted probabilities as
+#' instruments but solve the unpenalised equations, which at `alpha = 0`
+#' differ from the penalised fit by \eqn{O(1/n)}. With `anchor = TRUE`
+#' (the default) the reported estimate is \eqn{\hat\mu_w + \hat\mu(\alpha)
+#' - \hat\mu(0)}, with influence values \eqn{IF_w + IF_\alpha - IF_0}, so
+#' that `alpha = 0` reproduces the input's estimate and standard error
+#' exactly; `anchor = FALSE` reports \eqn{\hat\mu(\alpha)} itself (the
+#' input weights' estimate stays in the attribute `mar`). For all other
+#' weights both give the same curve.
 #'
 #' @section Variance:
 #' Sandwich standard errors that count every stage: the tilted stages'
-#' estimating equations (chained on the earlier stages through their start
-#' weights) are stacked with the estimates' through the registry of stage
-#' kinds, by the same code as [wave_means()]. The bootstrap cannot refit
+#' estimating equations (a tilted calibration chained on the earlier stages
+#' through its start weights; a tilted response model on its own stage's
+#' maximum likelihood score, through the instruments) are stacked with the
+#' estimates' through the registry of stage kinds, by the same code as
+#' [wave_means()]. The bootstrap cannot refit
 #' the tilted stages, so `se = "bootstrap"` is refused.
 #'
 #' @section Benchmark:
@@ -100,7 +120,8 @@
 #'   (means), logical or 0/1 (proportions), or a factor or character
 #'   column with `category`.
 #' @param alpha Numeric vector of tilts: log odds ratios of answering per
-#'   unit of the outcome. Must include 0 (the anchor).
+#'   unit of the outcome. Must include 0 (the weights' own, missing at
+#'   random, estimate).
 #' @param wave Waves to analyse; by default every wave after the first (after
 #'   `from` for changes).
 #' @param by Optional name of a grouping column.
@@ -131,8 +152,8 @@
 #' @param tipping Whether to search for the tipping points (each point of
 #'   the search refits the tilted stages; `FALSE` saves that time).
 #' @param anchor `TRUE` (default) to anchor the curve on the input
-#'   weights' estimate (see Anchoring); `FALSE` for the tilted estimates
-#'   themselves.
+#'   weights' estimate; `FALSE` for the tilted estimates themselves. The
+#'   two differ only for `method = "firth"` weights (see Anchoring).
 #' @param control `list(maxit, epsilon)` for the tilted stages.
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
@@ -215,9 +236,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   alpha <- sort(unique(as.double(alpha)))
   if (!any(alpha == 0)) {
     pa_abort(
-      paste("`alpha` must include 0: the curve is anchored on the input",
-            "weights' own (missing at random) estimate at alpha = 0, which",
-            "each row is read against. Add 0 to the grid."),
+      paste("`alpha` must include 0: at alpha = 0 the curve is the input",
+            "weights' own (missing at random) estimate, which each row is",
+            "read against. Add 0 to the grid."),
       class = "panelattrition_arg_error", argument = "alpha"
     )
   }
@@ -699,7 +720,9 @@ tilt_cells <- function(spec) {
 # influence values, anchored on the input weights:
 # mu_w + (mu(alpha) - mu(0)), with influence values IF_w + (IF_alpha -
 # IF_0), so that alpha = 0 gives the input weights' estimates and standard
-# errors exactly. Evaluations are remembered.
+# errors exactly. The tilted stages at alpha = 0 are the weights' own
+# stages, so the anchor changes nothing (to rounding) except for Firth's
+# penalised fits. Evaluations are remembered.
 tilt_evaluator <- function(w, spec) {
   cl <- tilt_cells(spec)
   cells <- cl$cells
