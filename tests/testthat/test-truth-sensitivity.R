@@ -487,3 +487,52 @@ test_that("bad arguments are classed errors; suppressed rows stay suppressed", {
   expect_true(any(tl$suppressed))
   expect_true(all(is.na(tl$estimate[tl$suppressed])))
 })
+
+test_that("sensitivity summaries print, plot, autoplot and tidy, suppressed rows included", {
+  s <- sim_mnar(n = 1500, seed = 9)
+  w <- mnar_weights(s)
+  m <- suppressMessages(wave_means(w, "st", by = "g", min_n = 120))
+  expect_true(any(m$suppressed))
+  ss <- suppressMessages(sensitivity_summary(m, w, null = 0.3, min_n = 120))
+  cmp <- sensitivity_summary(compare_groups(wave_means(w, "y", by = "g"),
+                                            ref = "a"), w)
+  # print: one line per estimate, suppressed rows said so
+  out <- utils::capture.output(res <- print(ss))
+  expect_identical(res, ss)
+  expect_true(any(grepl("suppressed (too few respondents)", out,
+                        fixed = TRUE)))
+  expect_true(any(grepl("Manski bounds", out, fixed = TRUE)))
+  expect_equal(sum(grepl("\\[", out)) - sum(grepl("Manski", out)),
+               nrow(ss) - sum(ss$suppressed))
+  out <- utils::capture.output(print(cmp))
+  expect_true(any(grepl("Lee bounds", out, fixed = TRUE)))
+  expect_true(any(grepl("x benchmark", out, fixed = TRUE)))
+  # tidy: the broom columns and the sensitivity columns, row by row
+  td <- tidy(cmp, conf.int = TRUE)
+  expect_equal(td$estimate, cmp$estimate)
+  expect_equal(td$statistic, cmp$estimate / cmp$std_error)
+  expect_equal(td$lee_lower, cmp$lee_lower)
+  expect_equal(td$tipping_alpha_benchmark, cmp$tipping_alpha_benchmark)
+  expect_true(all(c("term", "std.error", "p.value", "conf.low", "conf.high")
+                  %in% names(td)))
+  tds <- tidy(ss)
+  expect_true(all(is.na(tds$estimate[tds$suppressed])))
+  expect_identical(tds$suppressed, ss$suppressed)
+  expect_equal(glance(ss)$suppressed, sum(ss$suppressed))
+  # plot: to a null device, with the user's titles, labels and limits
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_invisible(plot(ss))
+  expect_identical(plot(cmp, main = "Differences", xlab = "b - a",
+                        ylab = "", xlim = c(-1, 1), ylim = c(0, 8)), cmp)
+  expect_identical(plot(ss, main = "Share", xlab = "share", xlim = c(0, 1)),
+                   ss)
+  err <- expect_error(plot(ss, type = "curve"),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "type")
+  skip_if_not_installed("ggplot2")
+  p <- ggplot2::autoplot(ss)
+  expect_s3_class(p, "ggplot")
+  expect_s3_class(ggplot2::ggplot_build(ggplot2::autoplot(cmp)),
+                  "ggplot_built")
+})
