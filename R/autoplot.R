@@ -313,13 +313,14 @@ autoplot.pa_sensitivity_summary <- function(object, ...) {
   }
   if (any(df$suppressed)) {
     mid <- mean(range(c(shown$conf_low, shown$conf_high, 0), na.rm = TRUE))
-    p <- p + ggplot2::geom_text(data = df[df$suppressed, , drop = FALSE],
-                                ggplot2::aes(x = mid,
-                                             label = "suppressed: too few respondents"),
-                                colour = "grey45", fontface = "italic", size = 3)
+    p <- p + ggplot2::geom_text(
+      data = df[df$suppressed, , drop = FALSE],
+      ggplot2::aes(x = mid, label = "suppressed: too few respondents"),
+      colour = "grey45", fontface = "italic", size = 3)
   }
   if (length(levels(df$header)) > 1L) {
-    p <- p + ggplot2::facet_grid(header ~ ., scales = "free_y", space = "free_y")
+    p <- p + ggplot2::facet_grid(header ~ ., scales = "free_y",
+                                 space = "free_y")
   }
   p + ggplot2::labs(
     title = sprintf("How robust is each %s to dropout?", what),

@@ -935,7 +935,8 @@ plot.pa_sensitivity_summary <- function(x, y, type = NULL, ...) {
                      col = "grey20", cex = 1.2)
   }
   legend_text <- c(
-    sprintf("MAR estimate, %g%% interval", 100 * (attr(x, "conf_level") %||% 0.95)),
+    sprintf("MAR estimate, %g%% interval",
+            100 * (attr(x, "conf_level") %||% 0.95)),
     if (has_manski) "Manski bounds", if (has_lee) "Lee bounds",
     if (any(tipped)) "null: where it tips (right: how much MNAR)")
   legend_args <- list(

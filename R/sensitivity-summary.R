@@ -479,7 +479,8 @@ print.pa_sensitivity_summary <- function(x, digits = 3, ...) {
   if (all(cells$manski %in% c("-", ""))) shown <- setdiff(shown, "manski")
   if (all(cells$lee %in% c("-", ""))) shown <- setdiff(shown, "lee")
   names_out <- c(row = "", estimate = "MAR estimate [CI]",
-                 tipping_delta = "tipping delta", tipping_alpha = "tipping alpha",
+                 tipping_delta = "tipping delta",
+                 tipping_alpha = "tipping alpha",
                  manski = "Manski bounds", lee = "Lee bounds")
   for (h in unique(cells$header)) {
     cat("\n", h, "\n", sep = "")

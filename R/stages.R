@@ -230,7 +230,8 @@ tilted_kind <- list(
   },
   chain_boot = function(st, w) identical(st$target, "previous"),
   coefficients = function(st) {
-    est <- st$fit$coefficients
+    # a tilted calibration has the calibration's lambda
+    est <- st$fit$coefficients %||% st$fit$lambda
     data.frame(stage = st$stage, wave = st$wave, term = names(est),
                estimate = unname(est), std_error = NA_real_,
                converged = isTRUE(st$fit$converged),
