@@ -263,3 +263,70 @@ autoplot.pa_flow <- function(object, ...) {
 autoplot.pa_panel <- function(object, by = NULL, ...) {
   autoplot.pa_flow(response_flow(object, by = by))
 }
+
+#' @rdname pa_plots
+#' @exportS3Method ggplot2::autoplot
+autoplot.pa_sensitivity_summary <- function(object, ...) {
+  need_ggplot2("autoplot")
+  .data <- ggplot2::.data
+  df <- object
+  class(df) <- "data.frame"
+  lab <- summary_labels(object)
+  key <- paste(lab$header, lab$label, sep = "\r")
+  df$label <- factor(key, levels = rev(unique(key)))
+  df$header <- factor(lab$header, levels = unique(lab$header))
+  df$suppressed <- df$suppressed %in% TRUE
+  shown <- df[!df$suppressed, , drop = FALSE]
+  what <- switch(attr(object, "kind") %||% "", differences = "difference",
+                 panel_change = "change", "estimate")
+  p <- ggplot2::ggplot(df, ggplot2::aes(y = .data$label)) +
+    ggplot2::scale_y_discrete(labels = function(v) sub(".*\r", "", v))
+  nulls <- unique(df$null[!is.na(df$null)])
+  if (length(nulls)) {
+    p <- p + ggplot2::geom_vline(xintercept = nulls, linetype = 2,
+                                 colour = "grey50")
+  }
+  manski <- shown[!is.na(shown$manski_lower), , drop = FALSE]
+  if (nrow(manski)) {
+    p <- p + ggplot2::geom_errorbarh(
+      data = manski, ggplot2::aes(xmin = .data$manski_lower,
+                                  xmax = .data$manski_upper),
+      height = 0, colour = "#C9DCEC", linewidth = 4)
+  }
+  lee <- shown[!is.na(shown$lee_lower), , drop = FALSE]
+  if (nrow(lee)) {
+    p <- p + ggplot2::geom_errorbarh(
+      data = lee, ggplot2::aes(xmin = .data$lee_lower, xmax = .data$lee_upper),
+      height = 0, colour = "#E8B27A", linewidth = 2.2)
+  }
+  p <- p + ggplot2::geom_errorbarh(
+    data = shown, ggplot2::aes(xmin = .data$conf_low, xmax = .data$conf_high),
+    height = 0, colour = "#1B5E8C", linewidth = 0.8) +
+    ggplot2::geom_point(data = shown, ggplot2::aes(x = .data$estimate),
+                        colour = "#1B5E8C")
+  tip <- shown[!is.na(shown$null) & (!is.na(shown$tipping_delta) |
+                                       !is.na(shown$tipping_alpha)), ,
+               drop = FALSE]
+  if (nrow(tip)) {
+    p <- p + ggplot2::geom_point(data = tip, ggplot2::aes(x = .data$null),
+                                 shape = 23, fill = "#D1495B", size = 2.5)
+  }
+  if (any(df$suppressed)) {
+    mid <- mean(range(c(shown$conf_low, shown$conf_high, 0), na.rm = TRUE))
+    p <- p + ggplot2::geom_text(
+      data = df[df$suppressed, , drop = FALSE],
+      ggplot2::aes(x = mid, label = "suppressed: too few respondents"),
+      colour = "grey45", fontface = "italic", size = 3)
+  }
+  if (length(levels(df$header)) > 1L) {
+    p <- p + ggplot2::facet_grid(header ~ ., scales = "free_y",
+                                 space = "free_y")
+  }
+  p + ggplot2::labs(
+    title = sprintf("How robust is each %s to dropout?", what),
+    x = what, y = NULL,
+    caption = paste("Dot and line: MAR estimate and interval; wide bar:",
+                    "Manski bounds; narrower bar: Lee bounds; diamond: the",
+                    "null, where the conclusion tips.")) +
+    gg_theme()
+}

@@ -223,6 +223,10 @@ forest_plot <- function(labels, est, lo, hi, dots, main, xlab, note,
 #'   with threshold lines) and `"flow"` (the response flow of its panel);
 #' * [tipping_point()]: `"curve"`; [tilt_sensitivity()]: `"curve"`;
 #'   [attrition_bounds()]: `"ranges"`;
+#' * [sensitivity_summary()]: `"ranges"` (one row per estimate: the MAR
+#'   estimate and its interval, the Manski and Lee bounds as bars, a
+#'   diamond at the null where the conclusion tips, and the tipping
+#'   `delta` and `alpha` on their benchmarked scales at the right);
 #' * panels from [panel_data()] and [response_flow()] tables: `"flow"`
 #'   (who answered at each wave, of everyone who started, by group);
 #' * [replicate_weights()]: `"ess"` (the effective sample size of each
@@ -869,5 +873,88 @@ plot.pa_bounds <- function(x, y, type = NULL, ...) {
               legend_args = list(lwd = c(8, 1, NA), pch = c(NA, NA, 21),
                                  col = c("#7FA7C9", "grey40", "black"),
                                  pt.bg = "white"))
+  invisible(x)
+}
+
+#' @rdname pa_plots
+#' @export
+plot.pa_sensitivity_summary <- function(x, y, type = NULL, ...) {
+  plot_type(type, "ranges")
+  df <- x
+  class(df) <- "data.frame"
+  if (!nrow(df)) {
+    pa_abort("There is nothing to plot: the table has no rows.",
+             class = "panelattrition_arg_error", argument = "x")
+  }
+  lab <- summary_labels(x)
+  supp <- df$suppressed %in% TRUE
+  dots <- list(...)
+  what <- switch(attr(x, "kind") %||% "", differences = "difference",
+                 panel_change = "change", "estimate")
+  main <- dots$main %||% sprintf("How robust is each %s to dropout?", what)
+  dots$main <- NULL
+  xlab <- dots$xlab %||% what
+  dots$xlab <- NULL
+  ok <- !supp
+  span <- c(df$conf_low, df$conf_high, df$estimate, df$manski_lower,
+            df$manski_upper, df$lee_lower, df$lee_upper, df$null)
+  span <- span[rep(ok, length.out = length(span)) & is.finite(span)]
+  dots <- utils::modifyList(
+    list(xlim = if (length(span)) range(span) else c(-1, 1)), dots)
+  has_manski <- any(!is.na(df$manski_lower[ok]))
+  has_lee <- any(!is.na(df$lee_lower[ok]))
+  tipped <- ok & !is.na(df$null) &
+    (!is.na(df$tipping_delta) | !is.na(df$tipping_alpha))
+  right <- ifelse(tipped, {
+    d <- ifelse(is.na(df$tipping_delta_sd),
+                ifelse(is.na(df$tipping_delta), "",
+                       sprintf("delta %s log-odds",
+                               format_num(df$tipping_delta, 2))),
+                sprintf("delta %s SD", format_num(df$tipping_delta_sd, 2)))
+    a <- ifelse(is.na(df$tipping_alpha_benchmark),
+                ifelse(is.na(df$tipping_alpha), "",
+                       sprintf("alpha %s", format_num(df$tipping_alpha, 2))),
+                sprintf("alpha %sx", format_num(df$tipping_alpha_benchmark, 2)))
+    trimws(paste(d, a, sep = "  "))
+  }, "")
+  draw <- function(at, shown) {
+    if (has_manski) {
+      graphics::segments(df$manski_lower[shown], at[shown],
+                         df$manski_upper[shown], at[shown], lwd = 9,
+                         col = "#C9DCEC", lend = 1)
+    }
+    if (has_lee) {
+      graphics::segments(df$lee_lower[shown], at[shown], df$lee_upper[shown],
+                         at[shown], lwd = 5, col = "#E8B27A", lend = 1)
+    }
+    graphics::segments(df$conf_low[shown], at[shown], df$conf_high[shown],
+                       at[shown], lwd = 2, col = "#1B5E8C")
+    graphics::points(df$estimate[shown], at[shown], pch = 19, col = "#1B5E8C")
+    tip <- shown & tipped
+    graphics::points(df$null[tip], at[tip], pch = 23, bg = "#D1495B",
+                     col = "grey20", cex = 1.2)
+  }
+  legend_text <- c(
+    sprintf("MAR estimate, %g%% interval",
+            100 * (attr(x, "conf_level") %||% 0.95)),
+    if (has_manski) "Manski bounds", if (has_lee) "Lee bounds",
+    if (any(tipped)) "null: where it tips (right: how much MNAR)")
+  legend_args <- list(
+    lwd = c(2, if (has_manski) 9, if (has_lee) 5, if (any(tipped)) NA),
+    pch = c(19, if (has_manski) NA, if (has_lee) NA, if (any(tipped)) 23),
+    col = c("#1B5E8C", if (has_manski) "#C9DCEC", if (has_lee) "#E8B27A",
+            if (any(tipped)) "grey20"),
+    pt.bg = c(NA, if (has_manski) NA, if (has_lee) NA,
+              if (any(tipped)) "#D1495B"))
+  note <- paste("Right: the tipping delta (shift of the dropouts' values,",
+                "in SDs of the outcome; log-odds for proportions) and alpha",
+                "(\"x\": as a multiple of the previous outcome's effect on",
+                "answering).")
+  forest_plot(lab$label, ifelse(supp, NA, df$estimate), df$conf_low,
+              df$conf_high, dots, main, xlab = xlab, note = note,
+              suppressed = supp, headers = lab$header,
+              ref = unique(df$null[!is.na(df$null)]), right = right,
+              legend = legend_text, legend_args = legend_args, draw = draw,
+              points = FALSE)
   invisible(x)
 }

@@ -3,8 +3,8 @@
 # (tilt_sensitivity()) analyses on their benchmarked scales, Manski bounds
 # for proportions, and Lee (2009) trimming bounds for differences between
 # two groups. It only combines the sensitivity models (tipping.R, tilt.R,
-# bounds.R); its print() and plot() methods go with the others in
-# sensitivity.R.
+# bounds.R); its print(), tidy() and glance() methods are at the end of
+# this file, plot() in plot.R and autoplot() in autoplot.R.
 
 #' One sensitivity summary per estimate
 #'
@@ -70,7 +70,11 @@
 #'   of `x`, `estimate`, `std_error`, `conf_low`, `conf_high`, `null`,
 #'   `tipping_delta`, `tipping_delta_sd`, `tipping_share`, `tipping_alpha`,
 #'   `tipping_alpha_benchmark`, `manski_lower`, `manski_upper`,
-#'   `lee_lower`, `lee_upper` and `suppressed`.
+#'   `lee_lower`, `lee_upper` and `suppressed`. `print()` shows one line
+#'   per estimate (suppressed rows as such), `plot()` and `autoplot()` (see
+#'   [pa_plots]) one row per estimate with the bounds as ranges, `tidy()`
+#'   the broom columns (the statistic against `null`) with the sensitivity
+#'   columns, `glance()` one row about the whole summary.
 #'
 #' @references
 #' Lee, D. S. (2009). Training, wages, and sample selection: estimating
@@ -363,4 +367,188 @@ trimmed_mean <- function(y, d, q, keep) {
   before <- cumsum(d) - d
   part <- pmin(d, pmax(0, mass - before))
   sum(part * y) / mass
+}
+
+# Outputs ----------------------------------------------------------------------
+
+# The row labels of a summary (the group, contrast or category, with the
+# outcome when the table has several) and their headers (the wave, or the
+# pair of waves of a change), for print(), plot() and autoplot().
+summary_labels <- function(x) {
+  df <- x
+  class(df) <- "data.frame"
+  n <- nrow(df)
+  by <- attr(x, "by")
+  label <- if ("contrast" %in% names(df)) {
+    as.character(df$contrast)
+  } else if (!is.null(by) && by %in% names(df)) {
+    as.character(df[[by]])
+  } else rep("everyone", n)
+  if ("level" %in% names(df)) {
+    label <- ifelse(label == "everyone", as.character(df$level),
+                    paste0(df$level, ": ", label))
+  }
+  if ("outcome" %in% names(df) && length(unique(df$outcome)) > 1L) {
+    label <- paste0(df$outcome, ": ", label)
+  }
+  header <- if ("from" %in% names(df)) {
+    paste(df$from, "to", df$wave)
+  } else paste("At", df$wave)
+  list(label = label, header = header)
+}
+
+# A number for print(): `digits` significant digits, "-" for NA.
+summary_num <- function(v, digits) {
+  ifelse(is.na(v), "-", format_num(v, digits))
+}
+
+format_num <- function(v, digits) {
+  vapply(v, function(u) {
+    if (is.na(u)) return(NA_character_)
+    formatC(signif(u, digits), digits = digits, format = "fg", flag = "#")
+  }, character(1))
+}
+
+# The cells of print(): one string per column and row.
+summary_cells <- function(x, digits) {
+  df <- x
+  class(df) <- "data.frame"
+  lab <- summary_labels(x)
+  ci <- sprintf("%s [%s, %s]", summary_num(df$estimate, digits),
+                summary_num(df$conf_low, digits),
+                summary_num(df$conf_high, digits))
+  # the tipping delta of a proportion (log-odds) has no SD scale
+  delta <- ifelse(is.na(df$tipping_delta), "-", {
+    extra <- ifelse(!is.na(df$tipping_delta_sd),
+                    paste(summary_num(df$tipping_delta_sd, 2), "SD"),
+                    "log-odds")
+    share <- ifelse(!is.na(df$tipping_share),
+                    sprintf(", %s%% of est.",
+                            sprintf("%.0f", 100 * df$tipping_share)), "")
+    sprintf("%s (%s%s)", summary_num(df$tipping_delta, digits), extra, share)
+  })
+  alpha <- ifelse(is.na(df$tipping_alpha), "-", ifelse(
+    is.na(df$tipping_alpha_benchmark),
+    summary_num(df$tipping_alpha, digits),
+    sprintf("%s (%sx benchmark)", summary_num(df$tipping_alpha, digits),
+            summary_num(df$tipping_alpha_benchmark, 2))))
+  range_of <- function(lo, hi) {
+    ifelse(is.na(lo) | is.na(hi), "-",
+           sprintf("[%s, %s]", summary_num(lo, digits),
+                   summary_num(hi, digits)))
+  }
+  out <- data.frame(
+    header = lab$header, row = lab$label, estimate = ci,
+    tipping_delta = delta, tipping_alpha = alpha,
+    manski = range_of(df$manski_lower, df$manski_upper),
+    lee = range_of(df$lee_lower, df$lee_upper),
+    stringsAsFactors = FALSE
+  )
+  supp <- df$suppressed %in% TRUE
+  out$estimate[supp] <- "suppressed (too few respondents)"
+  out[supp, c("tipping_delta", "tipping_alpha", "manski", "lee")] <- ""
+  out
+}
+
+#' @rdname sensitivity_summary
+#' @param digits Significant digits for printing.
+#' @param ... Unused by `print()` and `tidy()`; for `plot()` see [pa_plots].
+#' @export
+print.pa_sensitivity_summary <- function(x, digits = 3, ...) {
+  df <- x
+  class(df) <- "data.frame"
+  what <- switch(attr(x, "kind") %||% "",
+                 differences = "difference", panel_change = "change",
+                 "estimate")
+  nulls <- unique(df$null[!is.na(df$null)])
+  cat(sprintf(paste0("<pa_sensitivity_summary> what missing-not-at-random ",
+                     "dropout it would take to overturn each %s%s; %g%% ",
+                     "intervals\n"),
+              what,
+              if (length(nulls) == 1L) sprintf(" (null %s)", format(nulls))
+              else "",
+              100 * (attr(x, "conf_level") %||% 0.95)))
+  if (!nrow(df)) {
+    cat("(no rows)\n")
+    return(invisible(x))
+  }
+  cells <- summary_cells(x, digits)
+  shown <- c("row", "estimate", "tipping_delta", "tipping_alpha", "manski",
+             "lee")
+  # Manski and Lee columns only where some row has them
+  if (all(cells$manski %in% c("-", ""))) shown <- setdiff(shown, "manski")
+  if (all(cells$lee %in% c("-", ""))) shown <- setdiff(shown, "lee")
+  names_out <- c(row = "", estimate = "MAR estimate [CI]",
+                 tipping_delta = "tipping delta",
+                 tipping_alpha = "tipping alpha",
+                 manski = "Manski bounds", lee = "Lee bounds")
+  for (h in unique(cells$header)) {
+    cat("\n", h, "\n", sep = "")
+    part <- cells[cells$header == h, shown, drop = FALSE]
+    part <- rbind(stats::setNames(as.list(names_out[shown]), shown), part)
+    widths <- vapply(part, function(v) max(nchar(v)), numeric(1))
+    for (i in seq_len(nrow(part))) {
+      line <- vapply(seq_along(shown), function(j) {
+        formatC(part[[j]][i], width = -widths[j])
+      }, character(1))
+      cat("  ", sub("\\s+$", "", paste(line, collapse = "  ")), "\n",
+          sep = "")
+    }
+  }
+  if (all(is.na(df$null))) {
+    cat("\nNo tipping points: give `null` for wave means.\n")
+  } else {
+    cat(paste0(
+      "\ntipping delta: shift of the dropouts' values (pattern mixture; ",
+      "log-odds for proportions) at which the interval first reaches the ",
+      "null, in SDs of the outcome and as a share of the estimate.\n",
+      "tipping alpha: log odds ratio of answering per unit of the current ",
+      "outcome (selection model) at which it does, as a multiple of the ",
+      "fitted effect of the last observed outcome on answering.\n",
+      "\"-\": none within the search (or nobody had dropped out).\n"))
+  }
+  invisible(x)
+}
+
+#' @rdname sensitivity_summary
+#' @param conf.int Include `conf.low` and `conf.high`.
+#' @export
+tidy.pa_sensitivity_summary <- function(x, conf.int = FALSE, ...) {
+  check_conf_int(conf.int)
+  df <- x
+  class(df) <- "data.frame"
+  keys <- setdiff(names(df), c(
+    "estimate", "std_error", "conf_low", "conf_high", "null",
+    "tipping_delta", "tipping_delta_sd", "tipping_share", "tipping_alpha",
+    "tipping_alpha_benchmark", "manski_lower", "manski_upper", "lee_lower",
+    "lee_upper", "suppressed"))
+  out <- df[keys]
+  for (a in setdiff(names(attributes(out)), c("names", "row.names", "class"))) {
+    attr(out, a) <- NULL
+  }
+  out$term <- row_terms(df, keys)
+  null <- ifelse(is.na(df$null), 0, df$null)
+  out <- wald_columns(out, df, conf.int,
+                      statistic = (df$estimate - null) / df$std_error)
+  out$null <- df$null
+  for (v in c("tipping_delta", "tipping_delta_sd", "tipping_share",
+              "tipping_alpha", "tipping_alpha_benchmark", "manski_lower",
+              "manski_upper", "lee_lower", "lee_upper", "suppressed")) {
+    out[[v]] <- df[[v]]
+  }
+  rownames(out) <- NULL
+  out
+}
+
+#' @rdname sensitivity_summary
+#' @export
+glance.pa_sensitivity_summary <- function(x, ...) {
+  df <- x
+  class(df) <- "data.frame"
+  data.frame(kind = attr(x, "kind") %||% NA_character_,
+             rows = nrow(df),
+             with_tipping = sum(!is.na(df$tipping_delta) |
+                                  !is.na(df$tipping_alpha)),
+             suppressed = sum(df$suppressed %in% TRUE),
+             nobs = nrow(df))
 }

@@ -88,15 +88,24 @@ print.pa_tilt <- function(x, digits = 4, ...) {
   mar <- attr(x, "mar")
   zero <- x[x$alpha == 0, , drop = FALSE]
   if (!is.null(mar) && nrow(mar) > 0L) {
-    cat(sprintf("\nMAR estimates: calibration (alpha = 0) and the input %s weights\n",
-                attr(x, "method") %||% ""))
+    method <- attr(x, "method") %||% "input"
     key <- paste(mar$wave, mar$group)
-    cal <- zero$estimate[match(key, paste(zero$wave, zero$group))]
-    cmp <- data.frame(wave = mar$wave, group = mar$group,
-                      calibration = signif(cal, digits),
-                      weights = signif(mar$estimate, digits),
-                      weights_se = signif(mar$std_error, digits))
-    print(cmp, row.names = FALSE)
+    at0 <- zero$estimate[match(key, paste(zero$wave, zero$group))]
+    gap <- abs(at0 - mar$estimate)
+    if (all(is.na(gap) | gap <= 1e-8 * pmax(1, abs(mar$estimate)))) {
+      cat(sprintf(paste0("\nAt alpha = 0 the curve is the %s weights' own ",
+                         "(missing at random) estimate.\n"), method))
+    } else {
+      # unanchored tilted stages of a Firth fit: their alpha = 0 differs
+      # from the penalised fit by O(1/n)
+      cat(sprintf(paste0("\nMAR estimates: the tilted stages at alpha = 0 ",
+                         "and the input %s weights\n"), method))
+      cmp <- data.frame(wave = mar$wave, group = mar$group,
+                        tilted = signif(at0, digits),
+                        weights = signif(mar$estimate, digits),
+                        weights_se = signif(mar$std_error, digits))
+      print(cmp, row.names = FALSE)
+    }
   }
   invisible(x)
 }

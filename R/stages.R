@@ -181,26 +181,42 @@ complete_kind <- list(
 
 # A tilted stage (tilt_sensitivity(), tilt.R): the stage of the weights at
 # the same wave, with the same people at risk and the same design, refitted
-# under the selection model logit pi_i = x_i'gamma + alpha_i y_i, where y_i
-# is the outcome at the stage's wave (known for the respondents, the only
-# people whose pi is used). gamma solves the weighted estimating equations
-# sum_i s_i (R_i / pi_i - 1) x_i = 0 over the people at risk, s the start
-# weights (the previous wave's tilted weights, or the base weights), and the
-# respondents' weights are s_i / pi_i. With g_i = 1 / pi_i (0 for those who
-# did not answer) these equations and their scores have the form of a
-# calibration chained on the previous wave's weights, so the sandwich's
-# chain derivatives (chain_derivative()) apply as they are; the alpha_i are
-# fixed, not estimated.
+# with the outcome at its wave (known for the respondents, the only people
+# whose weight is used) entering with a fixed coefficient alpha_i. The
+# respondents' weights are s_i g_i, s the start weights, and the
+# estimating equations have the form of a calibration,
+# sum_i v_i (R_i g_i - 1) x_i = 0 (g = 0 for those who did not answer):
+# - a tilted response model (logit or Firth): g_i = 1 / pi_i with logit
+#   pi_i = x_i'gamma + alpha_i y_i, and v_i = c_i pihat_i, the stage's prior
+#   weights times its fitted probabilities (`start` holds v; target
+#   "instrument"). v does not depend on earlier stages, but on the stage's
+#   own coefficients through pihat: that dependence (fit$ml$chain, dU/dtheta)
+#   is counted here, by adding the stage's scores times I^{-1} C' P H to the
+#   tilted stage's, as the chain rule of estimate_influence() would for a
+#   stage chained on another.
+# - a tilted calibration: g_i = F(x_i'lambda - alpha_i y_i) with the
+#   calibration function F of the stage, v = s; chained on the previous
+#   wave's weights as the calibration is (chain_derivative() applies as it
+#   is).
+# The alpha_i are fixed, not estimated.
 tilted_kind <- list(
   fit = function(ctx, step, start) tilted_stage(step, start, ctx),
   weights = function(st, source) st$weight,
   log_factor = function(st) {
     a <- numeric(length(st$risk))
-    a[st$responded] <- -(1 - 1 / st$fit$g)
+    a[st$responded] <- if (!is.null(st$fit$calfun)) calfun_ratio(st) else
+      -(1 - 1 / st$fit$g)
     a
   },
   project = function(st, h) -solve(t(st$fit$jacobian), h),
-  scores_times = function(st, m) calibration_scores(st) %*% m,
+  scores_times = function(st, m) {
+    out <- calibration_scores(st) %*% m
+    ml <- st$fit$ml
+    if (!is.null(ml)) {
+      out <- out + ml$residuals * x_b(st$x, ml$vcov %*% crossprod(ml$chain, m))
+    }
+    out
+  },
   chain_on = function(st) identical(st$target, "previous"),
   boot = function(st) {
     pa_abort(
@@ -214,7 +230,8 @@ tilted_kind <- list(
   },
   chain_boot = function(st, w) identical(st$target, "previous"),
   coefficients = function(st) {
-    est <- st$fit$coefficients
+    # a tilted calibration has the calibration's lambda
+    est <- st$fit$coefficients %||% st$fit$lambda
     data.frame(stage = st$stage, wave = st$wave, term = names(est),
                estimate = unname(est), std_error = NA_real_,
                converged = isTRUE(st$fit$converged),

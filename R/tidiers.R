@@ -28,6 +28,9 @@ generics::glance
 #' * Tipping points: the grid of `delta` (`component = "grid"`) or one row
 #'   per estimate with its tipping point (`component = "tipping"`).
 #' * Tilting: one row per value of `alpha`, wave and group.
+#' * Sensitivity summaries ([sensitivity_summary()]): one row per estimate,
+#'   the statistic against its `null`, with the tipping points and bounds
+#'   as further columns.
 #' * Bounds: two rows per cell, the lower and the upper bound
 #'   (`bound`), each with its standard error; `conf.low`, `conf.high` are
 #'   the Imbens-Manski interval for the whole range.

@@ -22,56 +22,76 @@
 #' the people at risk are the previous wave's respondents under monotone
 #' dropout, the baseline sample otherwise) a tilted stage is fitted with
 #' the same people at risk and the same design \eqn{g_i} (the covariates of
-#' `formula` and any `history` terms): for fixed \eqn{\alpha},
-#' \deqn{\mathrm{logit}\,\pi_{ti} = g_i'\gamma_t + \alpha y_{ti},}
-#' with \eqn{\gamma_t} solving \eqn{\sum_i w_{t-1,i} (R_{ti}/\pi_{ti} - 1)
-#' g_i = 0} over the people at risk (\eqn{y_{ti}} enters only for the
-#' respondents, where it is observed), and \eqn{w_{ti} = w_{t-1,i} /
-#' \pi_{ti}}. The start \eqn{w_{t-1}} is the previous wave's tilted weight
-#' under monotone dropout (the base weight under intermittent response), so
-#' the tilting is sequential: a mean at the third wave is tilted at both
-#' dropout stages. These equations are unbiased when the model with the
-#' true `alpha` holds (the weighted expectation of \eqn{R/\pi - 1} given
-#' the past and \eqn{y_t} is zero), for weights from any `method`:
-#' response models (logit, Firth) and calibrations (whatever `calfun`) keep
-#' their people at risk and design. Stage 0 of a frame (nonresponse to the
-#' first wave) and the numerator models of stabilised weights are kept as
-#' they were; the weights are stabilised as the input's were and not
-#' trimmed. A positive `alpha` means people with higher outcomes answer
-#' more readily, so their answers are down-weighted. Respondents without a
-#' value of the outcome (item nonresponse) enter the tilt term with the
-#' weighted mean of the respondents' values. A categorical outcome is
-#' tilted on the indicator of `category`.
+#' `formula` and any `history` terms), under the selection model
+#' \deqn{\mathrm{logit}\,\pi_{ti} = g_i'\gamma_t + \alpha y_{ti}}
+#' for fixed \eqn{\alpha} (\eqn{y_{ti}} enters only for the respondents,
+#' where it is observed), and \eqn{w_{ti} = w_{t-1,i} / \pi_{ti}}. The
+#' start \eqn{w_{t-1}} is the previous wave's tilted weight under monotone
+#' dropout (the base weight under intermittent response), so the tilting is
+#' sequential: a mean at the third wave is tilted at both dropout stages.
+#' Each stage is tilted within its own kind, so that `alpha = 0` gives back
+#' the stage itself:
+#' \itemize{
+#' \item a response model (`method = "logit"` or `"firth"`, fitted with
+#'   prior weights \eqn{c_i}, the base weights, and fitted probabilities
+#'   \eqn{\hat p_i}): \eqn{\gamma_t} solves \eqn{\sum_i c_i \hat p_i
+#'   (R_{ti}/\pi_{ti} - 1) g_i = 0} over the people at risk. At
+#'   \eqn{\alpha = 0} that is the maximum likelihood score \eqn{\sum_i c_i
+#'   (R_{ti} - \hat p_i) g_i}, so \eqn{\gamma_t} is the stage's own
+#'   estimate; for any \eqn{\alpha} the equations are unbiased when the
+#'   model with that \eqn{\alpha} holds, since \eqn{E(R/\pi - 1 \mid}
+#'   past, \eqn{y_t) = 0} and the instruments \eqn{c_i \hat p_i g_i} depend
+#'   on the observed past only.
+#' \item a calibration (`method = "calibrate"`, any `calfun` \eqn{F}): the
+#'   respondents' weights \eqn{w_{t-1,i} F(g_i'\lambda_t - \alpha y_{ti})}
+#'   reproduce the stage's totals (the start-weighted totals of the people
+#'   at risk). At \eqn{\alpha = 0} that is the calibration itself. The
+#'   implied response probability is \eqn{1 / F(g'\lambda - \alpha y)}, a
+#'   logistic model for `calfun = "kott"` (\eqn{F(u) = 1 + e^u}, with
+#'   \eqn{\gamma = -\lambda}); for raking (\eqn{e^u}), linear
+#'   (\eqn{1 + u}) and bounded logit calibration it is another response
+#'   model, and the tilted estimate is consistent at the true \eqn{\alpha}
+#'   when that model is the true one.
+#' }
+#' Stage 0 of a frame (nonresponse to the first wave) and the numerator
+#' models of stabilised weights are kept as they were; the weights are
+#' stabilised as the input's were and not trimmed. A positive `alpha`
+#' means people with higher outcomes answer more readily, so their answers
+#' are down-weighted. Respondents without a value of the outcome (item
+#' nonresponse) enter the tilt term with the weighted mean of the
+#' respondents' values. A categorical outcome is tilted on the indicator
+#' of `category`.
 #'
 #' @section Anchoring:
-#' At `alpha = 0` the tilted stages are response-model estimating equations
-#' that need not give the input weights exactly (they do for `method =
-#' "calibrate", calfun = "kott"`). The curve is therefore anchored on the
-#' weights the user passed: the reported estimate is \eqn{\hat\mu_w +
-#' \hat\mu(\alpha) - \hat\mu(0)}, with influence values \eqn{IF_w +
-#' IF_\alpha - IF_0}, so that `alpha = 0` reproduces the input's estimate
-#' and standard error exactly and the curve shows how far outcome-dependent
-#' dropout moves it.
+#' Because each tilted stage at `alpha = 0` is the weights' own stage, the
+#' curve at `alpha = 0` is the estimate (and standard error) of the weights
+#' the user passed, for response models fitted by maximum likelihood and
+#' for every calibration function, and the estimate at the true `alpha` is
+#' consistent when the tilted response model is the true one. (Before
+#' version 0.2 the tilted stages solved other equations than maximum
+#' likelihood, raking or linear calibration at `alpha = 0`, and the curve
+#' anchored on the input's estimate carried the difference of the two MAR
+#' limits under outcome-dependent dropout, about -0.03 at the third wave
+#' in the validation study's MNAR panels.)
 #'
-#' The anchor has a price when the weights' own stages solve other
-#' equations than the tilted ones (response models fitted by maximum
-#' likelihood, raking, linear calibration): under outcome-dependent
-#' dropout both MAR estimates are wrong, and not by the same amount, so
-#' the anchored curve at the true `alpha` is off by the difference of
-#' their limits. In the validation study's MNAR panels that is about -0.03
-#' for logit weights (1.5 standard errors at n = 20,000, more at smaller
-#' n relative to the standard error); it is zero for `calfun = "kott"`,
-#' whose equations are the tilted ones at `alpha = 0`. `anchor = FALSE`
-#' reports the tilted estimate \eqn{\hat\mu(\alpha)} itself, consistent
-#' at the true `alpha` whatever the method of the input weights, and then
-#' `alpha = 0` gives the tilted stages' own MAR estimate (the input
-#' weights' estimate stays in the attribute `mar`).
+#' `anchor` matters only for Firth's penalised fits (`method = "firth"`):
+#' their tilted stages use the penalised fitted probabilities as
+#' instruments but solve the unpenalised equations, which at `alpha = 0`
+#' differ from the penalised fit by \eqn{O(1/n)}. With `anchor = TRUE`
+#' (the default) the reported estimate is \eqn{\hat\mu_w + \hat\mu(\alpha)
+#' - \hat\mu(0)}, with influence values \eqn{IF_w + IF_\alpha - IF_0}, so
+#' that `alpha = 0` reproduces the input's estimate and standard error
+#' exactly; `anchor = FALSE` reports \eqn{\hat\mu(\alpha)} itself (the
+#' input weights' estimate stays in the attribute `mar`). For all other
+#' weights both give the same curve.
 #'
 #' @section Variance:
 #' Sandwich standard errors that count every stage: the tilted stages'
-#' estimating equations (chained on the earlier stages through their start
-#' weights) are stacked with the estimates' through the registry of stage
-#' kinds, by the same code as [wave_means()]. The bootstrap cannot refit
+#' estimating equations (a tilted calibration chained on the earlier stages
+#' through its start weights; a tilted response model on its own stage's
+#' maximum likelihood score, through the instruments) are stacked with the
+#' estimates' through the registry of stage kinds, by the same code as
+#' [wave_means()]. The bootstrap cannot refit
 #' the tilted stages, so `se = "bootstrap"` is refused.
 #'
 #' @section Benchmark:
@@ -100,7 +120,8 @@
 #'   (means), logical or 0/1 (proportions), or a factor or character
 #'   column with `category`.
 #' @param alpha Numeric vector of tilts: log odds ratios of answering per
-#'   unit of the outcome. Must include 0 (the anchor).
+#'   unit of the outcome. Must include 0 (the weights' own, missing at
+#'   random, estimate).
 #' @param wave Waves to analyse; by default every wave after the first (after
 #'   `from` for changes).
 #' @param by Optional name of a grouping column.
@@ -131,8 +152,8 @@
 #' @param tipping Whether to search for the tipping points (each point of
 #'   the search refits the tilted stages; `FALSE` saves that time).
 #' @param anchor `TRUE` (default) to anchor the curve on the input
-#'   weights' estimate (see Anchoring); `FALSE` for the tilted estimates
-#'   themselves.
+#'   weights' estimate; `FALSE` for the tilted estimates themselves. The
+#'   two differ only for `method = "firth"` weights (see Anchoring).
 #' @param control `list(maxit, epsilon)` for the tilted stages.
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
@@ -215,9 +236,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   alpha <- sort(unique(as.double(alpha)))
   if (!any(alpha == 0)) {
     pa_abort(
-      paste("`alpha` must include 0: the curve is anchored on the input",
-            "weights' own (missing at random) estimate at alpha = 0, which",
-            "each row is read against. Add 0 to the grid."),
+      paste("`alpha` must include 0: at alpha = 0 the curve is the input",
+            "weights' own (missing at random) estimate, which each row is",
+            "read against. Add 0 to the grid."),
       class = "panelattrition_arg_error", argument = "alpha"
     )
   }
@@ -431,56 +452,98 @@ tilt_outcome_matrix <- function(w, rows, values) {
   y
 }
 
-# A tilted stage: the stage `st0` of the weights refitted with the offset
-# alpha_i y_i (registry entry `tilted` in stages.R). `ctx` holds `y` (the
-# outcome at the stage's wave, one per person), `alpha` (one per person),
-# `control` and `target` ("previous" when the start weights are the
-# previous wave's tilted weights). Respondents without a value of the
-# outcome (item nonresponse) get the start-weighted mean of the
-# respondents' values in the tilt term.
+# A tilted stage: the stage `st0` of the weights refitted with the outcome
+# at its wave in the response model with the fixed coefficient alpha_i
+# (registry entry `tilted` in stages.R). `ctx` holds `y` (the outcome at
+# the stage's wave, one per person), `alpha` (one per person) and
+# `control`; `start` is everyone's start weights (the previous wave's
+# tilted weights under monotone dropout, the base weights otherwise).
+# Respondents without a value of the outcome (item nonresponse) get the
+# start-weighted mean of the respondents' values in the tilt term. The
+# equations are chosen so that alpha = 0 gives back the stage's own
+# solution exactly (tilted_response(), tilted_calibration()).
 tilted_stage <- function(st0, start, ctx) {
   risk <- st0$risk
   r <- unname(st0$responded)
-  x <- st0$x
   s <- start[risk]
   yr <- ctx$y[risk][r]
-  ar <- ctx$alpha[risk][r]
   if (anyNA(yr)) {
     known <- !is.na(yr)
     yr[!known] <- if (any(known)) sum(s[r][known] * yr[known]) /
       sum(s[r][known]) else 0
   }
-  off <- ar * yr
-  xr <- x[r, , drop = FALSE]
-  sr <- s[r]
-  rhs <- colSums(x[!r, , drop = FALSE] * s[!r])
-  p <- ncol(x)
-  gamma <- st0$fit$coefficients
-  if (is.null(gamma) || length(gamma) != p || anyNA(gamma)) {
-    gamma <- if (!is.null(st0$fit$lambda) && identical(st0$fit$calfun, "kott")) {
-      -st0$fit$lambda
-    } else {
-      rep(0, p)
-    }
+  off <- ctx$alpha[risk][r] * yr
+  fit <- if (identical(st0$type, "calibrate")) {
+    tilted_calibration(st0, s, r, off, ctx)
+  } else {
+    tilted_response(st0, r, off, ctx)
   }
-  gamma <- as.double(gamma)
-  label <- sprintf("%s (tilted)", st0$label)
-  # gamma minimises the convex Q = sum_resp s exp(-eta) + sum_nonresp s
+  if (!fit$converged || any(!is.finite(fit$g))) {
+    pa_abort(
+      sprintf(paste("The tilted response model at %s (alpha = %s) did not",
+                    "converge: alpha times the spread of `%s` is too large",
+                    "for the people at risk, or a category of the weights'",
+                    "covariates has nobody who dropped out. Use smaller",
+                    "`alpha` or rescale the outcome."),
+              st0$label, format(signif(max(abs(ctx$alpha[risk][r])), 4)),
+              ctx$outcome),
+      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
+      argument = "alpha", variables = ctx$outcome
+    )
+  }
+  calibration <- identical(st0$type, "calibrate")
+  list(
+    stage = st0$stage, wave = st0$wave, wave_index = st0$wave_index,
+    label = sprintf("%s (tilted)", st0$label), type = "tilted",
+    formula = st0$formula, risk = risk, responded = st0$responded,
+    x = st0$x, base = st0$base,
+    # the weights of the estimating functions: the start weights of a
+    # calibration; c_i pihat_i of a response model (see tilted_response())
+    start = if (calibration) s else fit$instrument,
+    target = if (calibration) st0$target else "instrument",
+    fit = fit, respondents = st0$respondents, weight = s[r] * fit$g
+  )
+}
+
+# A response-model stage (logit or Firth, fitted with prior weights c_i,
+# the base weights, and fitted probabilities pihat_i) tilted: gamma solves
+#   sum_i c_i pihat_i (R_i / pi_i - 1) x_i = 0,
+#   logit pi_i = x_i'gamma + alpha_i y_i,
+# over the people at risk. These are unbiased estimating equations of the
+# tilted model whatever the instruments c_i pihat_i x_i (functions of the
+# observed past only), since E[R / pi - 1 | past, y] = 0 under it; and at
+# alpha = 0 they are the maximum likelihood score sum_i c_i (R_i -
+# pihat_i) x_i, so gamma is the stage's own estimate and the weights are
+# the input's exactly (for Firth's penalised fit up to O(1/n), which the
+# anchor removes). `ml` keeps what the sandwich needs for the dependence
+# of the instruments on the stage's own coefficients.
+tilted_response <- function(st0, r, off, ctx) {
+  x <- st0$x
+  p_hat <- st0$fit$fitted
+  v <- st0$base * p_hat
+  xr <- x[r, , drop = FALSE]
+  vr <- v[r]
+  rhs <- colSums(x[!r, , drop = FALSE] * v[!r])
+  gamma <- as.double(st0$fit$coefficients)
+  # gamma minimises the convex Q = sum_resp v exp(-eta) + sum_nonresp v
   # x'gamma, whose gradient is -U; Newton steps, halved while Q rises
-  objective <- function(e, g) sum(sr * e) + sum(rhs * g)
+  objective <- function(e, g) sum(vr * e) + sum(rhs * g)
   e <- exp(-drop(xr %*% gamma) - off)
   q_old <- objective(e, gamma)
-  scale_u <- sum(s)
-  converged <- FALSE
-  for (it in seq_len(ctx$control$maxit)) {
+  scale_u <- sum(v)
+  # at alpha = 0 the stage's maximum likelihood estimate is the root
+  converged <- identical(st0$type, "logit") && all(off == 0)
+  it <- 0L
+  while (!converged && it < ctx$control$maxit) {
+    it <- it + 1L
     if (any(!is.finite(e))) break
-    u <- colSums(xr * (sr * e)) - rhs
+    u <- colSums(xr * (vr * e)) - rhs
     if (max(abs(u)) / scale_u < ctx$control$epsilon) {
       converged <- TRUE
       break
     }
-    h <- crossprod(xr, xr * (sr * e))
-    step <- tryCatch(solve(h, u), error = function(err) NULL)
+    step <- tryCatch(solve(crossprod(xr, xr * (vr * e)), u),
+                     error = function(err) NULL)
     if (is.null(step)) break
     for (half in 0:30) {
       g_new <- gamma + step
@@ -493,29 +556,93 @@ tilted_stage <- function(st0, start, ctx) {
     e <- e_new
     q_old <- q_new
   }
-  if (!converged || any(!is.finite(e))) {
-    pa_abort(
-      sprintf(paste("The tilted response model at %s (alpha = %s) did not",
-                    "converge: alpha times the spread of `%s` is too large",
-                    "for the people at risk, or a category of the weights'",
-                    "covariates has nobody who dropped out. Use smaller",
-                    "`alpha` or rescale the outcome."),
-              st0$label, format(signif(max(abs(ar)), 4)), ctx$outcome),
-      class = c("panelattrition_nonfinite_error", "panelattrition_arg_error"),
-      argument = "alpha", variables = ctx$outcome
-    )
-  }
   names(gamma) <- colnames(x)
-  g <- 1 + e
-  list(
-    stage = st0$stage, wave = st0$wave, wave_index = st0$wave_index,
-    label = label, type = "tilted", formula = st0$formula,
-    risk = risk, responded = st0$responded, x = x, base = st0$base,
-    start = s, target = ctx$target,
-    fit = list(coefficients = gamma, g = g,
-               jacobian = -crossprod(xr, xr * (sr * e)),
-               converged = converged, iterations = it),
-    respondents = st0$respondents, weight = sr * g
+  g_all <- numeric(length(r))
+  g_all[r] <- 1 + e
+  list(coefficients = gamma, g = 1 + e,
+       jacobian = -crossprod(xr, xr * (vr * e)),
+       converged = converged, iterations = it, instrument = v,
+       # dU/dtheta of the stage's own coefficients theta, through pihat
+       ml = list(residuals = st0$fit$residuals, vcov = st0$fit$vcov,
+                 chain = xt_a(x, x * ((g_all - 1) * st0$base * p_hat *
+                                        (1 - p_hat)))))
+}
+
+# A calibration stage tilted within its own calibration function F: the
+# respondents' weights s_i F(x_i'lambda - alpha_i y_i) reproduce the
+# stage's totals (the start-weighted totals of the people at risk, now of
+# the tilted start weights). At alpha = 0 that is the calibration itself;
+# the implied response probability is 1 / F(x'lambda - alpha y), a logistic
+# model for calfun = "kott" (F = 1 + exp), other forms for raking (exp),
+# linear (1 + u) and bounded logit calibration.
+tilted_calibration <- function(st0, s, r, off, ctx) {
+  x <- st0$x
+  xr <- x[r, , drop = FALSE]
+  sr <- s[r]
+  totals <- if (identical(st0$target, "margins")) st0$totals else
+    colSums(x * s)
+  calfun <- st0$fit$calfun
+  bounds <- st0$fit$bounds
+  lambda <- as.double(st0$fit$lambda)
+  gf <- function(lam) tilt_calfun(calfun, bounds, drop(xr %*% lam) - off)
+  val <- gf(lambda)
+  resid <- function(val) colSums(xr * (sr * val$g)) - totals
+  u <- resid(val)
+  scale_u <- sum(s)
+  converged <- FALSE
+  it <- 0L
+  while (it < ctx$control$maxit) {
+    if (any(!is.finite(val$g))) break
+    if (max(abs(u)) / scale_u < ctx$control$epsilon) {
+      converged <- TRUE
+      break
+    }
+    it <- it + 1L
+    step <- tryCatch(solve(crossprod(xr, xr * (sr * val$dg)), u),
+                     error = function(err) NULL)
+    if (is.null(step)) break
+    size <- sum(u^2)
+    for (half in 0:30) {
+      l_new <- lambda - step
+      v_new <- gf(l_new)
+      u_new <- resid(v_new)
+      if (all(is.finite(u_new)) && sum(u_new^2) <= size) break
+      step <- step / 2
+    }
+    lambda <- l_new
+    val <- v_new
+    u <- u_new
+  }
+  names(lambda) <- colnames(x)
+  list(lambda = lambda, g = val$g, calfun = calfun, bounds = bounds,
+       jacobian = crossprod(xr, xr * (sr * val$dg)),
+       converged = converged, iterations = it)
+}
+
+# F(u) and F'(u) of a calibration function (as src/calibrate.c computes
+# them, bounds included).
+tilt_calfun <- function(calfun, bounds, u) {
+  lo <- if (length(bounds) == 2L) bounds[1] else -Inf
+  hi <- if (length(bounds) == 2L) bounds[2] else Inf
+  clamp <- function(g, dg) {
+    dg[g <= lo | g >= hi] <- 0
+    list(g = pmin(pmax(g, lo), hi), dg = dg)
+  }
+  switch(calfun,
+    linear = clamp(1 + u, rep(1, length(u))),
+    raking = clamp(exp(u), exp(u)),
+    kott = list(g = 1 + exp(u), dg = exp(u)),
+    logit = {
+      a <- hi - 1
+      b <- 1 - lo
+      span <- hi - lo
+      big_a <- span / (a * b)
+      z <- big_a * u + log(b / a)
+      e <- exp(-abs(z))
+      frac <- e / (1 + e)
+      list(g = ifelse(z >= 0, hi - span * frac, lo + span * frac),
+           dg = span * big_a * e / (1 + e)^2)
+    }
   )
 }
 
@@ -537,9 +664,7 @@ tilted_weights <- function(w, y_mat, alpha, control, outcome) {
   complete <- list()
   for (st in w$complete_stages) complete[[st$wave_index]] <- st
   d <- w$base_weights
-  target <- if (isTRUE(w$monotone)) "previous" else "base"
-  ctx <- list(alpha = alpha, control = control, target = target,
-              outcome = outcome)
+  ctx <- list(alpha = alpha, control = control, outcome = outcome)
   stages <- Filter(function(st) st$wave_index == 1L, w$stages)
   for (t in seq_len(n_wave)[-1L]) {
     source <- if (isTRUE(w$monotone)) weights[, t - 1] else d
@@ -595,7 +720,9 @@ tilt_cells <- function(spec) {
 # influence values, anchored on the input weights:
 # mu_w + (mu(alpha) - mu(0)), with influence values IF_w + (IF_alpha -
 # IF_0), so that alpha = 0 gives the input weights' estimates and standard
-# errors exactly. Evaluations are remembered.
+# errors exactly. The tilted stages at alpha = 0 are the weights' own
+# stages, so the anchor changes nothing (to rounding) except for Firth's
+# penalised fits. Evaluations are remembered.
 tilt_evaluator <- function(w, spec) {
   cl <- tilt_cells(spec)
   cells <- cl$cells

@@ -256,8 +256,10 @@ test_that("tilting at alpha = 0 gives the input weights' estimates exactly", {
 
 test_that("tilted estimates and standard errors equal a stacked numerical sandwich", {
   # one dropout stage from the baseline sample (monotone = FALSE): the
-  # tilted response model's equations sum (r / pi - 1) x = 0 and the
-  # group means, stacked by hand and differentiated numerically
+  # stage's maximum likelihood score, the tilted response model's
+  # equations sum pihat (r / pi - 1) x = 0 (instruments the ML fitted
+  # probabilities) and the group means, stacked by hand and
+  # differentiated numerically
   s <- sim_panel(n = 500, seed = 5)
   tr <- s$truth
   panel <- panel_data(s$long, id = "id", wave = "wave",
@@ -268,12 +270,15 @@ test_that("tilted estimates and standard errors equal a stacked numerical sandwi
   y <- ifelse(r, tr$y2, 0)
   groups <- c("a", "b", "c")
   alpha <- 0.04
+  theta <- unname(stats::coef(stats::glm(r ~ x - 1, family = stats::binomial(),
+                                         control = list(epsilon = 1e-14))))
+  p_hat <- drop(stats::plogis(x %*% theta))
   wts <- function(gam) 1 + exp(-drop(x %*% gam) - alpha * y)
-  gam <- rep(0, 4)
+  gam <- theta
   for (i in 1:200) {
     e <- r * (wts(gam) - 1)
-    u <- colSums(x * (r * wts(gam) - 1))
-    step <- solve(crossprod(x, x * e), u)
+    u <- colSums(x * (p_hat * (r * wts(gam) - 1)))
+    step <- solve(crossprod(x, x * (p_hat * e)), u)
     gam <- gam + step
     if (max(abs(step)) < 1e-13) break
   }
@@ -283,43 +288,107 @@ test_that("tilted estimates and standard errors equal a stacked numerical sandwi
     sum(wt[sel] * y[sel]) / sum(wt[sel])
   }, numeric(1))
   psi <- function(th) {
-    wt <- wts(th[1:4])
-    cbind(x * (r * wt - 1),
+    ph <- drop(stats::plogis(x %*% th[1:4]))
+    wt <- wts(th[5:8])
+    cbind(x * (r - ph), x * (ph * (r * wt - 1)),
           vapply(1:3, function(k) {
-            ifelse(r & tr$g == groups[k], wt * (y - th[4 + k]), 0)
+            ifelse(r & tr$g == groups[k], wt * (y - th[8 + k]), 0)
           }, numeric(length(r))))
   }
-  v <- numeric_sandwich(psi, c(gam, mu))
-  # the same at alpha = 0, and the input's own, for the anchored curve
-  own <- wave_means(w, "y", by = "g")
-  own <- own[own$wave == "T2", ]
-  alpha_keep <- alpha
-  alpha <- 0
-  gam0 <- rep(0, 4)
-  for (i in 1:200) {
-    e <- r * (wts(gam0) - 1)
-    step <- solve(crossprod(x, x * e), colSums(x * (r * wts(gam0) - 1)))
-    gam0 <- gam0 + step
-    if (max(abs(step)) < 1e-13) break
-  }
-  wt0 <- wts(gam0)
-  mu0 <- vapply(groups, function(k) {
-    sel <- r & tr$g == k
-    sum(wt0[sel] * y[sel]) / sum(wt0[sel])
-  }, numeric(1))
-  tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha_keep), wave = "T2",
+  v <- numeric_sandwich(psi, c(theta, gam, mu))
+  # at alpha = 0 the tilted equations are the ML score: the anchored and
+  # the unanchored curve are the same
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
                          by = "g")
-  tl <- tl[tl$alpha == alpha_keep, ]
-  expect_equal(tl$estimate, unname(own$estimate + mu - mu0), tolerance = 1e-8)
-  # unanchored: the tilted estimate itself has the stacked sandwich's SE
+  tl <- tl[tl$alpha == alpha, ]
+  expect_equal(tl$estimate, unname(mu), tolerance = 1e-8)
+  expect_equal(tl$std_error, sqrt(diag(v)[9:11]), tolerance = 1e-6)
+  un <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
+                         by = "g", anchor = FALSE)
+  expect_equal(un$estimate, tilt_sensitivity(w, "y", alpha = c(0, alpha),
+                                             wave = "T2", by = "g")$estimate,
+               tolerance = 1e-10)
   tw <- panelattrition:::tilted_weights(
     w, panelattrition:::tilt_outcome_matrix(w, panelattrition:::panel_rows(w),
                                             w$panel$data$y),
-    rep(alpha_keep, nrow(w$weights)), list(maxit = 100, epsilon = 1e-12), "y")
+    rep(alpha, nrow(w$weights)), list(maxit = 100, epsilon = 1e-12), "y")
   tm <- wave_means(tw, "y", by = "g")
   tm <- tm[tm$wave == "T2", ]
   expect_equal(tm$estimate, unname(mu), tolerance = 1e-8)
-  expect_equal(tm$std_error, sqrt(diag(v)[5:7]), tolerance = 1e-6)
+  expect_equal(tm$std_error, sqrt(diag(v)[9:11]), tolerance = 1e-6)
+})
+
+test_that("calibrations are tilted within their own calibration function: stacked numerical sandwich", {
+  # one stage from the baseline sample: sum_resp F(x'lambda - alpha y) x =
+  # sum x and the mean, for raking, linear and kott calibration
+  s <- sim_panel(n = 500, seed = 5)
+  tr <- s$truth
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  x <- cbind(1, tr$g == "b", tr$g == "c", tr$age)
+  r <- tr$r2
+  y <- ifelse(r, tr$y2, 0)
+  alpha <- 0.04
+  funs <- list(raking = exp, linear = function(u) 1 + u,
+               kott = function(u) 1 + exp(u))
+  for (cf in names(funs)) {
+    w <- attrition_weights(panel, ~ g + age, method = "calibrate",
+                           calfun = cf, monotone = FALSE)
+    psi <- function(th) {
+      wt <- funs[[cf]](drop(x %*% th[1:4]) - alpha * y)
+      cbind(x * (r * wt - 1), ifelse(r, wt * (y - th[5]), 0))
+    }
+    th <- c(if (cf == "kott") -1 else 0, 0, 0, 0, mean(y[r]))
+    for (i in 1:100) {
+      step <- solve(numeric_bread(psi, th), colSums(psi(th)))
+      th <- th - step
+      if (max(abs(step)) < 1e-12) break
+    }
+    v <- numeric_sandwich(psi, th)
+    tl <- tilt_sensitivity(w, "y", alpha = c(0, alpha), wave = "T2",
+                           tipping = FALSE)
+    expect_equal(tl$estimate[2], th[5], tolerance = 1e-8, info = cf)
+    expect_equal(tl$std_error[2], sqrt(v[5, 5]), tolerance = 1e-6, info = cf)
+  }
+  # two sequential raking stages with history, the second chained on the
+  # first's tilted weights
+  set.seed(21)
+  n <- 400
+  z <- stats::rnorm(n)
+  y1 <- 1 + 0.5 * z + stats::rnorm(n)
+  y2 <- 0.5 + 0.7 * y1 + stats::rnorm(n)
+  y3 <- 0.5 + 0.7 * y2 + stats::rnorm(n)
+  r2 <- stats::runif(n) < stats::plogis(0.8 + 0.4 * z - 0.6 * y1 + 0.5 * y2)
+  r3 <- r2 & stats::runif(n) < stats::plogis(0.6 + 0.3 * z - 0.6 * y2 +
+                                               0.5 * y3)
+  ids <- sprintf("i%04d", seq_len(n))
+  long <- rbind(data.frame(id = ids, wave = "T1", z = z, y = y1),
+                data.frame(id = ids, wave = "T2", z = z, y = y2)[r2, ],
+                data.frame(id = ids, wave = "T3", z = z, y = y3)[r3, ])
+  w <- attrition_weights(panel_data(long, id = "id", wave = "wave",
+                                    baseline = "z"),
+                         ~ z, history = "y", method = "calibrate")
+  a <- 0.5
+  g2 <- cbind(1, z, y1)
+  g3 <- cbind(1, z, y2)
+  o2 <- ifelse(r2, y2, 0)
+  o3 <- ifelse(r3, y3, 0)
+  psi <- function(th) {
+    w2 <- ifelse(r2, exp(drop(g2 %*% th[1:3]) - a * o2), 0)
+    w3 <- ifelse(r3, w2 * exp(drop(g3 %*% th[4:6]) - a * o3), 0)
+    cbind(g2 * (w2 - 1), r2 * g3 * (w3 - w2), w3 * (o3 - th[7]))
+  }
+  th <- c(rep(0, 6), mean(y3[r3]))
+  for (i in 1:100) {
+    step <- solve(numeric_bread(psi, th), colSums(psi(th)))
+    th <- th - step
+    if (max(abs(step)) < 1e-12) break
+  }
+  v <- numeric_sandwich(psi, th)
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, a), wave = "T3",
+                         tipping = FALSE)
+  expect_equal(tl$estimate[2], th[7], tolerance = 1e-8)
+  expect_equal(tl$std_error[2], sqrt(v[7, 7]), tolerance = 1e-6)
 })
 
 test_that("tilting at the true alpha removes the bias of the MAR estimate", {

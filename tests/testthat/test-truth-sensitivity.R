@@ -62,6 +62,70 @@ test_that("tilting at the true alpha lands within 4 SE of the truth, with and wi
   }
 })
 
+# The validation study's people (inst/validation/study.R) and its mnar
+# mechanism: logit P(R_t = 1) = 0.3 + 0.5 x1 - 0.4 x2 + 0.4 (y_{t-1} - 1)
+# - 0.5 e_{t-1} + 0.5 (y_t - y_{t-1}), so with y and e in `history` the
+# tilted stages at alpha = 0.5 are the true response model.
+sim_study_mnar <- function(n, seed) {
+  set.seed(seed)
+  g <- factor(sample(c("a", "b", "c"), n, TRUE, prob = c(0.40, 0.35, 0.25)))
+  x1 <- stats::rnorm(n)
+  x2 <- as.integer(stats::runif(n) < 0.4)
+  y1 <- 1 + 0.5 * x1 + 0.4 * x2 + 0.3 * (g == "b") + stats::rnorm(n)
+  y2 <- y1 + 0.3 + 0.3 * x1 + 0.2 * x1^2 + 0.2 * (g == "c") +
+    stats::rnorm(n, 0, 0.7)
+  y3 <- y2 + 0.2 + 0.2 * x1 + 0.3 * x1^2 - 0.2 * x2 + stats::rnorm(n, 0, 0.7)
+  e1 <- as.integer(stats::runif(n) < stats::plogis(-0.8 + 0.6 * x1))
+  step <- function(e_prev, y_prev) {
+    move <- stats::runif(n) < stats::plogis(-1.5 + 0.6 * x1 +
+                                              0.5 * (g == "c") +
+                                              0.4 * (y_prev - 1))
+    as.integer(ifelse(e_prev == 1L, stats::runif(n) < 0.9, move))
+  }
+  e2 <- step(e1, y1)
+  e3 <- step(e2, y2)
+  index <- function(y_prev, e_prev, y_now) {
+    0.3 + 0.5 * x1 - 0.4 * x2 + 0.4 * (y_prev - 1) - 0.5 * e_prev +
+      0.5 * (y_now - y_prev)
+  }
+  r2 <- stats::runif(n) < stats::plogis(index(y1, e1, y2))
+  r3 <- r2 & stats::runif(n) < stats::plogis(index(y2, e2, y3))
+  ids <- sprintf("P%06d", seq_len(n))
+  base <- data.frame(id = ids, g = g, x1 = x1, x2 = x2)
+  long <- rbind(cbind(base, wave = "T1", y = y1, emp = e1),
+                cbind(base, wave = "T2", y = y2, emp = e2)[r2, ],
+                cbind(base, wave = "T3", y = y3, emp = e3)[r3, ])
+  list(long = long, truth = mean(y3), truth_change = mean(y3 - y1))
+}
+
+test_that("the study's MNAR panel: logit weights with history, tilted at the true alpha", {
+  # Before the fix the tilted stages' equations at alpha = 0 were not the
+  # maximum likelihood ones, and the default curve, anchored on the ML
+  # estimate, was 2.174 at alpha = 0.5 (SE 0.0218, z = -2.0; unanchored
+  # 2.208); now alpha = 0 is the ML fit itself and anchoring is a no-op.
+  s <- sim_study_mnar(30000, 1616)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "x1", "x2"))
+  w <- attrition_weights(panel, ~ x1 + x2 + g, history = c("y", "emp"))
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                         tipping = FALSE)
+  at <- tl[tl$alpha == 0.5, ]
+  expect_lt(abs(at$estimate - s$truth), 4 * at$std_error)
+  # the MAR estimate is far off: the test has power
+  mar <- tl[tl$alpha == 0, ]
+  expect_gt(abs(mar$estimate - s$truth), 8 * mar$std_error)
+  # the curve is the tilted estimate itself, anchored or not
+  un <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                         tipping = FALSE, anchor = FALSE)
+  expect_equal(un$estimate, tl$estimate, tolerance = 1e-10)
+  expect_equal(un$std_error, tl$std_error, tolerance = 1e-10)
+  # the change from T1
+  ch <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1",
+                         wave = "T3", tipping = FALSE)
+  ch <- ch[ch$alpha == 0.5, ]
+  expect_lt(abs(ch$estimate - s$truth_change), 4 * ch$std_error)
+})
+
 test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
   s <- sim_mnar(n = 1500, seed = 7)
   # a frame of people who never answered, and base weights
@@ -84,11 +148,18 @@ test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
                                          calfun = "kott"),
     raking = function(p) attrition_weights(p, ~ x + g, history = "y",
                                            method = "calibrate",
-                                           base = if (isTRUE(p$frame_given)) "d")
+                                           base = if (isTRUE(p$frame_given)) "d"),
+    linear = function(p) attrition_weights(p, ~ x + g, history = "y",
+                                           method = "calibrate",
+                                           calfun = "linear",
+                                           base = if (isTRUE(p$frame_given)) "d"),
+    logit_base = function(p) attrition_weights(p, ~ x + g, history = "y",
+                                               base = "d")
   )
   combos <- list(c("plain", "logit"), c("frame", "logit"),
+                 c("frame", "logit_base"),
                  c("plain", "firth"), c("frame", "kott"),
-                 c("frame", "raking"))
+                 c("frame", "raking"), c("frame", "linear"))
   for (cb in combos) {
     pn <- cb[1]
     fn <- cb[2]
@@ -145,6 +216,9 @@ test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
 })
 
 test_that("the tilted sandwich counts both chained stages: stacked numerical sandwich", {
+  # stacked: the two stages' maximum likelihood scores, the two tilted
+  # stages (instruments pihat x; the second started from the first's
+  # tilted weights) and the mean at T3
   s <- sim_mnar(n = 400, seed = 21)
   w <- mnar_weights(s)
   y <- s$y
@@ -155,24 +229,24 @@ test_that("the tilted sandwich counts both chained stages: stacked numerical san
   g3 <- cbind(1, s$x, y[, 2])
   y2 <- ifelse(r2, y[, 2], 0)
   y3 <- ifelse(r3, y[, 3], 0)
+  at2 <- ifelse(r2, 1, 0)
   psi <- function(th) {
-    e2 <- exp(-drop(g2 %*% th[1:3]) - a * y2)
+    p2 <- drop(stats::plogis(g2 %*% th[1:3]))
+    p3 <- drop(stats::plogis(g3 %*% th[4:6]))
+    e2 <- exp(-drop(g2 %*% th[7:9]) - a * y2)
     w2 <- ifelse(r2, 1 + e2, 0)
-    e3 <- exp(-drop(g3 %*% th[4:6]) - a * y3)
+    e3 <- exp(-drop(g3 %*% th[10:12]) - a * y3)
     w3 <- ifelse(r3, w2 * (1 + e3), 0)
-    cbind(g2 * (r2 * (1 + e2) - 1),
-          ifelse(r2, 1, 0) * g3 * (w2 * (r3 * (1 + e3) - 1)),
-          w3 * (y3 - th[7]))
+    cbind(g2 * (r2 - p2), at2 * g3 * (r3 - p3),
+          g2 * (p2 * (r2 * (1 + e2) - 1)),
+          at2 * g3 * (p3 * (r3 * (1 + e3) - 1)),
+          w3 * (y3 - th[13]))
   }
   # the solution by Newton on the stacked equations (numerical Jacobian)
-  th <- c(rep(0, 6), mean(y[r3, 3]))
+  th <- c(rep(0, 12), mean(y[r3, 3]))
   for (i in 1:50) {
     f <- colSums(psi(th))
-    jac <- vapply(1:7, function(j) {
-      h <- replace(numeric(7), j, 1e-6)
-      (colSums(psi(th + h)) - colSums(psi(th - h))) / 2e-6
-    }, numeric(7))
-    step <- solve(jac, f)
+    step <- solve(numeric_bread(psi, th), f)
     th <- th - step
     if (max(abs(step)) < 1e-12) break
   }
@@ -183,8 +257,10 @@ test_that("the tilted sandwich counts both chained stages: stacked numerical san
                                         list(maxit = 100, epsilon = 1e-13),
                                         "y")
   tm <- wave_means(tw, "y")
-  expect_equal(tm$estimate[3], th[7], tolerance = 1e-8)
-  expect_equal(tm$std_error[3], sqrt(v[7, 7]), tolerance = 1e-6)
+  expect_equal(tm$estimate[3], th[13], tolerance = 1e-8)
+  expect_equal(tm$std_error[3], sqrt(v[13, 13]), tolerance = 1e-6)
+  tl <- tilt_sensitivity(w, "y", alpha = c(0, a), wave = "T3")
+  expect_equal(tl$std_error[tl$alpha == a], sqrt(v[13, 13]), tolerance = 1e-6)
 })
 
 test_that("proportions stay inside the Manski bounds for delta in [-30, 30]", {
@@ -231,7 +307,8 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
   expect_equal(tip$tipping_delta[2:3], hand[2:3], tolerance = 1e-6)
 
   # alpha: the tilted weights by hand (two sequential stages, Newton on
-  # sum s (r / pi - 1) g = 0), anchored on the input weights' estimate
+  # sum pihat (r / pi - 1) g = 0, pihat the stage's ML fit), which at
+  # alpha = 0 is the input weights' estimate
   y <- s$y
   r <- cbind(TRUE, s$r2, s$r3)
   tilted_mean <- function(a) {
@@ -240,13 +317,16 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
       risk <- r[, t - 1]
       gx <- cbind(1, s$x, y[, t - 1])[risk, ]
       rr <- r[risk, t]
+      ml <- stats::glm.fit(gx, rr, family = stats::binomial(),
+                           control = list(epsilon = 1e-14, maxit = 100))
+      ph <- ml$fitted.values
       st <- wt[risk]
       off <- ifelse(rr, a * y[risk, t], 0)
-      gam <- rep(0, 3)
+      gam <- ml$coefficients
       for (i in 1:100) {
         e <- ifelse(rr, exp(-drop(gx %*% gam) - off), 0)
-        u <- colSums(gx * (st * (rr * (1 + e) - 1)))
-        step <- solve(crossprod(gx, gx * (st * e)), u)
+        u <- colSums(gx * (ph * (rr * (1 + e) - 1)))
+        step <- solve(crossprod(gx, gx * (ph * e)), u)
         gam <- gam + step
         if (max(abs(step)) < 1e-12) break
       }
@@ -256,6 +336,7 @@ test_that("tipping deltas and alphas equal root-finding by hand", {
     }
     sum(wt * ifelse(r[, 3], y[, 3], 0)) / sum(wt)
   }
+  expect_equal(tilted_mean(0), m$estimate[3], tolerance = 1e-10)
   mu0 <- tilted_mean(0)
   target <- m$estimate[3] - 0.15
   hand_alpha <- stats::uniroot(
@@ -405,4 +486,53 @@ test_that("bad arguments are classed errors; suppressed rows stay suppressed", {
   expect_identical(tl$suppressed, hi$suppressed[k])
   expect_true(any(tl$suppressed))
   expect_true(all(is.na(tl$estimate[tl$suppressed])))
+})
+
+test_that("sensitivity summaries print, plot, autoplot and tidy, suppressed rows included", {
+  s <- sim_mnar(n = 1500, seed = 9)
+  w <- mnar_weights(s)
+  m <- suppressMessages(wave_means(w, "st", by = "g", min_n = 120))
+  expect_true(any(m$suppressed))
+  ss <- suppressMessages(sensitivity_summary(m, w, null = 0.3, min_n = 120))
+  cmp <- sensitivity_summary(compare_groups(wave_means(w, "y", by = "g"),
+                                            ref = "a"), w)
+  # print: one line per estimate, suppressed rows said so
+  out <- utils::capture.output(res <- print(ss))
+  expect_identical(res, ss)
+  expect_true(any(grepl("suppressed (too few respondents)", out,
+                        fixed = TRUE)))
+  expect_true(any(grepl("Manski bounds", out, fixed = TRUE)))
+  expect_equal(sum(grepl("\\[", out)) - sum(grepl("Manski", out)),
+               nrow(ss) - sum(ss$suppressed))
+  out <- utils::capture.output(print(cmp))
+  expect_true(any(grepl("Lee bounds", out, fixed = TRUE)))
+  expect_true(any(grepl("x benchmark", out, fixed = TRUE)))
+  # tidy: the broom columns and the sensitivity columns, row by row
+  td <- tidy(cmp, conf.int = TRUE)
+  expect_equal(td$estimate, cmp$estimate)
+  expect_equal(td$statistic, cmp$estimate / cmp$std_error)
+  expect_equal(td$lee_lower, cmp$lee_lower)
+  expect_equal(td$tipping_alpha_benchmark, cmp$tipping_alpha_benchmark)
+  expect_true(all(c("term", "std.error", "p.value", "conf.low", "conf.high")
+                  %in% names(td)))
+  tds <- tidy(ss)
+  expect_true(all(is.na(tds$estimate[tds$suppressed])))
+  expect_identical(tds$suppressed, ss$suppressed)
+  expect_equal(glance(ss)$suppressed, sum(ss$suppressed))
+  # plot: to a null device, with the user's titles, labels and limits
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_invisible(plot(ss))
+  expect_identical(plot(cmp, main = "Differences", xlab = "b - a",
+                        ylab = "", xlim = c(-1, 1), ylim = c(0, 8)), cmp)
+  expect_identical(plot(ss, main = "Share", xlab = "share", xlim = c(0, 1)),
+                   ss)
+  err <- expect_error(plot(ss, type = "curve"),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "type")
+  skip_if_not_installed("ggplot2")
+  p <- ggplot2::autoplot(ss)
+  expect_s3_class(p, "ggplot")
+  expect_s3_class(ggplot2::ggplot_build(ggplot2::autoplot(cmp)),
+                  "ggplot_built")
 })
