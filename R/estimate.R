@@ -198,6 +198,9 @@ wave_means <- function(w, outcomes, by = NULL,
   cells <- list()
   for (v in outcomes) {
     y <- outcome_values(w, v, rows)
+    check_wave_answers(y, rows, w$panel$waves, seq_along(w$panel$waves), v,
+                       "outcomes", each = FALSE)
+    check_cells_size(w, rows, y, group, by, min_n)
     cells[[v]] <- mean_cells(y, v, rows, group)
   }
   cells <- do.call(rbind, cells)
@@ -292,6 +295,8 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
                      outcome, class(y)[1]),
              class = "panelattrition_arg_error", argument = "outcome")
   }
+  check_wave_answers(y, rows, waves, c(t0, t1), outcome, "outcome",
+                     hint = "Choose waves where it was asked (`from`, `to`), or check the column.")
   n <- nrow(w$weights)
   y_mat <- matrix(NA_real_, n, length(waves))
   y_mat[cbind(rows$person, rows$wave)] <- y
@@ -299,7 +304,9 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   # people seen at both waves, as rows of the later wave
   later <- rows$wave == t1 & !is.na(delta[rows$person])
   sub <- rows[later, , drop = FALSE]
+  check_pair_answers(later, outcome, "outcome", from, to)
   group <- group_values(w, by, rows)[later]
+  check_cells_size(w, sub, delta[sub$person], group, by, min_n, "outcome")
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(later)) pair_weights(w, t0, t1) else w
@@ -344,10 +351,11 @@ group_values <- function(w, by, rows) {
   } else if (by %in% names(p$baseline)) {
     g <- p$baseline[[by]][rows$person]
   } else {
-    pa_abort(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.%s",
-                     by, did_you_mean(by, c(names(p$data), names(p$baseline)))),
+    pa_abort(c(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.",
+                       by), did_you_mean(by, c(names(p$data), names(p$baseline)))),
              class = "panelattrition_arg_error", argument = "by")
   }
+  check_plain_column(g, by, "by")
   if (anyNA(g)) {
     pa_abort(sprintf("The grouping variable `%s` has %d missing values among the answers; give them a group or drop them.",
                      by, sum(is.na(g))),
@@ -358,11 +366,12 @@ group_values <- function(w, by, rows) {
 
 outcome_values <- function(w, v, rows, arg = "outcomes") {
   if (!v %in% names(w$panel$data)) {
-    pa_abort(sprintf("`%s` names `%s`, which is not a column of the panel's data.%s",
-                     arg, v, did_you_mean(v, names(w$panel$data))),
+    pa_abort(c(sprintf("`%s` names `%s`, which is not a column of the panel's data.",
+                       arg, v), did_you_mean(v, names(w$panel$data))),
              class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]
+  check_plain_column(y, v, arg)
   check_finite_outcome(y, v, arg)
   y
 }

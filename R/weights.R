@@ -288,6 +288,8 @@ attrition_weights <- function(panel, formula,
   }
 
   covars <- prepare_covariates(panel, formula, numerator, base, na_action)
+  check_covariate_size(covars$data, list(formula, numerator),
+                       nrow(covars$data))
   formula <- with_indicators(formula, covars$indicators)
   if (!is.null(numerator)) {
     numerator <- with_indicators(numerator, covars$indicators)
