@@ -57,7 +57,10 @@
 #' \[0, 1\].
 #'
 #' Missing values of an outcome among a wave's respondents (item
-#' nonresponse) are left out of that mean.
+#' nonresponse) are left out of that mean. A wave where the outcome has no
+#' value at all (a question not asked there) has no row; an outcome with
+#' no value at any wave is an error (class
+#' `panelattrition_no_answers_error`).
 #'
 #' @section Small cells:
 #' No number about fewer than `min_n` people leaves the package (`min_n`
@@ -104,7 +107,9 @@
 #' @param w A `pa_weights` object from [attrition_weights()].
 #' @param outcomes Names of outcome columns of the panel's data.
 #' @param by Optional name of a grouping column (of the panel's data or
-#'   baseline covariates).
+#'   baseline covariates), with at most as many groups as the panel's
+#'   people divided by `min_n` (more would leave most cells suppressed;
+#'   class `panelattrition_groups_error`).
 #' @param estimator `"ipw"` (attrition-weighted), `"aipw"` (doubly robust;
 #'   see below) or `"complete_case"` (unweighted means of each wave's
 #'   respondents, for comparison).

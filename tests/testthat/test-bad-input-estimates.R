@@ -680,6 +680,10 @@ test_that("an empty panel, and list or matrix columns, are refused by name", {
   expect_named_error(panel_data(long, "id", "wave", frame = frame,
                                 baseline = "F"),
                      cls, "baseline", "panel_data", "F")
+  # a frame column that the weights' formula uses
+  pf <- panel_data(long, "id", "wave", frame = frame, baseline = "g")
+  expect_named_error(attrition_weights(pf, ~ g + F), cls, "formula",
+                     "attrition_weights", "F")
   # as outcome, group or model variable of the estimators
   p <- panel_data(l, "id", "wave", baseline = c("g", "age"))
   w <- attrition_weights(p, ~ g + age)
