@@ -39,7 +39,8 @@ format_bytes <- function(b) {
 # columns, 8 bytes each) must fit in the memory limit. `n` is the number
 # of people at risk at the first stage (the panel's people).
 check_covariate_size <- function(data, formulas, n, arg = "formula") {
-  formulas <- Filter(Negate(is.null), formulas)
+  formulas <- Filter(function(f) inherits(f, "formula"), formulas)
+  if (!length(formulas)) return(invisible())
   vars <- intersect(unique(unlist(lapply(formulas, all.vars))), names(data))
   levels_of <- vapply(vars, function(v) {
     x <- data[[v]]
@@ -68,10 +69,15 @@ check_covariate_size <- function(data, formulas, n, arg = "formula") {
   }
   # columns of the widest design matrix: per term, the product of its
   # variables' columns (levels - 1 for a factor, 1 otherwise)
+  # (an approximation: functions such as poly() count as one column; a
+  # formula terms() cannot read is left to the model's own errors)
   width <- function(f) {
-    labels <- attr(stats::terms(f), "term.labels")
+    tt <- tryCatch(stats::terms(f), error = function(e) NULL)
+    if (is.null(tt)) return(1)
+    labels <- attr(tt, "term.labels")
     1 + sum(vapply(labels, function(lab) {
-      v <- intersect(all.vars(stats::as.formula(paste("~", lab))), vars)
+      v <- intersect(tryCatch(all.vars(str2lang(lab)),
+                              error = function(e) character()), vars)
       k <- levels_of[v]
       prod(ifelse(is.na(k), 1, pmax(k - 1, 1)))
     }, numeric(1)))
