@@ -37,7 +37,9 @@ aipw_cells <- function(w, cells, rows, se, outcome_model) {
   covariates <- if (is.null(outcome_model)) {
     w$covariates
   } else {
-    prepare_covariates(w$panel, outcome_model, NULL, NULL, "fail")$data
+    cv <- prepare_covariates(w$panel, outcome_model, NULL, NULL, "fail")$data
+    check_covariate_size(cv, list(outcome_model), nrow(cv), "outcome_model")
+    cv
   }
 
   q <- nrow(cells)

@@ -302,7 +302,8 @@ replicate_weights <- function(w, control = boot_control()) {
     8 * as.numeric(control$B) * sum(w$panel$response),
     sprintf("%d bootstrap replicates of the weights of %d answers",
             control$B, sum(w$panel$response)),
-    "Use fewer replicates (boot_control(B = )).", argument = "control"
+    "Use fewer replicates (`control = boot_control(B = )`).",
+    argument = "control"
   )
   run_replicates(w, control)
 }

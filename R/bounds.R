@@ -88,6 +88,9 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = TRUE)
   t_idx <- sensitivity_waves(w, wave)
+  check_wave_answers(yv$values, rows, w$panel$waves, t_idx, outcome,
+                     "outcome",
+                     hint = "Choose the waves where it was asked with `wave`, or check the column.")
   n_all <- nrow(w$weights)
   base <- w$baseline_rows
   d <- w$base_weights

@@ -147,3 +147,68 @@ check_min_n <- function(x) {
   }
   invisible(x)
 }
+
+# A column the package treats as one value per row: an atomic vector (or
+# factor, Date, ...), not a list column (I(list(...))) nor a matrix or
+# array column (I(matrix(...))), which base R functions would mangle
+# deep inside.
+check_plain_column <- function(x, column, arg, where = "the panel's data") {
+  if (is.atomic(x) && is.null(dim(x))) return(invisible(x))
+  what <- if (is.list(x)) "a list column" else if (!is.null(dim(x))) {
+    sprintf("a %s column (%s)", if (length(dim(x)) == 2L) "matrix" else "array",
+            paste(dim(x), collapse = " x "))
+  } else {
+    sprintf("a column of class %s", class(x)[1L])
+  }
+  pa_abort(
+    c(sprintf("`%s` names `%s`, which is %s of %s, not a column of single values.",
+              arg, column, what, where),
+      i = "Give a plain vector (numeric, character, factor or logical): one value per row."),
+    class = c("panelattrition_column_error", "panelattrition_arg_error"),
+    argument = arg, column = column
+  )
+}
+
+# Refuses an outcome that no respondent answered at one of the waves
+# `t_idx` (indices of the panel's waves) that an estimate is about, where
+# the estimate would be empty or fail. With `each = FALSE` (estimates over
+# all waves, such as wave_means() and ipw_gee(), which leave out a wave
+# where a question was not asked) only an outcome with no value at any of
+# them is refused.
+check_wave_answers <- function(y, rows, waves, t_idx, name, arg,
+                               each = TRUE, hint = NULL) {
+  t_idx <- t_idx[t_idx %in% rows$wave]
+  if (!length(t_idx)) return(invisible())
+  answered <- tabulate(rows$wave[!is.na(y)], length(waves))
+  empty <- t_idx[answered[t_idx] == 0L]
+  if (!length(empty) || (!each && length(empty) < length(t_idx))) {
+    return(invisible())
+  }
+  n_resp <- tabulate(rows$wave, length(waves))[empty]
+  pa_abort(
+    c(sprintf("`%s` has no values at %s %s: it is missing for all %s there.",
+              name, plural(length(empty), "wave"),
+              paste(waves[empty], collapse = ", "),
+              paste(n_resp, plural(n_resp, "respondent"), collapse = " and ")),
+      x = "Nothing can be estimated for a wave without values.",
+      i = hint %||% "Check the column (was it read from every wave's file?), or choose another outcome."),
+    class = c("panelattrition_no_answers_error", "panelattrition_missing_error"),
+    argument = arg, variables = name, waves = waves[empty]
+  )
+}
+
+# Refuses a change or transition between two waves that nobody answered
+# (with a value) at both; `both` flags the rows that did.
+check_pair_answers <- function(both, name, arg, from, to) {
+  from <- as.character(from)
+  to <- as.character(to)
+  if (any(both)) return(invisible())
+  pa_abort(
+    c(sprintf("Nobody has a value of `%s` at both wave %s and wave %s.",
+              name, from, to),
+      x = "A change between two waves needs people seen at both.",
+      i = "Choose other waves (`from`, `to`), or check the column."),
+    class = c("panelattrition_no_answers_error", "panelattrition_missing_error"),
+    argument = arg, variables = name, waves = c(from, to)
+  )
+}

@@ -26,6 +26,10 @@ prepare_covariates <- function(panel, formula, numerator, base, na_action) {
     if (v %in% names(bl)) return(bl[[v]])
     panel$frame[[v]][match(panel$ids, panel$frame[[panel$id]])]
   }
+  for (v in vars) {
+    check_plain_column(get_col(v), v, "formula",
+                       "the panel's baseline covariates")
+  }
   data <- list2DF(stats::setNames(lapply(vars, get_col), vars))
   if (length(vars) == 0L) data <- data.frame(row.names = seq_len(nrow(bl)))
 
@@ -46,6 +50,7 @@ prepare_covariates <- function(panel, formula, numerator, base, na_action) {
   if (!is.null(base)) {
     check_string(base, "base")
     d <- get_col(base)
+    check_plain_column(d, base, "base", "the panel's baseline covariates")
     if (!is.numeric(d) || anyNA(d) || any(!is.finite(d)) || any(d <= 0)) {
       pa_abort(
         sprintf("Base weights `%s` must be positive finite numbers for everyone; %d are not.",

@@ -2,6 +2,16 @@
 # `panelattrition_error` plus a specific class, and whatever fields locate
 # the problem (file, line, column, argument), so callers can catch them
 # with tryCatch() and tests can check them precisely.
+#
+# A message is one string, or a character vector in the tidyverse form: an
+# unnamed first element saying what went wrong, then bullets named "x" (a
+# problem), "i" (a hint or more information), "!" (a warning), "v" (what
+# worked) or "*" (a plain bullet), e.g.
+#   pa_abort(c("`by` names `gruop`, which is not a column.",
+#              i = "Did you mean `group`?"), class = ...)
+# conditionMessage() is plain text: the function named, then one bullet a
+# line, each led by its symbol (cli's, ASCII where the locale has no
+# Unicode). The bullets are also kept in the condition's field `bullets`.
 
 pa_abort <- function(message, class = NULL, ..., call = NULL) {
   # the function goes in the message, not the condition's call, so that
@@ -9,9 +19,42 @@ pa_abort <- function(message, class = NULL, ..., call = NULL) {
   entry <- if (is.null(call)) entry_call() else call
   cond <- structure(
     class = c(class, "panelattrition_error", "error", "condition"),
-    list(message = name_function(message, entry), call = call, ...)
+    list(message = format_message(message, entry), call = call,
+         bullets = message_bullets(message), ...)
   )
   stop(cond)
+}
+
+# The header (first unnamed element) with the function named, then the
+# bullets, one a line.
+format_message <- function(message, entry) {
+  nms <- names(message) %||% rep("", length(message))
+  message <- as.character(message)
+  nms[is.na(nms)] <- ""
+  if (!length(message)) message <- nms <- ""
+  head_at <- if (!nzchar(nms[1L])) 1L else integer()
+  header <- if (length(head_at)) message[1L] else ""
+  body <- if (length(head_at)) message[-1L] else message
+  kinds <- if (length(head_at)) nms[-1L] else nms
+  lines <- c(name_function(header, entry),
+             if (length(body)) paste(bullet_symbol(kinds), body))
+  paste(lines[nzchar(lines)], collapse = "\n")
+}
+
+message_bullets <- function(message) {
+  nms <- names(message)
+  if (is.null(nms) || length(message) < 1L) return(character())
+  keep <- nzchar(nms) & !is.na(nms)
+  if (!nzchar(nms[1L])) keep[1L] <- FALSE
+  message[keep]
+}
+
+bullet_symbol <- function(kind) {
+  sym <- cli::symbol
+  unname(vapply(kind, function(k) {
+    switch(k, x = sym$cross, i = sym$info, "!" = "!", v = sym$tick,
+           "*" = sym$bullet, " " = " ", sym$bullet)
+  }, character(1)))
 }
 
 # The call by which the user entered the package: the outermost frame
@@ -57,7 +100,8 @@ pa_warn <- function(message, class = NULL, ..., call = NULL) {
   entry <- if (is.null(call)) entry_call() else call
   cond <- structure(
     class = c(class, "panelattrition_warning", "warning", "condition"),
-    list(message = name_function(message, entry), call = call, ...)
+    list(message = format_message(message, entry), call = call,
+         bullets = message_bullets(message), ...)
   )
   warning(cond)
 }
@@ -131,18 +175,19 @@ abort_nonfinite <- function(name, arg, y = NULL) {
   )
 }
 
-# " Did you mean `x`?" when a name is a small edit away from one of
-# `choices` (case ignored), otherwise "".
+# The hint c(i = "Did you mean `x`?") when a name is a small edit away
+# from one of `choices` (case ignored), otherwise nothing: append it to a
+# message, pa_abort(c(msg, did_you_mean(name, choices))).
 did_you_mean <- function(x, choices) {
   choices <- unique(choices[!is.na(choices)])
   if (!length(choices) || !is.character(x) || length(x) != 1L || is.na(x)) {
-    return("")
+    return(character())
   }
   d <- drop(utils::adist(tolower(x), tolower(choices)))
   best <- which.min(d)
   if (d[best] > 0 && d[best] <= max(1L, nchar(x) %/% 3L)) {
-    sprintf(" Did you mean `%s`?", choices[best])
-  } else ""
+    c(i = sprintf("Did you mean `%s`?", choices[best]))
+  } else character()
 }
 
 # Column names given bare (wave_means(w, wellbeing)) fail as "object not

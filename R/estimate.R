@@ -57,7 +57,10 @@
 #' \[0, 1\].
 #'
 #' Missing values of an outcome among a wave's respondents (item
-#' nonresponse) are left out of that mean.
+#' nonresponse) are left out of that mean. A wave where the outcome has no
+#' value at all (a question not asked there) has no row; an outcome with
+#' no value at any wave is an error (class
+#' `panelattrition_no_answers_error`).
 #'
 #' @section Small cells:
 #' No number about fewer than `min_n` people leaves the package (`min_n`
@@ -104,7 +107,9 @@
 #' @param w A `pa_weights` object from [attrition_weights()].
 #' @param outcomes Names of outcome columns of the panel's data.
 #' @param by Optional name of a grouping column (of the panel's data or
-#'   baseline covariates).
+#'   baseline covariates), with at most as many groups as the panel's
+#'   people divided by `min_n` (more would leave most cells suppressed;
+#'   class `panelattrition_groups_error`).
 #' @param estimator `"ipw"` (attrition-weighted), `"aipw"` (doubly robust;
 #'   see below) or `"complete_case"` (unweighted means of each wave's
 #'   respondents, for comparison).
@@ -198,6 +203,9 @@ wave_means <- function(w, outcomes, by = NULL,
   cells <- list()
   for (v in outcomes) {
     y <- outcome_values(w, v, rows)
+    check_wave_answers(y, rows, w$panel$waves, seq_along(w$panel$waves), v,
+                       "outcomes", each = FALSE)
+    check_cells_size(w, rows, y, group, by, min_n)
     cells[[v]] <- mean_cells(y, v, rows, group)
   }
   cells <- do.call(rbind, cells)
@@ -292,6 +300,8 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
                      outcome, class(y)[1]),
              class = "panelattrition_arg_error", argument = "outcome")
   }
+  check_wave_answers(y, rows, waves, c(t0, t1), outcome, "outcome",
+                     hint = "Choose waves where it was asked (`from`, `to`), or check the column.")
   n <- nrow(w$weights)
   y_mat <- matrix(NA_real_, n, length(waves))
   y_mat[cbind(rows$person, rows$wave)] <- y
@@ -299,7 +309,9 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   # people seen at both waves, as rows of the later wave
   later <- rows$wave == t1 & !is.na(delta[rows$person])
   sub <- rows[later, , drop = FALSE]
+  check_pair_answers(later, outcome, "outcome", from, to)
   group <- group_values(w, by, rows)[later]
+  check_cells_size(w, sub, delta[sub$person], group, by, min_n, "outcome")
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(later)) pair_weights(w, t0, t1) else w
@@ -344,10 +356,11 @@ group_values <- function(w, by, rows) {
   } else if (by %in% names(p$baseline)) {
     g <- p$baseline[[by]][rows$person]
   } else {
-    pa_abort(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.%s",
-                     by, did_you_mean(by, c(names(p$data), names(p$baseline)))),
+    pa_abort(c(sprintf("`by` names `%s`, which is neither in the panel's data nor among its baseline covariates.",
+                       by), did_you_mean(by, c(names(p$data), names(p$baseline)))),
              class = "panelattrition_arg_error", argument = "by")
   }
+  check_plain_column(g, by, "by")
   if (anyNA(g)) {
     pa_abort(sprintf("The grouping variable `%s` has %d missing values among the answers; give them a group or drop them.",
                      by, sum(is.na(g))),
@@ -358,11 +371,12 @@ group_values <- function(w, by, rows) {
 
 outcome_values <- function(w, v, rows, arg = "outcomes") {
   if (!v %in% names(w$panel$data)) {
-    pa_abort(sprintf("`%s` names `%s`, which is not a column of the panel's data.%s",
-                     arg, v, did_you_mean(v, names(w$panel$data))),
+    pa_abort(c(sprintf("`%s` names `%s`, which is not a column of the panel's data.",
+                       arg, v), did_you_mean(v, names(w$panel$data))),
              class = "panelattrition_arg_error", argument = arg)
   }
   y <- w$panel$data[[v]]
+  check_plain_column(y, v, arg)
   check_finite_outcome(y, v, arg)
   y
 }

@@ -40,9 +40,9 @@ response_flow <- function(panel, by = NULL,
   if (!is.null(by)) {
     check_string(by, "by")
     if (!by %in% names(panel$baseline)) {
-      pa_abort(sprintf("`by` names `%s`, which is not a baseline column of the panel (%s).%s",
-                       by, format_names(setdiff(names(panel$baseline), panel$id)),
-                       did_you_mean(by, names(panel$baseline))),
+      pa_abort(c(sprintf("`by` names `%s`, which is not a baseline column of the panel (%s).",
+                         by, format_names(setdiff(names(panel$baseline), panel$id))),
+                 did_you_mean(by, names(panel$baseline))),
                class = "panelattrition_arg_error", argument = "by")
     }
     g <- as.character(panel$baseline[[by]][match(panel$ids,

@@ -259,13 +259,19 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   absent <- setdiff(vars, names(model_data))
   if (length(absent)) {
     pa_abort(
-      sprintf("%s not in the panel's data or baseline covariates: %s.%s",
-              upper_first(plural(length(absent), "variable")),
-              format_names(absent),
-              did_you_mean(absent[1L], names(model_data))),
+      c(sprintf("%s not in the panel's data or baseline covariates: %s.",
+                upper_first(plural(length(absent), "variable")),
+                format_names(absent)),
+        did_you_mean(absent[1L], names(model_data))),
       class = "panelattrition_arg_error", argument = "formula",
       variables = absent
     )
+  }
+  for (v in vars) check_plain_column(model_data[[v]], v, "formula")
+  # an outcome without any answer at a wave: nothing to fit there
+  for (v in intersect(all.vars(formula[[2L]]), names(model_data))) {
+    check_wave_answers(model_data[[v]], rows, panel$waves,
+                       seq_along(panel$waves), v, "formula", each = FALSE)
   }
   # answers with a missing value in the model's variables are left out,
   # as wave_means() leaves out missing outcomes (missing at random given

@@ -70,6 +70,70 @@ vcov.pa_estimates <- function(object, ...) {
   table_vcov(object, "vcov()")
 }
 
+#' Covariance of group contrasts
+#'
+#' The covariance of the contrasts of a [compare_groups()] table, one row
+#' and column per row of the table in its current order: \eqn{L V L'}, with
+#' \eqn{V} the covariance of the estimates the contrasts were made from and
+#' \eqn{L} the matrix of the contrasts (+1 for the group, -1 for the group
+#' it is compared with). Rows are found by their identity (outcome, level,
+#' wave, group and comparison group), so a subset or reordering of the
+#' table keeps a correct covariance; rows that are repeated, edited or not
+#' made with the rest are refused (class `panelattrition_table_error`).
+#'
+#' @param object A `pa_comparison` table from [compare_groups()].
+#' @param ... Unused.
+#' @return A square matrix without names, in the order of the rows of
+#'   `object`.
+#' @export
+vcov.pa_comparison <- function(object, ...) {
+  tab <- attr(object, "estimates")
+  pairs <- attr(object, "pairs")
+  by <- attr(object, "by")
+  fix <- paste("Make the comparison again with compare_groups(), or subset",
+               "or reorder its rows without binding or editing them.")
+  lost <- function(why) {
+    pa_abort(c(sprintf("vcov(): `object` %s, so the covariance of its contrasts is not known.",
+                       why), i = fix),
+             class = c("panelattrition_table_error", "panelattrition_arg_error"),
+             argument = "object")
+  }
+  if (!inherits(tab, "pa_estimates") || is.null(pairs) || is.null(by) ||
+      !by %in% names(tab)) {
+    lost("has lost the estimates its contrasts were made from")
+  }
+  vc <- table_vcov(tab, "vcov()")
+  keys <- intersect(c("outcome", "level", "from", "wave", "from_status",
+                      "to_status"), names(object))
+  if (!all(c("group", "versus", "estimate") %in% names(object))) {
+    lost("has lost its columns `group`, `versus` or `estimate`")
+  }
+  # the identity of each contrast as made, and of each row now
+  made <- tab[pairs$row_a, keys, drop = FALSE]
+  made$group <- tab[[by]][pairs$row_a]
+  made$versus <- tab[[by]][pairs$row_b]
+  cols <- c(keys, "group", "versus")
+  now <- row_keys(as.data.frame(object)[cols], cols)
+  if (anyDuplicated(now)) lost("has the same contrast more than once")
+  pos <- match(now, row_keys(made, cols))
+  if (anyNA(pos)) {
+    lost(sprintf("has %d %s not made with the rest", sum(is.na(pos)),
+                 plural(sum(is.na(pos)), "row")))
+  }
+  a <- pairs$row_a[pos]
+  b <- pairs$row_b[pos]
+  if (!isTRUE(all(object$estimate == tab$estimate[a] - tab$estimate[b]))) {
+    lost("has estimates that differ from those it was made with")
+  }
+  k <- length(pos)
+  l <- matrix(0, k, nrow(tab))
+  l[cbind(seq_len(k), a)] <- 1
+  l[cbind(seq_len(k), b)] <- -1
+  out <- l %*% vc %*% t(l)
+  dimnames(out) <- NULL
+  out
+}
+
 
 #' @rdname pa_estimates
 #' @return `summary()` returns a one-row-per-setting overview (class

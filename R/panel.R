@@ -186,6 +186,16 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
   }
   need_column(data, "data", id, "id")
   need_column(data, "data", wave, "wave")
+  check_plain_column(data[[id]], id, "id", "`data`")
+  check_plain_column(data[[wave]], wave, "wave", "`data`")
+  if (nrow(data) == 0L) {
+    pa_abort(
+      c("`data` has no rows: a panel needs at least one answer.",
+        i = "Check the filter or the files that built it."),
+      class = c("panelattrition_empty_error", "panelattrition_panel_error"),
+      argument = "data"
+    )
+  }
 
   id_values <- data[[id]]
   if (is.factor(id_values)) id_values <- as.character(id_values)
@@ -400,11 +410,10 @@ person_index <- function(panel) {
 need_column <- function(df, df_name, column, arg) {
   if (column %in% names(df)) return(invisible())
   pa_abort(
-    sprintf(
-      "Column `%s` (given as `%s`) is not in `%s`.%s Its columns are: %s.",
-      column, arg, df_name, did_you_mean(column, names(df)),
-      format_names(names(df))
-    ),
+    c(sprintf("Column `%s` (given as `%s`) is not in `%s`.",
+              column, arg, df_name),
+      did_you_mean(column, names(df)),
+      i = sprintf("Its columns are: %s.", format_names(names(df)))),
     class = "panelattrition_panel_error", argument = arg
   )
 }
@@ -436,10 +445,12 @@ collect_baseline <- function(data, frame, id, ids, ids_text, person,
   for (j in seq_along(baseline)) {
     v <- baseline[j]
     if (in_frame[j]) {
+      check_plain_column(frame[[v]], v, "baseline", "`frame`")
       base[[v]] <- frame[[v]]
       next
     }
     x <- data[[v]]
+    check_plain_column(x, v, "baseline", "`data`")
     answered <- which(!is.na(x))
     first <- answered[!duplicated(person[answered])]
     value <- x[rep(NA_integer_, n)]

@@ -8,7 +8,22 @@
 #' Errors raised by the package have class `panelattrition_error` and a
 #' more specific class (`panelattrition_arg_error`,
 #' `panelattrition_csv_error`, `panelattrition_id_error`,
-#' `panelattrition_panel_error`), with fields that locate the problem.
+#' `panelattrition_panel_error`, `panelattrition_size_error`, ...), with
+#' fields that locate the problem (`argument`, `variables`, ...). Their
+#' messages name the function called, then give the problem and hints as
+#' bullets, one a line (also in the field `bullets`).
+#'
+#' @section Size limits:
+#' Before an allocation that grows with the panel's size times the number
+#' of cells, levels or replicates, the memory it needs is estimated and,
+#' above the option `panelattrition.max_bytes` (default 8 GiB), refused
+#' with an error of class `panelattrition_size_error` (fields `bytes` and
+#' `limit`). Besides, a factor covariate of the response models may have at
+#' most half as many levels as the people at risk at the first stage
+#' (`panelattrition_levels_error`), and `by` of [wave_means()] and
+#' [panel_change()] at most the number of people divided by `min_n`
+#' groups (`panelattrition_groups_error`): more would leave most cells
+#' below `min_n`.
 #'
 #' @references
 #' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). Analysis of

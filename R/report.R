@@ -100,8 +100,8 @@ attrition_report <- function(w, outcomes, by = NULL,
 # A column looked up by name, with a hint when it is a small edit away.
 check_column <- function(name, columns, arg, where) {
   if (!name %in% columns) {
-    pa_abort(sprintf("`%s` names `%s`, which is not a column of %s.%s",
-                     arg, name, where, did_you_mean(name, columns)),
+    pa_abort(c(sprintf("`%s` names `%s`, which is not a column of %s.",
+                       arg, name, where), did_you_mean(name, columns)),
              class = "panelattrition_arg_error", argument = arg)
   }
   invisible(name)

@@ -143,11 +143,12 @@ sensitivity_outcome <- function(w, outcome, rows, category, binary) {
   check_string(outcome, "outcome")
   data <- w$panel$data
   if (!outcome %in% names(data)) {
-    pa_abort(sprintf("`outcome` names `%s`, which is not a column of the panel's data.%s",
-                     outcome, did_you_mean(outcome, names(data))),
+    pa_abort(c(sprintf("`outcome` names `%s`, which is not a column of the panel's data.",
+                       outcome), did_you_mean(outcome, names(data))),
              class = "panelattrition_arg_error", argument = "outcome")
   }
   y <- data[[outcome]]
+  check_plain_column(y, outcome, "outcome")
   categorical <- is.factor(y) || is.character(y)
   if (!is.null(category) && !categorical) {
     pa_abort(sprintf("`category` applies to factor or character outcomes; `%s` is %s.",

@@ -273,11 +273,15 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   rows <- panel_rows(w)
   yv <- sensitivity_outcome(w, outcome, rows, category, binary = FALSE)
   t_idx <- sensitivity_waves(w, wave)
+  check_wave_answers(yv$values, rows, w$panel$waves, t_idx, outcome,
+                     "outcome",
+                     hint = "Choose the waves where it was asked with `wave`, or check the column.")
   waves <- w$panel$waves
   t0 <- NULL
   if (!is.null(from)) {
     check_wave(from, waves, "from")
     t0 <- match(from, waves)
+    check_wave_answers(yv$values, rows, waves, t0, outcome, "outcome")
     if (yv$proportion) {
       pa_abort("`from` (a change) needs a numeric outcome, not a proportion.",
                class = "panelattrition_arg_error", argument = "from")

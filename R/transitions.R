@@ -69,12 +69,15 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
                            "logical) to tabulate transitions."), status),
              class = "panelattrition_arg_error", argument = "status")
   }
+  check_wave_answers(y, rows, waves, c(t0, t1), status, "status",
+                     hint = "Choose waves where it was asked (`from`, `to`), or check the column.")
   lv <- if (is.factor(y)) levels(y) else sort(unique(as.character(y[!is.na(y)])))
   y <- as.character(y)
   n <- nrow(w$weights)
   y_mat <- matrix(NA_character_, n, length(waves))
   y_mat[cbind(rows$person, rows$wave)] <- y
   both <- rows$wave == t1 & !is.na(y_mat[rows$person, t0]) & !is.na(y)
+  check_pair_answers(both, status, "status", from, to)
   sub <- rows[both, , drop = FALSE]
   a <- y_mat[sub$person, t0]
   b <- y_mat[sub$person, t1]

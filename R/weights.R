@@ -107,7 +107,11 @@
 #' @param formula A one-sided formula of baseline covariates (columns of
 #'   `panel$baseline`, collected with `panel_data(baseline = )`), such as
 #'   `~ group + gender + poly(age, 2)`. Factors, interactions and functions
-#'   of covariates work as in [stats::model.matrix()].
+#'   of covariates work as in [stats::model.matrix()]. A factor (or
+#'   character) covariate may have at most half as many levels as the
+#'   people at risk at the first stage, and the design matrix must fit in
+#'   the option `panelattrition.max_bytes`; both are checked before it is
+#'   built (see [panelattrition-package]).
 #' @param method `"logit"` (logistic response models), `"firth"`
 #'   (Firth-penalised logistic models, finite even under separation) or
 #'   `"calibrate"`.
@@ -290,6 +294,8 @@ attrition_weights <- function(panel, formula,
   }
 
   covars <- prepare_covariates(panel, formula, numerator, base, na_action)
+  check_covariate_size(covars$data, list(formula, numerator),
+                       nrow(covars$data))
   formula <- with_indicators(formula, covars$indicators)
   if (!is.null(numerator)) {
     numerator <- with_indicators(numerator, covars$indicators)

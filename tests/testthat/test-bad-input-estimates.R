@@ -583,3 +583,304 @@ test_that("plot() of an empty tipping-point table is our error", {
   tp <- tipping_point(wave_means(m$w, "y"), delta = c(-1, 0), null = 55)
   expect_pa_error(plot(tp[0, ]))
 })
+
+# Size guards and the remaining plain R errors (issue 13) ---------------------
+
+# the error, its class and the argument, and that the message names the
+# function and the argument (or variable) it is about
+expect_named_error <- function(object, class, argument, fun, names) {
+  cnd <- expect_pa_error(object, class = class, argument = argument)
+  msg <- conditionMessage(cnd)
+  expect_match(msg, paste0("^", fun, "\\(\\): "))
+  expect_match(msg, paste0("`", names, "`"), fixed = TRUE)
+  invisible(cnd)
+}
+all_na <- function(w, col, wave = NULL) {
+  d <- w$panel$data
+  at <- if (is.null(wave)) rep(TRUE, nrow(d)) else d$wave == wave
+  d[[col]][at] <- NA
+  w$panel$data <- d
+  w
+}
+
+test_that("an outcome without values is a classed error in every estimator", {
+  m <- bad_setup()
+  w <- m$w
+  cls <- "panelattrition_no_answers_error"
+  # over all waves: an outcome with no value anywhere (a wave where it was
+  # not asked just has no row, see above)
+  expect_named_error(wave_means(all_na(w, "y"), "y"), cls, "outcomes",
+                     "wave_means", "y")
+  expect_named_error(ipw_gee(y ~ wave, all_na(w, "y")), cls, "formula",
+                     "ipw_gee", "y")
+  # at a wave an estimate is about
+  t2 <- all_na(w, "y", "T2")
+  expect_named_error(panel_change(t2, "y", from = "T1", to = "T2"), cls,
+                     "outcome", "panel_change", "y")
+  expect_named_error(transitions(all_na(w, "emp", "T2"), "emp", from = "T1",
+                                 to = "T2"),
+                     cls, "status", "transitions", "emp")
+  expect_named_error(tilt_sensitivity(t2, "y", alpha = c(0, 0.1),
+                                      wave = "T2"),
+                     cls, "outcome", "tilt_sensitivity", "y")
+  expect_named_error(tilt_sensitivity(t2, "y", alpha = c(0, 0.1)),
+                     cls, "outcome", "tilt_sensitivity", "y")
+  expect_named_error(attrition_bounds(all_na(w, "hi", "T2"), "hi"), cls,
+                     "outcome", "attrition_bounds", "hi")
+  expect_named_error(attrition_bounds(all_na(w, "hi", "T3"), "hi",
+                                      wave = "T3"),
+                     cls, "outcome", "attrition_bounds", "hi")
+})
+
+test_that("nobody at both waves is a classed error, not a matrix error", {
+  m <- bad_setup()
+  w <- m$w
+  d <- w$panel$data
+  later <- d$id %in% d$id[d$wave == "T3"]
+  d$y[d$wave == "T1" & later] <- NA
+  d$emp[d$wave == "T1" & later] <- NA
+  w$panel$data <- d
+  cnd <- expect_named_error(panel_change(w, "y", from = "T1", to = "T3"),
+                            "panelattrition_no_answers_error", "outcome",
+                            "panel_change", "y")
+  expect_match(conditionMessage(cnd), "both wave T1 and wave T3")
+  expect_named_error(transitions(w, "emp", from = "T1", to = "T3"),
+                     "panelattrition_no_answers_error", "status",
+                     "transitions", "emp")
+})
+
+test_that("an empty panel, and list or matrix columns, are refused by name", {
+  m <- bad_setup()
+  long <- m$long
+  expect_named_error(panel_data(long[0, ], id = "id", wave = "wave"),
+                     "panelattrition_empty_error", "data", "panel_data",
+                     "data")
+  cls <- "panelattrition_column_error"
+  l <- long
+  l$L <- I(as.list(seq_len(nrow(l))))
+  l$M <- I(matrix(1, nrow(l), 2))
+  l$wl <- I(as.list(l$wave))
+  l$wm <- I(matrix(l$wave, ncol = 1))
+  l$il <- I(as.list(l$id))
+  l$im <- I(matrix(l$id, ncol = 1))
+  expect_named_error(panel_data(l, "id", "wave", baseline = c("g", "L")),
+                     cls, "baseline", "panel_data", "L")
+  expect_named_error(panel_data(l, "id", "wave", baseline = "M"),
+                     cls, "baseline", "panel_data", "M")
+  expect_named_error(panel_data(l, "id", "wl"), cls, "wave", "panel_data",
+                     "wl")
+  expect_named_error(panel_data(l, "id", "wm"), cls, "wave", "panel_data",
+                     "wm")
+  expect_named_error(panel_data(l, "il", "wave"), cls, "id", "panel_data",
+                     "il")
+  expect_named_error(panel_data(l, "im", "wave"), cls, "id", "panel_data",
+                     "im")
+  frame <- unique(long[c("id", "g")])
+  frame$F <- I(as.list(seq_len(nrow(frame))))
+  expect_named_error(panel_data(long, "id", "wave", frame = frame,
+                                baseline = "F"),
+                     cls, "baseline", "panel_data", "F")
+  # a frame column that the weights' formula uses
+  pf <- panel_data(long, "id", "wave", frame = frame, baseline = "g")
+  expect_named_error(attrition_weights(pf, ~ g + F), cls, "formula",
+                     "attrition_weights", "F")
+  # as outcome, group or model variable of the estimators
+  p <- panel_data(l, "id", "wave", baseline = c("g", "age"))
+  w <- attrition_weights(p, ~ g + age)
+  for (col in c("L", "M")) {
+    expect_named_error(wave_means(w, col), cls, "outcomes", "wave_means", col)
+    expect_named_error(wave_means(w, "y", by = col), cls, "by", "wave_means",
+                       col)
+    expect_named_error(panel_change(w, col), cls, "outcome", "panel_change",
+                       col)
+    expect_named_error(transitions(w, col), cls, "status", "transitions", col)
+    expect_named_error(tilt_sensitivity(w, col, alpha = 0), cls, "outcome",
+                       "tilt_sensitivity", col)
+    expect_named_error(attrition_bounds(w, col), cls, "outcome",
+                       "attrition_bounds", col)
+    expect_named_error(ipw_gee(stats::as.formula(paste("y ~ wave +", col)), w),
+                       cls, "formula", "ipw_gee", col)
+  }
+})
+
+test_that("min_n must be finite and non-negative everywhere", {
+  m <- bad_setup()
+  w <- m$w
+  for (bad in list(Inf, -1, NA, NaN, c(5, 5))) {
+    expect_named_error(wave_means(w, "y", min_n = bad),
+                       "panelattrition_arg_error", "min_n", "wave_means",
+                       "min_n")
+    expect_pa_error(panel_change(w, "y", min_n = bad), argument = "min_n")
+    expect_pa_error(transitions(w, "emp", min_n = bad), argument = "min_n")
+    expect_pa_error(ipw_gee(y ~ wave, w, min_n = bad), argument = "min_n")
+    expect_pa_error(tilt_sensitivity(w, "y", alpha = 0, min_n = bad),
+                    argument = "min_n")
+    expect_pa_error(attrition_bounds(w, "hi", min_n = bad),
+                    argument = "min_n")
+  }
+})
+
+test_that("compare_groups() refuses a doubled table and a vector `ref`", {
+  m <- bad_setup()
+  est <- wave_means(m$w, "y", by = "g")
+  expect_named_error(compare_groups(rbind(est, est)),
+                     "panelattrition_table_error", "x", "compare_groups", "x")
+  expect_named_error(compare_groups(est, ref = c("a", "b")),
+                     "panelattrition_arg_error", "ref", "compare_groups",
+                     "ref")
+})
+
+test_that("a factor covariate with more levels than half the people is refused at once", {
+  m <- bad_setup()
+  long <- m$long
+  ids <- unique(long$id)
+  # 150 levels among 200 people, one value per person
+  lv <- stats::setNames(sprintf("k%03d", rep_len(seq_len(150), length(ids))),
+                        ids)
+  long$big <- factor(lv[long$id])
+  p <- panel_data(long, "id", "wave", baseline = c("g", "age", "big"))
+  cnd <- expect_named_error(attrition_weights(p, ~ g + big),
+                            "panelattrition_levels_error", "formula",
+                            "attrition_weights", "big")
+  expect_match(conditionMessage(cnd), "has 150 levels")
+  expect_match(conditionMessage(cnd), "Collapse")
+  expect_identical(cnd$levels, 150)
+  # also as a character column, and in the outcome model of the AIPW
+  long$big <- as.character(long$big)
+  p <- panel_data(long, "id", "wave", baseline = c("g", "age", "big"))
+  expect_pa_error(attrition_weights(p, ~ age + big),
+                  class = "panelattrition_levels_error", argument = "formula")
+  w <- attrition_weights(p, ~ g + age)
+  expect_named_error(wave_means(w, "y", estimator = "aipw",
+                                outcome_model = ~ age + big),
+                     "panelattrition_levels_error", "outcome_model",
+                     "wave_means", "big")
+})
+
+test_that("the design matrix is checked against the memory limit before it is built", {
+  m <- bad_setup()
+  long <- m$long
+  ids <- unique(long$id)
+  lv <- stats::setNames(sprintf("k%02d", rep_len(seq_len(40), length(ids))),
+                        ids)
+  long$mid <- factor(lv[long$id])
+  p <- panel_data(long, "id", "wave", baseline = c("g", "age", "mid"))
+  # 200 people x (1 + 2 + 39 + 39 * 2) columns x 8 bytes = 192,000 bytes
+  old <- options(panelattrition.max_bytes = 1e5)
+  on.exit(options(old))
+  cnd <- expect_named_error(attrition_weights(p, ~ g + mid + g:mid),
+                            "panelattrition_size_error", "formula",
+                            "attrition_weights", "panelattrition.max_bytes")
+  expect_equal(cnd$bytes, 8 * 200 * (1 + 2 + 39 + 78))
+  expect_match(conditionMessage(cnd), "200 people by 120 columns")
+  # a smaller model passes
+  expect_s3_class(attrition_weights(p, ~ g + age), "pa_weights")
+})
+
+test_that("wave_means(by =) with too many groups stops before the cells are built", {
+  m <- bad_setup()
+  w <- m$w
+  # a long-data grouping column with (almost) one group per answer
+  w$panel$data$gg <- sprintf("grp%04d", seq_len(nrow(w$panel$data)))
+  cnd <- expect_named_error(wave_means(w, "y", by = "gg"),
+                            "panelattrition_groups_error", "by",
+                            "wave_means", "by")
+  expect_identical(cnd$max_groups, 40)
+  expect_match(conditionMessage(cnd), "more than the 40")
+  expect_pa_error(panel_change(w, "y", by = "gg"),
+                  class = "panelattrition_groups_error", argument = "by")
+  # the limit is the people divided by `min_n`
+  expect_pa_error(wave_means(w, "y", by = "gg", min_n = 1),
+                  class = "panelattrition_groups_error", argument = "by")
+  # the memory estimate of the cells, without allocating: 3 waves x 3
+  # groups x 2 levels, 200 people, against a limit of 10 KB
+  old <- options(panelattrition.max_bytes = 1e4)
+  on.exit(options(old))
+  cnd <- expect_named_error(wave_means(w, "emp", by = "g"),
+                            "panelattrition_size_error", "outcomes",
+                            "wave_means", "panelattrition.max_bytes")
+  expect_gt(cnd$bytes, 8 * 200 * 27 * 5)
+  expect_match(conditionMessage(cnd), "27 cells")
+  expect_pa_error(wave_means(w, "y", by = "g"),
+                  class = "panelattrition_size_error", argument = "by")
+})
+
+test_that("a bootstrap of 1e7 replicates is refused from its memory estimate", {
+  m <- bad_setup()
+  ctrl <- boot_control(B = 1e7, seed = 1)
+  expect_identical(ctrl$B, 10000000L)
+  cnd <- expect_named_error(wave_means(m$w, "y", se = "bootstrap",
+                                       control = ctrl),
+                            "panelattrition_size_error", "control",
+                            "wave_means", "control = boot_control(B = )")
+  expect_gt(cnd$bytes, 8 * 1e7 * 400)
+  expect_pa_error(replicate_weights(m$w, ctrl),
+                  class = "panelattrition_size_error", argument = "control")
+})
+
+# vcov() of compare_groups() and messages in bullets (issue 17) -------------
+
+test_that("vcov() of a comparison is L V L' and follows its rows", {
+  m <- bad_setup()
+  est <- wave_means(m$w, "y", by = "g")
+  cmp <- compare_groups(est)
+  v <- vcov(est)
+  key <- paste(est$wave, est$g)
+  l <- matrix(0, nrow(cmp), nrow(est))
+  for (k in seq_len(nrow(cmp))) {
+    l[k, match(paste(cmp$wave[k], cmp$group[k]), key)] <- 1
+    l[k, match(paste(cmp$wave[k], cmp$versus[k]), key)] <- -1
+  }
+  hand <- l %*% v %*% t(l)
+  vc <- vcov(cmp)
+  expect_equal(dim(vc), c(nrow(cmp), nrow(cmp)))
+  expect_equal(vc, hand, tolerance = 1e-12)
+  expect_equal(sqrt(diag(vc)), cmp$std_error, tolerance = 1e-10)
+  # with a reference group, and after reordering or subsetting the rows
+  cmp_a <- compare_groups(est, ref = "a")
+  expect_equal(sqrt(diag(vcov(cmp_a))), cmp_a$std_error, tolerance = 1e-10)
+  ord <- rev(seq_len(nrow(cmp)))
+  expect_equal(vcov(cmp[ord, ]), hand[ord, ord], tolerance = 1e-12)
+  sub <- which(cmp$wave == "T2")
+  expect_equal(vcov(cmp[sub, ]), hand[sub, sub], tolerance = 1e-12)
+  # a doubled or edited comparison has no known covariance
+  expect_pa_error(vcov(cmp[c(1, 1), ]), class = "panelattrition_table_error",
+                  argument = "object")
+  edited <- cmp
+  edited$estimate[1] <- edited$estimate[1] + 1
+  expect_pa_error(vcov(edited), class = "panelattrition_table_error",
+                  argument = "object")
+})
+
+test_that("messages come as a header and cli-style bullets", {
+  m <- bad_setup()
+  cnd <- expect_pa_error(wave_means(m$w, "y", by = "gg"), argument = "by")
+  lines <- strsplit(conditionMessage(cnd), "\n", fixed = TRUE)[[1]]
+  expect_length(lines, 2L)
+  expect_match(lines[1], "^wave_means\\(\\): `by` names `gg`")
+  expect_match(lines[2], "Did you mean `g`?", fixed = TRUE)
+  expect_identical(unname(cnd$bullets), "Did you mean `g`?")
+  expect_identical(names(cnd$bullets), "i")
+  # problem and hint bullets keep the class and the argument
+  cnd <- expect_pa_error(panel_data(m$long[0, ], "id", "wave"),
+                         class = "panelattrition_panel_error",
+                         argument = "data")
+  expect_identical(names(cnd$bullets), "i")
+  expect_match(conditionMessage(cnd), "\n.+ Check the filter")
+  # the bullets of pa_abort(): x, i, ! and plain
+  cnd <- tryCatch(pa_abort(c("Head.", x = "Bad.", i = "Hint.", "!" = "Care.",
+                             "*" = "Note."), class = "panelattrition_x_error",
+                           argument = "a"),
+                  error = identity)
+  expect_s3_class(cnd, "panelattrition_x_error")
+  expect_identical(cnd$argument, "a")
+  expect_identical(strsplit(conditionMessage(cnd), "\n")[[1]],
+                   c("Head.", paste(cli::symbol$cross, "Bad."),
+                     paste(cli::symbol$info, "Hint."), "! Care.",
+                     paste(cli::symbol$bullet, "Note.")))
+  # a single string is unchanged
+  cnd <- tryCatch(pa_abort("Just this.", class = "panelattrition_x_error"),
+                  error = identity)
+  expect_identical(conditionMessage(cnd), "Just this.")
+  expect_identical(cnd$bullets, character())
+})

@@ -388,21 +388,17 @@ test_that("panel_data() refuses missing ids and waves, and repeats", {
                   "panelattrition_panel_error")
 })
 
-test_that("empty data make an empty panel", {
+test_that("empty data are refused: a panel needs an answer", {
+  # an empty panel used to be built, and then failed with base R errors
+  # in summary(), plot() and response_flow() (a panel with no waves)
   d <- long_abc()[0, ]
   d$wave <- factor(d$wave, levels = c("T1", "T2"))
-  p <- panel_data(d, "id", "wave")
-  expect_identical(dim(p$response), c(0L, 2L))
-  expect_identical(p$waves, c("T1", "T2"))
-  rp <- response_pattern(p)
-  expect_identical(nrow(rp), 0L)
-  s <- summary(p)
-  expect_identical(s$waves$n, c(0L, 0L))
-  expect_identical(s$n_people, 0L)
-  expect_output(print(s), "0 people")
-  # without levels to go by, there are no waves either
-  expect_identical(panel_data(long_abc()[0, ], "id", "wave")$waves,
-                   character())
+  err <- expect_pa_error(panel_data(d, "id", "wave"),
+                         "panelattrition_empty_error")
+  expect_identical(err$argument, "data")
+  expect_s3_class(err, "panelattrition_panel_error")
+  expect_pa_error(panel_data(long_abc()[0, ], "id", "wave"),
+                  "panelattrition_empty_error")
 })
 
 test_that("waves out of order: rows in any order make the same panel", {
@@ -555,12 +551,7 @@ test_that("a wave without respondents and an empty panel are weights errors", {
   err <- expect_pa_error(attrition_weights(p, ~ g + age),
                          "panelattrition_weights_error")
   expect_identical(err$wave, "T2")
-  d <- long_abc()[0, ]
-  d$wave <- factor(d$wave, levels = c("T1", "T2"))
-  empty <- panel_data(d, "id", "wave")
-  err <- expect_pa_error(attrition_weights(empty, ~ 1),
-                         "panelattrition_weights_error")
-  expect_identical(err$wave, "T1")
+  # an empty panel is refused when it is built (see above)
 })
 
 test_that("trimming that would cap every weight is an error", {

@@ -57,7 +57,7 @@ test_that("errors name the function the user called", {
   err <- tryCatch(panelattrition::transitions(m$w, "y", by = "gg"),
                   error = identity)
   expect_match(conditionMessage(err), "^transitions\\(\\): ")
-  expect_identical(did_you_mean("zz", c("id", "y")), "")
+  expect_identical(did_you_mean("zz", c("id", "y")), character())
 })
 
 test_that("bare column names and a missing delta give classed errors", {
