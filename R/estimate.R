@@ -15,7 +15,8 @@
 #'   units: answers of one person at several waves are correlated, and the
 #'   covariance between estimates at different waves (kept in the `vcov`
 #'   attribute) allows comparisons across waves and groups.
-#' * `se = "bootstrap"` resamples people (Bayesian bootstrap by default)
+#' * `se = "bootstrap"` resamples people (Bayesian bootstrap by default;
+#'   with a sampling design, PSUs within strata, see [boot_control()])
 #'   and re-fits every response model or calibration in every replicate, in
 #'   C ([boot_control()], [replicate_weights()]); the standard error is the
 #'   standard deviation of the replicate estimates and the intervals are
