@@ -187,6 +187,7 @@ wave_means <- function(w, outcomes, by = NULL,
   if (estimator == "ipw") check_marginal_weights(w, by, "wave_means")
   rows <- panel_rows(w)
   group <- group_values(w, by, rows)
+  fingerprint <- weights_fingerprint(w)
 
   if (estimator == "complete_case") {
     w <- unit_weights(w)
@@ -215,9 +216,11 @@ wave_means <- function(w, outcomes, by = NULL,
                                       estimator = estimator, by = by,
                                       conf_level = conf_level,
                                       call = match.call()))
-  attr(out, "tipping") <- tipping_material(w, out, "wave_means", by,
-                                           attr(out, "influence"))
-  out
+  # no per-person values stay in the table (see finish_table())
+  finish_table(out, w, "wave_means", by, fingerprint,
+               redo = list(outcomes = outcomes, estimator = estimator,
+                           se = se_used, min_n = min_n,
+                           outcome_model = outcome_model))
 }
 
 #' Within-person change between two waves
@@ -328,9 +331,10 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
-  attr(out, "tipping") <- tipping_material(w, out, "panel_change", by,
-                                           attr(out, "influence"))
-  out
+  # no per-person values stay in the table (see finish_table())
+  finish_table(out, w, "panel_change", by, weights_fingerprint(w),
+               redo = list(outcome = outcome, from = from, to = to, se = se,
+                           min_n = min_n))
 }
 
 # Rows and groups ---------------------------------------------------------------
@@ -669,8 +673,9 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
   out <- masked$out
   est <- masked$est
   vc <- est$vcov
-  # what the sensitivity analyses need to go back to the people: each
-  # estimate's influence values (people x estimates) and which people
+  # each estimate's influence values (people x estimates) and which
+  # people, for the function that made the table to summarise and drop
+  # (finish_table()); tables keep no per-person values
   if (!is.null(est$influence)) {
     attrs$influence <- list(values = est$influence, people = est$people)
   } else {
