@@ -133,9 +133,16 @@
 #'   tables bound from several (`rbind()`, `bind_rows()`), with repeated
 #'   rows or edited estimates are refused (class
 #'   `panelattrition_table_error`) by the functions that need it. The
-#'   table holds no microdata: besides the estimates, only their influence
-#'   values per person (needed by [tipping_point()]) and a compact record
-#'   of which people are behind each row.
+#'   table holds no microdata and no value per person: besides the
+#'   estimates and their covariance, only what [tipping_point()] needs,
+#'   summed over people when the table is made (for each row the share of
+#'   its group's dropouts, the SD of the outcome, and three rows x rows
+#'   matrices of cross-products of the influence values of the estimates
+#'   and of those shares), and a few numbers that identify the weights
+#'   (number of people, sum and sum of squares of the weights at each
+#'   wave). Its size does not grow with the number of people. For
+#'   proportions, [tipping_point()] recomputes what it needs from the
+#'   weights, given as `w =`.
 #' @references
 #' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). *Journal of the
 #' American Statistical Association*, 90, 106-121.
