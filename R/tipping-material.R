@@ -217,6 +217,11 @@ finish_table <- function(out, w, kind, by, fingerprint, redo) {
 # order; entries of rows that are not means (or are suppressed) are NA.
 lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   if (is.null(mat)) return(NULL)
+  # a formula keeps the environment it was written in, which may hold
+  # data; functions in it are still found from the base environment
+  if (inherits(redo$outcome_model, "formula")) {
+    environment(redo$outcome_model) <- baseenv()
+  }
   q <- nrow(tab)
   rec <- list(fingerprint = fingerprint, redo = redo, error = mat$error,
               rows = vector("list", q), cross = NULL)
