@@ -139,9 +139,16 @@
 #'   tables bound from several (`rbind()`, `bind_rows()`), with repeated
 #'   rows or edited estimates are refused (class
 #'   `panelattrition_table_error`) by the functions that need it. The
-#'   table holds no microdata: besides the estimates, only their influence
-#'   values per person (needed by [tipping_point()]) and a compact record
-#'   of which people are behind each row.
+#'   table holds no microdata and no value per person: besides the
+#'   estimates and their covariance, only what [tipping_point()] needs,
+#'   summed over people when the table is made (for each row the share of
+#'   its group's dropouts, the SD of the outcome, and three rows x rows
+#'   matrices of cross-products of the influence values of the estimates
+#'   and of those shares), and a few numbers that identify the weights
+#'   (number of people, sum and sum of squares of the weights at each
+#'   wave). Its size does not grow with the number of people. For
+#'   proportions, [tipping_point()] recomputes what it needs from the
+#'   weights, given as `w =`.
 #' @references
 #' Robins, J. M., Rotnitzky, A. and Zhao, L. P. (1995). *Journal of the
 #' American Statistical Association*, 90, 106-121.
@@ -193,6 +200,7 @@ wave_means <- function(w, outcomes, by = NULL,
   if (estimator == "ipw") check_marginal_weights(w, by, "wave_means")
   rows <- panel_rows(w)
   group <- group_values(w, by, rows)
+  fingerprint <- weights_fingerprint(w)
 
   if (estimator == "complete_case") {
     w <- unit_weights(w)
@@ -224,9 +232,11 @@ wave_means <- function(w, outcomes, by = NULL,
                                       estimator = estimator, by = by,
                                       conf_level = conf_level,
                                       call = match.call()))
-  attr(out, "tipping") <- tipping_material(w, out, "wave_means", by,
-                                           attr(out, "influence"))
-  out
+  # no per-person values stay in the table (see finish_table())
+  finish_table(out, w, "wave_means", by, fingerprint,
+               redo = list(outcomes = outcomes, estimator = estimator,
+                           se = se_used, min_n = min_n,
+                           outcome_model = outcome_model))
 }
 
 #' Within-person change between two waves
@@ -341,9 +351,10 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
-  attr(out, "tipping") <- tipping_material(w, out, "panel_change", by,
-                                           attr(out, "influence"))
-  out
+  # no per-person values stay in the table (see finish_table())
+  finish_table(out, w, "panel_change", by, weights_fingerprint(w),
+               redo = list(outcome = outcome, from = from, to = to, se = se,
+                           min_n = min_n))
 }
 
 # Rows and groups ---------------------------------------------------------------
@@ -684,8 +695,9 @@ build_estimates <- function(cells, est, by, conf_level, ci, min_n, waves,
   out <- masked$out
   est <- masked$est
   vc <- est$vcov
-  # what the sensitivity analyses need to go back to the people: each
-  # estimate's influence values (people x estimates) and which people
+  # each estimate's influence values (people x estimates) and which
+  # people, for the function that made the table to summarise and drop
+  # (finish_table()); tables keep no per-person values
   if (!is.null(est$influence)) {
     attrs$influence <- list(values = est$influence, people = est$people)
   } else {

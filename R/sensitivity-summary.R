@@ -164,7 +164,8 @@ sensitivity_summary <- function(x, w, null = NULL, rows = NULL,
     tip_of <- function(group_delta) {
       tp <- suppressMessages(tipping_point(x, delta = c(-1, 0, 1) * unit,
                                            null = null_used, search = 10,
-                                           group_delta = group_delta))
+                                           group_delta = group_delta,
+                                           w = w))
       attr(tp, "tipping")
     }
     if (src$comparison) {

@@ -1,8 +1,13 @@
-# What an estimates table keeps so that a sensitivity analysis can go back
-# to the people behind each row (the estimates layer builds it; the
-# sensitivity layer reads it): for each row, who is in it, their base
-# weights and, for proportions, the dropouts' predicted probabilities from
-# the weights' own sequential outcome models.
+# What an estimates table keeps so that tipping_point() can shift its
+# rows (the estimates layer builds it; the sensitivity layer reads it).
+# A table keeps no per-person values: for means and changes the shift of
+# a row is linear in delta, so a few numbers per row and three small
+# cross-product matrices made when the table is made give every shifted
+# estimate and variance exactly (lean_tipping()); for proportions the
+# shift is not linear, and the people behind the rows (their base
+# weights, who answered, the dropouts' MAR probabilities from the
+# weights' own sequential outcome models, the influence values) are
+# recomputed from the weights on demand (people_table()).
 
 # What tipping_point() needs of the people behind each row of a table of
 # wave means or changes, made from the weights when the table is made so
@@ -11,7 +16,8 @@
 # value, and for proportions the MAR probabilities of the group's
 # dropouts. Conditions that would stop a tipping analysis are kept and
 # raised only if one is asked for. Suppressed rows get nothing.
-tipping_material <- function(w, tab, kind, by, influence) {
+tipping_material <- function(w, tab, kind, by, influence,
+                             probabilities = TRUE) {
   if (is.null(influence) || !kind %in% c("wave_means", "panel_change")) {
     return(NULL)
   }
@@ -51,7 +57,7 @@ tipping_material <- function(w, tab, kind, by, influence) {
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
     out$rows[[k]] <- tryCatch(
       tipping_row_material(w, tab, k, kind, by, rows, group_rows, group_base,
-                           base, waves, fits),
+                           base, waves, fits, probabilities),
       panelattrition_error = function(e) list(error = e)
     )
     gname <- out$rows[[k]]$group
@@ -75,7 +81,8 @@ tipping_material <- function(w, tab, kind, by, influence) {
 }
 
 tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
-                                 group_base, base, waves, fits) {
+                                 group_base, base, waves, fits,
+                                 probabilities = TRUE) {
   n_all <- nrow(w$weights)
   v <- tab$outcome[k]
   y <- w$panel$data[[v]]
@@ -112,7 +119,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
   prob <- NULL
   key <- NULL
   fit <- NULL
-  if (type == "proportion") {
+  if (type == "proportion" && probabilities) {
     key <- paste(v, lv, t1, sep = "\r")
     fit <- fits[[key]]
     if (is.null(fit)) {
@@ -144,11 +151,182 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
        sd = sd)
 }
 
-# The material of the rows kept by a subset (positions in the stored
+# The record of the rows kept by a subset (positions in the stored
 # order).
 restrict_tipping <- function(mat, keep) {
   mat$rows <- mat$rows[keep]
+  if (!is.null(mat$cross)) {
+    mat$cross <- lapply(mat$cross, function(m) m[keep, keep, drop = FALSE])
+  }
   mat
+}
+
+# While `keep` is TRUE the estimating functions leave the per-person
+# influence values and tipping material in the tables they make (the
+# table as it was before tables were lean); only people_table() sets it,
+# to recompute them from the weights, and never returns such a table.
+pa_people <- new.env(parent = emptyenv())
+pa_people$keep <- FALSE
+
+with_people <- function(expr) {
+  old <- pa_people$keep
+  pa_people$keep <- TRUE
+  on.exit(pa_people$keep <- old)
+  expr
+}
+
+# A few numbers that tell the weights a table was made from: the number
+# of people and, per wave, the sum and the sum of squares of the weights.
+weights_fingerprint <- function(w) {
+  wt <- w$weights
+  wt[is.na(wt)] <- 0
+  list(people = nrow(wt), sum = unname(colSums(wt)),
+       sum_sq = unname(colSums(wt^2)))
+}
+
+# The last step of wave_means() and panel_change(): the table loses its
+# per-person influence values (left by build_estimates()) and gets the
+# record tipping_point() reads. `w` is the weights the estimates were
+# computed with, `fingerprint` that of the weights the user passed, and
+# `redo` the settings with which the table can be made again.
+finish_table <- function(out, w, kind, by, fingerprint, redo) {
+  infl <- attr(out, "influence")
+  if (isTRUE(pa_people$keep)) {
+    attr(out, "tipping") <- tipping_material(w, out, kind, by, infl)
+    return(out)
+  }
+  attr(out, "influence") <- NULL
+  mat <- tipping_material(w, out, kind, by, infl, probabilities = FALSE)
+  attr(out, "tipping") <- lean_tipping(mat, out, infl, fingerprint, redo)
+  out
+}
+
+# The record a table keeps for tipping_point(), from the per-person
+# material (tipping_material()) and influence values, neither kept.
+#
+# For a mean (or change) of a group with base weights d, size N_d and
+# answered indicators a, shifting each dropout by delta moves the
+# estimate by delta * share, share = sum d (1 - a) / N_d, and adds
+# delta * v to its influence values, v = d ((1 - a) - share) / N_d on the
+# group's baseline people. The variance of any signed sum of shifted rows
+# j is then a quadratic form in the signs and delta with the matrices
+#   B_jk = cross(I_j, I_k), C_jk = cross(I_j, v_k), V_jk = cross(v_j, v_k),
+# I the rows' influence values and cross() the design aggregation of every
+# variance (influence_crossprod()), over the same people (those with
+# influence values and the groups' baseline people). Rows are in stored
+# order; entries of rows that are not means (or are suppressed) are NA.
+lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
+  if (is.null(mat)) return(NULL)
+  # a formula keeps the environment it was written in, which may hold
+  # data; functions in it are still found from the base environment
+  if (inherits(redo$outcome_model, "formula")) {
+    environment(redo$outcome_model) <- baseenv()
+  }
+  q <- nrow(tab)
+  rec <- list(fingerprint = fingerprint, redo = redo, error = mat$error,
+              rows = vector("list", q), cross = NULL)
+  if (!is.null(mat$error)) return(rec)
+  mean_rows <- integer()
+  for (k in seq_len(q)) {
+    r <- mat$rows[[k]]
+    if (is.null(r)) next
+    if (!is.null(r$error)) {
+      rec$rows[[k]] <- list(error = r$error)
+    } else if (r$type == "mean") {
+      rec$rows[[k]] <- list(type = "mean", sd = r$sd)
+      mean_rows <- c(mean_rows, k)
+    } else {
+      rec$rows[[k]] <- list(type = r$type)
+    }
+  }
+  if (!length(mean_rows)) return(rec)
+  people <- sort(union(infl$people, unlist(mat$groups, use.names = FALSE)))
+  d <- numeric(mat$n_all)
+  d[] <- mat$d
+  m <- length(mean_rows)
+  i_part <- matrix(0, length(people), m)
+  i_part[match(infl$people, people), ] <- infl$values[, mean_rows,
+                                                      drop = FALSE]
+  v_part <- matrix(0, length(people), m)
+  for (j in seq_len(m)) {
+    k <- mean_rows[j]
+    r <- mat$rows[[k]]
+    grp <- mat$groups[[r$group]]
+    dd <- d[grp]
+    n_d <- sum(dd)
+    s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
+    share <- sum(dd * s1) / n_d
+    v_part[match(grp, people), j] <- dd * (s1 - share) / n_d
+    rec$rows[[k]]$share <- share
+  }
+  both <- cbind(i_part, v_part)
+  rm(i_part, v_part)
+  cp <- influence_crossprod(both, both, mat$design, people)
+  blank <- matrix(NA_real_, q, q)
+  rec$cross <- list(B = blank, C = blank, V = blank)
+  i <- seq_len(m)
+  rec$cross$B[mean_rows, mean_rows] <- cp[i, i]
+  rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
+  rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
+  rec
+}
+
+# The table `tab` made again from its weights `w` with the per-person
+# values it does not keep (influence values and tipping material), after
+# checking that `w` is the weights it was made from.
+people_table <- function(tab, w) {
+  rec <- attr(tab, "tipping")
+  check_table_weights(w, rec)
+  redo <- rec$redo
+  full <- with_people(suppressMessages(switch(
+    attr(tab, "kind"),
+    wave_means = wave_means(w, redo$outcomes, by = attr(tab, "by"),
+                            estimator = redo$estimator, se = redo$se,
+                            conf_level = attr(tab, "conf_level"),
+                            min_n = redo$min_n,
+                            outcome_model = redo$outcome_model),
+    panel_change = panel_change(w, redo$outcome, from = redo$from,
+                                to = redo$to, by = attr(tab, "by"),
+                                se = redo$se,
+                                conf_level = attr(tab, "conf_level"),
+                                min_n = redo$min_n)
+  )))
+  full
+}
+
+# Stop unless `w` is the pa_weights object a table was made from (same
+# people, same weights at every wave, the table's outcomes among its
+# columns).
+check_table_weights <- function(w, rec) {
+  if (is.null(w)) {
+    pa_abort(
+      paste("The proportions in `x` need the people behind them (their",
+            "answers and the dropouts' MAR probabilities), which a table",
+            "does not keep: pass `w = ` the weights the table was made",
+            "from."),
+      class = "panelattrition_arg_error", argument = "w"
+    )
+  }
+  if (!inherits(w, "pa_weights")) {
+    arg_error("w", "the pa_weights object `x` was made from", w)
+  }
+  fp <- weights_fingerprint(w)
+  old <- rec$fingerprint
+  same <- function(a, b) {
+    length(a) == length(b) && isTRUE(all.equal(a, b, tolerance = 1e-12))
+  }
+  outcomes <- c(rec$redo$outcomes, rec$redo$outcome)
+  if (is.null(old) || !identical(fp$people, old$people) ||
+      !same(fp$sum, old$sum) || !same(fp$sum_sq, old$sum_sq) ||
+      !all(outcomes %in% names(w$panel$data))) {
+    pa_abort(
+      paste("`w` is not the weights `x` was made from (its people or",
+            "weights differ): pass `w = ` the pa_weights object given to",
+            "the function that made the table."),
+      class = "panelattrition_arg_error", argument = "w"
+    )
+  }
+  invisible(w)
 }
 
 # MAR probabilities of a binary outcome at a wave for every baseline

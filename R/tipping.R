@@ -26,11 +26,13 @@
 #'   dropouts' mean at its MAR value. Shifting each dropout by `delta`
 #'   gives \eqn{\hat\mu(\delta) = \hat\mu + \delta (1 - \hat p)}, so
 #'   `delta = 0` reproduces the input exactly. The influence values of
-#'   \eqn{\hat\mu(\delta)} are those of \eqn{\hat\mu} (kept by
-#'   [wave_means()] and [panel_change()]) plus `delta` times those of
-#'   \eqn{1 - \hat p}, \eqn{-d_i (R_i - \hat p) / N_d} for the group's
-#'   baseline people, so the variance counts the estimated weights, the
-#'   estimated share of dropouts and their covariance.
+#'   \eqn{\hat\mu(\delta)} are those of \eqn{\hat\mu} plus `delta` times
+#'   those of \eqn{1 - \hat p}, \eqn{-d_i (R_i - \hat p) / N_d} for the
+#'   group's baseline people, so the variance counts the estimated
+#'   weights, the estimated share of dropouts and their covariance. Being
+#'   quadratic in `delta`, it is exact from the small cross-products of
+#'   these influence values that [wave_means()] and [panel_change()] keep
+#'   in the table (they keep no per-person values), so `w` is not needed.
 #' * **Proportions** (factor levels, logical or 0/1 outcomes of
 #'   [wave_means()]). `delta` is on the log-odds scale. Each dropout's MAR
 #'   probability \eqn{m_i} comes from the sequential outcome models of the
@@ -105,6 +107,14 @@
 #'   Defaults to `"estimate"` for wave means and `"interval"` otherwise.
 #' @param search Tipping points are searched for up to `search` times the
 #'   largest `|delta|` of the grid on either side.
+#' @param w For proportions: the `pa_weights` object the table was made
+#'   from. A table keeps no per-person values, so the dropouts' MAR
+#'   probabilities and the influence values are recomputed from `w` (by
+#'   making the table again); `w` is checked against a record of the
+#'   weights kept in the table (number of people, sum and sum of squares
+#'   of the weights at each wave), and a different one is an error of
+#'   class `panelattrition_arg_error`. Not needed for means, changes and
+#'   their differences.
 #' @param benchmark The unit in which tipping points are also reported:
 #'   `NULL` (default) for the weighted standard deviation of the outcome
 #'   among the row's respondents (of the change, for changes; the root mean
@@ -169,10 +179,14 @@
 #' tp2 <- tipping_point(cmp, delta = c(-10, 0, 10),
 #'                      group_delta = c(integrated = 1))
 #' attr(tp2, "tipping")
+#'
+#' # proportions need the weights the table was made from
+#' e <- wave_means(w, "employment")
+#' tipping_point(e, delta = c(-1, 0, 1), null = 0.5, w = w)
 tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           conf_level = attr(x, "conf_level"),
                           criterion = NULL, search = 10, benchmark = NULL,
-                          level = NULL) {
+                          level = NULL, w = NULL) {
   if (missing(delta)) {
     pa_abort(paste("`delta` is missing: give the shifts to try, such as",
                    "`delta = seq(-1, 1, by = 0.25)` (on the outcome's scale",
@@ -232,7 +246,7 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
 
   by <- attr(tab, "by")
   mult <- group_multipliers(tab, by, group_delta)
-  comps <- tipping_components(tab, src$used)
+  comps <- tipping_components(tab, src$used, w)
 
   z <- stats::qnorm(1 - (1 - level) / 2)
   # each row of x as a signed sum of estimates of `tab`
@@ -249,6 +263,11 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
       identical(comps[[tm[[1]]$row]]$type, "proportion")
   }, logical(1))
   evaluate <- function(r, dlt) {
+    cps <- lapply(terms[[r]], function(tm) comps[[tm$row]])
+    if (any(vapply(cps, is.null, logical(1)))) return(c(NA_real_, NA_real_))
+    if (all(vapply(cps, function(cp) is.null(cp$influence), logical(1)))) {
+      return(linear_shift(cps, terms[[r]], dlt, mult, attr(comps, "cross")))
+    }
     est <- 0
     infl <- 0
     for (tm in terms[[r]]) {
@@ -428,24 +447,96 @@ group_multipliers <- function(tab, by, group_delta) {
   m
 }
 
-# For each estimate of `tab` used, what its shift needs: the estimate and
-# its influence values over the people used for variances (from the
-# table), and from the table's compact record of its people
-# (tipping_material(), made with the table): the group's baseline people
-# with their base weights, who among them has a value, and for proportions
-# the dropouts' MAR probabilities.
-tipping_components <- function(tab, used) {
-  mat <- attr(tab, "tipping")
-  infl <- attr(tab, "influence")
-  if (is.null(mat) || is.null(infl)) {
+# For each estimate of `tab` used, what its shift needs. Means and
+# changes: the estimate, the share of its group's dropouts (the slope of
+# the estimate in delta) and its position in the table's cross-product
+# matrices (lean_tipping()), which come along as attribute `cross`.
+# Proportions: the per-person pieces, recomputed from the weights `w`
+# (people_components()).
+tipping_components <- function(tab, used, w = NULL) {
+  rec <- attr(tab, "tipping")
+  if (is.null(rec) || is.null(rec$redo)) {
     pa_abort(
-      paste("`x` has lost the influence values and the record of its people",
-            "it was estimated with; pass the table as wave_means() or",
+      paste("`x` has lost the record of its estimates that delta",
+            "adjustment needs; pass the table as wave_means() or",
             "panel_change() returned it (or a subset of its rows), not a copy",
             "rebuilt from a data frame."),
       class = "panelattrition_arg_error", argument = "x"
     )
   }
+  pos <- table_rows(tab, "tipping_point()")
+  if (!is.null(rec$error)) stop(rec$error)
+  comps <- vector("list", nrow(tab))
+  need <- integer()
+  for (k in used) {
+    if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
+    row <- rec$rows[[pos[k]]]
+    if (is.null(row)) next
+    if (!is.null(row$error)) stop(row$error)
+    if (row$type == "mean") {
+      comps[[k]] <- list(
+        type = "mean", estimate = tab$estimate[k], n = tab$n[k],
+        share = row$share, slot = pos[k],
+        sd = if (!is.null(tab$sd_change)) tab$sd_change[k] else row$sd %||% NA_real_
+      )
+    } else {
+      need <- c(need, k)
+    }
+  }
+  attr(comps, "cross") <- rec$cross
+  if (!length(need)) return(comps)
+  full <- people_table(tab, w)
+  keys <- attr(tab, "rows")$key[pos[need]]
+  at <- match(keys, attr(full, "rows")$key)
+  if (anyNA(at) ||
+      !isTRUE(all.equal(full$estimate[at], tab$estimate[need],
+                        tolerance = 1e-10))) {
+    pa_abort(
+      paste("`w` does not give the estimates of `x` again: pass `w = ` the",
+            "pa_weights object given to the function that made the table."),
+      class = "panelattrition_arg_error", argument = "w"
+    )
+  }
+  people <- people_components(full, at)
+  for (i in seq_along(need)) {
+    cp <- people[[at[i]]]
+    if (is.null(cp)) next
+    cp$estimate <- tab$estimate[need[i]]
+    cp$n <- tab$n[need[i]]
+    comps[[need[i]]] <- cp
+  }
+  attr(comps, "design") <- attr(people, "design")
+  attr(comps, "people") <- attr(people, "people")
+  comps
+}
+
+# A shifted signed sum of mean rows from the table's cross-products: the
+# estimate sum s_j (mu_j + delta m_j share_j), and its standard error
+# from the quadratic form s' B s + 2 s' C b + b' V b, b_j = s_j delta m_j
+# (see lean_tipping()).
+linear_shift <- function(cps, tms, dlt, mult, cross) {
+  est <- 0
+  for (j in seq_along(tms)) {
+    est <- est + tms[[j]]$sign *
+      (cps[[j]]$estimate + dlt * mult[tms[[j]]$row] * cps[[j]]$share)
+  }
+  sg <- vapply(tms, function(tm) tm$sign, numeric(1))
+  b <- sg * dlt * vapply(tms, function(tm) mult[tm$row], numeric(1))
+  slot <- vapply(cps, function(cp) cp$slot, integer(1))
+  v <- drop(crossprod(sg, cross$B[slot, slot, drop = FALSE] %*% sg) +
+              2 * crossprod(sg, cross$C[slot, slot, drop = FALSE] %*% b) +
+              crossprod(b, cross$V[slot, slot, drop = FALSE] %*% b))
+  c(est, sqrt(max(v, 0)))
+}
+
+# The per-person components of rows `used` of a table made with its
+# per-person values (people_table()): the estimate and its influence
+# values over the people used for variances, and from the table's
+# material (tipping_material()) the group's baseline people with their
+# base weights, who among them has a value, and for proportions the
+# dropouts' MAR probabilities.
+people_components <- function(tab, used) {
+  mat <- attr(tab, "tipping")
   pos <- table_rows(tab, "tipping_point()")
   infl <- table_influence(tab, "tipping_point()")
   if (!is.null(mat$error)) stop(mat$error)

@@ -127,7 +127,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   est <- solve_cells(wp, cells, sub, se, people = people, control = control)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
-  attrs$influence <- attr(out, "influence")
+  # the per-person influence values are not kept (nothing reads them)
   attrs$replicates <- attr(out, "replicates")
   class(out) <- "data.frame"
   out$from_status <- factor(cells$from_status, levels = lv)
@@ -145,6 +145,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   ch <- build_estimates(changed, est_c, by, conf_level, ci, min_n, waves,
                         attrs_c)
   ch$from <- from
+  attr(ch, "influence") <- NULL
   attr(out, "changed") <- ch
   class(out) <- c("pa_transitions", class(out))
   out

@@ -134,3 +134,13 @@ influence_vcov <- function(infl, design = NULL, people = NULL) {
   centred <- sweep(infl, 2, colMeans(infl))
   xt_a(centred, centred) * n / max(n - 1, 1)
 }
+
+# The design cross-products of two sets of influence values over the same
+# people: the block of influence_vcov(cbind(a, b)) that pairs the columns
+# of a with those of b, so cross-products (such as tipping_point()'s,
+# kept by lean_tipping()) are aggregated exactly as every variance is.
+influence_crossprod <- function(a, b, design = NULL, people = NULL) {
+  if (identical(a, b)) return(influence_vcov(a, design, people))
+  both <- influence_vcov(cbind(a, b), design, people)
+  both[seq_len(ncol(a)), ncol(a) + seq_len(ncol(b)), drop = FALSE]
+}

@@ -112,8 +112,11 @@ test_that("AIPW by group adds up to the estimate over everyone", {
                              history = if (monotone) "y")
       w$panel$data$hi <- w$panel$data$y > 57
       for (v in c("y", "hi")) {
-        all <- wave_means(w, v, estimator = "aipw")
-        by_g <- wave_means(w, v, estimator = "aipw", by = "g")
+        # with the per-person influence values tables do not keep
+        all <- panelattrition:::with_people(
+          wave_means(w, v, estimator = "aipw"))
+        by_g <- panelattrition:::with_people(
+          wave_means(w, v, estimator = "aipw", by = "g"))
         base <- seq_len(nrow(w$weights)) %in% w$baseline_rows
         g <- as.character(w$panel$baseline$g)
         n_dg <- tapply(w$base_weights[base], g[base], sum)

@@ -209,3 +209,63 @@ test_that("min_n must be a finite non-negative number", {
   expect_error(ipw_gee(y ~ wave, s$w, min_n = Inf),
                class = "panelattrition_arg_error", regexp = "`min_n`")
 })
+
+# Every vector (of numbers, logicals, strings or bytes) anywhere in an
+# object, attributes and list elements included, with its length (a
+# matrix's number of rows: a covariance of many rows is not per person).
+vector_lengths <- function(x, path = "x") {
+  out <- integer(0)
+  if (is.atomic(x) && !is.null(x)) out[path] <- NROW(x)
+  if (is.list(x)) {
+    nm <- names(x) %||% rep("", length(x))
+    for (i in seq_along(x)) {
+      out <- c(out, vector_lengths(x[[i]], sprintf("%s[[%s]]", path,
+                                                   if (nzchar(nm[i])) nm[i] else i)))
+    }
+  }
+  at <- attributes(x)
+  at <- at[setdiff(names(at), c("names", "row.names", "class", "call"))]
+  for (a in names(at)) {
+    out <- c(out, vector_lengths(at[[a]], sprintf("%s@%s", path, a)))
+  }
+  out
+}
+
+test_that("no table keeps a value per person, nor any of a suppressed cell", {
+  s <- disclosure_setup()
+  w <- s$w
+  secrets <- c(s$secret_mean, s$members)
+  # people who answered at least once (all 600 answered the first wave)
+  respondents <- length(unique(s$long$id))
+  tables <- suppressMessages(list(
+    means = wave_means(w, "y", by = "g"),
+    overall = wave_means(w, "y"),
+    complete_case = wave_means(w, "y", by = "g", estimator = "complete_case"),
+    complete_overall = wave_means(w, "y", estimator = "complete_case"),
+    naive = wave_means(w, "y", by = "g", se = "naive"),
+    proportions = wave_means(w, c("hi", "st"), by = "g"),
+    change = panel_change(w, "y", from = "T1", to = "T3", by = "g"),
+    change_overall = panel_change(w, "y", from = "T2", to = "T3"),
+    transitions = transitions(w, "st", from = "T2", to = "T3", by = "g"),
+    aipw = wave_means(w, "y", by = "g", estimator = "aipw"),
+    aipw_overall = wave_means(w, "y", estimator = "aipw")
+  ))
+  expect_true(tables$means$suppressed[tables$means$wave == "T3" &
+                                        tables$means$g == "v"])
+  for (nm in names(tables)) {
+    len <- vector_lengths(tables[[nm]])
+    long <- len[len >= respondents]
+    expect(!length(long),
+           sprintf("%s keeps vectors as long as the respondents: %s", nm,
+                   paste(names(long), collapse = ", ")))
+    expect_no_secret(tables[[nm]], secrets, nm)
+  }
+  # the overall complete-case mean's influence values were (y - mean) / n:
+  # no number of the table is a member's value so scaled
+  cc <- tables$complete_overall
+  t3 <- which(cc$wave == "T3")
+  scaled <- (s$members - cc$estimate[t3]) / cc$n[t3]
+  nums <- all_numbers(cc)
+  expect_false(any(vapply(scaled, function(v) any(abs(nums - v) < 1e-12),
+                          logical(1))))
+})

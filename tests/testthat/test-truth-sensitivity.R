@@ -205,7 +205,7 @@ test_that("alpha = 0 and delta = 0 reproduce the input estimates to 1e-10", {
                       move[gb$group[gb$alpha == 0] == "a"]), info = info)
     # delta = 0
     for (tab in list(m, p, ch)) {
-      tp <- tipping_point(tab, delta = c(-1, 0, 1), null = 0)
+      tp <- tipping_point(tab, delta = c(-1, 0, 1), null = 0, w = w)
       d0 <- tp[tp$delta == 0, ]
       expect_equal(d0$estimate, tab$estimate, tolerance = 1e-10)
       if (!isTRUE(panels[[pn]]$frame_given)) {
@@ -267,7 +267,8 @@ test_that("proportions stay inside the Manski bounds for delta in [-30, 30]", {
   s <- sim_mnar(n = 8000)
   w <- mnar_weights(s)
   m <- wave_means(w, "st", by = "g")
-  tp <- tipping_point(m, delta = c(-30, -10, -3, 0, 3, 10, 30), null = 0.5)
+  tp <- tipping_point(m, delta = c(-30, -10, -3, 0, 3, 10, 30), null = 0.5,
+                      w = w)
   b <- attrition_bounds(w, "st", category = "high", by = "g")
   hi <- tp[tp$level == "high" & tp$wave != "T1", ]
   k <- match(paste(hi$wave, hi$g), paste(b$wave, b$group))
@@ -280,7 +281,7 @@ test_that("proportions stay inside the Manski bounds for delta in [-30, 30]", {
                b$lower[k][hi$delta == -30], tolerance = 1e-6)
   # every category, over the whole panel
   tp <- tipping_point(wave_means(w, "st"), delta = seq(-30, 30, by = 5),
-                      null = 0.5)
+                      null = 0.5, w = w)
   for (lv in c("low", "mid", "high")) {
     b <- attrition_bounds(w, "st", category = lv)
     x <- tp[tp$level == lv & tp$wave != "T1", ]
@@ -466,7 +467,8 @@ test_that("bad arguments are classed errors; suppressed rows stay suppressed", {
   w$panel$baseline$grp <- ifelse(w$panel$baseline$x > 2.2, "rare", "common")
   m <- suppressMessages(wave_means(w, "st", by = "g", min_n = 200))
   expect_true(any(m$suppressed))
-  tp <- suppressMessages(tipping_point(m, delta = c(-1, 0, 1), null = 0.3))
+  tp <- suppressMessages(tipping_point(m, delta = c(-1, 0, 1), null = 0.3,
+                                       w = w))
   expect_true(all(is.na(tp$estimate[tp$delta == 0][m$suppressed])))
   ss <- suppressMessages(sensitivity_summary(m, w, null = 0.3, min_n = 200))
   expect_identical(ss$suppressed, m$suppressed)
