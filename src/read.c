@@ -1663,6 +1663,15 @@ static int64_t part_restart(pa_reader *r, pa_part *g, int64_t first_line) {
   return off;
 }
 
+/* The line of a record damaged on its first line has ended with `term`:
+ * the next line is read as the start of a record. */
+static void end_skip(pa_part *g, unsigned char term) {
+  g->skipping = 0;
+  g->lines_done = g->skip_line;
+  g->last_term = term;
+  g->nline_off = 0;
+}
+
 /* Parse one physical line at a time (resynchronising mode), noting where
  * the lines of the current record start. Lines end as the kernel counts
  * them: LF, CR LF or CR. `off` is the file offset of s[0]. Returns the
@@ -1691,12 +1700,7 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
     }
     if (g->skipping) {
       /* the rest of a line whose record was damaged on it */
-      if (eol) {
-        g->skipping = 0;
-        g->lines_done = g->skip_line;
-        g->last_term = s[i + n - 1];
-        g->nline_off = 0;
-      }
+      if (eol) end_skip(g, s[i + n - 1]);
       g->at_line_start = eol;
       i += n;
       continue;
@@ -1717,6 +1721,11 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
     parse_into(r, g, s + i, n);
     g->at_line_start = eol;
     i += n;
+    if (g->skipping) {
+      /* damaged on this line: the rest of it was left unparsed */
+      if (eol) end_skip(g, s[i - 1]);
+      continue;
+    }
     /* (each piece holds one line end, so at most one record ended in it) */
     if (g->restart && g->records == g->restart_records) {
       int64_t at = part_restart(r, g, g->restart_line);
