@@ -372,6 +372,9 @@ static void parser_reset(pa_reader *r, int slot) {
   /* strict, so that the parser stops at a quote out of place and the
    * kernel decides what it means (see parse_into()) */
   csv_init(p, CSV_REPALL_NL | CSV_STRICT);
+  /* libcsv grows a field's buffer by this much at a time (128 bytes by
+   * default): a long field would be copied over and over */
+  csv_set_blk_size(p, 1u << 16);
   /* spaces are data: libcsv's default would trim them around fields */
   csv_set_space_func(p, never_space);
   csv_set_delim(p, r->delim);
@@ -1617,6 +1620,8 @@ static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
   struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
   g->nbytes += len;
   size_t done = 0;
+  /* ... and by as much as it holds already, so that it doubles */
+  if (p->blk_size < p->entry_size) p->blk_size = p->entry_size;
   while (done < len && !g->status) {
     done += csv_parse(p, s + done, len - done, on_field, on_row, g);
     if (done == len) break;

@@ -376,7 +376,7 @@ test_that("text after a closing quote drops its line, with any line ends", {
   expect_identical(err$line, 2)
   expect_identical(err$column, 2L)
   # a damaged line longer than a read block (1 MiB), then good lines
-  long <- paste0("1,\"ab\"", strrep("c", 2.5 * 2^20))
+  long <- paste0("1,\"ab\"", strrep("c", 1.1 * 2^20))
   g <- text_lines("id,x", "0,a", long, "2,y", "3,z")
   expect_warning(y <- read_survey(g, strict = FALSE),
                  class = "panelattrition_csv_warning")
