@@ -56,12 +56,19 @@
 #' columns `row` (row of the result, `NA` for dropped rows), `line` (line
 #' of the file where the record starts), `column`, `expected`, `actual` and
 #' `action` (`"row dropped"` or `"set to NA"`); text that is not valid
-#' UTF-8 is shown there with `<xx>` escapes. After a damaged record that
-#' runs over several lines (a stray quote, text after a closing quote),
-#' reading resumes on the line after the one where it starts, so only that
-#' record is dropped. No row is ever lost without a trace: the rows of the
-#' result plus the dropped rows equal the records of the file (attribute
-#' `records`). Only regular files are read: a pipe or device is an error
+#' UTF-8 is shown there with `<xx>` escapes. Quoted fields follow RFC 4180
+#' (delimiters, doubled quotes and line breaks inside quotes are data); a
+#' quote inside an unquoted field (`ab"c`) is text. A record is damaged
+#' when text follows the closing quote of a field (`"ab"c`, or a stray
+#' quote that the opening quote of a later field seems to close), when a
+#' quote is never closed, or when a record over several lines has the
+#' wrong number of fields: strictly that is an error of class
+#' `panelattrition_csv_quote_error` (or `..._ragged_error`) at the line
+#' where the record starts; leniently the record is dropped and reported
+#' at that line, and reading resumes on the next line, so that only the
+#' damaged record is lost. No row is ever lost without a trace: the rows
+#' of the result plus the dropped rows equal the records of the file
+#' (attribute `records`). Only regular files are read: a pipe or device is an error
 #' of class `panelattrition_csv_file_error`.
 #'
 #' @section Threads:

@@ -366,7 +366,11 @@ static int convert_text(pa_reader *r, int j, const pa_colinfo *info,
   t.vec = vec;
   t.colname = colname;
   t.scratch = make_scratch(dec, info->max_len);
+  /* no bigger than twice the rows: wide files have many short columns */
   t.bits = CACHE_MIN_BITS;
+  while (t.bits > 2 && ((R_xlen_t) 1 << (t.bits - 1)) >= 2 * XLENGTH(vec)) {
+    t.bits--;
+  }
   t.tab = (cache_slot *) R_alloc((size_t) 1 << t.bits, sizeof(cache_slot));
   memset(t.tab, 0, ((size_t) 1 << t.bits) * sizeof(cache_slot));
   t.caching = 1;
@@ -764,6 +768,9 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
     if (done[j]) continue;
     SEXP vec = VECTOR_ELT(cols, j);
     int check = dec == DEC_UTF8 && info[j].first_invalid >= 0;
+    /* a column's scratch memory goes when the column is done: a file of
+     * 100,000 columns would otherwise hold 100,000 lookup tables */
+    const void *vmax = vmaxget();
     const char *colname = Rf_translateCharUTF8(STRING_ELT(names, j));
     int st_conv =
         types[j] == PA_CHR
@@ -776,6 +783,7 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
       goto fail;
     }
     pa_column_release(r, j);
+    vmaxset(vmax);
   }
 
   SEXP problems = PROTECT(problems_list(r, names));

@@ -51,7 +51,7 @@
 /* byte stores */
 
 static int bytes_grow(pa_bytes *b, size_t extra) {
-  size_t cap = b->cap ? b->cap : 256;
+  size_t cap = b->cap ? b->cap : 32; /* small: wide files have many */
   while (cap < b->len + extra) {
     if (cap > SIZE_MAX / 2) return -1;
     cap *= 2;
@@ -369,7 +369,12 @@ static int never_space(unsigned char c) {
 static void parser_reset(pa_reader *r, int slot) {
   struct csv_parser *p = (struct csv_parser *) r->parser + slot;
   csv_free(p);
-  csv_init(p, CSV_REPALL_NL);
+  /* strict, so that the parser stops at a quote out of place and the
+   * kernel decides what it means (see parse_into()) */
+  csv_init(p, CSV_REPALL_NL | CSV_STRICT);
+  /* libcsv grows a field's buffer by this much at a time (128 bytes by
+   * default): a long field would be copied over and over */
+  csv_set_blk_size(p, 1u << 16);
   /* spaces are data: libcsv's default would trim them around fields */
   csv_set_space_func(p, never_space);
   csv_set_delim(p, r->delim);
@@ -1366,6 +1371,7 @@ static void end_record(pa_part *g) {
       g->damaged = 1;
       g->restart = 1;
       g->restart_records = g->records;
+      g->restart_line = g->rec_line;
     }
     return;
   }
@@ -1538,12 +1544,100 @@ static int part_at_record_start(const pa_reader *r, const pa_part *g) {
          p->entry_pos == 0 && g->nfield == 0 && g->last_term == '\n';
 }
 
+/* Give the parser one byte in libcsv's lenient mode, which keeps a quote
+ * out of place as text. */
+static void parse_byte_leniently(struct csv_parser *p, pa_part *g,
+                                 const unsigned char *s) {
+  p->status = 0;
+  p->options &= (unsigned char) ~CSV_STRICT;
+  csv_parse(p, s, 1, on_field, on_row, g);
+  p->options |= CSV_STRICT;
+}
+
+/* Text after the closing quote of a quoted field ("ab"c, or a stray quote
+ * closed lines later by the opening quote of a well-formed field): the
+ * record is malformed from its first line on, and only the next line that
+ * starts a well-formed record can be trusted. s[0] is the byte after the
+ * quote. Strictly (and in the header) that is an error. Leniently the
+ * record is dropped and reported, and reading goes on from the line after
+ * its first one; when the lines are not being tracked (the first, fast
+ * reading), the part notes the damage so that the file is read again one
+ * line at a time. Returns 1 when the rest of the input must not be
+ * parsed. */
+static int text_after_quote(pa_reader *r, pa_part *g, const unsigned char *s,
+                            size_t len) {
+  struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
+  int64_t first = g->nfield > 0 ? g->rec_line : g->lines_done + 1;
+  int column = g->nfield;
+  if (r->strict || !r->header_done) {
+    part_error(g, PA_ERR_QUOTE, first, NULL);
+    g->err_nfield = column + 1;
+    return 1;
+  }
+  if (!r->resync) {
+    g->damaged = 1;
+    parse_byte_leniently(p, g, s);
+    return 0;
+  }
+  /* what follows the quote, and where when that is a later line */
+  unsigned char actual[80];
+  size_t n = 1;
+  actual[0] = '"';
+  while (n < 40 && n - 1 < len && s[n - 1] != '\n' && s[n - 1] != '\r') {
+    actual[n] = s[n - 1];
+    n++;
+  }
+  int64_t here = first + (g->nline_off > 1 ? (int64_t) g->nline_off - 1 : 0);
+  if (here != first) {
+    n += (size_t) snprintf((char *) actual + n, sizeof(actual) - n,
+                           " (line %lld)", (long long) here);
+  }
+  drop_record(r, g);
+  g->records++;
+  if (add_problem(part_problems(g), g->records, first, column, PA_ERR_QUOTE,
+                  "a delimiter or line end after the closing quote", actual,
+                  n, 1) ||
+      (g->eager && reclassify_part(r, g))) {
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    return 1;
+  }
+  parser_reset(r, g->slot);
+  g->nfield = 0;
+  if (g->nline_off >= 2) {
+    /* parse_lines() starts again at the record's second line */
+    g->restart = 1;
+    g->restart_records = g->records;
+    g->restart_line = first;
+  } else {
+    g->skipping = 1;
+    g->skip_line = first;
+  }
+  return 1;
+}
+
 static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
                        size_t len) {
   struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
   g->nbytes += len;
-  if (len && csv_parse(p, s, len, on_field, on_row, g) != len) {
-    part_error(g, PA_ERR_MEMORY, g->lines_done + 1, csv_strerror(csv_error(p)));
+  size_t done = 0;
+  /* ... and by as much as it holds already, so that it doubles */
+  if (p->blk_size < p->entry_size) p->blk_size = p->entry_size;
+  while (done < len && !g->status) {
+    done += csv_parse(p, s + done, len - done, on_field, on_row, g);
+    if (done == len) break;
+    if (csv_error(p) != CSV_EPARSE) {
+      part_error(g, PA_ERR_MEMORY, g->lines_done + 1,
+                 csv_strerror(csv_error(p)));
+      return;
+    }
+    if (!p->quoted) {
+      /* a quote inside an unquoted field (ab"c) is text, as fread and
+       * read.csv read it */
+      parse_byte_leniently(p, g, s + done);
+    } else if (text_after_quote(r, g, s + done, len - done)) {
+      return;
+    }
+    done++;
   }
 }
 
@@ -1574,6 +1668,15 @@ static int64_t part_restart(pa_reader *r, pa_part *g, int64_t first_line) {
   return off;
 }
 
+/* The line of a record damaged on its first line has ended with `term`:
+ * the next line is read as the start of a record. */
+static void end_skip(pa_part *g, unsigned char term) {
+  g->skipping = 0;
+  g->lines_done = g->skip_line;
+  g->last_term = term;
+  g->nline_off = 0;
+}
+
 /* Parse one physical line at a time (resynchronising mode), noting where
  * the lines of the current record start. Lines end as the kernel counts
  * them: LF, CR LF or CR. `off` is the file offset of s[0]. Returns the
@@ -1600,6 +1703,13 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
       if (s[e] == '\r' && e + 1 < len && s[e + 1] == '\n') n++;
       if (s[e] == '\r' && e + 1 == len) g->after_cr = 1;
     }
+    if (g->skipping) {
+      /* the rest of a line whose record was damaged on it */
+      if (eol) end_skip(g, s[i + n - 1]);
+      g->at_line_start = eol;
+      i += n;
+      continue;
+    }
     if (g->at_line_start) {
       if (g->nline_off == g->line_off_cap) {
         size_t cap = g->line_off_cap ? 2 * g->line_off_cap : 64;
@@ -1616,9 +1726,14 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
     parse_into(r, g, s + i, n);
     g->at_line_start = eol;
     i += n;
+    if (g->skipping) {
+      /* damaged on this line: the rest of it was left unparsed */
+      if (eol) end_skip(g, s[i - 1]);
+      continue;
+    }
     /* (each piece holds one line end, so at most one record ended in it) */
     if (g->restart && g->records == g->restart_records) {
-      int64_t at = part_restart(r, g, g->rec_line);
+      int64_t at = part_restart(r, g, g->restart_line);
       if (at >= 0) return at;
     }
     g->restart = 0;
@@ -1639,6 +1754,13 @@ static void join_part(pa_reader *r, pa_part *g) {
                "line %lld has %d fields, but the header has %d",
                (long long) line, g->err_nfield, r->ncol);
       set_error(r, PA_ERR_RAGGED, line, -1, msg);
+    } else if (g->status == PA_ERR_QUOTE) {
+      char msg[256];
+      snprintf(msg, sizeof(msg),
+               "in the record starting on line %lld, field %d has text after "
+               "its closing quote (a quote out of place?)",
+               (long long) line, g->err_nfield);
+      set_error(r, PA_ERR_QUOTE, line, g->err_nfield - 1, msg);
     } else {
       set_error(r, g->status, line, -1, g->err_text);
     }
@@ -2015,6 +2137,11 @@ read_more:
           goto read_more;
         }
       }
+    } else if (cur->skipping) {
+      /* the file ended on the line of a damaged record */
+      cur->skipping = 0;
+      cur->lines_done = cur->skip_line - 1;
+      cur->last_term = 0;
     } else {
       csv_fini(p, on_field, on_row, cur);
       /* a last record without a line end that ends damaged */

@@ -156,10 +156,15 @@ typedef struct {
   int restart;
   int damaged;             /* such a record was met (joined into the reader) */
   int64_t restart_records; /* records when the restart was asked for */
+  int64_t restart_line;    /* first line of the damaged record */
   int64_t *line_off;
   size_t nline_off, line_off_cap;
   int at_line_start;
   int after_cr;            /* the last piece parsed ended with a CR */
+  /* a record damaged on its first line: the rest of that line is skipped,
+   * and reading goes on from the next line, numbered skip_line + 1 */
+  int skipping;
+  int64_t skip_line;
 
   /* an error stops the part; its message is written when it is joined */
   int status;

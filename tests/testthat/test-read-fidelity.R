@@ -310,3 +310,135 @@ test_that("a quote followed by text loses one record, not the rest", {
   expect_identical(attr(y, "problems")$line, c(2, 3))
   expect_identical(nrow(y) + nrow(attr(y, "problems")), 4L)
 })
+
+test_that("a stray quote closed lines later by a quoted field costs one record", {
+  # The quote opened on line 3 is taken as closed by the opening quote of a
+  # well-formed field on line 5001, which is followed by text: the damaged
+  # record starts on line 3, and reading resumes on line 4. (The reader
+  # used to keep one record of lines 3-5001 and report nothing: 5,002 rows.)
+  lines <- c("id,name,score", paste0(1:10000, ",n", 1:10000, ",", 1:10000))
+  lines[3] <- "2,\"Bob,4"
+  lines[5001] <- "5000,\"n,5000\",5000"
+  lines[7001] <- "7000,\"n7000\",7000"
+  f <- text_lines(lines)
+  w <- expect_warning(x <- read_survey(f, strict = FALSE),
+                      class = "panelattrition_csv_warning")
+  expect_match(conditionMessage(w), "1 row dropped", fixed = TRUE)
+  # read.csv() is right on the file without the damaged line
+  ref <- utils::read.csv(text_lines(lines[-3]))
+  expect_identical(nrow(x), 9999L)
+  expect_identical(x$id, ref$id)
+  expect_identical(x$name, ref$name)
+  expect_identical(x$score, ref$score)
+  expect_identical(x$name[x$id == 5000], "n,5000")
+  p <- attr(x, "problems")
+  expect_identical(p$line, 3)
+  expect_identical(p$column, "name")
+  expect_identical(p$action, "row dropped")
+  expect_identical(p$actual, "\"n,5000\",5000 (line 5001)")
+  expect_identical(nrow(x) + nrow(p), 10000L)
+  expect_identical(attr(x, "records"), 10000)
+  # strictly it is an error that says where the record starts
+  err <- expect_error(read_survey(f), class = "panelattrition_csv_quote_error")
+  expect_identical(err$line, 3)
+  expect_identical(err$column, 2L)
+  expect_match(conditionMessage(err),
+               "record starting on line 3, field 2 has text after its closing quote",
+               fixed = TRUE)
+  # the same with several threads and a file long enough to be cut
+  old <- options(panelattrition.threads = 2)
+  on.exit(options(old))
+  big <- c("id,name,score", paste0(1:200000, ",n", 1:200000, ",", 1:200000))
+  big[100001] <- "100000,\"Bob,4"
+  big[150001] <- "150000,\"n150000\",150000"
+  g <- text_lines(big)
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(nrow(y), 199999L)
+  expect_identical(attr(y, "problems")$line, 100001)
+  expect_identical(y$id, c(1:99999, 100001:200000))
+  expect_identical(y$name[150000 - 1], "n150000")
+})
+
+test_that("text after a closing quote drops its line, with any line ends", {
+  # the damaged record is on one line: only that line is lost
+  f <- raw_file(charToRaw("id,x\r\n1,\"ab\"c\r\n2,y\r\n3,\"z\"\r\n"))
+  expect_warning(x <- read_survey(f, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(x$id, 2:3)
+  expect_identical(x$x, c("y", "z"))
+  p <- attr(x, "problems")
+  expect_identical(p$line, 2)
+  expect_identical(p$column, "x")
+  expect_identical(p$actual, "\"c")
+  expect_identical(attr(x, "records"), 3)
+  err <- expect_error(read_survey(f), class = "panelattrition_csv_quote_error")
+  expect_identical(err$line, 2)
+  expect_identical(err$column, 2L)
+  # a damaged line longer than a read block (1 MiB), then good lines
+  long <- paste0("1,\"ab\"", strrep("c", 1.1 * 2^20))
+  g <- text_lines("id,x", "0,a", long, "2,y", "3,z")
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(y$id, c(0L, 2L, 3L))
+  expect_identical(attr(y, "problems")$line, 3)
+  expect_identical(attr(y, "records"), 4)
+  # and as the last line of a file without a final line end
+  h <- raw_file(charToRaw("id,x\n1,a\n2,\"b\"c"))
+  expect_warning(z <- read_survey(h, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(z$id, 1L)
+  expect_identical(attr(z, "problems")$line, 3)
+})
+
+test_that("a quote inside an unquoted field is text, not a problem", {
+  # as fread() reads it (read.csv() takes the quote as opening a field)
+  f <- text_lines("id,x,y", "1,ab\"c,3", "2,5\" tall,4", "3,d,5")
+  for (strict in c(TRUE, FALSE)) {
+    x <- expect_silent(read_survey(f, strict = strict))
+    expect_identical(x$x, c("ab\"c", "5\" tall", "d"))
+    expect_identical(x$y, 3:5)
+    expect_null(attr(x, "problems"))
+  }
+})
+
+test_that("well-formed quoted fields over several lines stay one record", {
+  # RFC 4180: line breaks, delimiters, doubled quotes and blank lines
+  # inside quotes are data; read.csv() reads them so too
+  f <- text_lines("id,note,n",
+                  "1,\"two", "lines\",3",
+                  "2,\"say \"\"hi\"\"", "", "bye\",4",
+                  "3,\"a,b\",5",
+                  "4,\"\"\"quoted\"\" start\",6")
+  ref <- utils::read.csv(f)
+  for (strict in c(TRUE, FALSE)) {
+    x <- expect_silent(read_survey(f, strict = strict))
+    expect_identical(x$id, ref$id)
+    expect_identical(x$note, ref$note)
+    expect_identical(x$note[2], "say \"hi\"\n\nbye")
+    expect_identical(x$n, ref$n)
+    expect_identical(attr(x, "records"), 4)
+  }
+})
+
+# Resources: wide files ---------------------------------------------------
+
+test_that("a wide file is read as read.csv reads it, in memory that fits", {
+  # 20,000 text columns x 2 rows: each text column used to hold a 32 KB
+  # lookup table until the read ended (640 MB here, 3.2 GB for 100,000
+  # columns); now each column's scratch memory goes when it is done
+  k <- 20000L
+  f <- text_lines(paste0("v", seq_len(k), collapse = ","),
+                  paste0(letters[seq_len(k) %% 26 + 1], 1, collapse = ","),
+                  paste0("\"", letters[(seq_len(k) + 3) %% 26 + 1], ",2\"",
+                         collapse = ","))
+  time <- system.time(x <- read_survey(f))
+  ref <- utils::read.csv(f, colClasses = "character")
+  expect_identical(dim(x), c(2L, k))
+  expect_identical(names(x), names(ref))
+  expect_identical(unname(unlist(x[1, ])), unname(unlist(ref[1, ])))
+  expect_identical(unname(unlist(x[2, ])), unname(unlist(ref[2, ])))
+  expect_identical(x$v20000, c("g1", "j,2")) # 20000 %% 26 = 6: the 7th letter
+  # processor time, which a busy machine does not inflate (it was 16 s)
+  expect_lt(time[["user.self"]] + time[["sys.self"]], 2)
+})

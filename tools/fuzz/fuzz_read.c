@@ -12,7 +12,11 @@
  *     strtoll() read from the same text (correct rounding, no wrap-around);
  *   - Latin-1 to UTF-8 conversion fits in 2 * len bytes and yields valid
  *     UTF-8 of the expected length;
- *   - record lines are increasing and within the lines counted.
+ *   - record lines are increasing and within the lines counted;
+ *   - every physical line is the header, blank, the start of a kept row or
+ *     of a reported record, or inside a kept row's quoted line breaks, and
+ *     every kept row is a well-formed record whose values are its text,
+ *     byte for byte, read by an independent RFC 4180 reader (check_lines).
  *
  * Built with -DPA_FUZZ_TYPED (tools/fuzz/run.sh adds it when src/read.h
  * declares pa_fill_column(), the kernel that classifies and converts while
@@ -314,23 +318,86 @@ static void check_typed(const pa_reader *r) {
 }
 #endif
 
+/* One record read by the rules the kernel promises, independently of
+ * libcsv: a field that starts with a quote runs to a quote followed by the
+ * delimiter, a line end or the end of the input, with "" for a quote
+ * inside; a quote anywhere else is text; an unquoted CR or LF ends the
+ * record. Returns the offset just past the record (its line end not
+ * included), or (size_t) -1 when the record is malformed (text after a
+ * closing quote, or a quote never closed). Sets *nfield and *breaks, the
+ * line ends inside quoted fields (CR LF counting once). When `its` is not
+ * NULL every field must equal, byte for byte, the next value of its
+ * column. */
+static size_t rfc_record(const uint8_t *b, size_t n, size_t at,
+                         unsigned char delim, int ncol, pa_iter *its,
+                         unsigned char *field, int *nfield,
+                         int64_t *breaks) {
+  *nfield = 0;
+  *breaks = 0;
+  for (;;) {
+    size_t len = 0;
+    if (at < n && b[at] == '"') {
+      at++;
+      for (;;) {
+        if (at >= n) return (size_t) -1;
+        if (b[at] == '"') {
+          if (at + 1 < n && b[at + 1] == '"') {
+            field[len++] = '"';
+            at += 2;
+            continue;
+          }
+          at++;
+          if (at < n && b[at] != delim && b[at] != '\n' && b[at] != '\r') {
+            return (size_t) -1;
+          }
+          break;
+        }
+        if (b[at] == '\n' || b[at] == '\r') {
+          (*breaks)++;
+          if (b[at] == '\r' && at + 1 < n && b[at + 1] == '\n') {
+            field[len++] = b[at++];
+          }
+        }
+        field[len++] = b[at++];
+      }
+    } else {
+      while (at < n && b[at] != delim && b[at] != '\n' && b[at] != '\r') {
+        field[len++] = b[at++];
+      }
+    }
+    if (its && *nfield < ncol) {
+      const unsigned char *v;
+      size_t vlen;
+      REQUIRE(pa_iter_next(&its[*nfield], &v, &vlen));
+      REQUIRE(vlen == len && (len == 0 || memcmp(v, field, len) == 0));
+    }
+    (*nfield)++;
+    if (at < n && b[at] == delim) {
+      at++;
+      continue;
+    }
+    return at;
+  }
+}
+
 /* Every physical line kept or reported, and no text value altered. Lines
  * end as the kernel counts them: LF, CR LF or CR. Each non-blank line after
  * the header starts a kept row or a dropped (reported) record, or lies
  * inside a kept row that spans lines: never inside a dropped record, whose
- * lines after the first are read again as records of their own. For an
- * input without quotes each such line is exactly one record: a kept row
- * whose fields are the line's text cut at the delimiters, byte for byte,
- * or a dropped record reported at that line. */
+ * lines after the first are read again as records of their own. A kept
+ * row is a well-formed record (rfc_record()) whose fields are the values
+ * kept, byte for byte, and whose quoted line ends cover exactly the lines
+ * up to the next record; a record that is not well-formed is never kept.
+ * For an input without quotes each line is exactly one record. */
 static void check_lines(const pa_reader *r, const uint8_t *body, size_t n) {
-  int quotes = memchr(body, '"', n) != NULL;
   size_t at = 0;
   if (n >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF) at = 3;
-  int64_t line = 0, records = 0;
-  int header = 0, last_kept = 1; /* the header counts as kept */
+  int64_t line = 0, records = 0, covered = 0; /* lines inside kept rows */
+  int header = 0;
   size_t row = 0, prob = 0;
   pa_iter *its = malloc(sizeof(pa_iter) * ((size_t) r->ncol + 1));
-  REQUIRE(its != NULL);
+  unsigned char *field = malloc(n + 1);
+  REQUIRE(its != NULL && field != NULL);
   for (int j = 0; j < r->ncol; j++) pa_iter_column(r, j, 0, &its[j]);
   while (at < n) {
     size_t start = at;
@@ -339,55 +406,39 @@ static void check_lines(const pa_reader *r, const uint8_t *body, size_t n) {
     if (at < n && body[at] == '\r' && at + 1 < n && body[at + 1] == '\n') at++;
     if (at < n) at++;
     line++;
-    if (end == start) continue; /* blank: not a record */
+    int is_row = row < r->nrow && r->row_line[row] == line;
+    int is_prob = prob < r->nproblem && r->problems[prob].line == line;
+    if (end == start && !is_row && !is_prob) continue; /* blank */
+    int nfield;
+    int64_t breaks;
     if (!header) {
+      /* the header was read (status OK), so it is well-formed */
       header = 1;
+      REQUIRE(rfc_record(body, n, start, r->delim, r->ncol, NULL, field,
+                         &nfield, &breaks) != (size_t) -1);
+      REQUIRE(nfield == r->ncol);
+      covered = line + breaks;
       continue;
     }
-    if (quotes) {
-      /* the last record start before this line: kept or dropped? */
-      for (;;) {
-        int64_t lr = row < r->nrow ? r->row_line[row] : INT64_MAX;
-        int64_t lp = prob < r->nproblem ? r->problems[prob].line : INT64_MAX;
-        if (lr < line && lr <= lp) {
-          last_kept = 1;
-          row++;
-        } else if (lp < line) {
-          last_kept = 0;
-          prob++;
-        } else {
-          break;
-        }
-      }
-      int starts = (row < r->nrow && r->row_line[row] == line) ||
-                   (prob < r->nproblem && r->problems[prob].line == line);
-      REQUIRE(starts || last_kept);
+    if (!is_row && !is_prob) {
+      REQUIRE(line <= covered);
       continue;
     }
+    REQUIRE(line > covered); /* no line read twice */
     records++;
-    if (row < r->nrow && r->row_line[row] == line) {
-      /* a kept row: its fields are the line cut at the delimiters */
-      size_t f = start;
-      for (int j = 0; j < r->ncol; j++) {
-        size_t e = f;
-        while (e < end && body[e] != r->delim) e++;
-        const unsigned char *s;
-        size_t len;
-        REQUIRE(pa_iter_next(&its[j], &s, &len));
-        REQUIRE(len == e - f && (len == 0 || memcmp(s, body + f, len) == 0));
-        REQUIRE(j + 1 < r->ncol ? e < end : e == end);
-        f = e + 1;
-      }
+    if (is_row) {
+      size_t stop = rfc_record(body, n, start, r->delim, r->ncol, its, field,
+                               &nfield, &breaks);
+      REQUIRE(stop != (size_t) -1 && nfield == r->ncol);
+      covered = line + breaks;
       row++;
     } else {
-      REQUIRE(prob < r->nproblem && r->problems[prob].line == line &&
-              r->problems[prob].dropped);
+      REQUIRE(r->problems[prob].dropped);
       prob++;
     }
   }
-  if (!quotes) {
-    REQUIRE(row == r->nrow && prob == r->nproblem && records == r->records);
-  }
+  REQUIRE(row == r->nrow && prob == r->nproblem && records == r->records);
+  free(field);
   free(its);
 }
 
