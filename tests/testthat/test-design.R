@@ -376,3 +376,74 @@ test_that("sensitivity functions use the design", {
     expect_equal(tp$std_error, t3$std_error, tolerance = 1e-10)
   }
 })
+
+test_that("design sandwich of AIPW equals a numerically differentiated stacked sandwich with the design meat", {
+  m <- design_weights(seed = 11, n = 600, formula = ~ g + age, history = "y")
+  w <- m$w
+  tr <- m$s$truth
+  est <- wave_means(w, "y", estimator = "aipw")
+  # the sequential regressions of the AIPW estimator (see test-aipw.R):
+  # T3: Q2 = E[y3 | x, y2] among T3 respondents, Q1 = E[Q2 | x, y1] among
+  # T2 respondents; T2: E[y2 | x, y1] among T2 respondents
+  x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
+  x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
+  rm <- response_models(w)
+  r2 <- tr$r2
+  r3 <- tr$r3
+  b2 <- stats::lm.fit(x2[r3, ], tr$y3[r3])$coefficients
+  b1 <- stats::lm.fit(x1[r2, ], drop(x2 %*% b2)[r2])$coefficients
+  c1 <- stats::lm.fit(x1[r2, ], tr$y2[r2])$coefficients
+  theta <- c(rm$estimate, b2, b1, c1, est$estimate)
+  p <- ncol(x1)
+  psi <- function(th) {
+    a1 <- th[1:p]
+    a2 <- th[p + 1:p]
+    p2 <- stats::plogis(drop(x1 %*% a1))
+    p3 <- stats::plogis(drop(x2 %*% a2))
+    q2 <- drop(x2 %*% th[2 * p + 1:p])
+    q1 <- drop(x1 %*% th[3 * p + 1:p])
+    m1 <- drop(x1 %*% th[4 * p + 1:p])
+    mu <- th[5 * p + 1:3]
+    cbind(
+      x1 * (r2 - p2), x2 * (r3 - p3) * r2,
+      x2 * ifelse(r3, tr$y3 - q2, 0),
+      x1 * ifelse(r2, q2 - q1, 0),
+      x1 * ifelse(r2, tr$y2 - m1, 0),
+      tr$y1 - mu[1],
+      m1 + ifelse(r2, (tr$y2 - m1) / p2, 0) - mu[2],
+      q1 + ifelse(r2, (q2 - q1) / p2, 0) +
+        ifelse(r3, (tr$y3 - q2) / (p2 * p3), 0) - mu[3]
+    )
+  }
+  k <- 5 * p + 1:3
+  expect_equal(colSums(psi(theta))[k], c(0, 0, 0), tolerance = 1e-8)
+  v <- numeric_sandwich_design(psi, theta, m$s$str, m$s$hh, m$s$pop)
+  expect_equal(unname(vcov(est)), unname(v[k, k]), tolerance = 1e-6)
+  # the design changes the answer (households share outcomes and response)
+  plain <- wave_means(attrition_weights(
+    panel_data(m$s$long, id = "id", wave = "wave", baseline = c("g", "age")),
+    ~ g + age, history = "y"), "y", estimator = "aipw")
+  expect_equal(plain$estimate, est$estimate, tolerance = 1e-10)
+  expect_false(isTRUE(all.equal(plain$std_error, est$std_error,
+                                tolerance = 1e-3)))
+})
+
+test_that("design variance of exchangeable and AR(1) GEE: influence values totalled within PSUs, centred within strata, with the fpc", {
+  m <- design_weights(seed = 13, n = 600, formula = ~ g + age, history = "y")
+  w <- m$w
+  for (cs in c("independence", "exchangeable", "ar1")) {
+    fit <- ipw_gee(y ~ wave + g, w, corstr = cs)
+    infl <- fit$influence
+    expect_true(is.matrix(infl))
+    # the influence values are named by person; their design columns
+    expect_false(is.null(rownames(infl)))
+    pos <- match(rownames(infl), as.character(m$s$truth$id))
+    expect_false(anyNA(pos))
+    v <- design_meat(infl, m$s$str[pos], m$s$hh[pos], m$s$pop[pos])
+    expect_equal(unname(vcov(fit)), unname(v), tolerance = 1e-8,
+                 info = cs)
+    # and the design matters: person-level totals give other SEs
+    expect_false(isTRUE(all.equal(unname(vcov(fit)), crossprod(infl),
+                                  tolerance = 1e-3)))
+  }
+})
