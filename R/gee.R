@@ -388,18 +388,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     gee_check_independence(fit, ind, infl,
                            gee_influence(weights, ind, rows,
                                          se == "sandwich"),
-                           corstr, names_x)
+                           corstr, names_x,
+                           function(a) gee_vcov(a, weights, rows, se))
   }
-  design <- weights$panel$design
-  vc <- if (is.null(design)) {
-    xt_a(infl, infl)
-  } else {
-    # the design's PSUs among the people the variance counts: those with
-    # answers (naive, as survey counts a design of the answers), or the
-    # whole panel (sandwich, whose response models span it)
-    used <- if (se == "naive") sort(unique(rows$person)) else seq_len(nrow(infl))
-    influence_vcov(infl[used, , drop = FALSE], design, used)
-  }
+  vc <- gee_vcov(infl, weights, rows, se)
   if (!all(is.finite(coefficients)) || !all(is.finite(diag(vc)))) {
     abort_nonfinite(deparse1(formula[[2L]]), "formula")
   }
@@ -605,6 +597,18 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
        mode = c(1L, if (monotone) 1L else 2L), base = base)
 }
 
+# The covariance of a GEE fit's coefficients from its influence values:
+# people as units, or, with a design, the design's PSUs among the people
+# the variance counts: those with answers (naive, as survey counts a
+# design of the answers), or the whole panel (sandwich, whose response
+# models span it).
+gee_vcov <- function(infl, weights, rows, se) {
+  design <- weights$panel$design
+  if (is.null(design)) return(xt_a(infl, infl))
+  used <- if (se == "naive") sort(unique(rows$person)) else seq_len(nrow(infl))
+  influence_vcov(infl[used, , drop = FALSE], design, used)
+}
+
 # The weighted correlated fit against the independence fit on the same
 # weights: both estimate the same coefficients when the mean model is
 # right, so their difference, with its variance from the difference of
@@ -612,10 +616,12 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
 # means a mean model that is wrong (the fits then estimate different
 # things) or a spurious solution of the correlated equations.
 gee_check_independence <- function(fit, ind, infl, infl_ind, corstr,
-                                   names_x) {
+                                   names_x, vcov_of) {
   d <- fit$coefficients - ind$coefficients
-  vd <- xt_a(infl - infl_ind, infl - infl_ind)
-  tol <- 1e-10 * max(diag(xt_a(infl_ind, infl_ind)))
+  # the variance of the difference as every variance of the fit is made
+  # (design-based when the panel has a design)
+  vd <- vcov_of(infl - infl_ind)
+  tol <- 1e-10 * max(diag(vcov_of(infl_ind)))
   e <- eigen(vd, symmetric = TRUE)
   keep <- e$values > tol
   if (!any(keep)) return(invisible(NULL))
