@@ -46,3 +46,33 @@ sim_design_panel <- function(n = 600, seed = 7, frame_extra = 0) {
   s$pop <- pop
   s
 }
+
+# Known truth for design-based variances (test-truth-design.R,
+# test-bootstrap-design.R): households (PSUs) of 2-5 people in 20 strata,
+# outcomes with a household effect, response depending on a household
+# covariate and the previous answer (MAR). E[y3] = 55.5, E[y3 - y1] = 3.
+sim_households <- function(n_hh = 6000, seed = 20261201) {
+  set.seed(seed)
+  size <- sample(2:5, n_hh, replace = TRUE)
+  hh <- rep(seq_len(n_hh), size)
+  n <- length(hh)
+  stratum <- (hh - 1L) %% 20L + 1L
+  urban <- rbinom(n_hh, 1, 0.5)[hh]    # household level: shared
+  u <- rnorm(n_hh, 0, 6)[hh]           # household effect in the outcome
+  x <- rbinom(n, 1, 0.5)
+  y1 <- 50 + 3 * x + 2 * urban + u + rnorm(n, 0, 4)
+  y2 <- y1 + 2 + rnorm(n, 0, 3)
+  y3 <- y2 + 1 + rnorm(n, 0, 3)
+  r2 <- runif(n) < plogis(0.8 + 0.4 * x - 1.2 * urban - 0.04 * (y1 - 52.5))
+  r3 <- r2 & runif(n) < plogis(1.2 - 0.8 * urban + 0.05 * (y2 - 54.5))
+  id <- seq_len(n)
+  base <- data.frame(id = id, hh = hh, stratum = stratum, urban = urban,
+                     x = x)
+  long <- rbind(
+    cbind(base, wave = "T1", y = y1),
+    cbind(base, wave = "T2", y = y2)[r2, ],
+    cbind(base, wave = "T3", y = y3)[r3, ]
+  )
+  # E[y1] = 50 + 3 / 2 + 2 / 2 = 52.5, E[y3] = 55.5, E[y3 - y1] = 3
+  list(long = long, n = n, truth_y3 = 55.5, truth_change = 3)
+}
