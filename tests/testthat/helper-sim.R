@@ -60,3 +60,41 @@ numeric_bread <- function(psi, theta, h = 1e-6) {
   }
   a
 }
+
+# The stacked estimating functions of wave_means(estimator = "aipw") on a
+# sim_panel() with logit weights on ~ g + age and history = "y": the two
+# response models, the sequential regressions (T3: Q2 = E[y3 | x, y2]
+# among T3 respondents, Q1 = E[Q2 | x, y1] among T2 respondents; T2:
+# E[y2 | x, y1] among T2 respondents) and the three wave means. Returns
+# psi(theta), theta at the package's estimates and the positions of the
+# means.
+aipw_stack <- function(tr, response_estimates, means) {
+  x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
+  x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
+  r2 <- tr$r2
+  r3 <- tr$r3
+  b2 <- stats::lm.fit(x2[r3, ], tr$y3[r3])$coefficients
+  b1 <- stats::lm.fit(x1[r2, ], drop(x2 %*% b2)[r2])$coefficients
+  c1 <- stats::lm.fit(x1[r2, ], tr$y2[r2])$coefficients
+  p <- ncol(x1)
+  psi <- function(th) {
+    p2 <- stats::plogis(drop(x1 %*% th[1:p]))
+    p3 <- stats::plogis(drop(x2 %*% th[p + 1:p]))
+    q2 <- drop(x2 %*% th[2 * p + 1:p])
+    q1 <- drop(x1 %*% th[3 * p + 1:p])
+    m1 <- drop(x1 %*% th[4 * p + 1:p])
+    mu <- th[5 * p + 1:3]
+    cbind(
+      x1 * (r2 - p2), x2 * (r3 - p3) * r2,
+      x2 * ifelse(r3, tr$y3 - q2, 0),
+      x1 * ifelse(r2, q2 - q1, 0),
+      x1 * ifelse(r2, tr$y2 - m1, 0),
+      tr$y1 - mu[1],
+      m1 + ifelse(r2, (tr$y2 - m1) / p2, 0) - mu[2],
+      q1 + ifelse(r2, (q2 - q1) / p2, 0) +
+        ifelse(r3, (tr$y3 - q2) / (p2 * p3), 0) - mu[3]
+    )
+  }
+  list(psi = psi, theta = c(response_estimates, b2, b1, c1, means),
+       k = 5 * p + 1:3)
+}

@@ -1,52 +1,12 @@
 test_that("AIPW sandwich equals a numerically differentiated stacked sandwich", {
   s <- sim_panel(n = 500, seed = 3)
-  tr <- s$truth
   panel <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
   w <- attrition_weights(panel, ~ g + age, history = "y")
   est <- wave_means(w, "y", estimator = "aipw")
-  # hand-built chain for T3: Q2 = E[y3 | x, y2] among T3 respondents,
-  # Q1 = E[Q2 | x, y1] among T2 respondents
-  x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
-  x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
-  rm <- response_models(w)
-  r2 <- tr$r2
-  r3 <- tr$r3
-  b2 <- stats::lm.fit(x2[r3, ], tr$y3[r3])$coefficients
-  q2 <- drop(x2 %*% b2)
-  b1 <- stats::lm.fit(x1[r2, ], q2[r2])$coefficients
-  # T2: Q1' = E[y2 | x, y1] among T2 respondents
-  c1 <- stats::lm.fit(x1[r2, ], tr$y2[r2])$coefficients
-  theta <- c(rm$estimate, b2, b1, c1, est$estimate)
-  p <- ncol(x1)
-  psi <- function(th) {
-    a1 <- th[1:p]
-    a2 <- th[p + 1:p]
-    bb2 <- th[2 * p + 1:p]
-    bb1 <- th[3 * p + 1:p]
-    cc1 <- th[4 * p + 1:p]
-    mu <- th[5 * p + 1:3]
-    p2 <- stats::plogis(drop(x1 %*% a1))
-    p3 <- stats::plogis(drop(x2 %*% a2))
-    v2 <- 1 / p2
-    v3 <- 1 / (p2 * p3)
-    q2 <- drop(x2 %*% bb2)
-    q1 <- drop(x1 %*% bb1)
-    m1 <- drop(x1 %*% cc1)
-    cbind(
-      x1 * (r2 - p2), x2 * (r3 - p3) * r2,
-      x2 * ifelse(r3, tr$y3 - q2, 0),
-      x1 * ifelse(r2, q2 - q1, 0),
-      x1 * ifelse(r2, tr$y2 - m1, 0),
-      tr$y1 - mu[1],
-      m1 + ifelse(r2, v2 * (tr$y2 - m1), 0) - mu[2],
-      q1 + ifelse(r2, v2 * (q2 - q1), 0) + ifelse(r3, v3 * (tr$y3 - q2), 0) -
-        mu[3]
-    )
-  }
-  expect_equal(colSums(psi(theta))[5 * p + 1:3], c(0, 0, 0), tolerance = 1e-8)
-  v <- numeric_sandwich(psi, theta)
-  k <- 5 * p + 1:3
-  expect_equal(unname(vcov(est)), unname(v[k, k]), tolerance = 1e-6)
+  st <- aipw_stack(s$truth, response_models(w)$estimate, est$estimate)
+  expect_equal(colSums(st$psi(st$theta))[st$k], c(0, 0, 0), tolerance = 1e-8)
+  v <- numeric_sandwich(st$psi, st$theta)
+  expect_equal(unname(vcov(est)), unname(v[st$k, st$k]), tolerance = 1e-6)
 })
 
 dr_panel <- function(n = 20000, seed = 99) {

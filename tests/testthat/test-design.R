@@ -382,43 +382,12 @@ test_that("design sandwich of AIPW equals a numerically differentiated stacked s
   w <- m$w
   tr <- m$s$truth
   est <- wave_means(w, "y", estimator = "aipw")
-  # the sequential regressions of the AIPW estimator (see test-aipw.R):
-  # T3: Q2 = E[y3 | x, y2] among T3 respondents, Q1 = E[Q2 | x, y1] among
-  # T2 respondents; T2: E[y2 | x, y1] among T2 respondents
-  x1 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y1)
-  x2 <- cbind(1, tr$g == "b", tr$g == "c", tr$age, tr$y2)
-  rm <- response_models(w)
-  r2 <- tr$r2
-  r3 <- tr$r3
-  b2 <- stats::lm.fit(x2[r3, ], tr$y3[r3])$coefficients
-  b1 <- stats::lm.fit(x1[r2, ], drop(x2 %*% b2)[r2])$coefficients
-  c1 <- stats::lm.fit(x1[r2, ], tr$y2[r2])$coefficients
-  theta <- c(rm$estimate, b2, b1, c1, est$estimate)
-  p <- ncol(x1)
-  psi <- function(th) {
-    a1 <- th[1:p]
-    a2 <- th[p + 1:p]
-    p2 <- stats::plogis(drop(x1 %*% a1))
-    p3 <- stats::plogis(drop(x2 %*% a2))
-    q2 <- drop(x2 %*% th[2 * p + 1:p])
-    q1 <- drop(x1 %*% th[3 * p + 1:p])
-    m1 <- drop(x1 %*% th[4 * p + 1:p])
-    mu <- th[5 * p + 1:3]
-    cbind(
-      x1 * (r2 - p2), x2 * (r3 - p3) * r2,
-      x2 * ifelse(r3, tr$y3 - q2, 0),
-      x1 * ifelse(r2, q2 - q1, 0),
-      x1 * ifelse(r2, tr$y2 - m1, 0),
-      tr$y1 - mu[1],
-      m1 + ifelse(r2, (tr$y2 - m1) / p2, 0) - mu[2],
-      q1 + ifelse(r2, (q2 - q1) / p2, 0) +
-        ifelse(r3, (tr$y3 - q2) / (p2 * p3), 0) - mu[3]
-    )
-  }
-  k <- 5 * p + 1:3
-  expect_equal(colSums(psi(theta))[k], c(0, 0, 0), tolerance = 1e-8)
-  v <- numeric_sandwich_design(psi, theta, m$s$str, m$s$hh, m$s$pop)
-  expect_equal(unname(vcov(est)), unname(v[k, k]), tolerance = 1e-6)
+  # the stacked equations of the AIPW estimator (helper-sim.R), with the
+  # design meat
+  st <- aipw_stack(tr, response_models(w)$estimate, est$estimate)
+  expect_equal(colSums(st$psi(st$theta))[st$k], c(0, 0, 0), tolerance = 1e-8)
+  v <- numeric_sandwich_design(st$psi, st$theta, m$s$str, m$s$hh, m$s$pop)
+  expect_equal(unname(vcov(est)), unname(v[st$k, st$k]), tolerance = 1e-6)
   # the design changes the answer (households share outcomes and response)
   plain <- wave_means(attrition_weights(
     panel_data(m$s$long, id = "id", wave = "wave", baseline = c("g", "age")),
