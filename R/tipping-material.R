@@ -275,11 +275,4 @@ is_binary_numeric <- function(y) {
   is.numeric(y) && !all(is.na(y)) && !any(y != 0 & y != 1, na.rm = TRUE)
 }
 
-# TRUE for the people `who` among n: `x %in% who` for person indices, by
-# lookup rather than hashing
-person_mark <- function(who, n) {
-  mark <- logical(n)
-  mark[who] <- TRUE
-  mark
-}
 
