@@ -296,8 +296,9 @@ check_model_cells <- function(x, mf, person, min_n) {
       argument = "formula"
     )
   }
+  n_people <- max(person)
   nonzero_people <- vapply(seq_len(ncol(x)), function(j) {
-    length(unique(person[x[, j] != 0]))
+    sum(person_mark(person[x[, j] != 0], n_people))
   }, numeric(1))
   sparse <- nonzero_people > 0 & nonzero_people < min_n
   if (any(sparse)) {

@@ -525,27 +525,28 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
     argument = if (any(!is.na(cells$from_status))) "status" else "by"
   )
   wt_rows <- w$weights[cbind(rows$person, rows$wave)]
-  phi <- matrix(0, n, q)
+  # the cells' entries (a respondent's value in a cell) as triplets
+  # person, cell, value: totals, Hajek means, estimating functions phi
+  # (people x cells, w (y - mean)) and residuals in C (estimate.c)
+  len <- lengths(cells$members)
+  member <- as.integer(unlist(cells$members, use.names = FALSE))
+  entry_cell <- rep.int(seq_len(q), len)
+  entry_person <- as.integer(rows$person[member])
+  fit <- .Call(C_cell_means, entry_person, entry_cell,
+               as.double(wt_rows[member]),
+               as.double(unlist(cells$values, use.names = FALSE)), n, q)
+  estimate <- fit$estimate
+  sum_w <- fit$sum_w
+  n_cell <- fit$n
+  n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
+  phi <- fit$phi
+  # d phi / d w_t: the residual of each entry, in its cell's column
+  entry_wave <- rep.int(cells$wave_index, len)
   dphi_dw <- vector("list", nwave)
-  estimate <- numeric(q)
-  sum_w <- numeric(q)
-  n_cell <- integer(q)
-  n_eff <- numeric(q)
-  for (k in seq_len(q)) {
-    m <- cells$members[[k]]
-    yk <- cells$values[[k]]
-    wk <- wt_rows[m]
-    sum_w[k] <- sum(wk)
-    estimate[k] <- if (length(m)) sum(wk * yk) / sum_w[k] else NA_real_
-    n_cell[k] <- length(m)
-    n_eff[k] <- if (length(m)) sum(wk)^2 / sum(wk^2) else 0
-    if (!length(m)) next
-    resid <- yk - estimate[k]
-    pers <- rows$person[m]
-    phi[pers, k] <- wk * resid
-    t <- cells$wave_index[k]
-    if (is.null(dphi_dw[[t]])) dphi_dw[[t]] <- matrix(0, n, q)
-    dphi_dw[[t]][pers, k] <- resid
+  for (t in unique(entry_wave)) {
+    at <- entry_wave == t
+    dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
+                         v = fit$resid[at])
   }
   ok <- sum_w > 0
   if (se == "bootstrap") {

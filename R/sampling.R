@@ -292,33 +292,11 @@ design_vcov <- function(infl, design, people = NULL) {
   if (!length(people)) return(out)
   rule <- lonely_rule(design)
   if (rule == "fail") check_lonely(design, people, "The variance")
-  # PSU totals, then each PSU's stratum and population size
-  z <- rowsum(infl, psu, reorder = TRUE)
-  key <- sort(unique(psu))
-  first <- match(key, psu)
-  s_psu <- strata[first]
-  n_h <- tabulate(s_psu, max(s_psu))
-  n_j <- n_h[s_psu]
-  f <- if (is.null(design$popsize)) {
-    rep(1, length(key))
-  } else {
-    pop <- design$popsize[people][first]
-    ifelse(is.finite(pop), (pop - n_j) / pop, 1)
-  }
-  lonely <- n_j == 1L
-  means <- rowsum(z, s_psu, reorder = TRUE)[match(s_psu, sort(unique(s_psu))), , drop = FALSE] / n_j
-  centre <- !lonely | rule != "adjust"
-  z[centre, ] <- z[centre, , drop = FALSE] - means[centre, , drop = FALSE]
-  scale <- ifelse(lonely, f, f * n_j / pmax(n_j - 1, 1))
-  # a stratum whose PSUs were all taken contributes nothing
-  scale[f < 1e-7] <- 0
-  if (rule == "average" && any(lonely)) {
-    scale[lonely] <- 0
-    n_str <- length(unique(s_psu))
-    n_ok <- n_str - length(unique(s_psu[lonely]))
-    scale <- scale * n_str / n_ok
-  }
-  zs <- z * sqrt(scale)
-  out[] <- crossprod(zs)
+  # PSU totals, centred within strata, scaled by f_h n_h / (n_h - 1) as
+  # survey's onestrat() does (estimate.c)
+  pop <- if (!is.null(design$popsize)) as.double(design$popsize[people])
+  out[] <- .Call(C_influence_vcov, double_matrix(infl), as.integer(psu),
+                 as.integer(strata), pop,
+                 match(rule, c("adjust", "average"), nomatch = 0L))
   out
 }

@@ -35,6 +35,8 @@ tipping_material <- function(w, tab, kind, by, influence,
     c("strata", "psu", "popsize", "lonely_psu", "strata_labels")]
   rows <- panel_rows(w)
   group_rows <- group_values(w, by, rows)
+  # compared with each row's group as text: converted once, not per row
+  if (!is.null(by)) group_rows <- as.character(group_rows)
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
@@ -70,7 +72,7 @@ tipping_material <- function(w, tab, kind, by, influence,
     # who among the group's baseline people has a value, one bit each
     if (is.null(out$rows[[k]]$error)) {
       r <- out$rows[[k]]
-      has <- r$grp %in% r$members
+      has <- person_mark(r$members, n_all)[r$grp]
       has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
       out$rows[[k]] <- list(type = r$type, group = r$group,
                             answered = packBits(has), prob = r$prob,
@@ -101,7 +103,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
     members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
   }
   grp <- unname(if (is.null(g)) base else base[group_base[base] == g])
-  if (!all(members %in% grp)) {
+  if (!all(person_mark(grp, n_all)[members])) {
     pa_abort(
       sprintf(paste("The respondents behind row %d of `x` are not all in",
                     "its group's baseline sample: `%s` must be the same for",
@@ -445,7 +447,10 @@ recentre_probabilities <- function(m, has, d, y, mu) {
 }
 
 
+# all(y[!is.na(y)] %in% c(0, 1)) without copying y (called on whole
+# columns of the panel's data)
 is_binary_numeric <- function(y) {
-  is.numeric(y) && !all(is.na(y)) && all(y[!is.na(y)] %in% c(0, 1))
+  is.numeric(y) && !all(is.na(y)) && !any(y != 0 & y != 1, na.rm = TRUE)
 }
+
 

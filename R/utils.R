@@ -60,3 +60,11 @@ sort_unique <- function(x) {
   if (is.factor(x)) return(levels(droplevels(x)))
   sort(unique(x))
 }
+
+# TRUE for the people `who` (indices 1..n) among n: `seq_len(n) %in% who`
+# by lookup rather than hashing
+person_mark <- function(who, n) {
+  mark <- logical(n)
+  mark[who] <- TRUE
+  mark
+}

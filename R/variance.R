@@ -52,45 +52,34 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   total <- phi
   stages <- if (sandwich) all_stages(w) else list()
   if (length(stages)) {
-    # dphi/dw_t * w_t = dphi/dlog w_t, per wave
-    ew <- lapply(seq_along(dphi_dw), function(t) {
+    # each wave's derivatives with the wave's weights, for the kernel,
+    # which forms G_s' = x_s' diag(a_s) (dphi/dlog w_t) summed over the
+    # waves the stage feeds (estimate.c); dphi_dw[[t]] is a dense people x
+    # q matrix, list(rows, m) (rows of it), or list(rows, col, v) (one
+    # value per row, in column col: the cells of wave means)
+    feed <- lapply(seq_along(dphi_dw), function(t) {
       d <- dphi_dw[[t]]
       if (is.null(d)) return(NULL)
-      wt <- w$weights[, t]
+      wt <- as.double(w$weights[, t])
       wt[is.na(wt)] <- 0
-      if (is.list(d)) return(list(rows = d$rows, m = d$m * wt[d$rows]))
-      d * wt
+      if (!is.list(d)) {
+        return(list(rows = seq_len(nrow(d)), m = double_matrix(d), wt = wt))
+      }
+      if (!is.null(d$col)) {
+        return(list(rows = as.integer(d$rows), col = as.integer(d$col),
+                    v = as.double(d$v), wt = wt))
+      }
+      list(rows = as.integer(d$rows), m = double_matrix(d$m), wt = wt)
     })
-    # the estimates each wave's weights enter: zero columns are skipped
-    used <- lapply(ew, function(e) {
-      if (!is.null(e)) nonzero_cols(if (is.list(e)) e$m else e)
-    })
-    # position of each person among a stage's people at risk
-    slot <- integer(nrow(total))
     # H_s, starting from G_s' = sum_t x_s' diag(a_s) (dphi/dlog w_t)
     h <- lapply(stages, function(st) {
       feeds <- Filter(function(t) {
-        !is.null(ew[[t]]) && stage_feeds_wave(w, st, t)
-      }, seq_along(ew))
+        !is.null(feed[[t]]) && stage_feeds_wave(w, st, t)
+      }, seq_along(feed))
       if (!length(feeds)) return(NULL)
-      cols <- sort(unique(unlist(used[feeds])))
-      slot[] <- 0L
-      slot[st$risk] <- seq_along(st$risk)
-      e <- matrix(0, length(st$risk), length(cols))
-      for (t in feeds) {
-        d <- ew[[t]]
-        if (is.list(d)) {
-          k <- slot[d$rows]
-          keep <- k > 0L
-          e[k[keep], ] <- e[k[keep], , drop = FALSE] +
-            d$m[keep, cols, drop = FALSE]
-        } else {
-          e <- e + d[st$risk, cols, drop = FALSE]
-        }
-      }
-      out <- matrix(0, ncol(st$x), ncol(total))
-      out[, cols] <- xt_a(st$x, stage_log_factor(st) * e)
-      out
+      .Call(C_stage_gradient, double_matrix(st$x),
+            as.double(stage_log_factor(st)), as.integer(st$risk),
+            feed[feeds], nrow(total), ncol(total))
     })
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
@@ -130,9 +119,10 @@ nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 # the package passes through here.
 influence_vcov <- function(infl, design = NULL, people = NULL) {
   if (!is.null(design)) return(design_vcov(infl, design, people))
-  n <- nrow(infl)
-  centred <- sweep(infl, 2, colMeans(infl))
-  xt_a(centred, centred) * n / max(n - 1, 1)
+  infl <- double_matrix(infl)
+  out <- .Call(C_influence_vcov, infl, NULL, NULL, NULL, 0L)
+  dimnames(out) <- list(colnames(infl), colnames(infl))
+  out
 }
 
 # The design cross-products of two sets of influence values over the same

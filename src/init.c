@@ -24,6 +24,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("crossprod_xa", r_crossprod_xa, 2),
     CALLDEF("x_times_b", r_x_times_b, 2),
     CALLDEF("main_effects", r_main_effects, 5),
+    CALLDEF("cell_means", r_cell_means, 6),
+    CALLDEF("stage_gradient", r_stage_gradient, 6),
+    CALLDEF("influence_vcov", r_influence_vcov, 5),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -108,6 +108,37 @@ calls <- list(
   calibrate_impossible = function() {
     ns$calibrate_weights(cal_x, rep(1, 8), c("(Intercept)" = 10, woman = 20),
                          calfun = "logit", bounds = c(0.5, 2))
+  },
+  # the estimators' kernel (estimate.c): cell means, a stage's gradient
+  # from sparse and from row-subset derivatives, the covariances
+  cell_means = function() {
+    .Call(ns$C_cell_means, c(1L, 2L, 3L, 1L, 3L), c(1L, 1L, 1L, 2L, 2L),
+          c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L)
+  },
+  stage_gradient = function() {
+    st <- boot_w$stages[[1L]]
+    n <- nrow(boot_w$weights)
+    wt <- ifelse(is.na(boot_w$weights[, 2L]), 0, boot_w$weights[, 2L])
+    r <- which(!is.na(boot_w$weights[, 2L]))
+    .Call(ns$C_stage_gradient, st$x, as.double(ns$stage_log_factor(st)),
+          as.integer(st$risk),
+          list(list(rows = r, col = rep(1L, length(r)), v = r / 10,
+                    wt = wt),
+               list(rows = r, m = cbind(r / 7, 1), wt = wt)),
+          n, 2L)
+  },
+  influence_vcov = function() {
+    ns$influence_vcov(cbind(a = x[, "age"], b = y))
+  },
+  design_vcov = function() {
+    design <- list(strata = c(1L, 1L, 1L, 1L, 2L, 2L, 2L, 3L),
+                   psu = c(1L, 1L, 2L, 3L, 4L, 5L, 5L, 6L),
+                   popsize = rep(c(10, 6, 4), c(4, 3, 1)),
+                   lonely_psu = "adjust")
+    ns$design_vcov(cbind(a = x[, "age"], b = y), design)
+  },
+  wave_means_sandwich = function() {
+    wave_means(boot_w, "y", min_n = 1)
   }
 )
 

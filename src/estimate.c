@@ -1,0 +1,201 @@
+/* The estimators' numerical core (see estimate.h): Hajek means of cells,
+ * their estimating functions, the products of the sandwich that involve
+ * the weights' derivatives, and the aggregation of influence values into
+ * a covariance.
+ *
+ * A person answers a wave once, so an outcome's cells (wave x group x
+ * level) hold each person at most once per wave: the entries are stored as
+ * (person, cell, value) triplets, never as a people x cells matrix of
+ * mostly zeros. Sums are taken in the order R took them before this
+ * kernel existed (long double for sum(), row order for rowsum(), the
+ * four-lane products of crossprod.c for X'A), so the results are those of
+ * the R code they replace, to the last bit where the order is the same. */
+#include "estimate.h"
+#include "linalg.h"
+
+#include <math.h>
+#include <string.h>
+
+void pa_cell_means(size_t m, const int *person, const int *cell,
+                   const double *w, const double *y, size_t n, int q,
+                   double na, double *sum_w, double *sum_w2, int *count,
+                   double *estimate, double *resid, double *phi) {
+  /* long double accumulators, as R's sum() */
+  long double sw[64], swy[64], sw2[64];
+  for (int k0 = 0; k0 < q; k0 += 64) {
+    int k1 = q - k0 < 64 ? q : k0 + 64;
+    for (int k = k0; k < k1; k++) {
+      sw[k - k0] = swy[k - k0] = sw2[k - k0] = 0.0L;
+      count[k] = 0;
+    }
+    for (size_t e = 0; e < m; e++) {
+      int k = cell[e];
+      if (k < k0 || k >= k1) continue;
+      double we = w[e];
+      sw[k - k0] += we;
+      swy[k - k0] += we * y[e];
+      sw2[k - k0] += we * we;
+      count[k]++;
+    }
+    for (int k = k0; k < k1; k++) {
+      sum_w[k] = (double) sw[k - k0];
+      sum_w2[k] = (double) sw2[k - k0];
+      estimate[k] = count[k] ? (double) swy[k - k0] / sum_w[k] : na;
+    }
+  }
+  for (size_t e = 0; e < m; e++) {
+    int k = cell[e];
+    double r = y[e] - estimate[k];
+    resid[e] = r;
+    phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
+  }
+}
+
+void pa_dphi_used(const pa_dphi *d, int q, int *used) {
+  if (d->col) {
+    for (size_t r = 0; r < d->m; r++) {
+      double v = d->v[r] * d->wt[d->rows[r]];
+      if (v != 0 || isnan(v)) used[d->col[r]] = 1;
+    }
+    return;
+  }
+  for (int k = 0; k < q; k++) {
+    if (used[k]) continue;
+    const double *vk = d->v + (size_t) k * d->m;
+    for (size_t r = 0; r < d->m; r++) {
+      double v = vk[r] * d->wt[d->rows[r]];
+      if (v != 0 || isnan(v)) {
+        used[k] = 1;
+        break;
+      }
+    }
+  }
+}
+
+void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
+                       const double *x, size_t n_risk, int p,
+                       const double *factor, int q, const int *cols, int nc,
+                       int *pos, double *e, double *out) {
+  /* position of each column among cols, -1 when not used */
+  for (int k = 0; k < q; k++) pos[k] = -1;
+  for (int c = 0; c < nc; c++) pos[cols[c]] = c;
+  for (int f = 0; f < n_feeds; f++) {
+    const pa_dphi *d = feeds + f;
+    for (size_t r = 0; r < d->m; r++) {
+      int i = d->rows[r];
+      int s = slot[i];
+      if (s < 0) continue;
+      double wt = d->wt[i];
+      if (d->col) {
+        int k = d->col[r];
+        int c = pos[k];
+        if (c >= 0) e[(size_t) s + (size_t) c * n_risk] += d->v[r] * wt;
+      } else {
+        for (int c = 0; c < nc; c++) {
+          e[(size_t) s + (size_t) c * n_risk] +=
+            d->v[r + (size_t) cols[c] * d->m] * wt;
+        }
+      }
+    }
+  }
+  for (int c = 0; c < nc; c++) {
+    double *ec = e + (size_t) c * n_risk;
+    for (size_t s = 0; s < n_risk; s++) ec[s] = factor[s] * ec[s];
+    pa_crossprod_vec(x, n_risk, p, ec, out + (size_t) c * (size_t) p);
+  }
+}
+
+void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
+                 double *out) {
+  for (int k = 0; k < q; k++) {
+    const double *xk = infl + (size_t) k * n;
+    double *ck = scratch + (size_t) k * n;
+    /* colMeans(): a long double sum divided in long double */
+    long double s = 0.0L;
+    for (size_t i = 0; i < n; i++) s += xk[i];
+    double mean = (double) (s / (long double) n);
+    for (size_t i = 0; i < n; i++) ck[i] = xk[i] - mean;
+  }
+  double nn = (double) n, d = n > 1 ? (double) n - 1 : 1;
+  for (int k = 0; k < q; k++) {
+    double *ok = out + (size_t) k * (size_t) q;
+    pa_crossprod_vec(scratch, n, q, scratch + (size_t) k * n, ok);
+    for (int j = 0; j < q; j++) ok[j] = ok[j] * nn / d;
+  }
+}
+
+void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
+                    const int *strata, const double *pop, int n_psu_codes,
+                    int n_strata, int rule, double *z, int *iwork,
+                    double *dwork, double *out) {
+  /* iwork: index of each PSU code among the PSUs present (in code order,
+   * as rowsum(reorder = TRUE) sorts them), then PSUs per stratum.
+   * dwork: each PSU's population count. */
+  int *index = iwork;                       /* n_psu_codes + 1 */
+  int *n_h = iwork + n_psu_codes + 1;       /* n_strata + 1 */
+  int *s_psu = n_h + n_strata + 1;          /* n_psu_codes */
+  double *pop_psu = dwork;                  /* n_psu_codes */
+  for (int j = 0; j <= n_psu_codes; j++) index[j] = -1;
+  for (int h = 0; h <= n_strata; h++) n_h[h] = 0;
+  for (size_t i = 0; i < n; i++) index[psu[i]] = 0;
+  int n_psu = 0;
+  for (int j = 1; j <= n_psu_codes; j++) if (index[j] == 0) index[j] = n_psu++;
+  /* the first person of each PSU gives its stratum and population */
+  for (int u = 0; u < n_psu; u++) s_psu[u] = 0;
+  for (size_t i = 0; i < n; i++) {
+    int u = index[psu[i]];
+    if (s_psu[u] == 0) {
+      s_psu[u] = strata[i];
+      pop_psu[u] = pop ? pop[i] : NAN;
+    }
+  }
+  for (int u = 0; u < n_psu; u++) n_h[s_psu[u]]++;
+  /* PSU totals in row order, as rowsum() */
+  memset(z, 0, (size_t) n_psu * (size_t) q * sizeof(double));
+  for (int k = 0; k < q; k++) {
+    const double *xk = infl + (size_t) k * n;
+    double *zk = z + (size_t) k * (size_t) n_psu;
+    for (size_t i = 0; i < n; i++) zk[index[psu[i]]] += xk[i];
+  }
+  /* stratum means of the PSU totals (PSUs in code order), centring,
+   * scaling by f n_h / (n_h - 1) */
+  double *mean_h = dwork + n_psu_codes;     /* n_strata + 1 */
+  int any_lonely = 0;
+  for (int u = 0; u < n_psu; u++) if (n_h[s_psu[u]] == 1) any_lonely = 1;
+  for (int k = 0; k < q; k++) {
+    double *zk = z + (size_t) k * (size_t) n_psu;
+    for (int h = 0; h <= n_strata; h++) mean_h[h] = 0;
+    for (int u = 0; u < n_psu; u++) mean_h[s_psu[u]] += zk[u];
+    for (int u = 0; u < n_psu; u++) {
+      int nj = n_h[s_psu[u]];
+      int lonely = nj == 1;
+      if (!lonely || rule != 1) zk[u] = zk[u] - mean_h[s_psu[u]] / nj;
+    }
+  }
+  /* the scale of each PSU, then z sqrt(scale) */
+  int n_str = 0, n_str_lonely = 0;
+  if (rule == 2 && any_lonely) {
+    for (int h = 1; h <= n_strata; h++) {
+      if (n_h[h] > 0) n_str++;
+      if (n_h[h] == 1) n_str_lonely++;
+    }
+  }
+  for (int u = 0; u < n_psu; u++) {
+    int nj = n_h[s_psu[u]];
+    double f = 1;
+    if (pop && isfinite(pop_psu[u])) f = (pop_psu[u] - nj) / pop_psu[u];
+    int lonely = nj == 1;
+    double scale = lonely ? f : f * nj / (nj - 1 > 1 ? nj - 1 : 1);
+    if (f < 1e-7) scale = 0;
+    if (rule == 2 && any_lonely) {
+      if (lonely) scale = 0;
+      scale = scale * n_str / (n_str - n_str_lonely);
+    }
+    double r = sqrt(scale);
+    for (int k = 0; k < q; k++) z[(size_t) u + (size_t) k * (size_t) n_psu] *= r;
+  }
+  for (int k = 0; k < q; k++) {
+    pa_crossprod_vec(z, (size_t) n_psu, q, z + (size_t) k * (size_t) n_psu,
+                     out + (size_t) k * (size_t) q);
+  }
+}

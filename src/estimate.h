@@ -1,0 +1,67 @@
+/* The estimators' numerical core: cell totals and Hajek means, influence
+ * values, the weight-derivative products of the sandwich, and the
+ * aggregation of influence values into a covariance (people as units, or
+ * a stratified cluster design). Plain arrays, column-major, no R headers;
+ * the glue is r_estimate.c. */
+#ifndef PA_ESTIMATE_H
+#define PA_ESTIMATE_H
+
+#include <stddef.h>
+
+/* Hajek means of q cells from m entries (a respondent's value in a cell):
+ * entry e is person person[e] (0-based, < n) in cell cell[e] (0-based, < q)
+ * with weight w[e] and value y[e]. Entries of one cell are summed in their
+ * order, in long double (as R's sum()). Fills sum_w, sum_w2 (sum of w^2),
+ * count and estimate (sum w y / sum w; `na` for an empty cell); resid[e] =
+ * y[e] - estimate[cell[e]] and phi (n x q, zero on entry) at (person,
+ * cell) = w resid. */
+void pa_cell_means(size_t m, const int *person, const int *cell,
+                   const double *w, const double *y, size_t n, int q,
+                   double na, double *sum_w, double *sum_w2, int *count,
+                   double *estimate, double *resid, double *phi);
+
+/* One wave's derivative of the estimating functions, d phi / d log w_t:
+ * `rows` person indices (0-based), each row with either one value v[r] in
+ * column col[r] (col non-NULL) or a dense row v[r + m k], k < q. */
+typedef struct {
+  size_t m;
+  const int *rows;
+  const int *col;
+  const double *v;
+  const double *wt;  /* the wave's weight of each person (0 when NA) */
+} pa_dphi;
+
+/* Marks in used[k] (q, zeroed by the caller) the columns of a wave's
+ * derivative with an entry other than 0 (NaN counts). */
+void pa_dphi_used(const pa_dphi *d, int q, int *used);
+
+/* G_s' = X_s' diag(factor) E for one weighting stage: X_s (n_risk x p) its
+ * design matrix, slot[i] the row of person i among the stage's people at
+ * risk (-1 when not at risk), E (n_risk x nc, zeroed scratch) the sum over
+ * the waves the stage feeds (in their order) of the rows of w_t d phi/dw_t
+ * for the columns cols[0..nc-1] of q (pos: q ints of scratch). out is
+ * p x nc. The products are the
+ * four-lane sums of pa_crossprod_vec(), as X'A elsewhere in the sandwich. */
+void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
+                       const double *x, size_t n_risk, int p,
+                       const double *factor, int q, const int *cols, int nc,
+                       int *pos, double *e, double *out);
+
+/* Covariance of the totals of influence values `infl` (n x q), people as
+ * independent units: n/(n-1) times the centred cross-product. scratch is
+ * n x q. */
+void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
+                 double *out);
+
+/* The same under a stratified cluster design (sampling.R): row i of infl
+ * is in PSU psu[i] (1..n_psu_codes) of stratum strata[i] (1..n_strata),
+ * with pop[i] the population count of PSUs of its stratum (NULL: none,
+ * non-finite: none for that stratum). rule: 0 "fail"/"remove", 1
+ * "adjust", 2 "average". Scratch: z (n_psu_codes x q), and the int and
+ * double work arrays of n_psu_codes + n_strata + 2 elements. */
+void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
+                    const int *strata, const double *pop, int n_psu_codes,
+                    int n_strata, int rule, double *z, int *iwork,
+                    double *dwork, double *out);
+
+#endif

@@ -1,0 +1,172 @@
+/* R glue for the estimators' kernel (estimate.c): checks types as an
+ * internal assertion, turns R's 1-based indices into 0-based ones and
+ * allocates the results; the arguments were checked in R (estimate.R,
+ * variance.R, sampling.R). */
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+
+#include <string.h>
+
+#include "entries.h"
+#include "estimate.h"
+
+/* 0-based copy of a 1-based integer index vector, each below `limit`. */
+static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
+  R_xlen_t m = XLENGTH(idx);
+  int *out = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  const int *v = INTEGER(idx);
+  for (R_xlen_t i = 0; i < m; i++) {
+    if (v[i] == NA_INTEGER || v[i] < 1 || v[i] > limit) {
+      Rf_error("internal error: %s index out of range", what);
+    }
+    out[i] = v[i] - 1;
+  }
+  return out;
+}
+
+SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q) {
+  if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(w) ||
+      !Rf_isReal(y) || XLENGTH(cell) != XLENGTH(person) ||
+      XLENGTH(w) != XLENGTH(person) || XLENGTH(y) != XLENGTH(person)) {
+    Rf_error("internal error: cell entries must be integer person and cell "
+             "indices with double weights and values of the same length");
+  }
+  R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
+  int qq = Rf_asInteger(q);
+  if (nn < 0 || qq < 0 || qq == NA_INTEGER) {
+    Rf_error("internal error: sizes of the cells");
+  }
+  size_t m = (size_t) XLENGTH(person);
+  const int *pers = zero_based(person, nn, "person");
+  const int *cel = zero_based(cell, qq, "cell");
+  const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid", "phi",
+                         ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP est = PROTECT(Rf_allocVector(REALSXP, qq));
+  SEXP sw = PROTECT(Rf_allocVector(REALSXP, qq));
+  SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, qq));
+  SEXP cnt = PROTECT(Rf_allocVector(INTSXP, qq));
+  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP phi = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, qq));
+  memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
+  pa_cell_means(m, pers, cel, REAL(w), REAL(y), (size_t) nn, qq, NA_REAL,
+                REAL(sw), REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid),
+                REAL(phi));
+  SET_VECTOR_ELT(out, 0, est);
+  SET_VECTOR_ELT(out, 1, sw);
+  SET_VECTOR_ELT(out, 2, sw2);
+  SET_VECTOR_ELT(out, 3, cnt);
+  SET_VECTOR_ELT(out, 4, resid);
+  SET_VECTOR_ELT(out, 5, phi);
+  UNPROTECT(7);
+  return out;
+}
+
+/* feeds: a list of list(rows, m, wt) (dense m: length(rows) x q) or
+ * list(rows, col, v, wt) (one value per row, in column col). */
+SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
+                      SEXP q) {
+  if (!Rf_isReal(x) || !Rf_isMatrix(x) || !Rf_isReal(factor) ||
+      !Rf_isInteger(risk) || TYPEOF(feeds) != VECSXP ||
+      XLENGTH(factor) != Rf_nrows(x) || XLENGTH(risk) != Rf_nrows(x)) {
+    Rf_error("internal error: a stage's design matrix, factor and people "
+             "at risk do not match");
+  }
+  R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
+  int qq = Rf_asInteger(q);
+  size_t n_risk = (size_t) Rf_nrows(x);
+  int p = Rf_ncols(x);
+  const int *risk0 = zero_based(risk, nn, "risk");
+  int *slot = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
+  for (R_xlen_t i = 0; i < nn; i++) slot[i] = -1;
+  for (size_t s = 0; s < n_risk; s++) slot[risk0[s]] = (int) s;
+  int n_feeds = (int) XLENGTH(feeds);
+  pa_dphi *d = (pa_dphi *) R_alloc((size_t) (n_feeds > 0 ? n_feeds : 1),
+                                   sizeof(pa_dphi));
+  for (int f = 0; f < n_feeds; f++) {
+    SEXP fe = VECTOR_ELT(feeds, f);
+    int sparse = XLENGTH(fe) == 4;
+    SEXP rows = VECTOR_ELT(fe, 0);
+    SEXP v = VECTOR_ELT(fe, sparse ? 2 : 1);
+    SEXP wt = VECTOR_ELT(fe, sparse ? 3 : 2);
+    if (!Rf_isInteger(rows) || !Rf_isReal(v) || !Rf_isReal(wt) ||
+        XLENGTH(wt) != nn ||
+        XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows)) {
+      Rf_error("internal error: a wave's derivatives are malformed");
+    }
+    d[f].m = (size_t) XLENGTH(rows);
+    d[f].rows = zero_based(rows, nn, "row");
+    d[f].col = sparse ? zero_based(VECTOR_ELT(fe, 1), qq, "column") : NULL;
+    d[f].v = REAL(v);
+    d[f].wt = REAL(wt);
+  }
+  int *used = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));
+  memset(used, 0, (size_t) (qq > 0 ? qq : 1) * sizeof(int));
+  for (int f = 0; f < n_feeds; f++) pa_dphi_used(d + f, qq, used);
+  int nc = 0;
+  int *cols = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));
+  for (int k = 0; k < qq; k++) if (used[k]) cols[nc++] = k;
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, p, qq));
+  memset(REAL(out), 0, (size_t) p * (size_t) qq * sizeof(double));
+  if (nc > 0) {
+    size_t ne = n_risk * (size_t) nc;
+    double *e = (double *) R_alloc(ne > 0 ? ne : 1, sizeof(double));
+    memset(e, 0, (ne > 0 ? ne : 1) * sizeof(double));
+    double *g = (double *) R_alloc((size_t) p * (size_t) nc + 1,
+                                   sizeof(double));
+    int *pos = (int *) R_alloc((size_t) qq, sizeof(int));
+    pa_stage_gradient(d, n_feeds, slot, REAL(x), n_risk, p, REAL(factor), qq,
+                      cols, nc, pos, e, g);
+    for (int c = 0; c < nc; c++) {
+      memcpy(REAL(out) + (size_t) cols[c] * (size_t) p, g + (size_t) c * p,
+             (size_t) p * sizeof(double));
+    }
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* psu, strata (1-based codes for the rows of infl) and pop: NULL for
+ * people as independent units. */
+SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
+                      SEXP rule) {
+  if (!Rf_isReal(infl) || !Rf_isMatrix(infl)) {
+    Rf_error("internal error: influence values must be a double matrix");
+  }
+  size_t n = (size_t) Rf_nrows(infl);
+  int q = Rf_ncols(infl);
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
+  if (Rf_isNull(psu)) {
+    double *scratch = (double *) R_alloc(n * (size_t) q + 1, sizeof(double));
+    pa_vcov_iid(REAL(infl), n, q, scratch, REAL(out));
+    UNPROTECT(1);
+    return out;
+  }
+  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) ||
+      (size_t) XLENGTH(psu) != n || (size_t) XLENGTH(strata) != n ||
+      (!Rf_isNull(pop) && (!Rf_isReal(pop) || (size_t) XLENGTH(pop) != n))) {
+    Rf_error("internal error: the design does not match the influence "
+             "values");
+  }
+  int n_psu = 0, n_strata = 0;
+  const int *ps = INTEGER(psu), *st = INTEGER(strata);
+  for (size_t i = 0; i < n; i++) {
+    if (ps[i] == NA_INTEGER || ps[i] < 1 || st[i] == NA_INTEGER || st[i] < 1) {
+      Rf_error("internal error: PSU or stratum codes out of range");
+    }
+    if (ps[i] > n_psu) n_psu = ps[i];
+    if (st[i] > n_strata) n_strata = st[i];
+  }
+  double *z = (double *) R_alloc((size_t) n_psu * (size_t) q + 1,
+                                 sizeof(double));
+  int *iwork = (int *) R_alloc(2 * (size_t) n_psu + (size_t) n_strata + 2,
+                               sizeof(int));
+  double *dwork = (double *) R_alloc((size_t) n_psu + (size_t) n_strata + 2,
+                                     sizeof(double));
+  pa_vcov_design(REAL(infl), n, q, ps, st,
+                 Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
+                 Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
