@@ -414,6 +414,12 @@ format_num <- function(v, digits) {
 summary_cells <- function(x, digits) {
   df <- x
   class(df) <- "data.frame"
+  # columns a subset (x[, cols]) may have dropped read as missing
+  for (v in c("conf_low", "conf_high", "tipping_delta", "tipping_delta_sd",
+              "tipping_share", "tipping_alpha", "tipping_alpha_benchmark",
+              "manski_lower", "manski_upper", "lee_lower", "lee_upper")) {
+    if (!v %in% names(df)) df[[v]] <- rep(NA_real_, nrow(df))
+  }
   lab <- summary_labels(x)
   ci <- sprintf("%s [%s, %s]", summary_num(df$estimate, digits),
                 summary_num(df$conf_low, digits),
@@ -473,6 +479,11 @@ print.pa_sensitivity_summary <- function(x, digits = 3, ...) {
     cat("(no rows)\n")
     return(invisible(x))
   }
+  if (!all(c("wave", "estimate") %in% names(df))) {
+    # a selection of columns without the estimates: shown as it is
+    print(df, digits = digits, ...)
+    return(invisible(x))
+  }
   cells <- summary_cells(x, digits)
   shown <- c("row", "estimate", "tipping_delta", "tipping_alpha", "manski",
              "lee")
@@ -496,7 +507,7 @@ print.pa_sensitivity_summary <- function(x, digits = 3, ...) {
           sep = "")
     }
   }
-  if (all(is.na(df$null))) {
+  if ("null" %in% names(df) && all(is.na(df$null))) {
     cat("\nNo tipping points: give `null` for wave means.\n")
   } else {
     cat(paste0(

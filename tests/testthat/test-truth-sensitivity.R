@@ -506,6 +506,16 @@ test_that("sensitivity summaries print, plot, autoplot and tidy, suppressed rows
   expect_true(any(grepl("Manski bounds", out, fixed = TRUE)))
   expect_equal(sum(grepl("\\[", out)) - sum(grepl("Manski", out)),
                nrow(ss) - sum(ss$suppressed))
+  # bound summaries and column selections print (the INCREASE VS vignette
+  # shows rbind(...)[, cols])
+  both <- rbind(ss, ss)
+  expect_no_error(utils::capture.output(print(both)))
+  sub <- both[, c("outcome", "estimate", "tipping_delta_sd", "tipping_alpha")]
+  out <- utils::capture.output(print(sub))
+  expect_true(any(grepl("tipping_delta_sd", out, fixed = TRUE)))
+  sub <- ss[, c("wave", "g", "estimate", "conf_low", "conf_high")]
+  out <- utils::capture.output(print(sub))
+  expect_false(any(grepl("No tipping points", out, fixed = TRUE)))
   out <- utils::capture.output(print(cmp))
   expect_true(any(grepl("Lee bounds", out, fixed = TRUE)))
   expect_true(any(grepl("x benchmark", out, fixed = TRUE)))
