@@ -254,14 +254,26 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     )
   }
   se <- match_choice(se, c("sandwich", "bootstrap"), "se")
+  boot <- NULL
   if (se == "bootstrap") {
+    boot <- if (missing(control)) boot_control() else control
+    if (!inherits(boot, "pa_boot_control")) {
+      pa_abort(
+        paste("With `se = \"bootstrap\"`, `control` must be a",
+              "boot_control() object (the number of replicates, seed and",
+              "threads); the tilted stages then use the weights' own",
+              "maxit and epsilon."),
+        class = "panelattrition_arg_error", argument = "control"
+      )
+    }
+    check_design_bootstrap(w)
+    control <- w$control %||% list(maxit = 100, epsilon = 1e-10)
+  } else if (inherits(control, "pa_boot_control")) {
     pa_abort(
-      paste("tilt_sensitivity() has sandwich standard errors only: the C",
-            "bootstrap cannot refit the tilted stages (a selection model",
-            "with a fixed outcome term). Use `se = \"sandwich\"`; it counts",
-            "every stage."),
-      class = c("panelattrition_unsupported_error", "panelattrition_arg_error"),
-      argument = "se"
+      paste("A boot_control() object in `control` is for",
+            "`se = \"bootstrap\"`; with `se = \"sandwich\"` `control` is",
+            "list(maxit, epsilon) for the tilted stages."),
+      class = "panelattrition_arg_error", argument = "control"
     )
   }
   if (!is.numeric(search) || length(search) != 1L || is.na(search) ||
@@ -358,12 +370,28 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   }
   out$conf_low <- lims[, 1]
   out$conf_high <- lims[, 2]
+  replicates <- NULL
+  if (!is.null(boot)) {
+    # bootstrap: SD of the replicates and percentile intervals (rows in
+    # the order of `out`: alpha by alpha, the rows of `key` within each)
+    bs <- tilt_bootstrap(w, spec, base_eval, alpha, boot)
+    sm <- tilt_boot_summary(bs, level)
+    keep <- !out$suppressed
+    out$std_error[keep] <- sm$se[keep]
+    out$conf_low <- ifelse(keep, sm$low, NA_real_)
+    out$conf_high <- ifelse(keep, sm$high, NA_real_)
+    replicates <- do.call(cbind, bs$replicates)
+    replicates[, !keep] <- NA
+    dimnames(replicates) <- list(paste0("b", bs$indices), NULL)
+  }
   bm <- tilt_benchmark(w, benchmark, outcome, category, key$wave_index)
   out$benchmark <- rep(bm$value, length(alpha))
   out$alpha_benchmark <- out$alpha / out$benchmark
   if (!is.null(t0)) out$from <- waves[t0]
-  out <- out[order(match(out$wave, waves), match(out$group, unique(key$group)),
-                   out$alpha), , drop = FALSE]
+  ord <- order(match(out$wave, waves), match(out$group, unique(key$group)),
+               out$alpha)
+  out <- out[ord, , drop = FALSE]
+  if (!is.null(replicates)) replicates <- replicates[, ord, drop = FALSE]
   out$wave <- factor(out$wave, levels = waves)
   out <- out[c("alpha", "wave", "group", "estimate", "std_error", "conf_low",
                "conf_high", "n", "suppressed", "benchmark", "alpha_benchmark",
@@ -384,7 +412,8 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
             tipping = tips, benchmark_term = bm$term,
             kind = if (!is.null(ref)) "differences" else if (!is.null(t0))
               "panel_change" else "wave_means",
-            group_alpha = group_alpha)
+            group_alpha = group_alpha, se = se, replicates = replicates,
+            failed = if (!is.null(boot)) bs$failures$replicate)
 }
 
 # Multipliers of alpha per person (baseline groups), or NULL for one alpha.
@@ -785,7 +814,8 @@ tilt_evaluator <- function(w, spec) {
     # the sampling design of the panel's people, if any
     v <- influence_vcov(infl, w$panel$design, own$people)
     res <- list(estimate = unname(est), std_error = sqrt(pmax(diag(v), 0)),
-                influence = infl, key = key, cells = cells)
+                influence = infl, key = key, cells = cells,
+                contrast = contrast)
     memo[[id]] <- res
     res
   }
