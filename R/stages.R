@@ -442,10 +442,7 @@ calibration_stage <- function(ctx, step, calfun, start) {
   }
   x_all <- stage_matrix(step$data, formula, risk, label)
   if (!is.null(step$start_wave)) {
-    # (people with base weight 0, not drawn in a bootstrap replicate of
-    # tilt_sensitivity(), count for nothing whatever their start)
-    check_sequential_start(start[risk][r][ctx$d[risk][r] > 0],
-                           step$start_wave, wave, calfun)
+    check_sequential_start(start[risk][r], step$start_wave, wave, calfun)
   }
   bad_col <- which(!is.finite(colSums(x_all)))
   if (length(bad_col) && any(!is.finite(x_all))) {

@@ -80,12 +80,20 @@ tilt_bootstrap <- function(w, spec, ev, alpha, boot) {
     progress_step(bar)
     b <- indices[j]
     if (b %in% fail_c$replicate) next
+    # people not drawn (multiplier 0: the multinomial bootstrap, Rao-Wu
+    # without an fpc) count 1e-10 in the fits, since calibration needs
+    # positive start weights (a relative change of the fitted coefficients
+    # of about 1e-10), and nothing in the estimates, as in the C engine
+    m <- draws[, j]
+    absent <- m == 0
+    m[absent] <- 1e-10
     res <- tryCatch({
-      wb <- refit_weights(w, draws[, j])
+      wb <- refit_weights(w, m)
       lapply(alpha, function(a) {
         tw <- tilted_weights(wb, spec$y_mat, alpha_of(a), spec$control,
-                             spec$outcome)
-        tilt_cell_estimates(tw$weights, cells, rows)
+                             spec$outcome)$weights
+        tw[absent, ] <- 0
+        tilt_cell_estimates(tw, cells, rows)
       })
     }, panelattrition_error = function(e) e)
     if (inherits(res, "condition")) {
@@ -111,10 +119,10 @@ tilt_bootstrap <- function(w, spec, ev, alpha, boot) {
 # A failed replicate of the tilted bootstrap: where and why, from the
 # condition of the stage that could not be fitted.
 tilt_boot_failure <- function(w, b, cnd) {
-  label <- cnd$stage %||% NA_character_
+  label <- cnd$stage %||% cnd$wave %||% "a stage"
   tilted <- inherits(cnd, "panelattrition_nonfinite_error")
   new_failures(
-    b, if (is.na(label)) NA_character_ else sub(" .*$", "", label),
+    b, label,
     if (tilted) "tilted response model" else "response model",
     if (tilted) "no convergence of a tilted stage" else
       conditionMessage(cnd)
