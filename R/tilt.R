@@ -91,8 +91,34 @@
 #' through its start weights; a tilted response model on its own stage's
 #' maximum likelihood score, through the instruments) are stacked with the
 #' estimates' through the registry of stage kinds, by the same code as
-#' [wave_means()]. The bootstrap cannot refit
-#' the tilted stages, so `se = "bootstrap"` is refused.
+#' [wave_means()].
+#'
+#' With `se = "bootstrap"` and `control = boot_control()` the replicates
+#' are those of [wave_means()] (see [boot_control()] and
+#' [replicate_weights()]): in replicate `b` person `i` counts `r_i` times
+#' (the Bayesian or multinomial bootstrap, or with a sampling design the
+#' Rao-Wu bootstrap of PSUs within strata), every stage of the weights is
+#' refitted with base weights `d * r` (the same formula, method, history,
+#' frame, calibration targets and stabilising), and the tilted stages are
+#' fitted on the refitted stages at every `alpha`. The replicate of an
+#' anchored row is \eqn{\hat\mu_{w,b} + \hat\mu_b(\alpha) -
+#' \hat\mu_b(0)}, with \eqn{\hat\mu_{w,b}} from the replicate weights of
+#' the input weights themselves, so that at `alpha = 0` the standard
+#' errors and intervals are those of `wave_means(w, se = "bootstrap")`
+#' with the same `control`, replicate by replicate; unanchored
+#' (`anchor = FALSE`) it is \eqn{\hat\mu_b(\alpha)} (the refit of the
+#' untilted weights equals the C engine's of [replicate_weights()] to
+#' rounding). The standard error is the standard deviation of the
+#' replicates and the interval the percentile interval (for proportions
+#' too), as in [wave_means()]; the replicates are kept in the attribute
+#' `replicates`. A replicate in which a stage or a tilted stage cannot be
+#' fitted is left out at every `alpha`, with a warning of class
+#' `panelattrition_bootstrap_warning` (attribute `failed`). The tilted
+#' stages are not trimmed, so the replicates of trimmed weights are
+#' refitted untrimmed for the tilted part (the anchor keeps the trimmed
+#' replicates). Tipping points (section Tipping points) are searched on
+#' the sandwich standard errors, whatever `se`: each point of the search
+#' would otherwise refit every replicate.
 #'
 #' @section Benchmark:
 #' `alpha` has no scale a reader can judge, so each row also gives
@@ -143,7 +169,7 @@
 #'   points.
 #' @param benchmark `NULL` (the outcome's `_prev` history term), a term of
 #'   the response models, or a number; see Benchmark.
-#' @param se `"sandwich"`; `"bootstrap"` is refused (see Variance).
+#' @param se `"sandwich"` or `"bootstrap"` (see Variance).
 #' @param scale `"odds"`: the tilt multiplies the odds of answering.
 #'   (`"probability"`, the one-step calibration of earlier versions, is no
 #'   longer available.)
@@ -154,7 +180,10 @@
 #' @param anchor `TRUE` (default) to anchor the curve on the input
 #'   weights' estimate; `FALSE` for the tilted estimates themselves. The
 #'   two differ only for `method = "firth"` weights (see Anchoring).
-#' @param control `list(maxit, epsilon)` for the tilted stages.
+#' @param control With `se = "sandwich"`, `list(maxit, epsilon)` for the
+#'   tilted stages; with `se = "bootstrap"`, a [boot_control()] object
+#'   (by default `boot_control()`), and the tilted stages use the weights'
+#'   own `maxit` and `epsilon`.
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
 #'   with complementary rows, as in [wave_means()] (section Small cells);
@@ -170,7 +199,11 @@
 #'   `from`, for comparison),
 #'   `tipping` (with `null`: one row per wave and group with `estimate`,
 #'   `null`, `criterion`, `conclusion`, `tipping_alpha`, `direction`,
-#'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`.
+#'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`,
+#'   `se`, and with `se = "bootstrap"` `replicates` (one row per replicate,
+#'   named `b1`, `b2`, ..., one column per row of the table, `NA` for
+#'   failed replicates and suppressed rows) and `failed` (the indices of
+#'   the failed replicates).
 #'
 #' @references
 #' Rotnitzky, A., Robins, J. M. and Scharfstein, D. O. (1998).

@@ -154,3 +154,31 @@ test_that("bad control for the bootstrap gives classed errors", {
     class = "panelattrition_arg_error"
   )
 })
+
+test_that("failed replicates are left out at every alpha, with the bootstrap's warning", {
+  s <- sim_panel(n = 300, seed = 2)
+  tr <- s$truth
+  # two people of group c drop out at T2: some multinomial replicates draw
+  # neither, and the response model at T2 separates
+  lng <- s$long
+  drop_c <- tr$id[tr$g == "c" & !tr$r2]
+  extra <- lng[lng$wave == "T1" & lng$id %in% drop_c[-(1:2)], ]
+  extra$wave <- "T2"
+  panel <- panel_data(rbind(lng, extra), id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, monotone = FALSE)
+  ctrl <- boot_control(B = 40, seed = 1, type = "multinomial")
+  expect_warning(
+    tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.01), wave = "T2",
+                           se = "bootstrap", control = ctrl,
+                           tipping = FALSE),
+    class = "panelattrition_bootstrap_warning"
+  )
+  failed <- attr(tb, "failed")
+  expect_true(length(failed) > 0L && length(failed) < 40L)
+  reps <- attr(tb, "replicates")
+  expect_true(all(is.na(reps[failed, ])))
+  expect_true(all(!is.na(reps[-failed, ])))
+  ok <- reps[-failed, , drop = FALSE]
+  expect_equal(tb$std_error, unname(apply(ok, 2, stats::sd)))
+})
