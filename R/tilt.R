@@ -91,8 +91,34 @@
 #' through its start weights; a tilted response model on its own stage's
 #' maximum likelihood score, through the instruments) are stacked with the
 #' estimates' through the registry of stage kinds, by the same code as
-#' [wave_means()]. The bootstrap cannot refit
-#' the tilted stages, so `se = "bootstrap"` is refused.
+#' [wave_means()].
+#'
+#' With `se = "bootstrap"` and `control = boot_control()` the replicates
+#' are those of [wave_means()] (see [boot_control()] and
+#' [replicate_weights()]): in replicate `b` person `i` counts `r_i` times
+#' (the Bayesian or multinomial bootstrap, or with a sampling design the
+#' Rao-Wu bootstrap of PSUs within strata), every stage of the weights is
+#' refitted with base weights `d * r` (the same formula, method, history,
+#' frame, calibration targets and stabilising), and the tilted stages are
+#' fitted on the refitted stages at every `alpha`. The replicate of an
+#' anchored row is \eqn{\hat\mu_{w,b} + \hat\mu_b(\alpha) -
+#' \hat\mu_b(0)}, with \eqn{\hat\mu_{w,b}} from the replicate weights of
+#' the input weights themselves, so that at `alpha = 0` the standard
+#' errors and intervals are those of `wave_means(w, se = "bootstrap")`
+#' with the same `control`, replicate by replicate; unanchored
+#' (`anchor = FALSE`) it is \eqn{\hat\mu_b(\alpha)} (the refit of the
+#' untilted weights equals the C engine's of [replicate_weights()] to
+#' rounding). The standard error is the standard deviation of the
+#' replicates and the interval the percentile interval (for proportions
+#' too), as in [wave_means()]; the replicates are kept in the attribute
+#' `replicates`. A replicate in which a stage or a tilted stage cannot be
+#' fitted is left out at every `alpha`, with a warning of class
+#' `panelattrition_bootstrap_warning` (attribute `failed`). The tilted
+#' stages are not trimmed, so the replicates of trimmed weights are
+#' refitted untrimmed for the tilted part (the anchor keeps the trimmed
+#' replicates). Tipping points (section Tipping points) are searched on
+#' the sandwich standard errors, whatever `se`: each point of the search
+#' would otherwise refit every replicate.
 #'
 #' @section Benchmark:
 #' `alpha` has no scale a reader can judge, so each row also gives
@@ -143,7 +169,7 @@
 #'   points.
 #' @param benchmark `NULL` (the outcome's `_prev` history term), a term of
 #'   the response models, or a number; see Benchmark.
-#' @param se `"sandwich"`; `"bootstrap"` is refused (see Variance).
+#' @param se `"sandwich"` or `"bootstrap"` (see Variance).
 #' @param scale `"odds"`: the tilt multiplies the odds of answering.
 #'   (`"probability"`, the one-step calibration of earlier versions, is no
 #'   longer available.)
@@ -154,7 +180,10 @@
 #' @param anchor `TRUE` (default) to anchor the curve on the input
 #'   weights' estimate; `FALSE` for the tilted estimates themselves. The
 #'   two differ only for `method = "firth"` weights (see Anchoring).
-#' @param control `list(maxit, epsilon)` for the tilted stages.
+#' @param control With `se = "sandwich"`, `list(maxit, epsilon)` for the
+#'   tilted stages; with `se = "bootstrap"`, a [boot_control()] object
+#'   (by default `boot_control()`), and the tilted stages use the weights'
+#'   own `maxit` and `epsilon`.
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
 #'   with complementary rows, as in [wave_means()] (section Small cells);
@@ -170,7 +199,11 @@
 #'   `from`, for comparison),
 #'   `tipping` (with `null`: one row per wave and group with `estimate`,
 #'   `null`, `criterion`, `conclusion`, `tipping_alpha`, `direction`,
-#'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`.
+#'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`,
+#'   `se`, and with `se = "bootstrap"` `replicates` (one row per replicate,
+#'   named `b1`, `b2`, ..., one column per row of the table, `NA` for
+#'   failed replicates and suppressed rows) and `failed` (the indices of
+#'   the failed replicates).
 #'
 #' @references
 #' Rotnitzky, A., Robins, J. M. and Scharfstein, D. O. (1998).
@@ -254,14 +287,26 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     )
   }
   se <- match_choice(se, c("sandwich", "bootstrap"), "se")
+  boot <- NULL
   if (se == "bootstrap") {
+    boot <- if (missing(control)) boot_control() else control
+    if (!inherits(boot, "pa_boot_control")) {
+      pa_abort(
+        paste("With `se = \"bootstrap\"`, `control` must be a",
+              "boot_control() object (the number of replicates, seed and",
+              "threads); the tilted stages then use the weights' own",
+              "maxit and epsilon."),
+        class = "panelattrition_arg_error", argument = "control"
+      )
+    }
+    check_design_bootstrap(w)
+    control <- w$control %||% list(maxit = 100, epsilon = 1e-10)
+  } else if (inherits(control, "pa_boot_control")) {
     pa_abort(
-      paste("tilt_sensitivity() has sandwich standard errors only: the C",
-            "bootstrap cannot refit the tilted stages (a selection model",
-            "with a fixed outcome term). Use `se = \"sandwich\"`; it counts",
-            "every stage."),
-      class = c("panelattrition_unsupported_error", "panelattrition_arg_error"),
-      argument = "se"
+      paste("A boot_control() object in `control` is for",
+            "`se = \"bootstrap\"`; with `se = \"sandwich\"` `control` is",
+            "list(maxit, epsilon) for the tilted stages."),
+      class = "panelattrition_arg_error", argument = "control"
     )
   }
   if (!is.numeric(search) || length(search) != 1L || is.na(search) ||
@@ -358,12 +403,28 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   }
   out$conf_low <- lims[, 1]
   out$conf_high <- lims[, 2]
+  replicates <- NULL
+  if (!is.null(boot)) {
+    # bootstrap: SD of the replicates and percentile intervals (rows in
+    # the order of `out`: alpha by alpha, the rows of `key` within each)
+    bs <- tilt_bootstrap(w, spec, base_eval, alpha, boot)
+    sm <- tilt_boot_summary(bs, level)
+    keep <- !out$suppressed
+    out$std_error[keep] <- sm$se[keep]
+    out$conf_low <- ifelse(keep, sm$low, NA_real_)
+    out$conf_high <- ifelse(keep, sm$high, NA_real_)
+    replicates <- do.call(cbind, bs$replicates)
+    replicates[, !keep] <- NA
+    dimnames(replicates) <- list(paste0("b", bs$indices), NULL)
+  }
   bm <- tilt_benchmark(w, benchmark, outcome, category, key$wave_index)
   out$benchmark <- rep(bm$value, length(alpha))
   out$alpha_benchmark <- out$alpha / out$benchmark
   if (!is.null(t0)) out$from <- waves[t0]
-  out <- out[order(match(out$wave, waves), match(out$group, unique(key$group)),
-                   out$alpha), , drop = FALSE]
+  ord <- order(match(out$wave, waves), match(out$group, unique(key$group)),
+               out$alpha)
+  out <- out[ord, , drop = FALSE]
+  if (!is.null(replicates)) replicates <- replicates[, ord, drop = FALSE]
   out$wave <- factor(out$wave, levels = waves)
   out <- out[c("alpha", "wave", "group", "estimate", "std_error", "conf_low",
                "conf_high", "n", "suppressed", "benchmark", "alpha_benchmark",
@@ -384,7 +445,8 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
             tipping = tips, benchmark_term = bm$term,
             kind = if (!is.null(ref)) "differences" else if (!is.null(t0))
               "panel_change" else "wave_means",
-            group_alpha = group_alpha)
+            group_alpha = group_alpha, se = se, replicates = replicates,
+            failed = if (!is.null(boot)) bs$failures$replicate)
 }
 
 # Multipliers of alpha per person (baseline groups), or NULL for one alpha.
@@ -785,7 +847,8 @@ tilt_evaluator <- function(w, spec) {
     # the sampling design of the panel's people, if any
     v <- influence_vcov(infl, w$panel$design, own$people)
     res <- list(estimate = unname(est), std_error = sqrt(pmax(diag(v), 0)),
-                influence = infl, key = key, cells = cells)
+                influence = infl, key = key, cells = cells,
+                contrast = contrast)
     memo[[id]] <- res
     res
   }

@@ -446,8 +446,11 @@ test_that("bad arguments are classed errors; suppressed rows stay suppressed", {
   expect_identical(err$argument, "w")
   expect_error(tilt_sensitivity(w, "st", alpha = 0, category = "nope"),
                class = "panelattrition_arg_error")
-  expect_error(tilt_sensitivity(w, "y", alpha = 0, se = "bootstrap"),
-               class = "panelattrition_unsupported_error")
+  # (se = "bootstrap" is available since the tilted stages are refitted
+  # in every replicate; its `control` must be a boot_control())
+  expect_error(tilt_sensitivity(w, "y", alpha = 0, se = "bootstrap",
+                                control = list(maxit = 10)),
+               class = "panelattrition_arg_error")
   expect_error(tilt_sensitivity(w, "y", alpha = 0, by = "g",
                                 group_alpha = c(zz = 1)),
                class = "panelattrition_arg_error")

@@ -1,0 +1,184 @@
+# Bootstrap standard errors of tilt_sensitivity() (issue 16, item 1): each
+# replicate refits every stage of the weights with base weights d * m
+# (the package's bootstrap draws) and tilts the refitted stages.
+
+# logit P(R_t = 1 | past, y_t) = a_t + 0.4 x - 0.6 y_{t-1} + alpha y_t
+# (as in test-truth-sensitivity.R)
+sim_mnar_boot <- function(n, alpha = 0.5, seed = 1601) {
+  set.seed(seed)
+  x <- stats::rnorm(n)
+  g <- factor(sample(c("a", "b"), n, TRUE))
+  y1 <- 1 + 0.5 * x + 0.3 * (g == "b") + stats::rnorm(n)
+  y2 <- 0.5 + 0.7 * y1 + 0.3 * x + stats::rnorm(n)
+  y3 <- 0.5 + 0.7 * y2 + 0.3 * x + stats::rnorm(n)
+  r2 <- stats::runif(n) < stats::plogis(0.8 + 0.4 * x - 0.6 * y1 + alpha * y2)
+  r3 <- r2 & stats::runif(n) <
+    stats::plogis(0.6 + 0.3 * x - 0.6 * y2 + alpha * y3)
+  ids <- sprintf("i%05d", seq_len(n))
+  long <- rbind(
+    data.frame(id = ids, wave = "T1", x = x, g = g, y = y1),
+    data.frame(id = ids, wave = "T2", x = x, g = g, y = y2)[r2, ],
+    data.frame(id = ids, wave = "T3", x = x, g = g, y = y3)[r3, ]
+  )
+  long$hi <- long$y > 1.5
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = c("x", "g"))
+  list(panel = panel, truth = c(T2 = mean(y2), T3 = mean(y3)))
+}
+
+test_that("bootstrap tilting at the true alpha covers the truth (n = 20,000)", {
+  s <- sim_mnar_boot(20000)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                         control = boot_control(B = 20, seed = 16),
+                         tipping = FALSE)
+  at <- tb[tb$alpha == 0.5, ]
+  z <- (at$estimate - s$truth) / at$std_error
+  expect_true(all(abs(z) < 4), info = toString(z))
+  # the MAR estimate is off by more than 4 bootstrap SE: the test has power
+  mar <- tb[tb$alpha == 0, ]
+  expect_true(all(abs(mar$estimate - s$truth) / mar$std_error > 4))
+  expect_equal(attr(tb, "se"), "bootstrap")
+})
+
+test_that("at alpha = 0 the bootstrap is wave_means(se = \"bootstrap\")'s, replicate by replicate", {
+  s <- sim_mnar_boot(3000, seed = 5)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  ctrl <- boot_control(B = 30, seed = 3)
+  wm <- wave_means(w, "y", se = "bootstrap", control = ctrl)
+  wm_reps <- attr(wm, "replicates")
+  for (anchor in c(TRUE, FALSE)) {
+    tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                           control = ctrl, tipping = FALSE, anchor = anchor)
+    zero <- tb$alpha == 0
+    # anchored: the C replicates themselves; unanchored: the R refit of
+    # every stage, equal to the C engine's to rounding
+    tol <- if (anchor) 1e-12 else 1e-8
+    expect_equal(tb$std_error[zero], wm$std_error[2:3], tolerance = tol)
+    reps <- attr(tb, "replicates")
+    expect_equal(dim(reps), c(30L, nrow(tb)))
+    expect_equal(unname(reps[, zero]), unname(wm_reps[, 2:3]),
+                 tolerance = tol)
+    # percentile intervals, as wave_means() gives them
+    expect_equal(tb$conf_low[zero], wm$conf_low[2:3], tolerance = tol)
+    expect_equal(tb$conf_high[zero], wm$conf_high[2:3], tolerance = tol)
+  }
+  # calibration with multinomial draws (people not drawn count for nothing)
+  wk <- attrition_weights(s$panel, ~ x, method = "calibrate",
+                          calfun = "raking")
+  ctrl_m <- boot_control(B = 30, seed = 4, type = "multinomial")
+  tk <- tilt_sensitivity(wk, "y", alpha = c(0, 0.3), se = "bootstrap",
+                         control = ctrl_m, tipping = FALSE, anchor = FALSE)
+  wk_m <- wave_means(wk, "y", se = "bootstrap", control = ctrl_m)
+  expect_equal(tk$std_error[tk$alpha == 0], wk_m$std_error[2:3],
+               tolerance = 1e-8)
+  # a category's proportion
+  tp <- tilt_sensitivity(w, "hi", alpha = c(0, 0.5), se = "bootstrap",
+                         control = ctrl, tipping = FALSE, anchor = FALSE)
+  wp <- wave_means(w, "hi", se = "bootstrap", control = ctrl)
+  expect_equal(tp$std_error[tp$alpha == 0], wp$std_error[2:3],
+               tolerance = 1e-8)
+})
+
+test_that("the bootstrap SE is near the sandwich at the true alpha, and reproducible", {
+  s <- sim_mnar_boot(3000, seed = 5)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  ctrl <- boot_control(B = 200, seed = 3, threads = 2)
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                         control = ctrl, tipping = FALSE)
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), tipping = FALSE)
+  expect_equal(tb$estimate, ts$estimate)
+  at <- tb$alpha == 0.5
+  ratio <- tb$std_error[at] / ts$std_error[at]
+  expect_true(all(abs(ratio - 1) < 0.10), info = toString(ratio))
+  # the same seed gives the same numbers, on 1 thread or 2
+  two <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                          control = boot_control(B = 20, seed = 8,
+                                                 threads = 2),
+                          tipping = FALSE)
+  one <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                          control = boot_control(B = 20, seed = 8,
+                                                 threads = 1),
+                          tipping = FALSE)
+  expect_identical(one, two)
+  # changes and differences between groups run through the same replicates
+  ch <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1",
+                         se = "bootstrap", control = boot_control(B = 20, seed = 1),
+                         tipping = FALSE)
+  expect_true(all(is.finite(ch$std_error) & ch$conf_low < ch$estimate &
+                    ch$estimate < ch$conf_high))
+  df <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), by = "g", ref = "a",
+                         se = "bootstrap", control = boot_control(B = 20, seed = 1),
+                         tipping = FALSE)
+  expect_equal(unique(df$group), "b - a")
+  expect_true(all(is.finite(df$std_error)))
+})
+
+test_that("with a sampling design the replicates resample PSUs, near the design sandwich", {
+  s <- sim_design_panel(n = 1500, seed = 3, frame_extra = 300)
+  pd <- panel_data(s$long, id = "id", wave = "wave", frame = s$frame,
+                   baseline = c("g", "age"), strata = "str", cluster = "hh",
+                   fpc = "pop")
+  w <- attrition_weights(pd, ~ g + age, history = "y")
+  ctrl <- boot_control(B = 200, seed = 9)
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.03), se = "bootstrap",
+                         control = ctrl, tipping = FALSE)
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.03), tipping = FALSE)
+  ratio <- tb$std_error / ts$std_error
+  expect_true(all(abs(ratio - 1) < 0.15), info = toString(ratio))
+  wm <- wave_means(w, "y", se = "bootstrap", control = ctrl)
+  expect_equal(tb$std_error[tb$alpha == 0], wm$std_error[2:3],
+               tolerance = 1e-12)
+})
+
+test_that("bad control for the bootstrap gives classed errors", {
+  s <- sim_panel(n = 400, seed = 2)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  expect_error(
+    tilt_sensitivity(w, "y", alpha = c(0, 0.01), se = "bootstrap",
+                     control = list(maxit = 10, epsilon = 1e-8)),
+    class = "panelattrition_arg_error"
+  )
+  err <- tryCatch(
+    tilt_sensitivity(w, "y", alpha = c(0, 0.01),
+                     control = boot_control(B = 10, seed = 1)),
+    panelattrition_arg_error = function(e) e
+  )
+  expect_s3_class(err, "panelattrition_arg_error")
+  expect_equal(err$argument, "control")
+  expect_match(conditionMessage(err), "tilt_sensitivity")
+  expect_error(
+    tilt_sensitivity(w, "y", alpha = c(0, 0.01), se = "bootstrap",
+                     control = boot_control(B = 1)),
+    class = "panelattrition_arg_error"
+  )
+})
+
+test_that("failed replicates are left out at every alpha, with the bootstrap's warning", {
+  s <- sim_panel(n = 300, seed = 2)
+  tr <- s$truth
+  # two people of group c drop out at T2: some multinomial replicates draw
+  # neither, and the response model at T2 separates
+  lng <- s$long
+  drop_c <- tr$id[tr$g == "c" & !tr$r2]
+  extra <- lng[lng$wave == "T1" & lng$id %in% drop_c[-(1:2)], ]
+  extra$wave <- "T2"
+  panel <- panel_data(rbind(lng, extra), id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, monotone = FALSE)
+  ctrl <- boot_control(B = 40, seed = 1, type = "multinomial")
+  expect_warning(
+    tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.01), wave = "T2",
+                           se = "bootstrap", control = ctrl,
+                           tipping = FALSE),
+    class = "panelattrition_bootstrap_warning"
+  )
+  failed <- attr(tb, "failed")
+  expect_true(length(failed) > 0L && length(failed) < 40L)
+  reps <- attr(tb, "replicates")
+  expect_true(all(is.na(reps[failed, ])))
+  expect_true(all(!is.na(reps[-failed, ])))
+  ok <- reps[-failed, , drop = FALSE]
+  expect_equal(tb$std_error, unname(apply(ok, 2, stats::sd)))
+})
