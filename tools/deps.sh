@@ -11,7 +11,7 @@ r-cran-testthat r-cran-survey r-cran-geepack r-cran-brglm2 r-cran-psych \
 r-cran-hsaur3 r-cran-data.table r-cran-readr r-cran-generics r-cran-future.apply \
 r-cran-dplyr r-cran-ggplot2 r-cran-cli"
 R_PKGS="knitr rmarkdown roxygen2 testthat survey geepack brglm2 psych HSAUR3 \
-data.table readr generics future future.apply dplyr ggplot2 cli"
+data.table readr generics future future.apply dplyr ggplot2 cli modelsummary"
 
 missing=""
 for p in $DEB_PKGS; do

@@ -98,6 +98,32 @@ test_that("the tables satisfy modelsummary's column contract", {
     expect_identical(nrow(gl), 1L)
   }
   expect_true("nobs" %in% names(glance(obj$gee)))
-  # (modelsummary itself is not in Debian and does not install from CRAN
-  # within CI's time, so it is not run here)
+})
+
+test_that("modelsummary takes GEE fits, estimate tables and comparisons", {
+  skip_if_not_installed("modelsummary")
+  obj <- tidy_objects()
+  # (insight, under modelsummary, says "Objects of class `NULL` are
+  # currently not supported" while it looks for optional parts)
+  noise <- utils::capture.output(ms <- suppressMessages(
+    modelsummary::modelsummary(
+      list(GEE = obj$gee, Means = obj$m, Contrasts = obj$cmp),
+      output = "data.frame", statistic = "std.error"
+    )
+  ))
+  est <- ms[ms$part == "estimates" & ms$statistic == "estimate", ]
+  # every coefficient and every estimate has its row, with its value
+  td <- tidy(obj$gee)
+  expect_setequal(intersect(est$term, td$term), td$term)
+  k <- match(td$term, est$term)
+  expect_equal(as.numeric(est$GEE[k]), td$estimate, tolerance = 1e-3)
+  tm <- tidy(obj$m)
+  k <- match(tm$term, est$term)
+  expect_false(anyNA(k))
+  expect_equal(as.numeric(est$Means[k]), tm$estimate, tolerance = 1e-3)
+  expect_false(anyNA(match(tidy(obj$cmp)$term, est$term)))
+  # the GEE's number of observations from glance()
+  gof <- ms[ms$part == "gof", ]
+  expect_equal(as.numeric(gof$GEE[gof$term == "Num.Obs."]),
+               glance(obj$gee)$nobs)
 })
