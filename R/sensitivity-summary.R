@@ -512,8 +512,9 @@ print.pa_sensitivity_summary <- function(x, digits = 3, ...) {
   } else {
     cat(paste0(
       "\ntipping delta: shift of the dropouts' values (pattern mixture; ",
-      "log-odds for proportions) at which the interval first reaches the ",
-      "null, in SDs of the outcome and as a share of the estimate.\n",
+      "log-odds for proportions) at which the conclusion changes: the ",
+      "interval reaches the null, or, where it already includes it, leaves ",
+      "it; in SDs of the outcome and as a share of the estimate.\n",
       "tipping alpha: log odds ratio of answering per unit of the current ",
       "outcome (selection model) at which it does, as a multiple of the ",
       "fitted effect of the last observed outcome on answering.\n",
