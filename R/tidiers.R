@@ -376,3 +376,46 @@ wald_columns <- function(out, df, conf.int,
   }
   out
 }
+
+#' @rdname sensitivity_summary
+#' @param conf.int Include `conf.low` and `conf.high`.
+#' @export
+tidy.pa_sensitivity_summary <- function(x, conf.int = FALSE, ...) {
+  check_conf_int(conf.int)
+  df <- x
+  class(df) <- "data.frame"
+  keys <- setdiff(names(df), c(
+    "estimate", "std_error", "conf_low", "conf_high", "null",
+    "tipping_delta", "tipping_delta_sd", "tipping_share", "tipping_alpha",
+    "tipping_alpha_benchmark", "manski_lower", "manski_upper", "lee_lower",
+    "lee_upper", "suppressed"))
+  out <- df[keys]
+  for (a in setdiff(names(attributes(out)), c("names", "row.names", "class"))) {
+    attr(out, a) <- NULL
+  }
+  out$term <- row_terms(df, keys)
+  null <- ifelse(is.na(df$null), 0, df$null)
+  out <- wald_columns(out, df, conf.int,
+                      statistic = (df$estimate - null) / df$std_error)
+  out$null <- df$null
+  for (v in c("tipping_delta", "tipping_delta_sd", "tipping_share",
+              "tipping_alpha", "tipping_alpha_benchmark", "manski_lower",
+              "manski_upper", "lee_lower", "lee_upper", "suppressed")) {
+    out[[v]] <- df[[v]]
+  }
+  rownames(out) <- NULL
+  out
+}
+
+#' @rdname sensitivity_summary
+#' @export
+glance.pa_sensitivity_summary <- function(x, ...) {
+  df <- x
+  class(df) <- "data.frame"
+  data.frame(kind = attr(x, "kind") %||% NA_character_,
+             rows = nrow(df),
+             with_tipping = sum(!is.na(df$tipping_delta) |
+                                  !is.na(df$tipping_alpha)),
+             suppressed = sum(df$suppressed %in% TRUE),
+             nobs = nrow(df))
+}
