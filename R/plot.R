@@ -449,18 +449,24 @@ plot_transitions <- function(x, type = NULL, ...) {
   invisible(x)
 }
 
+# A result as a plain data frame, or a classed error when it has no rows.
+plot_rows <- function(x, what) {
+  df <- x
+  class(df) <- "data.frame"
+  if (!nrow(df)) {
+    pa_abort(sprintf("There is nothing to plot: %s has no rows.", what),
+             class = "panelattrition_arg_error", argument = "x")
+  }
+  df
+}
+
 # Group comparisons ------------------------------------------------------------
 
 #' @rdname pa_plots
 #' @export
 plot.pa_comparison <- function(x, y, type = NULL, ...) {
   plot_type(type, "forest")
-  df <- x
-  class(df) <- "data.frame"
-  if (!nrow(df)) {
-    pa_abort("There is nothing to plot: the comparison has no rows.",
-             class = "panelattrition_arg_error", argument = "x")
-  }
+  df <- plot_rows(x, "the comparison")
   dots <- list(...)
   head_cols <- intersect(c("outcome", "level", "from", "wave"), names(df))
   headers <- do.call(paste, c(lapply(df[head_cols], as.character), sep = " "))
@@ -836,12 +842,7 @@ plot.pa_tilt <- function(x, y, type = NULL, ...) {
 #' @export
 plot.pa_bounds <- function(x, y, type = NULL, ...) {
   plot_type(type, "ranges")
-  df <- x
-  class(df) <- "data.frame"
-  if (!nrow(df)) {
-    pa_abort("There is nothing to plot: the table has no rows.",
-             class = "panelattrition_arg_error", argument = "x")
-  }
+  df <- plot_rows(x, "the table")
   dots <- list(...)
   main <- dots$main %||% sprintf("Possible range whatever the dropout: %s",
                                  attr(x, "outcome") %||% "the outcome")
@@ -880,12 +881,7 @@ plot.pa_bounds <- function(x, y, type = NULL, ...) {
 #' @export
 plot.pa_sensitivity_summary <- function(x, y, type = NULL, ...) {
   plot_type(type, "ranges")
-  df <- x
-  class(df) <- "data.frame"
-  if (!nrow(df)) {
-    pa_abort("There is nothing to plot: the table has no rows.",
-             class = "panelattrition_arg_error", argument = "x")
-  }
+  df <- plot_rows(x, "the table")
   lab <- summary_labels(x)
   supp <- df$suppressed %in% TRUE
   dots <- list(...)
