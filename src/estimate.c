@@ -199,3 +199,42 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                      out + (size_t) k * (size_t) q);
   }
 }
+
+void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,
+                   const int *cols, int nc, const double *r, const double *x,
+                   int p, const double *m, double *acc, size_t chunk) {
+  if (!x) {
+    for (int c = 0; c < nc; c++) {
+      double *tc = total + (size_t) cols[c] * n;
+      const double *mc = m + (size_t) c * n_risk;
+      for (size_t i = 0; i < n_risk; i++) tc[risk[i]] = tc[risk[i]] + mc[i];
+    }
+    return;
+  }
+  /* r * (X m) by blocks of rows, each element summed over j in order from
+   * 0 as pa_x_times_b() sums it */
+  for (size_t a = 0; a < n_risk; a += chunk) {
+    size_t b = n_risk - a < chunk ? n_risk - a : chunk;
+    for (int c = 0; c < nc; c++) {
+      double *tc = total + (size_t) cols[c] * n;
+      for (size_t i = 0; i < b; i++) acc[i] = 0;
+      for (int j = 0; j < p; j++) {
+        const double *xj = x + (size_t) j * n_risk + a;
+        double mjc = m[(size_t) j + (size_t) c * (size_t) p];
+        for (size_t i = 0; i < b; i++) acc[i] += xj[i] * mjc;
+      }
+      for (size_t i = 0; i < b; i++) {
+        size_t at = (size_t) risk[a + i];
+        tc[at] = tc[at] + r[a + i] * acc[i];
+      }
+    }
+  }
+}
+
+void pa_scale_columns(double *total, size_t n, int q, const double *by) {
+  for (int k = 0; k < q; k++) {
+    double *tk = total + (size_t) k * n;
+    double d = by[k];
+    for (size_t i = 0; i < n; i++) tk[i] = tk[i] / d;
+  }
+}

@@ -64,4 +64,17 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                     int n_strata, int rule, double *z, int *iwork,
                     double *dwork, double *out);
 
+/* Adds a weighting stage's U_s P_s H_s to the influence totals `total`
+ * (n x q, column-major) on the rows risk[0..n_risk-1] (0-based, distinct)
+ * and the columns cols[0..nc-1]: for a response model (x non-NULL, n_risk
+ * x p) r_i (X m)_ic with its residuals r and m (p x nc); otherwise the
+ * dense n_risk x nc matrix m. acc: `chunk` doubles of scratch. Each
+ * element of X m is summed over j in order, as pa_x_times_b() sums it. */
+void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,
+                   const int *cols, int nc, const double *r, const double *x,
+                   int p, const double *m, double *acc, size_t chunk);
+
+/* Divides column k of total (n x q) by by[k]. */
+void pa_scale_columns(double *total, size_t n, int q, const double *by);
+
 #endif
