@@ -92,7 +92,9 @@ mask_suppressed <- function(out, est, suppressed) {
   }
   est$vcov[suppressed, ] <- NA
   est$vcov[, suppressed] <- NA
-  if (!is.null(est$influence)) est$influence[, suppressed] <- NA
+  # nothing to mask leaves the (people x rows) influence values uncopied
+  none <- is.logical(suppressed) && !anyNA(suppressed) && !any(suppressed)
+  if (!is.null(est$influence) && !none) est$influence[, suppressed] <- NA
   if (!is.null(est$replicates)) est$replicates[, suppressed] <- NA
   list(out = out, est = est)
 }

@@ -311,14 +311,20 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     }
   }
   if (!length(mean_rows)) return(rec)
-  people <- sort(union(infl$people, unlist(mat$groups, use.names = FALSE)))
+  # the people in increasing order (as sort(union()) gives them), and
+  # each one's position among them, by lookup rather than hashing
+  mark <- person_mark(infl$people, mat$n_all)
+  for (grp in mat$groups) mark[grp] <- TRUE
+  people <- which(mark)
+  rm(mark)
+  pos <- integer(mat$n_all)
+  pos[people] <- seq_along(people)
   d <- numeric(mat$n_all)
   d[] <- mat$d
   m <- length(mean_rows)
-  i_part <- matrix(0, length(people), m)
-  i_part[match(infl$people, people), ] <- infl$values[, mean_rows,
-                                                      drop = FALSE]
-  v_part <- matrix(0, length(people), m)
+  # the influence values I (columns 1..m) and v (m + 1..2m) side by side
+  both <- matrix(0, length(people), 2L * m)
+  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
   for (j in seq_len(m)) {
     k <- mean_rows[j]
     r <- mat$rows[[k]]
@@ -327,12 +333,10 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     n_d <- sum(dd)
     s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
     share <- sum(dd * s1) / n_d
-    v_part[match(grp, people), j] <- dd * (s1 - share) / n_d
+    both[pos[grp], m + j] <- dd * (s1 - share) / n_d
     rec$rows[[k]]$share <- share
   }
-  both <- cbind(i_part, v_part)
-  rm(i_part, v_part)
-  cp <- influence_crossprod(both, both, mat$design, people)
+  cp <- influence_vcov(both, mat$design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)
