@@ -117,8 +117,15 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
     return(out)
   }
-  total <- .Call(C_influence_total, phi, updates, NULL)
-  -t(solve(dmu, t(total)))
+  # -t(solve(D, t(total))) by the kernel, row by row from D's LU factors
+  # (as dgesv, which solve() calls, solves each column); solve() on D
+  # alone raises R's errors for a singular D
+  dmu <- double_matrix(dmu)
+  invisible(solve(dmu, numeric(nrow(dmu))))
+  out <- .Call(C_influence_total, phi, updates, dmu)
+  dn <- list(rownames(phi), colnames(dmu))
+  dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
+  out
 }
 
 # Is st a response model (whose scores are x_i r_i, response_kind())?

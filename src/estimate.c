@@ -238,3 +238,23 @@ void pa_scale_columns(double *total, size_t n, int q, const double *by) {
     for (size_t i = 0; i < n; i++) tk[i] = tk[i] / d;
   }
 }
+
+int pa_solve_rows(double *total, size_t n, int q, const double *lu,
+                  const int *piv, double *buf, size_t chunk) {
+  for (size_t a = 0; a < n; a += chunk) {
+    size_t b = n - a < chunk ? n - a : chunk;
+    for (size_t i = 0; i < b; i++) {
+      for (int k = 0; k < q; k++) {
+        buf[(size_t) k + i * (size_t) q] = total[a + i + (size_t) k * n];
+      }
+    }
+    int info = pa_lu_solve_factored(lu, q, piv, buf, (int) b);
+    if (info) return info;
+    for (size_t i = 0; i < b; i++) {
+      for (int k = 0; k < q; k++) {
+        total[a + i + (size_t) k * n] = -buf[(size_t) k + i * (size_t) q];
+      }
+    }
+  }
+  return 0;
+}

@@ -77,4 +77,11 @@ void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,
 /* Divides column k of total (n x q) by by[k]. */
 void pa_scale_columns(double *total, size_t n, int q, const double *by);
 
+/* -total D^{-T} in place (the rows of total, n x q, each solved against D
+ * as solve(D, t(total)) solves its columns), from D's LU factors lu and
+ * pivots piv (pa_lu_factor()). buf: q * chunk doubles of scratch. Returns
+ * LAPACK's info (0: solved). */
+int pa_solve_rows(double *total, size_t n, int q, const double *lu,
+                  const int *piv, double *buf, size_t chunk);
+
 #endif

@@ -25,6 +25,14 @@ int pa_chol_solve(const double *chol, int n, double *b, int nrhs);
  * piv holds n ints. Returns 0, or k > 0 when U(k, k) is exactly zero. */
 int pa_lu_solve(double *a, int n, double *b, int nrhs, int *piv);
 
+/* The two halves of pa_lu_solve() (dgesv is dgetrf then dgetrs): the LU
+ * factors of a (n x n, overwritten) with pivots piv (n), then the solution
+ * of A X = B for B (n x nrhs, overwritten) from them. Each column of B is
+ * solved as dgesv would solve it, whatever nrhs. Return LAPACK's info. */
+int pa_lu_factor(double *a, int n, int *piv);
+int pa_lu_solve_factored(const double *lu, int n, const int *piv, double *b,
+                         int nrhs);
+
 /* Replace a Cholesky factor by the full symmetric inverse of A. */
 int pa_chol_inverse(double *chol, int n);
 

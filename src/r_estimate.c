@@ -10,6 +10,7 @@
 
 #include "entries.h"
 #include "estimate.h"
+#include "linalg.h"
 
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
@@ -177,13 +178,18 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * the order they are added, each list(risk, cols, r, x, m) for a response
  * model (r its residuals, x its design matrix, m p x length(cols)) or
  * list(risk, cols, u) (u: length(risk) x length(cols)); risk and cols
- * 1-based. */
+ * 1-based. scale a q x q matrix D: the result is -total D^{-T} (as
+ * -t(solve(D, t(total)))), D checked in R (solve(D, ...) raises R's
+ * errors for a singular D). */
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
+  int solve = Rf_isMatrix(scale);
   if (!Rf_isReal(phi) || !Rf_isMatrix(phi) || TYPEOF(updates) != VECSXP ||
       (!Rf_isNull(scale) && (!Rf_isReal(scale) ||
-                             XLENGTH(scale) != Rf_ncols(phi)))) {
+                             (solve ? Rf_nrows(scale) != Rf_ncols(phi) ||
+                                      Rf_ncols(scale) != Rf_ncols(phi)
+                                    : XLENGTH(scale) != Rf_ncols(phi))))) {
     Rf_error("internal error: influence totals need a double matrix, a "
-             "list of updates and a scale per column");
+             "list of updates and a scale per column (or D, q x q)");
   }
   size_t n = (size_t) Rf_nrows(phi);
   int q = Rf_ncols(phi);
@@ -230,7 +236,24 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
     pa_add_scores(tot, n, risk0, n_risk, cols0, nc, r, x, p, REAL(m), acc,
                   chunk);
   }
-  if (!Rf_isNull(scale)) pa_scale_columns(tot, n, q, REAL(scale));
+  if (solve) {
+    if (q > 0 && n > 0) {
+      double *lu = (double *) R_alloc((size_t) q * (size_t) q, sizeof(double));
+      memcpy(lu, REAL(scale), (size_t) q * (size_t) q * sizeof(double));
+      int *piv = (int *) R_alloc((size_t) q, sizeof(int));
+      if (pa_lu_factor(lu, q, piv)) {
+        Rf_error("internal error: D is singular");
+      }
+      size_t rows_per = 1024;
+      double *buf = (double *) R_alloc(rows_per * (size_t) q, sizeof(double));
+      if (pa_solve_rows(tot, n, q, lu, piv, buf, rows_per)) {
+        Rf_error("internal error: the rows of the influence totals could "
+                 "not be solved");
+      }
+    }
+  } else if (!Rf_isNull(scale)) {
+    pa_scale_columns(tot, n, q, REAL(scale));
+  }
   UNPROTECT(1);
   return out;
 }

@@ -141,6 +141,10 @@ calls <- list(
                     u = matrix(seq_len(2L * k) / 7, k, 2L))),
           c(2, 4))
   },
+  influence_total_solve = function() {
+    phi <- matrix(seq_len(3000) / 10, 1500L, 2L)
+    .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))
+  },
   influence_vcov = function() {
     ns$influence_vcov(cbind(a = x[, "age"], b = y))
   },
