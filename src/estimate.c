@@ -107,20 +107,41 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
 
 void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
                  double *out) {
+  /* scratch: the column means (q), the lanes (q x q x 4), then a block of
+   * PA_VCOV_BLOCK centred rows (PA_VCOV_BLOCK x q) */
+  double *mean = scratch;
+  double *lanes = mean + q;
+  double *block = lanes + (size_t) q * (size_t) q * 4;
   for (int k = 0; k < q; k++) {
     const double *xk = infl + (size_t) k * n;
-    double *ck = scratch + (size_t) k * n;
     /* colMeans(): a long double sum divided in long double */
     long double s = 0.0L;
     for (size_t i = 0; i < n; i++) s += xk[i];
-    double mean = (double) (s / (long double) n);
-    for (size_t i = 0; i < n; i++) ck[i] = xk[i] - mean;
+    mean[k] = (double) (s / (long double) n);
+  }
+  memset(lanes, 0, (size_t) q * (size_t) q * 4 * sizeof(double));
+  /* the centred cross-product block by block of rows (a multiple of 4),
+   * its four-lane sums carried over: the sums of one pass over all the
+   * rows, without a centred copy of the whole matrix */
+  for (size_t a = 0; a < n; a += PA_VCOV_BLOCK) {
+    size_t m = n - a < PA_VCOV_BLOCK ? n - a : PA_VCOV_BLOCK;
+    for (int k = 0; k < q; k++) {
+      const double *xk = infl + (size_t) k * n + a;
+      double *ck = block + (size_t) k * m;
+      for (size_t i = 0; i < m; i++) ck[i] = xk[i] - mean[k];
+    }
+    for (int k = 0; k < q; k++) {
+      pa_crossprod_vec_lanes(block, m, q, block + (size_t) k * m,
+                             lanes + (size_t) k * (size_t) q * 4);
+    }
   }
   double nn = (double) n, d = n > 1 ? (double) n - 1 : 1;
   for (int k = 0; k < q; k++) {
     double *ok = out + (size_t) k * (size_t) q;
-    pa_crossprod_vec(scratch, n, q, scratch + (size_t) k * n, ok);
-    for (int j = 0; j < q; j++) ok[j] = ok[j] * nn / d;
+    const double *lk = lanes + (size_t) k * (size_t) q * 4;
+    for (int j = 0; j < q; j++) {
+      ok[j] = pa_lanes_total(lk + 4 * (size_t) j) * nn / d;
+    }
   }
 }
 

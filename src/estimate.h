@@ -48,8 +48,12 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
                        int *pos, double *e, double *out);
 
 /* Covariance of the totals of influence values `infl` (n x q), people as
- * independent units: n/(n-1) times the centred cross-product. scratch is
- * n x q. */
+ * independent units: n/(n-1) times the centred cross-product, taken a
+ * block of PA_VCOV_BLOCK rows at a time. scratch: PA_VCOV_SCRATCH(q)
+ * doubles. */
+#define PA_VCOV_BLOCK 1024
+#define PA_VCOV_SCRATCH(q) \
+  ((size_t) (q) * (1 + 4 * (size_t) (q) + (size_t) PA_VCOV_BLOCK))
 void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
                  double *out);
 

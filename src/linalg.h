@@ -61,6 +61,14 @@ void pa_crossprod_wf(const float *xf, size_t n, int p, const double *w,
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);
 
+/* X' v for X (m x p) with four-lane sums carried in lanes (p x 4) from
+ * block to block of rows (blocks of a multiple of 4 rows but the last);
+ * pa_lanes_total() of a column's four lanes then equals
+ * pa_crossprod_vec() over all the rows, bit for bit. */
+void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
+                            const double *v, double *lanes);
+double pa_lanes_total(const double *lane);
+
 /* out (p) = X' v over the rows a <= i < a + m of X (n x p). */
 void pa_crossprod_vec_rows(const double *x, size_t n, int p,
                            const double *v, size_t a, size_t m,

@@ -139,7 +139,8 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
   int q = Rf_ncols(infl);
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
   if (Rf_isNull(psu)) {
-    double *scratch = (double *) R_alloc(n * (size_t) q + 1, sizeof(double));
+    double *scratch = (double *) R_alloc(PA_VCOV_SCRATCH(q) + 1,
+                                         sizeof(double));
     pa_vcov_iid(REAL(infl), n, q, scratch, REAL(out));
     UNPROTECT(1);
     return out;
