@@ -92,7 +92,9 @@ mask_suppressed <- function(out, est, suppressed) {
   }
   est$vcov[suppressed, ] <- NA
   est$vcov[, suppressed] <- NA
-  if (!is.null(est$influence)) est$influence[, suppressed] <- NA
+  # nothing to mask leaves the (people x rows) influence values uncopied
+  none <- is.logical(suppressed) && !anyNA(suppressed) && !any(suppressed)
+  if (!is.null(est$influence) && !none) est$influence[, suppressed] <- NA
   if (!is.null(est$replicates)) est$replicates[, suppressed] <- NA
   list(out = out, est = est)
 }
@@ -297,10 +299,16 @@ check_model_cells <- function(x, mf, person, min_n) {
     )
   }
   n_people <- max(person)
-  nonzero_people <- vapply(seq_len(ncol(x)), function(j) {
-    sum(person_mark(person[x[, j] != 0], n_people))
-  }, numeric(1))
-  sparse <- nonzero_people > 0 & nonzero_people < min_n
+  # whether a column is non-zero for some but fewer than min_n people: a
+  # column whose first rows already hold min_n people is not, and only the
+  # other columns are counted in full
+  sparse <- vapply(seq_len(ncol(x)), function(j) {
+    p <- person[x[, j] != 0]
+    if (!length(p)) return(FALSE)
+    head_p <- p[seq_len(min(length(p), 64 * min_n))]
+    if (length(unique(head_p)) >= min_n) return(FALSE)
+    sum(person_mark(p, n_people)) < min_n
+  }, logical(1))
   if (any(sparse)) {
     refuse(sprintf("the column%s %s of the model matrix",
                    if (sum(sparse) > 1L) "s" else "",

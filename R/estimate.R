@@ -452,7 +452,13 @@ person_groups <- function(w, by, groups) {
 mean_cells <- function(y, name, rows, group) {
   has <- which(!is.na(y))
   # waves where the outcome was asked (has any value)
-  waves_present <- sort(unique(rows$wave[has]))
+  wave_has <- rows$wave[has]
+  waves_present <- if (length(has) && is.integer(wave_has) &&
+                       !anyNA(wave_has) && min(wave_has) >= 1L) {
+    which(tabulate(wave_has, max(wave_has)) > 0L)
+  } else {
+    sort(unique(wave_has))
+  }
   if (!length(waves_present)) return(NULL)
   categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) ||
@@ -467,8 +473,23 @@ mean_cells <- function(y, name, rows, group) {
   n_g <- length(groups)
   n_l <- length(levels_y)
   # rows with a value, split by wave and by wave x group (in row order)
-  wave_at <- match(rows$wave[has], waves_present)
-  group_at <- if (no_group) 1L else match(group[has], groups)
+  wave_at <- if (is.integer(wave_has) && length(has) && !anyNA(wave_has) &&
+                  min(wave_has) >= 1L) {
+    # by lookup rather than hashing
+    slot <- integer(max(wave_has))
+    slot[waves_present] <- seq_along(waves_present)
+    slot[wave_has]
+  } else {
+    match(wave_has, waves_present)
+  }
+  group_at <- if (no_group) {
+    1L
+  } else if (is.factor(group)) {
+    # each level's position among the groups, looked up by level code
+    match(levels(group), groups)[unclass(group)[has]]
+  } else {
+    match(group[has], groups)
+  }
   in_wave <- split_rows(has, wave_at, length(waves_present))
   in_cell <- split_rows(has, (wave_at - 1L) * n_g + group_at,
                         length(waves_present) * n_g)

@@ -105,6 +105,10 @@ cal_fun_code <- function(calfun) calfun_entry(calfun)$code
 
 # Stage kinds ------------------------------------------------------------------
 
+# A model's scores are x_i r_i, so U m = r * (X m) (estimate_influence()
+# forms it in C for these stages).
+response_scores_times <- function(st, m) st$fit$residuals * x_b(st$x, m)
+
 # A response model fitted by fit_stage_logit() with `method`.
 response_kind <- function(method) {
   list(
@@ -114,7 +118,7 @@ response_kind <- function(method) {
     # J = -information, so -J^{-1} U = I^{-1} U
     project = function(st, h) st$fit$vcov %*% h,
     # a model's scores are x_i r_i, so U m = r * (X m)
-    scores_times = function(st, m) st$fit$residuals * x_b(st$x, m),
+    scores_times = response_scores_times,
     chain_on = function(st) FALSE,
     boot = function(st) {
       list(kind = match(method, c("logit", "firth")) - 1L, calfun = 0L,

@@ -55,11 +55,12 @@ tipping_material <- function(w, tab, kind, by, influence,
   }
   waves <- w$panel$waves
   fits <- list()
+  cache <- tipping_cache(rows, group_rows, group_base, base, length(waves))
   for (k in seq_len(nrow(tab))) {
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
     out$rows[[k]] <- tryCatch(
-      tipping_row_material(w, tab, k, kind, by, rows, group_rows, group_base,
-                           base, waves, fits, probabilities),
+      tipping_row_material(w, tab, k, kind, by, rows, cache, base, waves,
+                           fits, probabilities),
       panelattrition_error = function(e) list(error = e)
     )
     gname <- out$rows[[k]]$group
@@ -82,27 +83,36 @@ tipping_material <- function(w, tab, kind, by, influence,
   out
 }
 
-tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
-                                 group_base, base, waves, fits,
-                                 probabilities = TRUE) {
+tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
+                                 waves, fits, probabilities = TRUE) {
   n_all <- nrow(w$weights)
   v <- tab$outcome[k]
-  y <- w$panel$data[[v]]
+  y0 <- w$panel$data[[v]]
+  y <- y0
   lv <- if ("level" %in% names(tab)) tab$level[k] else NA
   t1 <- match(as.character(tab$wave[k]), waves)
   if (!is.na(lv)) y <- as.numeric(y == lv)
   g <- if (is.null(by)) NULL else as.character(tab[[by]][k])
-  in_group <- if (is.null(g)) TRUE else as.character(group_rows) == g
+  # the answers of wave t1 in the row's group (in row order), and of
+  # those the ones with a value of the outcome (a level's indicator is
+  # missing where the outcome is)
+  cell <- tipping_cell(cache, t1, g)
   if (kind == "panel_change") {
     t0 <- match(tab$from[k], waves)
-    y_mat <- matrix(NA_real_, n_all, length(waves))
-    y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
+    y_mat <- if (is.na(lv)) {
+      tipping_outcome(cache, v, y0, n_all, length(waves), rows)$y_mat
+    } else {
+      m <- matrix(NA_real_, n_all, length(waves))
+      m[cbind(rows$person, rows$wave)] <- as.numeric(y)
+      m
+    }
     has <- !is.na(y_mat[, t1] - y_mat[, t0])
-    members <- rows$person[rows$wave == t1 & has[rows$person] & in_group]
+    at <- cell[has[rows$person[cell]]]
   } else {
-    members <- rows$person[rows$wave == t1 & !is.na(y) & in_group]
+    at <- cell[!is.na(y[cell])]
   }
-  grp <- unname(if (is.null(g)) base else base[group_base[base] == g])
+  members <- rows$person[at]
+  grp <- tipping_group(cache, g, base)
   if (!all(person_mark(grp, n_all)[members])) {
     pa_abort(
       sprintf(paste("The respondents behind row %d of `x` are not all in",
@@ -112,8 +122,9 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
     )
   }
   type <- if (kind == "wave_means" &&
-              (!is.na(lv) || is.logical(w$panel$data[[v]]) ||
-               is_binary_numeric(w$panel$data[[v]]))) {
+              (!is.na(lv) || is.logical(y0) ||
+               tipping_outcome(cache, v, y0, n_all, length(waves),
+                               NULL)$binary)) {
     "proportion"
   } else {
     "mean"
@@ -145,12 +156,70 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, group_rows,
   # the row's respondents (changes use the table's sd_change)
   sd <- NA_real_
   if (type == "mean" && kind == "wave_means") {
-    at <- which(rows$wave == t1 & !is.na(y) & in_group)
     sd <- weighted_sd(as.numeric(y[at]), w$weights[cbind(rows$person[at], t1)])
   }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
        grp = grp, members = members, prob = prob, fit_key = key, fit = fit,
        sd = sd)
+}
+
+# What the rows of one table share, worked out once rather than per row:
+# the answers split by wave x group (one split of all the answers), each
+# group's baseline people, and per outcome its answers by person and wave
+# and whether it is binary. An environment, filled as rows ask.
+tipping_cache <- function(rows, group_rows, group_base, base, n_wave) {
+  cache <- new.env(parent = emptyenv())
+  groups <- if (is.null(group_base)) character() else
+    unique(c(unique(group_rows), unique(group_base[base])))
+  n_g <- max(1L, length(groups))
+  gi <- if (length(groups)) match(group_rows, groups) else 1L
+  cache$groups <- groups
+  cache$n_g <- n_g
+  # answers with a wave outside 1..n_wave (none in a valid panel) are left
+  # out, as `rows$wave == t1` leaves them out
+  ok <- !is.na(rows$wave) & rows$wave >= 1L & rows$wave <= n_wave
+  key <- (rows$wave - 1L) * n_g + gi
+  key[!ok] <- NA_integer_
+  cache$cells <- split_rows(seq_len(nrow(rows)), key, n_wave * n_g)
+  cache$group_people <- if (length(groups)) {
+    split_rows(base, match(group_base[base], groups), n_g)
+  } else {
+    list(base)
+  }
+  cache$outcomes <- list()
+  cache
+}
+
+# The answers of wave t (in row order) in group g (everyone's when g is
+# NULL).
+tipping_cell <- function(cache, t, g) {
+  j <- if (is.null(g)) 1L else match(g, cache$groups)
+  if (is.na(j)) return(integer())
+  cache$cells[[(t - 1L) * cache$n_g + j]]
+}
+
+# The baseline people of group g (all of them when g is NULL).
+tipping_group <- function(cache, g, base) {
+  if (is.null(g)) return(unname(base))
+  j <- match(g, cache$groups)
+  if (is.na(j)) return(integer())
+  unname(cache$group_people[[j]])
+}
+
+# Per outcome: is it binary, and its answers as a people x waves matrix.
+tipping_outcome <- function(cache, v, y, n_all, n_wave, rows) {
+  o <- cache$outcomes[[v]]
+  if (is.null(o)) {
+    o <- list(binary = is_binary_numeric(y))
+    cache$outcomes[[v]] <- o
+  }
+  if (is.null(o$y_mat) && !is.null(rows)) {
+    y_mat <- matrix(NA_real_, n_all, n_wave)
+    y_mat[cbind(rows$person, rows$wave)] <- as.numeric(y)
+    o$y_mat <- y_mat
+    cache$outcomes[[v]] <- o
+  }
+  o
 }
 
 # The record of the rows kept by a subset (positions in the stored
@@ -242,14 +311,20 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     }
   }
   if (!length(mean_rows)) return(rec)
-  people <- sort(union(infl$people, unlist(mat$groups, use.names = FALSE)))
+  # the people in increasing order (as sort(union()) gives them), and
+  # each one's position among them, by lookup rather than hashing
+  mark <- person_mark(infl$people, mat$n_all)
+  for (grp in mat$groups) mark[grp] <- TRUE
+  people <- which(mark)
+  rm(mark)
+  pos <- integer(mat$n_all)
+  pos[people] <- seq_along(people)
   d <- numeric(mat$n_all)
   d[] <- mat$d
   m <- length(mean_rows)
-  i_part <- matrix(0, length(people), m)
-  i_part[match(infl$people, people), ] <- infl$values[, mean_rows,
-                                                      drop = FALSE]
-  v_part <- matrix(0, length(people), m)
+  # the influence values I (columns 1..m) and v (m + 1..2m) side by side
+  both <- matrix(0, length(people), 2L * m)
+  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
   for (j in seq_len(m)) {
     k <- mean_rows[j]
     r <- mat$rows[[k]]
@@ -258,12 +333,10 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     n_d <- sum(dd)
     s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
     share <- sum(dd * s1) / n_d
-    v_part[match(grp, people), j] <- dd * (s1 - share) / n_d
+    both[pos[grp], m + j] <- dd * (s1 - share) / n_d
     rec$rows[[k]]$share <- share
   }
-  both <- cbind(i_part, v_part)
-  rm(i_part, v_part)
-  cp <- influence_crossprod(both, both, mat$design, people)
+  cp <- influence_vcov(both, mat$design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)

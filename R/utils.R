@@ -57,7 +57,13 @@ to_character <- function(x) {
 
 
 sort_unique <- function(x) {
-  if (is.factor(x)) return(levels(droplevels(x)))
+  if (is.factor(x)) {
+    # the levels in use, in level order (levels(droplevels(x)) without
+    # building the dropped factor)
+    lv <- levels(x)
+    if (!anyNA(lv)) return(lv[tabulate(unclass(x), length(lv)) > 0L])
+    return(levels(droplevels(x)))
+  }
   sort(unique(x))
 }
 

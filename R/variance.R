@@ -49,7 +49,10 @@ stage_feeds_wave <- function(w, st, t) {
 # back (p_s x q matrices only). Each U_s is non-zero only on the rows at
 # risk in stage s.
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
-  total <- phi
+  phi <- double_matrix(phi)
+  # each stage's U_s P_s H_s, added to phi in this order by the kernel
+  # (influence_total in r_estimate.c)
+  updates <- list()
   stages <- if (sandwich) all_stages(w) else list()
   if (length(stages)) {
     # each wave's derivatives with the wave's weights, for the kernel,
@@ -79,7 +82,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       if (!length(feeds)) return(NULL)
       .Call(C_stage_gradient, double_matrix(st$x),
             as.double(stage_log_factor(st)), as.integer(st$risk),
-            feed[feeds], nrow(total), ncol(total))
+            feed[feeds], nrow(phi), ncol(phi))
     })
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
@@ -94,18 +97,40 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
         }
       }
       cols <- nonzero_cols(ph)
-      total[st$risk, cols] <- total[st$risk, cols] +
-        kind$scores_times(st, ph[, cols, drop = FALSE])
+      if (!length(cols)) next
+      m <- ph[, cols, drop = FALSE]
+      updates[[length(updates) + 1L]] <- if (is_response_stage(st)) {
+        # a model's scores are x_i r_i: the kernel forms r * (X m)
+        list(risk = as.integer(st$risk), cols = as.integer(cols),
+             r = as.double(st$fit$residuals), x = double_matrix(st$x),
+             m = double_matrix(m))
+      } else {
+        list(risk = as.integer(st$risk), cols = as.integer(cols),
+             u = double_matrix(kind$scores_times(st, m)))
+      }
     }
   }
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
     # D diagonal (Hajek means): solve() would divide each column by its d
-    out <- total / rep(-diag(dmu), each = nrow(total))
-    dn <- list(rownames(total), colnames(dmu))
+    out <- .Call(C_influence_total, phi, updates, as.double(-diag(dmu)))
+    dn <- list(rownames(phi), colnames(dmu))
     dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
     return(out)
   }
-  -t(solve(dmu, t(total)))
+  # -t(solve(D, t(total))) by the kernel, row by row from D's LU factors
+  # (as dgesv, which solve() calls, solves each column); solve() on D
+  # alone raises R's errors for a singular D
+  dmu <- double_matrix(dmu)
+  invisible(solve(dmu, numeric(nrow(dmu))))
+  out <- .Call(C_influence_total, phi, updates, dmu)
+  dn <- list(rownames(phi), colnames(dmu))
+  dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
+  out
+}
+
+# Is st a response model (whose scores are x_i r_i, response_kind())?
+is_response_stage <- function(st) {
+  identical(stage_kind(st)$scores_times, response_scores_times)
 }
 
 # The columns of m with an entry other than 0 (NA and NaN count).

@@ -256,6 +256,57 @@ void pa_crossprod_vec_rows(const double *x, size_t n, int p,
   }
 }
 
+/* pa_crossprod_vec_rows() over rows 0..m-1 of X (m x p) whose four-lane
+ * sums go on from lanes (p x 4, lanes[4 k + l] for column k, lane l) and
+ * are left there: called on consecutive blocks of rows whose lengths are
+ * multiples of 4 (but the last), it sums each lane in the same order as
+ * one call over all the rows, so pa_lanes_total() gives the same bits. */
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
+                            const double *v, double *lanes) {
+  size_t n4 = m - m % 4;
+  for (int k0 = 0; k0 < p; k0 += 4) {
+    int kk[4];
+    for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
+    const double *x0 = x + (size_t) kk[0] * m, *x1 = x + (size_t) kk[1] * m,
+                 *x2 = x + (size_t) kk[2] * m, *x3 = x + (size_t) kk[3] * m;
+    v4 s0, s1, s2, s3;
+    V4_LOAD(s0, lanes + 4 * (size_t) kk[0]);
+    V4_LOAD(s1, lanes + 4 * (size_t) kk[1]);
+    V4_LOAD(s2, lanes + 4 * (size_t) kk[2]);
+    V4_LOAD(s3, lanes + 4 * (size_t) kk[3]);
+    size_t i = 0;
+    for (; i < n4; i += 4) {
+      v4 vv, c0, c1, c2, c3;
+      V4_LOAD(vv, v + i);
+      V4_LOAD(c0, x0 + i);
+      V4_LOAD(c1, x1 + i);
+      V4_LOAD(c2, x2 + i);
+      V4_LOAD(c3, x3 + i);
+      V4_FMA(s0, vv, c0);
+      V4_FMA(s1, vv, c1);
+      V4_FMA(s2, vv, c2);
+      V4_FMA(s3, vv, c3);
+    }
+    double acc[4][4];
+    memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
+    memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
+    const double *xs[4] = {x0, x1, x2, x3};
+    for (; i < m; i++) {
+      for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
+    }
+    for (int t = 0; t < 4 && k0 + t < p; t++) {
+      memcpy(lanes + 4 * (size_t) (k0 + t), acc[t], 4 * sizeof(double));
+    }
+  }
+}
+
+double pa_lanes_total(const double *lane) {
+  return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out) {
   pa_crossprod_vec_rows(x, n, p, v, 0, n, out);

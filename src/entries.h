@@ -11,6 +11,7 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q);
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
+SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 
 #endif
 #include <Rinternals.h>
@@ -39,5 +40,6 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q);
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
+SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 
 #endif

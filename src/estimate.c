@@ -107,20 +107,41 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
 
 void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
                  double *out) {
+  /* scratch: the column means (q), the lanes (q x q x 4), then a block of
+   * PA_VCOV_BLOCK centred rows (PA_VCOV_BLOCK x q) */
+  double *mean = scratch;
+  double *lanes = mean + q;
+  double *block = lanes + (size_t) q * (size_t) q * 4;
   for (int k = 0; k < q; k++) {
     const double *xk = infl + (size_t) k * n;
-    double *ck = scratch + (size_t) k * n;
     /* colMeans(): a long double sum divided in long double */
     long double s = 0.0L;
     for (size_t i = 0; i < n; i++) s += xk[i];
-    double mean = (double) (s / (long double) n);
-    for (size_t i = 0; i < n; i++) ck[i] = xk[i] - mean;
+    mean[k] = (double) (s / (long double) n);
+  }
+  memset(lanes, 0, (size_t) q * (size_t) q * 4 * sizeof(double));
+  /* the centred cross-product block by block of rows (a multiple of 4),
+   * its four-lane sums carried over: the sums of one pass over all the
+   * rows, without a centred copy of the whole matrix */
+  for (size_t a = 0; a < n; a += PA_VCOV_BLOCK) {
+    size_t m = n - a < PA_VCOV_BLOCK ? n - a : PA_VCOV_BLOCK;
+    for (int k = 0; k < q; k++) {
+      const double *xk = infl + (size_t) k * n + a;
+      double *ck = block + (size_t) k * m;
+      for (size_t i = 0; i < m; i++) ck[i] = xk[i] - mean[k];
+    }
+    for (int k = 0; k < q; k++) {
+      pa_crossprod_vec_lanes(block, m, q, block + (size_t) k * m,
+                             lanes + (size_t) k * (size_t) q * 4);
+    }
   }
   double nn = (double) n, d = n > 1 ? (double) n - 1 : 1;
   for (int k = 0; k < q; k++) {
     double *ok = out + (size_t) k * (size_t) q;
-    pa_crossprod_vec(scratch, n, q, scratch + (size_t) k * n, ok);
-    for (int j = 0; j < q; j++) ok[j] = ok[j] * nn / d;
+    const double *lk = lanes + (size_t) k * (size_t) q * 4;
+    for (int j = 0; j < q; j++) {
+      ok[j] = pa_lanes_total(lk + 4 * (size_t) j) * nn / d;
+    }
   }
 }
 
@@ -198,4 +219,63 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
     pa_crossprod_vec(z, (size_t) n_psu, q, z + (size_t) k * (size_t) n_psu,
                      out + (size_t) k * (size_t) q);
   }
+}
+
+void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,
+                   const int *cols, int nc, const double *r, const double *x,
+                   int p, const double *m, double *acc, size_t chunk) {
+  if (!x) {
+    for (int c = 0; c < nc; c++) {
+      double *tc = total + (size_t) cols[c] * n;
+      const double *mc = m + (size_t) c * n_risk;
+      for (size_t i = 0; i < n_risk; i++) tc[risk[i]] = tc[risk[i]] + mc[i];
+    }
+    return;
+  }
+  /* r * (X m) by blocks of rows, each element summed over j in order from
+   * 0 as pa_x_times_b() sums it */
+  for (size_t a = 0; a < n_risk; a += chunk) {
+    size_t b = n_risk - a < chunk ? n_risk - a : chunk;
+    for (int c = 0; c < nc; c++) {
+      double *tc = total + (size_t) cols[c] * n;
+      for (size_t i = 0; i < b; i++) acc[i] = 0;
+      for (int j = 0; j < p; j++) {
+        const double *xj = x + (size_t) j * n_risk + a;
+        double mjc = m[(size_t) j + (size_t) c * (size_t) p];
+        for (size_t i = 0; i < b; i++) acc[i] += xj[i] * mjc;
+      }
+      for (size_t i = 0; i < b; i++) {
+        size_t at = (size_t) risk[a + i];
+        tc[at] = tc[at] + r[a + i] * acc[i];
+      }
+    }
+  }
+}
+
+void pa_scale_columns(double *total, size_t n, int q, const double *by) {
+  for (int k = 0; k < q; k++) {
+    double *tk = total + (size_t) k * n;
+    double d = by[k];
+    for (size_t i = 0; i < n; i++) tk[i] = tk[i] / d;
+  }
+}
+
+int pa_solve_rows(double *total, size_t n, int q, const double *lu,
+                  const int *piv, double *buf, size_t chunk) {
+  for (size_t a = 0; a < n; a += chunk) {
+    size_t b = n - a < chunk ? n - a : chunk;
+    for (size_t i = 0; i < b; i++) {
+      for (int k = 0; k < q; k++) {
+        buf[(size_t) k + i * (size_t) q] = total[a + i + (size_t) k * n];
+      }
+    }
+    int info = pa_lu_solve_factored(lu, q, piv, buf, (int) b);
+    if (info) return info;
+    for (size_t i = 0; i < b; i++) {
+      for (int k = 0; k < q; k++) {
+        total[a + i + (size_t) k * n] = -buf[(size_t) k + i * (size_t) q];
+      }
+    }
+  }
+  return 0;
 }

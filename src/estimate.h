@@ -48,8 +48,12 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
                        int *pos, double *e, double *out);
 
 /* Covariance of the totals of influence values `infl` (n x q), people as
- * independent units: n/(n-1) times the centred cross-product. scratch is
- * n x q. */
+ * independent units: n/(n-1) times the centred cross-product, taken a
+ * block of PA_VCOV_BLOCK rows at a time. scratch: PA_VCOV_SCRATCH(q)
+ * doubles. */
+#define PA_VCOV_BLOCK 1024
+#define PA_VCOV_SCRATCH(q) \
+  ((size_t) (q) * (1 + 4 * (size_t) (q) + (size_t) PA_VCOV_BLOCK))
 void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
                  double *out);
 
@@ -63,5 +67,25 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                     const int *strata, const double *pop, int n_psu_codes,
                     int n_strata, int rule, double *z, int *iwork,
                     double *dwork, double *out);
+
+/* Adds a weighting stage's U_s P_s H_s to the influence totals `total`
+ * (n x q, column-major) on the rows risk[0..n_risk-1] (0-based, distinct)
+ * and the columns cols[0..nc-1]: for a response model (x non-NULL, n_risk
+ * x p) r_i (X m)_ic with its residuals r and m (p x nc); otherwise the
+ * dense n_risk x nc matrix m. acc: `chunk` doubles of scratch. Each
+ * element of X m is summed over j in order, as pa_x_times_b() sums it. */
+void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,
+                   const int *cols, int nc, const double *r, const double *x,
+                   int p, const double *m, double *acc, size_t chunk);
+
+/* Divides column k of total (n x q) by by[k]. */
+void pa_scale_columns(double *total, size_t n, int q, const double *by);
+
+/* -total D^{-T} in place (the rows of total, n x q, each solved against D
+ * as solve(D, t(total)) solves its columns), from D's LU factors lu and
+ * pivots piv (pa_lu_factor()). buf: q * chunk doubles of scratch. Returns
+ * LAPACK's info (0: solved). */
+int pa_solve_rows(double *total, size_t n, int q, const double *lu,
+                  const int *piv, double *buf, size_t chunk);
 
 #endif

@@ -75,3 +75,16 @@ int pa_lu_solve(double *a, int n, double *b, int nrhs, int *piv) {
   F77_CALL(dgesv)(&n, &nrhs, a, &n, piv, b, &n, &info);
   return info;
 }
+
+int pa_lu_factor(double *a, int n, int *piv) {
+  int info = 0;
+  F77_CALL(dgetrf)(&n, &n, a, &n, piv, &info);
+  return info;
+}
+
+int pa_lu_solve_factored(const double *lu, int n, const int *piv, double *b,
+                         int nrhs) {
+  int info = 0;
+  F77_CALL(dgetrs)("N", &n, &nrhs, lu, &n, piv, b, &n, &info FCONE);
+  return info;
+}

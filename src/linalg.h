@@ -25,6 +25,14 @@ int pa_chol_solve(const double *chol, int n, double *b, int nrhs);
  * piv holds n ints. Returns 0, or k > 0 when U(k, k) is exactly zero. */
 int pa_lu_solve(double *a, int n, double *b, int nrhs, int *piv);
 
+/* The two halves of pa_lu_solve() (dgesv is dgetrf then dgetrs): the LU
+ * factors of a (n x n, overwritten) with pivots piv (n), then the solution
+ * of A X = B for B (n x nrhs, overwritten) from them. Each column of B is
+ * solved as dgesv would solve it, whatever nrhs. Return LAPACK's info. */
+int pa_lu_factor(double *a, int n, int *piv);
+int pa_lu_solve_factored(const double *lu, int n, const int *piv, double *b,
+                         int nrhs);
+
 /* Replace a Cholesky factor by the full symmetric inverse of A. */
 int pa_chol_inverse(double *chol, int n);
 
@@ -52,6 +60,14 @@ void pa_crossprod_wf(const float *xf, size_t n, int p, const double *w,
 /* out (p) = X' v. */
 void pa_crossprod_vec(const double *x, size_t n, int p, const double *v,
                       double *out);
+
+/* X' v for X (m x p) with four-lane sums carried in lanes (p x 4) from
+ * block to block of rows (blocks of a multiple of 4 rows but the last);
+ * pa_lanes_total() of a column's four lanes then equals
+ * pa_crossprod_vec() over all the rows, bit for bit. */
+void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
+                            const double *v, double *lanes);
+double pa_lanes_total(const double *lane);
 
 /* out (p) = X' v over the rows a <= i < a + m of X (n x p). */
 void pa_crossprod_vec_rows(const double *x, size_t n, int p,

@@ -10,6 +10,7 @@
 
 #include "entries.h"
 #include "estimate.h"
+#include "linalg.h"
 
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
@@ -138,7 +139,8 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
   int q = Rf_ncols(infl);
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
   if (Rf_isNull(psu)) {
-    double *scratch = (double *) R_alloc(n * (size_t) q + 1, sizeof(double));
+    double *scratch = (double *) R_alloc(PA_VCOV_SCRATCH(q) + 1,
+                                         sizeof(double));
     pa_vcov_iid(REAL(infl), n, q, scratch, REAL(out));
     UNPROTECT(1);
     return out;
@@ -167,6 +169,92 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
   pa_vcov_design(REAL(infl), n, q, ps, st,
                  Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
                  Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
+
+/* The influence totals phi + sum_s U_s P_s H_s (estimate_influence()),
+ * then each column divided by scale[k] (scale NULL: not divided). phi: n x
+ * q double matrix, copied (with its dimnames), never modified. updates: in
+ * the order they are added, each list(risk, cols, r, x, m) for a response
+ * model (r its residuals, x its design matrix, m p x length(cols)) or
+ * list(risk, cols, u) (u: length(risk) x length(cols)); risk and cols
+ * 1-based. scale a q x q matrix D: the result is -total D^{-T} (as
+ * -t(solve(D, t(total)))), D checked in R (solve(D, ...) raises R's
+ * errors for a singular D). */
+SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
+  int solve = Rf_isMatrix(scale);
+  if (!Rf_isReal(phi) || !Rf_isMatrix(phi) || TYPEOF(updates) != VECSXP ||
+      (!Rf_isNull(scale) && (!Rf_isReal(scale) ||
+                             (solve ? Rf_nrows(scale) != Rf_ncols(phi) ||
+                                      Rf_ncols(scale) != Rf_ncols(phi)
+                                    : XLENGTH(scale) != Rf_ncols(phi))))) {
+    Rf_error("internal error: influence totals need a double matrix, a "
+             "list of updates and a scale per column (or D, q x q)");
+  }
+  size_t n = (size_t) Rf_nrows(phi);
+  int q = Rf_ncols(phi);
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, q));
+  double *tot = REAL(out);
+  if (n * (size_t) q > 0) {
+    memcpy(tot, REAL(phi), n * (size_t) q * sizeof(double));
+  }
+  SEXP dn = Rf_getAttrib(phi, R_DimNamesSymbol);
+  if (!Rf_isNull(dn)) Rf_setAttrib(out, R_DimNamesSymbol, dn);
+  size_t chunk = 4096;
+  double *acc = (double *) R_alloc(chunk, sizeof(double));
+  R_xlen_t nu = XLENGTH(updates);
+  for (R_xlen_t u = 0; u < nu; u++) {
+    SEXP up = VECTOR_ELT(updates, u);
+    int model = TYPEOF(up) == VECSXP && XLENGTH(up) == 5;
+    if (TYPEOF(up) != VECSXP || (XLENGTH(up) != 5 && XLENGTH(up) != 3)) {
+      Rf_error("internal error: an influence update is malformed");
+    }
+    SEXP risk = VECTOR_ELT(up, 0), cols = VECTOR_ELT(up, 1);
+    SEXP m = VECTOR_ELT(up, model ? 4 : 2);
+    if (!Rf_isInteger(risk) || !Rf_isInteger(cols) || !Rf_isReal(m)) {
+      Rf_error("internal error: an influence update is malformed");
+    }
+    size_t n_risk = (size_t) XLENGTH(risk);
+    int nc = (int) XLENGTH(cols);
+    const int *risk0 = zero_based(risk, (R_xlen_t) n, "risk");
+    const int *cols0 = zero_based(cols, q, "column");
+    const double *r = NULL, *x = NULL;
+    int p = 0;
+    if (model) {
+      SEXP rr = VECTOR_ELT(up, 2), xx = VECTOR_ELT(up, 3);
+      if (!Rf_isReal(rr) || !Rf_isReal(xx) || !Rf_isMatrix(xx) ||
+          (size_t) XLENGTH(rr) != n_risk || (size_t) Rf_nrows(xx) != n_risk ||
+          XLENGTH(m) != (R_xlen_t) Rf_ncols(xx) * nc) {
+        Rf_error("internal error: a response model's update is malformed");
+      }
+      r = REAL(rr);
+      x = REAL(xx);
+      p = Rf_ncols(xx);
+    } else if ((size_t) XLENGTH(m) != n_risk * (size_t) nc) {
+      Rf_error("internal error: a stage's scores do not match its people");
+    }
+    pa_add_scores(tot, n, risk0, n_risk, cols0, nc, r, x, p, REAL(m), acc,
+                  chunk);
+  }
+  if (solve) {
+    if (q > 0 && n > 0) {
+      double *lu = (double *) R_alloc((size_t) q * (size_t) q, sizeof(double));
+      memcpy(lu, REAL(scale), (size_t) q * (size_t) q * sizeof(double));
+      int *piv = (int *) R_alloc((size_t) q, sizeof(int));
+      if (pa_lu_factor(lu, q, piv)) {
+        Rf_error("internal error: D is singular");
+      }
+      size_t rows_per = 1024;
+      double *buf = (double *) R_alloc(rows_per * (size_t) q, sizeof(double));
+      if (pa_solve_rows(tot, n, q, lu, piv, buf, rows_per)) {
+        Rf_error("internal error: the rows of the influence totals could "
+                 "not be solved");
+      }
+    }
+  } else if (!Rf_isNull(scale)) {
+    pa_scale_columns(tot, n, q, REAL(scale));
+  }
   UNPROTECT(1);
   return out;
 }

@@ -127,6 +127,24 @@ calls <- list(
                list(rows = r, m = cbind(r / 7, 1), wt = wt)),
           n, 2L)
   },
+  influence_total = function() {
+    st <- boot_w$stages[[1L]]
+    n <- nrow(boot_w$weights)
+    phi <- matrix(seq_len(2L * n) / 10, n, 2L,
+                  dimnames = list(NULL, c("a", "b")))
+    k <- length(st$risk)
+    .Call(ns$C_influence_total, phi,
+          list(list(risk = as.integer(st$risk), cols = 2L,
+                    r = as.double(st$fit$residuals), x = st$x,
+                    m = matrix(seq_len(ncol(st$x)) / 3, ncol(st$x), 1L)),
+               list(risk = as.integer(st$risk), cols = c(1L, 2L),
+                    u = matrix(seq_len(2L * k) / 7, k, 2L))),
+          c(2, 4))
+  },
+  influence_total_solve = function() {
+    phi <- matrix(seq_len(3000) / 10, 1500L, 2L)
+    .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))
+  },
   influence_vcov = function() {
     ns$influence_vcov(cbind(a = x[, "age"], b = y))
   },
