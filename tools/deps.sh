@@ -34,14 +34,22 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# whether a package is there is asked without loading it (a namespace
+# loaded in this session would stay loaded in its old version while a
+# newer one is installed as a dependency); loading is checked afterwards
+# in a fresh session
 R_PKGS="$R_PKGS" Rscript -e '
 need <- strsplit(Sys.getenv("R_PKGS"), "[[:space:]]+")[[1]]
 need <- need[nzchar(need)]
-have <- vapply(need, requireNamespace, logical(1), quietly = TRUE)
+have <- vapply(need, function(p) length(find.package(p, quiet = TRUE)) > 0,
+               logical(1))
 if (any(!have)) {
   message("make deps: installing from CRAN: ", paste(need[!have], collapse = " "))
   install.packages(need[!have], quiet = TRUE)
-  still <- need[!vapply(need, requireNamespace, logical(1), quietly = TRUE)]
-  if (length(still)) stop("could not install: ", paste(still, collapse = " "))
 }'
+R_PKGS="$R_PKGS" Rscript -e '
+need <- strsplit(Sys.getenv("R_PKGS"), "[[:space:]]+")[[1]]
+need <- need[nzchar(need)]
+ok <- vapply(need, requireNamespace, logical(1), quietly = TRUE)
+if (!all(ok)) stop("could not install or load: ", paste(need[!ok], collapse = " "))'
 echo "make deps: everything is installed"
