@@ -85,12 +85,10 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
   check_min_n(min_n)
   level <- resolve_conf_level(conf_level, level, "attrition_bounds",
                               lower = 0.5)
-  rows <- panel_rows(w)
-  yv <- sensitivity_outcome(w, outcome, rows, category, binary = TRUE)
-  t_idx <- sensitivity_waves(w, wave)
-  check_wave_answers(yv$values, rows, w$panel$waves, t_idx, outcome,
-                     "outcome",
-                     hint = "Choose the waves where it was asked with `wave`, or check the column.")
+  inp <- sensitivity_inputs(w, outcome, wave, category, binary = TRUE)
+  rows <- inp$rows
+  yv <- inp$yv
+  t_idx <- inp$t_idx
   n_all <- nrow(w$weights)
   base <- w$baseline_rows
   d <- w$base_weights

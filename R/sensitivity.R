@@ -196,6 +196,20 @@ sensitivity_outcome <- function(w, outcome, rows, category, binary) {
   list(values = as.numeric(y), proportion = is_binary, label = outcome)
 }
 
+# What a sensitivity model reads of the panel: its rows, the outcome's
+# values (sensitivity_outcome()) and the waves to analyse
+# (sensitivity_waves()), with a classed error when the outcome has no
+# value at one of those waves.
+sensitivity_inputs <- function(w, outcome, wave, category, binary) {
+  rows <- panel_rows(w)
+  yv <- sensitivity_outcome(w, outcome, rows, category, binary = binary)
+  t_idx <- sensitivity_waves(w, wave)
+  check_wave_answers(yv$values, rows, w$panel$waves, t_idx, outcome,
+                     "outcome",
+                     hint = "Choose the waves where it was asked with `wave`, or check the column.")
+  list(rows = rows, yv = yv, t_idx = t_idx)
+}
+
 # Indices of the waves to analyse: those named, or every wave after the
 # first.
 sensitivity_waves <- function(w, wave) {

@@ -315,12 +315,10 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
   }
   level <- resolve_conf_level(conf_level, level, "tilt_sensitivity")
   control <- check_control(control)
-  rows <- panel_rows(w)
-  yv <- sensitivity_outcome(w, outcome, rows, category, binary = FALSE)
-  t_idx <- sensitivity_waves(w, wave)
-  check_wave_answers(yv$values, rows, w$panel$waves, t_idx, outcome,
-                     "outcome",
-                     hint = "Choose the waves where it was asked with `wave`, or check the column.")
+  inp <- sensitivity_inputs(w, outcome, wave, category, binary = FALSE)
+  rows <- inp$rows
+  yv <- inp$yv
+  t_idx <- inp$t_idx
   waves <- w$panel$waves
   t0 <- NULL
   if (!is.null(from)) {
