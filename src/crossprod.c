@@ -211,6 +211,55 @@ static void crossprod_w(const double *x, const float *xf, size_t n, int p,
   free(parts);
 }
 
+#if defined(__GNUC__)
+#define PA_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define PA_ALWAYS_INLINE inline
+#endif
+
+/* The four-lane sums of v' X over rows 0..m-1 for columns k0..k0+3 of X
+ * (leading dimension ld; columns past p repeat the last one), lane l
+ * summing rows i % 4 == l in order, started from zero or from lanes (p x
+ * 4, lanes[4 k + l] for column k, lane l). Inlined into each caller, so
+ * each target clone computes it with its own instructions. */
+static PA_ALWAYS_INLINE void lane_sums(const double *x, size_t ld, size_t m,
+                                       int p, int k0, const double *v,
+                                       const double *lanes, double acc[4][4]) {
+  size_t n4 = m - m % 4;
+  int kk[4];
+  for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
+  const double *x0 = x + (size_t) kk[0] * ld, *x1 = x + (size_t) kk[1] * ld,
+               *x2 = x + (size_t) kk[2] * ld, *x3 = x + (size_t) kk[3] * ld;
+  v4 s0, s1, s2, s3;
+  if (lanes) {
+    V4_LOAD(s0, lanes + 4 * (size_t) kk[0]);
+    V4_LOAD(s1, lanes + 4 * (size_t) kk[1]);
+    V4_LOAD(s2, lanes + 4 * (size_t) kk[2]);
+    V4_LOAD(s3, lanes + 4 * (size_t) kk[3]);
+  } else {
+    V4_ZERO(s0); V4_ZERO(s1); V4_ZERO(s2); V4_ZERO(s3);
+  }
+  size_t i = 0;
+  for (; i < n4; i += 4) {
+    v4 vv, c0, c1, c2, c3;
+    V4_LOAD(vv, v + i);
+    V4_LOAD(c0, x0 + i);
+    V4_LOAD(c1, x1 + i);
+    V4_LOAD(c2, x2 + i);
+    V4_LOAD(c3, x3 + i);
+    V4_FMA(s0, vv, c0);
+    V4_FMA(s1, vv, c1);
+    V4_FMA(s2, vv, c2);
+    V4_FMA(s3, vv, c3);
+  }
+  memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
+  memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
+  const double *xs[4] = {x0, x1, x2, x3};
+  for (; i < m; i++) {
+    for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
+  }
+}
+
 /* out = X' v over the rows [a, a + m) of X (n x p), four columns at a
  * time with four-lane accumulators (lane l sums rows i % 4 == l of the
  * range, in order), so that the additions do not wait on each other. */
@@ -220,36 +269,9 @@ __attribute__((target_clones("avx2", "default")))
 void pa_crossprod_vec_rows(const double *x, size_t n, int p,
                            const double *v, size_t a, size_t m,
                            double *out) {
-  size_t n4 = m - m % 4;
-  x += a;
-  v += a;
   for (int k0 = 0; k0 < p; k0 += 4) {
-    int kk[4];
-    for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
-    const double *x0 = x + (size_t) kk[0] * n, *x1 = x + (size_t) kk[1] * n,
-                 *x2 = x + (size_t) kk[2] * n, *x3 = x + (size_t) kk[3] * n;
-    v4 s0, s1, s2, s3;
-    V4_ZERO(s0); V4_ZERO(s1); V4_ZERO(s2); V4_ZERO(s3);
-    size_t i = 0;
-    for (; i < n4; i += 4) {
-      v4 vv, c0, c1, c2, c3;
-      V4_LOAD(vv, v + i);
-      V4_LOAD(c0, x0 + i);
-      V4_LOAD(c1, x1 + i);
-      V4_LOAD(c2, x2 + i);
-      V4_LOAD(c3, x3 + i);
-      V4_FMA(s0, vv, c0);
-      V4_FMA(s1, vv, c1);
-      V4_FMA(s2, vv, c2);
-      V4_FMA(s3, vv, c3);
-    }
     double acc[4][4];
-    memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
-    memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
-    const double *xs[4] = {x0, x1, x2, x3};
-    for (; i < m; i++) {
-      for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
-    }
+    lane_sums(x + a, n, m, p, k0, v + a, NULL, acc);
     for (int t = 0; t < 4 && k0 + t < p; t++) {
       out[k0 + t] = (acc[t][0] + acc[t][1]) + (acc[t][2] + acc[t][3]);
     }
@@ -266,37 +288,9 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
                             const double *v, double *lanes) {
-  size_t n4 = m - m % 4;
   for (int k0 = 0; k0 < p; k0 += 4) {
-    int kk[4];
-    for (int t = 0; t < 4; t++) kk[t] = k0 + t < p ? k0 + t : p - 1;
-    const double *x0 = x + (size_t) kk[0] * m, *x1 = x + (size_t) kk[1] * m,
-                 *x2 = x + (size_t) kk[2] * m, *x3 = x + (size_t) kk[3] * m;
-    v4 s0, s1, s2, s3;
-    V4_LOAD(s0, lanes + 4 * (size_t) kk[0]);
-    V4_LOAD(s1, lanes + 4 * (size_t) kk[1]);
-    V4_LOAD(s2, lanes + 4 * (size_t) kk[2]);
-    V4_LOAD(s3, lanes + 4 * (size_t) kk[3]);
-    size_t i = 0;
-    for (; i < n4; i += 4) {
-      v4 vv, c0, c1, c2, c3;
-      V4_LOAD(vv, v + i);
-      V4_LOAD(c0, x0 + i);
-      V4_LOAD(c1, x1 + i);
-      V4_LOAD(c2, x2 + i);
-      V4_LOAD(c3, x3 + i);
-      V4_FMA(s0, vv, c0);
-      V4_FMA(s1, vv, c1);
-      V4_FMA(s2, vv, c2);
-      V4_FMA(s3, vv, c3);
-    }
     double acc[4][4];
-    memcpy(acc[0], &s0, sizeof(v4)); memcpy(acc[1], &s1, sizeof(v4));
-    memcpy(acc[2], &s2, sizeof(v4)); memcpy(acc[3], &s3, sizeof(v4));
-    const double *xs[4] = {x0, x1, x2, x3};
-    for (; i < m; i++) {
-      for (int t = 0; t < 4; t++) acc[t][i % 4] += v[i] * xs[t][i];
-    }
+    lane_sums(x, m, m, p, k0, v, lanes, acc);
     for (int t = 0; t < 4 && k0 + t < p; t++) {
       memcpy(lanes + 4 * (size_t) (k0 + t), acc[t], 4 * sizeof(double));
     }
