@@ -1,5 +1,5 @@
 # `make demo`: from the raw survey exports of three waves to a panel and
-# its response pattern. Later work extends this to weights and estimates.
+# its response pattern, weights, balance and weighted estimates.
 library(panelattrition)
 
 files <- c(
