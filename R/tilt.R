@@ -116,9 +116,20 @@
 #' `panelattrition_bootstrap_warning` (attribute `failed`). The tilted
 #' stages are not trimmed, so the replicates of trimmed weights are
 #' refitted untrimmed for the tilted part (the anchor keeps the trimmed
-#' replicates). Tipping points (section Tipping points) are searched on
-#' the sandwich standard errors, whatever `se`: each point of the search
-#' would otherwise refit every replicate.
+#' replicates). With the bootstrap, tipping points (section Tipping
+#' points) are searched on the bootstrap's percentile intervals: the
+#' replicates at each `alpha` of the search come from the same draws (the
+#' same `seed`), so the interval is a deterministic, continuous function
+#' of `alpha`, and the root is where the bootstrap interval's bound
+#' crosses `null` (replicates that failed on the grid are left out of the
+#' search too; an `alpha` at which another replicate cannot be refitted
+#' ends the search on that side). Each point of the search refits every
+#' replicate, so it takes about as long as a grid of a few dozen values of
+#' `alpha`; `tipping = FALSE` skips it.
+#'
+#' `print()` states which variance was used (the sandwich, or the
+#' bootstrap with its kind, `B` and seed), whether the curve is anchored,
+#' and on which intervals the tipping points were searched.
 #'
 #' @section Benchmark:
 #' `alpha` has no scale a reader can judge, so each row also gives
@@ -138,7 +149,9 @@
 #' default) or the estimate crosses it (`"estimate"`), found by
 #' [stats::uniroot()] on the continuous function of `alpha` (as
 #' [tipping_point()] does for `delta`), and `tipping_benchmark`, the same
-#' on the benchmarked scale.
+#' on the benchmarked scale. The interval is the one of the table: the
+#' sandwich interval, or with `se = "bootstrap"` the bootstrap percentile
+#' interval (section Variance).
 #'
 #' @param w A `pa_weights` object from [attrition_weights()], with its
 #'   stages.
@@ -200,7 +213,8 @@
 #'   `tipping` (with `null`: one row per wave and group with `estimate`,
 #'   `null`, `criterion`, `conclusion`, `tipping_alpha`, `direction`,
 #'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`,
-#'   `se`, and with `se = "bootstrap"` `replicates` (one row per replicate,
+#'   `se`, `anchor`, and with `se = "bootstrap"` `bootstrap` (`B`, `type`
+#'   and `seed` of the replicates), `replicates` (one row per replicate,
 #'   named `b1`, `b2`, ..., one column per row of the table, `NA` for
 #'   failed replicates and suppressed rows) and `failed` (the indices of
 #'   the failed replicates).
@@ -431,9 +445,24 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
 
   tips <- NULL
   if (tipping && (!is.null(null) || !is.null(t0) || !is.null(ref))) {
+    # with the bootstrap the intervals searched are the bootstrap's: the
+    # replicates at each alpha of the search, from the same draws
+    boot_interval <- if (!is.null(boot)) {
+      function(a) {
+        # a point of the grid: the table's own intervals (rows alpha by
+        # alpha in the order of `key`, as tilt_boot_summary() gave them)
+        at <- match(a, alpha)
+        if (!is.na(at)) {
+          k <- (at - 1L) * nrow(key) + seq_len(nrow(key))
+          return(list(low = sm$low[k], high = sm$high[k]))
+        }
+        tilt_boot_interval(bs$setup, a, bs$failures$replicate, level)
+      }
+    }
     tips <- tilt_tipping(evaluator, key, supp, null %||% 0, criterion,
-                            search * max(c(abs(alpha), 0.1)), level,
-                            yv$proportion && is.null(ref), waves, bm)
+                         search * max(c(abs(alpha), 0.1)), level,
+                         yv$proportion && is.null(ref), waves, bm,
+                         boot_interval)
   }
   mar <- tilt_mar_reference(w, outcome, by, level, category, waves[t_idx],
                             min_n, if (!is.null(t0)) waves[t0])
@@ -444,7 +473,12 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
             kind = if (!is.null(ref)) "differences" else if (!is.null(t0))
               "panel_change" else "wave_means",
             group_alpha = group_alpha, se = se, replicates = replicates,
-            failed = if (!is.null(boot)) bs$failures$replicate)
+            failed = if (!is.null(boot)) bs$failures$replicate,
+            anchor = anchor,
+            bootstrap = if (!is.null(boot)) {
+              list(B = length(bs$indices), type = bs$setup$type,
+                   seed = boot$seed)
+            })
 }
 
 # Multipliers of alpha per person (baseline groups), or NULL for one alpha.
@@ -931,7 +965,7 @@ tilt_benchmark <- function(w, benchmark, outcome, category, wave_index) {
 # uniroot() on the continuous function of alpha), and on the benchmarked
 # scale.
 tilt_tipping <- function(evaluator, key, supp, null, criterion, limit,
-                         level, proportion, waves, bm) {
+                         level, proportion, waves, bm, boot_interval = NULL) {
   n_rows <- nrow(key)
   null <- rep_len(as.double(null), n_rows)
   if (anyNA(null) || any(!is.finite(null))) {
@@ -940,18 +974,37 @@ tilt_tipping <- function(evaluator, key, supp, null, criterion, limit,
   criterion <- if (is.null(criterion)) "interval" else
     match_choice(criterion, c("interval", "estimate"), "criterion")
   z <- stats::qnorm(1 - (1 - level) / 2)
+  # bootstrap percentile intervals (criterion "interval" only: the
+  # estimate itself does not depend on the variance), remembered by alpha
+  # since every row is read from the same replicates
+  on_boot <- !is.null(boot_interval) && criterion == "interval"
+  boot_memo <- new.env(hash = TRUE)
+  boot_at <- function(a) {
+    id <- sprintf("%.17g", a)
+    if (!exists(id, envir = boot_memo, inherits = FALSE)) {
+      res <- tryCatch(boot_interval(a),
+                      panelattrition_nonfinite_error = function(e) NULL)
+      assign(id, res, envir = boot_memo)
+    }
+    get(id, envir = boot_memo, inherits = FALSE)
+  }
   tips <- lapply(seq_len(n_rows), function(k) {
     evaluate <- function(a) {
-      if (supp[k]) return(c(NA_real_, NA_real_))
+      none <- rep(NA_real_, if (on_boot) 3L else 2L)
+      if (supp[k]) return(none)
       # a tilt too strong for the tilted stages to be solved ends the
       # search on that side (no tipping point up to there)
       ev <- tryCatch(evaluator(a),
                      panelattrition_nonfinite_error = function(e) NULL)
-      if (is.null(ev)) return(c(NA_real_, NA_real_))
-      c(ev$estimate[k], ev$std_error[k])
+      if (is.null(ev)) return(none)
+      if (!on_boot) return(c(ev$estimate[k], ev$std_error[k]))
+      bi <- boot_at(a)
+      if (is.null(bi)) return(none)
+      c(ev$estimate[k], bi$low[k], bi$high[k])
     }
     interval <- function(es) {
       if (anyNA(es)) return(c(NA_real_, NA_real_))
+      if (on_boot) return(es[2:3])
       if (proportion) {
         drop(proportion_interval(es[1], es[2], key$n[k], level, "logit"))
       } else {

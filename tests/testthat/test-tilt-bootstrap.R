@@ -182,3 +182,60 @@ test_that("failed replicates are left out at every alpha, with the bootstrap's w
   ok <- reps[-failed, , drop = FALSE]
   expect_equal(tb$std_error, unname(apply(ok, 2, stats::sd)))
 })
+
+test_that("with the bootstrap the tipping alpha is where the bootstrap interval crosses the null", {
+  s <- sim_mnar_boot(2000, seed = 5)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  ctrl <- boot_control(B = 30, seed = 2)
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl)
+  tip <- attr(tb, "tipping")
+  expect_identical(tip$conclusion, "excludes null")
+  a <- tip$tipping_alpha
+  expect_true(is.finite(a) && a > 0.5)
+  # an independent evaluation at that alpha: the lower bound of the
+  # bootstrap percentile interval is at the null (0)
+  at <- tilt_sensitivity(w, "y", alpha = c(0, a), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl, tipping = FALSE)
+  expect_equal(at$conf_low[at$alpha == a], 0, tolerance = 1e-6)
+  # a little before it the interval still excludes the null, after it not
+  near <- tilt_sensitivity(w, "y", alpha = c(0, a - 0.01, a + 0.01),
+                           from = "T1", wave = "T3", se = "bootstrap",
+                           control = ctrl, tipping = FALSE)
+  expect_gt(near$conf_low[near$alpha == a - 0.01], 0)
+  expect_lt(near$conf_low[near$alpha == a + 0.01], 0)
+  # not the sandwich's tipping point
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3")
+  expect_gt(abs(attr(ts, "tipping")$tipping_alpha - a), 1e-3)
+  # the estimate criterion does not depend on the variance
+  te <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl,
+                         criterion = "estimate")
+  se_ <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1",
+                          wave = "T3", criterion = "estimate")
+  expect_equal(attr(te, "tipping")$tipping_alpha,
+               attr(se_, "tipping")$tipping_alpha, tolerance = 1e-10)
+})
+
+test_that("print() says which variance was used and whether the curve is anchored", {
+  s <- sim_mnar_boot(1000, seed = 6)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                         control = boot_control(B = 12, seed = 4,
+                                                type = "multinomial"),
+                         tipping = FALSE, anchor = FALSE)
+  out <- utils::capture.output(res <- print(tb))
+  expect_identical(res, tb)
+  expect_true(any(grepl("multinomial bootstrap, B = 12 (seed 4)", out,
+                        fixed = TRUE)))
+  expect_true(any(grepl("percentile intervals; not anchored", out,
+                        fixed = TRUE)))
+  expect_identical(attr(tb, "bootstrap"),
+                   list(B = 12L, type = "multinomial", seed = 4))
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), null = 1.2)
+  out <- utils::capture.output(print(ts))
+  expect_true(any(grepl(paste("Standard errors: sandwich counting every",
+                              "stage of the tilted weights; anchored on the",
+                              "input weights' estimate; tipping points on",
+                              "the sandwich intervals."), out, fixed = TRUE)))
+})
