@@ -115,7 +115,16 @@ print.pa_tilt <- function(x, digits = 4, ...) {
 # for print(): the sandwich, or the bootstrap with its B, kind and seed.
 tilt_variance_note <- function(x) {
   bt <- attr(x, "bootstrap")
-  variance <- if (identical(attr(x, "se"), "bootstrap") && !is.null(bt)) {
+  jk <- attr(x, "jackknife")
+  variance <- if (identical(attr(x, "se"), "jackknife") && !is.null(jk)) {
+    failed <- length(attr(x, "failed"))
+    sprintf(paste0("Standard errors: delete-a-group jackknife, %d random",
+                   " groups (seed %d%s), t intervals on %d degrees of",
+                   " freedom"),
+            jk$groups, jk$seed,
+            if (failed) sprintf("; %d failed", failed) else "",
+            jk$groups - 1L)
+  } else if (identical(attr(x, "se"), "bootstrap") && !is.null(bt)) {
     failed <- length(attr(x, "failed"))
     sprintf(paste0("Standard errors: %s bootstrap, B = %d (seed %.0f%s),",
                    " percentile intervals"),
@@ -133,8 +142,8 @@ tilt_variance_note <- function(x) {
   tips <- attr(x, "tipping")
   searched <- if (!is.null(tips) && any(tips$criterion == "interval")) {
     sprintf("; tipping points on the %s intervals",
-            if (identical(attr(x, "se"), "bootstrap")) "bootstrap" else
-              "sandwich")
+            switch(attr(x, "se") %||% "sandwich", bootstrap = "bootstrap",
+                   jackknife = "jackknife", "sandwich"))
   } else ""
   paste0(variance, anchoring, searched, ".")
 }

@@ -188,3 +188,100 @@ tilt_boot_summary <- function(bs, level) {
        low = unlist(lapply(per, `[[`, "low")),
        high = unlist(lapply(per, `[[`, "high")))
 }
+
+# The delete-a-group jackknife of tilt_sensitivity(se = "jackknife") (Kott
+# 2001): the people are split at random into `groups` groups of (nearly)
+# equal size; replicate g leaves group g out (multiplier 0, as a person not
+# drawn by the multinomial bootstrap) and refits every stage and the tilted
+# stages, as the bootstrap's replicates do (tilt_boot_replicates()). The
+# replicates are of the tilted estimates themselves: the anchor
+# mu_w - mu(0) is nil but for Firth fits (O(1/n)), so it is not
+# re-estimated per replicate. Returns what tilt_boot_replicates() needs.
+tilt_jack_setup <- function(w, spec, ev, jack) {
+  n <- nrow(w$weights)
+  group <- with_seed(jack$seed, sample(rep_len(seq_len(jack$groups), n)))
+  draws <- matrix(1, n, jack$groups)
+  draws[cbind(seq_len(n), group)] <- 0
+  spec$anchor <- FALSE
+  list(w = w, spec = spec, cells = ev$cells, contrast = ev$contrast,
+       n_row = nrow(ev$key), indices = seq_len(jack$groups), reps = NULL,
+       fail_c = new_failures(integer(), character(), character(),
+                             character()),
+       draws = draws, type = "jackknife", B = jack$groups, seed = jack$seed)
+}
+
+# Run `expr` with the random number generator seeded by `seed`, restoring
+# the caller's stream afterwards.
+with_seed <- function(seed, expr) {
+  env <- globalenv()
+  had <- exists(".Random.seed", envir = env, inherits = FALSE)
+  old <- if (had) get(".Random.seed", envir = env, inherits = FALSE)
+  on.exit(if (had) assign(".Random.seed", old, envir = env) else
+    rm(".Random.seed", envir = env))
+  set.seed(seed)
+  expr
+}
+
+# Jackknife standard errors, (G - 1) / G times the sum of squared
+# deviations of the G replicates from their mean, of every column of each
+# matrix of `replicates` (one per alpha), without the failed replicates
+# (NA rows), whose groups are then not left out of anything (a warning
+# says so).
+tilt_jack_se <- function(replicates) {
+  unlist(lapply(replicates, function(est) {
+    ok <- stats::complete.cases(est[, colSums(is.na(est)) < nrow(est),
+                                    drop = FALSE])
+    est <- est[ok, , drop = FALSE]
+    g <- nrow(est)
+    if (g < 2L) return(rep(NA_real_, ncol(est)))
+    dev <- sweep(est, 2, colMeans(est))
+    sqrt((g - 1) / g * colSums(dev^2))
+  }))
+}
+
+# Checks and defaults of `control` for se = "jackknife".
+check_jack_control <- function(control) {
+  if (!is.list(control) || inherits(control, "pa_boot_control") ||
+      length(setdiff(names(control), c("groups", "seed"))) ||
+      (length(control) && is.null(names(control)))) {
+    pa_abort(
+      paste("With `se = \"jackknife\"`, `control` must be list(groups,",
+            "seed): the number of random groups (default 50) and the seed",
+            "of the split into groups (default 1)."),
+      class = "panelattrition_arg_error", argument = "control"
+    )
+  }
+  groups <- control$groups %||% 50
+  seed <- control$seed %||% 1
+  if (!is.numeric(groups) || length(groups) != 1L || is.na(groups) ||
+      groups < 2 || groups != round(groups) || groups > 1e6) {
+    arg_error("control$groups", "a whole number of at least 2", groups)
+  }
+  if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) ||
+      seed != round(seed) || abs(seed) > .Machine$integer.max) {
+    arg_error("control$seed", "a whole number", seed)
+  }
+  list(groups = as.integer(groups), seed = as.integer(seed))
+}
+
+# The jackknife replicates of every row at every alpha of the grid, with
+# the failures warned about once (as tilt_bootstrap()).
+tilt_jackknife <- function(w, spec, ev, alpha, jack) {
+  bs <- tilt_jack_setup(w, spec, ev, jack)
+  res <- tilt_boot_replicates(bs, alpha)
+  fl <- do.call(rbind, c(list(bs$fail_c), res$failures))
+  failures <- new_failures(fl$replicate, fl$wave, fl$stage, fl$reason)
+  if (nrow(failures)) warn_failures(failures, length(bs$indices))
+  list(replicates = res$replicates, failures = failures,
+       indices = bs$indices, setup = bs)
+}
+
+# Intervals from jackknife standard errors: estimate +- t_{G-1} SE, or for
+# proportions the logit interval of the sandwich (normal quantiles).
+tilt_jack_interval <- function(estimate, se, n, level, proportion, groups) {
+  if (proportion) {
+    return(proportion_interval(estimate, se, n, level, "logit"))
+  }
+  q <- stats::qt(1 - (1 - level) / 2, groups - 1L)
+  cbind(estimate - q * se, estimate + q * se)
+}

@@ -239,3 +239,74 @@ test_that("print() says which variance was used and whether the curve is anchore
                               "input weights' estimate; tipping points on",
                               "the sandwich intervals."), out, fixed = TRUE)))
 })
+
+test_that("the delete-a-group jackknife: delete-one equals refitting without each person", {
+  s <- sim_mnar_boot(90, seed = 12)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  n <- nrow(w$weights)
+  jk <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                         se = "jackknife", control = list(groups = n),
+                         tipping = FALSE)
+  # by hand: the panel without person i, its weights and tilted mean
+  long <- w$panel$data
+  ids <- rownames(w$weights)
+  hand <- vapply(ids, function(id) {
+    pi <- panel_data(long[long$id != id, ], id = "id", wave = "wave",
+                     baseline = c("x", "g"))
+    wi <- attrition_weights(pi, ~ x, history = "y")
+    ti <- tilt_sensitivity(wi, "y", alpha = c(0, 0.5), wave = "T3",
+                           tipping = FALSE)
+    ti$estimate[ti$alpha == 0.5]
+  }, numeric(1))
+  se_hand <- sqrt((n - 1) / n * sum((hand - mean(hand))^2))
+  expect_equal(jk$std_error[jk$alpha == 0.5], se_hand, tolerance = 1e-6)
+  reps <- attr(jk, "replicates")
+  # each person is one group, in a random order: the same set of estimates
+  expect_equal(sort(unname(reps[, jk$alpha == 0.5])), sort(unname(hand)),
+               tolerance = 1e-6)
+  q <- stats::qt(0.975, n - 1)
+  at <- jk[jk$alpha == 0.5, ]
+  expect_equal(c(at$conf_low, at$conf_high),
+               at$estimate + c(-1, 1) * q * at$std_error)
+})
+
+test_that("jackknife tilting at the true alpha covers the truth (n = 20,000); tipping on its intervals", {
+  s <- sim_mnar_boot(20000)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  jk <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "jackknife",
+                         control = list(groups = 20, seed = 3),
+                         tipping = FALSE)
+  at <- jk[jk$alpha == 0.5, ]
+  z <- (at$estimate - s$truth) / at$std_error
+  expect_true(all(abs(z) < 4), info = toString(z))
+  mar <- jk[jk$alpha == 0, ]
+  expect_true(all(abs(mar$estimate - s$truth) / mar$std_error > 4))
+  # G - 1 / G times the sum of squares of the replicates
+  reps <- attr(jk, "replicates")
+  dev <- sweep(reps, 2, colMeans(reps))
+  expect_equal(jk$std_error, unname(sqrt(19 / 20 * colSums(dev^2))))
+  out <- utils::capture.output(print(jk))
+  expect_true(any(grepl("delete-a-group jackknife, 20 random groups (seed 3)",
+                        out, fixed = TRUE)))
+  # tipping alpha: where the jackknife interval's bound crosses the null
+  small <- sim_mnar_boot(1500, seed = 8)
+  ws <- attrition_weights(small$panel, ~ x, history = "y")
+  ctrl <- list(groups = 10, seed = 2)
+  tc <- tilt_sensitivity(ws, "y", alpha = c(0, 0.5), from = "T1",
+                         wave = "T3", se = "jackknife", control = ctrl)
+  a <- attr(tc, "tipping")$tipping_alpha
+  chk <- tilt_sensitivity(ws, "y", alpha = c(0, a), from = "T1", wave = "T3",
+                          se = "jackknife", control = ctrl, tipping = FALSE)
+  expect_equal(chk$conf_low[chk$alpha == a], 0, tolerance = 1e-6)
+  # bad control and a sampling design are classed errors
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.5),
+                                       se = "jackknife",
+                                       control = list(groups = 1)),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "control$groups")
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.5),
+                                       se = "jackknife",
+                                       control = boot_control(B = 5)),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "control")
+})
