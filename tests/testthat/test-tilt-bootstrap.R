@@ -128,6 +128,11 @@ test_that("with a sampling design the replicates resample PSUs, near the design 
   wm <- wave_means(w, "y", se = "bootstrap", control = ctrl)
   expect_equal(tb$std_error[tb$alpha == 0], wm$std_error[2:3],
                tolerance = 1e-12)
+  # random groups would ignore the design: the jackknife is refused
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.03),
+                                       se = "jackknife"),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "se")
 })
 
 test_that("bad control for the bootstrap gives classed errors", {
