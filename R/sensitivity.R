@@ -78,6 +78,7 @@ print.pa_tilt <- function(x, digits = 4, ...) {
               attr(x, "outcome") %||% "the outcome",
               attr(x, "scale") %||% "probability",
               100 * (attr(x, "conf_level") %||% 0.95)))
+  cat(tilt_variance_note(x), "\n", sep = "")
   df <- x
   class(df) <- "data.frame"
   for (a in c("mar", "outcome", "by", "scale", "conf_level", "proportion",
@@ -108,6 +109,43 @@ print.pa_tilt <- function(x, digits = 4, ...) {
     }
   }
   invisible(x)
+}
+
+# The variance behind a pa_tilt table and what the curve is anchored on,
+# for print(): the sandwich, or the bootstrap with its B, kind and seed.
+tilt_variance_note <- function(x) {
+  bt <- attr(x, "bootstrap")
+  jk <- attr(x, "jackknife")
+  variance <- if (identical(attr(x, "se"), "jackknife") && !is.null(jk)) {
+    failed <- length(attr(x, "failed"))
+    sprintf(paste0("Standard errors: delete-a-group jackknife, %d random",
+                   " groups (seed %d%s), t intervals on %d degrees of",
+                   " freedom"),
+            jk$groups, jk$seed,
+            if (failed) sprintf("; %d failed", failed) else "",
+            jk$groups - 1L)
+  } else if (identical(attr(x, "se"), "bootstrap") && !is.null(bt)) {
+    failed <- length(attr(x, "failed"))
+    sprintf(paste0("Standard errors: %s bootstrap, B = %d (seed %.0f%s),",
+                   " percentile intervals"),
+            boot_type_label(bt$type), bt$B, bt$seed,
+            if (failed) sprintf("; %d failed", failed) else "")
+  } else {
+    "Standard errors: sandwich counting every stage of the tilted weights"
+  }
+  anchor <- attr(x, "anchor")
+  anchoring <- if (is.null(anchor)) "" else if (isFALSE(anchor)) {
+    "; not anchored (the tilted estimates themselves)"
+  } else {
+    "; anchored on the input weights' estimate"
+  }
+  tips <- attr(x, "tipping")
+  searched <- if (!is.null(tips) && any(tips$criterion == "interval")) {
+    sprintf("; tipping points on the %s intervals",
+            switch(attr(x, "se") %||% "sandwich", bootstrap = "bootstrap",
+                   jackknife = "jackknife", "sandwich"))
+  } else ""
+  paste0(variance, anchoring, searched, ".")
 }
 
 # Worst-case bounds ---------------------------------------------------------

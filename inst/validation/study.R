@@ -59,6 +59,10 @@
 #   0.5 y_t + (0.4 - 0.5) y_{t-1} + ...: with y in `history` the term in
 #   y_{t-1} is part of each stage's design, so tilt_sensitivity() at
 #   alpha = MNAR_ALPHA (a tilt on the level y_t) is the true model.
+# * mnar_base: mar_base plus MNAR_ALPHA y_t at each dropout stage: dropout
+#   depends on the baseline covariates and the current outcome, not on the
+#   past answers, so the weights' formula F_BASE without history, tilted
+#   at alpha = MNAR_ALPHA, is the true model (the tilt without history).
 #
 # WEIGHTING SCHEMES AND ESTIMATES ------------------------------------------
 #
@@ -80,7 +84,8 @@
 #   the coefficient of T3 (the T3 - T1 mean difference);
 # * tilt_mean_T3, tilt_change_T1_T3: tilt_sensitivity(w, "y", alpha =
 #   c(0, MNAR_ALPHA)), the row at MNAR_ALPHA: the T3 mean and the T1 -> T3
-#   change (from = "T1") under the mnar mechanism's true tilt, anchored on
+#   change (from = "T1") under the true tilt of the mnar mechanism (with
+#   history in the weights) and of mnar_base (without), anchored on
 #   the input weights (the default). The tilted stages at alpha = 0 are
 #   the weights' own stages (maximum likelihood for logit weights, the
 #   calibration for kott weights), so anchor = FALSE gives the same curve
@@ -169,6 +174,10 @@ respond <- function(p, mechanism) {
     mnar = {
       r2 <- draw(hist_index(2L) + MNAR_ALPHA * (p$y2 - p$y1))
       r3 <- r2 & draw(hist_index(3L) + MNAR_ALPHA * (p$y3 - p$y2))
+    },
+    mnar_base = {
+      r2 <- draw(base_index + MNAR_ALPHA * p$y2)
+      r3 <- r2 & draw(base_index + MNAR_ALPHA * p$y3)
     },
     stop("unknown mechanism ", mechanism)
   )
@@ -286,6 +295,14 @@ SCENARIOS <- list(
   scenario("mnar_tilt_kott", "mnar",
            list(formula = F_BASE, history = c("y", "emp"),
                 method = "calibrate", calfun = "kott"),
+           c("tilt_mean_T3", "tilt_change_T1_T3")),
+  # (appended last: each scenario draws its response from the
+  # replication's stream in turn, so the scenarios above keep their draws
+  # and the cached results of their replications stay valid)
+  scenario("mnar_tilt_base", "mnar_base", list(formula = F_BASE),
+           c("tilt_mean_T3", "tilt_change_T1_T3")),
+  scenario("mnar_tilt_base_kott", "mnar_base",
+           list(formula = F_BASE, method = "calibrate", calfun = "kott"),
            c("tilt_mean_T3", "tilt_change_T1_T3"))
 )
 

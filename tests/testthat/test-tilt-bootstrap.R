@@ -128,6 +128,11 @@ test_that("with a sampling design the replicates resample PSUs, near the design 
   wm <- wave_means(w, "y", se = "bootstrap", control = ctrl)
   expect_equal(tb$std_error[tb$alpha == 0], wm$std_error[2:3],
                tolerance = 1e-12)
+  # random groups would ignore the design: the jackknife is refused
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.03),
+                                       se = "jackknife"),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "se")
 })
 
 test_that("bad control for the bootstrap gives classed errors", {
@@ -181,4 +186,132 @@ test_that("failed replicates are left out at every alpha, with the bootstrap's w
   expect_true(all(!is.na(reps[-failed, ])))
   ok <- reps[-failed, , drop = FALSE]
   expect_equal(tb$std_error, unname(apply(ok, 2, stats::sd)))
+})
+
+test_that("with the bootstrap the tipping alpha is where the bootstrap interval crosses the null", {
+  s <- sim_mnar_boot(2000, seed = 5)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  ctrl <- boot_control(B = 30, seed = 2)
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl)
+  tip <- attr(tb, "tipping")
+  expect_identical(tip$conclusion, "excludes null")
+  a <- tip$tipping_alpha
+  expect_true(is.finite(a) && a > 0.5)
+  # an independent evaluation at that alpha: the lower bound of the
+  # bootstrap percentile interval is at the null (0)
+  at <- tilt_sensitivity(w, "y", alpha = c(0, a), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl, tipping = FALSE)
+  expect_equal(at$conf_low[at$alpha == a], 0, tolerance = 1e-6)
+  # a little before it the interval still excludes the null, after it not
+  near <- tilt_sensitivity(w, "y", alpha = c(0, a - 0.01, a + 0.01),
+                           from = "T1", wave = "T3", se = "bootstrap",
+                           control = ctrl, tipping = FALSE)
+  expect_gt(near$conf_low[near$alpha == a - 0.01], 0)
+  expect_lt(near$conf_low[near$alpha == a + 0.01], 0)
+  # not the sandwich's tipping point
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3")
+  expect_gt(abs(attr(ts, "tipping")$tipping_alpha - a), 1e-3)
+  # the estimate criterion does not depend on the variance
+  te <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1", wave = "T3",
+                         se = "bootstrap", control = ctrl,
+                         criterion = "estimate")
+  se_ <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), from = "T1",
+                          wave = "T3", criterion = "estimate")
+  expect_equal(attr(te, "tipping")$tipping_alpha,
+               attr(se_, "tipping")$tipping_alpha, tolerance = 1e-10)
+})
+
+test_that("print() says which variance was used and whether the curve is anchored", {
+  s <- sim_mnar_boot(1000, seed = 6)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  tb <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "bootstrap",
+                         control = boot_control(B = 12, seed = 4,
+                                                type = "multinomial"),
+                         tipping = FALSE, anchor = FALSE)
+  out <- utils::capture.output(res <- print(tb))
+  expect_identical(res, tb)
+  expect_true(any(grepl("multinomial bootstrap, B = 12 (seed 4)", out,
+                        fixed = TRUE)))
+  expect_true(any(grepl("percentile intervals; not anchored", out,
+                        fixed = TRUE)))
+  expect_identical(attr(tb, "bootstrap"),
+                   list(B = 12L, type = "multinomial", seed = 4))
+  ts <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), null = 1.2)
+  out <- utils::capture.output(print(ts))
+  expect_true(any(grepl(paste("Standard errors: sandwich counting every",
+                              "stage of the tilted weights; anchored on the",
+                              "input weights' estimate; tipping points on",
+                              "the sandwich intervals."), out, fixed = TRUE)))
+})
+
+test_that("the delete-a-group jackknife: delete-one equals refitting without each person", {
+  s <- sim_mnar_boot(90, seed = 12)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  n <- nrow(w$weights)
+  jk <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                         se = "jackknife", control = list(groups = n),
+                         tipping = FALSE)
+  # by hand: the panel without person i, its weights and tilted mean
+  long <- w$panel$data
+  ids <- rownames(w$weights)
+  hand <- vapply(ids, function(id) {
+    pi <- panel_data(long[long$id != id, ], id = "id", wave = "wave",
+                     baseline = c("x", "g"))
+    wi <- attrition_weights(pi, ~ x, history = "y")
+    ti <- tilt_sensitivity(wi, "y", alpha = c(0, 0.5), wave = "T3",
+                           tipping = FALSE)
+    ti$estimate[ti$alpha == 0.5]
+  }, numeric(1))
+  se_hand <- sqrt((n - 1) / n * sum((hand - mean(hand))^2))
+  expect_equal(jk$std_error[jk$alpha == 0.5], se_hand, tolerance = 1e-6)
+  reps <- attr(jk, "replicates")
+  # each person is one group, in a random order: the same set of estimates
+  expect_equal(sort(unname(reps[, jk$alpha == 0.5])), sort(unname(hand)),
+               tolerance = 1e-6)
+  q <- stats::qt(0.975, n - 1)
+  at <- jk[jk$alpha == 0.5, ]
+  expect_equal(c(at$conf_low, at$conf_high),
+               at$estimate + c(-1, 1) * q * at$std_error)
+})
+
+test_that("jackknife tilting at the true alpha covers the truth (n = 20,000); tipping on its intervals", {
+  s <- sim_mnar_boot(20000)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  jk <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), se = "jackknife",
+                         control = list(groups = 20, seed = 3),
+                         tipping = FALSE)
+  at <- jk[jk$alpha == 0.5, ]
+  z <- (at$estimate - s$truth) / at$std_error
+  expect_true(all(abs(z) < 4), info = toString(z))
+  mar <- jk[jk$alpha == 0, ]
+  expect_true(all(abs(mar$estimate - s$truth) / mar$std_error > 4))
+  # G - 1 / G times the sum of squares of the replicates
+  reps <- attr(jk, "replicates")
+  dev <- sweep(reps, 2, colMeans(reps))
+  expect_equal(jk$std_error, unname(sqrt(19 / 20 * colSums(dev^2))))
+  out <- utils::capture.output(print(jk))
+  expect_true(any(grepl("delete-a-group jackknife, 20 random groups (seed 3)",
+                        out, fixed = TRUE)))
+  # tipping alpha: where the jackknife interval's bound crosses the null
+  small <- sim_mnar_boot(1500, seed = 8)
+  ws <- attrition_weights(small$panel, ~ x, history = "y")
+  ctrl <- list(groups = 10, seed = 2)
+  tc <- tilt_sensitivity(ws, "y", alpha = c(0, 0.5), from = "T1",
+                         wave = "T3", se = "jackknife", control = ctrl)
+  a <- attr(tc, "tipping")$tipping_alpha
+  chk <- tilt_sensitivity(ws, "y", alpha = c(0, a), from = "T1", wave = "T3",
+                          se = "jackknife", control = ctrl, tipping = FALSE)
+  expect_equal(chk$conf_low[chk$alpha == a], 0, tolerance = 1e-6)
+  # bad control and a sampling design are classed errors
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.5),
+                                       se = "jackknife",
+                                       control = list(groups = 1)),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "control$groups")
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = c(0, 0.5),
+                                       se = "jackknife",
+                                       control = boot_control(B = 5)),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "control")
 })
