@@ -418,8 +418,16 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
   SEXP action = PROTECT(Rf_allocVector(STRSXP, n));
   for (R_xlen_t k = 0; k < n; k++) {
     const pa_problem *p = &r->problems[k];
-    /* kept rows carry -(row in the result); dropped rows have no row */
-    REAL(row)[k] = p->row < 0 ? (double) -p->row : NA_REAL;
+    /* kept rows carry -(row in the result), or for a stray quote -(row of
+     * the reader, which counts any Qualtrics header rows); dropped rows
+     * have no row */
+    double at = p->row < 0 ? (double) -p->row : NA_REAL;
+    if (p->dropped == PA_QUOTE_TEXT) {
+      at = p->row < 0 && -p->row > (int64_t) pa_first_row(r)
+               ? (double) (-p->row - (int64_t) pa_first_row(r))
+               : NA_REAL;
+    }
+    REAL(row)[k] = at;
     REAL(line)[k] = (double) p->line;
     SET_STRING_ELT(col, k,
                    p->column >= 0 && p->column < Rf_length(names)
@@ -442,7 +450,10 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
       SET_STRING_ELT(act, k, Rf_mkCharCE(a, CE_UTF8));
     }
     SET_STRING_ELT(action, k,
-                   Rf_mkChar(p->dropped ? "row dropped" : "set to NA"));
+                   Rf_mkChar(p->dropped == PA_DROPPED ? "row dropped"
+                             : p->dropped == PA_QUOTE_TEXT
+                                 ? "quote read as text"
+                                 : "set to NA"));
   }
   SET_VECTOR_ELT(out, 0, row);
   SET_VECTOR_ELT(out, 1, line);

@@ -1319,6 +1319,188 @@ static void drop_record(pa_reader *r, pa_part *g) {
   }
 }
 
+/* Does the current record hold a line break (when its fields' line breaks
+ * are counted only once it is complete)? */
+static int record_spans_lines(const pa_reader *r, const pa_part *g) {
+  for (int j = 0; j < r->ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    const unsigned char *s = c->text.data + c->at;
+    if (c->len && (memchr(s, '\n', c->len) || memchr(s, '\r', c->len))) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void end_record(pa_part *g);
+static void on_field(void *s, size_t len, void *data);
+
+/* A stray quote that a later quote seems to close: `2,"Bob,4` on one
+ * line and `7,n7",7` a few lines down make one record of the right width,
+ * whose quoted field swallows the lines between. A quoted field that spans
+ * lines is taken for that when every line it spans, read with its quotes
+ * as text, is a record of the header's width by itself: its first line
+ * has ncol - 1 - j delimiters in the field (j fields come before it), its
+ * last line j, each line between ncol - 1, none is blank, and the field
+ * holds no quote (that would need the RFC rules to read the lines). A
+ * free-text answer over several lines almost never passes; with a single
+ * column nothing can be told, so nothing is. Returns the field's column,
+ * or -1 when the record is not suspect. */
+static int suspect_field(const pa_reader *r, const pa_part *g) {
+  if (r->ncol < 2) return -1;
+  int found = -1;
+  for (int j = 0; j < r->ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    const unsigned char *s = c->text.data + c->at;
+    if (!c->len || (!memchr(s, '\n', c->len) && !memchr(s, '\r', c->len))) {
+      continue;
+    }
+    if (found >= 0) return -1; /* two fields over several lines */
+    found = j;
+  }
+  if (found < 0) return -1;
+  const pa_col *c = &g->cols[found];
+  const unsigned char *s = c->text.data + c->at, *end = s + c->len;
+  if (memchr(s, '"', c->len)) return -1;
+  int line = 0, ndelim = 0;
+  size_t seglen = 0;
+  for (const unsigned char *p = s;; p++) {
+    int eol = p == end || *p == '\n' || *p == '\r';
+    if (!eol) {
+      ndelim += *p == r->delim;
+      seglen++;
+      continue;
+    }
+    int want = line == 0 ? r->ncol - 1 - found
+               : p == end ? found
+                          : r->ncol - 1;
+    /* a line between holds the whole record: it must not be blank */
+    if (ndelim != want || (line > 0 && p < end && seglen == 0)) return -1;
+    if (p == end) break;
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    line++;
+    ndelim = 0;
+    seglen = 0;
+  }
+  return found;
+}
+
+/* Read a suspect record (see suspect_field()) as the records of its
+ * lines: the quotes become text, the first line's record and the last
+ * one's are reported, and the lines between are ordinary records.
+ * Strictly it is an error at the record's first line. */
+static void split_stray(pa_reader *r, pa_part *g, int jq) {
+  const int ncol = r->ncol, ended = g->last_term != 0;
+  const int64_t first = g->rec_line;
+  /* the record's fields, before the stores are reused */
+  size_t total = 0;
+  for (int j = 0; j < ncol; j++) total += g->cols[j].len + 1;
+  unsigned char *copy = malloc(total + 1);
+  size_t *at = malloc(sizeof(size_t) * ((size_t) ncol + 1));
+  size_t *len = malloc(sizeof(size_t) * ((size_t) ncol + 1));
+  if (!copy || !at || !len) {
+    free(copy);
+    free(at);
+    free(len);
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    return;
+  }
+  size_t o = 0;
+  int64_t breaks = 0;
+  for (int j = 0; j < ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    at[j] = o;
+    len[j] = c->len;
+    if (c->len) memcpy(copy + o, c->text.data + c->at, c->len);
+    o += c->len;
+  }
+  breaks = count_newlines(copy + at[jq], len[jq]);
+  if (r->strict) {
+    part_error(g, PA_ERR_QUOTE, first, NULL);
+    g->err_nfield = jq + 1;
+    g->err_last_line = first + breaks;
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  drop_record(r, g);
+  g->records--; /* counted again, line by line */
+  if (g->eager && reclassify_part(r, g)) {
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  g->lines_done = first - 1;
+  const unsigned char *s = copy + at[jq], *end = s + len[jq];
+  unsigned char *piece = malloc(len[jq] + 2);
+  if (!piece) {
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  int64_t line = 0;
+  const unsigned char *seg = s;
+  unsigned char shown[48];
+  size_t nshown = 0;
+  for (const unsigned char *p = s;; p++) {
+    if (p < end && *p != '\n' && *p != '\r') continue;
+    int last = p == end;
+    size_t row_before = g->nrow;
+    g->nfield = 0;
+    if (line == 0) {
+      for (int j = 0; j < jq; j++) on_field((void *) (copy + at[j]), len[j], g);
+    }
+    /* the line's part of the field, cut at the delimiters; the opening
+     * quote starts it and the closing quote ends it, as text */
+    const unsigned char *f = seg;
+    for (const unsigned char *q = seg;; q++) {
+      if (q < p && *q != r->delim) continue;
+      size_t n = 0;
+      if (line == 0 && f == seg) piece[n++] = '"';
+      memcpy(piece + n, f, (size_t) (q - f));
+      n += (size_t) (q - f);
+      if (last && q == p) piece[n++] = '"';
+      if ((line == 0 && f == seg) || (last && q == p)) {
+        /* the value that holds the quote, for the problem's record */
+        nshown = n < sizeof(shown) ? n : sizeof(shown);
+        memcpy(shown, piece, nshown);
+      }
+      on_field(piece, n, g);
+      if (q == p) break;
+      f = q + 1;
+    }
+    if (last) {
+      for (int j = jq + 1; j < ncol; j++) {
+        on_field((void *) (copy + at[j]), len[j], g);
+      }
+    }
+    if (!last || ended) g->lines_done++;
+    end_record(g);
+    g->nfield = 0;
+    if (g->status) break;
+    if ((line == 0 || last) && g->nrow == row_before + 1 &&
+        add_problem(part_problems(g), -(int64_t) g->nrow, first + line, jq,
+                    PA_ERR_QUOTE, "stray quote", shown, nshown,
+                    PA_QUOTE_TEXT)) {
+      part_error(g, PA_ERR_MEMORY, first + line, "out of memory");
+      break;
+    }
+    if (last) break;
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    seg = p + 1;
+    line++;
+  }
+  free(piece);
+  free(copy);
+  free(at);
+  free(len);
+}
+
 static void end_record(pa_part *g) {
   pa_reader *r = g->r;
   if (!r->header_done) {
@@ -1354,6 +1536,15 @@ static void end_record(pa_part *g) {
       g->restart_line = g->rec_line;
     }
     return;
+  }
+  /* a record over several lines: is it one a stray quote made? */
+  if (g->eager ? g->lines_done > g->rec_line - (g->last_term == 0)
+               : record_spans_lines(r, g)) {
+    int jq = suspect_field(r, g);
+    if (jq >= 0) {
+      split_stray(r, g, jq);
+      return;
+    }
   }
   if (g->nrow == g->row_cap) {
     size_t cap = g->row_cap ? 2 * g->row_cap : 1024;
@@ -1455,7 +1646,8 @@ static void detect_qualtrics(pa_reader *r) {
   if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
   if (r->nrow < 2) return;
   for (size_t k = 0; k < r->nproblem; k++) {
-    if (r->problems[k].dropped && r->problems[k].line <= r->row_line[1]) {
+    if (r->problems[k].dropped == PA_DROPPED &&
+        r->problems[k].line <= r->row_line[1]) {
       r->header_gap_line = r->problems[k].line;
       return;
     }
@@ -1726,6 +1918,7 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
  * and its error, now that its position in the file is known. */
 static void join_part(pa_reader *r, pa_part *g) {
   int64_t line0 = r->lines_done, rec0 = r->records;
+  size_t row0 = r->nrow; /* rows of the parts before */
   if (g->status) {
     int64_t line = line0 + g->err_line;
     if (g->status == PA_ERR_RAGGED) {
@@ -1734,6 +1927,17 @@ static void join_part(pa_reader *r, pa_part *g) {
                "line %lld has %d fields, but the header has %d",
                (long long) line, g->err_nfield, r->ncol);
       set_error(r, PA_ERR_RAGGED, line, -1, msg);
+    } else if (g->status == PA_ERR_QUOTE && g->err_last_line > 0) {
+      char msg[512];
+      snprintf(msg, sizeof(msg),
+               "the quoted field starting on line %lld (field %d) runs to "
+               "line %lld, and each of lines %lld to %lld is a record of %d "
+               "fields by itself: a stray quote? (strict = FALSE reads the "
+               "lines as records, the quote as text)",
+               (long long) line, g->err_nfield,
+               (long long) (line0 + g->err_last_line), (long long) line,
+               (long long) (line0 + g->err_last_line), r->ncol);
+      set_error(r, PA_ERR_QUOTE, line, g->err_nfield - 1, msg);
     } else if (g->status == PA_ERR_QUOTE) {
       char msg[256];
       snprintf(msg, sizeof(msg),
@@ -1768,7 +1972,10 @@ static void join_part(pa_reader *r, pa_part *g) {
     const pa_problem *p = &g->problems[k];
     const char *text = (const char *) g->problem_text.data;
     const char *act = text + p->actual;
-    if (pa_add_problem(r, rec0 + p->row, line0 + p->line, p->column, p->kind,
+    int64_t row = p->dropped == PA_QUOTE_TEXT
+                      ? p->row - (int64_t) row0
+                      : rec0 + p->row;
+    if (pa_add_problem(r, row, line0 + p->line, p->column, p->kind,
                        text + p->expected, (const unsigned char *) act,
                        strlen(act), p->dropped)) {
       set_error(r, PA_ERR_MEMORY, line0 + p->line, -1, "out of memory");

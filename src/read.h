@@ -62,8 +62,14 @@ typedef struct {
   int kind;        /* a PA_ERR_* code */
   size_t expected; /* offsets into the problem text store */
   size_t actual;
-  int dropped;     /* 1 if the row was dropped, 0 if the value was set NA */
+  int dropped;     /* PA_DROPPED, PA_SET_NA or PA_QUOTE_TEXT (see below) */
 } pa_problem;
+
+/* What became of the record or value of a problem: the row was dropped,
+ * the value set to NA, or the row kept with a stray quote read as text
+ * (row = -(row of the part or reader, from 1) until the glue makes it the
+ * row of the result). */
+enum { PA_SET_NA = 0, PA_DROPPED = 1, PA_QUOTE_TEXT = 2 };
 
 /* Missing-value strings. */
 typedef struct {
@@ -170,6 +176,7 @@ typedef struct {
   int status;
   int64_t err_line;
   int err_nfield;
+  int64_t err_last_line;  /* a stray quote: the last line of its field */
   const char *err_text;
 } pa_part;
 
