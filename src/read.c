@@ -93,6 +93,16 @@ static inline void copy_bytes(unsigned char *d, const unsigned char *s,
   }
 }
 
+/* Bytes of the <varint len> before a field. */
+static inline size_t varint_size(size_t len) {
+  size_t n = 1;
+  while (len >= 0x80) {
+    len >>= 7;
+    n++;
+  }
+  return n;
+}
+
 /* Append <varint len><bytes>; returns the offset of the bytes, or
  * (size_t) -1 when memory runs out. */
 PA_HOT size_t bytes_put_field(pa_bytes *b, const unsigned char *s,
@@ -178,7 +188,7 @@ static void index_stop(pa_col *c);
 /* Free a column's buffers; returns about how many bytes that was. */
 static size_t col_free(pa_col *c) {
   size_t n = c->text.cap + c->vcap * sizeof(double) +
-             c->ids_cap * sizeof(uint32_t);
+             (c->ix ? c->ix->ids_cap * sizeof(uint32_t) : 0);
   bytes_free(&c->text);
   free(c->vals);
   c->vals = NULL;
@@ -1024,40 +1034,42 @@ static int take_na(const pa_reader *r, pa_col *c) {
 #define PA_INDEX_MIN 1024 /* distinct values before judging */
 
 static int index_grow_table(pa_col *c) {
-  size_t size = c->dict_size ? 2 * c->dict_size : 256;
+  pa_index *x = c->ix;
+  size_t size = x->dict_size ? 2 * x->dict_size : 256;
   pa_slot *t = calloc(size, sizeof(pa_slot));
   if (!t) return -1;
-  for (size_t k = 0; k < c->dict_size; k++) {
-    if (!c->dict[k].id1) continue;
-    size_t at = (size_t) c->dict[k].hash & (size - 1);
+  for (size_t k = 0; k < x->dict_size; k++) {
+    if (!x->dict[k].id1) continue;
+    size_t at = (size_t) x->dict[k].hash & (size - 1);
     while (t[at].id1) at = (at + 1) & (size - 1);
-    t[at] = c->dict[k];
+    t[at] = x->dict[k];
   }
-  free(c->dict);
-  c->dict = t;
-  c->dict_size = size;
+  free(x->dict);
+  x->dict = t;
+  x->dict_size = size;
   return 0;
 }
 
 static void index_stop(pa_col *c) {
-  free(c->ids);
-  free(c->dict);
-  free(c->distinct);
-  c->ids = NULL;
-  c->dict = NULL;
-  c->distinct = NULL;
-  c->nids = c->ids_cap = c->ndistinct = c->distinct_cap = c->dict_size = 0;
+  pa_index *x = c->ix;
+  if (!x) return;
+  free(x->ids);
+  free(x->dict);
+  free(x->distinct);
+  free(x);
+  c->ix = NULL;
 }
 
 PA_HOT int index_push(pa_col *c, uint32_t id) {
-  if (c->nids == c->ids_cap) {
-    size_t cap = c->ids_cap ? 2 * c->ids_cap : c->rows_hint;
-    uint32_t *p = realloc(c->ids, cap * sizeof(uint32_t));
+  pa_index *x = c->ix;
+  if (x->nids == x->ids_cap) {
+    size_t cap = x->ids_cap ? 2 * x->ids_cap : (c->rows_hint ? c->rows_hint : 1024);
+    uint32_t *p = realloc(x->ids, cap * sizeof(uint32_t));
     if (!p) return -1;
-    c->ids = p;
-    c->ids_cap = cap;
+    x->ids = p;
+    x->ids_cap = cap;
   }
-  c->ids[c->nids++] = id;
+  x->ids[x->nids++] = id;
   return 0;
 }
 
@@ -1081,33 +1093,34 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b,
 static int index_add(pa_col *c, const unsigned char *s, size_t len,
                      size_t at, uint64_t h) {
   if (c->index != PA_INDEX_ON) return 0;
-  size_t mask = c->dict_size - 1, k = (size_t) h & mask;
-  for (; c->dict[k].id1; k = (k + 1) & mask) {
-    if (c->dict[k].hash != h) continue;
-    const pa_distinct *d = &c->distinct[c->dict[k].id1 - 1];
+  pa_index *x = c->ix;
+  size_t mask = x->dict_size - 1, k = (size_t) h & mask;
+  for (; x->dict[k].id1; k = (k + 1) & mask) {
+    if (x->dict[k].hash != h) continue;
+    const pa_distinct *d = &x->distinct[x->dict[k].id1 - 1];
     if (d->len == len && same_bytes(c->text.data + d->at, s, len)) {
-      return index_push(c, c->dict[k].id1 - 1);
+      return index_push(c, x->dict[k].id1 - 1);
     }
   }
-  if ((c->ndistinct >= PA_INDEX_MIN && 2 * (size_t) c->ndistinct > c->nids) ||
-      len > UINT32_MAX || c->ndistinct == UINT32_MAX - 1) {
+  if ((x->ndistinct >= PA_INDEX_MIN && 2 * (size_t) x->ndistinct > x->nids) ||
+      len > UINT32_MAX || x->ndistinct == UINT32_MAX - 1) {
     c->index = PA_INDEX_GAVE_UP;
     index_stop(c);
     return 0;
   }
-  if (c->ndistinct == c->distinct_cap) {
-    size_t cap = c->distinct_cap ? 2 * c->distinct_cap : 64;
-    pa_distinct *p = realloc(c->distinct, cap * sizeof(pa_distinct));
+  if (x->ndistinct == x->distinct_cap) {
+    size_t cap = x->distinct_cap ? 2 * x->distinct_cap : 64;
+    pa_distinct *p = realloc(x->distinct, cap * sizeof(pa_distinct));
     if (!p) return -1;
-    c->distinct = p;
-    c->distinct_cap = (uint32_t) cap;
+    x->distinct = p;
+    x->distinct_cap = (uint32_t) cap;
   }
-  uint32_t id = c->ndistinct++;
-  c->distinct[id].at = at;
-  c->distinct[id].len = (uint32_t) len;
-  c->dict[k].id1 = id + 1;
-  c->dict[k].hash = h;
-  if (2 * (size_t) c->ndistinct > c->dict_size && index_grow_table(c)) {
+  uint32_t id = x->ndistinct++;
+  x->distinct[id].at = at;
+  x->distinct[id].len = (uint32_t) len;
+  x->dict[k].id1 = id + 1;
+  x->dict[k].hash = h;
+  if (2 * (size_t) x->ndistinct > x->dict_size && index_grow_table(c)) {
     return -1;
   }
   return index_push(c, id);
@@ -1122,6 +1135,8 @@ static int index_start(const pa_reader *r, const pa_part *g, int j,
                        int64_t row) {
   pa_col *c = &g->cols[j];
   if (c->index == PA_INDEX_GAVE_UP) return 0; /* the part before did */
+  c->ix = calloc(1, sizeof(pa_index));
+  if (!c->ix) return -1;
   c->index = PA_INDEX_ON;
   if (index_grow_table(c)) return -1;
   pa_iter it;
@@ -1261,7 +1276,6 @@ static void on_other_field(pa_part *g, int j, const unsigned char *f,
     return;
   }
   pa_col *c = &g->cols[j];
-  c->mark = c->text.len;
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -1284,7 +1298,6 @@ static void on_field(void *s, size_t len, void *data) {
     return;
   }
   pa_col *c = &g->cols[j];
-  c->mark = c->text.len;
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -1315,7 +1328,7 @@ static void drop_record(pa_reader *r, pa_part *g) {
     if (!g->eager && c->len) {
       g->lines_done += count_newlines(c->text.data + c->at, c->len);
     }
-    c->text.len = c->mark;
+    c->text.len = c->at - varint_size(c->len);
   }
 }
 
