@@ -13,9 +13,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 /* for the few functions that run once per field */
 #if defined(__GNUC__)
@@ -2551,17 +2548,6 @@ void pa_fill_columns(const pa_reader *r, int n, const int *cols,
 #pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
 #endif
   for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
-}
-
-/* With several threads the columns come in many small stores; once a
- * batch of them is released, glibc keeps the pages of the holes they leave
- * unless asked to give them back. */
-void pa_trim_memory(const pa_reader *r) {
-#ifdef __GLIBC__
-  if (r->npart > 1) malloc_trim(0);
-#else
-  (void) r;
-#endif
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

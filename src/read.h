@@ -350,8 +350,6 @@ int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
 
 /* Threads available to the reader: at most `want`, at least 1. */
 int pa_max_threads(int want);
-/* Give the memory of released columns back to the system. */
-void pa_trim_memory(const pa_reader *r);
 /* Let the threads a read used go (call when the reader is done). */
 void pa_release_threads(const pa_reader *r);
 
