@@ -1,5 +1,8 @@
 #!/bin/sh
-# Build the libFuzzer targets for the CSV reader kernel and run them.
+# Build the libFuzzer targets for the CSV reader kernel and run them
+# (without clang's libFuzzer, or with FUZZ_ENGINE=gcc: the same targets
+# built by gcc with ASan and UBSan around tools/fuzz/mutate.c, a mutation
+# fuzzer without coverage feedback; the engine used is printed).
 #
 #   sh tools/fuzz/run.sh            fuzz for $FUZZ_SECONDS (default 120) s
 #   sh tools/fuzz/run.sh coverage   line coverage of src/read.c reached by
