@@ -55,7 +55,8 @@
 #' problems are listed in the `problems` attribute, a data frame with
 #' columns `row` (row of the result, `NA` for dropped rows), `line` (line
 #' of the file where the record starts), `column`, `expected`, `actual` and
-#' `action` (`"row dropped"` or `"set to NA"`); text that is not valid
+#' `action` (`"row dropped"`, `"set to NA"` or `"quote read as text"`);
+#' text that is not valid
 #' UTF-8 is shown there with `<xx>` escapes. Quoted fields follow RFC 4180
 #' (delimiters, doubled quotes and line breaks inside quotes are data); a
 #' quote inside an unquoted field (`ab"c`) is text. A record is damaged
@@ -66,10 +67,26 @@
 #' `panelattrition_csv_quote_error` (or `..._ragged_error`) at the line
 #' where the record starts; leniently the record is dropped and reported
 #' at that line, and reading resumes on the next line, so that only the
-#' damaged record is lost. No row is ever lost without a trace: the rows
-#' of the result plus the dropped rows equal the records of the file
-#' (attribute `records`). Only regular files are read: a pipe or device is an error
-#' of class `panelattrition_csv_file_error`.
+#' damaged record is lost.
+#'
+#' A stray quote can also be closed by another one lines later (`2,"Bob,4`
+#' on one line, `7,n7",7` on a later one), making one record of the right
+#' width whose quoted field swallows the lines between. So a quoted field
+#' that spans lines is taken for a stray quote when every line it spans,
+#' read with its quotes as text, is a record of the header's width by
+#' itself (and the field holds no other quote, has no blank line, and the
+#' file has at least two columns). Leniently each of those lines is then
+#' read as a record, the two quotes kept as text in their values (`"Bob`,
+#' `n7"`), and the two records holding them are reported with `expected`
+#' `"stray quote"` and `action` `"quote read as text"`; strictly it is an
+#' error of class `panelattrition_csv_quote_error` at the line where the
+#' quote opens. A free-text answer over several lines (whose lines are not
+#' each a full record) stays one value.
+#'
+#' No row is ever lost without a trace: the rows of the result plus the
+#' dropped rows equal the records of the file (attribute `records`). Only
+#' regular files are read: a pipe or device is an error of class
+#' `panelattrition_csv_file_error`.
 #'
 #' @section Threads:
 #' Large files are parsed on several threads at once: as many as
@@ -233,12 +250,18 @@ read_delimited <- function(file, delim = NULL, decimal = NULL,
                        row.names = .set_row_names(length(probs$row)))
     attr(out, "problems") <- probs
     n_drop <- sum(probs$action == "row dropped")
+    n_quote <- sum(probs$action == "quote read as text")
+    n_na <- nrow(probs) - n_drop - n_quote
     pa_warn(
-      sprintf(paste0("%s: %d problem%s (%d row%s dropped, %d value%s set to NA);",
+      sprintf(paste0("%s: %d problem%s (%d row%s dropped, %d value%s set to NA%s);",
                      " see attr(x, \"problems\")."),
               basename(file), nrow(probs), if (nrow(probs) == 1L) "" else "s",
               n_drop, if (n_drop == 1L) "" else "s",
-              nrow(probs) - n_drop, if (nrow(probs) - n_drop == 1L) "" else "s"),
+              n_na, if (n_na == 1L) "" else "s",
+              if (n_quote > 0L) {
+                sprintf(", %d stray quote%s read as text", n_quote,
+                        if (n_quote == 1L) "" else "s")
+              } else ""),
       class = "panelattrition_csv_warning", file = file
     )
   }

@@ -203,7 +203,7 @@ static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
 
 /* Text columns. Survey answers repeat (dates, categories, the same few
  * phrases), so each distinct value should become a CHARSXP once. Where
- * the kernel numbered a part's distinct values (pa_col.ids), that is
+ * the kernel numbered a part's distinct values (pa_col.ix), that is
  * direct. Elsewhere values are looked up in a small hash table of the
  * column's own; when most values turn out to be distinct (identifiers)
  * the table is dropped, as it would only cost time. Neither holds a
@@ -324,17 +324,18 @@ static int text_rows(text_conv *t, pa_iter *it, R_xlen_t i, size_t n) {
 
 /* Rows [i, ...) of the result from a part's numbered values. */
 static int text_ids(text_conv *t, const pa_col *c, R_xlen_t i) {
-  SEXP *chr = (SEXP *) R_alloc((size_t) c->ndistinct + 1, sizeof(SEXP));
-  memset(chr, 0, ((size_t) c->ndistinct + 1) * sizeof(SEXP));
-  for (size_t k = 0; k < c->nids; k++, i++) {
+  const pa_index *x = c->ix;
+  SEXP *chr = (SEXP *) R_alloc((size_t) x->ndistinct + 1, sizeof(SEXP));
+  memset(chr, 0, ((size_t) x->ndistinct + 1) * sizeof(SEXP));
+  for (size_t k = 0; k < x->nids; k++, i++) {
     if ((i & 0xFFFF) == 0xFFFF) R_CheckUserInterrupt();
-    uint32_t id = c->ids[k];
+    uint32_t id = x->ids[k];
     if (id == PA_ID_NA) {
       SET_STRING_ELT(t->vec, i, NA_STRING);
       continue;
     }
-    const unsigned char *s = c->text.data + c->distinct[id].at;
-    size_t len = c->distinct[id].len;
+    const unsigned char *s = c->text.data + x->distinct[id].at;
+    size_t len = x->distinct[id].len;
     SEXP x = chr[id];
     if (!x) {
       /* made on its first row, and so kept alive by `vec` from then on;
@@ -393,7 +394,7 @@ static int convert_text(pa_reader *r, int j, const pa_colinfo *info,
       from = typed;
     }
     size_t n = g->nrow - from;
-    if (c->index == PA_INDEX_ON && c->nids == g->nrow - typed) {
+    if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow - typed) {
       st = text_ids(&t, c, i);
     } else {
       pa_iter_part(r, k, j, from, &it);
@@ -418,8 +419,16 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
   SEXP action = PROTECT(Rf_allocVector(STRSXP, n));
   for (R_xlen_t k = 0; k < n; k++) {
     const pa_problem *p = &r->problems[k];
-    /* kept rows carry -(row in the result); dropped rows have no row */
-    REAL(row)[k] = p->row < 0 ? (double) -p->row : NA_REAL;
+    /* kept rows carry -(row in the result), or for a stray quote -(row of
+     * the reader, which counts any Qualtrics header rows); dropped rows
+     * have no row */
+    double at = p->row < 0 ? (double) -p->row : NA_REAL;
+    if (p->dropped == PA_QUOTE_TEXT) {
+      at = p->row < 0 && -p->row > (int64_t) pa_first_row(r)
+               ? (double) (-p->row - (int64_t) pa_first_row(r))
+               : NA_REAL;
+    }
+    REAL(row)[k] = at;
     REAL(line)[k] = (double) p->line;
     SET_STRING_ELT(col, k,
                    p->column >= 0 && p->column < Rf_length(names)
@@ -442,7 +451,10 @@ static SEXP problems_list(const pa_reader *r, SEXP names) {
       SET_STRING_ELT(act, k, Rf_mkCharCE(a, CE_UTF8));
     }
     SET_STRING_ELT(action, k,
-                   Rf_mkChar(p->dropped ? "row dropped" : "set to NA"));
+                   Rf_mkChar(p->dropped == PA_DROPPED ? "row dropped"
+                             : p->dropped == PA_QUOTE_TEXT
+                                 ? "quote read as text"
+                                 : "set to NA"));
   }
   SET_VECTOR_ELT(out, 0, row);
   SET_VECTOR_ELT(out, 1, line);
@@ -723,11 +735,16 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   SEXP cols = PROTECT(Rf_allocVector(VECSXP, ncol));
   SEXP type_out = PROTECT(Rf_allocVector(STRSXP, ncol));
   nprot += 2;
-  size_t released = 0;
   char *done = R_alloc((size_t) ncol + 1, 1);
   memset(done, 0, (size_t) ncol + 1);
+  /* one string per type, not one per column: files can be wide */
+  SEXP type_chr = PROTECT(Rf_allocVector(STRSXP, 4));
+  nprot++;
+  for (int k = 0; k < 4; k++) {
+    SET_STRING_ELT(type_chr, k, Rf_mkChar(type_name(k)));
+  }
   for (int j = 0; j < ncol; j++) {
-    SET_STRING_ELT(type_out, j, Rf_mkChar(type_name(types[j])));
+    SET_STRING_ELT(type_out, j, STRING_ELT(type_chr, types[j]));
     unsigned need = types[j] == PA_LGL   ? PA_CAN_LGL
                     : types[j] == PA_INT ? PA_CAN_INT
                     : types[j] == PA_DBL ? PA_CAN_DBL
@@ -742,17 +759,13 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                    st == REALSXP   ? (void *) REAL(vec)
                    : st == INTSXP ? (void *) INTEGER(vec)
                                   : (void *) LOGICAL(vec));
-    /* with several threads the stores are many small blocks, and the
-     * vectors allocated next cannot use the holes they leave: the memory
-     * goes back to the system every so often */
-    released += pa_column_release(r, j);
-    if (released > ((size_t) 64 << 20)) {
-      pa_trim_memory(r);
-      released = 0;
-    }
+    /* (with several threads the stores are many small blocks, partly in
+     * the other thread's arena, which the vectors allocated next cannot
+     * use; giving those pages back with malloc_trim() took more time than
+     * the parsing: the peak is 15% higher instead) */
+    pa_column_release(r, j);
     done[j] = 1;
   }
-  if (released) pa_trim_memory(r);
   for (int j = 0; j < ncol; j++) {
     if (VECTOR_ELT(cols, j) != R_NilValue) continue;
     SEXPTYPE st = types[j] == PA_LGL   ? LGLSXP

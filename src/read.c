@@ -13,9 +13,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 /* for the few functions that run once per field */
 #if defined(__GNUC__)
@@ -91,6 +88,16 @@ static inline void copy_bytes(unsigned char *d, const unsigned char *s,
     d[n / 2] = s[n / 2];
     d[n - 1] = s[n - 1];
   }
+}
+
+/* Bytes of the <varint len> before a field. */
+static inline size_t varint_size(size_t len) {
+  size_t n = 1;
+  while (len >= 0x80) {
+    len >>= 7;
+    n++;
+  }
+  return n;
 }
 
 /* Append <varint len><bytes>; returns the offset of the bytes, or
@@ -178,7 +185,7 @@ static void index_stop(pa_col *c);
 /* Free a column's buffers; returns about how many bytes that was. */
 static size_t col_free(pa_col *c) {
   size_t n = c->text.cap + c->vcap * sizeof(double) +
-             c->ids_cap * sizeof(uint32_t);
+             (c->ix ? c->ix->ids_cap * sizeof(uint32_t) : 0);
   bytes_free(&c->text);
   free(c->vals);
   c->vals = NULL;
@@ -1024,40 +1031,42 @@ static int take_na(const pa_reader *r, pa_col *c) {
 #define PA_INDEX_MIN 1024 /* distinct values before judging */
 
 static int index_grow_table(pa_col *c) {
-  size_t size = c->dict_size ? 2 * c->dict_size : 256;
+  pa_index *x = c->ix;
+  size_t size = x->dict_size ? 2 * x->dict_size : 256;
   pa_slot *t = calloc(size, sizeof(pa_slot));
   if (!t) return -1;
-  for (size_t k = 0; k < c->dict_size; k++) {
-    if (!c->dict[k].id1) continue;
-    size_t at = (size_t) c->dict[k].hash & (size - 1);
+  for (size_t k = 0; k < x->dict_size; k++) {
+    if (!x->dict[k].id1) continue;
+    size_t at = (size_t) x->dict[k].hash & (size - 1);
     while (t[at].id1) at = (at + 1) & (size - 1);
-    t[at] = c->dict[k];
+    t[at] = x->dict[k];
   }
-  free(c->dict);
-  c->dict = t;
-  c->dict_size = size;
+  free(x->dict);
+  x->dict = t;
+  x->dict_size = size;
   return 0;
 }
 
 static void index_stop(pa_col *c) {
-  free(c->ids);
-  free(c->dict);
-  free(c->distinct);
-  c->ids = NULL;
-  c->dict = NULL;
-  c->distinct = NULL;
-  c->nids = c->ids_cap = c->ndistinct = c->distinct_cap = c->dict_size = 0;
+  pa_index *x = c->ix;
+  if (!x) return;
+  free(x->ids);
+  free(x->dict);
+  free(x->distinct);
+  free(x);
+  c->ix = NULL;
 }
 
 PA_HOT int index_push(pa_col *c, uint32_t id) {
-  if (c->nids == c->ids_cap) {
-    size_t cap = c->ids_cap ? 2 * c->ids_cap : c->rows_hint;
-    uint32_t *p = realloc(c->ids, cap * sizeof(uint32_t));
+  pa_index *x = c->ix;
+  if (x->nids == x->ids_cap) {
+    size_t cap = x->ids_cap ? 2 * x->ids_cap : (c->rows_hint ? c->rows_hint : 1024);
+    uint32_t *p = realloc(x->ids, cap * sizeof(uint32_t));
     if (!p) return -1;
-    c->ids = p;
-    c->ids_cap = cap;
+    x->ids = p;
+    x->ids_cap = cap;
   }
-  c->ids[c->nids++] = id;
+  x->ids[x->nids++] = id;
   return 0;
 }
 
@@ -1081,33 +1090,34 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b,
 static int index_add(pa_col *c, const unsigned char *s, size_t len,
                      size_t at, uint64_t h) {
   if (c->index != PA_INDEX_ON) return 0;
-  size_t mask = c->dict_size - 1, k = (size_t) h & mask;
-  for (; c->dict[k].id1; k = (k + 1) & mask) {
-    if (c->dict[k].hash != h) continue;
-    const pa_distinct *d = &c->distinct[c->dict[k].id1 - 1];
+  pa_index *x = c->ix;
+  size_t mask = x->dict_size - 1, k = (size_t) h & mask;
+  for (; x->dict[k].id1; k = (k + 1) & mask) {
+    if (x->dict[k].hash != h) continue;
+    const pa_distinct *d = &x->distinct[x->dict[k].id1 - 1];
     if (d->len == len && same_bytes(c->text.data + d->at, s, len)) {
-      return index_push(c, c->dict[k].id1 - 1);
+      return index_push(c, x->dict[k].id1 - 1);
     }
   }
-  if ((c->ndistinct >= PA_INDEX_MIN && 2 * (size_t) c->ndistinct > c->nids) ||
-      len > UINT32_MAX || c->ndistinct == UINT32_MAX - 1) {
+  if ((x->ndistinct >= PA_INDEX_MIN && 2 * (size_t) x->ndistinct > x->nids) ||
+      len > UINT32_MAX || x->ndistinct == UINT32_MAX - 1) {
     c->index = PA_INDEX_GAVE_UP;
     index_stop(c);
     return 0;
   }
-  if (c->ndistinct == c->distinct_cap) {
-    size_t cap = c->distinct_cap ? 2 * c->distinct_cap : 64;
-    pa_distinct *p = realloc(c->distinct, cap * sizeof(pa_distinct));
+  if (x->ndistinct == x->distinct_cap) {
+    size_t cap = x->distinct_cap ? 2 * x->distinct_cap : 64;
+    pa_distinct *p = realloc(x->distinct, cap * sizeof(pa_distinct));
     if (!p) return -1;
-    c->distinct = p;
-    c->distinct_cap = (uint32_t) cap;
+    x->distinct = p;
+    x->distinct_cap = (uint32_t) cap;
   }
-  uint32_t id = c->ndistinct++;
-  c->distinct[id].at = at;
-  c->distinct[id].len = (uint32_t) len;
-  c->dict[k].id1 = id + 1;
-  c->dict[k].hash = h;
-  if (2 * (size_t) c->ndistinct > c->dict_size && index_grow_table(c)) {
+  uint32_t id = x->ndistinct++;
+  x->distinct[id].at = at;
+  x->distinct[id].len = (uint32_t) len;
+  x->dict[k].id1 = id + 1;
+  x->dict[k].hash = h;
+  if (2 * (size_t) x->ndistinct > x->dict_size && index_grow_table(c)) {
     return -1;
   }
   return index_push(c, id);
@@ -1122,6 +1132,8 @@ static int index_start(const pa_reader *r, const pa_part *g, int j,
                        int64_t row) {
   pa_col *c = &g->cols[j];
   if (c->index == PA_INDEX_GAVE_UP) return 0; /* the part before did */
+  c->ix = calloc(1, sizeof(pa_index));
+  if (!c->ix) return -1;
   c->index = PA_INDEX_ON;
   if (index_grow_table(c)) return -1;
   pa_iter it;
@@ -1261,7 +1273,6 @@ static void on_other_field(pa_part *g, int j, const unsigned char *f,
     return;
   }
   pa_col *c = &g->cols[j];
-  c->mark = c->text.len;
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -1284,7 +1295,6 @@ static void on_field(void *s, size_t len, void *data) {
     return;
   }
   pa_col *c = &g->cols[j];
-  c->mark = c->text.len;
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -1315,8 +1325,190 @@ static void drop_record(pa_reader *r, pa_part *g) {
     if (!g->eager && c->len) {
       g->lines_done += count_newlines(c->text.data + c->at, c->len);
     }
-    c->text.len = c->mark;
+    c->text.len = c->at - varint_size(c->len);
   }
+}
+
+/* Does the current record hold a line break (when its fields' line breaks
+ * are counted only once it is complete)? */
+static int record_spans_lines(const pa_reader *r, const pa_part *g) {
+  for (int j = 0; j < r->ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    const unsigned char *s = c->text.data + c->at;
+    if (c->len && (memchr(s, '\n', c->len) || memchr(s, '\r', c->len))) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void end_record(pa_part *g);
+static void on_field(void *s, size_t len, void *data);
+
+/* A stray quote that a later quote seems to close: `2,"Bob,4` on one
+ * line and `7,n7",7` a few lines down make one record of the right width,
+ * whose quoted field swallows the lines between. A quoted field that spans
+ * lines is taken for that when every line it spans, read with its quotes
+ * as text, is a record of the header's width by itself: its first line
+ * has ncol - 1 - j delimiters in the field (j fields come before it), its
+ * last line j, each line between ncol - 1, none is blank, and the field
+ * holds no quote (that would need the RFC rules to read the lines). A
+ * free-text answer over several lines almost never passes; with a single
+ * column nothing can be told, so nothing is. Returns the field's column,
+ * or -1 when the record is not suspect. */
+static int suspect_field(const pa_reader *r, const pa_part *g) {
+  if (r->ncol < 2) return -1;
+  int found = -1;
+  for (int j = 0; j < r->ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    const unsigned char *s = c->text.data + c->at;
+    if (!c->len || (!memchr(s, '\n', c->len) && !memchr(s, '\r', c->len))) {
+      continue;
+    }
+    if (found >= 0) return -1; /* two fields over several lines */
+    found = j;
+  }
+  if (found < 0) return -1;
+  const pa_col *c = &g->cols[found];
+  const unsigned char *s = c->text.data + c->at, *end = s + c->len;
+  if (memchr(s, '"', c->len)) return -1;
+  int line = 0, ndelim = 0;
+  size_t seglen = 0;
+  for (const unsigned char *p = s;; p++) {
+    int eol = p == end || *p == '\n' || *p == '\r';
+    if (!eol) {
+      ndelim += *p == r->delim;
+      seglen++;
+      continue;
+    }
+    int want = line == 0 ? r->ncol - 1 - found
+               : p == end ? found
+                          : r->ncol - 1;
+    /* a line between holds the whole record: it must not be blank */
+    if (ndelim != want || (line > 0 && p < end && seglen == 0)) return -1;
+    if (p == end) break;
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    line++;
+    ndelim = 0;
+    seglen = 0;
+  }
+  return found;
+}
+
+/* Read a suspect record (see suspect_field()) as the records of its
+ * lines: the quotes become text, the first line's record and the last
+ * one's are reported, and the lines between are ordinary records.
+ * Strictly it is an error at the record's first line. */
+static void split_stray(pa_reader *r, pa_part *g, int jq) {
+  const int ncol = r->ncol, ended = g->last_term != 0;
+  const int64_t first = g->rec_line;
+  /* the record's fields, before the stores are reused */
+  size_t total = 0;
+  for (int j = 0; j < ncol; j++) total += g->cols[j].len + 1;
+  unsigned char *copy = malloc(total + 1);
+  size_t *at = malloc(sizeof(size_t) * ((size_t) ncol + 1));
+  size_t *len = malloc(sizeof(size_t) * ((size_t) ncol + 1));
+  if (!copy || !at || !len) {
+    free(copy);
+    free(at);
+    free(len);
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    return;
+  }
+  size_t o = 0;
+  int64_t breaks = 0;
+  for (int j = 0; j < ncol; j++) {
+    const pa_col *c = &g->cols[j];
+    at[j] = o;
+    len[j] = c->len;
+    if (c->len) memcpy(copy + o, c->text.data + c->at, c->len);
+    o += c->len;
+  }
+  breaks = count_newlines(copy + at[jq], len[jq]);
+  if (r->strict) {
+    part_error(g, PA_ERR_QUOTE, first, NULL);
+    g->err_nfield = jq + 1;
+    g->err_last_line = first + breaks;
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  drop_record(r, g);
+  g->records--; /* counted again, line by line */
+  if (g->eager && reclassify_part(r, g)) {
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  g->lines_done = first - 1;
+  const unsigned char *s = copy + at[jq], *end = s + len[jq];
+  unsigned char *piece = malloc(len[jq] + 2);
+  if (!piece) {
+    part_error(g, PA_ERR_MEMORY, first, "out of memory");
+    free(copy);
+    free(at);
+    free(len);
+    return;
+  }
+  int64_t line = 0;
+  const unsigned char *seg = s;
+  unsigned char shown[48];
+  size_t nshown = 0;
+  for (const unsigned char *p = s;; p++) {
+    if (p < end && *p != '\n' && *p != '\r') continue;
+    int last = p == end;
+    size_t row_before = g->nrow;
+    g->nfield = 0;
+    if (line == 0) {
+      for (int j = 0; j < jq; j++) on_field((void *) (copy + at[j]), len[j], g);
+    }
+    /* the line's part of the field, cut at the delimiters; the opening
+     * quote starts it and the closing quote ends it, as text */
+    const unsigned char *f = seg;
+    for (const unsigned char *q = seg;; q++) {
+      if (q < p && *q != r->delim) continue;
+      size_t n = 0;
+      if (line == 0 && f == seg) piece[n++] = '"';
+      memcpy(piece + n, f, (size_t) (q - f));
+      n += (size_t) (q - f);
+      if (last && q == p) piece[n++] = '"';
+      if ((line == 0 && f == seg) || (last && q == p)) {
+        /* the value that holds the quote, for the problem's record */
+        nshown = n < sizeof(shown) ? n : sizeof(shown);
+        memcpy(shown, piece, nshown);
+      }
+      on_field(piece, n, g);
+      if (q == p) break;
+      f = q + 1;
+    }
+    if (last) {
+      for (int j = jq + 1; j < ncol; j++) {
+        on_field((void *) (copy + at[j]), len[j], g);
+      }
+    }
+    if (!last || ended) g->lines_done++;
+    end_record(g);
+    g->nfield = 0;
+    if (g->status) break;
+    if ((line == 0 || last) && g->nrow == row_before + 1 &&
+        add_problem(part_problems(g), -(int64_t) g->nrow, first + line, jq,
+                    PA_ERR_QUOTE, "stray quote", shown, nshown,
+                    PA_QUOTE_TEXT)) {
+      part_error(g, PA_ERR_MEMORY, first + line, "out of memory");
+      break;
+    }
+    if (last) break;
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') p++;
+    seg = p + 1;
+    line++;
+  }
+  free(piece);
+  free(copy);
+  free(at);
+  free(len);
 }
 
 static void end_record(pa_part *g) {
@@ -1354,6 +1546,15 @@ static void end_record(pa_part *g) {
       g->restart_line = g->rec_line;
     }
     return;
+  }
+  /* a record over several lines: is it one a stray quote made? */
+  if (g->eager ? g->lines_done > g->rec_line - (g->last_term == 0)
+               : record_spans_lines(r, g)) {
+    int jq = suspect_field(r, g);
+    if (jq >= 0) {
+      split_stray(r, g, jq);
+      return;
+    }
   }
   if (g->nrow == g->row_cap) {
     size_t cap = g->row_cap ? 2 * g->row_cap : 1024;
@@ -1455,7 +1656,8 @@ static void detect_qualtrics(pa_reader *r) {
   if (r->header_mode == PA_HEADER_SINGLE || r->ncol == 0) return;
   if (r->nrow < 2) return;
   for (size_t k = 0; k < r->nproblem; k++) {
-    if (r->problems[k].dropped && r->problems[k].line <= r->row_line[1]) {
+    if (r->problems[k].dropped == PA_DROPPED &&
+        r->problems[k].line <= r->row_line[1]) {
       r->header_gap_line = r->problems[k].line;
       return;
     }
@@ -1726,6 +1928,7 @@ static int64_t parse_lines(pa_reader *r, pa_part *g, const unsigned char *s,
  * and its error, now that its position in the file is known. */
 static void join_part(pa_reader *r, pa_part *g) {
   int64_t line0 = r->lines_done, rec0 = r->records;
+  size_t row0 = r->nrow; /* rows of the parts before */
   if (g->status) {
     int64_t line = line0 + g->err_line;
     if (g->status == PA_ERR_RAGGED) {
@@ -1734,6 +1937,17 @@ static void join_part(pa_reader *r, pa_part *g) {
                "line %lld has %d fields, but the header has %d",
                (long long) line, g->err_nfield, r->ncol);
       set_error(r, PA_ERR_RAGGED, line, -1, msg);
+    } else if (g->status == PA_ERR_QUOTE && g->err_last_line > 0) {
+      char msg[512];
+      snprintf(msg, sizeof(msg),
+               "the quoted field starting on line %lld (field %d) runs to "
+               "line %lld, and each of lines %lld to %lld is a record of %d "
+               "fields by itself: a stray quote? (strict = FALSE reads the "
+               "lines as records, the quote as text)",
+               (long long) line, g->err_nfield,
+               (long long) (line0 + g->err_last_line), (long long) line,
+               (long long) (line0 + g->err_last_line), r->ncol);
+      set_error(r, PA_ERR_QUOTE, line, g->err_nfield - 1, msg);
     } else if (g->status == PA_ERR_QUOTE) {
       char msg[256];
       snprintf(msg, sizeof(msg),
@@ -1768,7 +1982,10 @@ static void join_part(pa_reader *r, pa_part *g) {
     const pa_problem *p = &g->problems[k];
     const char *text = (const char *) g->problem_text.data;
     const char *act = text + p->actual;
-    if (pa_add_problem(r, rec0 + p->row, line0 + p->line, p->column, p->kind,
+    int64_t row = p->dropped == PA_QUOTE_TEXT
+                      ? p->row - (int64_t) row0
+                      : rec0 + p->row;
+    if (pa_add_problem(r, row, line0 + p->line, p->column, p->kind,
                        text + p->expected, (const unsigned char *) act,
                        strlen(act), p->dropped)) {
       set_error(r, PA_ERR_MEMORY, line0 + p->line, -1, "out of memory");
@@ -2331,17 +2548,6 @@ void pa_fill_columns(const pa_reader *r, int n, const int *cols,
 #pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
 #endif
   for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
-}
-
-/* With several threads the columns come in many small stores; once a
- * batch of them is released, glibc keeps the pages of the holes they leave
- * unless asked to give them back. */
-void pa_trim_memory(const pa_reader *r) {
-#ifdef __GLIBC__
-  if (r->npart > 1) malloc_trim(0);
-#else
-  (void) r;
-#endif
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

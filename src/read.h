@@ -62,8 +62,14 @@ typedef struct {
   int kind;        /* a PA_ERR_* code */
   size_t expected; /* offsets into the problem text store */
   size_t actual;
-  int dropped;     /* 1 if the row was dropped, 0 if the value was set NA */
+  int dropped;     /* PA_DROPPED, PA_SET_NA or PA_QUOTE_TEXT (see below) */
 } pa_problem;
+
+/* What became of the record or value of a problem: the row was dropped,
+ * the value set to NA, or the row kept with a stray quote read as text
+ * (row = -(row of the part or reader, from 1) until the glue makes it the
+ * row of the result). */
+enum { PA_SET_NA = 0, PA_DROPPED = 1, PA_QUOTE_TEXT = 2 };
 
 /* Missing-value strings. */
 typedef struct {
@@ -84,30 +90,36 @@ typedef struct {
   uint32_t id1;
 } pa_slot;
 
-/* One column within one part of the file: its fields' text, and the type
- * inference over the part's rows from `skip` on (see pa_part). */
+/* A text column's numbering of its distinct values (see index_add()),
+ * allocated when the column turns out to be text: a wide file has many
+ * columns, each of which would otherwise carry it. */
 typedef struct {
-  pa_bytes text;
-  size_t mark;            /* text length when the current record began */
-  size_t at, len;         /* the current record's field: offset, length */
-  unsigned can;           /* PA_CAN_* bits that every value allows */
-  int kind;               /* what `vals` holds: a PA_VALS_* code */
-  void *vals;             /* one int or double per row */
-  size_t nvals, vcap;
-  size_t n_na, n_value, max_len;
-  size_t rows_hint;       /* rows the buffers are first sized for */
-  int64_t first_invalid;  /* first row (in the part) not valid UTF-8 */
-  int64_t first_nul;      /* first row holding a NUL byte */
-  /* text columns: each row's number among the distinct values (rows from
-   * `skip` on, PA_ID_NA for a missing value), and where each distinct
-   * value's text is */
-  int index;              /* a PA_INDEX_* code */
-  uint32_t *ids;
+  uint32_t *ids;          /* each row's number, PA_ID_NA when missing */
   size_t nids, ids_cap;
-  pa_distinct *distinct;
+  pa_distinct *distinct;  /* where each distinct value's text is */
   uint32_t ndistinct, distinct_cap;
   pa_slot *dict;          /* hash table of the distinct values */
   size_t dict_size;
+} pa_index;
+
+/* One column within one part of the file: its fields' text, and the type
+ * inference over the part's rows from `skip` on (see pa_part). Kept small:
+ * a file of 2 million columns has 2 million of them. */
+typedef struct {
+  pa_bytes text;
+  size_t at, len;         /* the current record's field: offset, length */
+  unsigned char can;      /* PA_CAN_* bits that every value allows */
+  unsigned char kind;     /* what `vals` holds: a PA_VALS_* code */
+  unsigned char index;    /* a PA_INDEX_* code */
+  void *vals;             /* one int or double per row */
+  size_t nvals, vcap;
+  size_t n_na, n_value, max_len;
+  size_t rows_hint;       /* rows the buffers are first sized for (0: 1024) */
+  int64_t first_invalid;  /* first row (in the part) not valid UTF-8 */
+  int64_t first_nul;      /* first row holding a NUL byte */
+  /* text columns: the rows from `skip` on numbered by distinct value
+   * while index is PA_INDEX_ON */
+  pa_index *ix;
 } pa_col;
 
 #define PA_ID_NA UINT32_MAX
@@ -170,6 +182,7 @@ typedef struct {
   int status;
   int64_t err_line;
   int err_nfield;
+  int64_t err_last_line;  /* a stray quote: the last line of its field */
   const char *err_text;
 } pa_part;
 
@@ -337,8 +350,6 @@ int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
 
 /* Threads available to the reader: at most `want`, at least 1. */
 int pa_max_threads(int want);
-/* Give the memory of released columns back to the system. */
-void pa_trim_memory(const pa_reader *r);
 /* Let the threads a read used go (call when the reader is done). */
 void pa_release_threads(const pa_reader *r);
 

@@ -421,6 +421,100 @@ test_that("well-formed quoted fields over several lines stay one record", {
   }
 })
 
+test_that("a stray quote closed on a later line keeps every record", {
+  # Line 3 opens a quote that a lone quote on line 8 seems to close: read
+  # by the RFC rules, lines 3-8 are one record of the right width (the
+  # reader used to keep it so: 9,995 rows, nothing reported). Each of those
+  # lines is a record of 3 fields by itself, so the quotes are text.
+  lines <- c("id,name,score", paste0(1:10000, ",n", 1:10000, ",", 1:10000))
+  lines[3] <- "2,\"Bob,4"
+  lines[8] <- "7,n7\",7"
+  f <- text_lines(lines)
+  w <- expect_warning(x <- read_survey(f, strict = FALSE),
+                      class = "panelattrition_csv_warning")
+  expect_match(conditionMessage(w), "2 stray quotes read as text",
+               fixed = TRUE)
+  # read.csv() with quotes off reads every line as it is written
+  ref <- utils::read.csv(f, quote = "")
+  expect_identical(nrow(x), 10000L)
+  expect_identical(x$id, ref$id)
+  expect_identical(x$name, ref$name)
+  expect_identical(x$score, ref$score)
+  expect_identical(x$name[c(2, 7)], c("\"Bob", "n7\""))
+  expect_identical(x$score[2:7], c(4L, 3:7))
+  p <- attr(x, "problems")
+  expect_identical(p$line, c(3, 8))
+  expect_identical(p$row, c(2, 7))
+  expect_identical(p$column, c("name", "name"))
+  expect_identical(p$expected, c("stray quote", "stray quote"))
+  expect_identical(p$actual, c("\"Bob", "n7\""))
+  expect_identical(p$action, rep("quote read as text", 2))
+  expect_identical(attr(x, "records"), 10000)
+  # strictly it is an error at the line where the quote opens
+  err <- expect_error(read_survey(f), class = "panelattrition_csv_quote_error")
+  expect_identical(err$line, 3)
+  expect_identical(err$column, 2L)
+  expect_match(conditionMessage(err), "runs to line 8", fixed = TRUE)
+  # the same with several threads, on a file long enough to be cut
+  old <- options(panelattrition.threads = 2)
+  on.exit(options(old))
+  big <- c("id,name,score", paste0(1:200000, ",n", 1:200000, ",", 1:200000))
+  big[100001] <- "100000,\"Bob,4"
+  big[100006] <- "100005,n100005\",100005"
+  g <- text_lines(big)
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(y$id, 1:200000)
+  expect_identical(y$name[c(100000, 100005)], c("\"Bob", "n100005\""))
+  expect_identical(attr(y, "problems")$line, c(100001, 100006))
+  expect_identical(attr(y, "problems")$row, c(100000, 100005))
+})
+
+test_that("free text over several lines stays one value", {
+  # lines inside the quotes that are not each a record of 3 fields: a
+  # comment with a comma, one with a blank line, one whose first line
+  # alone would look like a record
+  f <- text_lines("id,comment,score",
+                  "1,\"first line", "second line, with a comma\",3",
+                  "2,\"para one", "", "para two\",4",
+                  "3,\"a,b", "c\",5",
+                  "4,plain,6")
+  ref <- utils::read.csv(f)
+  for (strict in c(TRUE, FALSE)) {
+    x <- expect_silent(read_survey(f, strict = strict))
+    expect_identical(x$id, 1:4)
+    expect_identical(x$comment, ref$comment)
+    expect_identical(x$comment[1], "first line\nsecond line, with a comma")
+    expect_identical(x$score, 3:6)
+    expect_null(attr(x, "problems"))
+    expect_identical(attr(x, "records"), 4)
+  }
+  # one column: every line is as wide as the header, so nothing is told
+  g <- text_lines("note", "\"one", "two\"", "three")
+  expect_identical(read_survey(g)$note, c("one\ntwo", "three"))
+})
+
+test_that("quoted header names do not hide a stray quote", {
+  # fixtures/stray_quote.csv: a quoted header name with a comma, a stray
+  # quote on line 3 closed on line 5, a quoted name with a comma on line 6
+  f <- test_path("fixtures", "stray_quote.csv")
+  w <- expect_warning(x <- read_survey(f, strict = FALSE),
+                      class = "panelattrition_csv_warning")
+  expect_identical(names(x), c("id", "name, full", "score"))
+  expect_identical(x$id, 1:5)
+  expect_identical(x$`name, full`, c("Ann", "\"Bob", "Cy", "Di\"", "Ed, Jr"))
+  expect_identical(x$score, c(1L, 4L, 3L, 4L, 5L))
+  expect_identical(attr(x, "problems")$line, c(3, 5))
+  expect_identical(attr(x, "problems")$actual, c("\"Bob", "Di\""))
+  expect_error(read_survey(f), class = "panelattrition_csv_quote_error")
+  # a header whose names are all quoted, and the same rows
+  g <- text_lines("\"id\",\"name, full\",\"score\"", readLines(f)[-1])
+  expect_warning(y <- read_survey(g, strict = FALSE),
+                 class = "panelattrition_csv_warning")
+  expect_identical(as.list(y), as.list(x))
+  expect_identical(attr(y, "problems"), attr(x, "problems"))
+})
+
 # Resources: wide files ---------------------------------------------------
 
 test_that("a wide file is read as read.csv reads it, in memory that fits", {

@@ -1,5 +1,8 @@
 #!/bin/sh
-# Build the libFuzzer targets for the CSV reader kernel and run them.
+# Build the libFuzzer targets for the CSV reader kernel and run them
+# (without clang's libFuzzer, or with FUZZ_ENGINE=gcc: the same targets
+# built by gcc with ASan and UBSan around tools/fuzz/mutate.c, a mutation
+# fuzzer without coverage feedback; the engine used is printed).
 #
 #   sh tools/fuzz/run.sh            fuzz for $FUZZ_SECONDS (default 120) s
 #   sh tools/fuzz/run.sh coverage   line coverage of src/read.c reached by
@@ -25,11 +28,34 @@ seconds=${FUZZ_SECONDS:-120}
 cc=${FUZZ_CC:-clang}
 mode=${1:-fuzz}
 
-if ! command -v "$cc" >/dev/null 2>&1; then
-  echo "tools/fuzz: '$cc' not found. Install it with:" >&2
-  echo "  apt-get install clang libclang-rt-14-dev" >&2
-  exit 1
+# Without clang's libFuzzer, the same target and checks are built with
+# gcc's AddressSanitizer and UndefinedBehaviorSanitizer around a small
+# mutation fuzzer of our own (mutate.c: no coverage feedback, so it needs
+# more runs to reach as far). FUZZ_ENGINE=gcc chooses it outright.
+engine=${FUZZ_ENGINE:-libfuzzer}
+if [ "$engine" = libfuzzer ]; then
+  if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "tools/fuzz: '$cc' not found: using gcc with the sanitizers and" \
+      "tools/fuzz/mutate.c (for libFuzzer: apt-get install clang" \
+      "libclang-rt-14-dev)" >&2
+    engine=gcc
+  elif ! echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void) d; (void) n; return 0; }' |
+       $cc -fsanitize=fuzzer -x c - -o /tmp/pa-fuzz-probe.$$ 2>/dev/null; then
+    echo "tools/fuzz: $cc cannot link libFuzzer: using gcc with the" \
+      "sanitizers and tools/fuzz/mutate.c (for libFuzzer: apt-get install" \
+      "libclang-rt-14-dev)" >&2
+    engine=gcc
+  fi
+  rm -f /tmp/pa-fuzz-probe.$$
 fi
+if [ "$engine" = gcc ]; then
+  cc=${FUZZ_GCC:-gcc}
+  if [ "$mode" = coverage ]; then
+    echo "tools/fuzz: coverage needs clang (llvm-cov)" >&2
+    exit 1
+  fi
+fi
+echo "tools/fuzz: engine $engine ($cc)"
 
 mkdir -p "$build" "$here/corpus" "$here/corpus-parts" "$here/seeds" \
   "$here/artifacts"
@@ -83,20 +109,20 @@ if [ "$mode" = coverage ]; then
   exit 0
 fi
 
-if ! echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void) d; (void) n; return 0; }' |
-     $cc -fsanitize=fuzzer -x c - -o "$build/probe" 2>/dev/null; then
-  echo "tools/fuzz: $cc cannot link libFuzzer. Install it with:" >&2
-  echo "  apt-get install libclang-rt-14-dev" >&2
-  exit 1
-fi
-
 # Every check stops the run, except those a suppression in ubsan.supp
 # covers: a known bug, reported, must not hide the next one.
 for t in $targets; do
-  $cc $flags $(target_flags "$t") -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=all -fsanitize-recover=pointer-overflow \
-    -fno-omit-frame-pointer -o "$build/fuzz_$t" \
-    "$here/fuzz_read.c" "$top/src/read.c" -lcsv -lm
+  if [ "$engine" = gcc ]; then
+    $cc $flags $(target_flags "$t") -fsanitize=address,undefined \
+      -fno-sanitize-recover=all -fno-omit-frame-pointer \
+      -o "$build/fuzz_$t" "$here/fuzz_read.c" "$here/mutate.c" \
+      "$top/src/read.c" -lcsv -lm
+  else
+    $cc $flags $(target_flags "$t") -fsanitize=fuzzer,address,undefined \
+      -fno-sanitize-recover=all -fsanitize-recover=pointer-overflow \
+      -fno-omit-frame-pointer -o "$build/fuzz_$t" \
+      "$here/fuzz_read.c" "$top/src/read.c" -lcsv -lm
+  fi
 done
 
 # Seeds: every fixture under a few settings bytes (all automatic, Latin-1,
@@ -117,7 +143,12 @@ regress="$top/tests/testthat/fixtures/fuzz"
 if [ -d "$regress" ] && [ -n "$(ls -A "$regress" 2>/dev/null)" ]; then
   echo "replaying $(ls "$regress" | wc -l) saved crash inputs"
   for t in $targets; do
-    "$build/fuzz_$t" -runs=1 "$regress"/* > "$build/regress_$t.log" 2>&1 || {
+    if [ "$engine" = gcc ]; then
+      "$build/fuzz_$t" -seconds=0 -artifacts="$here/artifacts" "$regress" \
+        > "$build/regress_$t.log" 2>&1
+    else
+      "$build/fuzz_$t" -runs=1 "$regress"/* > "$build/regress_$t.log" 2>&1
+    fi || {
       tail -n 40 "$build/regress_$t.log"
       echo "tools/fuzz: a saved crash input fails again ($t)" >&2
       exit 1
@@ -137,12 +168,22 @@ for t in $targets; do
   log="$build/fuzz_$t.log"
   echo "fuzzing src/read.c ($t) for $secs s (log: $log)"
   status=0
-  "$build/fuzz_$t" "$(corpus_of "$t")" "$here/seeds" \
-    -dict="$here/csv.dict" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
-    -max_total_time="$secs" -print_final_stats=1 \
-    -artifact_prefix="$here/artifacts/$t-" > "$log" 2>&1 || status=$?
-  grep -E '^#[0-9]+.*(INITED|DONE)' "$log" | tail -n 2
-  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+  if [ "$engine" = gcc ]; then
+    "$build/fuzz_$t" "$(corpus_of "$t")" "$here/seeds" "$regress" \
+      -dict="$here/csv.dict" -seconds="$secs" -seed="${FUZZ_SEED:-$$}" \
+      -artifacts="$here/artifacts" > "$log" 2>&1 || status=$?
+    grep -E '^fuzz_gcc: DONE' "$log" || true
+    if [ "$status" -ne 0 ] && [ -f "$here/artifacts/current" ]; then
+      mv "$here/artifacts/current" "$here/artifacts/$t-crash-$$"
+    fi
+  else
+    "$build/fuzz_$t" "$(corpus_of "$t")" "$here/seeds" \
+      -dict="$here/csv.dict" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
+      -max_total_time="$secs" -print_final_stats=1 \
+      -artifact_prefix="$here/artifacts/$t-" > "$log" 2>&1 || status=$?
+    grep -E '^#[0-9]+.*(INITED|DONE)' "$log" | tail -n 2
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+  fi
   if [ "$status" -ne 0 ] ||
      grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|property failed' "$log"; then
     grep -nE 'ERROR:|runtime error:|property failed|SUMMARY' "$log" | head -n 20
@@ -154,4 +195,4 @@ if [ "$failed" -ne 0 ]; then
   ls -l "$here/artifacts" >&2
   exit 1
 fi
-echo "tools/fuzz: clean"
+echo "tools/fuzz: clean (engine $engine)"
