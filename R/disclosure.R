@@ -143,7 +143,10 @@ seal_estimates <- function(out) {
   if (!is.null(vc)) dimnames(vc) <- list(keys, keys)
   attr(out, "vcov") <- vc
   infl <- attr(out, "influence")
-  if (!is.null(infl)) {
+  # the influence values are named only in tables that keep them (made by
+  # people_table()); the others drop them (finish_table()), and naming
+  # them would copy a people x rows matrix
+  if (!is.null(infl) && isTRUE(pa_people$keep)) {
     colnames(infl$values) <- keys
     attr(out, "influence") <- infl
   }

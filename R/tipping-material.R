@@ -250,9 +250,10 @@ with_people <- function(expr) {
 # of people and, per wave, the sum and the sum of squares of the weights.
 weights_fingerprint <- function(w) {
   wt <- w$weights
-  wt[is.na(wt)] <- 0
-  list(people = nrow(wt), sum = unname(colSums(wt)),
-       sum_sq = unname(colSums(wt^2)))
+  # na.rm = TRUE skips the NAs where adding 0 would leave the same sums,
+  # without a copy of the weights
+  list(people = nrow(wt), sum = unname(colSums(wt, na.rm = TRUE)),
+       sum_sq = unname(colSums(wt^2, na.rm = TRUE)))
 }
 
 # The last step of wave_means() and panel_change(): the table loses its
@@ -322,9 +323,19 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   d <- numeric(mat$n_all)
   d[] <- mat$d
   m <- length(mean_rows)
-  # the influence values I (columns 1..m) and v (m + 1..2m) side by side
-  both <- matrix(0, length(people), 2L * m)
-  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
+  # the influence values I (columns 1..m) and v (m + 1..2m) side by side,
+  # as their rows among `people` with the values there (the kernel adds
+  # the zeros elsewhere without forming the people x 2m matrix)
+  at <- pos[infl$people]
+  values <- infl$values
+  cols <- mean_rows
+  if (is.unsorted(at, strictly = TRUE)) {
+    o <- order(at)
+    at <- at[o]
+    values <- values[o, mean_rows, drop = FALSE]
+    cols <- seq_len(m)
+  }
+  groups <- vector("list", m)
   for (j in seq_len(m)) {
     k <- mean_rows[j]
     r <- mat$rows[[k]]
@@ -333,10 +344,17 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     n_d <- sum(dd)
     s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
     share <- sum(dd * s1) / n_d
-    both[pos[grp], m + j] <- dd * (s1 - share) / n_d
+    g_at <- pos[grp]
+    g_v <- dd * (s1 - share) / n_d
+    if (is.unsorted(g_at, strictly = TRUE)) {
+      o <- order(g_at)
+      g_at <- g_at[o]
+      g_v <- g_v[o]
+    }
+    groups[[j]] <- list(g_at, g_v)
     rec$rows[[k]]$share <- share
   }
-  cp <- influence_vcov(both, mat$design, people)
+  cp <- tipping_cross(values, at, cols, groups, mat$design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)
@@ -344,6 +362,28 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
   rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
   rec
+}
+
+# influence_vcov(both, design, people) of the people x 2m matrix `both`
+# whose columns are the columns `cols` of `values` (rows `at` among
+# `people`, strictly increasing, zero elsewhere) and, for each of
+# `groups`, list(rows, values) (rows strictly increasing): the same
+# numbers, from a kernel that never forms `both` (r_estimate.c).
+tipping_cross <- function(values, at, cols, groups, design, people) {
+  n <- length(people)
+  q <- length(cols) + length(groups)
+  if (is.null(design)) {
+    return(.Call(C_tipping_cross, double_matrix(values), as.integer(at),
+                 as.integer(cols), groups, n, NULL, NULL, NULL, 0L))
+  }
+  if (!n) return(matrix(0, q, q))
+  rule <- lonely_rule(design)
+  if (rule == "fail") check_lonely(design, people, "The variance")
+  pop <- if (!is.null(design$popsize)) as.double(design$popsize[people])
+  .Call(C_tipping_cross, double_matrix(values), as.integer(at),
+        as.integer(cols), groups, n, as.integer(design$psu[people]),
+        as.integer(design$strata[people]), pop,
+        match(rule, c("adjust", "average"), nomatch = 0L))
 }
 
 # The table `tab` made again from its weights `w` with the per-person

@@ -68,6 +68,28 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                     int n_strata, int rule, double *z, int *iwork,
                     double *dwork, double *out);
 
+/* A column of an n x q matrix held by its entries other than 0: entry e
+ * at row pos[e] (0-based, strictly increasing) with value v[e]. */
+typedef struct {
+  size_t m;
+  const int *pos;
+  const double *v;
+} pa_sparse_col;
+
+/* pa_vcov_iid() of the n x q matrix whose columns are cols[0..q-1], to
+ * the last bit, without forming it. scratch: PA_VCOV_SCRATCH(q) doubles;
+ * cursor: q of scratch. */
+void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
+                        double *scratch, size_t *cursor, double *out);
+
+/* pa_vcov_design() of the same matrix (psu, strata and pop for its n
+ * rows), to the last bit. */
+void pa_vcov_design_sparse(const pa_sparse_col *cols, size_t n, int q,
+                           const int *psu, const int *strata,
+                           const double *pop, int n_psu_codes, int n_strata,
+                           int rule, double *z, int *iwork, double *dwork,
+                           double *out);
+
 /* Adds a weighting stage's U_s P_s H_s to the influence totals `total`
  * (n x q, column-major) on the rows risk[0..n_risk-1] (0-based, distinct)
  * and the columns cols[0..nc-1]: for a response model (x non-NULL, n_risk

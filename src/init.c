@@ -28,6 +28,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("stage_gradient", r_stage_gradient, 6),
     CALLDEF("influence_total", r_influence_total, 3),
     CALLDEF("influence_vcov", r_influence_vcov, 5),
+    CALLDEF("tipping_cross", r_tipping_cross, 9),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

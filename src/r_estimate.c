@@ -258,3 +258,92 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   UNPROTECT(1);
   return out;
 }
+
+/* The covariance (influence_vcov()) of the n x q matrix [I, V] without
+ * forming it: I the columns `cols` (1-based) of `values`, whose row r is
+ * row rows[r] (1-based, strictly increasing) of the n, zero elsewhere; V
+ * one column per element of `groups`, list(pos, v): values v at rows pos
+ * (1-based, strictly increasing), zero elsewhere. psu, strata (1-based
+ * codes of the n rows) and pop as in r_influence_vcov(); psu NULL for
+ * people as independent units. The result is that of r_influence_vcov()
+ * on the dense matrix, to the last bit. */
+SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
+                     SEXP psu, SEXP strata, SEXP pop, SEXP rule) {
+  if (!Rf_isReal(values) || !Rf_isMatrix(values) || !Rf_isInteger(rows) ||
+      !Rf_isInteger(cols) || TYPEOF(groups) != VECSXP ||
+      XLENGTH(rows) != Rf_nrows(values)) {
+    Rf_error("internal error: influence values, their rows and columns, "
+             "and the groups' values do not match");
+  }
+  R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
+  if (nn < 0) Rf_error("internal error: the number of rows");
+  int nc = (int) XLENGTH(cols), ng = (int) XLENGTH(groups);
+  int q = nc + ng;
+  size_t n_infl = (size_t) Rf_nrows(values);
+  const int *rows0 = zero_based(rows, nn, "row");
+  const int *cols0 = zero_based(cols, Rf_ncols(values), "column");
+  for (size_t r = 1; r < n_infl; r++) {
+    if (rows0[r] <= rows0[r - 1]) {
+      Rf_error("internal error: rows must be strictly increasing");
+    }
+  }
+  pa_sparse_col *sc = (pa_sparse_col *) R_alloc((size_t) (q > 0 ? q : 1),
+                                                sizeof(pa_sparse_col));
+  for (int k = 0; k < nc; k++) {
+    sc[k].m = n_infl;
+    sc[k].pos = rows0;
+    sc[k].v = REAL(values) + (size_t) cols0[k] * n_infl;
+  }
+  for (int g = 0; g < ng; g++) {
+    SEXP gr = VECTOR_ELT(groups, g);
+    if (TYPEOF(gr) != VECSXP || XLENGTH(gr) != 2 ||
+        !Rf_isInteger(VECTOR_ELT(gr, 0)) || !Rf_isReal(VECTOR_ELT(gr, 1)) ||
+        XLENGTH(VECTOR_ELT(gr, 0)) != XLENGTH(VECTOR_ELT(gr, 1))) {
+      Rf_error("internal error: a group's values are malformed");
+    }
+    size_t m = (size_t) XLENGTH(VECTOR_ELT(gr, 0));
+    const int *p0 = zero_based(VECTOR_ELT(gr, 0), nn, "row");
+    for (size_t r = 1; r < m; r++) {
+      if (p0[r] <= p0[r - 1]) {
+        Rf_error("internal error: rows must be strictly increasing");
+      }
+    }
+    sc[nc + g].m = m;
+    sc[nc + g].pos = p0;
+    sc[nc + g].v = REAL(VECTOR_ELT(gr, 1));
+  }
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
+  if (Rf_isNull(psu)) {
+    double *scratch = (double *) R_alloc(PA_VCOV_SCRATCH(q) + 1,
+                                         sizeof(double));
+    size_t *cursor = (size_t *) R_alloc((size_t) q + 1, sizeof(size_t));
+    pa_vcov_iid_sparse(sc, (size_t) nn, q, scratch, cursor, REAL(out));
+    UNPROTECT(1);
+    return out;
+  }
+  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) || XLENGTH(psu) != nn ||
+      XLENGTH(strata) != nn ||
+      (!Rf_isNull(pop) && (!Rf_isReal(pop) || XLENGTH(pop) != nn))) {
+    Rf_error("internal error: the design does not match the rows");
+  }
+  int n_psu = 0, n_strata = 0;
+  const int *ps = INTEGER(psu), *st = INTEGER(strata);
+  for (R_xlen_t i = 0; i < nn; i++) {
+    if (ps[i] == NA_INTEGER || ps[i] < 1 || st[i] == NA_INTEGER || st[i] < 1) {
+      Rf_error("internal error: PSU or stratum codes out of range");
+    }
+    if (ps[i] > n_psu) n_psu = ps[i];
+    if (st[i] > n_strata) n_strata = st[i];
+  }
+  double *z = (double *) R_alloc((size_t) n_psu * (size_t) q + 1,
+                                 sizeof(double));
+  int *iwork = (int *) R_alloc(2 * (size_t) n_psu + (size_t) n_strata + 2,
+                               sizeof(int));
+  double *dwork = (double *) R_alloc((size_t) n_psu + (size_t) n_strata + 2,
+                                     sizeof(double));
+  pa_vcov_design_sparse(sc, (size_t) nn, q, ps, st,
+                        Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
+                        Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  UNPROTECT(1);
+  return out;
+}

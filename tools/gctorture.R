@@ -155,6 +155,20 @@ calls <- list(
                    lonely_psu = "adjust")
     ns$design_vcov(cbind(a = x[, "age"], b = y), design)
   },
+  tipping_cross = function() {
+    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1))
+    ns$tipping_cross(cbind(a = x[, "age"], b = y)[2:7, ], 2:7, 2:1, groups,
+                     NULL, 1:8)
+  },
+  tipping_cross_design = function() {
+    design <- list(strata = c(1L, 1L, 1L, 1L, 2L, 2L, 2L, 3L),
+                   psu = c(1L, 1L, 2L, 3L, 4L, 5L, 5L, 6L),
+                   popsize = rep(c(10, 6, 4), c(4, 3, 1)),
+                   lonely_psu = "adjust")
+    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1))
+    ns$tipping_cross(cbind(a = x[, "age"], b = y)[2:7, ], 2:7, 2:1, groups,
+                     design, 1:8)
+  },
   wave_means_sandwich = function() {
     wave_means(boot_w, "y", min_n = 1)
   }

@@ -1,0 +1,120 @@
+# The kernels that replace R code on the fast paths give the numbers of
+# the R code they replace, to the last bit.
+
+# The dense people x (m + g) matrix that tipping_cross() never forms:
+# columns `cols` of `values` at rows `at`, and each group's values at its
+# rows, zero elsewhere.
+dense_both <- function(values, at, cols, groups, n) {
+  both <- matrix(0, n, length(cols) + length(groups))
+  both[at, seq_along(cols)] <- values[, cols, drop = FALSE]
+  for (j in seq_along(groups)) {
+    both[groups[[j]][[1]], length(cols) + j] <- groups[[j]][[2]]
+  }
+  both
+}
+
+speed_inputs <- function(n = 3001, seed = 1) {
+  set.seed(seed)
+  n_infl <- n - 400L
+  at <- sort(sample.int(n, n_infl))
+  values <- matrix(stats::rnorm(n_infl * 5), n_infl, 5)
+  values[, 4] <- 0            # a column of zeros: its mean is +0
+  values[1:50, 2] <- -values[1:50, 2] * 1e-300
+  g1 <- sort(sample.int(n, 900))
+  g2 <- sort(sample.int(n, 1))  # a group of one person
+  g3 <- seq_len(n)
+  groups <- list(list(g1, stats::rnorm(900)), list(g2, 0.5),
+                 list(g3, stats::rnorm(n) / n))
+  list(values = values, at = at, cols = c(5L, 1L, 2L, 4L), groups = groups,
+       n = n)
+}
+
+test_that("tipping_cross() equals influence_vcov() of the dense matrix, people as units", {
+  ns <- asNamespace("panelattrition")
+  for (seed in 1:3) {
+    if (seed < 3) {
+      s <- speed_inputs(n = c(3001, 1024)[seed], seed = seed)
+    } else {
+      s <- list(n = 5L)
+      s$at <- c(2L, 4L)
+      s$values <- matrix(c(1, -2, 3, 4), 2, 2)
+      s$cols <- 2:1
+      s$groups <- list(list(5L, 1), list(c(1L, 3L), c(-1, 1)))
+    }
+    both <- dense_both(s$values, s$at, s$cols, s$groups, s$n)
+    want <- unname(ns$influence_vcov(both))
+    got <- ns$tipping_cross(s$values, s$at, s$cols, s$groups, NULL,
+                            seq_len(s$n))
+    expect_identical(got, want)
+  }
+})
+
+test_that("tipping_cross() equals design_vcov() of the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- speed_inputs(n = 2000, seed = 4)
+  n <- s$n
+  strata <- rep(1:7, length.out = n)
+  psu <- (seq_len(n) - 1L) %/% 50L + 1L
+  strata <- strata[!duplicated(psu)][psu]    # PSUs nested in strata
+  # stratum 7 with a single PSU (lonely), an fpc in some strata
+  psu[strata == 7L] <- max(psu) + 1L
+  pop <- ifelse(strata %in% 1:3, 120, Inf)
+  pop[strata == 2L] <- sum(!duplicated(psu[strata == 2L]))  # f = 0
+  both <- dense_both(s$values, s$at, s$cols, s$groups, n)
+  for (rule in c("adjust", "average", "remove")) {
+    for (with_pop in c(FALSE, TRUE)) {
+      design <- list(strata = strata, psu = psu, lonely_psu = rule,
+                     popsize = if (with_pop) pop)
+      # a subset of the people, as tables with naive variances use
+      people <- sort(sample.int(n, n - 3L))
+      keep <- match(people, seq_len(n))
+      sub_at <- match(s$at, people)
+      ok <- !is.na(sub_at)
+      sub_groups <- lapply(s$groups, function(g) {
+        i <- match(g[[1]], people)
+        list(i[!is.na(i)], g[[2]][!is.na(i)])
+      })
+      sub_both <- both[keep, , drop = FALSE]
+      want <- unname(ns$design_vcov(sub_both, design, people))
+      got <- ns$tipping_cross(s$values[ok, , drop = FALSE], sub_at[ok],
+                              s$cols, sub_groups, design, people)
+      expect_identical(got, want)
+    }
+  }
+  # "fail" with a lonely PSU is the same error as the variance's
+  design <- list(strata = strata, psu = psu, lonely_psu = "fail")
+  expect_error(ns$tipping_cross(s$values, s$at, s$cols, s$groups, design,
+                                seq_len(n)),
+               class = "panelattrition_design_error")
+})
+
+test_that("influence_vcov() is symmetric and equals the centred cross-product", {
+  ns <- asNamespace("panelattrition")
+  set.seed(9)
+  x <- matrix(stats::rnorm(4099 * 7), 4099, 7)
+  v <- ns$influence_vcov(x)
+  expect_identical(v, t(v))
+  xc <- sweep(x, 2, colMeans(x))
+  expect_equal(unname(v), unname(crossprod(xc)) * 4099 / 4098,
+               tolerance = 1e-12)
+})
+
+test_that("lean tables keep the tipping cross-products of the dense computation", {
+  s <- sim_panel(n = 400, seed = 3)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  for (se in c("sandwich", "naive")) {
+    m <- wave_means(w, "y", by = "g", se = se, min_n = 1)
+    tp <- attr(m, "tipping")
+    b <- tp$cross$B
+    ok <- !is.na(diag(b))
+    # for the sandwich every person has influence values, so B is the
+    # table's own covariance
+    if (se == "sandwich") {
+      expect_identical(unname(b[ok, ok]), unname(attr(m, "vcov")[ok, ok]))
+    }
+    expect_identical(b, t(b))
+    expect_identical(tp$cross$V, t(tp$cross$V))
+  }
+})
