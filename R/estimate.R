@@ -520,9 +520,17 @@ mean_cells <- function(y, name, rows, group) {
   out
 }
 
-# split(x, key) for integer keys 1..k, empty groups included, unnamed.
+# split(x, key) for integer keys 1..k, empty groups included, unnamed:
+# by a counting pass in C for plain integer rows (the common case), by
+# split() otherwise (rows with names or other attributes keep them).
 split_rows <- function(x, key, k) {
-  key <- structure(as.integer(key), levels = as.character(seq_len(k)),
+  key <- as.integer(key)
+  if (is.integer(x) && is.null(attributes(x)) &&
+      length(key) == length(x)) {
+    out <- .Call(C_split_rows, x, key, as.integer(k))
+    if (!is.null(out)) return(out)
+  }
+  key <- structure(key, levels = as.character(seq_len(k)),
                    class = "factor")
   unname(split(x, key))
 }

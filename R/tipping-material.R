@@ -26,7 +26,9 @@ tipping_material <- function(w, tab, kind, by, influence,
   d <- numeric(n_all)
   d[base] <- w$base_weights[base]
   # equal base weights are kept as one number
-  if (length(unique(d)) == 1L) d <- d[1L]
+  if (if (anyNA(d)) length(unique(d)) == 1L else all(d == d[1L])) {
+    d <- d[1L]
+  }
   # naive variances leave out people who never answered; the share of
   # dropouts needs every baseline person (see tipping_components())
   out <- list(n_all = n_all, d = d, rows = vector("list", nrow(tab)),
@@ -34,9 +36,8 @@ tipping_material <- function(w, tab, kind, by, influence,
   if (!is.null(w$panel$design)) out$design <- w$panel$design[
     c("strata", "psu", "popsize", "lonely_psu", "strata_labels")]
   rows <- panel_rows(w)
+  # compared with each row's group as text (tipping_cache())
   group_rows <- group_values(w, by, rows)
-  # compared with each row's group as text: converted once, not per row
-  if (!is.null(by)) group_rows <- as.character(group_rows)
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
@@ -51,7 +52,7 @@ tipping_material <- function(w, tab, kind, by, influence,
       )
       return(out)
     }
-    group_base <- as.character(w$panel$baseline[[by]])
+    group_base <- w$panel$baseline[[by]]
   }
   waves <- w$panel$waves
   fits <- list()
@@ -169,25 +170,53 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
 # and whether it is binary. An environment, filled as rows ask.
 tipping_cache <- function(rows, group_rows, group_base, base, n_wave) {
   cache <- new.env(parent = emptyenv())
-  groups <- if (is.null(group_base)) character() else
-    unique(c(unique(group_rows), unique(group_base[base])))
+  groups <- character()
+  if (!is.null(group_base)) {
+    # the groups as text (factors by their levels' codes, not by
+    # converting every value)
+    at_rows <- text_codes(group_rows)
+    at_base <- text_codes(group_base, base)
+    groups <- unique(c(at_rows$text, at_base$text))
+  }
   n_g <- max(1L, length(groups))
-  gi <- if (length(groups)) match(group_rows, groups) else 1L
+  gi <- if (length(groups)) match(at_rows$text, groups)[at_rows$code] else 1L
   cache$groups <- groups
   cache$n_g <- n_g
   # answers with a wave outside 1..n_wave (none in a valid panel) are left
   # out, as `rows$wave == t1` leaves them out
-  ok <- !is.na(rows$wave) & rows$wave >= 1L & rows$wave <= n_wave
-  key <- (rows$wave - 1L) * n_g + gi
-  key[!ok] <- NA_integer_
+  wv <- rows$wave
+  key <- (wv - 1L) * n_g + gi
+  if (!is.integer(wv) || anyNA(wv) || min(wv, n_wave) < 1L ||
+      max(wv, 1L) > n_wave) {
+    ok <- !is.na(wv) & wv >= 1L & wv <= n_wave
+    key[!ok] <- NA_integer_
+  }
   cache$cells <- split_rows(seq_len(nrow(rows)), key, n_wave * n_g)
   cache$group_people <- if (length(groups)) {
-    split_rows(base, match(group_base[base], groups), n_g)
+    split_rows(base, match(at_base$text, groups)[at_base$code], n_g)
   } else {
     list(base)
   }
   cache$outcomes <- list()
   cache
+}
+
+# The distinct values of v[at] (all of v by default) as text, and each
+# value's position among them: for a factor its levels' codes, otherwise
+# as.character() and match().
+text_codes <- function(v, at = NULL) {
+  if (is.factor(v)) {
+    code <- unclass(v)
+    attributes(code) <- NULL
+    if (!is.null(at)) code <- code[at]
+    present <- which(tabulate(code, nlevels(v)) > 0L)
+    slot <- integer(nlevels(v))
+    slot[present] <- seq_along(present)
+    return(list(text = levels(v)[present], code = slot[code]))
+  }
+  text <- as.character(if (is.null(at)) v else v[at])
+  u <- unique(text)
+  list(text = u, code = match(text, u))
 }
 
 # The answers of wave t (in row order) in group g (everyone's when g is

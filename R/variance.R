@@ -63,7 +63,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     feed <- lapply(seq_along(dphi_dw), function(t) {
       d <- dphi_dw[[t]]
       if (is.null(d)) return(NULL)
-      wt <- as.double(w$weights[, t])
+      wt <- dbl_arg(w$weights[, t])
       wt[is.na(wt)] <- 0
       if (!is.list(d)) {
         return(list(rows = seq_len(nrow(d)), m = double_matrix(d), wt = wt))
@@ -81,7 +81,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       }, seq_along(feed))
       if (!length(feeds)) return(NULL)
       .Call(C_stage_gradient, double_matrix(st$x),
-            as.double(stage_log_factor(st)), as.integer(st$risk),
+            dbl_arg(stage_log_factor(st)), int_arg(st$risk),
             feed[feeds], nrow(phi), ncol(phi))
     })
     for (k in rev(seq_along(stages))) {
@@ -101,11 +101,11 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       m <- ph[, cols, drop = FALSE]
       updates[[length(updates) + 1L]] <- if (is_response_stage(st)) {
         # a model's scores are x_i r_i: the kernel forms r * (X m)
-        list(risk = as.integer(st$risk), cols = as.integer(cols),
-             r = as.double(st$fit$residuals), x = double_matrix(st$x),
+        list(risk = int_arg(st$risk), cols = as.integer(cols),
+             r = dbl_arg(st$fit$residuals), x = double_matrix(st$x),
              m = double_matrix(m))
       } else {
-        list(risk = as.integer(st$risk), cols = as.integer(cols),
+        list(risk = int_arg(st$risk), cols = as.integer(cols),
              u = double_matrix(kind$scores_times(st, m)))
       }
     }

@@ -35,6 +35,7 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
+SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
 SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
                      SEXP psu, SEXP strata, SEXP pop, SEXP rule);
 

@@ -347,3 +347,38 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
   UNPROTECT(1);
   return out;
 }
+
+/* split(x, key) for an integer vector x without attributes and integer
+ * keys 1..k (NA: left out): a list of k integer vectors, each in the
+ * order of x. NULL when a key is outside 1..k (the caller then uses
+ * split()). */
+SEXP r_split_rows(SEXP x, SEXP key, SEXP k) {
+  if (!Rf_isInteger(x) || !Rf_isInteger(key) || XLENGTH(x) != XLENGTH(key)) {
+    Rf_error("internal error: split_rows() needs integer rows and keys");
+  }
+  int kk = Rf_asInteger(k);
+  if (kk == NA_INTEGER || kk < 0) Rf_error("internal error: number of keys");
+  R_xlen_t n = XLENGTH(x);
+  const int *kv = INTEGER(key), *xv = INTEGER(x);
+  R_xlen_t *count = (R_xlen_t *) R_alloc((size_t) kk + 1, sizeof(R_xlen_t));
+  for (int j = 0; j <= kk; j++) count[j] = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    int g = kv[i];
+    if (g == NA_INTEGER) continue;
+    if (g < 1 || g > kk) return R_NilValue;
+    count[g]++;
+  }
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, kk));
+  int **dst = (int **) R_alloc((size_t) kk + 1, sizeof(int *));
+  for (int j = 0; j < kk; j++) {
+    SET_VECTOR_ELT(out, j, Rf_allocVector(INTSXP, count[j + 1]));
+    dst[j] = INTEGER(VECTOR_ELT(out, j));
+  }
+  for (R_xlen_t i = 0; i < n; i++) {
+    int g = kv[i];
+    if (g == NA_INTEGER) continue;
+    *dst[g - 1]++ = xv[i];
+  }
+  UNPROTECT(1);
+  return out;
+}
