@@ -787,10 +787,10 @@ gee_influence <- function(w, fit, rows, sandwich) {
   phi[people, ] <- fit$scores
   dphi_dw <- vector("list", ncol(w$weights))
   for (t in if (sandwich) unique(rows$wave)) {
-    at <- rows$wave == t
-    # only the wave's answers: each person once
-    dphi_dw[[t]] <- list(rows = rows$person[at],
-                         m = fit$dscores[at, , drop = FALSE])
+    at <- which(rows$wave == t)
+    # only the wave's answers: each person once (rows `at` of the
+    # derivatives, read in place)
+    dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)
 }

@@ -38,7 +38,8 @@ stage_feeds_wave <- function(w, st, t) {
 # The sandwich for estimating functions phi (N x q, people by estimates),
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
 # wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use,
-# or list(rows, m) holding only the rows `rows` (distinct people) of it.
+# or list(rows, m) holding only the rows `rows` (distinct people) of it,
+# or list(rows, m, sel): those rows are rows sel of m.
 # Returns the influence matrix (N x q).
 #
 # The stage influences IF(theta_s) (N x p_s each) are never formed: the
@@ -71,6 +72,11 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       if (!is.null(d$col)) {
         return(list(rows = as.integer(d$rows), col = as.integer(d$col),
                     v = as.double(d$v), wt = wt))
+      }
+      if (!is.null(d$sel)) {
+        # rows sel of a larger matrix m, read in place by the kernel
+        return(list(rows = int_arg(d$rows), m = double_matrix(d$m), wt = wt,
+                    sel = int_arg(d$sel)))
       }
       list(rows = as.integer(d$rows), m = double_matrix(d$m), wt = wt)
     })

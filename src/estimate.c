@@ -61,9 +61,9 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   }
   for (int k = 0; k < q; k++) {
     if (used[k]) continue;
-    const double *vk = d->v + (size_t) k * d->m;
+    const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[r] * d->wt[d->rows[r]];
+      double v = vk[d->sel ? (size_t) d->sel[r] : r] * d->wt[d->rows[r]];
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -91,9 +91,10 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
         int c = pos[k];
         if (c >= 0) e[(size_t) s + (size_t) c * n_risk] += d->v[r] * wt;
       } else {
+        size_t i = d->sel ? (size_t) d->sel[r] : r;
         for (int c = 0; c < nc; c++) {
           e[(size_t) s + (size_t) c * n_risk] +=
-            d->v[r + (size_t) cols[c] * d->m] * wt;
+            d->v[i + (size_t) cols[c] * d->ld] * wt;
         }
       }
     }

@@ -22,13 +22,17 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
 
 /* One wave's derivative of the estimating functions, d phi / d log w_t:
  * `rows` person indices (0-based), each row with either one value v[r] in
- * column col[r] (col non-NULL) or a dense row v[r + m k], k < q. */
+ * column col[r] (col non-NULL) or a dense row of q values, v[i + ld k]
+ * for k < q with i = r, or i = sel[r] when sel is non-NULL (rows of a
+ * larger matrix, read where they are). */
 typedef struct {
   size_t m;
   const int *rows;
   const int *col;
   const double *v;
   const double *wt;  /* the wave's weight of each person (0 when NA) */
+  const int *sel;
+  size_t ld;
 } pa_dphi;
 
 /* Marks in used[k] (q, zeroed by the caller) the columns of a wave's

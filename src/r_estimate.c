@@ -87,13 +87,23 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                                    sizeof(pa_dphi));
   for (int f = 0; f < n_feeds; f++) {
     SEXP fe = VECTOR_ELT(feeds, f);
-    int sparse = XLENGTH(fe) == 4;
+    if (TYPEOF(fe) != VECSXP || XLENGTH(fe) < 3) {
+      Rf_error("internal error: a wave's derivatives are malformed");
+    }
+    /* sparse: list(rows, col, v, wt); dense: list(rows, m, wt), or
+     * list(rows, m, wt, sel) reading rows sel of a larger m */
+    int sparse = Rf_isInteger(VECTOR_ELT(fe, 1));
     SEXP rows = VECTOR_ELT(fe, 0);
     SEXP v = VECTOR_ELT(fe, sparse ? 2 : 1);
     SEXP wt = VECTOR_ELT(fe, sparse ? 3 : 2);
-    if (!Rf_isInteger(rows) || !Rf_isReal(v) || !Rf_isReal(wt) ||
-        XLENGTH(wt) != nn ||
-        XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows)) {
+    SEXP sel = !sparse && XLENGTH(fe) == 4 ? VECTOR_ELT(fe, 3) : R_NilValue;
+    if ((sparse && XLENGTH(fe) != 4) || !Rf_isInteger(rows) ||
+        !Rf_isReal(v) || !Rf_isReal(wt) || XLENGTH(wt) != nn ||
+        (!Rf_isNull(sel) && (!Rf_isInteger(sel) || !Rf_isMatrix(v) ||
+                             Rf_ncols(v) != qq ||
+                             XLENGTH(sel) != XLENGTH(rows))) ||
+        (Rf_isNull(sel) &&
+         XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows))) {
       Rf_error("internal error: a wave's derivatives are malformed");
     }
     d[f].m = (size_t) XLENGTH(rows);
@@ -101,6 +111,9 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     d[f].col = sparse ? zero_based(VECTOR_ELT(fe, 1), qq, "column") : NULL;
     d[f].v = REAL(v);
     d[f].wt = REAL(wt);
+    d[f].sel = Rf_isNull(sel) ? NULL
+      : zero_based(sel, (R_xlen_t) Rf_nrows(v), "row");
+    d[f].ld = Rf_isNull(sel) ? d[f].m : (size_t) Rf_nrows(v);
   }
   int *used = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));
   memset(used, 0, (size_t) (qq > 0 ? qq : 1) * sizeof(int));
