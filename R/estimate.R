@@ -572,8 +572,11 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   # d phi / d w_t: the residual of each entry, in its cell's column
   entry_wave <- rep.int(cells$wave_index, len)
   dphi_dw <- vector("list", nwave)
-  for (t in unique(entry_wave)) {
-    at <- entry_wave == t
+  # the entries of each wave, in order, by one split rather than a
+  # comparison of every entry per wave
+  by_wave <- split_rows(seq_along(entry_wave), entry_wave, nwave)
+  for (t in which(lengths(by_wave) > 0L)) {
+    at <- by_wave[[t]]
     dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
                          v = fit$resid[at])
   }

@@ -193,7 +193,8 @@ tipping_cache <- function(rows, group_rows, group_base, base, n_wave) {
   }
   cache$cells <- split_rows(seq_len(nrow(rows)), key, n_wave * n_g)
   cache$group_people <- if (length(groups)) {
-    split_rows(base, match(at_base$text, groups)[at_base$code], n_g)
+    # unnamed: tipping_group() drops the names anyway
+    split_rows(unname(base), match(at_base$text, groups)[at_base$code], n_g)
   } else {
     list(base)
   }
