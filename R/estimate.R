@@ -561,14 +561,18 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   member <- as.integer(unlist(cells$members, use.names = FALSE))
   entry_cell <- rep.int(seq_len(q), len)
   entry_person <- as.integer(rows$person[member])
-  fit <- .Call(C_cell_means, entry_person, entry_cell,
-               as.double(wt_rows[member]),
-               as.double(unlist(cells$values, use.names = FALSE)), n, q)
+  w_entry <- as.double(wt_rows[member])
+  # phi is not formed here: the influence kernel forms it from the entries
+  # (w (y - mean) at person, cell) where it would otherwise copy it
+  fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
+               as.double(unlist(cells$values, use.names = FALSE)), n, q,
+               FALSE)
   estimate <- fit$estimate
   sum_w <- fit$sum_w
   n_cell <- fit$n
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
-  phi <- fit$phi
+  phi <- list(person = entry_person, cell = entry_cell,
+              v = w_entry * fit$resid, n = n, q = q)
   # d phi / d w_t: the residual of each entry, in its cell's column
   entry_wave <- rep.int(cells$wave_index, len)
   dphi_dw <- vector("list", nwave)

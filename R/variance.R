@@ -49,8 +49,16 @@ stage_feeds_wave <- function(w, st, t) {
 # H_s = G_s' + sum_{k > s} C_ks' P_k H_k is accumulated from the last stage
 # back (p_s x q matrices only). Each U_s is non-zero only on the rows at
 # risk in stage s.
+#
+# phi may also be given by its entries, list(person, cell, v, n, q): v at
+# (person, cell) of an n x q matrix, zero elsewhere (cell means), which
+# the kernel forms in place of a copy.
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
-  phi <- double_matrix(phi)
+  entries <- is.list(phi)
+  if (!entries) phi <- double_matrix(phi)
+  n_phi <- if (entries) phi$n else nrow(phi)
+  q_phi <- if (entries) phi$q else ncol(phi)
+  row_names <- if (entries) NULL else rownames(phi)
   # each stage's U_s P_s H_s, added to phi in this order by the kernel
   # (influence_total in r_estimate.c)
   updates <- list()
@@ -88,7 +96,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       if (!length(feeds)) return(NULL)
       .Call(C_stage_gradient, double_matrix(st$x),
             dbl_arg(stage_log_factor(st)), int_arg(st$risk),
-            feed[feeds], nrow(phi), ncol(phi))
+            feed[feeds], n_phi, q_phi)
     })
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
@@ -119,7 +127,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
     # D diagonal (Hajek means): solve() would divide each column by its d
     out <- .Call(C_influence_total, phi, updates, as.double(-diag(dmu)))
-    dn <- list(rownames(phi), colnames(dmu))
+    dn <- list(row_names, colnames(dmu))
     dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
     return(out)
   }
@@ -129,7 +137,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   dmu <- double_matrix(dmu)
   invisible(solve(dmu, numeric(nrow(dmu))))
   out <- .Call(C_influence_total, phi, updates, dmu)
-  dn <- list(rownames(phi), colnames(dmu))
+  dn <- list(row_names, colnames(dmu))
   dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
   out
 }

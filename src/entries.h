@@ -29,7 +29,8 @@ SEXP r_crossprod_xa(SEXP x, SEXP a);
 SEXP r_x_times_b(SEXP x, SEXP b);
 SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
                     SEXP ncol);
-SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q);
+SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
+                  SEXP dense);
 SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q);
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,

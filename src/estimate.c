@@ -47,7 +47,7 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
     int k = cell[e];
     double r = y[e] - estimate[k];
     resid[e] = r;
-    phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
+    if (phi) phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
   }
 }
 

@@ -14,7 +14,7 @@
  * order, in long double (as R's sum()). Fills sum_w, sum_w2 (sum of w^2),
  * count and estimate (sum w y / sum w; `na` for an empty cell); resid[e] =
  * y[e] - estimate[cell[e]] and phi (n x q, zero on entry) at (person,
- * cell) = w resid. */
+ * cell) = w resid (phi NULL: not formed). */
 void pa_cell_means(size_t m, const int *person, const int *cell,
                    const double *w, const double *y, size_t n, int q,
                    double na, double *sum_w, double *sum_w2, int *count,

@@ -12,6 +12,9 @@
 #include "estimate.h"
 #include "linalg.h"
 
+static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
+                            int copy);
+
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   R_xlen_t m = XLENGTH(idx);
@@ -26,7 +29,10 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   return out;
 }
 
-SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q) {
+/* dense FALSE: phi is not formed (NULL in the result); the caller keeps
+ * the entries' w resid instead (r_influence_total() takes them). */
+SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
+                  SEXP dense) {
   if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(w) ||
       !Rf_isReal(y) || XLENGTH(cell) != XLENGTH(person) ||
       XLENGTH(w) != XLENGTH(person) || XLENGTH(y) != XLENGTH(person)) {
@@ -49,11 +55,15 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q) {
   SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, qq));
   SEXP cnt = PROTECT(Rf_allocVector(INTSXP, qq));
   SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
-  SEXP phi = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, qq));
-  memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
+  int want_phi = Rf_asLogical(dense) == TRUE;
+  SEXP phi = PROTECT(want_phi ? Rf_allocMatrix(REALSXP, (int) nn, qq)
+                              : R_NilValue);
+  if (want_phi) {
+    memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
+  }
   pa_cell_means(m, pers, cel, REAL(w), REAL(y), (size_t) nn, qq, NA_REAL,
                 REAL(sw), REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid),
-                REAL(phi));
+                want_phi ? REAL(phi) : NULL);
   SET_VECTOR_ELT(out, 0, est);
   SET_VECTOR_ELT(out, 1, sw);
   SET_VECTOR_ELT(out, 2, sw2);
@@ -197,6 +207,46 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * errors for a singular D). */
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   int solve = Rf_isMatrix(scale);
+  if (TYPEOF(phi) == VECSXP) {
+    /* list(person, cell, v, n, q): phi held by its entries (1-based
+     * person and cell), zero elsewhere, formed here in place of a copy */
+    if (XLENGTH(phi) != 5 || !Rf_isInteger(VECTOR_ELT(phi, 0)) ||
+        !Rf_isInteger(VECTOR_ELT(phi, 1)) || !Rf_isReal(VECTOR_ELT(phi, 2)) ||
+        XLENGTH(VECTOR_ELT(phi, 1)) != XLENGTH(VECTOR_ELT(phi, 0)) ||
+        XLENGTH(VECTOR_ELT(phi, 2)) != XLENGTH(VECTOR_ELT(phi, 0))) {
+      Rf_error("internal error: the entries of phi are malformed");
+    }
+    R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 3));
+    int pq = Rf_asInteger(VECTOR_ELT(phi, 4));
+    if (pn < 0 || pq < 0 || pq == NA_INTEGER) {
+      Rf_error("internal error: the size of phi");
+    }
+    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    double *d = REAL(dense);
+    if (pn * (R_xlen_t) pq > 0) {
+      memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
+    }
+    R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
+    const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
+    const double *ve = REAL(VECTOR_ELT(phi, 2));
+    for (R_xlen_t e = 0; e < m; e++) {
+      if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
+          ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
+        Rf_error("internal error: an entry of phi is out of range");
+      }
+      d[(size_t) (pe[e] - 1) + (size_t) (ce[e] - 1) * (size_t) pn] = ve[e];
+    }
+    SEXP out = influence_total(dense, updates, scale, solve, 0);
+    UNPROTECT(1);
+    return out;
+  }
+  return influence_total(phi, updates, scale, solve, 1);
+}
+
+/* r_influence_total() on a dense phi; copy 0: phi is scratch, updated in
+ * place and returned. */
+static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
+                            int copy) {
   if (!Rf_isReal(phi) || !Rf_isMatrix(phi) || TYPEOF(updates) != VECSXP ||
       (!Rf_isNull(scale) && (!Rf_isReal(scale) ||
                              (solve ? Rf_nrows(scale) != Rf_ncols(phi) ||
@@ -207,13 +257,13 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   }
   size_t n = (size_t) Rf_nrows(phi);
   int q = Rf_ncols(phi);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, q));
+  SEXP out = PROTECT(copy ? Rf_allocMatrix(REALSXP, (int) n, q) : phi);
   double *tot = REAL(out);
-  if (n * (size_t) q > 0) {
+  if (copy && n * (size_t) q > 0) {
     memcpy(tot, REAL(phi), n * (size_t) q * sizeof(double));
   }
   SEXP dn = Rf_getAttrib(phi, R_DimNamesSymbol);
-  if (!Rf_isNull(dn)) Rf_setAttrib(out, R_DimNamesSymbol, dn);
+  if (copy && !Rf_isNull(dn)) Rf_setAttrib(out, R_DimNamesSymbol, dn);
   size_t chunk = 4096;
   double *acc = (double *) R_alloc(chunk, sizeof(double));
   R_xlen_t nu = XLENGTH(updates);

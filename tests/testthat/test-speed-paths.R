@@ -118,3 +118,62 @@ test_that("lean tables keep the tipping cross-products of the dense computation"
     expect_identical(tp$cross$V, t(tp$cross$V))
   }
 })
+
+test_that("split_rows() by the kernel equals split()", {
+  ns <- asNamespace("panelattrition")
+  set.seed(5)
+  for (k in c(1L, 4L, 30L)) {
+    x <- sample.int(1000L, 500L)
+    key <- sample(c(seq_len(k), NA), 500L, replace = TRUE)
+    f <- structure(key, levels = as.character(seq_len(k)), class = "factor")
+    expect_identical(ns$split_rows(x, key, k), unname(split(x, f)))
+    # names are kept, by split()
+    names(x) <- paste0("r", seq_along(x))
+    expect_identical(ns$split_rows(x, key, k), unname(split(x, f)))
+  }
+  expect_identical(ns$split_rows(integer(), integer(), 3L),
+                   list(integer(), integer(), integer()))
+  # keys outside 1..k: split() decides (the kernel gives up)
+  expect_identical(ns$split_rows(1:3, c(1L, 5L, 2L), 2L),
+                   unname(split(1:3, structure(c(1L, 5L, 2L), levels = c("1", "2"),
+                                              class = "factor"))))
+})
+
+test_that("the sandwich reads rows of a derivative matrix in place as it reads a copy", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 300, seed = 8)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  n <- nrow(w$weights)
+  set.seed(2)
+  big <- matrix(stats::rnorm(900 * 3), 900, 3)
+  phi <- matrix(stats::rnorm(n * 3), n, 3)
+  dmu <- diag(-c(2, 3, 4))
+  sel <- lapply(1:3, function(t) sort(sample.int(900L, sum(w$panel$response[, t]))))
+  who <- lapply(1:3, function(t) which(w$panel$response[, t]))
+  copied <- lapply(1:3, function(t) list(rows = who[[t]], m = big[sel[[t]], ]))
+  in_place <- lapply(1:3, function(t) list(rows = who[[t]], m = big,
+                                           sel = sel[[t]]))
+  expect_identical(ns$estimate_influence(w, phi, dmu, in_place),
+                   ns$estimate_influence(w, phi, dmu, copied))
+})
+
+test_that("the quick screen of model cells never misses a small cell", {
+  ns <- asNamespace("panelattrition")
+  set.seed(3)
+  for (i in 1:30) {
+    n <- 200
+    person <- sort(sample.int(80L, n, replace = TRUE))
+    vars <- list(a = sample(c("x", "y", "z"), n, TRUE, prob = c(0.8, 0.15, 0.05)),
+                 b = factor(sample(1:2, n, TRUE)),
+                 c = sample(c(0.3, 0.1 + 0.2), n, TRUE))
+    cell <- interaction(lapply(vars, factor), drop = TRUE)
+    people <- tapply(person, cell, function(p) length(unique(p)))
+    for (min_n in c(2, 5, 10)) {
+      if (any(people < min_n)) {
+        expect_true(ns$any_small_cell(vars, person, 80L, min_n))
+      }
+    }
+  }
+})
