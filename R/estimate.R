@@ -573,17 +573,6 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
   phi <- list(person = entry_person, cell = entry_cell,
               v = w_entry * fit$resid, n = n, q = q)
-  # d phi / d w_t: the residual of each entry, in its cell's column
-  entry_wave <- rep.int(cells$wave_index, len)
-  dphi_dw <- vector("list", nwave)
-  # the entries of each wave, in order, by one split rather than a
-  # comparison of every entry per wave
-  by_wave <- split_rows(seq_along(entry_wave), entry_wave, nwave)
-  for (t in which(lengths(by_wave) > 0L)) {
-    at <- by_wave[[t]]
-    dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
-                         v = fit$resid[at])
-  }
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -595,11 +584,33 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   }
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
-    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = FALSE)
     # as survey does: only people in the data (who answered at least once)
     people <- sort(people)
-    infl <- infl[people, , drop = FALSE]
+    # the influence values of those people only, formed as such when each
+    # entry's person is one of them (the rows of the n x q values)
+    slot <- integer(n)
+    slot[people] <- seq_along(people)
+    at <- slot[entry_person]
+    if (!anyDuplicated(people) && all(at > 0L)) {
+      phi$person <- at
+      phi$n <- length(people)
+      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+    } else {
+      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+      infl <- infl[people, , drop = FALSE]
+    }
   } else {
+    # d phi / d w_t: the residual of each entry, in its cell's column
+    entry_wave <- rep.int(cells$wave_index, len)
+    dphi_dw <- vector("list", nwave)
+    # the entries of each wave, in order, by one split rather than a
+    # comparison of every entry per wave
+    by_wave <- split_rows(seq_along(entry_wave), entry_wave, nwave)
+    for (t in which(lengths(by_wave) > 0L)) {
+      at <- by_wave[[t]]
+      dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
+                           v = fit$resid[at])
+    }
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
   }
