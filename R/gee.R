@@ -781,10 +781,10 @@ gee_response <- function(y, family, label) {
 # answer, which is what estimate_influence() chains to the response models.
 gee_influence <- function(w, fit, rows, sandwich) {
   n <- nrow(w$weights)
-  p <- ncol(fit$scores)
   people <- rows$person[!duplicated(rows$person)]
-  phi <- matrix(0, n, p)
-  phi[people, ] <- fit$scores
+  # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
+  # by the kernel
+  phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
   dphi_dw <- vector("list", ncol(w$weights))
   for (t in if (sandwich) unique(rows$wave)) {
     at <- which(rows$wave == t)

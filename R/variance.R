@@ -51,13 +51,15 @@ stage_feeds_wave <- function(w, st, t) {
 # risk in stage s.
 #
 # phi may also be given by its entries, list(person, cell, v, n, q): v at
-# (person, cell) of an n x q matrix, zero elsewhere (cell means), which
-# the kernel forms in place of a copy.
+# (person, cell) of an n x q matrix, zero elsewhere (cell means), or by
+# its rows, list(rows, m, n): rows `rows` (distinct) of an n x ncol(m)
+# matrix, zero elsewhere (GEE scores); the kernel forms it in place of a
+# copy.
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   entries <- is.list(phi)
   if (!entries) phi <- double_matrix(phi)
   n_phi <- if (entries) phi$n else nrow(phi)
-  q_phi <- if (entries) phi$q else ncol(phi)
+  q_phi <- if (!entries) ncol(phi) else phi$q %||% ncol(phi$m)
   row_names <- if (entries) NULL else rownames(phi)
   # each stage's U_s P_s H_s, added to phi in this order by the kernel
   # (influence_total in r_estimate.c)

@@ -207,6 +207,38 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * errors for a singular D). */
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   int solve = Rf_isMatrix(scale);
+  if (TYPEOF(phi) == VECSXP && XLENGTH(phi) == 3) {
+    /* list(rows, m, n): the rows `rows` (1-based, distinct) of an n x q
+     * phi are m, the others zero */
+    SEXP rows = VECTOR_ELT(phi, 0), m = VECTOR_ELT(phi, 1);
+    if (!Rf_isInteger(rows) || !Rf_isReal(m) || !Rf_isMatrix(m) ||
+        Rf_nrows(m) != XLENGTH(rows)) {
+      Rf_error("internal error: the rows of phi are malformed");
+    }
+    R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 2));
+    int pq = Rf_ncols(m);
+    if (pn < 0) Rf_error("internal error: the size of phi");
+    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    double *d = REAL(dense);
+    if (pn * (R_xlen_t) pq > 0) {
+      memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
+    }
+    const int *rv = INTEGER(rows);
+    R_xlen_t mr = XLENGTH(rows);
+    for (R_xlen_t r = 0; r < mr; r++) {
+      if (rv[r] == NA_INTEGER || rv[r] < 1 || rv[r] > pn) {
+        Rf_error("internal error: a row of phi is out of range");
+      }
+    }
+    for (int k = 0; k < pq; k++) {
+      const double *mk = REAL(m) + (size_t) k * (size_t) mr;
+      double *dk = d + (size_t) k * (size_t) pn;
+      for (R_xlen_t r = 0; r < mr; r++) dk[rv[r] - 1] = mk[r];
+    }
+    SEXP out = influence_total(dense, updates, scale, solve, 0);
+    UNPROTECT(1);
+    return out;
+  }
   if (TYPEOF(phi) == VECSXP) {
     /* list(person, cell, v, n, q): phi held by its entries (1-based
      * person and cell), zero elsewhere, formed here in place of a copy */

@@ -119,6 +119,10 @@ calls <- list(
     .Call(ns$C_cell_means, c(1L, 2L, 3L, 1L, 3L), c(1L, 1L, 1L, 2L, 2L),
           c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L, FALSE)
   },
+  influence_total_rows = function() {
+    phi <- list(rows = c(4L, 1L), m = matrix(c(1, 2, 3, 4), 2L), n = 5)
+    .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))
+  },
   influence_total_entries = function() {
     phi <- list(person = c(1L, 2L, 3L, 1L, 3L), cell = c(1L, 1L, 1L, 2L, 2L),
                 v = c(0.5, -1, 2, 1, -0.25), n = 4, q = 2L)

@@ -229,3 +229,27 @@ test_that("tipping cross-products with a design and suppressed cells are those o
                      unname(cp[k + i, k + i]))
   }
 })
+
+test_that("the influence kernel forms phi from entries or rows as from the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 300, seed = 12)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  n <- nrow(w$weights)
+  set.seed(4)
+  who <- sort(sample.int(n, 200L))
+  m <- matrix(stats::rnorm(200 * 3), 200, 3)
+  dense <- matrix(0, n, 3)
+  dense[who, ] <- m
+  dmu <- matrix(c(-3, 0.5, 0, 0.2, -2, 0.1, 0, 0.3, -4), 3)
+  for (d in list(dmu, diag(c(-3, -2, -4)))) {
+    want <- ns$estimate_influence(w, dense, d, NULL, sandwich = FALSE)
+    expect_identical(ns$estimate_influence(w, list(rows = who, m = m, n = n),
+                                           d, NULL, sandwich = FALSE), want)
+    ent <- list(person = rep(who, 3), cell = rep(1:3, each = 200L),
+                v = as.vector(m), n = n, q = 3L)
+    expect_identical(ns$estimate_influence(w, ent, d, NULL, sandwich = FALSE),
+                     want)
+  }
+})
