@@ -99,6 +99,29 @@ mask_suppressed <- function(out, est, suppressed) {
   list(out = out, est = est)
 }
 
+# Does some combination of the values of `vars` (a list of vectors, NA a
+# value of its own) hold fewer than min_n distinct people (`person`, in
+# 1..n_people)?
+any_small_cell <- function(vars, person, n_people, min_n) {
+  cell <- 0
+  size <- 1
+  for (v in vars) {
+    code <- if (is.factor(v)) {
+      as.integer(unclass(v))
+    } else {
+      match(v, unique(v))
+    }
+    code[is.na(code)] <- 0L
+    cell <- cell + size * code
+    size <- size * (max(code) + 1)
+    if (size > 2^31) return(TRUE)
+  }
+  cell <- match(cell, unique(cell))
+  first <- !duplicated((cell - 1) * as.double(n_people) + person)
+  counts <- tabulate(cell[first], max(cell))
+  any(counts < min_n)
+}
+
 # Counts shown in tables rounded to a base (option
 # panelattrition.round_counts), so that counts of overlapping tables cannot
 # be differenced down to a few people.
@@ -143,7 +166,10 @@ seal_estimates <- function(out) {
   if (!is.null(vc)) dimnames(vc) <- list(keys, keys)
   attr(out, "vcov") <- vc
   infl <- attr(out, "influence")
-  if (!is.null(infl)) {
+  # the influence values are named only in tables that keep them (made by
+  # people_table()); the others drop them (finish_table()), and naming
+  # them would copy a people x rows matrix
+  if (!is.null(infl) && isTRUE(pa_people$keep)) {
     colnames(infl$values) <- keys
     attr(out, "influence") <- infl
   }
@@ -320,6 +346,13 @@ check_model_cells <- function(x, mf, person, min_n) {
       (is.numeric(v) && is.null(dim(v)) && length(unique(v)) <= 2L)
   }, logical(1))
   if (!any(cat_vars)) return(invisible(NULL))
+  # a quick screen: cells of the distinct values themselves (never coarser
+  # than the levels of factor(), which may merge numbers that print
+  # alone), each with its number of distinct people; when none has fewer
+  # than min_n, the cells below have none either
+  if (!any_small_cell(vars[cat_vars], person, n_people, min_n)) {
+    return(invisible(NULL))
+  }
   cell <- interaction(lapply(vars[cat_vars], function(v) factor(v)),
                       drop = TRUE, sep = ", ")
   people <- tapply(person, cell, function(p) length(unique(p)))

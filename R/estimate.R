@@ -520,9 +520,17 @@ mean_cells <- function(y, name, rows, group) {
   out
 }
 
-# split(x, key) for integer keys 1..k, empty groups included, unnamed.
+# split(x, key) for integer keys 1..k, empty groups included, unnamed:
+# by a counting pass in C for plain integer rows (the common case), by
+# split() otherwise (rows with names or other attributes keep them).
 split_rows <- function(x, key, k) {
-  key <- structure(as.integer(key), levels = as.character(seq_len(k)),
+  key <- as.integer(key)
+  if (is.integer(x) && is.null(attributes(x)) &&
+      length(key) == length(x)) {
+    out <- .Call(C_split_rows, x, key, as.integer(k))
+    if (!is.null(out)) return(out)
+  }
+  key <- structure(key, levels = as.character(seq_len(k)),
                    class = "factor")
   unname(split(x, key))
 }
@@ -553,22 +561,18 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   member <- as.integer(unlist(cells$members, use.names = FALSE))
   entry_cell <- rep.int(seq_len(q), len)
   entry_person <- as.integer(rows$person[member])
-  fit <- .Call(C_cell_means, entry_person, entry_cell,
-               as.double(wt_rows[member]),
-               as.double(unlist(cells$values, use.names = FALSE)), n, q)
+  w_entry <- as.double(wt_rows[member])
+  # phi is not formed here: the influence kernel forms it from the entries
+  # (w (y - mean) at person, cell) where it would otherwise copy it
+  fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
+               as.double(unlist(cells$values, use.names = FALSE)), n, q,
+               FALSE)
   estimate <- fit$estimate
   sum_w <- fit$sum_w
   n_cell <- fit$n
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
-  phi <- fit$phi
-  # d phi / d w_t: the residual of each entry, in its cell's column
-  entry_wave <- rep.int(cells$wave_index, len)
-  dphi_dw <- vector("list", nwave)
-  for (t in unique(entry_wave)) {
-    at <- entry_wave == t
-    dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
-                         v = fit$resid[at])
-  }
+  phi <- list(person = entry_person, cell = entry_cell,
+              v = w_entry * fit$resid, n = n, q = q)
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -580,11 +584,33 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   }
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
-    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = FALSE)
     # as survey does: only people in the data (who answered at least once)
     people <- sort(people)
-    infl <- infl[people, , drop = FALSE]
+    # the influence values of those people only, formed as such when each
+    # entry's person is one of them (the rows of the n x q values)
+    slot <- integer(n)
+    slot[people] <- seq_along(people)
+    at <- slot[entry_person]
+    if (!anyDuplicated(people) && all(at > 0L)) {
+      phi$person <- at
+      phi$n <- length(people)
+      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+    } else {
+      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+      infl <- infl[people, , drop = FALSE]
+    }
   } else {
+    # d phi / d w_t: the residual of each entry, in its cell's column
+    entry_wave <- rep.int(cells$wave_index, len)
+    dphi_dw <- vector("list", nwave)
+    # the entries of each wave, in order, by one split rather than a
+    # comparison of every entry per wave
+    by_wave <- split_rows(seq_along(entry_wave), entry_wave, nwave)
+    for (t in which(lengths(by_wave) > 0L)) {
+      at <- by_wave[[t]]
+      dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
+                           v = fit$resid[at])
+    }
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
   }

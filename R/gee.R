@@ -781,16 +781,16 @@ gee_response <- function(y, family, label) {
 # answer, which is what estimate_influence() chains to the response models.
 gee_influence <- function(w, fit, rows, sandwich) {
   n <- nrow(w$weights)
-  p <- ncol(fit$scores)
   people <- rows$person[!duplicated(rows$person)]
-  phi <- matrix(0, n, p)
-  phi[people, ] <- fit$scores
+  # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
+  # by the kernel
+  phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
   dphi_dw <- vector("list", ncol(w$weights))
   for (t in if (sandwich) unique(rows$wave)) {
-    at <- rows$wave == t
-    # only the wave's answers: each person once
-    dphi_dw[[t]] <- list(rows = rows$person[at],
-                         m = fit$dscores[at, , drop = FALSE])
+    at <- which(rows$wave == t)
+    # only the wave's answers: each person once (rows `at` of the
+    # derivatives, read in place)
+    dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)
 }

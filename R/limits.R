@@ -121,12 +121,18 @@ check_cells_size <- function(w, rows, y, group, by, min_n,
   } else if (is.character(y)) {
     length(unique(y[has]))
   } else 1L
-  n_waves <- length(unique(rows$wave[has]))
+  wave_has <- rows$wave[has]
+  n_waves <- if (is.integer(wave_has) && length(wave_has) &&
+                 !anyNA(wave_has) && min(wave_has) >= 1L) {
+    sum(tabulate(wave_has) > 0L)
+  } else {
+    length(unique(wave_has))
+  }
   cells <- as.numeric(n_waves) * n_groups * n_levels
   # people x cells: estimating functions, influence values and one weight
   # derivative per wave; each cell also lists its wave's answers
   bytes <- 8 * as.numeric(n) * cells * (2 + n_waves) +
-    12 * cells * max(tabulate(rows$wave[has]), 0L)
+    12 * cells * max(tabulate(wave_has), 0L)
   check_allocation(
     bytes,
     sprintf("Estimating %s cells (%d %s x %s %s x %d %s) for %s people",

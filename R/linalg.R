@@ -18,6 +18,11 @@ x_b <- function(x, b) {
   out
 }
 
+# Integer and double vectors for the kernels, which read the values only:
+# as.integer() and as.double() would copy a vector to drop its names.
+int_arg <- function(x) if (is.integer(x) && !is.factor(x)) x else as.integer(x)
+dbl_arg <- function(x) if (is.double(x)) x else as.double(x)
+
 # The kernels take double matrices.
 double_matrix <- function(m) {
   if (!is.matrix(m)) m <- as.matrix(m)

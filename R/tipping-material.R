@@ -26,7 +26,9 @@ tipping_material <- function(w, tab, kind, by, influence,
   d <- numeric(n_all)
   d[base] <- w$base_weights[base]
   # equal base weights are kept as one number
-  if (length(unique(d)) == 1L) d <- d[1L]
+  if (if (anyNA(d)) length(unique(d)) == 1L else all(d == d[1L])) {
+    d <- d[1L]
+  }
   # naive variances leave out people who never answered; the share of
   # dropouts needs every baseline person (see tipping_components())
   out <- list(n_all = n_all, d = d, rows = vector("list", nrow(tab)),
@@ -34,9 +36,8 @@ tipping_material <- function(w, tab, kind, by, influence,
   if (!is.null(w$panel$design)) out$design <- w$panel$design[
     c("strata", "psu", "popsize", "lonely_psu", "strata_labels")]
   rows <- panel_rows(w)
+  # compared with each row's group as text (tipping_cache())
   group_rows <- group_values(w, by, rows)
-  # compared with each row's group as text: converted once, not per row
-  if (!is.null(by)) group_rows <- as.character(group_rows)
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
@@ -51,7 +52,7 @@ tipping_material <- function(w, tab, kind, by, influence,
       )
       return(out)
     }
-    group_base <- as.character(w$panel$baseline[[by]])
+    group_base <- w$panel$baseline[[by]]
   }
   waves <- w$panel$waves
   fits <- list()
@@ -169,25 +170,54 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
 # and whether it is binary. An environment, filled as rows ask.
 tipping_cache <- function(rows, group_rows, group_base, base, n_wave) {
   cache <- new.env(parent = emptyenv())
-  groups <- if (is.null(group_base)) character() else
-    unique(c(unique(group_rows), unique(group_base[base])))
+  groups <- character()
+  if (!is.null(group_base)) {
+    # the groups as text (factors by their levels' codes, not by
+    # converting every value)
+    at_rows <- text_codes(group_rows)
+    at_base <- text_codes(group_base, base)
+    groups <- unique(c(at_rows$text, at_base$text))
+  }
   n_g <- max(1L, length(groups))
-  gi <- if (length(groups)) match(group_rows, groups) else 1L
+  gi <- if (length(groups)) match(at_rows$text, groups)[at_rows$code] else 1L
   cache$groups <- groups
   cache$n_g <- n_g
   # answers with a wave outside 1..n_wave (none in a valid panel) are left
   # out, as `rows$wave == t1` leaves them out
-  ok <- !is.na(rows$wave) & rows$wave >= 1L & rows$wave <= n_wave
-  key <- (rows$wave - 1L) * n_g + gi
-  key[!ok] <- NA_integer_
+  wv <- rows$wave
+  key <- (wv - 1L) * n_g + gi
+  if (!is.integer(wv) || anyNA(wv) || min(wv, n_wave) < 1L ||
+      max(wv, 1L) > n_wave) {
+    ok <- !is.na(wv) & wv >= 1L & wv <= n_wave
+    key[!ok] <- NA_integer_
+  }
   cache$cells <- split_rows(seq_len(nrow(rows)), key, n_wave * n_g)
   cache$group_people <- if (length(groups)) {
-    split_rows(base, match(group_base[base], groups), n_g)
+    # unnamed: tipping_group() drops the names anyway
+    split_rows(unname(base), match(at_base$text, groups)[at_base$code], n_g)
   } else {
     list(base)
   }
   cache$outcomes <- list()
   cache
+}
+
+# The distinct values of v[at] (all of v by default) as text, and each
+# value's position among them: for a factor its levels' codes, otherwise
+# as.character() and match().
+text_codes <- function(v, at = NULL) {
+  if (is.factor(v)) {
+    code <- unclass(v)
+    attributes(code) <- NULL
+    if (!is.null(at)) code <- code[at]
+    present <- which(tabulate(code, nlevels(v)) > 0L)
+    slot <- integer(nlevels(v))
+    slot[present] <- seq_along(present)
+    return(list(text = levels(v)[present], code = slot[code]))
+  }
+  text <- as.character(if (is.null(at)) v else v[at])
+  u <- unique(text)
+  list(text = u, code = match(text, u))
 }
 
 # The answers of wave t (in row order) in group g (everyone's when g is
@@ -250,9 +280,10 @@ with_people <- function(expr) {
 # of people and, per wave, the sum and the sum of squares of the weights.
 weights_fingerprint <- function(w) {
   wt <- w$weights
-  wt[is.na(wt)] <- 0
-  list(people = nrow(wt), sum = unname(colSums(wt)),
-       sum_sq = unname(colSums(wt^2)))
+  # na.rm = TRUE skips the NAs where adding 0 would leave the same sums,
+  # without a copy of the weights
+  list(people = nrow(wt), sum = unname(colSums(wt, na.rm = TRUE)),
+       sum_sq = unname(colSums(wt^2, na.rm = TRUE)))
 }
 
 # The last step of wave_means() and panel_change(): the table loses its
@@ -322,9 +353,19 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   d <- numeric(mat$n_all)
   d[] <- mat$d
   m <- length(mean_rows)
-  # the influence values I (columns 1..m) and v (m + 1..2m) side by side
-  both <- matrix(0, length(people), 2L * m)
-  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
+  # the influence values I (columns 1..m) and v (m + 1..2m) side by side,
+  # as their rows among `people` with the values there (the kernel adds
+  # the zeros elsewhere without forming the people x 2m matrix)
+  at <- pos[infl$people]
+  values <- infl$values
+  cols <- mean_rows
+  if (is.unsorted(at, strictly = TRUE)) {
+    o <- order(at)
+    at <- at[o]
+    values <- values[o, mean_rows, drop = FALSE]
+    cols <- seq_len(m)
+  }
+  groups <- vector("list", m)
   for (j in seq_len(m)) {
     k <- mean_rows[j]
     r <- mat$rows[[k]]
@@ -333,10 +374,17 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     n_d <- sum(dd)
     s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
     share <- sum(dd * s1) / n_d
-    both[pos[grp], m + j] <- dd * (s1 - share) / n_d
+    g_at <- pos[grp]
+    g_v <- dd * (s1 - share) / n_d
+    if (is.unsorted(g_at, strictly = TRUE)) {
+      o <- order(g_at)
+      g_at <- g_at[o]
+      g_v <- g_v[o]
+    }
+    groups[[j]] <- list(g_at, g_v)
     rec$rows[[k]]$share <- share
   }
-  cp <- influence_vcov(both, mat$design, people)
+  cp <- tipping_cross(values, at, cols, groups, mat$design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)
@@ -344,6 +392,28 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
   rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
   rec
+}
+
+# influence_vcov(both, design, people) of the people x 2m matrix `both`
+# whose columns are the columns `cols` of `values` (rows `at` among
+# `people`, strictly increasing, zero elsewhere) and, for each of
+# `groups`, list(rows, values) (rows strictly increasing): the same
+# numbers, from a kernel that never forms `both` (r_estimate.c).
+tipping_cross <- function(values, at, cols, groups, design, people) {
+  n <- length(people)
+  q <- length(cols) + length(groups)
+  if (is.null(design)) {
+    return(.Call(C_tipping_cross, double_matrix(values), as.integer(at),
+                 as.integer(cols), groups, n, NULL, NULL, NULL, 0L))
+  }
+  if (!n) return(matrix(0, q, q))
+  rule <- lonely_rule(design)
+  if (rule == "fail") check_lonely(design, people, "The variance")
+  pop <- if (!is.null(design$popsize)) as.double(design$popsize[people])
+  .Call(C_tipping_cross, double_matrix(values), as.integer(at),
+        as.integer(cols), groups, n, as.integer(design$psu[people]),
+        as.integer(design$strata[people]), pop,
+        match(rule, c("adjust", "average"), nomatch = 0L))
 }
 
 # The table `tab` made again from its weights `w` with the per-person

@@ -38,7 +38,8 @@ stage_feeds_wave <- function(w, st, t) {
 # The sandwich for estimating functions phi (N x q, people by estimates),
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
 # wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use,
-# or list(rows, m) holding only the rows `rows` (distinct people) of it.
+# or list(rows, m) holding only the rows `rows` (distinct people) of it,
+# or list(rows, m, sel): those rows are rows sel of m.
 # Returns the influence matrix (N x q).
 #
 # The stage influences IF(theta_s) (N x p_s each) are never formed: the
@@ -48,8 +49,18 @@ stage_feeds_wave <- function(w, st, t) {
 # H_s = G_s' + sum_{k > s} C_ks' P_k H_k is accumulated from the last stage
 # back (p_s x q matrices only). Each U_s is non-zero only on the rows at
 # risk in stage s.
+#
+# phi may also be given by its entries, list(person, cell, v, n, q): v at
+# (person, cell) of an n x q matrix, zero elsewhere (cell means), or by
+# its rows, list(rows, m, n): rows `rows` (distinct) of an n x ncol(m)
+# matrix, zero elsewhere (GEE scores); the kernel forms it in place of a
+# copy.
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
-  phi <- double_matrix(phi)
+  entries <- is.list(phi)
+  if (!entries) phi <- double_matrix(phi)
+  n_phi <- if (entries) phi$n else nrow(phi)
+  q_phi <- if (!entries) ncol(phi) else phi$q %||% ncol(phi$m)
+  row_names <- if (entries) NULL else rownames(phi)
   # each stage's U_s P_s H_s, added to phi in this order by the kernel
   # (influence_total in r_estimate.c)
   updates <- list()
@@ -63,7 +74,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     feed <- lapply(seq_along(dphi_dw), function(t) {
       d <- dphi_dw[[t]]
       if (is.null(d)) return(NULL)
-      wt <- as.double(w$weights[, t])
+      wt <- dbl_arg(w$weights[, t])
       wt[is.na(wt)] <- 0
       if (!is.list(d)) {
         return(list(rows = seq_len(nrow(d)), m = double_matrix(d), wt = wt))
@@ -71,6 +82,11 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       if (!is.null(d$col)) {
         return(list(rows = as.integer(d$rows), col = as.integer(d$col),
                     v = as.double(d$v), wt = wt))
+      }
+      if (!is.null(d$sel)) {
+        # rows sel of a larger matrix m, read in place by the kernel
+        return(list(rows = int_arg(d$rows), m = double_matrix(d$m), wt = wt,
+                    sel = int_arg(d$sel)))
       }
       list(rows = as.integer(d$rows), m = double_matrix(d$m), wt = wt)
     })
@@ -81,8 +97,8 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       }, seq_along(feed))
       if (!length(feeds)) return(NULL)
       .Call(C_stage_gradient, double_matrix(st$x),
-            as.double(stage_log_factor(st)), as.integer(st$risk),
-            feed[feeds], nrow(phi), ncol(phi))
+            dbl_arg(stage_log_factor(st)), int_arg(st$risk),
+            feed[feeds], n_phi, q_phi)
     })
     for (k in rev(seq_along(stages))) {
       if (is.null(h[[k]])) next
@@ -101,11 +117,11 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
       m <- ph[, cols, drop = FALSE]
       updates[[length(updates) + 1L]] <- if (is_response_stage(st)) {
         # a model's scores are x_i r_i: the kernel forms r * (X m)
-        list(risk = as.integer(st$risk), cols = as.integer(cols),
-             r = as.double(st$fit$residuals), x = double_matrix(st$x),
+        list(risk = int_arg(st$risk), cols = as.integer(cols),
+             r = dbl_arg(st$fit$residuals), x = double_matrix(st$x),
              m = double_matrix(m))
       } else {
-        list(risk = as.integer(st$risk), cols = as.integer(cols),
+        list(risk = int_arg(st$risk), cols = as.integer(cols),
              u = double_matrix(kind$scores_times(st, m)))
       }
     }
@@ -113,7 +129,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
     # D diagonal (Hajek means): solve() would divide each column by its d
     out <- .Call(C_influence_total, phi, updates, as.double(-diag(dmu)))
-    dn <- list(rownames(phi), colnames(dmu))
+    dn <- list(row_names, colnames(dmu))
     dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
     return(out)
   }
@@ -123,7 +139,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
   dmu <- double_matrix(dmu)
   invisible(solve(dmu, numeric(nrow(dmu))))
   out <- .Call(C_influence_total, phi, updates, dmu)
-  dn <- list(rownames(phi), colnames(dmu))
+  dn <- list(row_names, colnames(dmu))
   dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
   out
 }

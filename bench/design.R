@@ -184,7 +184,18 @@ scaling <- lapply(sizes, function(n) {
              sandwich_cpu_us_per_person = 1e6 * stats::median(ts[2, ]) / n,
              other_cores = meter())
 })
-print(do.call(rbind, scaling), row.names = FALSE, digits = 3)
+scaling <- do.call(rbind, scaling)
+print(scaling, row.names = FALSE, digits = 3)
+# time ~ n^b between consecutive sizes (b = 1: linear in n)
+b <- diff(log(scaling$sandwich_cpu_s)) / diff(log(sizes))
+b_naive <- diff(log(scaling$naive_cpu_s)) / diff(log(sizes))
+cat(sprintf("exponent b of CPU time ~ n^b, %s: naive %s, sandwich %s\n",
+            paste(format(sizes[-length(sizes)], big.mark = ",",
+                         scientific = FALSE),
+                  format(sizes[-1L], big.mark = ",", scientific = FALSE),
+                  sep = " -> ", collapse = "; "),
+            paste(sprintf("%.2f", b_naive), collapse = "; "),
+            paste(sprintf("%.2f", b), collapse = "; ")))
 
 # ---------------------------------------------------------------------------
 # Part 2
@@ -221,8 +232,13 @@ peak_rss <- function(design) {
     res <- system2(file.path(R.home("bin"), "Rscript"),
                    c(child, data_file, design), stdout = TRUE, stderr = TRUE)
   }
-  nums <- as.numeric(strsplit(trimws(grep("^[0-9. ]+$", res, value = TRUE)[1L]),
-                              " +")[[1L]])
+  line <- grep("^[0-9. ]+$", res, value = TRUE)
+  if (!length(line)) {
+    cat(res, sep = "\n")
+    stop(sprintf("the pipeline (%s) failed in its child process; its output is above",
+                 design))
+  }
+  nums <- as.numeric(strsplit(trimws(line[1L]), " +")[[1L]])
   rss <- sub("RSS=", "", grep("^RSS=", res, value = TRUE))
   c(nums, rss_mb = if (length(rss)) as.numeric(rss) / 1024 else NA_real_)
 }
@@ -233,6 +249,9 @@ res <- lapply(c("none", "design"), function(d) {
              weights_s = stats::median(r[, 1]), means_s = stats::median(r[, 2]),
              gee_s = stats::median(r[, 3]),
              total_s = stats::median(rowSums(r[, 1:3])),
+             weights_cpu_s = stats::median(r[, 7]),
+             means_cpu_s = stats::median(r[, 8]),
+             gee_cpu_s = stats::median(r[, 9]),
              total_cpu_s = stats::median(rowSums(r[, 7:9])),
              heap_peak_mb = max(r[, 4:6]), rss_peak_mb = max(r[, 10]))
 })

@@ -6,13 +6,7 @@
 #define PA_ENTRIES_H
 
 #ifndef R_NO_REMAP
-#define R_NO_REMAPSEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q);
-SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
-                      SEXP q);
-SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
-                      SEXP rule);
-SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
-
+#define R_NO_REMAP
 #endif
 #include <Rinternals.h>
 
@@ -35,11 +29,15 @@ SEXP r_crossprod_xa(SEXP x, SEXP a);
 SEXP r_x_times_b(SEXP x, SEXP b);
 SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
                     SEXP ncol);
-SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q);
+SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
+                  SEXP dense);
 SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q);
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
+SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
+SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
+                     SEXP psu, SEXP strata, SEXP pop, SEXP rule);
 
 #endif

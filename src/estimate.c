@@ -47,7 +47,7 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
     int k = cell[e];
     double r = y[e] - estimate[k];
     resid[e] = r;
-    phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
+    if (phi) phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
   }
 }
 
@@ -61,9 +61,9 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   }
   for (int k = 0; k < q; k++) {
     if (used[k]) continue;
-    const double *vk = d->v + (size_t) k * d->m;
+    const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[r] * d->wt[d->rows[r]];
+      double v = vk[d->sel ? (size_t) d->sel[r] : r] * d->wt[d->rows[r]];
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -91,9 +91,10 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
         int c = pos[k];
         if (c >= 0) e[(size_t) s + (size_t) c * n_risk] += d->v[r] * wt;
       } else {
+        size_t i = d->sel ? (size_t) d->sel[r] : r;
         for (int c = 0; c < nc; c++) {
           e[(size_t) s + (size_t) c * n_risk] +=
-            d->v[r + (size_t) cols[c] * d->m] * wt;
+            d->v[i + (size_t) cols[c] * d->ld] * wt;
         }
       }
     }
@@ -102,6 +103,33 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
     double *ec = e + (size_t) c * n_risk;
     for (size_t s = 0; s < n_risk; s++) ec[s] = factor[s] * ec[s];
     pa_crossprod_vec(x, n_risk, p, ec, out + (size_t) c * (size_t) p);
+  }
+}
+
+/* The four-lane sums of the lower triangle (j <= k) of the cross-product
+ * of a block of m rows (m x q, column-major), carried on in lanes (q x q x
+ * 4, column k's sums at lanes + 4 q k): the lane of (j, k) with j > k is
+ * that of (k, j), since each lane adds the same products in the same
+ * order, so only half of them are formed. */
+static void block_lanes(const double *block, size_t m, int q,
+                        double *lanes) {
+  for (int k = 0; k < q; k++) {
+    pa_crossprod_vec_lanes(block, m, k + 1, block + (size_t) k * m,
+                           lanes + (size_t) k * (size_t) q * 4);
+  }
+}
+
+/* n/(n-1) times the lanes' totals, the symmetric q x q result from the
+ * lower triangle. */
+static void lanes_out(const double *lanes, size_t n, int q, double *out) {
+  double nn = (double) n, d = n > 1 ? (double) n - 1 : 1;
+  for (int k = 0; k < q; k++) {
+    const double *lk = lanes + (size_t) k * (size_t) q * 4;
+    for (int j = 0; j <= k; j++) {
+      double v = pa_lanes_total(lk + 4 * (size_t) j) * nn / d;
+      out[(size_t) j + (size_t) k * (size_t) q] = v;
+      out[(size_t) k + (size_t) j * (size_t) q] = v;
+    }
   }
 }
 
@@ -130,28 +158,53 @@ void pa_vcov_iid(const double *infl, size_t n, int q, double *scratch,
       double *ck = block + (size_t) k * m;
       for (size_t i = 0; i < m; i++) ck[i] = xk[i] - mean[k];
     }
-    for (int k = 0; k < q; k++) {
-      pa_crossprod_vec_lanes(block, m, q, block + (size_t) k * m,
-                             lanes + (size_t) k * (size_t) q * 4);
-    }
+    block_lanes(block, m, q, lanes);
   }
-  double nn = (double) n, d = n > 1 ? (double) n - 1 : 1;
-  for (int k = 0; k < q; k++) {
-    double *ok = out + (size_t) k * (size_t) q;
-    const double *lk = lanes + (size_t) k * (size_t) q * 4;
-    for (int j = 0; j < q; j++) {
-      ok[j] = pa_lanes_total(lk + 4 * (size_t) j) * nn / d;
-    }
-  }
+  lanes_out(lanes, n, q, out);
 }
 
-void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
-                    const int *strata, const double *pop, int n_psu_codes,
-                    int n_strata, int rule, double *z, int *iwork,
-                    double *dwork, double *out) {
-  /* iwork: index of each PSU code among the PSUs present (in code order,
-   * as rowsum(reorder = TRUE) sorts them), then PSUs per stratum.
-   * dwork: each PSU's population count. */
+void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
+                        double *scratch, size_t *cursor, double *out) {
+  double *mean = scratch;
+  double *lanes = mean + q;
+  double *block = lanes + (size_t) q * (size_t) q * 4;
+  for (int k = 0; k < q; k++) {
+    /* the zeros left out add nothing to the sum (which starts at +0, so
+     * it is never -0), so it is the dense column's, in the same order */
+    long double s = 0.0L;
+    for (size_t e = 0; e < cols[k].m; e++) s += cols[k].v[e];
+    mean[k] = (double) (s / (long double) n);
+    cursor[k] = 0;
+  }
+  memset(lanes, 0, (size_t) q * (size_t) q * 4 * sizeof(double));
+  for (size_t a = 0; a < n; a += PA_VCOV_BLOCK) {
+    size_t m = n - a < PA_VCOV_BLOCK ? n - a : PA_VCOV_BLOCK;
+    for (int k = 0; k < q; k++) {
+      double *ck = block + (size_t) k * m;
+      /* 0.0 - mean, not -mean: the dense column's zero minus its mean
+       * (+0 when the mean is 0) */
+      double zero = 0.0 - mean[k];
+      for (size_t i = 0; i < m; i++) ck[i] = zero;
+      const pa_sparse_col *c = cols + k;
+      size_t e = cursor[k];
+      while (e < c->m && (size_t) c->pos[e] < a + m) {
+        ck[(size_t) c->pos[e] - a] = c->v[e] - mean[k];
+        e++;
+      }
+      cursor[k] = e;
+    }
+    block_lanes(block, m, q, lanes);
+  }
+  lanes_out(lanes, n, q, out);
+}
+
+/* The PSU of each row and the strata (see pa_vcov_design()): index[code]
+ * the PSU's position among those present (in code order), n_h[h] the
+ * PSUs of stratum h, s_psu[u] the stratum of PSU u and pop_psu[u] its
+ * population count (the first row's). Returns the number of PSUs. */
+static int design_index(size_t n, const int *psu, const int *strata,
+                        const double *pop, int n_psu_codes, int n_strata,
+                        int *iwork, double *dwork) {
   int *index = iwork;                       /* n_psu_codes + 1 */
   int *n_h = iwork + n_psu_codes + 1;       /* n_strata + 1 */
   int *s_psu = n_h + n_strata + 1;          /* n_psu_codes */
@@ -171,13 +224,17 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
     }
   }
   for (int u = 0; u < n_psu; u++) n_h[s_psu[u]]++;
-  /* PSU totals in row order, as rowsum() */
-  memset(z, 0, (size_t) n_psu * (size_t) q * sizeof(double));
-  for (int k = 0; k < q; k++) {
-    const double *xk = infl + (size_t) k * n;
-    double *zk = z + (size_t) k * (size_t) n_psu;
-    for (size_t i = 0; i < n; i++) zk[index[psu[i]]] += xk[i];
-  }
+  return n_psu;
+}
+
+/* From the PSU totals z (n_psu x q): centred within strata, scaled by f
+ * n_h / (n_h - 1) and the lonely-PSU rule, cross-product into out. */
+static void design_finish(double *z, int n_psu, int q, int has_pop,
+                          int n_psu_codes, int n_strata, int rule,
+                          const int *iwork, double *dwork, double *out) {
+  const int *n_h = iwork + n_psu_codes + 1;
+  const int *s_psu = n_h + n_strata + 1;
+  const double *pop_psu = dwork;
   /* stratum means of the PSU totals (PSUs in code order), centring,
    * scaling by f n_h / (n_h - 1) */
   double *mean_h = dwork + n_psu_codes;     /* n_strata + 1 */
@@ -204,7 +261,7 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
   for (int u = 0; u < n_psu; u++) {
     int nj = n_h[s_psu[u]];
     double f = 1;
-    if (pop && isfinite(pop_psu[u])) f = (pop_psu[u] - nj) / pop_psu[u];
+    if (has_pop && isfinite(pop_psu[u])) f = (pop_psu[u] - nj) / pop_psu[u];
     int lonely = nj == 1;
     double scale = lonely ? f : f * nj / (nj - 1 > 1 ? nj - 1 : 1);
     if (f < 1e-7) scale = 0;
@@ -219,6 +276,44 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
     pa_crossprod_vec(z, (size_t) n_psu, q, z + (size_t) k * (size_t) n_psu,
                      out + (size_t) k * (size_t) q);
   }
+}
+
+void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
+                    const int *strata, const double *pop, int n_psu_codes,
+                    int n_strata, int rule, double *z, int *iwork,
+                    double *dwork, double *out) {
+  int n_psu = design_index(n, psu, strata, pop, n_psu_codes, n_strata,
+                           iwork, dwork);
+  const int *index = iwork;
+  /* PSU totals in row order, as rowsum() */
+  memset(z, 0, (size_t) n_psu * (size_t) q * sizeof(double));
+  for (int k = 0; k < q; k++) {
+    const double *xk = infl + (size_t) k * n;
+    double *zk = z + (size_t) k * (size_t) n_psu;
+    for (size_t i = 0; i < n; i++) zk[index[psu[i]]] += xk[i];
+  }
+  design_finish(z, n_psu, q, pop != NULL, n_psu_codes, n_strata, rule,
+                iwork, dwork, out);
+}
+
+void pa_vcov_design_sparse(const pa_sparse_col *cols, size_t n, int q,
+                           const int *psu, const int *strata,
+                           const double *pop, int n_psu_codes, int n_strata,
+                           int rule, double *z, int *iwork, double *dwork,
+                           double *out) {
+  int n_psu = design_index(n, psu, strata, pop, n_psu_codes, n_strata,
+                           iwork, dwork);
+  const int *index = iwork;
+  /* PSU totals in row order; the zeros left out would add nothing (the
+   * totals start at +0 and are never -0) */
+  memset(z, 0, (size_t) n_psu * (size_t) q * sizeof(double));
+  for (int k = 0; k < q; k++) {
+    double *zk = z + (size_t) k * (size_t) n_psu;
+    const pa_sparse_col *c = cols + k;
+    for (size_t e = 0; e < c->m; e++) zk[index[psu[c->pos[e]]]] += c->v[e];
+  }
+  design_finish(z, n_psu, q, pop != NULL, n_psu_codes, n_strata, rule,
+                iwork, dwork, out);
 }
 
 void pa_add_scores(double *total, size_t n, const int *risk, size_t n_risk,

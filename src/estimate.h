@@ -14,7 +14,7 @@
  * order, in long double (as R's sum()). Fills sum_w, sum_w2 (sum of w^2),
  * count and estimate (sum w y / sum w; `na` for an empty cell); resid[e] =
  * y[e] - estimate[cell[e]] and phi (n x q, zero on entry) at (person,
- * cell) = w resid. */
+ * cell) = w resid (phi NULL: not formed). */
 void pa_cell_means(size_t m, const int *person, const int *cell,
                    const double *w, const double *y, size_t n, int q,
                    double na, double *sum_w, double *sum_w2, int *count,
@@ -22,13 +22,17 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
 
 /* One wave's derivative of the estimating functions, d phi / d log w_t:
  * `rows` person indices (0-based), each row with either one value v[r] in
- * column col[r] (col non-NULL) or a dense row v[r + m k], k < q. */
+ * column col[r] (col non-NULL) or a dense row of q values, v[i + ld k]
+ * for k < q with i = r, or i = sel[r] when sel is non-NULL (rows of a
+ * larger matrix, read where they are). */
 typedef struct {
   size_t m;
   const int *rows;
   const int *col;
   const double *v;
   const double *wt;  /* the wave's weight of each person (0 when NA) */
+  const int *sel;
+  size_t ld;
 } pa_dphi;
 
 /* Marks in used[k] (q, zeroed by the caller) the columns of a wave's
@@ -67,6 +71,28 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                     const int *strata, const double *pop, int n_psu_codes,
                     int n_strata, int rule, double *z, int *iwork,
                     double *dwork, double *out);
+
+/* A column of an n x q matrix held by its entries other than 0: entry e
+ * at row pos[e] (0-based, strictly increasing) with value v[e]. */
+typedef struct {
+  size_t m;
+  const int *pos;
+  const double *v;
+} pa_sparse_col;
+
+/* pa_vcov_iid() of the n x q matrix whose columns are cols[0..q-1], to
+ * the last bit, without forming it. scratch: PA_VCOV_SCRATCH(q) doubles;
+ * cursor: q of scratch. */
+void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
+                        double *scratch, size_t *cursor, double *out);
+
+/* pa_vcov_design() of the same matrix (psu, strata and pop for its n
+ * rows), to the last bit. */
+void pa_vcov_design_sparse(const pa_sparse_col *cols, size_t n, int q,
+                           const int *psu, const int *strata,
+                           const double *pop, int n_psu_codes, int n_strata,
+                           int rule, double *z, int *iwork, double *dwork,
+                           double *out);
 
 /* Adds a weighting stage's U_s P_s H_s to the influence totals `total`
  * (n x q, column-major) on the rows risk[0..n_risk-1] (0-based, distinct)

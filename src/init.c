@@ -24,10 +24,12 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("crossprod_xa", r_crossprod_xa, 2),
     CALLDEF("x_times_b", r_x_times_b, 2),
     CALLDEF("main_effects", r_main_effects, 5),
-    CALLDEF("cell_means", r_cell_means, 6),
+    CALLDEF("cell_means", r_cell_means, 7),
     CALLDEF("stage_gradient", r_stage_gradient, 6),
     CALLDEF("influence_total", r_influence_total, 3),
     CALLDEF("influence_vcov", r_influence_vcov, 5),
+    CALLDEF("tipping_cross", r_tipping_cross, 9),
+    CALLDEF("split_rows", r_split_rows, 3),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

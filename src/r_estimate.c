@@ -12,6 +12,9 @@
 #include "estimate.h"
 #include "linalg.h"
 
+static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
+                            int copy);
+
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   R_xlen_t m = XLENGTH(idx);
@@ -26,7 +29,10 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   return out;
 }
 
-SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q) {
+/* dense FALSE: phi is not formed (NULL in the result); the caller keeps
+ * the entries' w resid instead (r_influence_total() takes them). */
+SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
+                  SEXP dense) {
   if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(w) ||
       !Rf_isReal(y) || XLENGTH(cell) != XLENGTH(person) ||
       XLENGTH(w) != XLENGTH(person) || XLENGTH(y) != XLENGTH(person)) {
@@ -49,11 +55,15 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q) {
   SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, qq));
   SEXP cnt = PROTECT(Rf_allocVector(INTSXP, qq));
   SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
-  SEXP phi = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, qq));
-  memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
+  int want_phi = Rf_asLogical(dense) == TRUE;
+  SEXP phi = PROTECT(want_phi ? Rf_allocMatrix(REALSXP, (int) nn, qq)
+                              : R_NilValue);
+  if (want_phi) {
+    memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
+  }
   pa_cell_means(m, pers, cel, REAL(w), REAL(y), (size_t) nn, qq, NA_REAL,
                 REAL(sw), REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid),
-                REAL(phi));
+                want_phi ? REAL(phi) : NULL);
   SET_VECTOR_ELT(out, 0, est);
   SET_VECTOR_ELT(out, 1, sw);
   SET_VECTOR_ELT(out, 2, sw2);
@@ -87,13 +97,23 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                                    sizeof(pa_dphi));
   for (int f = 0; f < n_feeds; f++) {
     SEXP fe = VECTOR_ELT(feeds, f);
-    int sparse = XLENGTH(fe) == 4;
+    if (TYPEOF(fe) != VECSXP || XLENGTH(fe) < 3) {
+      Rf_error("internal error: a wave's derivatives are malformed");
+    }
+    /* sparse: list(rows, col, v, wt); dense: list(rows, m, wt), or
+     * list(rows, m, wt, sel) reading rows sel of a larger m */
+    int sparse = Rf_isInteger(VECTOR_ELT(fe, 1));
     SEXP rows = VECTOR_ELT(fe, 0);
     SEXP v = VECTOR_ELT(fe, sparse ? 2 : 1);
     SEXP wt = VECTOR_ELT(fe, sparse ? 3 : 2);
-    if (!Rf_isInteger(rows) || !Rf_isReal(v) || !Rf_isReal(wt) ||
-        XLENGTH(wt) != nn ||
-        XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows)) {
+    SEXP sel = !sparse && XLENGTH(fe) == 4 ? VECTOR_ELT(fe, 3) : R_NilValue;
+    if ((sparse && XLENGTH(fe) != 4) || !Rf_isInteger(rows) ||
+        !Rf_isReal(v) || !Rf_isReal(wt) || XLENGTH(wt) != nn ||
+        (!Rf_isNull(sel) && (!Rf_isInteger(sel) || !Rf_isMatrix(v) ||
+                             Rf_ncols(v) != qq ||
+                             XLENGTH(sel) != XLENGTH(rows))) ||
+        (Rf_isNull(sel) &&
+         XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows))) {
       Rf_error("internal error: a wave's derivatives are malformed");
     }
     d[f].m = (size_t) XLENGTH(rows);
@@ -101,6 +121,9 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     d[f].col = sparse ? zero_based(VECTOR_ELT(fe, 1), qq, "column") : NULL;
     d[f].v = REAL(v);
     d[f].wt = REAL(wt);
+    d[f].sel = Rf_isNull(sel) ? NULL
+      : zero_based(sel, (R_xlen_t) Rf_nrows(v), "row");
+    d[f].ld = Rf_isNull(sel) ? d[f].m : (size_t) Rf_nrows(v);
   }
   int *used = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));
   memset(used, 0, (size_t) (qq > 0 ? qq : 1) * sizeof(int));
@@ -184,6 +207,78 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * errors for a singular D). */
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   int solve = Rf_isMatrix(scale);
+  if (TYPEOF(phi) == VECSXP && XLENGTH(phi) == 3) {
+    /* list(rows, m, n): the rows `rows` (1-based, distinct) of an n x q
+     * phi are m, the others zero */
+    SEXP rows = VECTOR_ELT(phi, 0), m = VECTOR_ELT(phi, 1);
+    if (!Rf_isInteger(rows) || !Rf_isReal(m) || !Rf_isMatrix(m) ||
+        Rf_nrows(m) != XLENGTH(rows)) {
+      Rf_error("internal error: the rows of phi are malformed");
+    }
+    R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 2));
+    int pq = Rf_ncols(m);
+    if (pn < 0) Rf_error("internal error: the size of phi");
+    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    double *d = REAL(dense);
+    if (pn * (R_xlen_t) pq > 0) {
+      memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
+    }
+    const int *rv = INTEGER(rows);
+    R_xlen_t mr = XLENGTH(rows);
+    for (R_xlen_t r = 0; r < mr; r++) {
+      if (rv[r] == NA_INTEGER || rv[r] < 1 || rv[r] > pn) {
+        Rf_error("internal error: a row of phi is out of range");
+      }
+    }
+    for (int k = 0; k < pq; k++) {
+      const double *mk = REAL(m) + (size_t) k * (size_t) mr;
+      double *dk = d + (size_t) k * (size_t) pn;
+      for (R_xlen_t r = 0; r < mr; r++) dk[rv[r] - 1] = mk[r];
+    }
+    SEXP out = influence_total(dense, updates, scale, solve, 0);
+    UNPROTECT(1);
+    return out;
+  }
+  if (TYPEOF(phi) == VECSXP) {
+    /* list(person, cell, v, n, q): phi held by its entries (1-based
+     * person and cell), zero elsewhere, formed here in place of a copy */
+    if (XLENGTH(phi) != 5 || !Rf_isInteger(VECTOR_ELT(phi, 0)) ||
+        !Rf_isInteger(VECTOR_ELT(phi, 1)) || !Rf_isReal(VECTOR_ELT(phi, 2)) ||
+        XLENGTH(VECTOR_ELT(phi, 1)) != XLENGTH(VECTOR_ELT(phi, 0)) ||
+        XLENGTH(VECTOR_ELT(phi, 2)) != XLENGTH(VECTOR_ELT(phi, 0))) {
+      Rf_error("internal error: the entries of phi are malformed");
+    }
+    R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 3));
+    int pq = Rf_asInteger(VECTOR_ELT(phi, 4));
+    if (pn < 0 || pq < 0 || pq == NA_INTEGER) {
+      Rf_error("internal error: the size of phi");
+    }
+    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    double *d = REAL(dense);
+    if (pn * (R_xlen_t) pq > 0) {
+      memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
+    }
+    R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
+    const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
+    const double *ve = REAL(VECTOR_ELT(phi, 2));
+    for (R_xlen_t e = 0; e < m; e++) {
+      if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
+          ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
+        Rf_error("internal error: an entry of phi is out of range");
+      }
+      d[(size_t) (pe[e] - 1) + (size_t) (ce[e] - 1) * (size_t) pn] = ve[e];
+    }
+    SEXP out = influence_total(dense, updates, scale, solve, 0);
+    UNPROTECT(1);
+    return out;
+  }
+  return influence_total(phi, updates, scale, solve, 1);
+}
+
+/* r_influence_total() on a dense phi; copy 0: phi is scratch, updated in
+ * place and returned. */
+static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
+                            int copy) {
   if (!Rf_isReal(phi) || !Rf_isMatrix(phi) || TYPEOF(updates) != VECSXP ||
       (!Rf_isNull(scale) && (!Rf_isReal(scale) ||
                              (solve ? Rf_nrows(scale) != Rf_ncols(phi) ||
@@ -194,13 +289,13 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   }
   size_t n = (size_t) Rf_nrows(phi);
   int q = Rf_ncols(phi);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, q));
+  SEXP out = PROTECT(copy ? Rf_allocMatrix(REALSXP, (int) n, q) : phi);
   double *tot = REAL(out);
-  if (n * (size_t) q > 0) {
+  if (copy && n * (size_t) q > 0) {
     memcpy(tot, REAL(phi), n * (size_t) q * sizeof(double));
   }
   SEXP dn = Rf_getAttrib(phi, R_DimNamesSymbol);
-  if (!Rf_isNull(dn)) Rf_setAttrib(out, R_DimNamesSymbol, dn);
+  if (copy && !Rf_isNull(dn)) Rf_setAttrib(out, R_DimNamesSymbol, dn);
   size_t chunk = 4096;
   double *acc = (double *) R_alloc(chunk, sizeof(double));
   R_xlen_t nu = XLENGTH(updates);
@@ -254,6 +349,130 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
     }
   } else if (!Rf_isNull(scale)) {
     pa_scale_columns(tot, n, q, REAL(scale));
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* The covariance (influence_vcov()) of the n x q matrix [I, V] without
+ * forming it: I the columns `cols` (1-based) of `values`, whose row r is
+ * row rows[r] (1-based, strictly increasing) of the n, zero elsewhere; V
+ * one column per element of `groups`, list(pos, v): values v at rows pos
+ * (1-based, strictly increasing), zero elsewhere. psu, strata (1-based
+ * codes of the n rows) and pop as in r_influence_vcov(); psu NULL for
+ * people as independent units. The result is that of r_influence_vcov()
+ * on the dense matrix, to the last bit. */
+SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
+                     SEXP psu, SEXP strata, SEXP pop, SEXP rule) {
+  if (!Rf_isReal(values) || !Rf_isMatrix(values) || !Rf_isInteger(rows) ||
+      !Rf_isInteger(cols) || TYPEOF(groups) != VECSXP ||
+      XLENGTH(rows) != Rf_nrows(values)) {
+    Rf_error("internal error: influence values, their rows and columns, "
+             "and the groups' values do not match");
+  }
+  R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
+  if (nn < 0) Rf_error("internal error: the number of rows");
+  int nc = (int) XLENGTH(cols), ng = (int) XLENGTH(groups);
+  int q = nc + ng;
+  size_t n_infl = (size_t) Rf_nrows(values);
+  const int *rows0 = zero_based(rows, nn, "row");
+  const int *cols0 = zero_based(cols, Rf_ncols(values), "column");
+  for (size_t r = 1; r < n_infl; r++) {
+    if (rows0[r] <= rows0[r - 1]) {
+      Rf_error("internal error: rows must be strictly increasing");
+    }
+  }
+  pa_sparse_col *sc = (pa_sparse_col *) R_alloc((size_t) (q > 0 ? q : 1),
+                                                sizeof(pa_sparse_col));
+  for (int k = 0; k < nc; k++) {
+    sc[k].m = n_infl;
+    sc[k].pos = rows0;
+    sc[k].v = REAL(values) + (size_t) cols0[k] * n_infl;
+  }
+  for (int g = 0; g < ng; g++) {
+    SEXP gr = VECTOR_ELT(groups, g);
+    if (TYPEOF(gr) != VECSXP || XLENGTH(gr) != 2 ||
+        !Rf_isInteger(VECTOR_ELT(gr, 0)) || !Rf_isReal(VECTOR_ELT(gr, 1)) ||
+        XLENGTH(VECTOR_ELT(gr, 0)) != XLENGTH(VECTOR_ELT(gr, 1))) {
+      Rf_error("internal error: a group's values are malformed");
+    }
+    size_t m = (size_t) XLENGTH(VECTOR_ELT(gr, 0));
+    const int *p0 = zero_based(VECTOR_ELT(gr, 0), nn, "row");
+    for (size_t r = 1; r < m; r++) {
+      if (p0[r] <= p0[r - 1]) {
+        Rf_error("internal error: rows must be strictly increasing");
+      }
+    }
+    sc[nc + g].m = m;
+    sc[nc + g].pos = p0;
+    sc[nc + g].v = REAL(VECTOR_ELT(gr, 1));
+  }
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
+  if (Rf_isNull(psu)) {
+    double *scratch = (double *) R_alloc(PA_VCOV_SCRATCH(q) + 1,
+                                         sizeof(double));
+    size_t *cursor = (size_t *) R_alloc((size_t) q + 1, sizeof(size_t));
+    pa_vcov_iid_sparse(sc, (size_t) nn, q, scratch, cursor, REAL(out));
+    UNPROTECT(1);
+    return out;
+  }
+  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) || XLENGTH(psu) != nn ||
+      XLENGTH(strata) != nn ||
+      (!Rf_isNull(pop) && (!Rf_isReal(pop) || XLENGTH(pop) != nn))) {
+    Rf_error("internal error: the design does not match the rows");
+  }
+  int n_psu = 0, n_strata = 0;
+  const int *ps = INTEGER(psu), *st = INTEGER(strata);
+  for (R_xlen_t i = 0; i < nn; i++) {
+    if (ps[i] == NA_INTEGER || ps[i] < 1 || st[i] == NA_INTEGER || st[i] < 1) {
+      Rf_error("internal error: PSU or stratum codes out of range");
+    }
+    if (ps[i] > n_psu) n_psu = ps[i];
+    if (st[i] > n_strata) n_strata = st[i];
+  }
+  double *z = (double *) R_alloc((size_t) n_psu * (size_t) q + 1,
+                                 sizeof(double));
+  int *iwork = (int *) R_alloc(2 * (size_t) n_psu + (size_t) n_strata + 2,
+                               sizeof(int));
+  double *dwork = (double *) R_alloc((size_t) n_psu + (size_t) n_strata + 2,
+                                     sizeof(double));
+  pa_vcov_design_sparse(sc, (size_t) nn, q, ps, st,
+                        Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
+                        Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
+
+/* split(x, key) for an integer vector x without attributes and integer
+ * keys 1..k (NA: left out): a list of k integer vectors, each in the
+ * order of x. NULL when a key is outside 1..k (the caller then uses
+ * split()). */
+SEXP r_split_rows(SEXP x, SEXP key, SEXP k) {
+  if (!Rf_isInteger(x) || !Rf_isInteger(key) || XLENGTH(x) != XLENGTH(key)) {
+    Rf_error("internal error: split_rows() needs integer rows and keys");
+  }
+  int kk = Rf_asInteger(k);
+  if (kk == NA_INTEGER || kk < 0) Rf_error("internal error: number of keys");
+  R_xlen_t n = XLENGTH(x);
+  const int *kv = INTEGER(key), *xv = INTEGER(x);
+  R_xlen_t *count = (R_xlen_t *) R_alloc((size_t) kk + 1, sizeof(R_xlen_t));
+  for (int j = 0; j <= kk; j++) count[j] = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    int g = kv[i];
+    if (g == NA_INTEGER) continue;
+    if (g < 1 || g > kk) return R_NilValue;
+    count[g]++;
+  }
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, kk));
+  int **dst = (int **) R_alloc((size_t) kk + 1, sizeof(int *));
+  for (int j = 0; j < kk; j++) {
+    SET_VECTOR_ELT(out, j, Rf_allocVector(INTSXP, count[j + 1]));
+    dst[j] = INTEGER(VECTOR_ELT(out, j));
+  }
+  for (R_xlen_t i = 0; i < n; i++) {
+    int g = kv[i];
+    if (g == NA_INTEGER) continue;
+    *dst[g - 1]++ = xv[i];
   }
   UNPROTECT(1);
   return out;

@@ -113,7 +113,20 @@ calls <- list(
   # from sparse and from row-subset derivatives, the covariances
   cell_means = function() {
     .Call(ns$C_cell_means, c(1L, 2L, 3L, 1L, 3L), c(1L, 1L, 1L, 2L, 2L),
-          c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L)
+          c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L, TRUE)
+  },
+  cell_means_entries = function() {
+    .Call(ns$C_cell_means, c(1L, 2L, 3L, 1L, 3L), c(1L, 1L, 1L, 2L, 2L),
+          c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L, FALSE)
+  },
+  influence_total_rows = function() {
+    phi <- list(rows = c(4L, 1L), m = matrix(c(1, 2, 3, 4), 2L), n = 5)
+    .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))
+  },
+  influence_total_entries = function() {
+    phi <- list(person = c(1L, 2L, 3L, 1L, 3L), cell = c(1L, 1L, 1L, 2L, 2L),
+                v = c(0.5, -1, 2, 1, -0.25), n = 4, q = 2L)
+    .Call(ns$C_influence_total, phi, list(), c(2, 3))
   },
   stage_gradient = function() {
     st <- boot_w$stages[[1L]]
@@ -154,6 +167,30 @@ calls <- list(
                    popsize = rep(c(10, 6, 4), c(4, 3, 1)),
                    lonely_psu = "adjust")
     ns$design_vcov(cbind(a = x[, "age"], b = y), design)
+  },
+  tipping_cross = function() {
+    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1))
+    ns$tipping_cross(cbind(a = x[, "age"], b = y)[2:7, ], 2:7, 2:1, groups,
+                     NULL, 1:8)
+  },
+  tipping_cross_design = function() {
+    design <- list(strata = c(1L, 1L, 1L, 1L, 2L, 2L, 2L, 3L),
+                   psu = c(1L, 1L, 2L, 3L, 4L, 5L, 5L, 6L),
+                   popsize = rep(c(10, 6, 4), c(4, 3, 1)),
+                   lonely_psu = "adjust")
+    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1))
+    ns$tipping_cross(cbind(a = x[, "age"], b = y)[2:7, ], 2:7, 2:1, groups,
+                     design, 1:8)
+  },
+  split_rows = function() {
+    ns$split_rows(c(5L, 3L, 9L, 1L, 7L), c(2L, NA, 1L, 2L, 3L), 4L)
+  },
+  stage_gradient_rows = function() {
+    # a wave's derivatives read as rows of a larger matrix (ipw_gee())
+    wt <- c(1, 2, 1.5, 1, 1, 2, 1, 1)
+    feeds <- list(list(rows = c(1L, 3L, 4L), m = matrix(as.double(1:12), 4L),
+                       wt = wt, sel = c(4L, 1L, 2L)))
+    .Call(ns$C_stage_gradient, x, rep(0.5, 8), 1:8, feeds, 8L, 3L)
   },
   wave_means_sandwich = function() {
     wave_means(boot_w, "y", min_n = 1)

@@ -7,7 +7,8 @@ test_that("cell means, counts and estimating functions equal R's sums", {
   cell <- c(1L, 1L, 1L, 2L, 2L, 2L)
   w <- c(1, 2, 1.5, 1, 2, 0.5)
   y <- c(3, 4, 8, 1, 0, 6)
-  fit <- .Call(panelattrition:::C_cell_means, person, cell, w, y, 5, 3L)
+  fit <- .Call(panelattrition:::C_cell_means, person, cell, w, y, 5, 3L,
+               TRUE)
   mu <- c(sum(w[1:3] * y[1:3]) / sum(w[1:3]),
           sum(w[4:6] * y[4:6]) / sum(w[4:6]))
   expect_equal(fit$estimate, c(mu, NA), tolerance = 1e-15)
@@ -18,6 +19,11 @@ test_that("cell means, counts and estimating functions equal R's sums", {
   phi[cbind(person, cell)] <- w * (y - mu[cell])
   expect_equal(fit$phi, phi, tolerance = 1e-15)
   expect_equal(fit$resid, y - mu[cell], tolerance = 1e-15)
+  # without the people x cells matrix (dense = FALSE) the rest is the same
+  lean <- .Call(panelattrition:::C_cell_means, person, cell, w, y, 5, 3L,
+                FALSE)
+  expect_null(lean$phi)
+  expect_identical(lean[names(lean) != "phi"], fit[names(fit) != "phi"])
 })
 
 test_that("a stage's gradient is X' diag(a) E, from sparse and from dense rows", {

@@ -1,0 +1,255 @@
+# The kernels that replace R code on the fast paths give the numbers of
+# the R code they replace, to the last bit.
+
+# The dense people x (m + g) matrix that tipping_cross() never forms:
+# columns `cols` of `values` at rows `at`, and each group's values at its
+# rows, zero elsewhere.
+dense_both <- function(values, at, cols, groups, n) {
+  both <- matrix(0, n, length(cols) + length(groups))
+  both[at, seq_along(cols)] <- values[, cols, drop = FALSE]
+  for (j in seq_along(groups)) {
+    both[groups[[j]][[1]], length(cols) + j] <- groups[[j]][[2]]
+  }
+  both
+}
+
+speed_inputs <- function(n = 3001, seed = 1) {
+  set.seed(seed)
+  n_infl <- n - 400L
+  at <- sort(sample.int(n, n_infl))
+  values <- matrix(stats::rnorm(n_infl * 5), n_infl, 5)
+  values[, 4] <- 0            # a column of zeros: its mean is +0
+  values[1:50, 2] <- -values[1:50, 2] * 1e-300
+  g1 <- sort(sample.int(n, 900))
+  g2 <- sort(sample.int(n, 1))  # a group of one person
+  g3 <- seq_len(n)
+  groups <- list(list(g1, stats::rnorm(900)), list(g2, 0.5),
+                 list(g3, stats::rnorm(n) / n))
+  list(values = values, at = at, cols = c(5L, 1L, 2L, 4L), groups = groups,
+       n = n)
+}
+
+test_that("tipping_cross() equals influence_vcov() of the dense matrix, people as units", {
+  ns <- asNamespace("panelattrition")
+  for (seed in 1:3) {
+    if (seed < 3) {
+      s <- speed_inputs(n = c(3001, 1024)[seed], seed = seed)
+    } else {
+      s <- list(n = 5L)
+      s$at <- c(2L, 4L)
+      s$values <- matrix(c(1, -2, 3, 4), 2, 2)
+      s$cols <- 2:1
+      s$groups <- list(list(5L, 1), list(c(1L, 3L), c(-1, 1)))
+    }
+    both <- dense_both(s$values, s$at, s$cols, s$groups, s$n)
+    want <- unname(ns$influence_vcov(both))
+    got <- ns$tipping_cross(s$values, s$at, s$cols, s$groups, NULL,
+                            seq_len(s$n))
+    expect_identical(got, want)
+  }
+})
+
+test_that("tipping_cross() equals design_vcov() of the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- speed_inputs(n = 2000, seed = 4)
+  n <- s$n
+  strata <- rep(1:7, length.out = n)
+  psu <- (seq_len(n) - 1L) %/% 50L + 1L
+  strata <- strata[!duplicated(psu)][psu]    # PSUs nested in strata
+  # stratum 7 with a single PSU (lonely), an fpc in some strata
+  psu[strata == 7L] <- max(psu) + 1L
+  pop <- ifelse(strata %in% 1:3, 120, Inf)
+  pop[strata == 2L] <- sum(!duplicated(psu[strata == 2L]))  # f = 0
+  both <- dense_both(s$values, s$at, s$cols, s$groups, n)
+  for (rule in c("adjust", "average", "remove")) {
+    for (with_pop in c(FALSE, TRUE)) {
+      design <- list(strata = strata, psu = psu, lonely_psu = rule,
+                     popsize = if (with_pop) pop)
+      # a subset of the people, as tables with naive variances use
+      people <- sort(sample.int(n, n - 3L))
+      keep <- match(people, seq_len(n))
+      sub_at <- match(s$at, people)
+      ok <- !is.na(sub_at)
+      sub_groups <- lapply(s$groups, function(g) {
+        i <- match(g[[1]], people)
+        list(i[!is.na(i)], g[[2]][!is.na(i)])
+      })
+      sub_both <- both[keep, , drop = FALSE]
+      want <- unname(ns$design_vcov(sub_both, design, people))
+      got <- ns$tipping_cross(s$values[ok, , drop = FALSE], sub_at[ok],
+                              s$cols, sub_groups, design, people)
+      expect_identical(got, want)
+    }
+  }
+  # "fail" with a lonely PSU is the same error as the variance's
+  design <- list(strata = strata, psu = psu, lonely_psu = "fail")
+  expect_error(ns$tipping_cross(s$values, s$at, s$cols, s$groups, design,
+                                seq_len(n)),
+               class = "panelattrition_design_error")
+})
+
+test_that("influence_vcov() is symmetric and equals the centred cross-product", {
+  ns <- asNamespace("panelattrition")
+  set.seed(9)
+  x <- matrix(stats::rnorm(4099 * 7), 4099, 7)
+  v <- ns$influence_vcov(x)
+  expect_identical(v, t(v))
+  xc <- sweep(x, 2, colMeans(x))
+  expect_equal(unname(v), unname(crossprod(xc)) * 4099 / 4098,
+               tolerance = 1e-12)
+})
+
+test_that("lean tables keep the tipping cross-products of the dense computation", {
+  s <- sim_panel(n = 400, seed = 3)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  for (se in c("sandwich", "naive")) {
+    m <- wave_means(w, "y", by = "g", se = se, min_n = 1)
+    tp <- attr(m, "tipping")
+    b <- tp$cross$B
+    ok <- !is.na(diag(b))
+    # for the sandwich every person has influence values, so B is the
+    # table's own covariance
+    if (se == "sandwich") {
+      expect_identical(unname(b[ok, ok]), unname(attr(m, "vcov")[ok, ok]))
+    }
+    expect_identical(b, t(b))
+    expect_identical(tp$cross$V, t(tp$cross$V))
+  }
+})
+
+test_that("split_rows() by the kernel equals split()", {
+  ns <- asNamespace("panelattrition")
+  set.seed(5)
+  for (k in c(1L, 4L, 30L)) {
+    x <- sample.int(1000L, 500L)
+    key <- sample(c(seq_len(k), NA), 500L, replace = TRUE)
+    f <- structure(key, levels = as.character(seq_len(k)), class = "factor")
+    expect_identical(ns$split_rows(x, key, k), unname(split(x, f)))
+    # names are kept, by split()
+    names(x) <- paste0("r", seq_along(x))
+    expect_identical(ns$split_rows(x, key, k), unname(split(x, f)))
+  }
+  expect_identical(ns$split_rows(integer(), integer(), 3L),
+                   list(integer(), integer(), integer()))
+  # keys outside 1..k: left to split(), which refuses them as before
+  expect_error(ns$split_rows(1:3, c(1L, 5L, 2L), 2L), "bad level")
+})
+
+test_that("the sandwich reads rows of a derivative matrix in place as it reads a copy", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 300, seed = 8)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  n <- nrow(w$weights)
+  set.seed(2)
+  big <- matrix(stats::rnorm(900 * 3), 900, 3)
+  phi <- matrix(stats::rnorm(n * 3), n, 3)
+  dmu <- diag(-c(2, 3, 4))
+  sel <- lapply(1:3, function(t) sort(sample.int(900L, sum(w$panel$response[, t]))))
+  who <- lapply(1:3, function(t) which(w$panel$response[, t]))
+  copied <- lapply(1:3, function(t) list(rows = who[[t]], m = big[sel[[t]], ]))
+  in_place <- lapply(1:3, function(t) list(rows = who[[t]], m = big,
+                                           sel = sel[[t]]))
+  expect_identical(ns$estimate_influence(w, phi, dmu, in_place),
+                   ns$estimate_influence(w, phi, dmu, copied))
+})
+
+test_that("the quick screen of model cells never misses a small cell", {
+  ns <- asNamespace("panelattrition")
+  set.seed(3)
+  for (i in 1:30) {
+    n <- 200
+    person <- sort(sample.int(80L, n, replace = TRUE))
+    vars <- list(a = sample(c("x", "y", "z"), n, TRUE, prob = c(0.8, 0.15, 0.05)),
+                 b = factor(sample(1:2, n, TRUE)),
+                 c = sample(c(0.3, 0.1 + 0.2), n, TRUE))
+    cell <- interaction(lapply(vars, factor), drop = TRUE)
+    people <- tapply(person, cell, function(p) length(unique(p)))
+    for (min_n in c(2, 5, 10)) {
+      if (any(people < min_n)) {
+        expect_true(ns$any_small_cell(vars, person, 80L, min_n))
+      }
+    }
+  }
+})
+
+test_that("tipping cross-products with a design and suppressed cells are those of the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_design_panel(n = 450, seed = 5)
+  # a small group whose cells are suppressed
+  s$long$g <- as.character(s$long$g)
+  small <- s$long$id %in% unique(s$long$id)[1:4]
+  s$long$g[small] <- "tiny"
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age", "hh", "str", "pop"),
+                      strata = "str", cluster = "hh", fpc = "pop",
+                      nest = TRUE)
+  w <- attrition_weights(panel, ~ age)
+  for (se in c("sandwich", "naive")) {
+    m <- suppressMessages(wave_means(w, "y", by = "g", se = se, min_n = 5))
+    expect_true(any(m$suppressed))
+    # the table made again with its per-person values, and the dense
+    # cross-products computed from them as before the kernel
+    full <- ns$with_people(suppressMessages(
+      wave_means(w, "y", by = "g", se = se, min_n = 5)))
+    mat <- attr(full, "tipping")
+    infl <- attr(full, "influence")
+    rec <- attr(m, "tipping")
+    mean_rows <- which(!is.na(diag(rec$cross$B)))
+    expect_true(length(mean_rows) > 0L)
+    mark <- logical(mat$n_all)
+    mark[infl$people] <- TRUE
+    for (grp in mat$groups) mark[grp] <- TRUE
+    people <- which(mark)
+    pos <- integer(mat$n_all)
+    pos[people] <- seq_along(people)
+    d <- numeric(mat$n_all)
+    d[] <- mat$d
+    k <- length(mean_rows)
+    both <- matrix(0, length(people), 2L * k)
+    both[pos[infl$people], seq_len(k)] <- infl$values[, mean_rows, drop = FALSE]
+    for (j in seq_len(k)) {
+      r <- mat$rows[[mean_rows[j]]]
+      grp <- mat$groups[[r$group]]
+      dd <- d[grp]
+      a <- as.logical(rawToBits(r$answered))[seq_along(grp)]
+      s1 <- ifelse(a, 0, 1)
+      share <- sum(dd * s1) / sum(dd)
+      both[pos[grp], k + j] <- dd * (s1 - share) / sum(dd)
+    }
+    cp <- ns$influence_vcov(both, mat$design, people)
+    i <- seq_len(k)
+    expect_identical(unname(rec$cross$B[mean_rows, mean_rows]), unname(cp[i, i]))
+    expect_identical(unname(rec$cross$C[mean_rows, mean_rows]),
+                     unname(cp[i, k + i]))
+    expect_identical(unname(rec$cross$V[mean_rows, mean_rows]),
+                     unname(cp[k + i, k + i]))
+  }
+})
+
+test_that("the influence kernel forms phi from entries or rows as from the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 300, seed = 12)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  n <- nrow(w$weights)
+  set.seed(4)
+  who <- sort(sample.int(n, 200L))
+  m <- matrix(stats::rnorm(200 * 3), 200, 3)
+  dense <- matrix(0, n, 3)
+  dense[who, ] <- m
+  dmu <- matrix(c(-3, 0.5, 0, 0.2, -2, 0.1, 0, 0.3, -4), 3)
+  for (d in list(dmu, diag(c(-3, -2, -4)))) {
+    want <- ns$estimate_influence(w, dense, d, NULL, sandwich = FALSE)
+    expect_identical(ns$estimate_influence(w, list(rows = who, m = m, n = n),
+                                           d, NULL, sandwich = FALSE), want)
+    ent <- list(person = rep(who, 3), cell = rep(1:3, each = 200L),
+                v = as.vector(m), n = n, q = 3L)
+    expect_identical(ns$estimate_influence(w, ent, d, NULL, sandwich = FALSE),
+                     want)
+  }
+})
