@@ -66,7 +66,7 @@ tilt_bootstrap <- function(w, spec, ev, alpha, boot) {
   n <- nrow(w$weights)
   alpha_of <- function(a) if (is.null(spec$mult)) rep(a, n) else a * spec$mult
   reps <- withCallingHandlers(
-    replicate_weights(w, boot),
+    replicate_weights(w, boot, storage = "dense"),
     panelattrition_bootstrap_warning = function(cnd) invokeRestart("muffleWarning")
   )
   fail_c <- attr(reps, "failures")
