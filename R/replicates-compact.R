@@ -257,7 +257,8 @@ length.pa_replicates <- function(x) {
   if (!is_compact(x)) return(NextMethod())
   t <- replicate_wave_index(x, i, "i")
   if (is.na(t)) return(NULL)
-  regenerate_replicates(x, t, seq_along(attr(x, "indices")))[[1L]]
+  regenerate_replicates(x, t, seq_along(attr(x, "indices")),
+                        argument = "x")[[1L]]
 }
 
 #' @rdname replicate_weights
@@ -278,7 +279,7 @@ length.pa_replicates <- function(x) {
               i)
   }
   if (!length(t)) return(stats::setNames(list(), character()))
-  regenerate_replicates(x, t, seq_along(attr(x, "indices")))
+  regenerate_replicates(x, t, seq_along(attr(x, "indices")), argument = "x")
 }
 
 #' @rdname replicate_weights
@@ -286,7 +287,7 @@ length.pa_replicates <- function(x) {
 as.list.pa_replicates <- function(x, ...) {
   if (!is_compact(x)) return(NextMethod())
   regenerate_replicates(x, seq_along(names(x)),
-                        seq_along(attr(x, "indices")))
+                        seq_along(attr(x, "indices")), argument = "x")
 }
 
 #' @rdname replicate_weights

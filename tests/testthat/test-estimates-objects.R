@@ -375,10 +375,23 @@ test_that("large allocations are refused before they are made", {
                     class = "panelattrition_size_error")
   expect_match(conditionMessage(e), "KB of memory")
   expect_identical(e$argument, "by")
-  e <- expect_error(replicate_weights(w, boot_control(B = 1e7)),
+  e <- expect_error(replicate_weights(w, boot_control(B = 1e7),
+                                      storage = "dense"),
                     class = "panelattrition_size_error")
   # 1e7 replicates x the answers in double precision
   expect_equal(e$bytes, 8 * 1e7 * sum(w$panel$response))
+  expect_identical(e$argument, "control")
+  # compact storage keeps no matrices, but its record of which of 1e7
+  # replicates failed (12 bytes each) does not fit either
+  e <- expect_error(replicate_weights(w, boot_control(B = 1e7)),
+                    class = "panelattrition_size_error")
+  expect_gt(e$bytes, 12 * 1e7)
+  expect_lt(e$bytes, 8 * 1e7 * sum(w$panel$response) / 100)
+  expect_identical(e$argument, "control")
+  # and through an estimator
+  e <- expect_error(wave_means(w, "y", se = "bootstrap",
+                               control = boot_control(B = 1e7)),
+                    class = "panelattrition_size_error")
   expect_identical(e$argument, "control")
   panel <- w$panel
   lv <- sprintf("s%03d", 1:200)
