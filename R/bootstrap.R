@@ -326,10 +326,13 @@ boot_type_label <- function(type) {
 #' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
 #' reps <- replicate_weights(w, boot_control(B = 200, seed = 7))
 #' # bootstrap standard error of the weighted mean wellbeing at T3
+#' # (the wave's matrix, made once: compact storage re-runs the bootstrap
+#' # on every access)
+#' r3 <- reps$T3
 #' t3 <- panel$data[panel$data$wave == "T3", ]
-#' y <- t3$wellbeing[match(rownames(reps$T3), t3$id)]
+#' y <- t3$wellbeing[match(rownames(r3), t3$id)]
 #' ok <- !is.na(y)
-#' means <- colSums(reps$T3[ok, ] * y[ok]) / colSums(reps$T3[ok, ])
+#' means <- colSums(r3[ok, ] * y[ok]) / colSums(r3[ok, ])
 #' sd(means)
 #' # the same matrix again, bit for bit
 #' identical(as.matrix(reps, wave = "T3"), reps$T3)
