@@ -259,16 +259,52 @@ boot_type_label <- function(type) {
 #' warning of class `panelattrition_bootstrap_warning` says how many
 #' failed and why.
 #'
+#' @section Storage:
+#' With `storage = "compact"` (the default) the object keeps what makes
+#' the replicates (the specification of the weighting that the bootstrap
+#' re-runs, the seed, the type and the replicate numbers, and which
+#' replicates failed) and not the matrices, which take
+#' 8 bytes x answers x replicates (842 MB for 1e5 people, three waves and
+#' `B = 500`). Each access re-runs the bootstrap for what it asks for and
+#' gives [identical()] numbers every time (a replicate's draws depend on
+#' the seed and its number alone): `reps$T3`, `reps[["T3"]]` and
+#' `as.matrix(reps, wave = "T3")` make the wave's whole matrix (after a
+#' memory check: an error of class `panelattrition_size_error` when it
+#' exceeds the option `panelattrition.max_bytes`), and
+#' [replicate_chunk()] makes some of its columns, so a loop over chunks
+#' of replicates never holds them all. The price is time: every access
+#' costs about what `replicate_weights()` cost, so take a wave's matrix
+#' once and keep it while you use it.
+#'
+#' `storage = "dense"` returns the matrices themselves: quick to use
+#' again, but the memory of all of them at once.
+#'
+#' What the object holds differs: the dense matrices are the replicate
+#' weights only; the compact object holds the inputs of the weighting
+#' that the bootstrap re-fits (the response models' and calibrations'
+#' design matrices, that is the covariates of everyone at risk, and under
+#' `history` their earlier answers; base weights; who answered which
+#' wave). Hand on `as.matrix(reps, wave = )` or a dense object, not a
+#' compact one, to someone who may see replicate weights but not those
+#' covariates.
+#'
 #' @param w A `pa_weights` object from [attrition_weights()].
 #' @param control A [boot_control()] object.
-#' @return A list of class `pa_replicates` with one matrix per wave (named
-#'   after the waves): rows are the wave's respondents, in the order of
-#'   the panel's people (row names are their ids), columns are the
-#'   replicates of `control` (named `b1`, `b2`, ...). Attributes: `seed`,
+#' @param storage `"compact"` (keep what makes the replicates, and make
+#'   them again when asked for) or `"dense"` (keep the matrices); see
+#'   Storage.
+#' @return A `pa_replicates` object that behaves as a list with one matrix
+#'   per wave (named after the waves): rows are the wave's respondents, in
+#'   the order of the panel's people (row names are their ids), columns
+#'   are the replicates of `control` (named `b1`, `b2`, ...). With
+#'   `storage = "dense"` it is that list; compact, its `$`, `[[`, `[`,
+#'   `names()`, `length()`, `as.list()` and `as.matrix()` give the same
+#'   matrices (see Storage). Attributes: `seed`,
 #'   `type` (`"bayes"`, `"multinomial"`, or `"raowu"` with a design),
 #'   `B`, `indices` (the replicate index of each column), `failed`
 #'   (indices of the failed replicates) and `failures` (a data frame:
-#'   `replicate`, `wave`, `stage`, `reason`).
+#'   `replicate`, `wave`, `stage`, `reason`), and `storage` (`"compact"`)
+#'   for compact storage.
 #' @references
 #' Rubin, D. B. (1981). The Bayesian bootstrap. *The Annals of Statistics*,
 #' 9, 130-134.
@@ -276,7 +312,8 @@ boot_type_label <- function(type) {
 #' Seaman, S. R. and White, I. R. (2013). Review of inverse probability
 #' weighting for dealing with missing data. *Statistical Methods in Medical
 #' Research*, 22, 278-295.
-#' @seealso [boot_control()], [combine_replicates()], [as_svrepdesign()].
+#' @seealso [boot_control()], [combine_replicates()], [as_svrepdesign()],
+#'   [replicate_chunk()].
 #' @export
 #' @examples
 #' files <- c(
@@ -289,20 +326,28 @@ boot_type_label <- function(type) {
 #' w <- attrition_weights(panel, ~ group + gender + age, monotone = FALSE)
 #' reps <- replicate_weights(w, boot_control(B = 200, seed = 7))
 #' # bootstrap standard error of the weighted mean wellbeing at T3
+#' # (the wave's matrix, made once: compact storage re-runs the bootstrap
+#' # on every access)
+#' r3 <- reps$T3
 #' t3 <- panel$data[panel$data$wave == "T3", ]
-#' y <- t3$wellbeing[match(rownames(reps$T3), t3$id)]
+#' y <- t3$wellbeing[match(rownames(r3), t3$id)]
 #' ok <- !is.na(y)
-#' means <- colSums(reps$T3[ok, ] * y[ok]) / colSums(reps$T3[ok, ])
+#' means <- colSums(r3[ok, ] * y[ok]) / colSums(r3[ok, ])
 #' sd(means)
-replicate_weights <- function(w, control = boot_control()) {
+#' # the same matrix again, bit for bit
+#' identical(as.matrix(reps, wave = "T3"), reps$T3)
+replicate_weights <- function(w, control = boot_control(),
+                              storage = c("compact", "dense")) {
   check_weights_object(w)
   check_boot_control(control)
+  storage <- match_choice(storage, c("compact", "dense"), "storage")
   check_design_bootstrap(w)
+  if (storage == "compact") return(compact_replicates(w, control))
   check_allocation(
     8 * as.numeric(control$B) * sum(w$panel$response),
     sprintf("%d bootstrap replicates of the weights of %d answers",
             control$B, sum(w$panel$response)),
-    "Use fewer replicates (`control = boot_control(B = )`).",
+    "Use fewer replicates (`control = boot_control(B = )`), or the default `storage = \"compact\"`.",
     argument = "control"
   )
   run_replicates(w, control)
@@ -406,11 +451,15 @@ print.pa_replicates <- function(x, ...) {
   cat(sprintf("<pa_replicates> %d of B = %d %s bootstrap replicates (seed %.0f)\n",
               length(idx), attr(x, "B"), boot_type_label(attr(x, "type")),
               attr(x, "seed")))
+  n_t <- replicate_counts(x)
   for (wv in names(x)) {
-    cat(sprintf("  %-6s %d respondents\n", wv, nrow(x[[wv]])))
+    cat(sprintf("  %-6s %d respondents\n", wv, n_t[[wv]]))
   }
   if (length(attr(x, "failed"))) {
     cat(sprintf("  %d failed replicates\n", length(attr(x, "failed"))))
+  }
+  if (is_compact(x)) {
+    cat("  stored compactly: each access re-runs the bootstrap\n")
   }
   invisible(x)
 }
@@ -427,7 +476,8 @@ print.pa_replicates <- function(x, ...) {
 #' @param x A list of `pa_replicates` objects from [replicate_weights()]
 #'   for the same weights, seed, type and `B`, with no replicate in two of
 #'   them.
-#' @return A `pa_replicates` object.
+#' @return A `pa_replicates` object: compact when every chunk is (see
+#'   section Storage of [replicate_weights()]), else dense.
 #' @export
 #' @examples
 #' files <- c(
@@ -450,6 +500,18 @@ combine_replicates <- function(x) {
     arg_error("x", "a list of pa_replicates objects from replicate_weights()",
               x)
   }
+  # compact chunks of the same weights make a compact whole; with any
+  # dense chunk the whole is dense
+  compact <- all(vapply(x, is_compact, logical(1)))
+  if (!compact) {
+    x <- lapply(x, function(p) {
+      if (!is_compact(p)) return(p)
+      structure(as.list(p), seed = attr(p, "seed"), type = attr(p, "type"),
+                B = attr(p, "B"), indices = attr(p, "indices"),
+                failed = attr(p, "failed"), failures = attr(p, "failures"),
+                class = "pa_replicates")
+    })
+  }
   first <- x[[1L]]
   same <- function(f) {
     all(vapply(x, function(p) identical(f(p), f(first)), logical(1)))
@@ -457,7 +519,8 @@ combine_replicates <- function(x) {
   checks <- list(
     seed = function(p) attr(p, "seed"), type = function(p) attr(p, "type"),
     B = function(p) attr(p, "B"), waves = names,
-    people = function(p) lapply(p, rownames)
+    people = replicate_ids,
+    weights = function(p) if (compact) .subset2(p, "spec")
   )
   for (what in names(checks)) {
     if (!same(checks[[what]])) {
@@ -466,7 +529,7 @@ combine_replicates <- function(x) {
                       "and bootstrap settings, but their %s differ."),
                 switch(what, seed = "seeds", type = "bootstrap types",
                        B = "numbers of replicates `B`", waves = "waves",
-                       people = "respondents")),
+                       people = "respondents", weights = "weights")),
         class = "panelattrition_arg_error", argument = "x"
       )
     }
@@ -478,13 +541,20 @@ combine_replicates <- function(x) {
              class = "panelattrition_arg_error", argument = "x")
   }
   ord <- order(indices)
-  out <- lapply(names(first), function(wv) {
-    do.call(cbind, lapply(x, function(p) p[[wv]]))[, ord, drop = FALSE]
-  })
-  names(out) <- names(first)
   fl <- do.call(rbind, lapply(x, attr, "failures"))
   fl <- fl[order(fl$replicate), , drop = FALSE]
   failures <- new_failures(fl$replicate, fl$wave, fl$stage, fl$reason)
+  if (compact) {
+    return(new_compact_replicates(
+      .subset2(first, "spec"), .subset2(first, "ids"),
+      .subset2(first, "waves"), attr(first, "seed"), attr(first, "type"),
+      attr(first, "B"), indices[ord], failures
+    ))
+  }
+  out <- lapply(names(first), function(wv) {
+    do.call(cbind, lapply(x, function(p) .subset2(p, wv)))[, ord, drop = FALSE]
+  })
+  names(out) <- names(first)
   new_replicates(out, attr(first, "seed"), attr(first, "type"),
                  attr(first, "B"), indices[ord], failures)
 }
@@ -530,7 +600,9 @@ boot_spec <- function(w) {
 # function codes, bounds, starting coefficients, fixed totals).
 stage_spec <- function(st, chain, control) {
   x <- st$x
-  dimnames(x) <- NULL
+  # (no copy of the stage's matrix when there is nothing to change, so
+  # that a compact pa_replicates shares it with the weights in memory)
+  if (!is.null(dimnames(x))) dimnames(x) <- NULL
   if (!is.double(x)) storage.mode(x) <- "double"
   own <- stage_kind(st)$boot(st)
   list(
@@ -632,16 +704,21 @@ as_svrepdesign <- function(w, wave, B = 1000, control = boot_control(B),
                        format(B), control$B),
                class = "panelattrition_arg_error", argument = "B")
     }
-    replicates <- replicate_weights(w, control)
+    replicates <- replicate_weights(w, control, storage = "dense")
   } else if (!inherits(replicates, "pa_replicates") ||
-             !identical(rownames(replicates[[wave]]),
+             !identical(replicate_ids(replicates)[[wave]],
                         wave_respondent_ids(w, wave))) {
     arg_error("replicates", "replicate weights from replicate_weights() for `w`",
               replicates)
   }
-  reps <- replicates[[wave]]
   keep <- !(attr(replicates, "indices") %in% attr(replicates, "failed"))
-  reps <- reps[, keep, drop = FALSE]
+  reps <- if (is_compact(replicates)) {
+    # only the replicates used are made again
+    regenerate_replicates(replicates, match(wave, names(replicates)),
+                          which(keep), argument = "replicates")[[1L]]
+  } else {
+    replicates[[wave]][, keep, drop = FALSE]
+  }
   if (ncol(reps) < 2L) {
     pa_abort("A replicate design needs at least 2 replicates that did not fail.",
              class = "panelattrition_bootstrap_error")

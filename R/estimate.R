@@ -624,7 +624,7 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
 # Replicate estimates of every cell from re-fitted replicate weights: the
 # covariance of the estimates is the covariance of the replicates.
 bootstrap_cells <- function(w, cells, rows, control) {
-  reps <- replicate_weights(w, control)
+  reps <- replicate_weights(w, control, storage = "dense")
   failed <- attr(reps, "failed")
   resp <- w$panel$response
   q <- nrow(cells)

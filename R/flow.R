@@ -185,11 +185,10 @@ plot.pa_panel <- function(x, y, type = NULL, by = NULL,
 plot.pa_replicates <- function(x, y, type = NULL, ...) {
   plot_type(type, "ess")
   dots <- list(...)
-  vals <- lapply(x, function(m) {
-    apply(m, 2, function(v) sum(v)^2 / sum(v^2))
-  })
+  # a piece of replicates at a time when they are stored compactly
+  vals <- replicate_apply(x, function(m) colSums(m)^2 / colSums(m^2))
   note <- sprintf("Each box: the %d bootstrap replicates of the weights.",
-                  ncol(x[[1L]]))
+                  length(attr(x, "indices")))
   old <- figure_begin(1L, below_lines(0L, note))
   on.exit(graphics::par(old))
   args <- utils::modifyList(

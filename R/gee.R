@@ -171,6 +171,16 @@
 #'   see Small cells.
 #' @param panel With `w = NULL`: the `pa_panel` (from [panel_data()])
 #'   or the `pa_weights` object whose panel to fit without weights.
+#' @param keep What else to keep in the fit, for people who need it:
+#'   `NULL` (default) or some of `"influence"` (each person's influence
+#'   values, people by coefficients) and `"fitted"` (the fitted values and
+#'   linear predictor of every answer, which `predict()` without
+#'   `newdata` returns). By default the fit holds its coefficients, their
+#'   covariances and what its methods need, and nothing whose size grows
+#'   with the panel: no method of the fit (`vcov()`, `summary()`,
+#'   [wald_test()], `tidy()`, plots) reads those values, the covariance
+#'   being computed from the influence values before they are dropped
+#'   (with a design, from their totals within PSUs).
 #' @param control `list(maxit, epsilon)`: scoring iterations allowed for
 #'   each solve for the coefficients (and updates of the correlation), and
 #'   the convergence tolerance.
@@ -179,10 +189,12 @@
 #'   `vcov` (the `se` variance), `vcov_model` (\eqn{\phi B^{-1}}, the
 #'   model-based variance of the working model; with attrition weights and
 #'   a correlated structure it ignores the dropout and is not symmetric,
-#'   so use `vcov`), `influence` (people by coefficients: the variance is its
-#'   cross-product), `alpha`, `scale`, `fitted` and `linear_predictor`
-#'   (in the order of the panel's data), `n_clusters`, `n_obs`, the
-#'   settings and what [predict.pa_gee()] needs. Use `coef()`, `vcov()`,
+#'   so use `vcov`), `influence` (with `keep = "influence"`: people by
+#'   coefficients, whose cross-product, or design-based covariance, is the
+#'   variance; else `NULL`), `alpha`, `scale`, `fitted` and
+#'   `linear_predictor` (with `keep = "fitted"`: in the order of the
+#'   panel's data; else `NULL`), `n_clusters`, `n_obs`, the settings and
+#'   what [predict.pa_gee()] needs. Use `coef()`, `vcov()`,
 #'   `summary()`, `predict()`, `confint()`, [wald_test()] and `tidy()` on
 #'   it.
 #'
@@ -220,7 +232,7 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
                     se = c("sandwich", "naive"), data = NULL,
                     control = list(maxit = 50, epsilon = 1e-10),
                     min_n = getOption("panelattrition.min_n", 5),
-                    weights = NULL, panel = NULL) {
+                    weights = NULL, panel = NULL, keep = NULL) {
   w_arg <- "w"
   if (!is.null(weights)) {
     deprecated_arg("weights", "w", "ipw_gee")
@@ -246,6 +258,7 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   se <- match_choice(se, c("sandwich", "naive"), "se")
   ctrl <- check_control(control, list(maxit = 50, epsilon = 1e-10))
   check_min_n(min_n)
+  keep <- check_gee_keep(keep)
   if (!inherits(formula, "formula") || length(formula) != 3L) {
     arg_error("formula", "a two-sided formula such as y ~ wave + group",
               formula)
@@ -396,17 +409,24 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     abort_nonfinite(deparse1(formula[[2L]]), "formula")
   }
   dimnames(vc) <- list(names_x, names_x)
-  colnames(infl) <- names_x
-  rownames(infl) <- rownames(weights$weights)
+  if ("influence" %in% keep) {
+    colnames(infl) <- names_x
+    rownames(infl) <- rownames(weights$weights)
+  } else {
+    infl <- NULL
+  }
   vc_model <- fit$scale * solve(fit$bread)
   dimnames(vc_model) <- list(names_x, names_x)
 
   # fitted values back in the order of the panel's data (NA for answers
   # left out)
-  fitted <- rep(NA_real_, nrow(panel$data))
-  lp <- rep(NA_real_, nrow(panel$data))
-  fitted[rows$row] <- fit$fitted
-  lp[rows$row] <- fit$linear_predictor
+  fitted <- lp <- NULL
+  if ("fitted" %in% keep) {
+    fitted <- rep(NA_real_, nrow(panel$data))
+    lp <- rep(NA_real_, nrow(panel$data))
+    fitted[rows$row] <- fit$fitted
+    lp[rows$row] <- fit$linear_predictor
+  }
 
   structure(
     list(
@@ -422,6 +442,19 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     ),
     class = "pa_gee"
   )
+}
+
+# What of the fit's per-person (or per-answer) values to keep in the
+# object: by default none, so that its size does not grow with the panel.
+check_gee_keep <- function(keep) {
+  parts <- c("influence", "fitted")
+  if (is.null(keep)) return(character())
+  if (!is.character(keep) || anyNA(keep) || !all(keep %in% parts)) {
+    arg_error("keep", sprintf("NULL or some of %s",
+                              paste0("\"", parts, "\"", collapse = " and ")),
+              keep)
+  }
+  unique(keep)
 }
 
 # Weights stabilised by a numerator model P(R | v) carry a factor h(v): the
@@ -812,7 +845,8 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #'   default.
 #' @param level Confidence level.
 #' @param newdata Optional data frame with the model's covariates; `NULL`
-#'   for the panel's answers (in the order of the panel's data).
+#'   for the panel's answers (in the order of the panel's data), which
+#'   needs a fit made with `ipw_gee(keep = "fitted")`.
 #' @param type `"link"` (linear predictor) or `"response"` (mean).
 #' @param digits Significant digits to print.
 #' @param ... Unused.
@@ -834,7 +868,9 @@ gee_influence <- function(w, fit, rows, sandwich) {
 #' coef(fit)
 #' summary(fit)
 #' confint(fit, "waveT3", level = 0.9)
-#' head(predict(fit))
+#' head(predict(fit, newdata = panel$data))
+#' fit_all <- ipw_gee(self_efficacy ~ wave + gender, w, keep = "fitted")
+#' head(predict(fit_all))
 NULL
 
 #' @rdname pa_gee
@@ -957,6 +993,13 @@ predict.pa_gee <- function(object, newdata = NULL,
   type <- match_choice(type, c("link", "response"), "type")
   if (is.null(newdata)) {
     eta <- object$linear_predictor
+    if (is.null(eta)) {
+      pa_abort(
+        c("The fit keeps no fitted values of the panel's answers, so `newdata` is needed.",
+          i = "Give `newdata`, or fit again with `ipw_gee(keep = \"fitted\")`."),
+        class = "panelattrition_arg_error", argument = "newdata"
+      )
+    }
   } else {
     if (!is.data.frame(newdata)) {
       arg_error("newdata", "a data frame", newdata)

@@ -56,7 +56,7 @@ replicate_matrix <- function(reps, resp, j) {
 # tipping search (tilt_tipping()) solves on.
 tilt_boot_setup <- function(w, spec, ev, boot) {
   reps <- withCallingHandlers(
-    replicate_weights(w, boot),
+    replicate_weights(w, boot, storage = "dense"),
     panelattrition_bootstrap_warning = function(cnd) invokeRestart("muffleWarning")
   )
   list(w = w, spec = spec, cells = ev$cells, contrast = ev$contrast,

@@ -283,6 +283,7 @@ attrition_weights <- function(panel, formula,
                        format_names(missing_cols)),
                class = "panelattrition_arg_error", argument = "history")
     }
+    for (h in history) check_plain_column(panel$data[[h]], h, "history")
   }
   history_lags <- check_history_lags(history_lags, history)
   if (!is.null(margins) && !isTRUE(panel$frame_given)) {

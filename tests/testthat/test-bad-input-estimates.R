@@ -212,6 +212,9 @@ test_that("ipw_gee() names the argument of every wrong type", {
   expect_pa_error(ipw_gee(y ~ wave, m$long), argument = "w")
   expect_pa_error(ipw_gee(y ~ wave, w, corstr = NA), argument = "corstr")
   expect_pa_error(ipw_gee(y ~ wave, w, data = 5), argument = "data")
+  expect_pa_error(ipw_gee(y ~ wave, w, keep = "everything"), argument = "keep")
+  expect_pa_error(ipw_gee(y ~ wave, w, keep = TRUE), argument = "keep")
+  expect_pa_error(ipw_gee(y ~ wave, w, keep = NA_character_), argument = "keep")
   expect_pa_error(ipw_gee(y ~ wave, w, data = m$long[0, ]), argument = "data")
   expect_pa_error(ipw_gee(g ~ wave, w), argument = "formula")
   expect_pa_error(ipw_gee(emp ~ wave, w), argument = "formula")
@@ -700,6 +703,10 @@ test_that("an empty panel, and list or matrix columns, are refused by name", {
                        "attrition_bounds", col)
     expect_named_error(ipw_gee(stats::as.formula(paste("y ~ wave +", col)), w),
                        cls, "formula", "ipw_gee", col)
+    # as a `history` variable of the weights (was an unclassed model.frame()
+    # error, "invalid type (list) for variable 'L_prev'", naming no argument)
+    expect_named_error(attrition_weights(p, ~ g + age, history = col),
+                       cls, "history", "attrition_weights", col)
   }
 })
 
@@ -814,7 +821,9 @@ test_that("a bootstrap of 1e7 replicates is refused from its memory estimate", {
                             "panelattrition_size_error", "control",
                             "wave_means", "control = boot_control(B = )")
   expect_gt(cnd$bytes, 8 * 1e7 * 400)
-  expect_pa_error(replicate_weights(m$w, ctrl),
+  # (dense storage: compact storage keeps no matrices, only a record of
+  # which replicates failed, and is guarded in test-estimates-objects.R)
+  expect_pa_error(replicate_weights(m$w, ctrl, storage = "dense"),
                   class = "panelattrition_size_error", argument = "control")
 })
 

@@ -596,7 +596,9 @@ test_that("a long bootstrap can be interrupted, and leaves nothing broken", {
   # stopped promptly, not after the 200,000 replicates
   expect_lt(proc.time()[["elapsed"]] - started, 30)
   # the engine still works and gives the same replicates as before
-  a <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1))
-  b <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1))
+  a <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1),
+                         storage = "dense")
+  b <- replicate_weights(w, boot_control(B = 20, seed = 5, threads = 1),
+                         storage = "dense")
   expect_identical(a, b)
 })

@@ -131,18 +131,23 @@ test_that("design replicates are identical across threads and chunks, and reprod
                     baseline = c("g", "age"), strata = "str",
                     cluster = "hh", fpc = "pop")
   w <- attrition_weights(pan, ~ g + age, history = "y")
-  one <- replicate_weights(w, boot_control(B = 24, seed = 77, threads = 1))
-  two <- replicate_weights(w, boot_control(B = 24, seed = 77, threads = 2))
+  one <- replicate_weights(w, boot_control(B = 24, seed = 77, threads = 1),
+                           storage = "dense")
+  two <- replicate_weights(w, boot_control(B = 24, seed = 77, threads = 2),
+                           storage = "dense")
   expect_identical(one, two)
   expect_identical(attr(one, "type"), "raowu")
   parts <- lapply(list(c(3, 1, 20), setdiff(1:24, c(3, 1, 20))), function(i) {
-    replicate_weights(w, boot_control(B = 24, seed = 77, chunk = i))
+    replicate_weights(w, boot_control(B = 24, seed = 77, chunk = i),
+                      storage = "dense")
   })
   expect_identical(combine_replicates(parts), one)
   expect_identical(
-    replicate_weights(w, boot_control(B = 24, seed = 77, threads = 1)), one)
+    replicate_weights(w, boot_control(B = 24, seed = 77, threads = 1),
+                      storage = "dense"), one)
   expect_false(identical(
-    replicate_weights(w, boot_control(B = 24, seed = 78, threads = 1)), one))
+    replicate_weights(w, boot_control(B = 24, seed = 78, threads = 1),
+                      storage = "dense"), one))
   # the replicate's person multipliers are the design draws: people of a
   # household share them, and a respondent's replicate weight at T1 (no
   # model) is its base weight times that multiplier

@@ -262,16 +262,20 @@ test_that("replicates are identical for any number of threads and any split", {
     w <- do.call(attrition_weights, c(list(m$panel), args))
     for (type in c("bayes", "multinomial")) {
       one <- replicate_weights(w, boot_control(B = 24, type = type, seed = 77,
-                                               threads = 1))
+                                               threads = 1),
+                               storage = "dense")
       two <- replicate_weights(w, boot_control(B = 24, type = type, seed = 77,
-                                               threads = 2))
+                                               threads = 2),
+                               storage = "dense")
       expect_identical(two, one)
       expect_identical(replicate_weights(w, boot_control(B = 24, type = type,
-                                                         seed = 77)), one)
+                                                         seed = 77),
+                                         storage = "dense"), one)
       chunks <- list(c(20:24, 1:3), 4:11, 12:19)
       parts <- lapply(chunks, function(idx) {
         replicate_weights(w, boot_control(B = 24, type = type, seed = 77,
-                                          threads = 2, chunk = idx))
+                                          threads = 2, chunk = idx),
+                          storage = "dense")
       })
       expect_identical(combine_replicates(parts), one)
       expect_identical(combine_replicates(rev(parts)), one)
@@ -296,13 +300,15 @@ test_that("chunks computed on future workers combine to the single-process resul
   skip_on_cran()
   m <- boot_panel(n = 400, seed = 6)
   w <- attrition_weights(m$panel, ~ g + age, history = "y")
-  single <- replicate_weights(w, boot_control(B = 30, seed = 555))
+  single <- replicate_weights(w, boot_control(B = 30, seed = 555),
+                              storage = "dense")
   old <- future::plan(future::multisession, workers = 2)
   on.exit(future::plan(old), add = TRUE)
   parts <- future.apply::future_lapply(split(1:30, rep(1:3, each = 10)),
                                        function(idx) {
     panelattrition::replicate_weights(
-      w, panelattrition::boot_control(B = 30, seed = 555, chunk = idx)
+      w, panelattrition::boot_control(B = 30, seed = 555, chunk = idx),
+      storage = "dense"
     )
   })
   expect_identical(combine_replicates(parts), single)

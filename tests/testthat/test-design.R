@@ -401,7 +401,7 @@ test_that("design variance of exchangeable and AR(1) GEE: influence values total
   m <- design_weights(seed = 13, n = 600, formula = ~ g + age, history = "y")
   w <- m$w
   for (cs in c("independence", "exchangeable", "ar1")) {
-    fit <- ipw_gee(y ~ wave + g, w, corstr = cs)
+    fit <- ipw_gee(y ~ wave + g, w, corstr = cs, keep = "influence")
     infl <- fit$influence
     expect_true(is.matrix(infl))
     # the influence values are named by person; their design columns

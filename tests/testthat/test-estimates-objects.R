@@ -154,6 +154,38 @@ test_that("a table carries no microdata and stays small", {
   expect_lt(big$size / small$size, 1.2)
 })
 
+test_that("a GEE fit keeps nothing per person unless asked, and stays small", {
+  fit_at <- function(n, ...) {
+    s <- sim_panel(n = n, seed = 5)
+    panel <- panel_data(s$long, id = "id", wave = "wave",
+                        baseline = c("g", "age"))
+    w <- attrition_weights(panel, ~ g + age)
+    ipw_gee(y ~ g + wave, w, ...)
+  }
+  size <- function(x) as.numeric(utils::object.size(x))
+  big <- fit_at(2e4)
+  small <- fit_at(2e3)
+  expect_null(big$influence)
+  expect_null(big$fitted)
+  expect_null(big$linear_predictor)
+  # 20,000 people x 3 waves: the size of 2,000 people's fit, well under
+  # 100 KB (the influence values alone would be 20,000 x 4 doubles, 640 KB)
+  expect_lt(size(big), 1e5)
+  expect_lt(size(big) / size(small), 1.01)
+  # what `keep` adds: people x coefficients influence values, whose
+  # cross-product is the variance (no design), and the fitted values
+  full <- fit_at(2e4, keep = c("influence", "fitted"))
+  expect_identical(coef(full), coef(big))
+  expect_identical(vcov(full), vcov(big))
+  expect_identical(dim(full$influence), c(20000L, length(coef(big))))
+  expect_equal(crossprod(full$influence), vcov(big), tolerance = 1e-10)
+  # (one fitted value per row of the panel's data: everyone at T1, the
+  # respondents after)
+  expect_length(full$linear_predictor, length(full$fitted))
+  expect_gt(length(full$fitted), 20000L)
+  expect_gt(size(full), 10 * size(big))
+})
+
 # tipping_point() as it was when tables kept every person's influence
 # values and base weights (numbers of the previous implementation, to 12
 # significant digits): the lean tables must give the same numbers.
@@ -375,10 +407,23 @@ test_that("large allocations are refused before they are made", {
                     class = "panelattrition_size_error")
   expect_match(conditionMessage(e), "KB of memory")
   expect_identical(e$argument, "by")
-  e <- expect_error(replicate_weights(w, boot_control(B = 1e7)),
+  e <- expect_error(replicate_weights(w, boot_control(B = 1e7),
+                                      storage = "dense"),
                     class = "panelattrition_size_error")
   # 1e7 replicates x the answers in double precision
   expect_equal(e$bytes, 8 * 1e7 * sum(w$panel$response))
+  expect_identical(e$argument, "control")
+  # compact storage keeps no matrices, but its record of which of 1e7
+  # replicates failed (12 bytes each) does not fit either
+  e <- expect_error(replicate_weights(w, boot_control(B = 1e7)),
+                    class = "panelattrition_size_error")
+  expect_gt(e$bytes, 12 * 1e7)
+  expect_lt(e$bytes, 8 * 1e7 * sum(w$panel$response) / 100)
+  expect_identical(e$argument, "control")
+  # and through an estimator
+  e <- expect_error(wave_means(w, "y", se = "bootstrap",
+                               control = boot_control(B = 1e7)),
+                    class = "panelattrition_size_error")
   expect_identical(e$argument, "control")
   panel <- w$panel
   lv <- sprintf("s%03d", 1:200)

@@ -13,7 +13,7 @@ gee_missing_setup <- function() {
 
 test_that("missing outcomes are left out, with a message giving the count", {
   m <- gee_missing_setup()
-  expect_message(fit <- ipw_gee(y ~ wave + g, m$w),
+  expect_message(fit <- ipw_gee(y ~ wave + g, m$w, keep = "fitted"),
                  "25 answers with missing values left out")
   expect_identical(nobs(fit), sum(!is.na(m$panel$data$y)))
   # oracle: independence GEE coefficients are weighted least squares on

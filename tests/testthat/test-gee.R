@@ -42,7 +42,7 @@ test_that("independence equals geeglm() and weighted glm(), with naive SEs equal
   m <- gee_setup()
   for (fam in names(gee_formulas)) {
     f <- gee_formulas[[fam]]
-    fit <- ipw_gee(f, m$w, family = fam, se = "naive")
+    fit <- ipw_gee(f, m$w, family = fam, se = "naive", keep = "fitted")
     ref <- geeglm_fit(f, fam, m$long, "independence")
     # the contract is 1e-6 for coefficients and 1e-4 for SEs; both agree
     # to rounding (about 1e-13) when geeglm() is iterated to convergence
@@ -239,13 +239,24 @@ test_that("sandwich SEs of the weighted exchangeable and AR(1) fits (alpha fixed
 test_that("predict(), confint(), wald_test(), anova() and summary() by hand", {
   m <- gee_setup(seed = 2, n = 400)
   fit <- ipw_gee(hi ~ wave * g + age, m$w, family = binomial(),
-                 corstr = "exchangeable")
+                 corstr = "exchangeable", keep = "fitted")
   b <- coef(fit)
   v <- vcov(fit)
   se <- sqrt(diag(v))
 
   x <- stats::model.matrix(~ wave * g + age, m$long)
   expect_equal(predict(fit), unname(drop(x %*% b)), tolerance = 1e-12)
+  # a lean fit (the default) keeps no fitted values: predict() then needs
+  # newdata, and gives the same numbers with it
+  lean <- ipw_gee(hi ~ wave * g + age, m$w, family = binomial(),
+                  corstr = "exchangeable")
+  expect_identical(coef(lean), b)
+  expect_null(lean$fitted)
+  expect_null(lean$influence)
+  e <- expect_error(predict(lean), class = "panelattrition_arg_error")
+  expect_identical(e$argument, "newdata")
+  expect_equal(unname(predict(lean, newdata = m$long)), predict(fit),
+               tolerance = 1e-12)
   expect_equal(predict(fit, type = "response"),
                unname(stats::plogis(drop(x %*% b))), tolerance = 1e-12)
   nd <- data.frame(wave = c("T3", "T1"), g = c("c", "a"), age = c(30, 60))
@@ -453,14 +464,16 @@ test_that("bad arguments and missing values are classed errors", {
 test_that("ipw_gee() gives the same fit when the panel's rows are out of order", {
   m <- gee_setup(seed = 7, n = 300)
   w <- m$w
-  fit <- ipw_gee(yn ~ wave * g + age, w, corstr = "exchangeable")
+  fit <- ipw_gee(yn ~ wave * g + age, w, corstr = "exchangeable",
+                 keep = "fitted")
   set.seed(2)
   shuffle <- sample(nrow(w$panel$data))
   w2 <- w
   w2$panel$data <- w$panel$data[shuffle, ]
   # the person index belongs to the rows of `data`
   w2$panel$person <- w$panel$person[shuffle]
-  fit2 <- ipw_gee(yn ~ wave * g + age, w2, corstr = "exchangeable")
+  fit2 <- ipw_gee(yn ~ wave * g + age, w2, corstr = "exchangeable",
+                  keep = "fitted")
   expect_equal(coef(fit2), coef(fit), tolerance = 1e-10)
   expect_equal(vcov(fit2), vcov(fit), tolerance = 1e-10)
   expect_equal(fit2$fitted, fit$fitted[shuffle], tolerance = 1e-10)

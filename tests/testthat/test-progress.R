@@ -23,14 +23,23 @@ test_that("bootstraps show progress when forced on, with identical numbers", {
   w <- progress_weights()
   withr_opts <- options(panelattrition.progress = FALSE)
   on.exit(options(withr_opts), add = TRUE)
-  quiet <- capture_progress(replicate_weights(w, boot_control(B = 40, seed = 2)))
+  quiet <- capture_progress(replicate_weights(w, boot_control(B = 40, seed = 2),
+                                             storage = "dense"))
   expect_length(quiet$seen, 0L)
   options(panelattrition.progress = TRUE, cli.progress_show_after = 0)
   shown <- capture_progress(
-    replicate_weights(w, boot_control(B = 40, seed = 2, threads = 2))
+    replicate_weights(w, boot_control(B = 40, seed = 2, threads = 2),
+                      storage = "dense")
   )
   expect_true(any(grepl("Bootstrap replicates", shown$seen)))
   expect_identical(shown$value, quiet$value)
+  # compact storage: its run at creation shows the bar too, and access
+  # with the bar forced on gives the same matrices
+  shown_c <- capture_progress(
+    replicate_weights(w, boot_control(B = 40, seed = 2, threads = 2))
+  )
+  expect_true(any(grepl("Bootstrap replicates", shown_c$seen)))
+  expect_identical(shown_c$value$T2, quiet$value$T2)
   # through an estimator with se = "bootstrap"
   m <- suppressMessages(capture_progress(
     wave_means(w, "y", se = "bootstrap", control = boot_control(B = 30, seed = 1))
