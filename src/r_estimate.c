@@ -151,6 +151,48 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
   return out;
 }
 
+/* The design of the rows for the variance kernels: checks the PSU and
+ * stratum codes (1-based, one per row) and the population sizes, finds
+ * the numbers of PSUs and strata, and allocates the kernels' workspaces
+ * (R_alloc: freed when the .Call returns). */
+typedef struct {
+  const int *psu, *strata;
+  const double *pop;
+  int n_psu, n_strata;
+  double *z, *dwork;
+  int *iwork;
+} design_rows;
+
+static design_rows design_of(SEXP psu, SEXP strata, SEXP pop, size_t n,
+                             int q) {
+  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) ||
+      (size_t) XLENGTH(psu) != n || (size_t) XLENGTH(strata) != n ||
+      (!Rf_isNull(pop) && (!Rf_isReal(pop) || (size_t) XLENGTH(pop) != n))) {
+    Rf_error("internal error: the design does not match the rows");
+  }
+  design_rows d;
+  d.psu = INTEGER(psu);
+  d.strata = INTEGER(strata);
+  d.pop = Rf_isNull(pop) ? NULL : REAL(pop);
+  d.n_psu = 0;
+  d.n_strata = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (d.psu[i] == NA_INTEGER || d.psu[i] < 1 ||
+        d.strata[i] == NA_INTEGER || d.strata[i] < 1) {
+      Rf_error("internal error: PSU or stratum codes out of range");
+    }
+    if (d.psu[i] > d.n_psu) d.n_psu = d.psu[i];
+    if (d.strata[i] > d.n_strata) d.n_strata = d.strata[i];
+  }
+  d.z = (double *) R_alloc((size_t) d.n_psu * (size_t) q + 1,
+                           sizeof(double));
+  d.iwork = (int *) R_alloc(2 * (size_t) d.n_psu + (size_t) d.n_strata + 2,
+                            sizeof(int));
+  d.dwork = (double *) R_alloc((size_t) d.n_psu + (size_t) d.n_strata + 2,
+                               sizeof(double));
+  return d;
+}
+
 /* psu, strata (1-based codes for the rows of infl) and pop: NULL for
  * people as independent units. */
 SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
@@ -168,30 +210,10 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
     UNPROTECT(1);
     return out;
   }
-  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) ||
-      (size_t) XLENGTH(psu) != n || (size_t) XLENGTH(strata) != n ||
-      (!Rf_isNull(pop) && (!Rf_isReal(pop) || (size_t) XLENGTH(pop) != n))) {
-    Rf_error("internal error: the design does not match the influence "
-             "values");
-  }
-  int n_psu = 0, n_strata = 0;
-  const int *ps = INTEGER(psu), *st = INTEGER(strata);
-  for (size_t i = 0; i < n; i++) {
-    if (ps[i] == NA_INTEGER || ps[i] < 1 || st[i] == NA_INTEGER || st[i] < 1) {
-      Rf_error("internal error: PSU or stratum codes out of range");
-    }
-    if (ps[i] > n_psu) n_psu = ps[i];
-    if (st[i] > n_strata) n_strata = st[i];
-  }
-  double *z = (double *) R_alloc((size_t) n_psu * (size_t) q + 1,
-                                 sizeof(double));
-  int *iwork = (int *) R_alloc(2 * (size_t) n_psu + (size_t) n_strata + 2,
-                               sizeof(int));
-  double *dwork = (double *) R_alloc((size_t) n_psu + (size_t) n_strata + 2,
-                                     sizeof(double));
-  pa_vcov_design(REAL(infl), n, q, ps, st,
-                 Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
-                 Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  design_rows d = design_of(psu, strata, pop, n, q);
+  pa_vcov_design(REAL(infl), n, q, d.psu, d.strata, d.pop, d.n_psu,
+                 d.n_strata, Rf_asInteger(rule), d.z, d.iwork, d.dwork,
+                 REAL(out));
   UNPROTECT(1);
   return out;
 }
@@ -416,29 +438,10 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
     UNPROTECT(1);
     return out;
   }
-  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) || XLENGTH(psu) != nn ||
-      XLENGTH(strata) != nn ||
-      (!Rf_isNull(pop) && (!Rf_isReal(pop) || XLENGTH(pop) != nn))) {
-    Rf_error("internal error: the design does not match the rows");
-  }
-  int n_psu = 0, n_strata = 0;
-  const int *ps = INTEGER(psu), *st = INTEGER(strata);
-  for (R_xlen_t i = 0; i < nn; i++) {
-    if (ps[i] == NA_INTEGER || ps[i] < 1 || st[i] == NA_INTEGER || st[i] < 1) {
-      Rf_error("internal error: PSU or stratum codes out of range");
-    }
-    if (ps[i] > n_psu) n_psu = ps[i];
-    if (st[i] > n_strata) n_strata = st[i];
-  }
-  double *z = (double *) R_alloc((size_t) n_psu * (size_t) q + 1,
-                                 sizeof(double));
-  int *iwork = (int *) R_alloc(2 * (size_t) n_psu + (size_t) n_strata + 2,
-                               sizeof(int));
-  double *dwork = (double *) R_alloc((size_t) n_psu + (size_t) n_strata + 2,
-                                     sizeof(double));
-  pa_vcov_design_sparse(sc, (size_t) nn, q, ps, st,
-                        Rf_isNull(pop) ? NULL : REAL(pop), n_psu, n_strata,
-                        Rf_asInteger(rule), z, iwork, dwork, REAL(out));
+  design_rows d = design_of(psu, strata, pop, (size_t) nn, q);
+  pa_vcov_design_sparse(sc, (size_t) nn, q, d.psu, d.strata, d.pop,
+                        d.n_psu, d.n_strata, Rf_asInteger(rule), d.z,
+                        d.iwork, d.dwork, REAL(out));
   UNPROTECT(1);
   return out;
 }
