@@ -92,6 +92,9 @@
 #   for these weights (?tilt_sensitivity, Anchoring); the targets
 #   tilt_mean_T3_unanchored and tilt_change_T1_T3_unanchored remain for
 #   Firth weights, where the two differ.
+# * tilt_mean_T3_jackknife, tilt_change_T1_T3_jackknife: the same with
+#   se = "jackknife" (delete-a-group jackknife, 50 random groups, t
+#   intervals), the small-sample option for long-tailed tilted weights.
 #
 # SUMMARIES ----------------------------------------------------------------
 #
@@ -220,7 +223,9 @@ population_truth <- function(n = 2e6) {
     gee_ar1_T3 = mean(p$y3) - mean(p$y1),
     tilt_mean_T3 = mean(p$y3), tilt_change_T1_T3 = mean(p$y3 - p$y1),
     tilt_mean_T3_unanchored = mean(p$y3),
-    tilt_change_T1_T3_unanchored = mean(p$y3 - p$y1))
+    tilt_change_T1_T3_unanchored = mean(p$y3 - p$y1),
+    tilt_mean_T3_jackknife = mean(p$y3),
+    tilt_change_T1_T3_jackknife = mean(p$y3 - p$y1))
 }
 
 # Scenarios ----------------------------------------------------------------
@@ -303,7 +308,12 @@ SCENARIOS <- list(
            c("tilt_mean_T3", "tilt_change_T1_T3")),
   scenario("mnar_tilt_base_kott", "mnar_base",
            list(formula = F_BASE, method = "calibrate", calfun = "kott"),
-           c("tilt_mean_T3", "tilt_change_T1_T3"))
+           c("tilt_mean_T3", "tilt_change_T1_T3")),
+  # the logistic tilt with history again, with the delete-a-group
+  # jackknife's standard errors (se = "jackknife", 50 groups)
+  scenario("mnar_tilt_jackknife", "mnar",
+           list(formula = F_BASE, history = c("y", "emp")),
+           c("tilt_mean_T3_jackknife", "tilt_change_T1_T3_jackknife"))
 )
 
 # Estimates ----------------------------------------------------------------
@@ -390,6 +400,21 @@ estimate_targets <- function(w, targets) {
                                                alpha = c(0, MNAR_ALPHA),
                                                from = "T1", wave = "T3",
                                                tipping = FALSE)
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
+      tilt_mean_T3_jackknife = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               wave = "T3", tipping = FALSE,
+                                               se = "jackknife")
+        pick(tl, tl$alpha == MNAR_ALPHA)
+      },
+      tilt_change_T1_T3_jackknife = {
+        tl <- panelattrition::tilt_sensitivity(w, "y",
+                                               alpha = c(0, MNAR_ALPHA),
+                                               from = "T1", wave = "T3",
+                                               tipping = FALSE,
+                                               se = "jackknife")
         pick(tl, tl$alpha == MNAR_ALPHA)
       },
       stop("unknown target ", target)
