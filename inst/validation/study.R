@@ -326,6 +326,14 @@ estimate_targets <- function(w, targets) {
     c(estimate = tab$estimate, std_error = tab$std_error,
       conf_low = tab$conf_low, conf_high = tab$conf_high)
   }
+  # the T3 row (a mean, or the change from `from`) of the tilt at the
+  # mnar mechanisms' true alpha; `...`: anchor, se
+  tilt_row <- function(from = NULL, ...) {
+    tl <- panelattrition::tilt_sensitivity(w, "y", alpha = c(0, MNAR_ALPHA),
+                                           from = from, wave = "T3",
+                                           tipping = FALSE, ...)
+    pick(tl, tl$alpha == MNAR_ALPHA)
+  }
   gee_coef <- function(corstr) {
     fit <- panelattrition::ipw_gee(y ~ wave, w, corstr = corstr)
     b <- stats::coef(fit)[["waveT3"]]
@@ -374,49 +382,12 @@ estimate_targets <- function(w, targets) {
       gee_ind_T3 = gee_coef("independence"),
       gee_exch_T3 = gee_coef("exchangeable"),
       gee_ar1_T3 = gee_coef("ar1"),
-      tilt_mean_T3 = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               wave = "T3", tipping = FALSE)
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
-      tilt_mean_T3_unanchored = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               wave = "T3", tipping = FALSE,
-                                               anchor = FALSE)
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
-      tilt_change_T1_T3_unanchored = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               from = "T1", wave = "T3",
-                                               tipping = FALSE,
-                                               anchor = FALSE)
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
-      tilt_change_T1_T3 = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               from = "T1", wave = "T3",
-                                               tipping = FALSE)
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
-      tilt_mean_T3_jackknife = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               wave = "T3", tipping = FALSE,
-                                               se = "jackknife")
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
-      tilt_change_T1_T3_jackknife = {
-        tl <- panelattrition::tilt_sensitivity(w, "y",
-                                               alpha = c(0, MNAR_ALPHA),
-                                               from = "T1", wave = "T3",
-                                               tipping = FALSE,
-                                               se = "jackknife")
-        pick(tl, tl$alpha == MNAR_ALPHA)
-      },
+      tilt_mean_T3 = tilt_row(),
+      tilt_mean_T3_unanchored = tilt_row(anchor = FALSE),
+      tilt_change_T1_T3_unanchored = tilt_row(from = "T1", anchor = FALSE),
+      tilt_change_T1_T3 = tilt_row(from = "T1"),
+      tilt_mean_T3_jackknife = tilt_row(se = "jackknife"),
+      tilt_change_T1_T3_jackknife = tilt_row(from = "T1", se = "jackknife"),
       stop("unknown target ", target)
     )
   }
