@@ -390,15 +390,21 @@ run_replicates <- function(w, control, draws = NULL) {
                                paste0("b", indices))
   }
   names(out) <- waves
-  fail <- res$fail
+  failures <- replicate_failures(w, res$fail, indices)
+  new_replicates(out, control$seed, type, control$B, indices, failures)
+}
+
+# The failed replicates of the engine's fail record (3 x replicates: reason
+# code, wave, where in the wave), warned about once.
+replicate_failures <- function(w, fail, indices) {
   bad <- which(fail[1L, ] != 0L)
   failures <- new_failures(
-    indices[bad], waves[fail[2L, bad] + 1L],
+    indices[bad], w$panel$waves[fail[2L, bad] + 1L],
     stage_labels(w, fail[2L, bad] + 1L, fail[3L, bad]),
     failure_reasons(fail[1L, bad])
   )
   if (length(bad)) warn_failures(failures, length(indices))
-  new_replicates(out, control$seed, type, control$B, indices, failures)
+  failures
 }
 
 new_failures <- function(replicate, wave, stage, reason) {

@@ -35,13 +35,7 @@ compact_replicates <- function(w, control) {
                  control$threads, size, function(res, at) {
                    fail[, at] <<- res$fail
                  }, label = "Bootstrap replicates of the weights")
-  bad <- which(fail[1L, ] != 0L)
-  failures <- new_failures(
-    indices[bad], waves[fail[2L, bad] + 1L],
-    stage_labels(w, fail[2L, bad] + 1L, fail[3L, bad]),
-    failure_reasons(fail[1L, bad])
-  )
-  if (length(bad)) warn_failures(failures, count)
+  failures <- replicate_failures(w, fail, indices)
   new_compact_replicates(spec, rownames(resp), waves, control$seed, type,
                          control$B, indices, failures)
 }
@@ -88,12 +82,6 @@ boot_in_pieces <- function(spec, seed, code, indices, threads, size, f,
   invisible()
 }
 
-replicate_threads <- function() {
-  th <- getOption("panelattrition.threads", 2L)
-  if (!is.numeric(th) || length(th) != 1L || is.na(th) || th < 1) 1L else
-    as.integer(th)
-}
-
 # Who the rows of each wave's matrix are (their ids), without making it.
 replicate_ids <- function(x) {
   if (!is_compact(x)) return(lapply(unclass(x), rownames))
@@ -109,7 +97,7 @@ replicate_counts <- function(x) lengths(replicate_ids(x))
 # The matrices of waves `t` (positions) for the replicates at positions
 # `at` of attr(x, "indices"), made again by the engine after a memory
 # check: a list named by wave.
-regenerate_replicates <- function(x, t, at, threads = replicate_threads(),
+regenerate_replicates <- function(x, t, at, threads = as.integer(pa_threads()),
                                   argument = NULL) {
   spec <- .subset2(x, "spec")
   waves <- .subset2(x, "waves")
@@ -308,7 +296,7 @@ as.matrix.pa_replicates <- function(x, wave, ...) {
 # f applied to each wave's matrix of replicates, a piece of columns at a
 # time for compact storage: a list (by wave) of the pieces' results
 # concatenated.
-replicate_apply <- function(x, f, threads = replicate_threads()) {
+replicate_apply <- function(x, f, threads = as.integer(pa_threads())) {
   if (!is_compact(x)) return(lapply(unclass(x), f))
   waves <- names(x)
   n_t <- replicate_counts(x)
