@@ -361,26 +361,23 @@ run_replicates <- function(w, control, draws = NULL) {
   # with a design the replicates are always the Rao-Wu bootstrap of PSUs
   type <- if (is.null(spec$design)) control$type else "raowu"
   code <- boot_type_code(type)
-  bar <- if (is.null(draws)) {
-    progress_start("Bootstrap replicates of the weights", length(indices))
-  }
-  res <- if (is.null(bar)) {
+  res <- if (!is.null(draws)) {
     .Call(C_boot_replicates, spec, draws, control$seed, code, indices,
           as.integer(control$threads))
   } else {
-    # in pieces between which the bar moves (the same numbers; see
-    # progress_pieces())
-    parts <- lapply(progress_pieces(indices, control$threads), function(idx) {
-      r <- .Call(C_boot_replicates, spec, draws, control$seed, code, idx,
-                 as.integer(control$threads))
-      progress_step(bar, length(idx))
-      r
-    })
-    progress_end(bar)
-    list(weights = lapply(seq_along(parts[[1L]]$weights), function(t) {
-           do.call(cbind, lapply(parts, function(p) p$weights[[t]]))
-         }),
-         fail = do.call(cbind, lapply(parts, `[[`, "fail")))
+    # one call, or pieces between which the progress bar moves (the same
+    # numbers either way)
+    parts <- list()
+    boot_in_pieces(spec, control$seed, code, indices, control$threads,
+                   length(indices), function(r, at) {
+                     parts[[length(parts) + 1L]] <<- r
+                   }, label = "Bootstrap replicates of the weights")
+    if (length(parts) == 1L) parts[[1L]] else {
+      list(weights = lapply(seq_along(parts[[1L]]$weights), function(t) {
+             do.call(cbind, lapply(parts, function(p) p$weights[[t]]))
+           }),
+           fail = do.call(cbind, lapply(parts, `[[`, "fail")))
+    }
   }
   resp <- w$panel$response
   waves <- w$panel$waves

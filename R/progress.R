@@ -42,11 +42,3 @@ progress_end <- function(id, envir = parent.frame()) {
   invisible()
 }
 
-# Replicates in pieces when a bar is shown: each replicate's draws depend
-# on the seed and its own index only, so pieces give exactly the same
-# numbers as one call.
-progress_pieces <- function(indices, threads) {
-  k <- length(indices)
-  size <- max(as.integer(threads), ceiling(k / 50), 1L)
-  split(indices, ceiling(seq_len(k) / size))
-}
