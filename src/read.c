@@ -359,6 +359,9 @@ static void col_init(pa_col *c) {
   c->kind = PA_VALS_NA;
   c->index = PA_INDEX_OFF;
   c->first_invalid = c->first_nul = -1;
+  c->simple = 1;
+  c->na_k = -1;
+  c->compact = 0;
 }
 
 static int part_alloc_cols(pa_part *g, int ncol) {
@@ -424,6 +427,17 @@ int pa_is_na(const pa_na *na, const unsigned char *s, size_t len) {
     }
   }
   return 0;
+}
+
+/* Which missing-value string the field is (the first that matches), or
+ * -1. */
+static int na_which(const pa_na *na, const unsigned char *s, size_t len) {
+  for (int k = 0; k < na->n; k++) {
+    if (na->len[k] == len && (len == 0 || memcmp(na->s[k], s, len) == 0)) {
+      return k;
+    }
+  }
+  return -1;
 }
 
 int pa_parse_lgl(const unsigned char *s, size_t len, int *out) {
@@ -936,11 +950,57 @@ static int vals_to_double(const pa_reader *r, const pa_part *g, int j) {
   return 0;
 }
 
+/* Is `s` the text pa_column_text() writes for its value? For a logical
+ * "TRUE" or "FALSE"; for an integer its digits with no sign but a minus,
+ * no leading zero and no space ("-0" is not: it reads as 0); for a double
+ * the same, with at most 15 digits in all, a fraction that does not end in
+ * 0, and a value of 0 or at least 1e-4 in size, which "%.15g" writes back
+ * digit for digit (a double holds 15 significant digits exactly). */
+static int simple_text(int kind, const unsigned char *s, size_t len,
+                       unsigned char decimal, double v) {
+  if (kind == PA_VALS_LGL) {
+    return (len == 4 && !memcmp(s, "TRUE", 4)) ||
+           (len == 5 && !memcmp(s, "FALSE", 5));
+  }
+  size_t i = 0;
+  if (i < len && s[i] == '-') i++;
+  size_t i0 = i;
+  while (i < len && is_digit(s[i])) i++;
+  size_t ndig = i - i0;
+  if (!ndig || (ndig > 1 && s[i0] == '0')) return 0;
+  if (kind == PA_VALS_INT) {
+    return i == len && !(len == 2 && s[0] == '-' && s[1] == '0');
+  }
+  if (i < len) {
+    if (s[i] != decimal) return 0;
+    size_t f0 = ++i;
+    while (i < len && is_digit(s[i])) i++;
+    if (i == f0 || s[i - 1] == '0') return 0;
+    ndig += i - f0;
+  }
+  return i == len && ndig <= 15 && (v == 0 || fabs(v) >= 1e-4);
+}
+
 /* Record a value in the typed buffer while the column can still be
  * logical or numeric. Returns 1 if it was, 0 if the column is (now) text,
  * -1 when memory runs out. */
+static int take_value_(const pa_reader *r, const pa_part *g, int j,
+                       const unsigned char *s, size_t len, double *v);
+
 static int take_value(const pa_reader *r, const pa_part *g, int j,
                       const unsigned char *s, size_t len) {
+  pa_col *c = &g->cols[j];
+  double v = 0;
+  int took = take_value_(r, g, j, s, len, &v);
+  if (took == 1 && c->simple &&
+      !simple_text(c->kind, s, len, r->decimal, v)) {
+    c->simple = 0;
+  }
+  return took;
+}
+
+static int take_value_(const pa_reader *r, const pa_part *g, int j,
+                       const unsigned char *s, size_t len, double *v) {
   pa_col *c = &g->cols[j];
   int iv = 0, k;
   double dv = 0;
@@ -965,6 +1025,7 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
       if (vals_start(r, c, PA_VALS_DBL)) return -1;
       c->can = PA_CAN_DBL;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
@@ -988,6 +1049,7 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
       }
       c->can = PA_CAN_DBL;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
@@ -995,6 +1057,7 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
     if (pa_parse_dbl(s, len, r->decimal, &dv)) {
       if (vals_reserve(c, sizeof(double))) return -1;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
@@ -1166,6 +1229,14 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
   if (is_na_at(r, s, len)) {
     c->n_na++;
     if (len) scan_text(s, len, lines, &h);
+    if (c->na_k != -2) {
+      int k = na_which(r->na, s, len);
+      if (c->na_k == -1 && k < 100) {
+        c->na_k = (signed char) k;
+      } else if (c->na_k != k) {
+        c->na_k = -2;
+      }
+    }
     return c->kind == PA_VALS_NONE ? index_na(c) : take_na(r, c);
   }
   c->n_value++;
@@ -1176,12 +1247,21 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
   case PA_VALS_INT:
     if (c->nvals < c->vcap && int_fast(s, len, &iv)) {
       ((int *) c->vals)[c->nvals++] = iv;
+      /* "-0" reads as 0, which is written back as "0" */
+      if (iv == 0 && len == 2) c->simple = 0;
       return 0;
     }
     break;
   case PA_VALS_DBL:
     if (c->nvals < c->vcap && dbl_fast(s, len, r->decimal, &dv)) {
       ((double *) c->vals)[c->nvals++] = dv;
+      /* (dbl_fast() takes a minus, digits without a leading zero and a
+       * fraction: what is left to look at is the fraction's end and
+       * the size) */
+      if (c->simple && (s[len - 1] == '0' || s[len - 1] == r->decimal ||
+                        (dv != 0 && fabs(dv) < 1e-4))) {
+        c->simple = simple_text(PA_VALS_DBL, s, len, r->decimal, dv);
+      }
       return 0;
     }
     break;
@@ -2001,6 +2081,150 @@ static void join_part(pa_reader *r, pa_part *g) {
   if (g->damaged) r->want_resync = 1;
 }
 
+/* A part that will not be parsed into again (not the first, which holds
+ * the header rows) gives up what its columns do not need: the text of a
+ * column typed all through it whose every field is the text of its value
+ * or the one NA string (see simple_text()), and all but the distinct
+ * values of an indexed text column. The memory goes to the parts that
+ * follow; pa_column_text() writes the text back if it is needed. */
+static void part_compact(pa_part *g, int ncol) {
+  if (g->status || g->skip) return;
+  for (int j = 0; j < ncol; j++) {
+    pa_col *c = &g->cols[j];
+    if (c->compact || c->na_k == -2) continue;
+    if (c->kind != PA_VALS_NONE) {
+      if (!c->simple || c->nvals != g->nrow) continue;
+      bytes_free(&c->text);
+      c->compact = 1;
+    } else if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow) {
+      pa_index *x = c->ix;
+      size_t need = 1;
+      for (uint32_t k = 0; k < x->ndistinct; k++) {
+        need += x->distinct[k].len + varint_size(x->distinct[k].len);
+      }
+      pa_bytes b = {NULL, 0, 0};
+      if (need * 2 > c->text.len || bytes_reserve(&b, need)) {
+        bytes_free(&b);
+        continue; /* (little to gain, or no memory: keep it as it is) */
+      }
+      for (uint32_t k = 0; k < x->ndistinct; k++) {
+        pa_distinct *d = &x->distinct[k];
+        d->at = bytes_put_field(&b, c->text.data + d->at, d->len);
+      }
+      bytes_free(&c->text);
+      c->text = b;
+      c->compact = 1;
+      /* the table only served to number the values as they came */
+      free(x->dict);
+      x->dict = NULL;
+      x->dict_size = 0;
+    }
+  }
+}
+
+/* Append a typed value's text as part_compact() took it to be. */
+static int put_value_text(pa_bytes *b, const pa_reader *r, const pa_col *c,
+                          size_t i) {
+  char tmp[48];
+  size_t n = 0;
+  const char *t = tmp;
+  int na = 0;
+  if (c->kind == PA_VALS_NA) {
+    na = 1;
+  } else if (c->kind == PA_VALS_DBL) {
+    double v = ((const double *) c->vals)[i];
+    if (isnan(v)) {
+      na = 1;
+    } else {
+      int m = snprintf(tmp, sizeof(tmp), "%.15g", v);
+      n = m > 0 ? (size_t) m : 0;
+      for (size_t k = 0; k < n; k++) {
+        if (tmp[k] != '-' && !is_digit((unsigned char) tmp[k])) {
+          tmp[k] = (char) r->decimal; /* whatever the C library's mark */
+        }
+      }
+    }
+  } else {
+    int v = ((const int *) c->vals)[i];
+    if (v == r->na_int) {
+      na = 1;
+    } else if (c->kind == PA_VALS_LGL) {
+      t = v ? "TRUE" : "FALSE";
+      n = v ? 4 : 5;
+    } else {
+      n = (size_t) snprintf(tmp, sizeof(tmp), "%d", v);
+    }
+  }
+  if (na) {
+    int k = c->na_k < 0 ? 0 : c->na_k;
+    t = r->na->s[k];
+    n = r->na->len[k];
+  }
+  return bytes_put_field(b, (const unsigned char *) t, n) == (size_t) -1
+             ? -1
+             : 0;
+}
+
+/* Write back the text of a column a part gave up. */
+static int part_restore(const pa_reader *r, pa_part *g, int j) {
+  pa_col *c = &g->cols[j];
+  if (!c->compact) return 0;
+  pa_bytes b = {NULL, 0, 0};
+  if (c->kind != PA_VALS_NONE) {
+    if (bytes_reserve(&b, 8 * g->nrow + 16)) return -1;
+    for (size_t i = 0; i < g->nrow; i++) {
+      if (put_value_text(&b, r, c, i)) {
+        bytes_free(&b);
+        return -1;
+      }
+    }
+  } else {
+    pa_index *x = c->ix;
+    size_t *at = malloc(((size_t) x->ndistinct + 1) * sizeof(size_t));
+    if (!at) return -1;
+    for (uint32_t k = 0; k < x->ndistinct; k++) at[k] = (size_t) -1;
+    int k0 = c->na_k < 0 ? 0 : c->na_k;
+    for (size_t i = 0; i < x->nids; i++) {
+      uint32_t id = x->ids[i];
+      size_t pos;
+      if (id == PA_ID_NA) {
+        pos = bytes_put_field(&b, (const unsigned char *) r->na->s[k0],
+                              r->na->len[k0]);
+      } else {
+        const pa_distinct *d = &x->distinct[id];
+        pos = bytes_put_field(&b, c->text.data + d->at, d->len);
+        if (pos != (size_t) -1 && at[id] == (size_t) -1) at[id] = pos;
+      }
+      if (pos == (size_t) -1) {
+        free(at);
+        bytes_free(&b);
+        return -1;
+      }
+    }
+    /* each distinct value now points at its first row (a value no row
+     * has, which cannot happen, would never be looked up) */
+    for (uint32_t k = 0; k < x->ndistinct; k++) {
+      x->distinct[k].at = at[k] == (size_t) -1 ? 0 : at[k];
+      if (at[k] == (size_t) -1) x->distinct[k].len = 0;
+    }
+    free(at);
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = 0;
+  return 0;
+}
+
+int pa_column_text(pa_reader *r, int j, int indexed) {
+  for (int k = 0; k < r->npart; k++) {
+    pa_part *g = r->parts[k];
+    const pa_col *c = &g->cols[j];
+    if (!c->compact || (!indexed && c->kind == PA_VALS_NONE)) continue;
+    if (part_restore(r, g, j)) return -1;
+  }
+  return 0;
+}
+
 /* Drop the in-flight part at index k (a wrong guess). */
 static void discard_part(pa_reader *r, int k) {
   part_free(r->parts[k], r->ncol);
@@ -2110,6 +2334,7 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
     }
     if (part_at_record_start(r, cur)) {
       join_part(r, cur);
+      if (cur != r->parts[0]) part_compact(cur, r->ncol);
       r->parts[base + i - 1] = NULL;
       r->parts[r->npart++] = g;
       cur = g;
@@ -2503,7 +2728,7 @@ static void fill_from_text(const pa_reader *r, const pa_part *g, int j,
   }
 }
 
-void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
+int pa_fill_column(pa_reader *r, int j, int type, void *dest) {
   const size_t first = pa_first_row(r);
   const size_t size = type == PA_DBL ? sizeof(double) : sizeof(int);
   const int want = type == PA_LGL   ? PA_VALS_LGL
@@ -2511,7 +2736,7 @@ void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
                                     : PA_VALS_DBL;
   unsigned char *out = dest;
   for (int k = 0; k < r->npart; k++) {
-    const pa_part *g = r->parts[k];
+    pa_part *g = r->parts[k];
     const pa_col *c = &g->cols[j];
     size_t from = k == 0 ? first : 0;
     size_t typed = g->skip < g->nrow ? g->skip : g->nrow;
@@ -2533,21 +2758,27 @@ void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
         }
       }
     } else {
+      if (part_restore(r, g, j)) return -1;
       fill_from_text(r, g, j, type, from, g->nrow, out);
     }
     out += n * size;
   }
+  return 0;
 }
 
-void pa_fill_columns(const pa_reader *r, int n, const int *cols,
-                     const int *types, void *const *dests) {
-  int nth = r->nthreads < n ? r->nthreads : n;
+int pa_fill_columns(pa_reader *r, int n, const int *cols, const int *types,
+                    void *const *dests) {
+  int nth = r->nthreads < n ? r->nthreads : n, bad = 0;
   if (nth < 1) nth = 1;
   (void) nth;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nth) schedule(dynamic, 1) \
+    reduction(| : bad)
 #endif
-  for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
+  for (int k = 0; k < n; k++) {
+    bad |= pa_fill_column(r, cols[k], types[k], dests[k]) != 0;
+  }
+  return bad ? -1 : 0;
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

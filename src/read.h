@@ -14,6 +14,13 @@
  * cut; otherwise its bytes are parsed again by that parser. Either way the
  * result is the one a single parser gives.
  *
+ * Once a part is done, a column that is typed all through it and whose
+ * text can be written back exactly from its values gives up its text, and
+ * an indexed text column keeps only its distinct values: most of a file's
+ * bytes are then held once, as values, and the memory goes back to the
+ * parts still to come. pa_column_text() writes the text back for the rare
+ * reader that needs it.
+ *
  * The glue then builds the R vectors from the typed buffers, the numbered
  * values or the text, one column at a time, releasing each column's
  * stores as soon as its R vector exists. */
@@ -111,6 +118,15 @@ typedef struct {
   unsigned char can;      /* PA_CAN_* bits that every value allows */
   unsigned char kind;     /* what `vals` holds: a PA_VALS_* code */
   unsigned char index;    /* a PA_INDEX_* code */
+  /* compacting a part that is done (see part_compact()): whether every
+   * typed value's text is the one pa_column_text() writes back for it
+   * (simple), which missing-value string every NA so far was (na_k: an
+   * index into the NA strings, -1 before the first NA, -2 when they
+   * differ), and whether `text` now holds nothing (typed columns) or only
+   * the distinct values (indexed text columns) */
+  unsigned char simple;
+  signed char na_k;
+  unsigned char compact;
   void *vals;             /* one int or double per row */
   size_t nvals, vcap;
   size_t n_na, n_value, max_len;
@@ -338,11 +354,19 @@ int pa_column_type(unsigned can, size_t n_value);
 /* Fill `dest` (nrow - pa_first_row() ints or doubles) with column j as
  * `type`, which every value of the column must allow (PA_LGL, PA_INT or
  * PA_DBL): from the typed buffers where they hold that type, else from the
- * text. */
-void pa_fill_column(const pa_reader *r, int j, int type, void *dest);
-/* Fill several columns, on up to r->nthreads threads. */
-void pa_fill_columns(const pa_reader *r, int n, const int *cols,
-                     const int *types, void *const *dests);
+ * text (written back first where a part gave it up). Returns 0, or -1 when
+ * memory ran out. */
+int pa_fill_column(pa_reader *r, int j, int type, void *dest);
+/* Fill several columns, on up to r->nthreads threads; -1 as above. */
+int pa_fill_columns(pa_reader *r, int n, const int *cols, const int *types,
+                    void *const *dests);
+
+/* Write back the text of column j in the parts that gave it up (see
+ * part_compact()), so that iterating over it sees every field as read;
+ * with `indexed` 0, only where the column was typed (an indexed text
+ * column's distinct values serve the glue as they are). Returns 0, or -1
+ * when memory ran out. Iterating over a column needs it first. */
+int pa_column_text(pa_reader *r, int j, int indexed);
 
 int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
                    int kind, const char *expected, const unsigned char *actual,
