@@ -906,13 +906,22 @@ static void vals_drop(pa_col *c) {
 }
 
 /* Start a buffer of `kind` once the first value arrives: the rows before
- * it were all missing. */
+ * it were all missing. (Until then `vals` may hold a buffer of `vcap`
+ * bytes that part_reserve() set aside.) */
 static int vals_start(const pa_reader *r, pa_col *c, int kind) {
   size_t n = c->nvals, size = kind == PA_VALS_DBL ? sizeof(double)
                                                   : sizeof(int);
   size_t cap = n + 1 > c->rows_hint ? 2 * (n + 1) : c->rows_hint;
-  void *v = malloc(cap * size);
-  if (!v) return -1;
+  void *v;
+  if (c->vals && c->vcap >= cap * size) {
+    /* the buffer part_reserve() set aside (vcap bytes) */
+    v = c->vals;
+    cap = c->vcap / size;
+  } else {
+    v = malloc(cap * size);
+    if (!v) return -1;
+    free(c->vals);
+  }
   if (kind == PA_VALS_DBL) {
     double *d = v;
     for (size_t i = 0; i < n; i++) d[i] = r->na_real;
@@ -1195,7 +1204,8 @@ static int index_start(const pa_reader *r, const pa_part *g, int j,
                        int64_t row) {
   pa_col *c = &g->cols[j];
   if (c->index == PA_INDEX_GAVE_UP) return 0; /* the part before did */
-  c->ix = calloc(1, sizeof(pa_index));
+  /* (part_reserve() may have set one up, with room for the ids) */
+  if (!c->ix) c->ix = calloc(1, sizeof(pa_index));
   if (!c->ix) return -1;
   c->index = PA_INDEX_ON;
   if (index_grow_table(c)) return -1;
@@ -2096,6 +2106,12 @@ static void part_compact(pa_part *g, int ncol) {
       if (!c->simple || c->nvals != g->nrow) continue;
       bytes_free(&c->text);
       c->compact = 1;
+      if (c->kind == PA_VALS_NA) {
+        free(c->vals); /* (a buffer set aside, never used) */
+        c->vals = NULL;
+        c->vcap = 0;
+      }
+      index_stop(c);
     } else if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow) {
       pa_index *x = c->ix;
       size_t need = 1;
@@ -2240,16 +2256,38 @@ static void part_reserve(const pa_reader *r, pa_part *g, const pa_part *ref,
   if (!ref->nbytes || !ref->nrow) return;
   double scale = 1.125 * (double) len / (double) ref->nbytes;
   size_t rows = (size_t) (scale * (double) ref->nrow) + 16;
+  /* Everything a part is likely to need is allocated here, by the thread
+   * that reads the file: memory a parsing thread allocates comes from
+   * that thread's own heap, which the C library gives back to the system
+   * when the glue frees it, so that every read would fault its pages in
+   * afresh (on a virtual machine that costs more than the parsing). */
+  g->row_line = malloc(rows * sizeof(int64_t));
+  g->row_cap = g->row_line ? rows : 0;
   for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
-    if (ref->cols[j].index == PA_INDEX_GAVE_UP) c->index = PA_INDEX_GAVE_UP;
-    size_t want = (size_t) (scale * (double) ref->cols[j].text.len) + 256;
+    const pa_col *rc = &ref->cols[j];
+    if (rc->index == PA_INDEX_GAVE_UP) c->index = PA_INDEX_GAVE_UP;
+    size_t want = (size_t) (scale * (double) rc->text.len) + 256;
     unsigned char *d = malloc(want);
     if (d) {
       c->text.data = d;
       c->text.cap = want;
     }
     c->rows_hint = rows;
+    if (rc->kind == PA_VALS_LGL || rc->kind == PA_VALS_INT ||
+        rc->kind == PA_VALS_DBL) {
+      size_t bytes = rows * (rc->kind == PA_VALS_DBL ? sizeof(double)
+                                                     : sizeof(int));
+      c->vals = malloc(bytes);
+      c->vcap = c->vals ? bytes : 0;
+    } else if (rc->kind == PA_VALS_NONE && rc->index == PA_INDEX_ON) {
+      pa_index *x = calloc(1, sizeof(pa_index));
+      if (x) {
+        x->ids = malloc(rows * sizeof(uint32_t));
+        x->ids_cap = x->ids ? rows : 0;
+        c->ix = x;
+      }
+    }
   }
 }
 
