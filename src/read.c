@@ -943,6 +943,18 @@ static int vals_to_double(const pa_reader *r, const pa_part *g, int j) {
   size_t cap = c->vcap;
   double *d = malloc(cap * sizeof(double));
   if (!d) return -1;
+  if (c->compact == PA_TEXT_LAZY) {
+    /* no text kept, and none needed: each integer was written plainly
+     * (no "-0"), and so is exactly its double */
+    const int *iv = c->vals;
+    for (size_t i = 0; i < c->nvals; i++) {
+      d[i] = iv[i] == r->na_int ? r->na_real : (double) iv[i];
+    }
+    free(c->vals);
+    c->vals = d;
+    c->kind = PA_VALS_DBL;
+    return 0;
+  }
   pa_iter it;
   const unsigned char *s;
   size_t len;
@@ -995,6 +1007,8 @@ static int simple_text(int kind, const unsigned char *s, size_t len,
  * -1 when memory runs out. */
 static int take_value_(const pa_reader *r, const pa_part *g, int j,
                        const unsigned char *s, size_t len, double *v);
+static int text_materialize(const pa_reader *r, const pa_part *g, int j,
+                            int with_current);
 
 static int take_value(const pa_reader *r, const pa_part *g, int j,
                       const unsigned char *s, size_t len) {
@@ -1004,6 +1018,9 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
   if (took == 1 && c->simple &&
       !simple_text(c->kind, s, len, r->decimal, v)) {
     c->simple = 0;
+    if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) {
+      return -1;
+    }
   }
   return took;
 }
@@ -1071,6 +1088,8 @@ static int take_value_(const pa_reader *r, const pa_part *g, int j,
     }
     break;
   }
+  /* the column is text: the rows so far need theirs */
+  if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) return -1;
   c->can = 0;
   vals_drop(c);
   return 0;
@@ -1244,6 +1263,10 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
       if (c->na_k == -1 && k < 100) {
         c->na_k = (signed char) k;
       } else if (c->na_k != k) {
+        /* (the rows before are written back with the NA string so far) */
+        if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) {
+          return -1;
+        }
         c->na_k = -2;
       }
     }
@@ -1258,7 +1281,10 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
     if (c->nvals < c->vcap && int_fast(s, len, &iv)) {
       ((int *) c->vals)[c->nvals++] = iv;
       /* "-0" reads as 0, which is written back as "0" */
-      if (iv == 0 && len == 2) c->simple = 0;
+      if (iv == 0 && len == 2) {
+        c->simple = 0;
+        if (c->compact == PA_TEXT_LAZY) return text_materialize(r, g, j, 1);
+      }
       return 0;
     }
     break;
@@ -1271,6 +1297,9 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
       if (c->simple && (s[len - 1] == '0' || s[len - 1] == r->decimal ||
                         (dv != 0 && fabs(dv) < 1e-4))) {
         c->simple = simple_text(PA_VALS_DBL, s, len, r->decimal, dv);
+        if (!c->simple && c->compact == PA_TEXT_LAZY) {
+          return text_materialize(r, g, j, 1);
+        }
       }
       return 0;
     }
@@ -1279,8 +1308,11 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
     break;
   }
   if (c->kind != PA_VALS_NONE) {
+    int lazy = c->compact == PA_TEXT_LAZY;
     int took = take_value(r, g, j, s, len);
     if (took) return took < 0 ? -1 : 0;
+    /* (the field moved if the text was written back) */
+    if (lazy) at = c->at;
     if (index_start(r, g, j, row)) return -1;
   }
   unsigned what = scan_text(s, len, lines, &h);
@@ -1316,6 +1348,13 @@ static int classify_record(const pa_reader *r, pa_part *g) {
 static int reclassify_part(const pa_reader *r, pa_part *g) {
   g->eager = 0;
   g->fast_ncol = 0;
+  for (int j = 0; j < r->ncol; j++) {
+    /* the kept rows' text, from their values (a field past the record
+     * dropped is no row) */
+    if (g->cols[j].compact == PA_TEXT_LAZY && text_materialize(r, g, j, 0)) {
+      return -1;
+    }
+  }
   for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
     free(c->vals);
@@ -1385,6 +1424,8 @@ static void on_field(void *s, size_t len, void *data) {
     return;
   }
   pa_col *c = &g->cols[j];
+  /* a lazy column keeps the current record's field only */
+  if (c->compact == PA_TEXT_LAZY) c->text.len = 0;
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -2097,11 +2138,21 @@ static void join_part(pa_reader *r, pa_part *g) {
  * or the one NA string (see simple_text()), and all but the distinct
  * values of an indexed text column. The memory goes to the parts that
  * follow; pa_column_text() writes the text back if it is needed. */
-static void part_compact(pa_part *g, int ncol) {
-  if (g->status || g->skip) return;
-  for (int j = 0; j < ncol; j++) {
+static int part_compact(const pa_reader *r, pa_part *g) {
+  if (g->status || g->skip) return 0;
+  for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
-    if (c->compact || c->na_k == -2) continue;
+    if (c->compact == PA_TEXT_COMPACT) continue;
+    if (c->compact == PA_TEXT_LAZY &&
+        (c->kind == PA_VALS_NONE || !c->simple || c->na_k == -2 ||
+         c->nvals != g->nrow)) {
+      /* (cannot happen: a lazy column stops being so first) */
+      if (c->kind == PA_VALS_NONE || c->nvals < g->nrow ||
+          text_materialize(r, g, j, 0)) {
+        return -1;
+      }
+    }
+    if (c->na_k == -2) continue;
     if (c->kind != PA_VALS_NONE) {
       if (!c->simple || c->nvals != g->nrow) continue;
       bytes_free(&c->text);
@@ -2136,6 +2187,7 @@ static void part_compact(pa_part *g, int ncol) {
       x->dict_size = 0;
     }
   }
+  return 0;
 }
 
 /* Append a typed value's text as part_compact() took it to be. */
@@ -2184,7 +2236,7 @@ static int put_value_text(pa_bytes *b, const pa_reader *r, const pa_col *c,
 /* Write back the text of a column a part gave up. */
 static int part_restore(const pa_reader *r, pa_part *g, int j) {
   pa_col *c = &g->cols[j];
-  if (!c->compact) return 0;
+  if (c->compact != PA_TEXT_COMPACT) return 0;
   pa_bytes b = {NULL, 0, 0};
   if (c->kind != PA_VALS_NONE) {
     if (bytes_reserve(&b, 8 * g->nrow + 16)) return -1;
@@ -2231,11 +2283,42 @@ static int part_restore(const pa_reader *r, pa_part *g, int j) {
   return 0;
 }
 
+/* A lazy column of a part being parsed stops being so: the text of its
+ * rows so far is written from their values, then (with_current) the
+ * current record's field, which the store held alone. */
+static int text_materialize(const pa_reader *r, const pa_part *g, int j,
+                            int with_current) {
+  pa_col *c = &g->cols[j];
+  pa_bytes b = {NULL, 0, 0};
+  if (bytes_reserve(&b, 8 * g->nrow + c->len + 32)) return -1;
+  for (size_t i = 0; i < g->nrow; i++) {
+    if (put_value_text(&b, r, c, i)) {
+      bytes_free(&b);
+      return -1;
+    }
+  }
+  if (with_current) {
+    size_t at = bytes_put_field(&b, c->text.data + c->at, c->len);
+    if (at == (size_t) -1) {
+      bytes_free(&b);
+      return -1;
+    }
+    c->at = at;
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = PA_TEXT_ALL;
+  return 0;
+}
+
 int pa_column_text(pa_reader *r, int j, int indexed) {
   for (int k = 0; k < r->npart; k++) {
     pa_part *g = r->parts[k];
     const pa_col *c = &g->cols[j];
-    if (!c->compact || (!indexed && c->kind == PA_VALS_NONE)) continue;
+    if (c->compact != PA_TEXT_COMPACT ||
+        (!indexed && c->kind == PA_VALS_NONE)) {
+      continue;
+    }
     if (part_restore(r, g, j)) return -1;
   }
   return 0;
@@ -2333,6 +2416,8 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
       break;
     }
     part_reserve(r, g, cur, plen[i]);
+    /* typed columns keep no text until they need it */
+    for (int j = 0; j < r->ncol; j++) g->cols[j].compact = PA_TEXT_LAZY;
     piece[i] = g;
     nnew++;
   }
@@ -2372,7 +2457,9 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
     }
     if (part_at_record_start(r, cur)) {
       join_part(r, cur);
-      if (cur != r->parts[0]) part_compact(cur, r->ncol);
+      if (cur != r->parts[0] && part_compact(r, cur)) {
+        set_error(r, PA_ERR_MEMORY, r->lines_done, -1, "out of memory");
+      }
       r->parts[base + i - 1] = NULL;
       r->parts[r->npart++] = g;
       cur = g;
@@ -2622,6 +2709,10 @@ read_more:
   }
   join_part(r, cur);
   if (r->status) goto done;
+  if (cur != r->parts[0] && part_compact(r, cur)) {
+    set_error(r, PA_ERR_MEMORY, r->lines_done, -1, "out of memory");
+    goto done;
+  }
   if (!r->header_done) {
     if (cur->nfield > 0) {
       /* a header line with no terminator and nothing after it */

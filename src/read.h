@@ -14,12 +14,14 @@
  * cut; otherwise its bytes are parsed again by that parser. Either way the
  * result is the one a single parser gives.
  *
- * Once a part is done, a column that is typed all through it and whose
- * text can be written back exactly from its values gives up its text, and
- * an indexed text column keeps only its distinct values: most of a file's
- * bytes are then held once, as values, and the memory goes back to the
- * parts still to come. pa_column_text() writes the text back for the rare
- * reader that needs it.
+ * In the parts after the first, a column keeps no text while it is typed
+ * and every field is the plain text of its value (PA_TEXT_LAZY: only the
+ * current record's field is held); should that change, the rows so far
+ * get their text back from their values. Once a part is done, such a
+ * column keeps its values only, and an indexed text column only its
+ * distinct values: most of a file's bytes are then held once, as values,
+ * and are written once. pa_column_text() writes the text back for the
+ * rare reader that needs it.
  *
  * The glue then builds the R vectors from the typed buffers, the numbered
  * values or the text, one column at a time, releasing each column's
@@ -122,8 +124,7 @@ typedef struct {
    * typed value's text is the one pa_column_text() writes back for it
    * (simple), which missing-value string every NA so far was (na_k: an
    * index into the NA strings, -1 before the first NA, -2 when they
-   * differ), and whether `text` now holds nothing (typed columns) or only
-   * the distinct values (indexed text columns) */
+   * differ), and what `text` holds (a PA_TEXT_* code) */
   unsigned char simple;
   signed char na_k;
   unsigned char compact;
@@ -137,6 +138,13 @@ typedef struct {
    * while index is PA_INDEX_ON */
   pa_index *ix;
 } pa_col;
+
+/* What a column's `text` holds in a part: every field; (a part that is
+ * done) nothing for a typed column, only the distinct values for an
+ * indexed one; (a part being parsed, typed so far with simple text) only
+ * the current record's field, the rows before being written back from
+ * their values if the column stops being so. */
+enum { PA_TEXT_ALL = 0, PA_TEXT_COMPACT = 1, PA_TEXT_LAZY = 2 };
 
 #define PA_ID_NA UINT32_MAX
 enum { PA_INDEX_OFF = 0, PA_INDEX_ON, PA_INDEX_GAVE_UP };
