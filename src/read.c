@@ -1177,7 +1177,9 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b,
   return 1;
 }
 
-/* The value at offset `at` of the column's text, with hash h. */
+/* The value at offset `at` of the column's text, with hash h. Returns 0,
+ * -1 when memory runs out, or 2 when a PA_TEXT_DISTINCT column would stop
+ * being indexed (see classify_value()). */
 static int index_add(pa_col *c, const unsigned char *s, size_t len,
                      size_t at, uint64_t h) {
   if (c->index != PA_INDEX_ON) return 0;
@@ -1192,6 +1194,9 @@ static int index_add(pa_col *c, const unsigned char *s, size_t len,
   }
   if ((x->ndistinct >= PA_INDEX_MIN && 2 * (size_t) x->ndistinct > x->nids) ||
       len > UINT32_MAX || x->ndistinct == UINT32_MAX - 1) {
+    /* a column keeping only its distinct values needs the rows' text
+     * written back first, which the caller does */
+    if (c->compact == PA_TEXT_DISTINCT) return 2;
     c->index = PA_INDEX_GAVE_UP;
     index_stop(c);
     return 0;
@@ -1264,7 +1269,8 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
         c->na_k = (signed char) k;
       } else if (c->na_k != k) {
         /* (the rows before are written back with the NA string so far) */
-        if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) {
+        if ((c->compact == PA_TEXT_LAZY || c->compact == PA_TEXT_DISTINCT) &&
+            text_materialize(r, g, j, 1)) {
           return -1;
         }
         c->na_k = -2;
@@ -1320,7 +1326,16 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
     c->first_invalid = row;
   }
   if ((what & HAS_NUL) && c->first_nul < 0) c->first_nul = row;
-  return index_add(c, s, len, at, h);
+  int added = index_add(c, s, len, at, h);
+  if (added == 2) {
+    /* mostly distinct values: the rows get their text back, and the
+     * index goes */
+    if (text_materialize(r, g, j, 1)) return -1;
+    c->index = PA_INDEX_GAVE_UP;
+    index_stop(c);
+    return 0;
+  }
+  return added;
 }
 
 /* The fields of a record just kept, when they were not classified as they
@@ -1348,10 +1363,13 @@ static int classify_record(const pa_reader *r, pa_part *g) {
 static int reclassify_part(const pa_reader *r, pa_part *g) {
   g->eager = 0;
   g->fast_ncol = 0;
+  g->lazy_ok = 0;
   for (int j = 0; j < r->ncol; j++) {
-    /* the kept rows' text, from their values (a field past the record
-     * dropped is no row) */
-    if (g->cols[j].compact == PA_TEXT_LAZY && text_materialize(r, g, j, 0)) {
+    /* the kept rows' text, from their values or numbers (a field past the
+     * record dropped is no row) */
+    int mode = g->cols[j].compact;
+    if ((mode == PA_TEXT_LAZY || mode == PA_TEXT_DISTINCT) &&
+        text_materialize(r, g, j, 0)) {
       return -1;
     }
   }
@@ -1414,6 +1432,36 @@ static void on_other_field(pa_part *g, int j, const unsigned char *f,
   if (g->eager && len) g->lines_done += count_newlines(f, len);
 }
 
+/* Where an indexed column's distinct values end in its store. */
+static inline size_t distinct_end(const pa_col *c) {
+  const pa_index *x = c->ix;
+  if (!x->ndistinct) return 0;
+  const pa_distinct *d = &x->distinct[x->ndistinct - 1];
+  return d->at + d->len;
+}
+
+/* An indexed text column of a part being parsed keeps only its distinct
+ * values from now on (called between two of its fields). */
+static int distinct_begin(pa_col *c) {
+  pa_index *x = c->ix;
+  size_t need = 1;
+  for (uint32_t k = 0; k < x->ndistinct; k++) {
+    need += x->distinct[k].len + varint_size(x->distinct[k].len);
+  }
+  /* (room for the values to come, as much as there was for the rows) */
+  if (need < c->text.cap / 2) need = c->text.cap / 2;
+  pa_bytes b = {NULL, 0, 0};
+  if (bytes_reserve(&b, need)) return -1;
+  for (uint32_t k = 0; k < x->ndistinct; k++) {
+    pa_distinct *d = &x->distinct[k];
+    d->at = bytes_put_field(&b, c->text.data + d->at, d->len);
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = PA_TEXT_DISTINCT;
+  return 0;
+}
+
 static void on_field(void *s, size_t len, void *data) {
   pa_part *g = data;
   const unsigned char *f = s ? s : (const unsigned char *) "";
@@ -1424,8 +1472,20 @@ static void on_field(void *s, size_t len, void *data) {
     return;
   }
   pa_col *c = &g->cols[j];
-  /* a lazy column keeps the current record's field only */
-  if (c->compact == PA_TEXT_LAZY) c->text.len = 0;
+  /* a lazy column keeps the current record's field only, an indexed one
+   * its distinct values and that field */
+  if (c->compact == PA_TEXT_LAZY) {
+    c->text.len = 0;
+  } else if (c->compact == PA_TEXT_DISTINCT) {
+    c->text.len = distinct_end(c);
+  } else if (g->lazy_ok && c->index == PA_INDEX_ON &&
+             c->ix->nids == g->nrow && c->na_k != -2) {
+    if (distinct_begin(c)) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+      return;
+    }
+    c->text.len = distinct_end(c);
+  }
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -2143,6 +2203,21 @@ static int part_compact(const pa_reader *r, pa_part *g) {
   for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
     if (c->compact == PA_TEXT_COMPACT) continue;
+    if (c->compact == PA_TEXT_DISTINCT) {
+      if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow) {
+        c->text.len = distinct_end(c); /* (the last field, if a repeat) */
+        c->compact = PA_TEXT_COMPACT;
+        free(c->ix->dict);
+        c->ix->dict = NULL;
+        c->ix->dict_size = 0;
+        continue;
+      }
+      /* (cannot happen: it would have stopped being so first) */
+      if (c->index != PA_INDEX_ON || c->ix->nids < g->nrow ||
+          text_materialize(r, g, j, 0)) {
+        return -1;
+      }
+    }
     if (c->compact == PA_TEXT_LAZY &&
         (c->kind == PA_VALS_NONE || !c->simple || c->na_k == -2 ||
          c->nvals != g->nrow)) {
@@ -2291,10 +2366,44 @@ static int text_materialize(const pa_reader *r, const pa_part *g, int j,
   pa_col *c = &g->cols[j];
   pa_bytes b = {NULL, 0, 0};
   if (bytes_reserve(&b, 8 * g->nrow + c->len + 32)) return -1;
-  for (size_t i = 0; i < g->nrow; i++) {
-    if (put_value_text(&b, r, c, i)) {
+  if (c->compact == PA_TEXT_DISTINCT) {
+    /* each row's value from its number; each distinct value then points
+     * at its first row (one that only a dropped record had is no more
+     * looked up) */
+    pa_index *x = c->ix;
+    size_t *first = malloc(((size_t) x->ndistinct + 1) * sizeof(size_t));
+    if (!first) {
       bytes_free(&b);
       return -1;
+    }
+    for (uint32_t k = 0; k < x->ndistinct; k++) first[k] = (size_t) -1;
+    int k0 = c->na_k < 0 ? 0 : c->na_k;
+    for (size_t i = 0; i < g->nrow; i++) {
+      uint32_t id = x->ids[i];
+      size_t pos =
+          id == PA_ID_NA
+              ? bytes_put_field(&b, (const unsigned char *) r->na->s[k0],
+                                r->na->len[k0])
+              : bytes_put_field(&b, c->text.data + x->distinct[id].at,
+                                x->distinct[id].len);
+      if (pos == (size_t) -1) {
+        free(first);
+        bytes_free(&b);
+        return -1;
+      }
+      if (id != PA_ID_NA && first[id] == (size_t) -1) first[id] = pos;
+    }
+    for (uint32_t k = 0; k < x->ndistinct; k++) {
+      x->distinct[k].at = first[k] == (size_t) -1 ? 0 : first[k];
+      if (first[k] == (size_t) -1) x->distinct[k].len = 0;
+    }
+    free(first);
+  } else {
+    for (size_t i = 0; i < g->nrow; i++) {
+      if (put_value_text(&b, r, c, i)) {
+        bytes_free(&b);
+        return -1;
+      }
     }
   }
   if (with_current) {
@@ -2417,6 +2526,7 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
     }
     part_reserve(r, g, cur, plen[i]);
     /* typed columns keep no text until they need it */
+    g->lazy_ok = 1;
     for (int j = 0; j < r->ncol; j++) g->cols[j].compact = PA_TEXT_LAZY;
     piece[i] = g;
     nnew++;

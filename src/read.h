@@ -141,10 +141,17 @@ typedef struct {
 
 /* What a column's `text` holds in a part: every field; (a part that is
  * done) nothing for a typed column, only the distinct values for an
- * indexed one; (a part being parsed, typed so far with simple text) only
- * the current record's field, the rows before being written back from
- * their values if the column stops being so. */
-enum { PA_TEXT_ALL = 0, PA_TEXT_COMPACT = 1, PA_TEXT_LAZY = 2 };
+ * indexed one; (a part being parsed) for a column typed so far with
+ * simple text only the current record's field (LAZY), for an indexed text
+ * column its distinct values and then the current record's field if that
+ * is not a new one (DISTINCT); the rows before are written back from
+ * their values or numbers if the column stops being so. */
+enum {
+  PA_TEXT_ALL = 0,
+  PA_TEXT_COMPACT = 1,
+  PA_TEXT_LAZY = 2,
+  PA_TEXT_DISTINCT = 3
+};
 
 #define PA_ID_NA UINT32_MAX
 enum { PA_INDEX_OFF = 0, PA_INDEX_ON, PA_INDEX_GAVE_UP };
@@ -168,6 +175,8 @@ typedef struct {
   pa_col *cols;
   size_t skip;            /* leading rows left out of inference */
   int eager;              /* values are classified as their fields come */
+  int lazy_ok;            /* columns may keep less than every field's text
+                           * while parsed (PA_TEXT_LAZY, PA_TEXT_DISTINCT) */
   int slot;               /* which of the reader's parsers it uses */
   int64_t *row_line;      /* starting line of every kept record */
   size_t nrow, row_cap;
