@@ -216,8 +216,8 @@ static int same_info(const pa_colinfo *a, const pa_colinfo *b) {
 #ifdef PA_FUZZ_PARTS
 static int same_store(const pa_reader *a, const pa_reader *b, int j) {
   pa_iter ia, ib;
-  const unsigned char *sa, *sb;
-  size_t la, lb;
+  const unsigned char *sa = NULL, *sb = NULL;
+  size_t la = 0, lb = 0;
   if (j < 0) {
     pa_iter_names(a, &ia);
     pa_iter_names(b, &ib);
