@@ -280,13 +280,16 @@ rs <- med[["read_survey"]]
 targets <- data.frame(
   target = c("at least 10x faster than read.csv",
              "no slower than readr::read_csv",
-             "within 2x of fread(nThread = 1)"),
+             "within 2x of fread(nThread = 1)",
+             "at most 1.2x fread(nThread = 1) (issue 14)"),
   measured = c(sprintf("%.1fx faster", med[["read.csv"]] / rs),
                sprintf("%.2fx readr's time", rs / med[["readr::read_csv"]]),
+               sprintf("%.2fx fread's time", rs / med[["fread (nThread = 1)"]]),
                sprintf("%.2fx fread's time", rs / med[["fread (nThread = 1)"]])),
   met = c(med[["read.csv"]] / rs >= 10,
           rs <= med[["readr::read_csv"]],
-          rs <= 2 * med[["fread (nThread = 1)"]])
+          rs <= 2 * med[["fread (nThread = 1)"]],
+          rs <= 1.2 * med[["fread (nThread = 1)"]])
 )
 cat("\nTargets:\n")
 print(targets, row.names = FALSE, right = FALSE)

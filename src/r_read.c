@@ -149,6 +149,10 @@ static int convert_column(pa_reader *r, int j, int type, const pa_na *na,
   const unsigned char *s;
   size_t len;
   size_t first = pa_first_row(r);
+  if (pa_column_text(r, j, 1)) {
+    snprintf(r->msg, PA_MSG_SIZE, "out of memory");
+    return PA_ERR_MEMORY;
+  }
   pa_iter_column(r, j, first, &it);
   unsigned char *scratch = make_scratch(dec, info->max_len);
   R_xlen_t i = 0;
@@ -360,6 +364,12 @@ static int convert_text(pa_reader *r, int j, const pa_colinfo *info,
                         int dec, int check_utf8, SEXP vec,
                         const char *colname) {
   text_conv t;
+  /* parts where the column was typed gave up its text (an indexed part's
+   * distinct values serve as they are) */
+  if (pa_column_text(r, j, 0)) {
+    snprintf(r->msg, PA_MSG_SIZE, "out of memory");
+    return PA_ERR_MEMORY;
+  }
   t.r = r;
   t.j = j;
   t.dec = dec;
@@ -527,7 +537,8 @@ static int reader_threads(void) {
  * whole file. Text in another 8-bit encoding almost never forms valid
  * UTF-8 sequences, so a file whose valid multi-byte fields are at least as
  * many as its invalid ones is UTF-8 with a few damaged bytes (written as
- * <xx> and reported), not Latin-1. Returns the encoding; sets the decoding
+ * <xx> and reported), not Latin-1. Returns the encoding (-1 when memory
+ * ran out writing back text, see pa_column_text()); sets the decoding
  * `*dec`, the count of escaped fields and the first (at most 5) lines with
  * invalid bytes, in file order. */
 static int decide_encoding(pa_reader *r, int enc, int any_invalid,
@@ -540,6 +551,10 @@ static int decide_encoding(pa_reader *r, int enc, int any_invalid,
   if (enc == PA_ENC_AUTO && (r->had_bom || !any_invalid)) {
     enc = PA_ENC_UTF8;
   } else if (enc == PA_ENC_AUTO) {
+    /* every field counts, as read */
+    for (int j = 0; j < ncol; j++) {
+      if (pa_column_text(r, j, 1)) return -1;
+    }
     pa_evidence ev = {0, 0, 0};
     pa_iter it;
     const unsigned char *s;
@@ -670,6 +685,10 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
   int n_bad_lines;
   int enc = decide_encoding(r, INTEGER(encoding)[0], any_invalid, first,
                             &dec, &n_escaped, bad_lines, &n_bad_lines);
+  if (enc < 0) {
+    fail_out = error_result("memory", "out of memory", NA_REAL, NA_INTEGER);
+    goto fail;
+  }
 
   int bad_header;
   SEXP names = PROTECT(header_strings(r, 0, dec, &bad_header));
@@ -755,10 +774,14 @@ SEXP r_read_survey(SEXP path, SEXP delim, SEXP decimal, SEXP encoding,
                                        : REALSXP;
     SEXP vec = Rf_allocVector(st, nrow);
     SET_VECTOR_ELT(cols, j, vec);
-    pa_fill_column(r, j, types[j],
-                   st == REALSXP   ? (void *) REAL(vec)
-                   : st == INTSXP ? (void *) INTEGER(vec)
-                                  : (void *) LOGICAL(vec));
+    if (pa_fill_column(r, j, types[j],
+                       st == REALSXP   ? (void *) REAL(vec)
+                       : st == INTSXP ? (void *) INTEGER(vec)
+                                      : (void *) LOGICAL(vec))) {
+      fail_out = error_result("memory", "out of memory", NA_REAL,
+                              NA_INTEGER);
+      goto fail;
+    }
     /* (with several threads the stores are many small blocks, partly in
      * the other thread's arena, which the vectors allocated next cannot
      * use; giving those pages back with malloc_trim() took more time than

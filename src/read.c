@@ -359,6 +359,9 @@ static void col_init(pa_col *c) {
   c->kind = PA_VALS_NA;
   c->index = PA_INDEX_OFF;
   c->first_invalid = c->first_nul = -1;
+  c->simple = 1;
+  c->na_k = -1;
+  c->compact = 0;
 }
 
 static int part_alloc_cols(pa_part *g, int ncol) {
@@ -424,6 +427,17 @@ int pa_is_na(const pa_na *na, const unsigned char *s, size_t len) {
     }
   }
   return 0;
+}
+
+/* Which missing-value string the field is (the first that matches), or
+ * -1. */
+static int na_which(const pa_na *na, const unsigned char *s, size_t len) {
+  for (int k = 0; k < na->n; k++) {
+    if (na->len[k] == len && (len == 0 || memcmp(na->s[k], s, len) == 0)) {
+      return k;
+    }
+  }
+  return -1;
 }
 
 int pa_parse_lgl(const unsigned char *s, size_t len, int *out) {
@@ -892,13 +906,22 @@ static void vals_drop(pa_col *c) {
 }
 
 /* Start a buffer of `kind` once the first value arrives: the rows before
- * it were all missing. */
+ * it were all missing. (Until then `vals` may hold a buffer of `vcap`
+ * bytes that part_reserve() set aside.) */
 static int vals_start(const pa_reader *r, pa_col *c, int kind) {
   size_t n = c->nvals, size = kind == PA_VALS_DBL ? sizeof(double)
                                                   : sizeof(int);
   size_t cap = n + 1 > c->rows_hint ? 2 * (n + 1) : c->rows_hint;
-  void *v = malloc(cap * size);
-  if (!v) return -1;
+  void *v;
+  if (c->vals && c->vcap >= cap * size) {
+    /* the buffer part_reserve() set aside (vcap bytes) */
+    v = c->vals;
+    cap = c->vcap / size;
+  } else {
+    v = malloc(cap * size);
+    if (!v) return -1;
+    free(c->vals);
+  }
   if (kind == PA_VALS_DBL) {
     double *d = v;
     for (size_t i = 0; i < n; i++) d[i] = r->na_real;
@@ -920,6 +943,18 @@ static int vals_to_double(const pa_reader *r, const pa_part *g, int j) {
   size_t cap = c->vcap;
   double *d = malloc(cap * sizeof(double));
   if (!d) return -1;
+  if (c->compact == PA_TEXT_LAZY) {
+    /* no text kept, and none needed: each integer was written plainly
+     * (no "-0"), and so is exactly its double */
+    const int *iv = c->vals;
+    for (size_t i = 0; i < c->nvals; i++) {
+      d[i] = iv[i] == r->na_int ? r->na_real : (double) iv[i];
+    }
+    free(c->vals);
+    c->vals = d;
+    c->kind = PA_VALS_DBL;
+    return 0;
+  }
   pa_iter it;
   const unsigned char *s;
   size_t len;
@@ -936,11 +971,62 @@ static int vals_to_double(const pa_reader *r, const pa_part *g, int j) {
   return 0;
 }
 
+/* Is `s` the text pa_column_text() writes for its value? For a logical
+ * "TRUE" or "FALSE"; for an integer its digits with no sign but a minus,
+ * no leading zero and no space ("-0" is not: it reads as 0); for a double
+ * the same, with at most 15 digits in all, a fraction that does not end in
+ * 0, and a value of 0 or at least 1e-4 in size, which "%.15g" writes back
+ * digit for digit (a double holds 15 significant digits exactly). */
+static int simple_text(int kind, const unsigned char *s, size_t len,
+                       unsigned char decimal, double v) {
+  if (kind == PA_VALS_LGL) {
+    return (len == 4 && !memcmp(s, "TRUE", 4)) ||
+           (len == 5 && !memcmp(s, "FALSE", 5));
+  }
+  size_t i = 0;
+  if (i < len && s[i] == '-') i++;
+  size_t i0 = i;
+  while (i < len && is_digit(s[i])) i++;
+  size_t ndig = i - i0;
+  if (!ndig || (ndig > 1 && s[i0] == '0')) return 0;
+  if (kind == PA_VALS_INT) {
+    return i == len && !(len == 2 && s[0] == '-' && s[1] == '0');
+  }
+  if (i < len) {
+    if (s[i] != decimal) return 0;
+    size_t f0 = ++i;
+    while (i < len && is_digit(s[i])) i++;
+    if (i == f0 || s[i - 1] == '0') return 0;
+    ndig += i - f0;
+  }
+  return i == len && ndig <= 15 && (v == 0 || fabs(v) >= 1e-4);
+}
+
 /* Record a value in the typed buffer while the column can still be
  * logical or numeric. Returns 1 if it was, 0 if the column is (now) text,
  * -1 when memory runs out. */
+static int take_value_(const pa_reader *r, const pa_part *g, int j,
+                       const unsigned char *s, size_t len, double *v);
+static int text_materialize(const pa_reader *r, const pa_part *g, int j,
+                            int with_current);
+
 static int take_value(const pa_reader *r, const pa_part *g, int j,
                       const unsigned char *s, size_t len) {
+  pa_col *c = &g->cols[j];
+  double v = 0;
+  int took = take_value_(r, g, j, s, len, &v);
+  if (took == 1 && c->simple &&
+      !simple_text(c->kind, s, len, r->decimal, v)) {
+    c->simple = 0;
+    if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) {
+      return -1;
+    }
+  }
+  return took;
+}
+
+static int take_value_(const pa_reader *r, const pa_part *g, int j,
+                       const unsigned char *s, size_t len, double *v) {
   pa_col *c = &g->cols[j];
   int iv = 0, k;
   double dv = 0;
@@ -965,6 +1051,7 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
       if (vals_start(r, c, PA_VALS_DBL)) return -1;
       c->can = PA_CAN_DBL;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
@@ -988,6 +1075,7 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
       }
       c->can = PA_CAN_DBL;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
@@ -995,10 +1083,13 @@ static int take_value(const pa_reader *r, const pa_part *g, int j,
     if (pa_parse_dbl(s, len, r->decimal, &dv)) {
       if (vals_reserve(c, sizeof(double))) return -1;
       ((double *) c->vals)[c->nvals++] = dv;
+      *v = dv;
       return 1;
     }
     break;
   }
+  /* the column is text: the rows so far need theirs */
+  if (c->compact == PA_TEXT_LAZY && text_materialize(r, g, j, 1)) return -1;
   c->can = 0;
   vals_drop(c);
   return 0;
@@ -1086,7 +1177,9 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b,
   return 1;
 }
 
-/* The value at offset `at` of the column's text, with hash h. */
+/* The value at offset `at` of the column's text, with hash h. Returns 0,
+ * -1 when memory runs out, or 2 when a PA_TEXT_DISTINCT column would stop
+ * being indexed (see classify_value()). */
 static int index_add(pa_col *c, const unsigned char *s, size_t len,
                      size_t at, uint64_t h) {
   if (c->index != PA_INDEX_ON) return 0;
@@ -1101,6 +1194,9 @@ static int index_add(pa_col *c, const unsigned char *s, size_t len,
   }
   if ((x->ndistinct >= PA_INDEX_MIN && 2 * (size_t) x->ndistinct > x->nids) ||
       len > UINT32_MAX || x->ndistinct == UINT32_MAX - 1) {
+    /* a column keeping only its distinct values needs the rows' text
+     * written back first, which the caller does */
+    if (c->compact == PA_TEXT_DISTINCT) return 2;
     c->index = PA_INDEX_GAVE_UP;
     index_stop(c);
     return 0;
@@ -1132,7 +1228,8 @@ static int index_start(const pa_reader *r, const pa_part *g, int j,
                        int64_t row) {
   pa_col *c = &g->cols[j];
   if (c->index == PA_INDEX_GAVE_UP) return 0; /* the part before did */
-  c->ix = calloc(1, sizeof(pa_index));
+  /* (part_reserve() may have set one up, with room for the ids) */
+  if (!c->ix) c->ix = calloc(1, sizeof(pa_index));
   if (!c->ix) return -1;
   c->index = PA_INDEX_ON;
   if (index_grow_table(c)) return -1;
@@ -1166,6 +1263,19 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
   if (is_na_at(r, s, len)) {
     c->n_na++;
     if (len) scan_text(s, len, lines, &h);
+    if (c->na_k != -2) {
+      int k = na_which(r->na, s, len);
+      if (c->na_k == -1 && k < 100) {
+        c->na_k = (signed char) k;
+      } else if (c->na_k != k) {
+        /* (the rows before are written back with the NA string so far) */
+        if ((c->compact == PA_TEXT_LAZY || c->compact == PA_TEXT_DISTINCT) &&
+            text_materialize(r, g, j, 1)) {
+          return -1;
+        }
+        c->na_k = -2;
+      }
+    }
     return c->kind == PA_VALS_NONE ? index_na(c) : take_na(r, c);
   }
   c->n_value++;
@@ -1176,12 +1286,27 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
   case PA_VALS_INT:
     if (c->nvals < c->vcap && int_fast(s, len, &iv)) {
       ((int *) c->vals)[c->nvals++] = iv;
+      /* "-0" reads as 0, which is written back as "0" */
+      if (iv == 0 && len == 2) {
+        c->simple = 0;
+        if (c->compact == PA_TEXT_LAZY) return text_materialize(r, g, j, 1);
+      }
       return 0;
     }
     break;
   case PA_VALS_DBL:
     if (c->nvals < c->vcap && dbl_fast(s, len, r->decimal, &dv)) {
       ((double *) c->vals)[c->nvals++] = dv;
+      /* (dbl_fast() takes a minus, digits without a leading zero and a
+       * fraction: what is left to look at is the fraction's end and
+       * the size) */
+      if (c->simple && (s[len - 1] == '0' || s[len - 1] == r->decimal ||
+                        (dv != 0 && fabs(dv) < 1e-4))) {
+        c->simple = simple_text(PA_VALS_DBL, s, len, r->decimal, dv);
+        if (!c->simple && c->compact == PA_TEXT_LAZY) {
+          return text_materialize(r, g, j, 1);
+        }
+      }
       return 0;
     }
     break;
@@ -1189,8 +1314,11 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
     break;
   }
   if (c->kind != PA_VALS_NONE) {
+    int lazy = c->compact == PA_TEXT_LAZY;
     int took = take_value(r, g, j, s, len);
     if (took) return took < 0 ? -1 : 0;
+    /* (the field moved if the text was written back) */
+    if (lazy) at = c->at;
     if (index_start(r, g, j, row)) return -1;
   }
   unsigned what = scan_text(s, len, lines, &h);
@@ -1198,7 +1326,16 @@ PA_HOT int classify_value(const pa_reader *r, pa_part *g, int j,
     c->first_invalid = row;
   }
   if ((what & HAS_NUL) && c->first_nul < 0) c->first_nul = row;
-  return index_add(c, s, len, at, h);
+  int added = index_add(c, s, len, at, h);
+  if (added == 2) {
+    /* mostly distinct values: the rows get their text back, and the
+     * index goes */
+    if (text_materialize(r, g, j, 1)) return -1;
+    c->index = PA_INDEX_GAVE_UP;
+    index_stop(c);
+    return 0;
+  }
+  return added;
 }
 
 /* The fields of a record just kept, when they were not classified as they
@@ -1226,6 +1363,16 @@ static int classify_record(const pa_reader *r, pa_part *g) {
 static int reclassify_part(const pa_reader *r, pa_part *g) {
   g->eager = 0;
   g->fast_ncol = 0;
+  g->lazy_ok = 0;
+  for (int j = 0; j < r->ncol; j++) {
+    /* the kept rows' text, from their values or numbers (a field past the
+     * record dropped is no row) */
+    int mode = g->cols[j].compact;
+    if ((mode == PA_TEXT_LAZY || mode == PA_TEXT_DISTINCT) &&
+        text_materialize(r, g, j, 0)) {
+      return -1;
+    }
+  }
   for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
     free(c->vals);
@@ -1285,6 +1432,36 @@ static void on_other_field(pa_part *g, int j, const unsigned char *f,
   if (g->eager && len) g->lines_done += count_newlines(f, len);
 }
 
+/* Where an indexed column's distinct values end in its store. */
+static inline size_t distinct_end(const pa_col *c) {
+  const pa_index *x = c->ix;
+  if (!x->ndistinct) return 0;
+  const pa_distinct *d = &x->distinct[x->ndistinct - 1];
+  return d->at + d->len;
+}
+
+/* An indexed text column of a part being parsed keeps only its distinct
+ * values from now on (called between two of its fields). */
+static int distinct_begin(pa_col *c) {
+  pa_index *x = c->ix;
+  size_t need = 1;
+  for (uint32_t k = 0; k < x->ndistinct; k++) {
+    need += x->distinct[k].len + varint_size(x->distinct[k].len);
+  }
+  /* (room for the values to come, as much as there was for the rows) */
+  if (need < c->text.cap / 2) need = c->text.cap / 2;
+  pa_bytes b = {NULL, 0, 0};
+  if (bytes_reserve(&b, need)) return -1;
+  for (uint32_t k = 0; k < x->ndistinct; k++) {
+    pa_distinct *d = &x->distinct[k];
+    d->at = bytes_put_field(&b, c->text.data + d->at, d->len);
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = PA_TEXT_DISTINCT;
+  return 0;
+}
+
 static void on_field(void *s, size_t len, void *data) {
   pa_part *g = data;
   const unsigned char *f = s ? s : (const unsigned char *) "";
@@ -1295,6 +1472,20 @@ static void on_field(void *s, size_t len, void *data) {
     return;
   }
   pa_col *c = &g->cols[j];
+  /* a lazy column keeps the current record's field only, an indexed one
+   * its distinct values and that field */
+  if (c->compact == PA_TEXT_LAZY) {
+    c->text.len = 0;
+  } else if (c->compact == PA_TEXT_DISTINCT) {
+    c->text.len = distinct_end(c);
+  } else if (g->lazy_ok && c->index == PA_INDEX_ON &&
+             c->ix->nids == g->nrow && c->na_k != -2) {
+    if (distinct_begin(c)) {
+      part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
+      return;
+    }
+    c->text.len = distinct_end(c);
+  }
   size_t at = bytes_put_field(&c->text, f, len);
   if (at == (size_t) -1) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
@@ -2001,6 +2192,247 @@ static void join_part(pa_reader *r, pa_part *g) {
   if (g->damaged) r->want_resync = 1;
 }
 
+/* A part that will not be parsed into again (not the first, which holds
+ * the header rows) gives up what its columns do not need: the text of a
+ * column typed all through it whose every field is the text of its value
+ * or the one NA string (see simple_text()), and all but the distinct
+ * values of an indexed text column. The memory goes to the parts that
+ * follow; pa_column_text() writes the text back if it is needed. */
+static int part_compact(const pa_reader *r, pa_part *g) {
+  if (g->status || g->skip) return 0;
+  for (int j = 0; j < r->ncol; j++) {
+    pa_col *c = &g->cols[j];
+    if (c->compact == PA_TEXT_COMPACT) continue;
+    if (c->compact == PA_TEXT_DISTINCT) {
+      if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow) {
+        c->text.len = distinct_end(c); /* (the last field, if a repeat) */
+        c->compact = PA_TEXT_COMPACT;
+        free(c->ix->dict);
+        c->ix->dict = NULL;
+        c->ix->dict_size = 0;
+        continue;
+      }
+      /* (cannot happen: it would have stopped being so first) */
+      if (c->index != PA_INDEX_ON || c->ix->nids < g->nrow ||
+          text_materialize(r, g, j, 0)) {
+        return -1;
+      }
+    }
+    if (c->compact == PA_TEXT_LAZY &&
+        (c->kind == PA_VALS_NONE || !c->simple || c->na_k == -2 ||
+         c->nvals != g->nrow)) {
+      /* (cannot happen: a lazy column stops being so first) */
+      if (c->kind == PA_VALS_NONE || c->nvals < g->nrow ||
+          text_materialize(r, g, j, 0)) {
+        return -1;
+      }
+    }
+    if (c->na_k == -2) continue;
+    if (c->kind != PA_VALS_NONE) {
+      if (!c->simple || c->nvals != g->nrow) continue;
+      bytes_free(&c->text);
+      c->compact = 1;
+      if (c->kind == PA_VALS_NA) {
+        free(c->vals); /* (a buffer set aside, never used) */
+        c->vals = NULL;
+        c->vcap = 0;
+      }
+      index_stop(c);
+    } else if (c->index == PA_INDEX_ON && c->ix->nids == g->nrow) {
+      pa_index *x = c->ix;
+      size_t need = 1;
+      for (uint32_t k = 0; k < x->ndistinct; k++) {
+        need += x->distinct[k].len + varint_size(x->distinct[k].len);
+      }
+      pa_bytes b = {NULL, 0, 0};
+      if (need * 2 > c->text.len || bytes_reserve(&b, need)) {
+        bytes_free(&b);
+        continue; /* (little to gain, or no memory: keep it as it is) */
+      }
+      for (uint32_t k = 0; k < x->ndistinct; k++) {
+        pa_distinct *d = &x->distinct[k];
+        d->at = bytes_put_field(&b, c->text.data + d->at, d->len);
+      }
+      bytes_free(&c->text);
+      c->text = b;
+      c->compact = 1;
+      /* the table only served to number the values as they came */
+      free(x->dict);
+      x->dict = NULL;
+      x->dict_size = 0;
+    }
+  }
+  return 0;
+}
+
+/* Append a typed value's text as part_compact() took it to be. */
+static int put_value_text(pa_bytes *b, const pa_reader *r, const pa_col *c,
+                          size_t i) {
+  char tmp[48];
+  size_t n = 0;
+  const char *t = tmp;
+  int na = 0;
+  if (c->kind == PA_VALS_NA) {
+    na = 1;
+  } else if (c->kind == PA_VALS_DBL) {
+    double v = ((const double *) c->vals)[i];
+    if (isnan(v)) {
+      na = 1;
+    } else {
+      int m = snprintf(tmp, sizeof(tmp), "%.15g", v);
+      n = m > 0 ? (size_t) m : 0;
+      for (size_t k = 0; k < n; k++) {
+        if (tmp[k] != '-' && !is_digit((unsigned char) tmp[k])) {
+          tmp[k] = (char) r->decimal; /* whatever the C library's mark */
+        }
+      }
+    }
+  } else {
+    int v = ((const int *) c->vals)[i];
+    if (v == r->na_int) {
+      na = 1;
+    } else if (c->kind == PA_VALS_LGL) {
+      t = v ? "TRUE" : "FALSE";
+      n = v ? 4 : 5;
+    } else {
+      n = (size_t) snprintf(tmp, sizeof(tmp), "%d", v);
+    }
+  }
+  if (na) {
+    int k = c->na_k < 0 ? 0 : c->na_k;
+    t = r->na->s[k];
+    n = r->na->len[k];
+  }
+  return bytes_put_field(b, (const unsigned char *) t, n) == (size_t) -1
+             ? -1
+             : 0;
+}
+
+/* Write back the text of a column a part gave up. */
+static int part_restore(const pa_reader *r, pa_part *g, int j) {
+  pa_col *c = &g->cols[j];
+  if (c->compact != PA_TEXT_COMPACT) return 0;
+  pa_bytes b = {NULL, 0, 0};
+  if (c->kind != PA_VALS_NONE) {
+    if (bytes_reserve(&b, 8 * g->nrow + 16)) return -1;
+    for (size_t i = 0; i < g->nrow; i++) {
+      if (put_value_text(&b, r, c, i)) {
+        bytes_free(&b);
+        return -1;
+      }
+    }
+  } else {
+    pa_index *x = c->ix;
+    size_t *at = malloc(((size_t) x->ndistinct + 1) * sizeof(size_t));
+    if (!at) return -1;
+    for (uint32_t k = 0; k < x->ndistinct; k++) at[k] = (size_t) -1;
+    int k0 = c->na_k < 0 ? 0 : c->na_k;
+    for (size_t i = 0; i < x->nids; i++) {
+      uint32_t id = x->ids[i];
+      size_t pos;
+      if (id == PA_ID_NA) {
+        pos = bytes_put_field(&b, (const unsigned char *) r->na->s[k0],
+                              r->na->len[k0]);
+      } else {
+        const pa_distinct *d = &x->distinct[id];
+        pos = bytes_put_field(&b, c->text.data + d->at, d->len);
+        if (pos != (size_t) -1 && at[id] == (size_t) -1) at[id] = pos;
+      }
+      if (pos == (size_t) -1) {
+        free(at);
+        bytes_free(&b);
+        return -1;
+      }
+    }
+    /* each distinct value now points at its first row (a value no row
+     * has, which cannot happen, would never be looked up) */
+    for (uint32_t k = 0; k < x->ndistinct; k++) {
+      x->distinct[k].at = at[k] == (size_t) -1 ? 0 : at[k];
+      if (at[k] == (size_t) -1) x->distinct[k].len = 0;
+    }
+    free(at);
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = 0;
+  return 0;
+}
+
+/* A lazy column of a part being parsed stops being so: the text of its
+ * rows so far is written from their values, then (with_current) the
+ * current record's field, which the store held alone. */
+static int text_materialize(const pa_reader *r, const pa_part *g, int j,
+                            int with_current) {
+  pa_col *c = &g->cols[j];
+  pa_bytes b = {NULL, 0, 0};
+  if (bytes_reserve(&b, 8 * g->nrow + c->len + 32)) return -1;
+  if (c->compact == PA_TEXT_DISTINCT) {
+    /* each row's value from its number; each distinct value then points
+     * at its first row (one that only a dropped record had is no more
+     * looked up) */
+    pa_index *x = c->ix;
+    size_t *first = malloc(((size_t) x->ndistinct + 1) * sizeof(size_t));
+    if (!first) {
+      bytes_free(&b);
+      return -1;
+    }
+    for (uint32_t k = 0; k < x->ndistinct; k++) first[k] = (size_t) -1;
+    int k0 = c->na_k < 0 ? 0 : c->na_k;
+    for (size_t i = 0; i < g->nrow; i++) {
+      uint32_t id = x->ids[i];
+      size_t pos =
+          id == PA_ID_NA
+              ? bytes_put_field(&b, (const unsigned char *) r->na->s[k0],
+                                r->na->len[k0])
+              : bytes_put_field(&b, c->text.data + x->distinct[id].at,
+                                x->distinct[id].len);
+      if (pos == (size_t) -1) {
+        free(first);
+        bytes_free(&b);
+        return -1;
+      }
+      if (id != PA_ID_NA && first[id] == (size_t) -1) first[id] = pos;
+    }
+    for (uint32_t k = 0; k < x->ndistinct; k++) {
+      x->distinct[k].at = first[k] == (size_t) -1 ? 0 : first[k];
+      if (first[k] == (size_t) -1) x->distinct[k].len = 0;
+    }
+    free(first);
+  } else {
+    for (size_t i = 0; i < g->nrow; i++) {
+      if (put_value_text(&b, r, c, i)) {
+        bytes_free(&b);
+        return -1;
+      }
+    }
+  }
+  if (with_current) {
+    size_t at = bytes_put_field(&b, c->text.data + c->at, c->len);
+    if (at == (size_t) -1) {
+      bytes_free(&b);
+      return -1;
+    }
+    c->at = at;
+  }
+  bytes_free(&c->text);
+  c->text = b;
+  c->compact = PA_TEXT_ALL;
+  return 0;
+}
+
+int pa_column_text(pa_reader *r, int j, int indexed) {
+  for (int k = 0; k < r->npart; k++) {
+    pa_part *g = r->parts[k];
+    const pa_col *c = &g->cols[j];
+    if (c->compact != PA_TEXT_COMPACT ||
+        (!indexed && c->kind == PA_VALS_NONE)) {
+      continue;
+    }
+    if (part_restore(r, g, j)) return -1;
+  }
+  return 0;
+}
+
 /* Drop the in-flight part at index k (a wrong guess). */
 static void discard_part(pa_reader *r, int k) {
   part_free(r->parts[k], r->ncol);
@@ -2016,16 +2448,38 @@ static void part_reserve(const pa_reader *r, pa_part *g, const pa_part *ref,
   if (!ref->nbytes || !ref->nrow) return;
   double scale = 1.125 * (double) len / (double) ref->nbytes;
   size_t rows = (size_t) (scale * (double) ref->nrow) + 16;
+  /* Everything a part is likely to need is allocated here, by the thread
+   * that reads the file: memory a parsing thread allocates comes from
+   * that thread's own heap, which the C library gives back to the system
+   * when the glue frees it, so that every read would fault its pages in
+   * afresh (on a virtual machine that costs more than the parsing). */
+  g->row_line = malloc(rows * sizeof(int64_t));
+  g->row_cap = g->row_line ? rows : 0;
   for (int j = 0; j < r->ncol; j++) {
     pa_col *c = &g->cols[j];
-    if (ref->cols[j].index == PA_INDEX_GAVE_UP) c->index = PA_INDEX_GAVE_UP;
-    size_t want = (size_t) (scale * (double) ref->cols[j].text.len) + 256;
+    const pa_col *rc = &ref->cols[j];
+    if (rc->index == PA_INDEX_GAVE_UP) c->index = PA_INDEX_GAVE_UP;
+    size_t want = (size_t) (scale * (double) rc->text.len) + 256;
     unsigned char *d = malloc(want);
     if (d) {
       c->text.data = d;
       c->text.cap = want;
     }
     c->rows_hint = rows;
+    if (rc->kind == PA_VALS_LGL || rc->kind == PA_VALS_INT ||
+        rc->kind == PA_VALS_DBL) {
+      size_t bytes = rows * (rc->kind == PA_VALS_DBL ? sizeof(double)
+                                                     : sizeof(int));
+      c->vals = malloc(bytes);
+      c->vcap = c->vals ? bytes : 0;
+    } else if (rc->kind == PA_VALS_NONE && rc->index == PA_INDEX_ON) {
+      pa_index *x = calloc(1, sizeof(pa_index));
+      if (x) {
+        x->ids = malloc(rows * sizeof(uint32_t));
+        x->ids_cap = x->ids ? rows : 0;
+        c->ix = x;
+      }
+    }
   }
 }
 
@@ -2071,6 +2525,9 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
       break;
     }
     part_reserve(r, g, cur, plen[i]);
+    /* typed columns keep no text until they need it */
+    g->lazy_ok = 1;
+    for (int j = 0; j < r->ncol; j++) g->cols[j].compact = PA_TEXT_LAZY;
     piece[i] = g;
     nnew++;
   }
@@ -2110,6 +2567,9 @@ static void parse_round(pa_reader *r, const unsigned char *buf, size_t n,
     }
     if (part_at_record_start(r, cur)) {
       join_part(r, cur);
+      if (cur != r->parts[0] && part_compact(r, cur)) {
+        set_error(r, PA_ERR_MEMORY, r->lines_done, -1, "out of memory");
+      }
       r->parts[base + i - 1] = NULL;
       r->parts[r->npart++] = g;
       cur = g;
@@ -2359,6 +2819,10 @@ read_more:
   }
   join_part(r, cur);
   if (r->status) goto done;
+  if (cur != r->parts[0] && part_compact(r, cur)) {
+    set_error(r, PA_ERR_MEMORY, r->lines_done, -1, "out of memory");
+    goto done;
+  }
   if (!r->header_done) {
     if (cur->nfield > 0) {
       /* a header line with no terminator and nothing after it */
@@ -2503,7 +2967,7 @@ static void fill_from_text(const pa_reader *r, const pa_part *g, int j,
   }
 }
 
-void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
+int pa_fill_column(pa_reader *r, int j, int type, void *dest) {
   const size_t first = pa_first_row(r);
   const size_t size = type == PA_DBL ? sizeof(double) : sizeof(int);
   const int want = type == PA_LGL   ? PA_VALS_LGL
@@ -2511,7 +2975,7 @@ void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
                                     : PA_VALS_DBL;
   unsigned char *out = dest;
   for (int k = 0; k < r->npart; k++) {
-    const pa_part *g = r->parts[k];
+    pa_part *g = r->parts[k];
     const pa_col *c = &g->cols[j];
     size_t from = k == 0 ? first : 0;
     size_t typed = g->skip < g->nrow ? g->skip : g->nrow;
@@ -2533,21 +2997,27 @@ void pa_fill_column(const pa_reader *r, int j, int type, void *dest) {
         }
       }
     } else {
+      if (part_restore(r, g, j)) return -1;
       fill_from_text(r, g, j, type, from, g->nrow, out);
     }
     out += n * size;
   }
+  return 0;
 }
 
-void pa_fill_columns(const pa_reader *r, int n, const int *cols,
-                     const int *types, void *const *dests) {
-  int nth = r->nthreads < n ? r->nthreads : n;
+int pa_fill_columns(pa_reader *r, int n, const int *cols, const int *types,
+                    void *const *dests) {
+  int nth = r->nthreads < n ? r->nthreads : n, bad = 0;
   if (nth < 1) nth = 1;
   (void) nth;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nth) schedule(dynamic, 1) \
+    reduction(| : bad)
 #endif
-  for (int k = 0; k < n; k++) pa_fill_column(r, cols[k], types[k], dests[k]);
+  for (int k = 0; k < n; k++) {
+    bad |= pa_fill_column(r, cols[k], types[k], dests[k]) != 0;
+  }
+  return bad ? -1 : 0;
 }
 
 void pa_libcsv_version(char *buf, size_t size) {

@@ -14,6 +14,15 @@
  * cut; otherwise its bytes are parsed again by that parser. Either way the
  * result is the one a single parser gives.
  *
+ * In the parts after the first, a column keeps no text while it is typed
+ * and every field is the plain text of its value (PA_TEXT_LAZY: only the
+ * current record's field is held); should that change, the rows so far
+ * get their text back from their values. Once a part is done, such a
+ * column keeps its values only, and an indexed text column only its
+ * distinct values: most of a file's bytes are then held once, as values,
+ * and are written once. pa_column_text() writes the text back for the
+ * rare reader that needs it.
+ *
  * The glue then builds the R vectors from the typed buffers, the numbered
  * values or the text, one column at a time, releasing each column's
  * stores as soon as its R vector exists. */
@@ -111,6 +120,14 @@ typedef struct {
   unsigned char can;      /* PA_CAN_* bits that every value allows */
   unsigned char kind;     /* what `vals` holds: a PA_VALS_* code */
   unsigned char index;    /* a PA_INDEX_* code */
+  /* compacting a part that is done (see part_compact()): whether every
+   * typed value's text is the one pa_column_text() writes back for it
+   * (simple), which missing-value string every NA so far was (na_k: an
+   * index into the NA strings, -1 before the first NA, -2 when they
+   * differ), and what `text` holds (a PA_TEXT_* code) */
+  unsigned char simple;
+  signed char na_k;
+  unsigned char compact;
   void *vals;             /* one int or double per row */
   size_t nvals, vcap;
   size_t n_na, n_value, max_len;
@@ -121,6 +138,20 @@ typedef struct {
    * while index is PA_INDEX_ON */
   pa_index *ix;
 } pa_col;
+
+/* What a column's `text` holds in a part: every field; (a part that is
+ * done) nothing for a typed column, only the distinct values for an
+ * indexed one; (a part being parsed) for a column typed so far with
+ * simple text only the current record's field (LAZY), for an indexed text
+ * column its distinct values and then the current record's field if that
+ * is not a new one (DISTINCT); the rows before are written back from
+ * their values or numbers if the column stops being so. */
+enum {
+  PA_TEXT_ALL = 0,
+  PA_TEXT_COMPACT = 1,
+  PA_TEXT_LAZY = 2,
+  PA_TEXT_DISTINCT = 3
+};
 
 #define PA_ID_NA UINT32_MAX
 enum { PA_INDEX_OFF = 0, PA_INDEX_ON, PA_INDEX_GAVE_UP };
@@ -144,6 +175,8 @@ typedef struct {
   pa_col *cols;
   size_t skip;            /* leading rows left out of inference */
   int eager;              /* values are classified as their fields come */
+  int lazy_ok;            /* columns may keep less than every field's text
+                           * while parsed (PA_TEXT_LAZY, PA_TEXT_DISTINCT) */
   int slot;               /* which of the reader's parsers it uses */
   int64_t *row_line;      /* starting line of every kept record */
   size_t nrow, row_cap;
@@ -338,11 +371,19 @@ int pa_column_type(unsigned can, size_t n_value);
 /* Fill `dest` (nrow - pa_first_row() ints or doubles) with column j as
  * `type`, which every value of the column must allow (PA_LGL, PA_INT or
  * PA_DBL): from the typed buffers where they hold that type, else from the
- * text. */
-void pa_fill_column(const pa_reader *r, int j, int type, void *dest);
-/* Fill several columns, on up to r->nthreads threads. */
-void pa_fill_columns(const pa_reader *r, int n, const int *cols,
-                     const int *types, void *const *dests);
+ * text (written back first where a part gave it up). Returns 0, or -1 when
+ * memory ran out. */
+int pa_fill_column(pa_reader *r, int j, int type, void *dest);
+/* Fill several columns, on up to r->nthreads threads; -1 as above. */
+int pa_fill_columns(pa_reader *r, int n, const int *cols, const int *types,
+                    void *const *dests);
+
+/* Write back the text of column j in the parts that gave it up (see
+ * part_compact()), so that iterating over it sees every field as read;
+ * with `indexed` 0, only where the column was typed (an indexed text
+ * column's distinct values serve the glue as they are). Returns 0, or -1
+ * when memory ran out. Iterating over a column needs it first. */
+int pa_column_text(pa_reader *r, int j, int indexed);
 
 int pa_add_problem(pa_reader *r, int64_t row, int64_t line, int column,
                    int kind, const char *expected, const unsigned char *actual,

@@ -216,8 +216,8 @@ static int same_info(const pa_colinfo *a, const pa_colinfo *b) {
 #ifdef PA_FUZZ_PARTS
 static int same_store(const pa_reader *a, const pa_reader *b, int j) {
   pa_iter ia, ib;
-  const unsigned char *sa, *sb;
-  size_t la, lb;
+  const unsigned char *sa = NULL, *sb = NULL;
+  size_t la = 0, lb = 0;
   if (j < 0) {
     pa_iter_names(a, &ia);
     pa_iter_names(b, &ib);
@@ -271,20 +271,22 @@ static void compare_readers(const pa_reader *a, const pa_reader *b) {
 #endif
 
 /* pa_column_info() against the text, and the typed values against the
- * text, for every column. */
-static void check_typed(const pa_reader *r) {
+ * text, for every column. The values are filled first, while the parts
+ * that are done still hold only what part_compact() left them; then the
+ * text is written back (pa_column_text()) and must be the text as read
+ * (compare_readers() checks it against one parser's). */
+static void check_typed(pa_reader *r) {
   size_t first = pa_first_row(r), nrow = r->nrow - first;
   int n = 0;
   int *cols = malloc(sizeof(int) * (size_t) r->ncol);
   int *types = malloc(sizeof(int) * (size_t) r->ncol);
   void **dests = malloc(sizeof(void *) * (size_t) r->ncol);
   REQUIRE(cols && types && dests);
+  pa_colinfo *kept = malloc(sizeof(pa_colinfo) * ((size_t) r->ncol + 1));
+  REQUIRE(kept != NULL);
   for (int j = 0; j < r->ncol; j++) {
-    pa_colinfo kept, fresh;
-    pa_column_info(r, j, &kept);
-    pa_classify_column(r, j, &na_list, &fresh);
-    REQUIRE(same_info(&kept, &fresh));
-    int type = pa_column_type(fresh.can, fresh.n_value);
+    pa_column_info(r, j, &kept[j]);
+    int type = pa_column_type(kept[j].can, kept[j].n_value);
     if (type == PA_CHR) continue;
     cols[n] = j;
     types[n] = type;
@@ -293,7 +295,14 @@ static void check_typed(const pa_reader *r) {
     REQUIRE(dests[n] != NULL);
     n++;
   }
-  pa_fill_columns(r, n, cols, types, dests);
+  REQUIRE(pa_fill_columns(r, n, cols, types, dests) == 0);
+  for (int j = 0; j < r->ncol; j++) {
+    pa_colinfo fresh;
+    REQUIRE(pa_column_text(r, j, 1) == 0);
+    pa_classify_column(r, j, &na_list, &fresh);
+    REQUIRE(same_info(&kept[j], &fresh));
+  }
+  free(kept);
   for (int k = 0; k < n; k++) {
     pa_iter it;
     const unsigned char *s;
@@ -592,6 +601,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (cut) {
     pa_reader parts;
     read_file(&parts, &set, 2 + (int) (data[size - 1] % 3));
+#ifdef PA_FUZZ_TYPED
+    if (parts.status == PA_OK) check_typed(&parts);
+#endif
     compare_readers(&r, &parts);
     pa_reader_free(&parts);
   }
