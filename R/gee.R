@@ -337,7 +337,7 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
   check_finite_outcome(y, deparse1(formula[[2L]]), "formula")
-  x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
+  x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
   if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
@@ -628,51 +628,6 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
   list(x = gx, y = gy, w = gw, time = rep(waves, length(people)),
        size = rep(n_t, length(people)), pos = pos,
        mode = c(1L, if (monotone) 1L else 2L), base = base)
-}
-
-# model.matrix(mt, mf), for the kernel (which reads no row names). Each
-# row of a model matrix depends on its own row of the frame alone, so when
-# the model's variables are all categorical (factors, text, logical) with
-# few combinations, the matrix is built from one row of each combination
-# and its rows repeated: no row-name strings for every answer, and no
-# factor() of every text value. The factors keep their levels and text
-# keeps every value it has, so the columns, contrasts and values are
-# model.matrix()'s, without row names.
-gee_model_matrix <- function(mt, mf) {
-  rhs <- setdiff(seq_along(mf), attr(mt, "response"))
-  n <- nrow(mf)
-  plain <- vapply(mf[rhs], function(v) {
-    (is.factor(v) || is.character(v) || is.logical(v)) && is.null(dim(v))
-  }, logical(1))
-  if (n < 1000L || !length(rhs) || !all(plain)) {
-    return(stats::model.matrix(mt, mf))
-  }
-  cell <- 0
-  size <- 1
-  for (v in mf[rhs]) {
-    code <- if (is.factor(v)) unclass(v) else match(v, unique(v))
-    attributes(code) <- NULL
-    code[is.na(code)] <- 0L
-    cell <- cell + size * code
-    size <- size * (max(code) + 1)
-    if (size > 2^20) return(stats::model.matrix(mt, mf))
-  }
-  cell <- as.integer(cell) + 1L
-  # the first row of each combination (a later assignment wins, so the
-  # rows go in backwards), and each row's position among them
-  first <- integer(size)
-  first[rev(cell)] <- rev(seq_len(n))
-  first <- first[first > 0L]
-  slot <- integer(size)
-  slot[cell[first]] <- seq_along(first)
-  few <- mf[first, , drop = FALSE]
-  attr(few, "terms") <- mt
-  x_few <- stats::model.matrix(mt, few)
-  x <- x_few[slot[cell], , drop = FALSE]
-  dimnames(x) <- list(NULL, colnames(x_few))
-  attr(x, "assign") <- attr(x_few, "assign")
-  attr(x, "contrasts") <- attr(x_few, "contrasts")
-  x
 }
 
 # The covariance of a GEE fit's coefficients from its influence values:
