@@ -358,7 +358,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     )
   }
   check_model_cells(x, mf, rows$person, min_n)
-  wt <- weights$weights[cbind(rows$person, rows$wave)]
+  # by position in the weights matrix (no index matrix)
+  wt <- weights$weights[(rows$wave - 1) * as.double(nrow(weights$weights)) +
+                          rows$person]
   if (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0)) {
     pa_abort(
       sprintf(paste("%d of the panel's answers have no positive attrition",
@@ -814,7 +816,7 @@ gee_response <- function(y, family, label) {
 # answer, which is what estimate_influence() chains to the response models.
 gee_influence <- function(w, fit, rows, sandwich) {
   n <- nrow(w$weights)
-  people <- rows$person[!duplicated(rows$person)]
+  people <- first_of_each(rows$person)
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
   # by the kernel
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)

@@ -69,6 +69,15 @@ sort_unique <- function(x) {
 
 # TRUE for the people `who` (indices 1..n) among n: `seq_len(n) %in% who`
 # by lookup rather than hashing
+# x[!duplicated(x)] for integer x, without hashing when x is sorted (as
+# the answers of a GEE fit are, by person): the first of each run.
+first_of_each <- function(x) {
+  if (is.integer(x) && length(x) > 1L && !anyNA(x) && !is.unsorted(x)) {
+    return(x[c(TRUE, x[-1L] != x[-length(x)])])
+  }
+  x[!duplicated(x)]
+}
+
 person_mark <- function(who, n) {
   mark <- logical(n)
   mark[who] <- TRUE
