@@ -588,6 +588,7 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
   phi <- list(person = entry_person, cell = entry_cell,
               v = w_entry * fit$resid, n = n, q = q)
+  rm(member, w_entry)
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -626,6 +627,8 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
       dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
                            v = fit$resid[at])
     }
+    rm(entry_wave, by_wave)
+    fit$resid <- NULL
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
   }

@@ -389,9 +389,18 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     fit$fitted <- fit$fitted[grid$pos]
     fit$linear_predictor <- fit$linear_predictor[grid$pos]
     fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    rm(grid)
   }
 
   names_x <- colnames(x)
+  x_assign <- attr(x, "assign")
+  x_contrasts <- attr(x, "contrasts")
+  xlevels <- stats::.getXlevels(mt, mf)
+  # the answers' model matrix and frame are not read past here (but by the
+  # independence fit that checks a correlated one), nor the fitted values
+  # unless they are kept: they go before the influence values are formed
+  if (!full) rm(x, y, mf, model_data)
+  if (!"fitted" %in% keep) fit$fitted <- fit$linear_predictor <- NULL
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
   if (full) {
@@ -438,9 +447,8 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       family = fam$family, corstr = corstr, se = se, weighted = !unweighted,
       n_clusters = length(size), n_obs = nrow(rows),
       iterations = fit$iterations, converged = fit$converged,
-      formula = formula, terms = mt, assign = attr(x, "assign"),
-      xlevels = stats::.getXlevels(mt, mf),
-      contrasts = attr(x, "contrasts"), call = match.call()
+      formula = formula, terms = mt, assign = x_assign,
+      xlevels = xlevels, contrasts = x_contrasts, call = match.call()
     ),
     class = "pa_gee"
   )
