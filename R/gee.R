@@ -321,10 +321,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
                        data = if (in_order) model_data[vars] else
                          model_data[rows$row, vars, drop = FALSE],
                        # missing values were refused above
-                       na.action = stats::na.pass,
-                       drop.unused.levels = TRUE),
+                       na.action = stats::na.pass),
     error = build_error
   )
+  mf <- drop_unused_levels(mf)
   mt <- attr(mf, "terms")
   if (!is.null(stats::model.offset(mf))) {
     pa_abort("`formula` must not contain an offset() term.",
@@ -369,7 +369,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_arg_error", argument = "weights"
     )
   }
-  size <- rle(rows$person)$lengths
+  # the answers of each person (consecutive: rows are ordered by person),
+  # as rle()'s run lengths, by counting
+  size <- run_lengths(rows$person)
 
   # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
   # over every wave of each person; unweighted ones (every weight 1) and
@@ -638,6 +640,27 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
   list(x = gx, y = gy, w = gw, time = rep(waves, length(people)),
        size = rep(n_t, length(people)), pos = pos,
        mode = c(1L, if (monotone) 1L else 2L), base = base)
+}
+
+# What model.frame(drop.unused.levels = TRUE) does to a frame made
+# without it, the same factors dropping the same levels (with the same
+# warning), but finding unused levels by counting codes rather than by
+# unique() of every value.
+drop_unused_levels <- function(mf) {
+  for (nm in names(mf)) {
+    x <- mf[[nm]]
+    if (!is.factor(x) ||
+        all(tabulate(unclass(x), length(levels(x))) > 0L)) {
+      next
+    }
+    ctr <- attr(x, "contrasts")
+    mf[[nm]] <- x[, drop = TRUE]
+    if (!identical(attr(mf[[nm]], "contrasts"), ctr)) {
+      warning(gettextf("contrasts dropped from factor %s due to missing levels",
+                       nm), domain = NA, call. = FALSE)
+    }
+  }
+  mf
 }
 
 # The covariance of a GEE fit's coefficients from its influence values:
