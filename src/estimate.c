@@ -51,10 +51,17 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
   }
 }
 
+/* A person's weight in a wave's derivatives: NA (or NaN) counts as 0, as
+ * for a person who did not answer. */
+static inline double feed_wt(const pa_dphi *d, int i) {
+  double v = d->wt[i];
+  return isnan(v) ? 0 : v;
+}
+
 void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   if (d->col) {
     for (size_t r = 0; r < d->m; r++) {
-      double v = d->v[r] * d->wt[d->rows[r]];
+      double v = d->v[r] * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) used[d->col[r]] = 1;
     }
     return;
@@ -63,7 +70,7 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
     if (used[k]) continue;
     const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[d->sel ? (size_t) d->sel[r] : r] * d->wt[d->rows[r]];
+      double v = vk[d->sel ? (size_t) d->sel[r] : r] * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -85,7 +92,7 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
       int i = d->rows[r];
       int s = slot[i];
       if (s < 0) continue;
-      double wt = d->wt[i];
+      double wt = feed_wt(d, i);
       if (d->col) {
         int k = d->col[r];
         int c = pos[k];

@@ -30,7 +30,8 @@ typedef struct {
   const int *rows;
   const int *col;
   const double *v;
-  const double *wt;  /* the wave's weight of each person (0 when NA) */
+  const double *wt;  /* the wave's weight of each person (NA and NaN read
+                        as 0) */
   const int *sel;
   size_t ld;
 } pa_dphi;
