@@ -671,7 +671,11 @@ drop_unused_levels <- function(mf) {
 gee_vcov <- function(infl, weights, rows, se) {
   design <- weights$panel$design
   if (is.null(design)) return(xt_a(infl, infl))
-  used <- if (se == "naive") sort(unique(rows$person)) else seq_len(nrow(infl))
+  if (se != "naive") {
+    # every row: the matrix as it is (a subset of all rows would copy it)
+    return(influence_vcov(infl, design, seq_len(nrow(infl))))
+  }
+  used <- sort(unique(rows$person))
   influence_vcov(infl[used, , drop = FALSE], design, used)
 }
 

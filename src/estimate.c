@@ -113,6 +113,92 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
   }
 }
 
+int pa_stage_runs(const pa_dphi *feeds, int n_feeds, const int *slot,
+                  int *run_feed, size_t *run_start, size_t *run_end) {
+  int n_runs = 0;
+  for (int f = 0; f < n_feeds; f++) {
+    const pa_dphi *d = feeds + f;
+    if (d->m == 0) continue;
+    int last = -1;
+    size_t start = 0;
+    for (size_t r = 0; r < d->m; r++) {
+      int s = slot[d->rows[r]];
+      if (s < 0) continue;
+      if (s < last) {
+        if (run_feed) {
+          run_feed[n_runs] = f;
+          run_start[n_runs] = start;
+          run_end[n_runs] = r;
+        }
+        n_runs++;
+        start = r;
+      }
+      last = s;
+    }
+    if (run_feed) {
+      run_feed[n_runs] = f;
+      run_start[n_runs] = start;
+      run_end[n_runs] = d->m;
+    }
+    n_runs++;
+  }
+  return n_runs;
+}
+
+void pa_stage_gradient_runs(const pa_dphi *feeds, const int *slot,
+                            const double *x, size_t n_risk, int p,
+                            const double *factor, const int *cols, int nc,
+                            const int *pos, const int *run_feed,
+                            const size_t *run_start, const size_t *run_end,
+                            int n_runs, size_t *cursor, double *eb,
+                            double *lanes, double *out) {
+  size_t bl = PA_STAGE_BLOCK;
+  memset(lanes, 0, (size_t) nc * (size_t) p * 4 * sizeof(double));
+  for (int u = 0; u < n_runs; u++) cursor[u] = run_start[u];
+  for (size_t a = 0; a < n_risk; a += bl) {
+    size_t m = n_risk - a < bl ? n_risk - a : bl;
+    memset(eb, 0, bl * (size_t) nc * sizeof(double));
+    /* the entries whose rows at risk fall in [a, a + m), run by run (so
+     * feed by feed, each in entry order) */
+    for (int u = 0; u < n_runs; u++) {
+      const pa_dphi *d = feeds + run_feed[u];
+      size_t r = cursor[u];
+      for (; r < run_end[u]; r++) {
+        int i = d->rows[r];
+        int s = slot[i];
+        if (s < 0) continue;
+        if ((size_t) s >= a + m) break;
+        double wt = feed_wt(d, i);
+        size_t at = (size_t) s - a;
+        if (d->col) {
+          int c = pos[d->col[r]];
+          if (c >= 0) eb[at + (size_t) c * bl] += d->v[r] * wt;
+        } else {
+          size_t ii = d->sel ? (size_t) d->sel[r] : r;
+          for (int c = 0; c < nc; c++) {
+            eb[at + (size_t) c * bl] +=
+              d->v[ii + (size_t) cols[c] * d->ld] * wt;
+          }
+        }
+      }
+      cursor[u] = r;
+    }
+    for (int c = 0; c < nc; c++) {
+      double *ec = eb + (size_t) c * bl;
+      for (size_t s = 0; s < m; s++) ec[s] = factor[a + s] * ec[s];
+      pa_crossprod_vec_lanes_ld(x + a, n_risk, m, p, ec,
+                                lanes + (size_t) c * (size_t) p * 4);
+    }
+  }
+  for (int c = 0; c < nc; c++) {
+    const double *lc = lanes + (size_t) c * (size_t) p * 4;
+    for (int j = 0; j < p; j++) {
+      out[(size_t) j + (size_t) c * (size_t) p] =
+        pa_lanes_total(lc + 4 * (size_t) j);
+    }
+  }
+}
+
 /* The four-lane sums of the lower triangle (j <= k) of the cross-product
  * of a block of m rows (m x q, column-major), carried on in lanes (q x q x
  * 4, column k's sums at lanes + 4 q k): the lane of (j, k) with j > k is

@@ -150,7 +150,34 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
   for (int k = 0; k < qq; k++) if (used[k]) cols[nc++] = k;
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, p, qq));
   memset(REAL(out), 0, (size_t) p * (size_t) qq * sizeof(double));
-  if (nc > 0) {
+  /* by blocks of rows at risk, without E, when the entries come in few
+   * runs of rows at risk (each wave's cells, or its people in order) */
+  int n_runs = nc > 0 ? pa_stage_runs(d, n_feeds, slot, NULL, NULL, NULL)
+                      : 0;
+  if (nc > 0 && n_runs <= 4096) {
+    int *run_feed = (int *) R_alloc((size_t) n_runs + 1, sizeof(int));
+    size_t *run_start = (size_t *) R_alloc((size_t) n_runs + 1,
+                                           sizeof(size_t));
+    size_t *run_end = (size_t *) R_alloc((size_t) n_runs + 1, sizeof(size_t));
+    size_t *cursor = (size_t *) R_alloc((size_t) n_runs + 1, sizeof(size_t));
+    pa_stage_runs(d, n_feeds, slot, run_feed, run_start, run_end);
+    int *pos = (int *) R_alloc((size_t) qq, sizeof(int));
+    for (int k = 0; k < qq; k++) pos[k] = -1;
+    for (int c = 0; c < nc; c++) pos[cols[c]] = c;
+    double *eb = (double *) R_alloc((size_t) PA_STAGE_BLOCK * (size_t) nc,
+                                    sizeof(double));
+    double *lanes = (double *) R_alloc((size_t) nc * (size_t) p * 4 + 1,
+                                       sizeof(double));
+    double *g = (double *) R_alloc((size_t) p * (size_t) nc + 1,
+                                   sizeof(double));
+    pa_stage_gradient_runs(d, slot, REAL(x), n_risk, p, REAL(factor), cols,
+                           nc, pos, run_feed, run_start, run_end, n_runs,
+                           cursor, eb, lanes, g);
+    for (int c = 0; c < nc; c++) {
+      memcpy(REAL(out) + (size_t) cols[c] * (size_t) p, g + (size_t) c * p,
+             (size_t) p * sizeof(double));
+    }
+  } else if (nc > 0) {
     size_t ne = n_risk * (size_t) nc;
     double *e = (double *) R_alloc(ne > 0 ? ne : 1, sizeof(double));
     memset(e, 0, (ne > 0 ? ne : 1) * sizeof(double));

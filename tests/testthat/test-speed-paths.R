@@ -449,3 +449,38 @@ test_that("mean_cells() without the waves' values keeps the other columns", {
   expect_identical(lean, all_cols[setdiff(names(all_cols),
                                           c("wave_members", "wave_values"))])
 })
+
+test_that("the stage gradient by blocks of rows equals the one through the whole matrix", {
+  ns <- asNamespace("panelattrition")
+  set.seed(18)
+  n <- 3001L
+  risk <- sort(sample.int(n + 500L, n))
+  n_all <- n + 500L
+  x <- cbind(1, stats::rnorm(n), stats::rbinom(n, 1, 0.3), stats::rnorm(n),
+             stats::runif(n))
+  wts <- matrix(stats::runif(n_all * 3, 0.5, 3), n_all, 3)
+  wts[sample.int(n_all * 3, 300)] <- NA
+  factor <- stats::rnorm(n)
+  # a wave's derivative rows for its people in order (GEE), and a wave's
+  # cells one after the other (wave means), people at risk or not
+  people2 <- sort(sample.int(n_all, 2200))
+  dense <- matrix(stats::rnorm(2500 * 4), 2500, 4)
+  cell_a <- sort(sample.int(n_all, 900))
+  cell_b <- sort(sample.int(n_all, 1100))
+  feeds <- list(
+    list(rows = people2, m = dense, wt = list(wts, 2L),
+         sel = sample.int(2500L, 2200)),
+    list(rows = c(cell_a, cell_b), col = rep(c(2L, 4L), c(900, 1100)),
+         v = stats::rnorm(2000), wt = list(wts, 3L)),
+    list(rows = people2[1:50], m = dense[1:50, ], wt = wts[, 1]))
+  # zeros in many runs (they add nothing) send the kernel through the
+  # whole matrix E instead
+  zero <- list(rows = rep(risk[2:1], 5000), col = rep(1L, 10000),
+               v = numeric(10000), wt = list(wts, 1L))
+  blocks <- .Call(ns$C_stage_gradient, x, factor, risk, feeds, n_all, 4L)
+  whole <- .Call(ns$C_stage_gradient, x, factor, risk, c(feeds, list(zero)),
+                 n_all, 4L)
+  expect_identical(blocks, whole)
+  # and the columns used: a feed of zeros uses none
+  expect_identical(colSums(blocks != 0) > 0, c(TRUE, TRUE, TRUE, TRUE))
+})
