@@ -177,7 +177,14 @@ check_plain_column <- function(x, column, arg, where = "the panel's data") {
 # them is refused.
 check_wave_answers <- function(y, rows, waves, t_idx, name, arg,
                                each = TRUE, hint = NULL) {
-  t_idx <- t_idx[t_idx %in% rows$wave]
+  wv <- rows$wave
+  # the waves present, by counting when they are plain positive codes
+  present <- if (is.integer(wv) && length(wv) && !anyNA(wv) && min(wv) >= 1L) {
+    which(tabulate(wv) > 0L)
+  } else {
+    wv
+  }
+  t_idx <- t_idx[t_idx %in% present]
   if (!length(t_idx)) return(invisible())
   answered <- tabulate(rows$wave[!is.na(y)], length(waves))
   empty <- t_idx[answered[t_idx] == 0L]

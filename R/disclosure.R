@@ -116,6 +116,14 @@ any_small_cell <- function(vars, person, n_people, min_n) {
     size <- size * (max(code) + 1)
     if (size > 2^31) return(TRUE)
   }
+  # a screen: a cell with r rows holds at least r / k people when nobody
+  # has more than k rows, so when every cell has min_n k rows or more,
+  # none is small (without the pairs of cell and person below)
+  if (size <= 2^24) {
+    rows_in <- tabulate(cell + 1, size)
+    most <- max(tabulate(person, n_people))
+    if (all(rows_in[rows_in > 0L] >= min_n * most)) return(FALSE)
+  }
   cell <- match(cell, unique(cell))
   first <- !duplicated((cell - 1) * as.double(n_people) + person)
   counts <- tabulate(cell[first], max(cell))
@@ -328,11 +336,16 @@ check_model_cells <- function(x, mf, person, min_n) {
   # whether a column is non-zero for some but fewer than min_n people: a
   # column whose first rows already hold min_n people is not, and only the
   # other columns are counted in full
+  # (the first rows are read first, so a dense column costs 64 min_n
+  # rows rather than a pass over every answer)
+  head_rows <- seq_len(min(nrow(x), 64 * min_n))
+  head_person <- person[head_rows]
   sparse <- vapply(seq_len(ncol(x)), function(j) {
+    if (length(unique(head_person[x[head_rows, j] != 0])) >= min_n) {
+      return(FALSE)
+    }
     p <- person[x[, j] != 0]
     if (!length(p)) return(FALSE)
-    head_p <- p[seq_len(min(length(p), 64 * min_n))]
-    if (length(unique(head_p)) >= min_n) return(FALSE)
     sum(person_mark(p, n_people)) < min_n
   }, logical(1))
   if (any(sparse)) {

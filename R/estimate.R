@@ -215,7 +215,9 @@ wave_means <- function(w, outcomes, by = NULL,
     check_wave_answers(y, rows, w$panel$waves, seq_along(w$panel$waves), v,
                        "outcomes", each = FALSE)
     check_cells_size(w, rows, y, group, by, min_n)
-    cells[[v]] <- mean_cells(y, v, rows, group)
+    # only the doubly robust estimator reads each wave's values
+    cells[[v]] <- mean_cells(y, v, rows, group,
+                             wave_values = estimator == "aipw")
   }
   cells <- do.call(rbind, cells)
   rownames(cells) <- NULL
@@ -448,8 +450,9 @@ person_groups <- function(w, by, groups) {
 
 # The cells of a table of means: one per wave x group (x level for
 # categorical outcomes), each with the rows that enter it and the value
-# each contributes.
-mean_cells <- function(y, name, rows, group) {
+# each contributes, and (unless `wave_values` is FALSE) the rows and
+# values of its whole wave.
+mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
   has <- which(!is.na(y))
   # waves where the outcome was asked (has any value)
   wave_has <- rows$wave[has]
@@ -462,7 +465,7 @@ mean_cells <- function(y, name, rows, group) {
   if (!length(waves_present)) return(NULL)
   categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) ||
-    (is.numeric(y) && length(has) > 0L && all(y[has] == 0 | y[has] == 1))
+    (is.numeric(y) && length(has) > 0L && all_binary(y, has))
   if (categorical) {
     levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[has]))
   } else {
@@ -515,9 +518,19 @@ mean_cells <- function(y, name, rows, group) {
   )
   out$members <- I(in_cell[cell])
   out$values <- I(pick(in_cell[cell]))
-  out$wave_members <- I(in_wave[wave_of])
-  out$wave_values <- I(pick(in_wave[wave_of]))
+  if (wave_values) {
+    out$wave_members <- I(in_wave[wave_of])
+    out$wave_values <- I(pick(in_wave[wave_of]))
+  }
   out
+}
+
+# all(y[has] == 0 | y[has] == 1), looking first at the first values (an
+# outcome that is not binary usually shows it there) before all of them.
+all_binary <- function(y, has) {
+  head_has <- has[seq_len(min(length(has), 1000L))]
+  if (!all(y[head_has] == 0 | y[head_has] == 1)) return(FALSE)
+  all(y[has] == 0 | y[has] == 1)
 }
 
 # split(x, key) for integer keys 1..k, empty groups included, unnamed:
@@ -553,7 +566,6 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
     "Use fewer groups (`by`) or levels, or merge small categories.",
     argument = if (any(!is.na(cells$from_status))) "status" else "by"
   )
-  wt_rows <- w$weights[cbind(rows$person, rows$wave)]
   # the cells' entries (a respondent's value in a cell) as triplets
   # person, cell, value: totals, Hajek means, estimating functions phi
   # (people x cells, w (y - mean)) and residuals in C (estimate.c)
@@ -561,7 +573,10 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   member <- as.integer(unlist(cells$members, use.names = FALSE))
   entry_cell <- rep.int(seq_len(q), len)
   entry_person <- as.integer(rows$person[member])
-  w_entry <- as.double(wt_rows[member])
+  # each entry's weight by its position in the weights matrix (the
+  # entries' rows only, and no index matrix)
+  w_entry <- as.double(w$weights[(rows$wave[member] - 1) * as.double(n) +
+                                   entry_person])
   # phi is not formed here: the influence kernel forms it from the entries
   # (w (y - mean) at person, cell) where it would otherwise copy it
   fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
@@ -573,6 +588,7 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
   phi <- list(person = entry_person, cell = entry_cell,
               v = w_entry * fit$resid, n = n, q = q)
+  rm(member, w_entry)
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -611,6 +627,8 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
       dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
                            v = fit$resid[at])
     }
+    rm(entry_wave, by_wave)
+    fit$resid <- NULL
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
   }

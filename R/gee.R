@@ -321,10 +321,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
                        data = if (in_order) model_data[vars] else
                          model_data[rows$row, vars, drop = FALSE],
                        # missing values were refused above
-                       na.action = stats::na.pass,
-                       drop.unused.levels = TRUE),
+                       na.action = stats::na.pass),
     error = build_error
   )
+  mf <- drop_unused_levels(mf)
   mt <- attr(mf, "terms")
   if (!is.null(stats::model.offset(mf))) {
     pa_abort("`formula` must not contain an offset() term.",
@@ -358,7 +358,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     )
   }
   check_model_cells(x, mf, rows$person, min_n)
-  wt <- weights$weights[cbind(rows$person, rows$wave)]
+  # by position in the weights matrix (no index matrix)
+  wt <- weights$weights[(rows$wave - 1) * as.double(nrow(weights$weights)) +
+                          rows$person]
   if (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0)) {
     pa_abort(
       sprintf(paste("%d of the panel's answers have no positive attrition",
@@ -367,7 +369,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_arg_error", argument = "weights"
     )
   }
-  size <- rle(rows$person)$lengths
+  # the answers of each person (consecutive: rows are ordered by person),
+  # as rle()'s run lengths, by counting
+  size <- run_lengths(rows$person)
 
   # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
   # over every wave of each person; unweighted ones (every weight 1) and
@@ -387,9 +391,18 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     fit$fitted <- fit$fitted[grid$pos]
     fit$linear_predictor <- fit$linear_predictor[grid$pos]
     fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    rm(grid)
   }
 
   names_x <- colnames(x)
+  x_assign <- attr(x, "assign")
+  x_contrasts <- attr(x, "contrasts")
+  xlevels <- stats::.getXlevels(mt, mf)
+  # the answers' model matrix and frame are not read past here (but by the
+  # independence fit that checks a correlated one), nor the fitted values
+  # unless they are kept: they go before the influence values are formed
+  if (!full) rm(x, y, mf, model_data)
+  if (!"fitted" %in% keep) fit$fitted <- fit$linear_predictor <- NULL
   coefficients <- stats::setNames(fit$coefficients, names_x)
   infl <- gee_influence(weights, fit, rows, se == "sandwich")
   if (full) {
@@ -436,9 +449,8 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       family = fam$family, corstr = corstr, se = se, weighted = !unweighted,
       n_clusters = length(size), n_obs = nrow(rows),
       iterations = fit$iterations, converged = fit$converged,
-      formula = formula, terms = mt, assign = attr(x, "assign"),
-      xlevels = stats::.getXlevels(mt, mf),
-      contrasts = attr(x, "contrasts"), call = match.call()
+      formula = formula, terms = mt, assign = x_assign,
+      xlevels = xlevels, contrasts = x_contrasts, call = match.call()
     ),
     class = "pa_gee"
   )
@@ -630,6 +642,27 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
        mode = c(1L, if (monotone) 1L else 2L), base = base)
 }
 
+# What model.frame(drop.unused.levels = TRUE) does to a frame made
+# without it, the same factors dropping the same levels (with the same
+# warning), but finding unused levels by counting codes rather than by
+# unique() of every value.
+drop_unused_levels <- function(mf) {
+  for (nm in names(mf)) {
+    x <- mf[[nm]]
+    if (!is.factor(x) ||
+        all(tabulate(unclass(x), length(levels(x))) > 0L)) {
+      next
+    }
+    ctr <- attr(x, "contrasts")
+    mf[[nm]] <- x[, drop = TRUE]
+    if (!identical(attr(mf[[nm]], "contrasts"), ctr)) {
+      warning(gettextf("contrasts dropped from factor %s due to missing levels",
+                       nm), domain = NA, call. = FALSE)
+    }
+  }
+  mf
+}
+
 # The covariance of a GEE fit's coefficients from its influence values:
 # people as units, or, with a design, the design's PSUs among the people
 # the variance counts: those with answers (naive, as survey counts a
@@ -638,7 +671,11 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
 gee_vcov <- function(infl, weights, rows, se) {
   design <- weights$panel$design
   if (is.null(design)) return(xt_a(infl, infl))
-  used <- if (se == "naive") sort(unique(rows$person)) else seq_len(nrow(infl))
+  if (se != "naive") {
+    # every row: the matrix as it is (a subset of all rows would copy it)
+    return(influence_vcov(infl, design, seq_len(nrow(infl))))
+  }
+  used <- sort(unique(rows$person))
   influence_vcov(infl[used, , drop = FALSE], design, used)
 }
 
@@ -814,7 +851,7 @@ gee_response <- function(y, family, label) {
 # answer, which is what estimate_influence() chains to the response models.
 gee_influence <- function(w, fit, rows, sandwich) {
   n <- nrow(w$weights)
-  people <- rows$person[!duplicated(rows$person)]
+  people <- first_of_each(rows$person)
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
   # by the kernel
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)

@@ -101,7 +101,14 @@ check_covariate_size <- function(data, formulas, n, arg = "formula") {
 check_cells_size <- function(w, rows, y, group, by, min_n,
                              arg = "outcomes") {
   n <- nrow(w$weights)
-  n_groups <- if (is.null(by)) 1L else length(unique(group))
+  n_groups <- if (is.null(by)) {
+    1L
+  } else if (is.factor(group) && !anyNA(group)) {
+    # the levels in use, by their codes rather than by hashing
+    sum(tabulate(unclass(group), nlevels(group)) > 0L)
+  } else {
+    length(unique(group))
+  }
   max_groups <- floor(n / max(min_n, 1))
   if (!is.null(by) && n_groups > max_groups) {
     pa_abort(

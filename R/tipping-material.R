@@ -57,6 +57,9 @@ tipping_material <- function(w, tab, kind, by, influence,
   waves <- w$panel$waves
   fits <- list()
   cache <- tipping_cache(rows, group_rows, group_base, base, length(waves))
+  # the last row (k) whose respondents are marked, per person: the rows
+  # reuse one vector rather than each marking every person anew
+  stamp <- integer(n_all)
   for (k in seq_len(nrow(tab))) {
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
     out$rows[[k]] <- tryCatch(
@@ -74,7 +77,8 @@ tipping_material <- function(w, tab, kind, by, influence,
     # who among the group's baseline people has a value, one bit each
     if (is.null(out$rows[[k]]$error)) {
       r <- out$rows[[k]]
-      has <- person_mark(r$members, n_all)[r$grp]
+      stamp[r$members] <- k
+      has <- stamp[r$grp] == k
       has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
       out$rows[[k]] <- list(type = r$type, group = r$group,
                             answered = packBits(has), prob = r$prob,
@@ -114,7 +118,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
   }
   members <- rows$person[at]
   grp <- tipping_group(cache, g, base)
-  if (!all(person_mark(grp, n_all)[members])) {
+  if (!all(tipping_in_group(cache, g, grp, n_all)[members])) {
     pa_abort(
       sprintf(paste("The respondents behind row %d of `x` are not all in",
                     "its group's baseline sample: `%s` must be the same for",
@@ -157,7 +161,10 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
   # the row's respondents (changes use the table's sd_change)
   sd <- NA_real_
   if (type == "mean" && kind == "wave_means") {
-    sd <- weighted_sd(as.numeric(y[at]), w$weights[cbind(rows$person[at], t1)])
+    # the weights of wave t1 by their position in the matrix (no index
+    # matrix)
+    sd <- weighted_sd(as.numeric(y[at]),
+                      w$weights[(t1 - 1) * as.double(n_all) + rows$person[at]])
   }
   list(type = type, group = if (is.null(g)) "(all)" else paste0("=", g),
        grp = grp, members = members, prob = prob, fit_key = key, fit = fit,
@@ -199,6 +206,7 @@ tipping_cache <- function(rows, group_rows, group_base, base, n_wave) {
     list(base)
   }
   cache$outcomes <- list()
+  cache$in_group <- list()
   cache
 }
 
@@ -226,6 +234,18 @@ tipping_cell <- function(cache, t, g) {
   j <- if (is.null(g)) 1L else match(g, cache$groups)
   if (is.na(j)) return(integer())
   cache$cells[[(t - 1L) * cache$n_g + j]]
+}
+
+# Which people are among the baseline people `grp` of group g: marked once
+# per group and kept in the cache (the rows of a group share it).
+tipping_in_group <- function(cache, g, grp, n_all) {
+  key <- if (is.null(g)) "\r(all)" else paste0("=", g)
+  mark <- cache$in_group[[key]]
+  if (is.null(mark)) {
+    mark <- person_mark(grp, n_all)
+    cache$in_group[[key]] <- mark
+  }
+  mark
 }
 
 # The baseline people of group g (all of them when g is NULL).
@@ -372,7 +392,9 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     grp <- mat$groups[[r$group]]
     dd <- d[grp]
     n_d <- sum(dd)
-    s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
+    # 0 for those who answered, 1 for the others (as ifelse(answered, 0,
+    # 1), without its copies)
+    s1 <- as.numeric(!as.logical(rawToBits(r$answered))[seq_along(grp)])
     share <- sum(dd * s1) / n_d
     g_at <- pos[grp]
     g_v <- dd * (s1 - share) / n_d

@@ -71,11 +71,13 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     # waves the stage feeds (estimate.c); dphi_dw[[t]] is a dense people x
     # q matrix, list(rows, m) (rows of it), or list(rows, col, v) (one
     # value per row, in column col: the cells of wave means)
+    weights <- double_matrix(w$weights)
     feed <- lapply(seq_along(dphi_dw), function(t) {
       d <- dphi_dw[[t]]
       if (is.null(d)) return(NULL)
-      wt <- dbl_arg(w$weights[, t])
-      wt[is.na(wt)] <- 0
+      # the wave's column of the weights, read in place by the kernel
+      # (which reads NA as 0)
+      wt <- list(weights, t)
       if (!is.list(d)) {
         return(list(rows = seq_len(nrow(d)), m = double_matrix(d), wt = wt))
       }

@@ -297,6 +297,20 @@ void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
   }
 }
 
+#if defined(PA_TARGET_CLONES)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void pa_crossprod_vec_lanes_ld(const double *x, size_t ld, size_t m, int p,
+                               const double *v, double *lanes) {
+  for (int k0 = 0; k0 < p; k0 += 4) {
+    double acc[4][4];
+    lane_sums(x, ld, m, p, k0, v, lanes, acc);
+    for (int t = 0; t < 4 && k0 + t < p; t++) {
+      memcpy(lanes + 4 * (size_t) (k0 + t), acc[t], 4 * sizeof(double));
+    }
+  }
+}
+
 double pa_lanes_total(const double *lane) {
   return (lane[0] + lane[1]) + (lane[2] + lane[3]);
 }

@@ -51,10 +51,17 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
   }
 }
 
+/* A person's weight in a wave's derivatives: NA (or NaN) counts as 0, as
+ * for a person who did not answer. */
+static inline double feed_wt(const pa_dphi *d, int i) {
+  double v = d->wt[i];
+  return isnan(v) ? 0 : v;
+}
+
 void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   if (d->col) {
     for (size_t r = 0; r < d->m; r++) {
-      double v = d->v[r] * d->wt[d->rows[r]];
+      double v = d->v[r] * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) used[d->col[r]] = 1;
     }
     return;
@@ -63,7 +70,7 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
     if (used[k]) continue;
     const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[d->sel ? (size_t) d->sel[r] : r] * d->wt[d->rows[r]];
+      double v = vk[d->sel ? (size_t) d->sel[r] : r] * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -85,7 +92,7 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
       int i = d->rows[r];
       int s = slot[i];
       if (s < 0) continue;
-      double wt = d->wt[i];
+      double wt = feed_wt(d, i);
       if (d->col) {
         int k = d->col[r];
         int c = pos[k];
@@ -103,6 +110,92 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
     double *ec = e + (size_t) c * n_risk;
     for (size_t s = 0; s < n_risk; s++) ec[s] = factor[s] * ec[s];
     pa_crossprod_vec(x, n_risk, p, ec, out + (size_t) c * (size_t) p);
+  }
+}
+
+int pa_stage_runs(const pa_dphi *feeds, int n_feeds, const int *slot,
+                  int *run_feed, size_t *run_start, size_t *run_end) {
+  int n_runs = 0;
+  for (int f = 0; f < n_feeds; f++) {
+    const pa_dphi *d = feeds + f;
+    if (d->m == 0) continue;
+    int last = -1;
+    size_t start = 0;
+    for (size_t r = 0; r < d->m; r++) {
+      int s = slot[d->rows[r]];
+      if (s < 0) continue;
+      if (s < last) {
+        if (run_feed) {
+          run_feed[n_runs] = f;
+          run_start[n_runs] = start;
+          run_end[n_runs] = r;
+        }
+        n_runs++;
+        start = r;
+      }
+      last = s;
+    }
+    if (run_feed) {
+      run_feed[n_runs] = f;
+      run_start[n_runs] = start;
+      run_end[n_runs] = d->m;
+    }
+    n_runs++;
+  }
+  return n_runs;
+}
+
+void pa_stage_gradient_runs(const pa_dphi *feeds, const int *slot,
+                            const double *x, size_t n_risk, int p,
+                            const double *factor, const int *cols, int nc,
+                            const int *pos, const int *run_feed,
+                            const size_t *run_start, const size_t *run_end,
+                            int n_runs, size_t *cursor, double *eb,
+                            double *lanes, double *out) {
+  size_t bl = PA_STAGE_BLOCK;
+  memset(lanes, 0, (size_t) nc * (size_t) p * 4 * sizeof(double));
+  for (int u = 0; u < n_runs; u++) cursor[u] = run_start[u];
+  for (size_t a = 0; a < n_risk; a += bl) {
+    size_t m = n_risk - a < bl ? n_risk - a : bl;
+    memset(eb, 0, bl * (size_t) nc * sizeof(double));
+    /* the entries whose rows at risk fall in [a, a + m), run by run (so
+     * feed by feed, each in entry order) */
+    for (int u = 0; u < n_runs; u++) {
+      const pa_dphi *d = feeds + run_feed[u];
+      size_t r = cursor[u];
+      for (; r < run_end[u]; r++) {
+        int i = d->rows[r];
+        int s = slot[i];
+        if (s < 0) continue;
+        if ((size_t) s >= a + m) break;
+        double wt = feed_wt(d, i);
+        size_t at = (size_t) s - a;
+        if (d->col) {
+          int c = pos[d->col[r]];
+          if (c >= 0) eb[at + (size_t) c * bl] += d->v[r] * wt;
+        } else {
+          size_t ii = d->sel ? (size_t) d->sel[r] : r;
+          for (int c = 0; c < nc; c++) {
+            eb[at + (size_t) c * bl] +=
+              d->v[ii + (size_t) cols[c] * d->ld] * wt;
+          }
+        }
+      }
+      cursor[u] = r;
+    }
+    for (int c = 0; c < nc; c++) {
+      double *ec = eb + (size_t) c * bl;
+      for (size_t s = 0; s < m; s++) ec[s] = factor[a + s] * ec[s];
+      pa_crossprod_vec_lanes_ld(x + a, n_risk, m, p, ec,
+                                lanes + (size_t) c * (size_t) p * 4);
+    }
+  }
+  for (int c = 0; c < nc; c++) {
+    const double *lc = lanes + (size_t) c * (size_t) p * 4;
+    for (int j = 0; j < p; j++) {
+      out[(size_t) j + (size_t) c * (size_t) p] =
+        pa_lanes_total(lc + 4 * (size_t) j);
+    }
   }
 }
 

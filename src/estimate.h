@@ -30,7 +30,8 @@ typedef struct {
   const int *rows;
   const int *col;
   const double *v;
-  const double *wt;  /* the wave's weight of each person (0 when NA) */
+  const double *wt;  /* the wave's weight of each person (NA and NaN read
+                        as 0) */
   const int *sel;
   size_t ld;
 } pa_dphi;
@@ -50,6 +51,30 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
                        const double *x, size_t n_risk, int p,
                        const double *factor, int q, const int *cols, int nc,
                        int *pos, double *e, double *out);
+
+/* pa_stage_gradient() without the n_risk x nc matrix E: the rows at risk
+ * are taken PA_STAGE_BLOCK at a time, each block's rows of E formed in eb
+ * (PA_STAGE_BLOCK x nc scratch) from the entries that fall in it and
+ * multiplied into four-lane sums carried from block to block (lanes: nc x
+ * p x 4 scratch), so that every element of E gets the same additions in
+ * the same order and out the same bits. The entries are read in runs
+ * whose rows at risk do not decrease: run u is entries run_start[u] ..
+ * run_end[u] - 1 of feed run_feed[u] (runs in feed order, then entry
+ * order; cursor: n_runs scratch). pa_stage_runs() finds them. */
+#define PA_STAGE_BLOCK 1024
+void pa_stage_gradient_runs(const pa_dphi *feeds, const int *slot,
+                            const double *x, size_t n_risk, int p,
+                            const double *factor, const int *cols, int nc,
+                            const int *pos, const int *run_feed,
+                            const size_t *run_start, const size_t *run_end,
+                            int n_runs, size_t *cursor, double *eb,
+                            double *lanes, double *out);
+
+/* The runs of pa_stage_gradient_runs(): counts them, and with run_feed
+ * (etc.) non-NULL stores them. Entries whose person is not at risk
+ * (slot -1) belong to the run they sit in. Returns the number of runs. */
+int pa_stage_runs(const pa_dphi *feeds, int n_feeds, const int *slot,
+                  int *run_feed, size_t *run_start, size_t *run_end);
 
 /* Covariance of the totals of influence values `infl` (n x q), people as
  * independent units: n/(n-1) times the centred cross-product, taken a

@@ -69,6 +69,11 @@ void pa_crossprod_vec_lanes(const double *x, size_t m, int p,
                             const double *v, double *lanes);
 double pa_lanes_total(const double *lane);
 
+/* pa_crossprod_vec_lanes() over rows 0..m-1 of a matrix X with leading
+ * dimension ld (a block of rows of a taller matrix, read in place). */
+void pa_crossprod_vec_lanes_ld(const double *x, size_t ld, size_t m, int p,
+                               const double *v, double *lanes);
+
 /* out (p) = X' v over the rows a <= i < a + m of X (n x p). */
 void pa_crossprod_vec_rows(const double *x, size_t n, int p,
                            const double *v, size_t a, size_t m,

@@ -74,8 +74,24 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
   return out;
 }
 
+/* A wave's weights for the derivatives: a double vector of the n people,
+ * or list(W, t), column t (1-based) of the n-row double matrix W, read in
+ * place (the kernel reads NA as 0). NULL when malformed. */
+static const double *feed_weights(SEXP wt, R_xlen_t nn) {
+  if (Rf_isReal(wt) && XLENGTH(wt) == nn) return REAL(wt);
+  if (TYPEOF(wt) != VECSXP || XLENGTH(wt) != 2) return NULL;
+  SEXP m = VECTOR_ELT(wt, 0), t = VECTOR_ELT(wt, 1);
+  if (!Rf_isReal(m) || !Rf_isMatrix(m) || Rf_nrows(m) != nn ||
+      !Rf_isInteger(t) || XLENGTH(t) != 1 || INTEGER(t)[0] == NA_INTEGER ||
+      INTEGER(t)[0] < 1 || INTEGER(t)[0] > Rf_ncols(m)) {
+    return NULL;
+  }
+  return REAL(m) + (size_t) (INTEGER(t)[0] - 1) * (size_t) nn;
+}
+
 /* feeds: a list of list(rows, m, wt) (dense m: length(rows) x q) or
- * list(rows, col, v, wt) (one value per row, in column col). */
+ * list(rows, col, v, wt) (one value per row, in column col); wt as
+ * feed_weights() reads it. */
 SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q) {
   if (!Rf_isReal(x) || !Rf_isMatrix(x) || !Rf_isReal(factor) ||
@@ -107,8 +123,9 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     SEXP v = VECTOR_ELT(fe, sparse ? 2 : 1);
     SEXP wt = VECTOR_ELT(fe, sparse ? 3 : 2);
     SEXP sel = !sparse && XLENGTH(fe) == 4 ? VECTOR_ELT(fe, 3) : R_NilValue;
+    const double *wt_at = feed_weights(wt, nn);
     if ((sparse && XLENGTH(fe) != 4) || !Rf_isInteger(rows) ||
-        !Rf_isReal(v) || !Rf_isReal(wt) || XLENGTH(wt) != nn ||
+        !Rf_isReal(v) || !wt_at ||
         (!Rf_isNull(sel) && (!Rf_isInteger(sel) || !Rf_isMatrix(v) ||
                              Rf_ncols(v) != qq ||
                              XLENGTH(sel) != XLENGTH(rows))) ||
@@ -120,7 +137,7 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     d[f].rows = zero_based(rows, nn, "row");
     d[f].col = sparse ? zero_based(VECTOR_ELT(fe, 1), qq, "column") : NULL;
     d[f].v = REAL(v);
-    d[f].wt = REAL(wt);
+    d[f].wt = wt_at;
     d[f].sel = Rf_isNull(sel) ? NULL
       : zero_based(sel, (R_xlen_t) Rf_nrows(v), "row");
     d[f].ld = Rf_isNull(sel) ? d[f].m : (size_t) Rf_nrows(v);
@@ -133,7 +150,34 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
   for (int k = 0; k < qq; k++) if (used[k]) cols[nc++] = k;
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, p, qq));
   memset(REAL(out), 0, (size_t) p * (size_t) qq * sizeof(double));
-  if (nc > 0) {
+  /* by blocks of rows at risk, without E, when the entries come in few
+   * runs of rows at risk (each wave's cells, or its people in order) */
+  int n_runs = nc > 0 ? pa_stage_runs(d, n_feeds, slot, NULL, NULL, NULL)
+                      : 0;
+  if (nc > 0 && n_runs <= 4096) {
+    int *run_feed = (int *) R_alloc((size_t) n_runs + 1, sizeof(int));
+    size_t *run_start = (size_t *) R_alloc((size_t) n_runs + 1,
+                                           sizeof(size_t));
+    size_t *run_end = (size_t *) R_alloc((size_t) n_runs + 1, sizeof(size_t));
+    size_t *cursor = (size_t *) R_alloc((size_t) n_runs + 1, sizeof(size_t));
+    pa_stage_runs(d, n_feeds, slot, run_feed, run_start, run_end);
+    int *pos = (int *) R_alloc((size_t) qq, sizeof(int));
+    for (int k = 0; k < qq; k++) pos[k] = -1;
+    for (int c = 0; c < nc; c++) pos[cols[c]] = c;
+    double *eb = (double *) R_alloc((size_t) PA_STAGE_BLOCK * (size_t) nc,
+                                    sizeof(double));
+    double *lanes = (double *) R_alloc((size_t) nc * (size_t) p * 4 + 1,
+                                       sizeof(double));
+    double *g = (double *) R_alloc((size_t) p * (size_t) nc + 1,
+                                   sizeof(double));
+    pa_stage_gradient_runs(d, slot, REAL(x), n_risk, p, REAL(factor), cols,
+                           nc, pos, run_feed, run_start, run_end, n_runs,
+                           cursor, eb, lanes, g);
+    for (int c = 0; c < nc; c++) {
+      memcpy(REAL(out) + (size_t) cols[c] * (size_t) p, g + (size_t) c * p,
+             (size_t) p * sizeof(double));
+    }
+  } else if (nc > 0) {
     size_t ne = n_risk * (size_t) nc;
     double *e = (double *) R_alloc(ne > 0 ? ne : 1, sizeof(double));
     memset(e, 0, (ne > 0 ? ne : 1) * sizeof(double));

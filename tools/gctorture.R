@@ -192,6 +192,16 @@ calls <- list(
                        wt = wt, sel = c(4L, 1L, 2L)))
     .Call(ns$C_stage_gradient, x, rep(0.5, 8), 1:8, feeds, 8L, 3L)
   },
+  stage_gradient_columns = function() {
+    # a wave's weights as a column of the weights matrix, read in place
+    # (NA read as 0)
+    wts <- cbind(c(1, 2, NA, 1, 1, 2, 1, 1), c(2, NA, 1, 1, 3, 1, 1, 2))
+    feeds <- list(list(rows = c(1L, 3L, 4L), m = matrix(as.double(1:12), 4L),
+                       wt = list(wts, 2L), sel = c(4L, 1L, 2L)),
+                  list(rows = c(2L, 3L, 5L), col = c(1L, 3L, 3L),
+                       v = c(0.5, -1, 2), wt = list(wts, 1L)))
+    .Call(ns$C_stage_gradient, x, rep(0.5, 8), 1:8, feeds, 8L, 3L)
+  },
   wave_means_sandwich = function() {
     wave_means(boot_w, "y", min_n = 1)
   }

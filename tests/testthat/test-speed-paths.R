@@ -253,3 +253,234 @@ test_that("the influence kernel forms phi from entries or rows as from the dense
                      want)
   }
 })
+
+# The shortcuts of issue 18's scale work (wave means and GEE at 1e6
+# people): each gives what the R formula it replaces gives, bit for bit.
+
+test_that("tipping material marks respondents and weighs SDs as the R formula, with a design", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_design_panel(n = 450, seed = 11)
+  s$long$g <- as.character(s$long$g)
+  ids <- unique(s$long$id)
+  # a group of one person (suppressed with its partner cells) and a
+  # stratum with a single PSU (lonely, "adjust"), an fpc elsewhere
+  s$long$g[s$long$id == ids[1]] <- "one"
+  s$long$str[s$long$hh == s$long$hh[1]] <- 99L
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age", "hh", "str", "pop"),
+                      strata = "str", cluster = "hh", fpc = "pop",
+                      nest = TRUE, lonely_psu = "adjust")
+  w <- attrition_weights(panel, ~ age)
+  m <- suppressMessages(wave_means(w, "y", by = "g", min_n = 5))
+  expect_true(any(m$suppressed))
+  full <- ns$with_people(suppressMessages(wave_means(w, "y", by = "g",
+                                                     min_n = 5)))
+  mat <- attr(full, "tipping")
+  rec <- attr(m, "tipping")
+  rows <- ns$panel_rows(w)
+  y <- w$panel$data$y
+  g <- as.character(w$panel$data$g)
+  n <- nrow(w$weights)
+  g_base <- as.character(w$panel$baseline$g)
+  checked <- 0L
+  for (k in seq_len(nrow(full))) {
+    r <- mat$rows[[k]]
+    if (is.null(r) || !is.null(r$error)) next
+    t1 <- match(as.character(full$wave[k]), w$panel$waves)
+    at <- which(rows$wave == t1 & g == full$g[k] & !is.na(y))
+    grp <- intersect(w$baseline_rows, which(g_base == full$g[k]))
+    mark <- logical(n)
+    mark[rows$person[at]] <- TRUE
+    has <- mark[grp]
+    has <- c(has, logical((8L - length(has) %% 8L) %% 8L))
+    expect_identical(r$answered, packBits(has))
+    sd <- ns$weighted_sd(as.numeric(y[at]),
+                         w$weights[cbind(rows$person[at], t1)])
+    expect_identical(r$sd, sd)
+    expect_identical(rec$rows[[k]]$sd, sd)
+    checked <- checked + 1L
+  }
+  expect_true(checked >= 6L)
+})
+
+test_that("the screen of sparse model-matrix columns gives check_model_cells()'s verdict", {
+  ns <- asNamespace("panelattrition")
+  n <- 2000
+  person <- rep(seq_len(n / 2), each = 2)
+  mf <- data.frame(y = stats::rnorm(n), v = stats::rnorm(n))
+  x <- cbind("(Intercept)" = 1, v = mf$v, late = 0)
+  # non-zero for 3 people only, all after the first 64 * min_n rows
+  x[c(1500, 1501, 1700, 1900), "late"] <- 1
+  expect_error(ns$check_model_cells(x, mf, person, 5),
+               class = "panelattrition_disclosure_error")
+  expect_silent(ns$check_model_cells(x, mf, person, 3))
+  # non-zero for 5 people among the first rows and nowhere else
+  x[, "late"] <- 0
+  x[c(1, 3, 5, 7, 9), "late"] <- 1
+  expect_silent(ns$check_model_cells(x, mf, person, 5))
+  x[9, "late"] <- 0
+  expect_error(ns$check_model_cells(x, mf, person, 5),
+               class = "panelattrition_disclosure_error")
+})
+
+test_that("any_small_cell() with its rows-per-person screen equals the count of people", {
+  ns <- asNamespace("panelattrition")
+  exact <- function(vars, person, min_n) {
+    cell <- interaction(lapply(vars, function(v) addNA(factor(v))),
+                        drop = TRUE)
+    any(tapply(person, cell, function(p) length(unique(p))) < min_n)
+  }
+  set.seed(12)
+  verdicts <- logical()
+  for (i in 1:40) {
+    n_people <- 60L
+    person <- sort(c(seq_len(n_people),
+                     sample.int(n_people, 140L, replace = TRUE)))
+    # one person with many answers, all in one cell
+    if (i %% 4 == 0) person <- c(person, rep(1L, 30))
+    n <- length(person)
+    vars <- list(a = sample(c("x", "y", NA), n, TRUE, prob = c(0.6, 0.35, 0.05)),
+                 b = factor(sample(1:2, n, TRUE)))
+    if (i %% 4 == 0) {
+      vars$a[person == 1L] <- "solo"
+    }
+    for (min_n in c(1, 2, 5, 12)) {
+      got <- ns$any_small_cell(vars, person, n_people, min_n)
+      expect_identical(got, exact(vars, person, min_n))
+      verdicts <- c(verdicts, got)
+    }
+  }
+  expect_true(any(verdicts) && !all(verdicts))
+})
+
+test_that("counting shortcuts equal duplicated(), rle() and the binary test", {
+  ns <- asNamespace("panelattrition")
+  set.seed(13)
+  for (x in list(sort(sample.int(50L, 200, TRUE)), 7L, c(3L, 3L, 3L),
+                 sample.int(50L, 200, TRUE), c(2L, 1L, 2L),
+                 c(1L, NA, 2L), c(0L, 0L, 1L), integer())) {
+    expect_identical(ns$first_of_each(x), x[!duplicated(x)])
+    if (length(x)) expect_identical(ns$run_lengths(x), rle(x)$lengths)
+  }
+  y <- c(rep(c(0, 1), 700), NA, 0.5, 1)
+  for (yy in list(y, y[-1402], c(2, y), c(NA, 1, 0))) {
+    has <- which(!is.na(yy))
+    expect_identical(ns$all_binary(yy, has),
+                     all(yy[has] == 0 | yy[has] == 1))
+  }
+})
+
+test_that("unused levels are dropped as model.frame(drop.unused.levels = TRUE) drops them", {
+  ns <- asNamespace("panelattrition")
+  set.seed(14)
+  n <- 60
+  d <- data.frame(y = stats::rnorm(n),
+                  f = factor(sample(c("a", "b"), n, TRUE),
+                             levels = c("a", "b", "z")),
+                  o = factor(sample(1:3, n, TRUE), levels = 1:4,
+                             ordered = TRUE),
+                  k = sample(c("u", "v"), n, TRUE), x = stats::rnorm(n))
+  d$f[3] <- NA
+  contrasts(d$f) <- stats::contr.sum(3)
+  for (fo in list(y ~ f + o + k + x, y ~ factor(k) * x, y ~ f:o, y ~ x,
+                  y ~ interaction(f, o))) {
+    msg <- function(expr) {
+      tryCatch(expr, warning = function(w) conditionMessage(w))
+    }
+    expect_identical(
+      msg(ns$drop_unused_levels(stats::model.frame(fo, d,
+                                                   na.action = stats::na.pass))),
+      msg(stats::model.frame(fo, d, na.action = stats::na.pass,
+                             drop.unused.levels = TRUE)))
+    expect_identical(
+      suppressWarnings(ns$drop_unused_levels(
+        stats::model.frame(fo, d, na.action = stats::na.pass))),
+      suppressWarnings(stats::model.frame(fo, d, na.action = stats::na.pass,
+                                          drop.unused.levels = TRUE)))
+  }
+})
+
+test_that("the stage gradient reads a wave's weights in place as a zeroed copy", {
+  ns <- asNamespace("panelattrition")
+  set.seed(15)
+  n <- 40L
+  x <- cbind(1, stats::rnorm(n), stats::rbinom(n, 1, 0.4))
+  wts <- matrix(stats::runif(n * 3, 0.5, 3), n, 3)
+  wts[sample.int(n * 3, 20)] <- NA
+  wts[5, 2] <- NaN
+  zeroed <- function(t) {
+    v <- wts[, t]
+    v[is.na(v)] <- 0
+    v
+  }
+  dense <- matrix(stats::rnorm(60 * 4), 60, 4)
+  rows2 <- sort(sample.int(n, 25))
+  rows3 <- sort(sample.int(n, 18))
+  feeds <- function(wt2, wt3) {
+    list(list(rows = rows2, m = dense, wt = wt2, sel = sample.int(60L, 25)),
+         list(rows = rows3, col = sample.int(4L, 18, TRUE),
+              v = stats::rnorm(18), wt = wt3))
+  }
+  set.seed(16)
+  a <- feeds(zeroed(2), zeroed(3))
+  set.seed(16)
+  b <- feeds(list(wts, 2L), list(wts, 3L))
+  factor <- stats::rnorm(n)
+  expect_identical(
+    .Call(ns$C_stage_gradient, x, factor, seq_len(n), b, n, 4L),
+    .Call(ns$C_stage_gradient, x, factor, seq_len(n), a, n, 4L))
+  expect_error(.Call(ns$C_stage_gradient, x, factor, seq_len(n),
+                     list(list(rows = rows3, col = rep(1L, 18),
+                               v = stats::rnorm(18), wt = list(wts, 4L))),
+                     n, 4L),
+               "internal error")
+})
+
+test_that("mean_cells() without the waves' values keeps the other columns", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 200, seed = 17)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  rows <- ns$panel_rows(w)
+  group <- ns$group_values(w, "g", rows)
+  all_cols <- ns$mean_cells(w$panel$data$y, "y", rows, group)
+  lean <- ns$mean_cells(w$panel$data$y, "y", rows, group, wave_values = FALSE)
+  expect_identical(lean, all_cols[setdiff(names(all_cols),
+                                          c("wave_members", "wave_values"))])
+})
+
+test_that("the stage gradient by blocks of rows equals the one through the whole matrix", {
+  ns <- asNamespace("panelattrition")
+  set.seed(18)
+  n <- 3001L
+  risk <- sort(sample.int(n + 500L, n))
+  n_all <- n + 500L
+  x <- cbind(1, stats::rnorm(n), stats::rbinom(n, 1, 0.3), stats::rnorm(n),
+             stats::runif(n))
+  wts <- matrix(stats::runif(n_all * 3, 0.5, 3), n_all, 3)
+  wts[sample.int(n_all * 3, 300)] <- NA
+  factor <- stats::rnorm(n)
+  # a wave's derivative rows for its people in order (GEE), and a wave's
+  # cells one after the other (wave means), people at risk or not
+  people2 <- sort(sample.int(n_all, 2200))
+  dense <- matrix(stats::rnorm(2500 * 4), 2500, 4)
+  cell_a <- sort(sample.int(n_all, 900))
+  cell_b <- sort(sample.int(n_all, 1100))
+  feeds <- list(
+    list(rows = people2, m = dense, wt = list(wts, 2L),
+         sel = sample.int(2500L, 2200)),
+    list(rows = c(cell_a, cell_b), col = rep(c(2L, 4L), c(900, 1100)),
+         v = stats::rnorm(2000), wt = list(wts, 3L)),
+    list(rows = people2[1:50], m = dense[1:50, ], wt = wts[, 1]))
+  # zeros in many runs (they add nothing) send the kernel through the
+  # whole matrix E instead
+  zero <- list(rows = rep(risk[2:1], 5000), col = rep(1L, 10000),
+               v = numeric(10000), wt = list(wts, 1L))
+  blocks <- .Call(ns$C_stage_gradient, x, factor, risk, feeds, n_all, 4L)
+  whole <- .Call(ns$C_stage_gradient, x, factor, risk, c(feeds, list(zero)),
+                 n_all, 4L)
+  expect_identical(blocks, whole)
+  # and the columns used: a feed of zeros uses none
+  expect_identical(colSums(blocks != 0) > 0, c(TRUE, TRUE, TRUE, TRUE))
+})
