@@ -1464,9 +1464,9 @@ static int distinct_begin(pa_col *c) {
   return 0;
 }
 
-static void on_field(void *s, size_t len, void *data) {
-  pa_part *g = data;
-  const unsigned char *f = s ? s : (const unsigned char *) "";
+/* A field of the current record (from libcsv through on_field(), or from
+ * the fast path of the tokenizer directly). */
+PA_HOT void field_in(pa_part *g, const unsigned char *f, size_t len) {
   int j = g->nfield++;
   if (j == 0) g->rec_line = g->lines_done + 1;
   if (j >= g->fast_ncol) {
@@ -1499,6 +1499,10 @@ static void on_field(void *s, size_t len, void *data) {
                      &g->lines_done)) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
   }
+}
+
+static void on_field(void *s, size_t len, void *data) {
+  field_in(data, s ? s : (const unsigned char *) "", len);
 }
 
 static int end_header(pa_reader *r, pa_part *g) {
@@ -2002,6 +2006,43 @@ static int text_after_quote(pa_reader *r, pa_part *g, const unsigned char *s,
  * puts the parser in the state libcsv is in there (between two fields of
  * a record, or before a record), so that libcsv reads on from it exactly
  * as if it had read everything before. Returns the bytes taken. */
+/* The first byte from s[e] on that is `c`, a quote, LF or CR, or `len`.
+ * Eight bytes at a time where the byte order lets the first match be
+ * found from the low bits: a byte equal to x leaves a zero in w ^ x, and
+ * (v - 0x01..) & ~v sets the top bit of a zero byte of v, as (w - 0x0E..)
+ * & ~w does for a byte below 14 (LF, CR and others, which are looked at
+ * one by one); a borrow can only mark bytes after the first match. */
+PA_HOT size_t scan_special(const unsigned char *s, size_t e, size_t len,
+                           unsigned char c) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                         \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+  const uint64_t cw = ones * c, qw = ones * (unsigned char) '"';
+  while (e + 8 <= len) {
+    uint64_t w;
+    memcpy(&w, s + e, 8);
+    uint64_t a = w ^ cw, b = w ^ qw;
+    uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b) |
+                  ((w - 14 * ones) & ~w)) &
+                 tops;
+    if (!m) {
+      e += 8;
+      continue;
+    }
+    e += (size_t) __builtin_ctzll(m) >> 3;
+    unsigned char x = s[e];
+    if (x == c || x == '"' || x == '\n' || x == '\r') return e;
+    e++; /* another byte below 14 */
+  }
+#endif
+  while (e < len) {
+    unsigned char x = s[e];
+    if (x == c || x == '"' || x == '\n' || x == '\r') break;
+    e++;
+  }
+  return e;
+}
+
 static size_t fast_records(pa_reader *r, pa_part *g, struct csv_parser *p,
                            const unsigned char *s, size_t len) {
   const unsigned char delim = r->delim;
@@ -2014,12 +2055,7 @@ static size_t fast_records(pa_reader *r, pa_part *g, struct csv_parser *p,
       const unsigned char *field;
       size_t flen, e;
       if (s[f] != '"') {
-        e = f;
-        while (e < len) {
-          unsigned char c = s[e];
-          if (c == delim || c == '"' || c == '\n' || c == '\r') break;
-          e++;
-        }
+        e = scan_special(s, f, len, delim);
         if (e == len || s[e] == '"') goto stop;
         if (e == f && nf == 0 && s[e] != delim) {
           /* a blank line: no record (libcsv reports every line end) */
@@ -2033,7 +2069,7 @@ static size_t fast_records(pa_reader *r, pa_part *g, struct csv_parser *p,
         /* a quoted field: up to the quote not followed by another */
         size_t q = f + 1, ndq = 0;
         for (;;) {
-          while (q < len && s[q] != '"' && s[q] != '\n' && s[q] != '\r') q++;
+          q = scan_special(s, q, len, '"');
           if (q + 1 >= len || s[q] != '"') goto stop;
           if (s[q + 1] != '"') break;
           ndq++;
@@ -2057,7 +2093,7 @@ static size_t fast_records(pa_reader *r, pa_part *g, struct csv_parser *p,
           field = b->data;
         }
       }
-      on_field((void *) field, flen, g);
+      field_in(g, field, flen);
       nf++;
       if (s[e] == delim) {
         f = e + 1;
