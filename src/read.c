@@ -42,6 +42,7 @@
 /* libcsv's parser states (libcsv.c), read to decide whether a parser
  * stopped between two records or inside a quoted field */
 #define LIBCSV_ROW_NOT_BEGUN 0
+#define LIBCSV_FIELD_NOT_BEGUN 1
 #define LIBCSV_FIELD_BEGUN 2
 
 /* ------------------------------------------------------------------ */
@@ -287,6 +288,7 @@ static void part_free(pa_part *g, int ncol) {
   free(g->line_off);
   free(g->problems);
   bytes_free(&g->problem_text);
+  bytes_free(&g->unquoted);
   free(g);
 }
 
@@ -1462,9 +1464,9 @@ static int distinct_begin(pa_col *c) {
   return 0;
 }
 
-static void on_field(void *s, size_t len, void *data) {
-  pa_part *g = data;
-  const unsigned char *f = s ? s : (const unsigned char *) "";
+/* A field of the current record (from libcsv through on_field(), or from
+ * the fast path of the tokenizer directly). */
+PA_HOT void field_in(pa_part *g, const unsigned char *f, size_t len) {
   int j = g->nfield++;
   if (j == 0) g->rec_line = g->lines_done + 1;
   if (j >= g->fast_ncol) {
@@ -1497,6 +1499,10 @@ static void on_field(void *s, size_t len, void *data) {
                      &g->lines_done)) {
     part_error(g, PA_ERR_MEMORY, g->rec_line, "out of memory");
   }
+}
+
+static void on_field(void *s, size_t len, void *data) {
+  field_in(data, s ? s : (const unsigned char *) "", len);
 }
 
 static int end_header(pa_reader *r, pa_part *g) {
@@ -1988,6 +1994,123 @@ static int text_after_quote(pa_reader *r, pa_part *g, const unsigned char *s,
   return 1;
 }
 
+/* The fast path of the tokenizer, for the records libcsv would read
+ * without a second thought: from a record's start, fields that are
+ * unquoted and hold no quote, or quoted with their closing quote followed
+ * by the delimiter or the line end and no line break inside, are handed to
+ * the same callbacks, in the same order and with the same bytes, as
+ * libcsv would hand them (a quoted field's doubled quotes made single in
+ * the part's scratch store). At the first field it cannot take whole in
+ * `s` (a quote out of place, a line break inside quotes, text after the
+ * closing quote, the end of `s`), it stops at that field's first byte and
+ * puts the parser in the state libcsv is in there (between two fields of
+ * a record, or before a record), so that libcsv reads on from it exactly
+ * as if it had read everything before. Returns the bytes taken. */
+/* The first byte from s[e] on that is `c`, a quote, LF or CR, or `len`.
+ * Eight bytes at a time where the byte order lets the first match be
+ * found from the low bits: a byte equal to x leaves a zero in w ^ x, and
+ * (v - 0x01..) & ~v sets the top bit of a zero byte of v, as (w - 0x0E..)
+ * & ~w does for a byte below 14 (LF, CR and others, which are looked at
+ * one by one); a borrow can only mark bytes after the first match. */
+PA_HOT size_t scan_special(const unsigned char *s, size_t e, size_t len,
+                           unsigned char c) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                         \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+  const uint64_t cw = ones * c, qw = ones * (unsigned char) '"';
+  while (e + 8 <= len) {
+    uint64_t w;
+    memcpy(&w, s + e, 8);
+    uint64_t a = w ^ cw, b = w ^ qw;
+    uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b) |
+                  ((w - 14 * ones) & ~w)) &
+                 tops;
+    if (!m) {
+      e += 8;
+      continue;
+    }
+    e += (size_t) __builtin_ctzll(m) >> 3;
+    unsigned char x = s[e];
+    if (x == c || x == '"' || x == '\n' || x == '\r') return e;
+    e++; /* another byte below 14 */
+  }
+#endif
+  while (e < len) {
+    unsigned char x = s[e];
+    if (x == c || x == '"' || x == '\n' || x == '\r') break;
+    e++;
+  }
+  return e;
+}
+
+static size_t fast_records(pa_reader *r, pa_part *g, struct csv_parser *p,
+                           const unsigned char *s, size_t len) {
+  const unsigned char delim = r->delim;
+  size_t i = 0; /* the current record's first byte */
+  while (i < len && !g->status) {
+    size_t f = i; /* the current field's first byte */
+    int nf = 0;
+    for (;;) {
+      if (f == len) goto stop;
+      const unsigned char *field;
+      size_t flen, e;
+      if (s[f] != '"') {
+        e = scan_special(s, f, len, delim);
+        if (e == len || s[e] == '"') goto stop;
+        if (e == f && nf == 0 && s[e] != delim) {
+          /* a blank line: no record (libcsv reports every line end) */
+          on_row(s[e], g);
+          i = e + 1;
+          break;
+        }
+        field = s + f;
+        flen = e - f;
+      } else {
+        /* a quoted field: up to the quote not followed by another */
+        size_t q = f + 1, ndq = 0;
+        for (;;) {
+          q = scan_special(s, q, len, '"');
+          if (q + 1 >= len || s[q] != '"') goto stop;
+          if (s[q + 1] != '"') break;
+          ndq++;
+          q += 2;
+        }
+        e = q + 1;
+        unsigned char c = s[e];
+        if (c != delim && c != '\n' && c != '\r') goto stop;
+        field = s + f + 1;
+        flen = q - f - 1;
+        if (ndq) {
+          pa_bytes *b = &g->unquoted;
+          b->len = 0;
+          if (bytes_reserve(b, flen + 1)) goto stop;
+          unsigned char *o = b->data;
+          for (size_t k = 0; k < flen; k++) {
+            *o++ = field[k];
+            if (field[k] == '"') k++;
+          }
+          flen = (size_t) (o - b->data);
+          field = b->data;
+        }
+      }
+      field_in(g, field, flen);
+      nf++;
+      if (s[e] == delim) {
+        f = e + 1;
+        continue;
+      }
+      on_row(s[e], g);
+      i = e + 1;
+      break;
+    }
+    continue;
+  stop:
+    if (nf) p->pstate = LIBCSV_FIELD_NOT_BEGUN;
+    return f;
+  }
+  return i;
+}
+
 static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
                        size_t len) {
   struct csv_parser *p = (struct csv_parser *) r->parser + g->slot;
@@ -1995,9 +2118,20 @@ static void parse_into(pa_reader *r, pa_part *g, const unsigned char *s,
   size_t done = 0;
   /* ... and by as much as it holds already, so that it doubles */
   if (p->blk_size < p->entry_size) p->blk_size = p->entry_size;
+  const int fast = r->delim != '"' && r->delim != '\n' && r->delim != '\r';
   while (done < len && !g->status) {
-    done += csv_parse(p, s + done, len - done, on_field, on_row, g);
-    if (done == len) break;
+    if (fast && p->pstate == LIBCSV_ROW_NOT_BEGUN && !p->quoted &&
+        p->entry_pos == 0) {
+      done += fast_records(r, g, p, s + done, len - done);
+      if (done == len || g->status) break;
+    }
+    /* libcsv takes the rest of the line (and of the record, a line at a
+     * time, when a quoted field spans lines) */
+    const unsigned char *nl = memchr(s + done, '\n', len - done);
+    size_t chunk = nl ? (size_t) (nl - (s + done)) + 1 : len - done;
+    size_t took = csv_parse(p, s + done, chunk, on_field, on_row, g);
+    done += took;
+    if (took == chunk) continue;
     if (csv_error(p) != CSV_EPARSE) {
       part_error(g, PA_ERR_MEMORY, g->lines_done + 1,
                  csv_strerror(csv_error(p)));

@@ -190,6 +190,10 @@ typedef struct {
   int64_t rec_line;
   int last_term;          /* terminator that ended the last row, or 0 */
 
+  /* a quoted field's text with its doubled quotes made single, for the
+   * fast path of the tokenizer (see fast_records()) */
+  pa_bytes unquoted;
+
   /* rows dropped for having the wrong number of fields */
   pa_problem *problems;
   size_t nproblem, problem_cap;

@@ -362,3 +362,36 @@ test_that("a file larger than one read block matches write.csv/read.csv", {
   expect_identical(err$line, line_r)
   expect_match(conditionMessage(err), sprintf("line %d has 7 fields", line_r))
 })
+
+test_that("the fast path of the tokenizer hands over to libcsv mid-record", {
+  # every way a record can leave the fast path (a quote inside an unquoted
+  # field, a quoted field over two lines, text after a closing quote,
+  # doubled quotes, an empty quoted field, a trailing delimiter, CR and
+  # CR LF line ends, blank lines), in the first field and in later ones
+  f <- tempfile(fileext = ".csv")
+  on.exit(unlink(f))
+  text <- paste0(
+    "id,a,b,c\n",
+    "1,plain,\"q, d\",x\n",
+    "2,ab\"c,\"say \"\"hi\"\"\",\n",
+    "3,\"two\nlines\",\"\",z\n",
+    "\n",
+    "4\"x,\"\"\"\",\"a\"\"\",w\n",
+    "5,e,f,g\r",
+    "6,\"h\",i,\"j\"\r\n",
+    "7,k,l,m"
+  )
+  writeBin(charToRaw(text), f)
+  x <- read_survey(f)
+  expect_identical(x$id, c("1", "2", "3", "4\"x", "5", "6", "7"))
+  expect_identical(x$a, c("plain", "ab\"c", "two\nlines", "\"", "e", "h", "k"))
+  expect_identical(x$b, c("q, d", "say \"hi\"", NA, "a\"", "f", "i", "l"))
+  expect_identical(x$c, c("x", NA, "z", "w", "g", "j", "m"))
+  expect_identical(attr(x, "records"), 7)
+  # a closing quote followed by text, after fast fields on its line
+  writeLines(c("id,a,b", "1,2,3", "4,5,\"ab\"c", "7,8,9"), f)
+  expect_error(read_survey(f), class = "panelattrition_csv_quote_error")
+  y <- suppressWarnings(read_survey(f, strict = FALSE))
+  expect_identical(y$id, c(1L, 7L))
+  expect_identical(attr(y, "problems")$line, 3)
+})
