@@ -377,20 +377,26 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # over every wave of each person; unweighted ones (every weight 1) and
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
+  # the kernel forms the fitted values and the weight derivatives (n x p)
+  # only when they are read
+  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich")
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
     fit <- gee_call(grid$x, grid$y, grid$w, grid$time, grid$size, fam,
-                    corstr, ctrl, grid$mode, grid$base)
+                    corstr, ctrl, grid$mode, grid$base, want = want)
   } else {
-    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl)
+    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl,
+                    want = want)
   }
   gee_status(fit, corstr, full)
   if (full) {
     # back to the answers: fitted values and weight derivatives
     fit$fitted <- fit$fitted[grid$pos]
     fit$linear_predictor <- fit$linear_predictor[grid$pos]
-    fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    if (!is.null(fit$dscores)) {
+      fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    }
     rm(grid)
   }
 
@@ -409,7 +415,8 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     # both fits estimate the same coefficients when the mean model is
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
-    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl)
+    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
+                    want = c(FALSE, se == "sandwich"))
     gee_status(ind, "independence", FALSE)
     gee_check_independence(fit, ind, infl,
                            gee_influence(weights, ind, rows,
@@ -497,14 +504,19 @@ check_numerator_terms <- function(weights, formula) {
 # The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
 # c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
 # Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
-# by the later wave's weight or by w_s w_t / base weight.
+# by the later wave's weight or by w_s w_t / base weight. `want` says
+# whether the fitted values and the weight derivatives are wanted (else
+# they are NULL); under independence the answers' times are not read.
 gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
-                     mode = c(0L, 0L), base = double()) {
-  .Call(C_gee_fit, x, as.double(y), as.double(w), as.double(time),
+                     mode = c(0L, 0L), base = double(),
+                     want = c(TRUE, TRUE)) {
+  time <- if (corstr == "independence") double() else as.double(time)
+  .Call(C_gee_fit, x, as.double(y), as.double(w), time,
         as.integer(size),
         match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
         match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
-        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base))
+        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base),
+        as.logical(unname(want)))
 }
 
 # Raise the kernel's failures as classed conditions.
@@ -915,12 +927,26 @@ gee_influence <- function(w, fit, rows, sandwich) {
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
   # by the kernel
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
-  dphi_dw <- vector("list", ncol(w$weights))
-  for (t in if (sandwich) unique(rows$wave)) {
-    at <- which(rows$wave == t)
-    # only the wave's answers: each person once (rows `at` of the
-    # derivatives, read in place)
-    dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
+  n_t <- ncol(w$weights)
+  dphi_dw <- vector("list", n_t)
+  if (sandwich) {
+    # each wave's answers in one pass (the rows' wave codes as a factor,
+    # as which(rows$wave == t) would find them for each t in turn)
+    wave <- rows$wave
+    by_wave <- if (is.integer(wave) && !anyNA(wave) && min(wave) >= 1L &&
+                   max(wave) <= n_t) {
+      split(seq_along(wave),
+            structure(wave, levels = as.character(seq_len(n_t)),
+                      class = "factor"))
+    } else {
+      lapply(seq_len(n_t), function(t) which(wave == t))
+    }
+    for (t in which(lengths(by_wave) > 0L)) {
+      at <- by_wave[[t]]
+      # only the wave's answers: each person once (rows `at` of the
+      # derivatives, read in place)
+      dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
+    }
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)
 }

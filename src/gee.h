@@ -70,8 +70,8 @@ typedef struct {
   double *coef;    /* p */
   double *bread;   /* p x p */
   double *scores;  /* nclus x p */
-  double *dscores; /* n x p, or NULL */
-  double *fitted;  /* n */
+  double *dscores; /* n x p, or NULL when not wanted */
+  double *fitted;  /* n, or NULL when not wanted */
   double *eta;     /* n */
   double alpha;    /* correlation parameter (0 under independence) */
   double scale;    /* sum w r^2 / sum w */
@@ -81,15 +81,17 @@ typedef struct {
 } pa_gee_result;
 
 /* Doubles of scratch pa_gee_fit() needs for n rows, p columns and
- * clusters of at most max_size rows. */
-size_t pa_gee_work_size(size_t n, int p, int max_size);
+ * clusters of at most max_size rows; with_dscores says whether the result
+ * will have a dscores array (which then also serves as scratch). */
+size_t pa_gee_work_size(size_t n, int p, int max_size, int with_dscores);
 
 /* Fit the model. x is n x p column-major; rows are grouped by cluster,
  * cluster k holding the next size[k] rows; time (n) gives each row's
- * position in time, whose absolute differences are the AR(1) lags; w (n)
+ * position in time, whose absolute differences are the AR(1) lags (it may
+ * be NULL under working independence, which does not read it); w (n)
  * holds positive observation weights. `work` holds
- * pa_gee_work_size(n, p, max(size)) doubles and `iwork` p ints. The
- * kernel allocates nothing. */
+ * pa_gee_work_size(n, p, max(size), res->dscores != NULL) doubles and
+ * `iwork` p ints. The kernel allocates nothing. */
 int pa_gee_fit(const double *x, const double *y, const double *w,
                const double *time, const int *size, size_t nclus, size_t n,
                int p, const pa_gee_control *ctl, double *work, int *iwork,
