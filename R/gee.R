@@ -378,8 +378,12 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
   # the kernel forms the fitted values and the weight derivatives (n x p)
-  # only when they are read
-  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich")
+  # only when they are read, the derivatives over the model matrix it is
+  # given (made for the fit and not read again: a correlated fit with
+  # weights is given its grid's, and the independence check's fit below
+  # the answers')
+  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich",
+            overwrite = TRUE)
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
@@ -416,7 +420,8 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
     ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
-                    want = c(FALSE, se == "sandwich"))
+                    want = c(FALSE, se == "sandwich", TRUE))
+    rm(x)
     gee_status(ind, "independence", FALSE)
     gee_check_independence(fit, ind, infl,
                            gee_influence(weights, ind, rows,
@@ -506,10 +511,12 @@ check_numerator_terms <- function(weights, formula) {
 # Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
 # by the later wave's weight or by w_s w_t / base weight. `want` says
 # whether the fitted values and the weight derivatives are wanted (else
-# they are NULL); under independence the answers' times are not read.
+# they are NULL) and whether the derivatives may be written over `x`
+# (which the caller must then never read again: its values are gone);
+# under independence the answers' times are not read.
 gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
                      mode = c(0L, 0L), base = double(),
-                     want = c(TRUE, TRUE)) {
+                     want = c(TRUE, TRUE, FALSE)) {
   time <- if (corstr == "independence") double() else as.double(time)
   .Call(C_gee_fit, x, as.double(y), as.double(w), time,
         as.integer(size),

@@ -486,17 +486,22 @@ static void solve_alpha(gee_state *s, const pa_gee_control *ctl) {
   }
 }
 
-/* The independence fast path's two n-vectors of row weights live in the
- * weight derivatives' memory when those are wanted and have room (p >= 2):
- * that array is written only by the last accumulation, which does not use
- * them, so the fit allocates (and touches) 2n doubles fewer. */
-static int scratch_in_dscores(int p, int with_dscores) {
-  return with_dscores && p >= 2;
+/* Where the independence fast path's two n-vectors of row weights live:
+ * in the weight derivatives' array when it is the caller's own (not x) and
+ * has room (p >= 2), else in the scores' array when it has room; both are
+ * written only by the last accumulation, which does not use the vectors.
+ * So the fit allocates (and touches) 2n doubles fewer. Returns 1 for
+ * dscores, 2 for scores, 0 for the work array. */
+static int scratch_home(size_t n, int p, size_t nclus, int dscores_own) {
+  if (dscores_own && p >= 2) return 1;
+  if (nclus * (size_t) p >= 2 * n) return 2;
+  return 0;
 }
 
-size_t pa_gee_work_size(size_t n, int p, int max_size, int with_dscores) {
+size_t pa_gee_work_size(size_t n, int p, int max_size, size_t nclus,
+                        int dscores_own) {
   size_t pp = (size_t) p * (size_t) p, m = (size_t) (max_size > 1 ? max_size : 1);
-  size_t rows = scratch_in_dscores(p, with_dscores) ? 0 : 2 * n;
+  size_t rows = scratch_home(n, p, nclus, dscores_own) ? 0 : 2 * n;
   return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + rows;
 }
 
@@ -585,10 +590,10 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   s.rw = s.g + m * (size_t) p;
   s.q = s.rw + m;
   s.rmat = s.q + m;
-  if (scratch_in_dscores(p, res->dscores != NULL)) {
-    s.wa2 = res->dscores;
-  } else {
-    s.wa2 = s.rmat + m * m;
+  switch (scratch_home(n, p, nclus, res->dscores && res->dscores != x)) {
+  case 1: s.wa2 = res->dscores; break;
+  case 2: s.wa2 = res->scores; break;
+  default: s.wa2 = s.rmat + m * m;
   }
   s.ra = s.wa2 + n;
 

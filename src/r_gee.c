@@ -39,11 +39,16 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
     Rf_error("internal error: `y` and `w` must be doubles of length nrow(x), "
              "`time` too or empty");
   }
-  if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 2 ||
-      LOGICAL(want)[0] == NA_LOGICAL || LOGICAL(want)[1] == NA_LOGICAL) {
-    Rf_error("internal error: `want` must be c(fitted, dscores) as TRUE/FALSE");
+  if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 3 ||
+      LOGICAL(want)[0] == NA_LOGICAL || LOGICAL(want)[1] == NA_LOGICAL ||
+      LOGICAL(want)[2] == NA_LOGICAL) {
+    Rf_error("internal error: `want` must be c(fitted, dscores, overwrite) "
+             "as TRUE/FALSE");
   }
+  /* overwrite: the weight derivatives are written over x, which the
+   * caller (ipw_gee()) made for this fit and does not read again */
   int want_fitted = LOGICAL(want)[0], want_dscores = LOGICAL(want)[1];
+  int overwrite = want_dscores && LOGICAL(want)[2];
   if (TYPEOF(size) != INTSXP || XLENGTH(size) < 1) {
     Rf_error("internal error: `size` must be a non-empty integer vector");
   }
@@ -103,15 +108,16 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   SEXP scores = PROTECT(Rf_allocMatrix(REALSXP, (int) nclus, p));
   /* the weight derivatives (n x p) and the fitted values only when the
    * caller reads them: the largest arrays of the fit */
-  SEXP dscores = PROTECT(want_dscores ? Rf_allocMatrix(REALSXP, (int) n, p)
-                                      : R_NilValue);
+  SEXP dscores = PROTECT(!want_dscores ? R_NilValue
+                         : overwrite ? x : Rf_allocMatrix(REALSXP, (int) n, p));
   SEXP fitted = PROTECT(want_fitted ? Rf_allocVector(REALSXP, n)
                                     : R_NilValue);
   SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory. */
-  size_t nwork = pa_gee_work_size((size_t) n, p, maxsize, want_dscores);
+  size_t nwork = pa_gee_work_size((size_t) n, p, maxsize, (size_t) nclus,
+                                  want_dscores && !overwrite);
   double *work = (double *) R_alloc(nwork, sizeof(double));
   int *iwork = (int *) R_alloc((size_t) p, sizeof(int));
 
