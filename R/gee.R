@@ -336,7 +336,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   if (is.matrix(y) && ncol(y) == 1L) dim(y) <- NULL
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
-  check_finite_outcome(y, deparse1(formula[[2L]]), "formula")
+  # (gee_response() refused infinite values: what is left to check is that
+  # the squares do not overflow, as check_finite_outcome() checks)
+  if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
   x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
@@ -358,10 +360,19 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     )
   }
   check_model_cells(x, mf, rows$person, min_n)
-  # by position in the weights matrix (no index matrix)
-  wt <- weights$weights[(rows$wave - 1) * as.double(nrow(weights$weights)) +
-                          rows$person]
-  if (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0)) {
+  # by position in the weights matrix (no index matrix; integer positions
+  # when they fit)
+  n_w <- nrow(weights$weights)
+  wt <- if (is.integer(rows$wave) && is.integer(rows$person) &&
+            length(weights$weights) < .Machine$integer.max) {
+    weights$weights[(rows$wave - 1L) * n_w + rows$person]
+  } else {
+    weights$weights[(rows$wave - 1) * as.double(n_w) + rows$person]
+  }
+  # a finite sum and a positive minimum vouch for every weight without
+  # logical vectors of every answer
+  if (!(is.finite(sum(wt)) && min(wt) > 0) &&
+      (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0))) {
     pa_abort(
       sprintf(paste("%d of the panel's answers have no positive attrition",
                     "weight; were the weights built on this panel?"),
