@@ -336,8 +336,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   if (is.matrix(y) && ncol(y) == 1L) dim(y) <- NULL
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
-  check_finite_outcome(y, deparse1(formula[[2L]]), "formula")
-  x <- tryCatch(stats::model.matrix(mt, mf), error = build_error)
+  # (gee_response() refused infinite values: what is left to check is that
+  # the squares do not overflow, as check_finite_outcome() checks)
+  if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical
   if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
@@ -358,10 +360,19 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     )
   }
   check_model_cells(x, mf, rows$person, min_n)
-  # by position in the weights matrix (no index matrix)
-  wt <- weights$weights[(rows$wave - 1) * as.double(nrow(weights$weights)) +
-                          rows$person]
-  if (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0)) {
+  # by position in the weights matrix (no index matrix; integer positions
+  # when they fit)
+  n_w <- nrow(weights$weights)
+  wt <- if (is.integer(rows$wave) && is.integer(rows$person) &&
+            length(weights$weights) < .Machine$integer.max) {
+    weights$weights[(rows$wave - 1L) * n_w + rows$person]
+  } else {
+    weights$weights[(rows$wave - 1) * as.double(n_w) + rows$person]
+  }
+  # a finite sum and a positive minimum vouch for every weight without
+  # logical vectors of every answer
+  if (!(is.finite(sum(wt)) && min(wt) > 0) &&
+      (anyNA(wt) || any(!is.finite(wt)) || any(wt <= 0))) {
     pa_abort(
       sprintf(paste("%d of the panel's answers have no positive attrition",
                     "weight; were the weights built on this panel?"),
@@ -377,20 +388,30 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # over every wave of each person; unweighted ones (every weight 1) and
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
+  # the kernel forms the fitted values and the weight derivatives (n x p)
+  # only when they are read, the derivatives over the model matrix it is
+  # given (made for the fit and not read again: a correlated fit with
+  # weights is given its grid's, and the independence check's fit below
+  # the answers')
+  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich",
+            overwrite = TRUE)
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
     fit <- gee_call(grid$x, grid$y, grid$w, grid$time, grid$size, fam,
-                    corstr, ctrl, grid$mode, grid$base)
+                    corstr, ctrl, grid$mode, grid$base, want = want)
   } else {
-    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl)
+    fit <- gee_call(x, y, wt, rows$wave, size, fam, corstr, ctrl,
+                    want = want)
   }
   gee_status(fit, corstr, full)
   if (full) {
     # back to the answers: fitted values and weight derivatives
     fit$fitted <- fit$fitted[grid$pos]
     fit$linear_predictor <- fit$linear_predictor[grid$pos]
-    fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    if (!is.null(fit$dscores)) {
+      fit$dscores <- fit$dscores[grid$pos, , drop = FALSE]
+    }
     rm(grid)
   }
 
@@ -409,7 +430,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     # both fits estimate the same coefficients when the mean model is
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
-    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl)
+    ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
+                    want = c(FALSE, se == "sandwich", TRUE))
+    rm(x)
     gee_status(ind, "independence", FALSE)
     gee_check_independence(fit, ind, infl,
                            gee_influence(weights, ind, rows,
@@ -497,14 +520,21 @@ check_numerator_terms <- function(weights, formula) {
 # The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
 # c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
 # Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
-# by the later wave's weight or by w_s w_t / base weight.
+# by the later wave's weight or by w_s w_t / base weight. `want` says
+# whether the fitted values and the weight derivatives are wanted (else
+# they are NULL) and whether the derivatives may be written over `x`
+# (which the caller must then never read again: its values are gone);
+# under independence the answers' times are not read.
 gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
-                     mode = c(0L, 0L), base = double()) {
-  .Call(C_gee_fit, x, as.double(y), as.double(w), as.double(time),
+                     mode = c(0L, 0L), base = double(),
+                     want = c(TRUE, TRUE, FALSE)) {
+  time <- if (corstr == "independence") double() else as.double(time)
+  .Call(C_gee_fit, x, as.double(y), as.double(w), time,
         as.integer(size),
         match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
         match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
-        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base))
+        c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base),
+        as.logical(unname(want)))
 }
 
 # Raise the kernel's failures as classed conditions.
@@ -640,6 +670,66 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
   list(x = gx, y = gy, w = gw, time = rep(waves, length(people)),
        size = rep(n_t, length(people)), pos = pos,
        mode = c(1L, if (monotone) 1L else 2L), base = base)
+}
+
+# The model matrix of the answers, as stats::model.matrix(mt, mf) gives it
+# but without row names (nothing reads them, and at a million answers
+# their strings cost as much as the matrix). When every variable on the
+# right is a factor, a row depends only on the combination of levels: the
+# matrix is built for one row per combination present and each answer
+# takes its combination's row, which gives the same values (each is
+# computed from the same levels by the same code) in a fraction of
+# model.matrix()'s time.
+gee_model_matrix <- function(mt, mf) {
+  vars <- mf[-1L]
+  n <- nrow(mf)
+  # as model.matrix() turns them into factors
+  for (j in seq_along(vars)) {
+    if (is.character(vars[[j]])) vars[[j]] <- factor(vars[[j]])
+  }
+  n_levels <- vapply(vars, function(v) if (is.factor(v)) nlevels(v) else NA_integer_,
+                     integer(1))
+  combos <- prod(as.double(n_levels))
+  if (!length(vars) || anyNA(n_levels) || any(n_levels < 1L) ||
+      attr(mt, "response") != 1L || n < 2L || combos > 1e6) {
+    x <- stats::model.matrix(mt, mf)
+    rownames(x) <- NULL
+    return(x)
+  }
+  # each answer's combination, 1..combos, the first variable fastest
+  code <- unclass(vars[[1L]])
+  step <- 1L
+  for (j in seq_along(vars)[-1L]) {
+    step <- step * n_levels[[j - 1L]]
+    code <- code + (unclass(vars[[j]]) - 1L) * step
+  }
+  attributes(code) <- NULL
+  present <- which(tabulate(code, combos) > 0L)
+  # one row per combination present, with the factors' own attributes
+  small <- lapply(seq_along(vars), function(j) {
+    before <- prod(n_levels[seq_len(j - 1L)])
+    codes <- as.integer((present - 1L) %/% before %% n_levels[[j]] + 1L)
+    a <- attributes(vars[[j]])
+    a$names <- NULL
+    attributes(codes) <- a
+    codes
+  })
+  names(small) <- names(vars)
+  frame <- c(list(mf[[1L]][seq_along(present)]), small)
+  names(frame) <- names(mf)
+  frame <- structure(frame, class = "data.frame",
+                     row.names = c(NA_integer_, -length(present)),
+                     terms = mt)
+  xu <- stats::model.matrix(mt, frame)
+  map <- integer(combos)
+  map[present] <- seq_along(present)
+  x <- xu[map[code], , drop = FALSE]
+  dimnames(x) <- list(NULL, colnames(xu))
+  attr(x, "assign") <- attr(xu, "assign")
+  if (!is.null(attr(xu, "contrasts"))) {
+    attr(x, "contrasts") <- attr(xu, "contrasts")
+  }
+  x
 }
 
 # What model.frame(drop.unused.levels = TRUE) does to a frame made
@@ -855,12 +945,26 @@ gee_influence <- function(w, fit, rows, sandwich) {
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
   # by the kernel
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
-  dphi_dw <- vector("list", ncol(w$weights))
-  for (t in if (sandwich) unique(rows$wave)) {
-    at <- which(rows$wave == t)
-    # only the wave's answers: each person once (rows `at` of the
-    # derivatives, read in place)
-    dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
+  n_t <- ncol(w$weights)
+  dphi_dw <- vector("list", n_t)
+  if (sandwich) {
+    # each wave's answers in one pass (the rows' wave codes as a factor,
+    # as which(rows$wave == t) would find them for each t in turn)
+    wave <- rows$wave
+    by_wave <- if (is.integer(wave) && !anyNA(wave) && min(wave) >= 1L &&
+                   max(wave) <= n_t) {
+      split(seq_along(wave),
+            structure(wave, levels = as.character(seq_len(n_t)),
+                      class = "factor"))
+    } else {
+      lapply(seq_len(n_t), function(t) which(wave == t))
+    }
+    for (t in which(lengths(by_wave) > 0L)) {
+      at <- by_wave[[t]]
+      # only the wave's answers: each person once (rows `at` of the
+      # derivatives, read in place)
+      dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
+    }
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)
 }

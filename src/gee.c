@@ -137,9 +137,10 @@ static int fitted_values(gee_state *s, const double *beta) {
     for (size_t i = 0; i < n; i++) s->eta[i] += b * xj[i];
   }
   for (size_t i = 0; i < n; i++) {
-    double dmu, v;
-    mean_fun(s->family, s->eta[i], &s->mu[i], &dmu, &v);
-    if (!isfinite(s->eta[i]) || !isfinite(s->mu[i]) || !(v > 0)) return 1;
+    double mu, dmu, v;
+    mean_fun(s->family, s->eta[i], &mu, &dmu, &v);
+    if (s->mu) s->mu[i] = mu;
+    if (!isfinite(s->eta[i]) || !isfinite(mu) || !(v > 0)) return 1;
   }
   return 0;
 }
@@ -485,9 +486,23 @@ static void solve_alpha(gee_state *s, const pa_gee_control *ctl) {
   }
 }
 
-size_t pa_gee_work_size(size_t n, int p, int max_size) {
+/* Where the independence fast path's two n-vectors of row weights live:
+ * in the weight derivatives' array when it is the caller's own (not x) and
+ * has room (p >= 2), else in the scores' array when it has room; both are
+ * written only by the last accumulation, which does not use the vectors.
+ * So the fit allocates (and touches) 2n doubles fewer. Returns 1 for
+ * dscores, 2 for scores, 0 for the work array. */
+static int scratch_home(size_t n, int p, size_t nclus, int dscores_own) {
+  if (dscores_own && p >= 2) return 1;
+  if (nclus * (size_t) p >= 2 * n) return 2;
+  return 0;
+}
+
+size_t pa_gee_work_size(size_t n, int p, int max_size, size_t nclus,
+                        int dscores_own) {
   size_t pp = (size_t) p * (size_t) p, m = (size_t) (max_size > 1 ? max_size : 1);
-  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + 2 * n;
+  size_t rows = scratch_home(n, p, nclus, dscores_own) ? 0 : 2 * n;
+  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + rows;
 }
 
 int pa_gee_fit(const double *x, const double *y, const double *w,
@@ -499,9 +514,9 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   res->converged = 0;
   res->alpha = 0;
   res->scale = NAN;
-  if (!x || !y || !w || !time || !size || !ctl || !work || !iwork ||
-      !res->coef ||
-      !res->bread || !res->scores || !res->fitted || !res->eta || p < 1 ||
+  if (!x || !y || !w || (!time && ctl && ctl->corstr != PA_GEE_INDEPENDENCE) ||
+      !size || !ctl || !work || !iwork || !res->coef ||
+      !res->bread || !res->scores || !res->eta || p < 1 ||
       n < 1 || nclus < 1 || ctl->maxit < 1 || !(ctl->epsilon > 0) ||
       (ctl->pair_rule == PA_GEE_PAIR_RATIO && !ctl->base)) {
     snprintf(res->msg, PA_GEE_MSG_SIZE, "invalid dimensions or control");
@@ -526,7 +541,7 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   int full = ctl->equations == PA_GEE_FULL;
   for (size_t i = 0; i < n; i++) {
     if (!(full ? w[i] >= 0 : w[i] > 0) || !isfinite(w[i]) ||
-        !isfinite(y[i]) || !isfinite(time[i])) {
+        !isfinite(y[i]) || (time && !isfinite(time[i]))) {
       snprintf(res->msg, PA_GEE_MSG_SIZE,
                "row %zu has a non-positive weight or a non-finite value",
                i + 1);
@@ -575,7 +590,11 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   s.rw = s.g + m * (size_t) p;
   s.q = s.rw + m;
   s.rmat = s.q + m;
-  s.wa2 = s.rmat + m * m;
+  switch (scratch_home(n, p, nclus, res->dscores && res->dscores != x)) {
+  case 1: s.wa2 = res->dscores; break;
+  case 2: s.wa2 = res->scores; break;
+  default: s.wa2 = s.rmat + m * m;
+  }
   s.ra = s.wa2 + n;
 
   double *beta = res->coef;
@@ -586,7 +605,7 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
     double mu, dmu, v;
     s.eta[i] = start_eta(s.family, y[i], w[i]);
     mean_fun(s.family, s.eta[i], &mu, &dmu, &v);
-    s.mu[i] = mu;
+    if (s.mu) s.mu[i] = mu;
   }
   accumulate(&s, 1, 1, NULL, NULL);
   if (scoring_step(&s)) {

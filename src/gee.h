@@ -70,8 +70,8 @@ typedef struct {
   double *coef;    /* p */
   double *bread;   /* p x p */
   double *scores;  /* nclus x p */
-  double *dscores; /* n x p, or NULL */
-  double *fitted;  /* n */
+  double *dscores; /* n x p, or NULL when not wanted */
+  double *fitted;  /* n, or NULL when not wanted */
   double *eta;     /* n */
   double alpha;    /* correlation parameter (0 under independence) */
   double scale;    /* sum w r^2 / sum w */
@@ -80,16 +80,27 @@ typedef struct {
   char msg[PA_GEE_MSG_SIZE];
 } pa_gee_result;
 
-/* Doubles of scratch pa_gee_fit() needs for n rows, p columns and
- * clusters of at most max_size rows. */
-size_t pa_gee_work_size(size_t n, int p, int max_size);
+/* Doubles of scratch pa_gee_fit() needs for n rows, p columns and nclus
+ * clusters of at most max_size rows; dscores_own says whether the result
+ * will have a dscores array of its own (not NULL, not x), which then
+ * also serves as scratch. */
+size_t pa_gee_work_size(size_t n, int p, int max_size, size_t nclus,
+                        int dscores_own);
 
 /* Fit the model. x is n x p column-major; rows are grouped by cluster,
  * cluster k holding the next size[k] rows; time (n) gives each row's
- * position in time, whose absolute differences are the AR(1) lags; w (n)
+ * position in time, whose absolute differences are the AR(1) lags (it may
+ * be NULL under working independence, which does not read it); w (n)
  * holds positive observation weights. `work` holds
- * pa_gee_work_size(n, p, max(size)) doubles and `iwork` p ints. The
- * kernel allocates nothing. */
+ * pa_gee_work_size(n, p, max(size), nclus,
+ * res->dscores && res->dscores != x) doubles and `iwork` p ints. The
+ * kernel allocates nothing.
+ *
+ * res->dscores may be x itself (the same n x p array): x is then read for
+ * the last time, cluster by cluster, just before the cluster's rows of the
+ * derivatives are written over it, so a caller with no further use for
+ * the model matrix spares an n x p array. res->scores, which the last
+ * accumulation writes, may serve as scratch before it. */
 int pa_gee_fit(const double *x, const double *y, const double *w,
                const double *time, const int *size, size_t nclus, size_t n,
                int p, const pa_gee_control *ctl, double *work, int *iwork,

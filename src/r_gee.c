@@ -26,17 +26,29 @@ static const char *status_name(int status) {
 }
 
 SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
-               SEXP corstr, SEXP control, SEXP equations, SEXP base) {
+               SEXP corstr, SEXP control, SEXP equations, SEXP base,
+               SEXP want) {
   if (!Rf_isReal(x) || !Rf_isMatrix(x)) {
     Rf_error("internal error: `x` must be a double matrix");
   }
   R_xlen_t n = Rf_nrows(x);
   int p = Rf_ncols(x);
   if (!Rf_isReal(y) || XLENGTH(y) != n || !Rf_isReal(w) ||
-      XLENGTH(w) != n || !Rf_isReal(time) || XLENGTH(time) != n) {
-    Rf_error("internal error: `y`, `w` and `time` must be doubles of "
-             "length nrow(x)");
+      XLENGTH(w) != n || !Rf_isReal(time) ||
+      (XLENGTH(time) != n && XLENGTH(time) != 0)) {
+    Rf_error("internal error: `y` and `w` must be doubles of length nrow(x), "
+             "`time` too or empty");
   }
+  if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 3 ||
+      LOGICAL(want)[0] == NA_LOGICAL || LOGICAL(want)[1] == NA_LOGICAL ||
+      LOGICAL(want)[2] == NA_LOGICAL) {
+    Rf_error("internal error: `want` must be c(fitted, dscores, overwrite) "
+             "as TRUE/FALSE");
+  }
+  /* overwrite: the weight derivatives are written over x, which the
+   * caller (ipw_gee()) made for this fit and does not read again */
+  int want_fitted = LOGICAL(want)[0], want_dscores = LOGICAL(want)[1];
+  int overwrite = want_dscores && LOGICAL(want)[2];
   if (TYPEOF(size) != INTSXP || XLENGTH(size) < 1) {
     Rf_error("internal error: `size` must be a non-empty integer vector");
   }
@@ -49,6 +61,9 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   }
   if (TYPEOF(equations) != INTSXP || XLENGTH(equations) != 2) {
     Rf_error("internal error: `equations` must be c(equations, pair rule)");
+  }
+  if (XLENGTH(time) == 0 && INTEGER(corstr)[0] != PA_GEE_INDEPENDENCE) {
+    Rf_error("internal error: a correlated fit needs `time`");
   }
   if (!Rf_isReal(base)) {
     Rf_error("internal error: `base` must be a double vector");
@@ -91,13 +106,18 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP bread = PROTECT(Rf_allocMatrix(REALSXP, p, p));
   SEXP scores = PROTECT(Rf_allocMatrix(REALSXP, (int) nclus, p));
-  SEXP dscores = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
-  SEXP fitted = PROTECT(Rf_allocVector(REALSXP, n));
+  /* the weight derivatives (n x p) and the fitted values only when the
+   * caller reads them: the largest arrays of the fit */
+  SEXP dscores = PROTECT(!want_dscores ? R_NilValue
+                         : overwrite ? x : Rf_allocMatrix(REALSXP, (int) n, p));
+  SEXP fitted = PROTECT(want_fitted ? Rf_allocVector(REALSXP, n)
+                                    : R_NilValue);
   SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory. */
-  size_t nwork = pa_gee_work_size((size_t) n, p, maxsize);
+  size_t nwork = pa_gee_work_size((size_t) n, p, maxsize, (size_t) nclus,
+                                  want_dscores && !overwrite);
   double *work = (double *) R_alloc(nwork, sizeof(double));
   int *iwork = (int *) R_alloc((size_t) p, sizeof(int));
 
@@ -105,19 +125,21 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   res.coef = REAL(coef);
   res.bread = REAL(bread);
   res.scores = REAL(scores);
-  res.dscores = REAL(dscores);
-  res.fitted = REAL(fitted);
+  res.dscores = want_dscores ? REAL(dscores) : NULL;
+  res.fitted = want_fitted ? REAL(fitted) : NULL;
   res.eta = REAL(eta);
-  int status = pa_gee_fit(REAL(x), REAL(y), REAL(w), REAL(time), sz,
+  int status = pa_gee_fit(REAL(x), REAL(y), REAL(w),
+                          XLENGTH(time) ? REAL(time) : NULL, sz,
                           (size_t) nclus, (size_t) n, p, &ctl, work, iwork,
                           &res);
 
   /* outputs are meaningful only when the iteration ran to the end */
   if (status != PA_GEE_OK && status != PA_GEE_NOT_CONVERGED) {
     double *targets[] = {REAL(coef), REAL(bread), REAL(scores),
-                         REAL(dscores), REAL(fitted), REAL(eta)};
+                         res.dscores, res.fitted, REAL(eta)};
     R_xlen_t sizes[] = {p, (R_xlen_t) p * p, nclus * p, n * p, n, n};
     for (int k = 0; k < 6; k++) {
+      if (!targets[k]) continue;
       for (R_xlen_t i = 0; i < sizes[k]; i++) targets[k][i] = NA_REAL;
     }
   }

@@ -204,6 +204,25 @@ calls <- list(
   },
   wave_means_sandwich = function() {
     wave_means(boot_w, "y", min_n = 1)
+  },
+  gee_fit = function() {
+    # clusters of 3, 2 and 3 rows; every output
+    ns$gee_call(x, x[, "age"] / 10, rep(c(1, 1.5), 4), c(1, 2, 3, 1, 2, 1, 2, 3),
+                c(3L, 2L, 3L), ns$gee_family("gaussian"), "exchangeable",
+                list(maxit = 50, epsilon = 1e-10), want = c(TRUE, TRUE, FALSE))
+  },
+  gee_fit_lean = function() {
+    # no fitted values and no weight derivatives (NULL in the result)
+    ns$gee_call(x, y, rep(c(1, 1.5), 4), double(), c(3L, 2L, 3L),
+                ns$gee_family("binomial"), "independence",
+                list(maxit = 50, epsilon = 1e-10), want = c(FALSE, FALSE, FALSE))
+  },
+  gee_fit_overwrite = function() {
+    # the derivatives written over (a copy of) the model matrix
+    xx <- x + 0
+    ns$gee_call(xx, y, rep(c(1, 1.5), 4), double(), c(3L, 2L, 3L),
+                ns$gee_family("binomial"), "independence",
+                list(maxit = 50, epsilon = 1e-10), want = c(FALSE, TRUE, TRUE))
   }
 )
 

@@ -484,3 +484,124 @@ test_that("the stage gradient by blocks of rows equals the one through the whole
   # and the columns used: a feed of zeros uses none
   expect_identical(colSums(blocks != 0) > 0, c(TRUE, TRUE, TRUE, TRUE))
 })
+
+test_that("the GEE's model matrix by combinations of levels equals model.matrix()", {
+  ns <- asNamespace("panelattrition")
+  set.seed(19)
+  n <- 3000
+  d <- data.frame(y = stats::rnorm(n),
+                  a = factor(sample(letters[1:4], n, TRUE)),
+                  b = sample(c("u", "v", "w"), n, TRUE),
+                  o = factor(sample(1:5, n, TRUE), ordered = TRUE),
+                  s = factor(sample(c("p", "q", "r"), n, TRUE)),
+                  z = stats::rnorm(n), stringsAsFactors = FALSE)
+  stats::contrasts(d$s) <- stats::contr.sum(3)
+  # a combination that never occurs
+  d$b[d$a == "d"] <- "u"
+  formulas <- list(y ~ a * b, y ~ a + b + o, y ~ o:a, y ~ 0 + a:b, y ~ s * a,
+                   y ~ b, y ~ a * z, y ~ 1, y ~ a + I(z > 0))
+  for (f in formulas) {
+    mf <- stats::model.frame(f, d)
+    mt <- attr(mf, "terms")
+    ref <- stats::model.matrix(mt, mf)
+    rownames(ref) <- NULL
+    expect_identical(ns$gee_model_matrix(mt, mf), ref)
+  }
+})
+
+test_that("GEE fits through the combinations' model matrix equal those through model.matrix()", {
+  # the same model with the group as 0/1 numbers goes through
+  # model.matrix(); its matrix has the same values and columns, so every
+  # estimate and variance is the same to the bit
+  s <- sim_design_panel(n = 500, seed = 21)
+  long <- s$long
+  long$gb <- as.numeric(long$g == "b")
+  long$gc <- as.numeric(long$g == "c")
+  for (design in c(FALSE, TRUE)) {
+    panel <- if (design) {
+      panel_data(long, id = "id", wave = "wave",
+                 baseline = c("g", "age", "hh", "str", "pop", "gb", "gc"),
+                 strata = "str", cluster = "hh", fpc = "pop", nest = TRUE)
+    } else {
+      panel_data(long, id = "id", wave = "wave",
+                 baseline = c("g", "age", "gb", "gc"))
+    }
+    w <- attrition_weights(panel, ~ g + age)
+    for (corstr in c("independence", "exchangeable", "ar1")) {
+      for (se in c("sandwich", "naive")) {
+        a <- ipw_gee(y ~ wave * g, w, corstr = corstr, se = se,
+                     keep = c("influence", "fitted"), min_n = 1)
+        b <- ipw_gee(y ~ wave * (gb + gc), w, corstr = corstr, se = se,
+                     keep = c("influence", "fitted"), min_n = 1)
+        for (part in c("coefficients", "vcov", "vcov_model", "influence",
+                       "fitted", "linear_predictor", "alpha", "scale")) {
+          expect_identical(unname(a[[part]]), unname(b[[part]]),
+                           label = paste(part, corstr, se, design))
+        }
+      }
+    }
+  }
+})
+
+test_that("the GEE kernel gives the same results wherever its outputs and scratch live", {
+  ns <- asNamespace("panelattrition")
+  fam <- list(gaussian = ns$gee_family("gaussian"),
+              binomial = ns$gee_family("binomial"))
+  ctrl <- list(maxit = 50, epsilon = 1e-10)
+  set.seed(22)
+  # clusters of 1 to 3 rows: with p = 2 the scores (n_clusters x p) are too
+  # small for the scratch, with p = 6 they hold it
+  size <- sample(c(1L, 2L, 3L), 400, TRUE, prob = c(0.2, 0.3, 0.5))
+  size[1] <- 1L
+  n <- sum(size)
+  time <- unlist(lapply(size, seq_len))
+  w <- stats::runif(n, 0.5, 3)
+  for (p in c(1L, 2L, 6L)) {
+    x <- cbind(1, matrix(stats::rbinom(n * (p - 1), 1, 0.4), n))
+    for (fm in names(fam)) {
+      y <- if (fm == "binomial") stats::rbinom(n, 1, 0.4) else stats::rnorm(n)
+      for (corstr in c("independence", "exchangeable", "ar1")) {
+        for (wt in list(w, rep(1, n))) {
+          ref <- ns$gee_call(x, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                             want = c(TRUE, TRUE, FALSE))
+          x2 <- x + 0  # a copy, written over
+          over <- ns$gee_call(x2, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                              want = c(FALSE, TRUE, TRUE))
+          none <- ns$gee_call(x, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                              want = c(FALSE, FALSE, FALSE))
+          expect_null(over$fitted)
+          expect_null(none$dscores)
+          expect_identical(unclass(over$dscores), ref$dscores)
+          keep <- setdiff(names(ref), c("fitted", "dscores"))
+          expect_identical(over[keep], ref[keep])
+          expect_identical(none[keep], ref[keep])
+          expect_identical(ref$fitted, fam[[fm]]$family$linkinv(ref$linear_predictor),
+                           tolerance = 1e-12)
+        }
+      }
+    }
+  }
+  # Robins, Rotnitzky and Zhao's equations over complete clusters (weight
+  # 0 at the waves not answered), both pair rules
+  n_t <- 3L
+  m <- 300L
+  size <- rep(n_t, m)
+  n <- m * n_t
+  x <- cbind(1, rep(0:2, m), stats::rbinom(n, 1, 0.5))
+  y <- stats::rnorm(n)
+  wt <- stats::runif(n, 1, 2) * (stats::runif(n) < 0.8)
+  wt[seq(1, n, by = n_t)] <- 1.5
+  for (mode in list(c(1L, 1L), c(1L, 2L))) {
+    base <- if (mode[2] == 2L) stats::runif(m, 1, 2) else double()
+    ref <- ns$gee_call(x, y, wt, rep(1:3, m), size, fam$gaussian,
+                       "exchangeable", ctrl, mode, base,
+                       want = c(TRUE, TRUE, FALSE))
+    x2 <- x + 0
+    over <- ns$gee_call(x2, y, wt, rep(1:3, m), size, fam$gaussian,
+                        "exchangeable", ctrl, mode, base,
+                        want = c(FALSE, TRUE, TRUE))
+    expect_identical(unclass(over$dscores), ref$dscores)
+    keep <- setdiff(names(ref), c("fitted", "dscores"))
+    expect_identical(over[keep], ref[keep])
+  }
+})
