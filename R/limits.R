@@ -104,8 +104,7 @@ check_cells_size <- function(w, rows, y, group, by, min_n,
   n_groups <- if (is.null(by)) {
     1L
   } else if (is.factor(group) && !anyNA(group)) {
-    # the levels in use, by their codes rather than by hashing
-    sum(tabulate(unclass(group), nlevels(group)) > 0L)
+    length(sort_unique(group))
   } else {
     length(unique(group))
   }

@@ -67,30 +67,30 @@ sort_unique <- function(x) {
   sort(unique(x))
 }
 
-# TRUE for the people `who` (indices 1..n) among n: `seq_len(n) %in% who`
-# by lookup rather than hashing
-# x[!duplicated(x)] for integer x; when x is sorted (as the answers of a
-# GEE fit are, by person) and positive, the values present in increasing
-# order, found by counting rather than hashing.
+# Whether x is a sorted vector of positive integer codes (as the answers'
+# people of a GEE fit are), whose distinct values and run lengths can be
+# found by counting rather than hashing.
+sorted_codes <- function(x) {
+  is.integer(x) && length(x) && !anyNA(x) && x[1L] >= 1L && !is.unsorted(x)
+}
+
+# x[!duplicated(x)] (for sorted codes, the values present in increasing
+# order, by counting).
 first_of_each <- function(x) {
-  if (is.integer(x) && length(x) && !anyNA(x) && x[1L] >= 1L &&
-      !is.unsorted(x)) {
-    return(which(tabulate(x, x[length(x)]) > 0L))
-  }
+  if (sorted_codes(x)) return(which(tabulate(x, x[length(x)]) > 0L))
   x[!duplicated(x)]
 }
 
-# rle(x)$lengths for integer x; when x is sorted and positive, the number
-# of times each value present occurs, by counting.
+# rle(x)$lengths (for sorted codes, how often each value present occurs,
+# by counting).
 run_lengths <- function(x) {
-  if (is.integer(x) && length(x) && !anyNA(x) && x[1L] >= 1L &&
-      !is.unsorted(x)) {
-    count <- tabulate(x, x[length(x)])
-    return(count[count > 0L])
-  }
-  rle(x)$lengths
+  if (!sorted_codes(x)) return(rle(x)$lengths)
+  count <- tabulate(x, x[length(x)])
+  count[count > 0L]
 }
 
+# TRUE for the people `who` (indices 1..n) among n: `seq_len(n) %in% who`
+# by lookup rather than hashing
 person_mark <- function(who, n) {
   mark <- logical(n)
   mark[who] <- TRUE
