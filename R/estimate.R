@@ -234,11 +234,15 @@ wave_means <- function(w, outcomes, by = NULL,
                                       estimator = estimator, by = by,
                                       conf_level = conf_level,
                                       call = match.call()))
-  # no per-person values stay in the table (see finish_table())
+  # no per-person values stay in the table (see finish_table()); each
+  # row's weighted SD is the benchmark of delta in tipping_point()
+  sd <- est$sd %||% cell_sd(cell_fit(w, cells, rows))
   finish_table(out, w, "wave_means", by, fingerprint,
                redo = list(outcomes = outcomes, estimator = estimator,
                            se = se_used, min_n = min_n,
-                           outcome_model = outcome_model))
+                           outcome_model = outcome_model),
+               cells = list(person = rows$person, members = cells$members,
+                            type = cells$type, sd = sd))
 }
 
 #' Within-person change between two waves
@@ -334,12 +338,9 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
                 conf_level = conf_level, call = match.call())
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
                          attrs = attrs)
-  # effect size and test of no change
-  wt <- wp$weights[cbind(sub$person, sub$wave)]
-  sd_change <- vapply(seq_len(nrow(cells)), function(k) {
-    m <- cells$members[[k]]
-    weighted_sd(delta[sub$person[m]], wt[m])
-  }, numeric(1))
+  # effect size and test of no change (the weighted SD of each cell's
+  # changes, from the cells' fit)
+  sd_change <- est$sd
   z <- out$estimate / out$std_error
   out$statistic <- z
   out$p_value <- 2 * stats::pnorm(-abs(z))
@@ -356,7 +357,9 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   # no per-person values stay in the table (see finish_table())
   finish_table(out, w, "panel_change", by, weights_fingerprint(w),
                redo = list(outcome = outcome, from = from, to = to, se = se,
-                           min_n = min_n))
+                           min_n = min_n),
+               cells = list(person = sub$person, members = cells$members,
+                            type = cells$type, sd = sd_change))
 }
 
 # Rows and groups ---------------------------------------------------------------
@@ -566,29 +569,22 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
     "Use fewer groups (`by`) or levels, or merge small categories.",
     argument = if (any(!is.na(cells$from_status))) "status" else "by"
   )
-  # the cells' entries (a respondent's value in a cell) as triplets
-  # person, cell, value: totals, Hajek means, estimating functions phi
-  # (people x cells, w (y - mean)) and residuals in C (estimate.c)
-  len <- lengths(cells$members)
-  member <- as.integer(unlist(cells$members, use.names = FALSE))
-  entry_cell <- rep.int(seq_len(q), len)
-  entry_person <- as.integer(rows$person[member])
-  # each entry's weight by its position in the weights matrix (the
-  # entries' rows only, and no index matrix)
-  w_entry <- as.double(w$weights[(rows$wave[member] - 1) * as.double(n) +
-                                   entry_person])
-  # phi is not formed here: the influence kernel forms it from the entries
-  # (w (y - mean) at person, cell) where it would otherwise copy it
-  fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
-               as.double(unlist(cells$values, use.names = FALSE)), n, q,
-               FALSE)
+  # the cells' entries as triplets person, cell, value with their weights,
+  # fitted in C (cell_fit())
+  fit <- cell_fit(w, cells, rows)
+  entry_person <- fit$person
+  entry_cell <- fit$cell
+  len <- fit$len
   estimate <- fit$estimate
   sum_w <- fit$sum_w
   n_cell <- fit$n
   n_eff <- ifelse(n_cell > 0L, sum_w^2 / fit$sum_w2, 0)
+  sd <- cell_sd(fit)
+  # phi is not formed here: the influence kernel forms it from the entries
+  # (w (y - mean) at person, cell) where it would otherwise copy it
   phi <- list(person = entry_person, cell = entry_cell,
-              v = w_entry * fit$resid, n = n, q = q)
-  rm(member, w_entry)
+              v = fit$w * fit$resid, n = n, q = q)
+  fit$w <- NULL
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -596,7 +592,8 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
     vc[!ok, ] <- NA
     vc[, !ok] <- NA
     return(list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
-                influence = NULL, people = NULL, replicates = boot$replicates))
+                sd = sd, influence = NULL, people = NULL,
+                replicates = boot$replicates))
   }
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
@@ -635,8 +632,40 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   vc <- influence_vcov(infl, w$panel$design, people)
   vc[!ok, ] <- NA
   vc[, !ok] <- NA
-  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff,
+  list(estimate = estimate, vcov = vc, n = n_cell, n_eff = n_eff, sd = sd,
        influence = infl, people = people)
+}
+
+# The cells' entries (a respondent's value in a cell) as triplets person,
+# cell, value, each with its weight (read by its position in the weights
+# matrix, for the entries' rows only), and the kernel's fit of them
+# (estimate.c): totals, Hajek means, residuals and weighted sums of
+# squared residuals per cell.
+cell_fit <- function(w, cells, rows) {
+  n <- nrow(w$weights)
+  len <- lengths(cells$members)
+  member <- as.integer(unlist(cells$members, use.names = FALSE))
+  entry_cell <- rep.int(seq_len(nrow(cells)), len)
+  entry_person <- as.integer(rows$person[member])
+  w_entry <- as.double(w$weights[(rows$wave[member] - 1) * as.double(n) +
+                                   entry_person])
+  fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
+               as.double(unlist(cells$values, use.names = FALSE)), n,
+               nrow(cells), FALSE)
+  fit$person <- entry_person
+  fit$cell <- entry_cell
+  fit$w <- w_entry
+  fit$len <- len
+  fit
+}
+
+# Each cell's weighted standard deviation of its values, as weighted_sd()
+# computes it (the same sums in the same order; NA below two entries).
+cell_sd <- function(fit) {
+  sd <- rep(NA_real_, length(fit$n))
+  two <- fit$n >= 2L
+  sd[two] <- sqrt(fit$sum_wr2[two] / fit$sum_w[two])
+  sd
 }
 
 # Replicate estimates of every cell from re-fitted replicate weights: the

@@ -16,8 +16,7 @@
 # value, and for proportions the MAR probabilities of the group's
 # dropouts. Conditions that would stop a tipping analysis are kept and
 # raised only if one is asked for. Suppressed rows get nothing.
-tipping_material <- function(w, tab, kind, by, influence,
-                             probabilities = TRUE) {
+tipping_material <- function(w, tab, kind, by, influence) {
   if (is.null(influence) || !kind %in% c("wave_means", "panel_change")) {
     return(NULL)
   }
@@ -41,15 +40,7 @@ tipping_material <- function(w, tab, kind, by, influence,
   group_base <- NULL
   if (!is.null(by)) {
     if (!by %in% names(w$panel$baseline)) {
-      out$error <- structure(
-        class = c("panelattrition_arg_error", "panelattrition_error",
-                  "error", "condition"),
-        list(message = sprintf(paste("Delta adjustment needs the groups of",
-                                     "the people who dropped out, so `%s`",
-                                     "must be a baseline covariate (named in",
-                                     "panel_data(baseline = ))."), by),
-             call = NULL, argument = "x")
-      )
+      out$error <- group_error(by)
       return(out)
     }
     group_base <- w$panel$baseline[[by]]
@@ -64,7 +55,7 @@ tipping_material <- function(w, tab, kind, by, influence,
     if (isTRUE(tab$suppressed[k]) || is.na(tab$estimate[k])) next
     out$rows[[k]] <- tryCatch(
       tipping_row_material(w, tab, k, kind, by, rows, cache, base, waves,
-                           fits, probabilities),
+                           fits),
       panelattrition_error = function(e) list(error = e)
     )
     gname <- out$rows[[k]]$group
@@ -89,7 +80,7 @@ tipping_material <- function(w, tab, kind, by, influence,
 }
 
 tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
-                                 waves, fits, probabilities = TRUE) {
+                                 waves, fits) {
   n_all <- nrow(w$weights)
   v <- tab$outcome[k]
   y0 <- w$panel$data[[v]]
@@ -119,12 +110,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
   members <- rows$person[at]
   grp <- tipping_group(cache, g, base)
   if (!all(tipping_in_group(cache, g, grp, n_all)[members])) {
-    pa_abort(
-      sprintf(paste("The respondents behind row %d of `x` are not all in",
-                    "its group's baseline sample: `%s` must be the same for",
-                    "a person at every wave."), k, by %||% ""),
-      class = "panelattrition_arg_error", argument = "x"
-    )
+    stop(outside_group_error(k, by))
   }
   type <- if (kind == "wave_means" &&
               (!is.na(lv) || is.logical(y0) ||
@@ -137,7 +123,7 @@ tipping_row_material <- function(w, tab, k, kind, by, rows, cache, base,
   prob <- NULL
   key <- NULL
   fit <- NULL
-  if (type == "proportion" && probabilities) {
+  if (type == "proportion") {
     key <- paste(v, lv, t1, sep = "\r")
     fit <- fits[[key]]
     if (is.null(fit)) {
@@ -310,21 +296,24 @@ weights_fingerprint <- function(w) {
 # per-person influence values (left by build_estimates()) and gets the
 # record tipping_point() reads. `w` is the weights the estimates were
 # computed with, `fingerprint` that of the weights the user passed, and
-# `redo` the settings with which the table can be made again.
-finish_table <- function(out, w, kind, by, fingerprint, redo) {
+# `redo` the settings with which the table can be made again. `cells`
+# tells each row's respondents (as in mean_cells(): `members`, rows of
+# the answers whose people are `person`), its `type` and `sd` (the
+# weighted SD of its values, for means).
+finish_table <- function(out, w, kind, by, fingerprint, redo, cells) {
   infl <- attr(out, "influence")
   if (isTRUE(pa_people$keep)) {
     attr(out, "tipping") <- tipping_material(w, out, kind, by, infl)
     return(out)
   }
   attr(out, "influence") <- NULL
-  mat <- tipping_material(w, out, kind, by, infl, probabilities = FALSE)
-  attr(out, "tipping") <- lean_tipping(mat, out, infl, fingerprint, redo)
+  attr(out, "tipping") <- lean_tipping(w, out, kind, by, infl, cells,
+                                       fingerprint, redo)
   out
 }
 
-# The record a table keeps for tipping_point(), from the per-person
-# material (tipping_material()) and influence values, neither kept.
+# The record a table keeps for tipping_point(), made from the table's
+# cells and influence values, neither kept.
 #
 # For a mean (or change) of a group with base weights d, size N_d and
 # answered indicators a, shifting each dropout by delta moves the
@@ -337,41 +326,75 @@ finish_table <- function(out, w, kind, by, fingerprint, redo) {
 # variance (influence_crossprod()), over the same people (those with
 # influence values and the groups' baseline people). Rows are in stored
 # order; entries of rows that are not means (or are suppressed) are NA.
-lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
-  if (is.null(mat)) return(NULL)
+# The conditions that would stop a tipping analysis (`by` not a baseline
+# covariate, a row's respondents outside its group's baseline people) are
+# kept and raised only if one is asked for; suppressed rows get nothing.
+lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
+  if (is.null(infl) || !kind %in% c("wave_means", "panel_change")) {
+    return(NULL)
+  }
   # a formula keeps the environment it was written in, which may hold
   # data; functions in it are still found from the base environment
   if (inherits(redo$outcome_model, "formula")) {
     environment(redo$outcome_model) <- baseenv()
   }
   q <- nrow(tab)
-  rec <- list(fingerprint = fingerprint, redo = redo, error = mat$error,
+  rec <- list(fingerprint = fingerprint, redo = redo, error = NULL,
               rows = vector("list", q), cross = NULL)
-  if (!is.null(mat$error)) return(rec)
+  if (!is.null(by) && !by %in% names(w$panel$baseline)) {
+    rec$error <- group_error(by)
+    return(rec)
+  }
+  n_all <- nrow(w$weights)
+  base <- unname(w$baseline_rows)
+  d <- numeric(n_all)
+  d[base] <- w$base_weights[base]
+  # each row's group: its label and its baseline people (in baseline
+  # order), one split of the baseline people for all rows
+  if (is.null(by)) {
+    label <- rep("(all)", q)
+    people_of <- list(base)
+    at_group <- rep(1L, q)
+  } else {
+    g <- as.character(tab[[by]])
+    label <- paste0("=", g)
+    gb <- text_codes(w$panel$baseline[[by]], base)
+    people_of <- c(split_rows(base, gb$code, length(gb$text)), list(integer()))
+    at_group <- match(g, gb$text, nomatch = length(people_of))
+  }
+  active <- !(tab$suppressed %in% TRUE) & !is.na(tab$estimate)
+  is_mean <- kind == "panel_change" | cells$type == "mean"
+  members <- cells$members
+  members[!active] <- list(NULL)
+  shift <- .Call(C_tipping_shares, as.integer(cells$person),
+                 lapply(members, function(m) if (!is.null(m)) as.integer(m)),
+                 people_of[at_group], d, n_all, active & is_mean)
   mean_rows <- integer()
-  for (k in seq_len(q)) {
-    r <- mat$rows[[k]]
-    if (is.null(r)) next
-    if (!is.null(r$error)) {
-      rec$rows[[k]] <- list(error = r$error)
-    } else if (r$type == "mean") {
-      rec$rows[[k]] <- list(type = "mean", sd = r$sd)
+  used <- logical(length(people_of))
+  for (k in which(active)) {
+    if (!shift$ok[k]) {
+      rec$rows[[k]] <- list(error = outside_group_error(k, by))
+    } else if (is_mean[k]) {
+      rec$rows[[k]] <- list(type = "mean",
+                            sd = if (kind == "wave_means") cells$sd[k] else
+                              NA_real_,
+                            share = shift$share[k])
       mean_rows <- c(mean_rows, k)
+      used[at_group[k]] <- TRUE
     } else {
-      rec$rows[[k]] <- list(type = r$type)
+      rec$rows[[k]] <- list(type = "proportion")
+      used[at_group[k]] <- TRUE
     }
   }
   if (!length(mean_rows)) return(rec)
   # the people in increasing order (as sort(union()) gives them), and
   # each one's position among them, by lookup rather than hashing
-  mark <- person_mark(infl$people, mat$n_all)
-  for (grp in mat$groups) mark[grp] <- TRUE
+  mark <- person_mark(infl$people, n_all)
+  for (grp in people_of[used]) mark[grp] <- TRUE
   people <- which(mark)
   rm(mark)
-  pos <- integer(mat$n_all)
+  pos <- integer(n_all)
   pos[people] <- seq_along(people)
-  d <- numeric(mat$n_all)
-  d[] <- mat$d
   m <- length(mean_rows)
   # the influence values I (columns 1..m) and v (m + 1..2m) side by side,
   # as their rows among `people` with the values there (the kernel adds
@@ -385,28 +408,22 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
     values <- values[o, mean_rows, drop = FALSE]
     cols <- seq_len(m)
   }
-  groups <- vector("list", m)
-  for (j in seq_len(m)) {
-    k <- mean_rows[j]
-    r <- mat$rows[[k]]
-    grp <- mat$groups[[r$group]]
-    dd <- d[grp]
-    n_d <- sum(dd)
-    # 0 for those who answered, 1 for the others (as ifelse(answered, 0,
-    # 1), without its copies)
-    s1 <- as.numeric(!as.logical(rawToBits(r$answered))[seq_along(grp)])
-    share <- sum(dd * s1) / n_d
-    g_at <- pos[grp]
-    g_v <- dd * (s1 - share) / n_d
+  groups <- lapply(mean_rows, function(k) {
+    g_at <- pos[people_of[[at_group[k]]]]
+    g_v <- shift$gv[[k]]
     if (is.unsorted(g_at, strictly = TRUE)) {
       o <- order(g_at)
       g_at <- g_at[o]
       g_v <- g_v[o]
     }
-    groups[[j]] <- list(g_at, g_v)
-    rec$rows[[k]]$share <- share
+    list(g_at, g_v)
+  })
+  design <- w$panel$design
+  if (!is.null(design)) {
+    design <- design[c("strata", "psu", "popsize", "lonely_psu",
+                       "strata_labels")]
   }
-  cp <- tipping_cross(values, at, cols, groups, mat$design, people)
+  cp <- tipping_cross(values, at, cols, groups, design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)
@@ -414,6 +431,33 @@ lean_tipping <- function(mat, tab, infl, fingerprint, redo) {
   rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
   rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
   rec
+}
+
+# The condition kept when a table's groups are not baseline covariates.
+group_error <- function(by) {
+  structure(
+    class = c("panelattrition_arg_error", "panelattrition_error", "error",
+              "condition"),
+    list(message = sprintf(paste("Delta adjustment needs the groups of",
+                                 "the people who dropped out, so `%s`",
+                                 "must be a baseline covariate (named in",
+                                 "panel_data(baseline = ))."), by),
+         call = NULL, argument = "x")
+  )
+}
+
+# The condition kept for row k of a table whose respondents are not all
+# among its group's baseline people.
+outside_group_error <- function(k, by) {
+  tryCatch(
+    pa_abort(
+      sprintf(paste("The respondents behind row %d of `x` are not all in",
+                    "its group's baseline sample: `%s` must be the same for",
+                    "a person at every wave."), k, by %||% ""),
+      class = "panelattrition_arg_error", argument = "x"
+    ),
+    panelattrition_error = function(e) e
+  )
 }
 
 # influence_vcov(both, design, people) of the people x 2m matrix `both`

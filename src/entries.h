@@ -38,6 +38,8 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
+SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
+                      SEXP mean);
 SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
                      SEXP psu, SEXP strata, SEXP pop, SEXP rule);
 

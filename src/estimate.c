@@ -19,7 +19,8 @@
 void pa_cell_means(size_t m, const int *person, const int *cell,
                    const double *w, const double *y, size_t n, int q,
                    double na, double *sum_w, double *sum_w2, int *count,
-                   double *estimate, double *resid, double *phi) {
+                   double *estimate, double *resid, double *phi,
+                   double *sum_wr2) {
   /* long double accumulators, as R's sum() */
   long double sw[64], swy[64], sw2[64];
   for (int k0 = 0; k0 < q; k0 += 64) {
@@ -48,6 +49,61 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
     double r = y[e] - estimate[k];
     resid[e] = r;
     if (phi) phi[(size_t) person[e] + (size_t) k * n] = w[e] * r;
+  }
+  if (!sum_wr2) return;
+  for (int k0 = 0; k0 < q; k0 += 64) {
+    int k1 = q - k0 < 64 ? q : k0 + 64;
+    for (int k = k0; k < k1; k++) sw[k - k0] = 0.0L;
+    for (size_t e = 0; e < m; e++) {
+      int k = cell[e];
+      if (k < k0 || k >= k1) continue;
+      double r = resid[e];
+      double r2 = r * r;
+      sw[k - k0] += w[e] * r2;
+    }
+    for (int k = k0; k < k1; k++) sum_wr2[k] = (double) sw[k - k0];
+  }
+}
+
+void pa_tipping_shares(int q, const int *const *members,
+                       const size_t *n_members, const int *person,
+                       const int *const *grp, const size_t *n_grp,
+                       const double *d, const int *mean, int *stamp,
+                       int *ok, double *share, double *const *gv) {
+  for (int r = 0; r < q; r++) {
+    ok[r] = -1;
+    if (!members[r]) continue;
+    /* the row's own marks: 2r + 1 in the group, 2r + 2 answered (marks
+     * of earlier rows are smaller) */
+    int in_group = 2 * r + 1, answered = 2 * r + 2;
+    const int *g = grp[r];
+    size_t ng = n_grp[r];
+    for (size_t i = 0; i < ng; i++) stamp[g[i]] = in_group;
+    ok[r] = 1;
+    for (size_t i = 0; i < n_members[r]; i++) {
+      int p = person[members[r][i]];
+      if (stamp[p] != in_group && stamp[p] != answered) {
+        ok[r] = 0;
+        break;
+      }
+      stamp[p] = answered;
+    }
+    if (!ok[r] || !mean[r]) continue;
+    long double total = 0.0L, out = 0.0L;
+    for (size_t i = 0; i < ng; i++) {
+      double di = d[g[i]];
+      double s1 = stamp[g[i]] == answered ? 0.0 : 1.0;
+      total += di;
+      out += di * s1;
+    }
+    double n_d = (double) total;
+    double sh = (double) out / n_d;
+    share[r] = sh;
+    for (size_t i = 0; i < ng; i++) {
+      double di = d[g[i]];
+      double s1 = stamp[g[i]] == answered ? 0.0 : 1.0;
+      gv[r][i] = di * (s1 - sh) / n_d;
+    }
   }
 }
 

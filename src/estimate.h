@@ -14,11 +14,30 @@
  * order, in long double (as R's sum()). Fills sum_w, sum_w2 (sum of w^2),
  * count and estimate (sum w y / sum w; `na` for an empty cell); resid[e] =
  * y[e] - estimate[cell[e]] and phi (n x q, zero on entry) at (person,
- * cell) = w resid (phi NULL: not formed). */
+ * cell) = w resid (phi NULL: not formed); sum_wr2 (NULL: not formed) the
+ * sum of w (resid * resid) per cell, in the same order and precision (as
+ * R's sum(w * (y - estimate)^2)). */
 void pa_cell_means(size_t m, const int *person, const int *cell,
                    const double *w, const double *y, size_t n, int q,
                    double na, double *sum_w, double *sum_w2, int *count,
-                   double *estimate, double *resid, double *phi);
+                   double *estimate, double *resid, double *phi,
+                   double *sum_wr2);
+
+/* The shift of each of q table rows under delta adjustment: row r
+ * (members[r] non-NULL) has the respondents person[members[r][i]] (i <
+ * n_members[r]; person and members 0-based) and the group's baseline
+ * people grp[r][0..n_grp[r]-1] (0-based, distinct) with base weights d.
+ * ok[r] = 1 when every respondent is among the group's people, else 0
+ * (-1: row skipped). For ok rows with mean[r] non-zero: with a_i = 1 for
+ * the group's people who answered and d_i their weights, share[r] = sum
+ * d_i (1 - a_i) / sum d_i and gv[r][i] = d_i ((1 - a_i) - share) / sum d_i,
+ * each sum in long double in the group's order (as R's sum()). stamp: n
+ * ints of scratch, zero on entry. */
+void pa_tipping_shares(int q, const int *const *members,
+                       const size_t *n_members, const int *person,
+                       const int *const *grp, const size_t *n_grp,
+                       const double *d, const int *mean, int *stamp,
+                       int *ok, double *share, double *const *gv);
 
 /* One wave's derivative of the estimating functions, d phi / d log w_t:
  * `rows` person indices (0-based), each row with either one value v[r] in

@@ -30,6 +30,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("influence_vcov", r_influence_vcov, 5),
     CALLDEF("tipping_cross", r_tipping_cross, 9),
     CALLDEF("split_rows", r_split_rows, 3),
+    CALLDEF("tipping_shares", r_tipping_shares, 6),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

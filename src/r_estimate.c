@@ -29,6 +29,76 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   return out;
 }
 
+/* pa_tipping_shares() for the rows of a table: members and grp are lists
+ * with one element per row (NULL: row skipped; 1-based indices into
+ * person and into the n people), person the rows' people (1-based), d the
+ * n people's base weights, mean a logical per row. Returns list(ok, share,
+ * gv): ok logical (NA for skipped rows), share double, gv a list of each
+ * mean row's values on its group's people (NULL for other rows). */
+SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
+                      SEXP mean) {
+  R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
+  if (!Rf_isInteger(person) || TYPEOF(members) != VECSXP ||
+      TYPEOF(grp) != VECSXP || XLENGTH(grp) != XLENGTH(members) ||
+      !Rf_isReal(d) || XLENGTH(d) != nn || !Rf_isLogical(mean) ||
+      XLENGTH(mean) != XLENGTH(members) || nn < 0) {
+    Rf_error("internal error: the rows' respondents, groups, base weights "
+             "and types do not match");
+  }
+  int q = (int) XLENGTH(members);
+  R_xlen_t n_person = XLENGTH(person);
+  const int *person0 = zero_based(person, nn, "person");
+  size_t qa = (size_t) (q > 0 ? q : 1);
+  const int **mem = (const int **) R_alloc(qa, sizeof(int *));
+  const int **gr = (const int **) R_alloc(qa, sizeof(int *));
+  size_t *n_mem = (size_t *) R_alloc(qa, sizeof(size_t));
+  size_t *n_gr = (size_t *) R_alloc(qa, sizeof(size_t));
+  int *is_mean = (int *) R_alloc(qa, sizeof(int));
+  double **gv = (double **) R_alloc(qa, sizeof(double *));
+  const char *names[] = {"ok", "share", "gv", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP ok = PROTECT(Rf_allocVector(LGLSXP, q));
+  SEXP share = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP gvs = PROTECT(Rf_allocVector(VECSXP, q));
+  for (int r = 0; r < q; r++) {
+    SEXP m = VECTOR_ELT(members, r), g = VECTOR_ELT(grp, r);
+    REAL(share)[r] = NA_REAL;
+    is_mean[r] = LOGICAL(mean)[r] == TRUE;
+    mem[r] = NULL;
+    gr[r] = NULL;
+    gv[r] = NULL;
+    n_mem[r] = n_gr[r] = 0;
+    if (Rf_isNull(m)) continue;
+    if (!Rf_isInteger(m) || !Rf_isInteger(g)) {
+      Rf_error("internal error: a row's respondents or group people are "
+               "not integer indices");
+    }
+    mem[r] = zero_based(m, n_person, "respondent");
+    n_mem[r] = (size_t) XLENGTH(m);
+    gr[r] = zero_based(g, nn, "group person");
+    n_gr[r] = (size_t) XLENGTH(g);
+    if (is_mean[r]) {
+      SET_VECTOR_ELT(gvs, r, Rf_allocVector(REALSXP, XLENGTH(g)));
+      gv[r] = REAL(VECTOR_ELT(gvs, r));
+    }
+  }
+  int *stamp = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
+  memset(stamp, 0, (size_t) (nn > 0 ? nn : 1) * sizeof(int));
+  int *okv = (int *) R_alloc(qa, sizeof(int));
+  pa_tipping_shares(q, mem, n_mem, person0, gr, n_gr, REAL(d), is_mean,
+                    stamp, okv, REAL(share), gv);
+  for (int r = 0; r < q; r++) {
+    LOGICAL(ok)[r] = okv[r] < 0 ? NA_LOGICAL : okv[r];
+    /* a row found not ok keeps no values */
+    if (okv[r] != 1) SET_VECTOR_ELT(gvs, r, R_NilValue);
+  }
+  SET_VECTOR_ELT(out, 0, ok);
+  SET_VECTOR_ELT(out, 1, share);
+  SET_VECTOR_ELT(out, 2, gvs);
+  UNPROTECT(4);
+  return out;
+}
+
 /* dense FALSE: phi is not formed (NULL in the result); the caller keeps
  * the entries' w resid instead (r_influence_total() takes them). */
 SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
@@ -48,7 +118,7 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
   const int *pers = zero_based(person, nn, "person");
   const int *cel = zero_based(cell, qq, "cell");
   const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid", "phi",
-                         ""};
+                         "sum_wr2", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP est = PROTECT(Rf_allocVector(REALSXP, qq));
   SEXP sw = PROTECT(Rf_allocVector(REALSXP, qq));
@@ -61,16 +131,18 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
   if (want_phi) {
     memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
   }
+  SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, qq));
   pa_cell_means(m, pers, cel, REAL(w), REAL(y), (size_t) nn, qq, NA_REAL,
                 REAL(sw), REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid),
-                want_phi ? REAL(phi) : NULL);
+                want_phi ? REAL(phi) : NULL, REAL(swr2));
   SET_VECTOR_ELT(out, 0, est);
   SET_VECTOR_ELT(out, 1, sw);
   SET_VECTOR_ELT(out, 2, sw2);
   SET_VECTOR_ELT(out, 3, cnt);
   SET_VECTOR_ELT(out, 4, resid);
   SET_VECTOR_ELT(out, 5, phi);
-  UNPROTECT(7);
+  SET_VECTOR_ELT(out, 6, swr2);
+  UNPROTECT(8);
   return out;
 }
 

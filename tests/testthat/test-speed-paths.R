@@ -605,3 +605,151 @@ test_that("the GEE kernel gives the same results wherever its outputs and scratc
     expect_identical(over[keep], ref[keep])
   }
 })
+
+# lead, issue 18 (wave means at 1e5): the lean record is made from the
+# table's cells; the reference below makes it from the people's material
+# (tipping_material(), which people_table() keeps), as tables made it
+# before, every number by the R formula.
+lean_reference <- function(full, fingerprint, redo) {
+  ns <- asNamespace("panelattrition")
+  mat <- attr(full, "tipping")
+  infl <- attr(full, "influence")
+  q <- nrow(full)
+  rec <- list(fingerprint = fingerprint, redo = redo, error = mat$error,
+              rows = vector("list", q), cross = NULL)
+  if (!is.null(mat$error)) return(rec)
+  mean_rows <- integer()
+  for (k in seq_len(q)) {
+    r <- mat$rows[[k]]
+    if (is.null(r)) next
+    if (!is.null(r$error)) {
+      rec$rows[[k]] <- list(error = r$error)
+    } else if (r$type == "mean") {
+      rec$rows[[k]] <- list(type = "mean", sd = r$sd)
+      mean_rows <- c(mean_rows, k)
+    } else {
+      rec$rows[[k]] <- list(type = r$type)
+    }
+  }
+  if (!length(mean_rows)) return(rec)
+  mark <- logical(mat$n_all)
+  mark[infl$people] <- TRUE
+  for (grp in mat$groups) mark[grp] <- TRUE
+  people <- which(mark)
+  pos <- integer(mat$n_all)
+  pos[people] <- seq_along(people)
+  d <- numeric(mat$n_all)
+  d[] <- mat$d
+  m <- length(mean_rows)
+  both <- matrix(0, length(people), 2L * m)
+  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
+  for (j in seq_len(m)) {
+    k <- mean_rows[j]
+    r <- mat$rows[[k]]
+    grp <- mat$groups[[r$group]]
+    dd <- d[grp]
+    s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
+    share <- sum(dd * s1) / sum(dd)
+    both[pos[grp], m + j] <- dd * (s1 - share) / sum(dd)
+    rec$rows[[k]]$share <- share
+  }
+  cp <- ns$influence_vcov(both, mat$design, people)
+  blank <- matrix(NA_real_, q, q)
+  rec$cross <- list(B = blank, C = blank, V = blank)
+  i <- seq_len(m)
+  rec$cross$B[mean_rows, mean_rows] <- cp[i, i]
+  rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
+  rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
+  rec
+}
+
+test_that("the lean tipping record from the cells equals the one from the people's material", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_design_panel(n = 450, seed = 21)
+  s$long$g <- as.character(s$long$g)
+  ids <- unique(s$long$id)
+  # a one-person group (suppressed), a binary and a categorical outcome,
+  # a grouping that changes for some people between waves (their rows
+  # are not in their group's baseline sample), unequal base weights
+  s$long$g[s$long$id == ids[1]] <- "one"
+  s$long$b <- as.numeric(s$long$y > 55)
+  s$long$cat <- cut(s$long$y, c(-Inf, 45, 60, Inf), labels = c("lo", "mid", "hi"))
+  s$long$bw <- 1 + (match(s$long$id, ids) %% 3)
+  # the frame gives each person's baseline group gv; the answers carry a
+  # group that changed at T3 for some
+  frame <- s$long[!duplicated(s$long$id),
+                  c("id", "g", "age", "hh", "str", "pop", "bw")]
+  frame$gv <- frame$g
+  s$long$gv <- s$long$g
+  moved <- s$long$id %in% ids[2:40] & s$long$wave == "T3"
+  s$long$gv[moved] <- "a"
+  designs <- list(
+    none = panel_data(s$long, id = "id", wave = "wave", frame = frame,
+                      baseline = c("g", "gv", "age", "bw")),
+    design = panel_data(s$long, id = "id", wave = "wave", frame = frame,
+                        baseline = c("g", "gv", "age", "hh", "str", "pop",
+                                     "bw"),
+                        strata = "str", cluster = "hh", fpc = "pop",
+                        nest = TRUE, lonely_psu = "adjust")
+  )
+  checked <- errors <- 0L
+  for (panel in designs) {
+    w <- attrition_weights(panel, ~ age, base = "bw")
+    calls <- list(
+      function(...) wave_means(w, c("y", "b", "cat"), by = "g", ...),
+      function(...) wave_means(w, "y", by = "gv", ...),
+      function(...) wave_means(w, "y", ...),
+      function(...) wave_means(w, "y", by = "g", estimator = "aipw", ...),
+      function(...) wave_means(w, "y", by = "g", estimator = "complete_case",
+                               ...),
+      function(...) panel_change(w, "y", by = "g", ...),
+      function(...) panel_change(w, "b", from = "T2", by = "gv", ...)
+    )
+    for (f in calls) {
+      for (se in c("sandwich", "naive")) {
+        if (identical(se, "naive") &&
+            isTRUE(attr(suppressMessages(f(min_n = 5)), "estimator") != "ipw")) {
+          next
+        }
+        m <- suppressMessages(f(se = se, min_n = 5))
+        full <- ns$with_people(suppressMessages(f(se = se, min_n = 5)))
+        rec <- attr(m, "tipping")
+        want <- lean_reference(full, rec$fingerprint, rec$redo)
+        # the reference's conditions were made under with_people(), whose
+        # messages name no function; the table's name the one that made it
+        for (k in seq_along(rec$rows)) {
+          e <- rec$rows[[k]]$error
+          if (is.null(e)) next
+          fun <- attr(m, "kind")
+          expect_match(e$message, paste0("^", fun, "\\(\\): "))
+          rec$rows[[k]]$error$message <- sub("^[a-z_]+\\(\\): ", "",
+                                             e$message)
+          errors <- errors + 1L
+        }
+        expect_identical(rec, want)
+        checked <- checked + 1L
+      }
+    }
+  }
+  expect_true(checked >= 20L)
+  expect_true(errors >= 4L)
+})
+
+test_that("panel_change()'s SD of the changes equals the weighted SD by the R formula", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 500, seed = 8)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age, monotone = FALSE)
+  ch <- panel_change(w, "y", from = "T1", to = "T3", by = "g", min_n = 1)
+  wp <- ns$pair_weights(w, 1L, 3L)
+  rows <- ns$panel_rows(w)
+  y <- matrix(NA_real_, nrow(w$weights), 3)
+  y[cbind(rows$person, rows$wave)] <- w$panel$data$y
+  g <- as.character(w$panel$baseline$g)
+  for (k in seq_len(nrow(ch))) {
+    who <- which(!is.na(y[, 3] - y[, 1]) & g == as.character(ch$g[k]))
+    expect_identical(ch$sd_change[k],
+                     ns$weighted_sd(y[who, 3] - y[who, 1], wp$weights[who, 3]))
+  }
+})
