@@ -144,6 +144,10 @@ check_flag <- function(x, arg) {
 # test because every variance sums squared (weighted) residuals.
 check_finite_outcome <- function(y, name, arg) {
   if (!is.numeric(y) || is.object(y)) return(invisible(y))
+  # a finite sum of squares vouches for every value (an infinite value or
+  # an overflowing square makes it infinite) without counting them
+  sum_sq <- sum(y * y, na.rm = TRUE)
+  if (is.finite(sum_sq)) return(invisible(y))
   n_inf <- sum(is.infinite(y))
   if (n_inf > 0L) {
     pa_abort(
@@ -156,8 +160,7 @@ check_finite_outcome <- function(y, name, arg) {
       argument = arg, variables = name
     )
   }
-  if (!is.finite(sum(y * y, na.rm = TRUE))) abort_nonfinite(name, arg, y)
-  invisible(y)
+  abort_nonfinite(name, arg, y)
 }
 
 abort_nonfinite <- function(name, arg, y = NULL) {

@@ -332,7 +332,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   cells <- mean_cells(delta[sub$person], outcome, sub, group)
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(later)) pair_weights(w, t0, t1) else w
-  est <- solve_cells(wp, cells, sub, se, people = unique(rows$person),
+  est <- solve_cells(wp, cells, sub, se, people = answered_people(rows, n),
                      control = control)
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call())
@@ -554,8 +554,9 @@ split_rows <- function(x, key, k) {
 # Hájek estimates of every cell and their joint covariance.
 # `people`: for naive variances, the people of the survey design (everyone
 # who answered at least once), as survey's one-stage cluster design counts
-# them.
-solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
+# them, distinct and in increasing order (answered_people()); by default
+# the people of `rows`.
+solve_cells <- function(w, cells, rows, se, people = NULL,
                         control = NULL) {
   n <- nrow(w$weights)
   q <- nrow(cells)
@@ -598,13 +599,13 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
     # as survey does: only people in the data (who answered at least once)
-    people <- sort(people)
+    people <- people %||% answered_people(rows, n)
     # the influence values of those people only, formed as such when each
     # entry's person is one of them (the rows of the n x q values)
     slot <- integer(n)
     slot[people] <- seq_along(people)
     at <- slot[entry_person]
-    if (!anyDuplicated(people) && all(at > 0L)) {
+    if (all(at > 0L)) {
       phi$person <- at
       phi$n <- length(people)
       infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
@@ -642,22 +643,27 @@ solve_cells <- function(w, cells, rows, se, people = unique(rows$person),
 # (estimate.c): totals, Hajek means, residuals and weighted sums of
 # squared residuals per cell.
 cell_fit <- function(w, cells, rows) {
-  n <- nrow(w$weights)
-  len <- lengths(cells$members)
-  member <- as.integer(unlist(cells$members, use.names = FALSE))
-  entry_cell <- rep.int(seq_len(nrow(cells)), len)
-  entry_person <- as.integer(rows$person[member])
-  w_entry <- as.double(w$weights[(rows$wave[member] - 1) * as.double(n) +
-                                   entry_person])
-  fit <- .Call(C_cell_means, entry_person, entry_cell, w_entry,
-               as.double(unlist(cells$values, use.names = FALSE)), n,
-               nrow(cells), FALSE)
-  fit$person <- entry_person
-  fit$cell <- entry_cell
-  fit$w <- w_entry
-  fit$len <- len
-  fit
+  weights <- w$weights
+  if (!is.double(weights)) storage.mode(weights) <- "double"
+  members <- cells$members
+  values <- cells$values
+  plain <- function(v, type) {
+    all(vapply(v, function(x) typeof(x) == type && is.null(attributes(x)),
+               logical(1)))
+  }
+  if (!plain(members, "integer")) {
+    members <- lapply(members, function(x) as.vector(as.integer(x)))
+  }
+  if (!plain(values, "double")) {
+    values <- lapply(values, function(x) as.vector(as.double(x)))
+  }
+  .Call(C_cell_fit, unclass(members), unclass(values), as.integer(rows$person),
+        as.integer(rows$wave), weights)
 }
+
+# The people with a row in `rows` (1..n), distinct and in increasing order
+# (sort(unique()) by marking rather than hashing and sorting).
+answered_people <- function(rows, n) which(person_mark(rows$person, n))
 
 # Each cell's weighted standard deviation of its values, as weighted_sd()
 # computes it (the same sums in the same order; NA below two entries).

@@ -176,6 +176,16 @@ design_popsize <- function(fpc, strata, psu, cols) {
 
 # Number of distinct PSUs in each stratum (strata coded 1..H).
 psu_counts <- function(strata, psu) {
+  if (is.integer(psu) && is.integer(strata) && length(psu) &&
+      !anyNA(psu) && min(psu) >= 1L) {
+    # the PSU codes of a panel's design are 1..K, each within one stratum
+    # (build_sampling_design()): the strata of the PSUs present, by
+    # counting rather than by hashing every person's PSU
+    k <- max(psu)
+    stratum_of <- integer(k)
+    stratum_of[psu] <- strata
+    return(tabulate(stratum_of[tabulate(psu, k) > 0L], max(strata, 0L)))
+  }
   first <- !duplicated(psu)
   tabulate(strata[first], max(strata, 0L))
 }

@@ -286,10 +286,15 @@ with_people <- function(expr) {
 # of people and, per wave, the sum and the sum of squares of the weights.
 weights_fingerprint <- function(w) {
   wt <- w$weights
-  # na.rm = TRUE skips the NAs where adding 0 would leave the same sums,
-  # without a copy of the weights
-  list(people = nrow(wt), sum = unname(colSums(wt, na.rm = TRUE)),
-       sum_sq = unname(colSums(wt^2, na.rm = TRUE)))
+  # colSums(wt, na.rm = TRUE) and colSums(wt^2, na.rm = TRUE) in one pass
+  # of the kernel, without a matrix of squares (the same sums, to the bit)
+  sums <- if (is.double(wt) && is.matrix(wt)) {
+    .Call(C_column_sums, wt)
+  } else {
+    list(sum = unname(colSums(wt, na.rm = TRUE)),
+         sum_sq = unname(colSums(wt^2, na.rm = TRUE)))
+  }
+  list(people = nrow(wt), sum = sums$sum, sum_sq = sums$sum_sq)
 }
 
 # The last step of wave_means() and panel_change(): the table loses its

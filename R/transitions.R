@@ -118,7 +118,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   }
   cells <- do.call(rbind, cells)
   changed <- do.call(rbind, changed)
-  people <- unique(rows$person)
+  people <- answered_people(rows, nrow(w$weights))
   attrs <- list(kind = "transitions", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call())
 

@@ -38,6 +38,9 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
+SEXP r_column_sums(SEXP w);
+SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
+                SEXP weights);
 SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
                       SEXP mean);
 SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,

@@ -21,7 +21,9 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
                    double na, double *sum_w, double *sum_w2, int *count,
                    double *estimate, double *resid, double *phi,
                    double *sum_wr2) {
-  /* long double accumulators, as R's sum() */
+  /* long double accumulators, as R's sum(); a cell's entries usually come
+   * in one run, whose sums stay in registers until the cell changes (the
+   * same additions in the same order as through the arrays) */
   long double sw[64], swy[64], sw2[64];
   for (int k0 = 0; k0 < q; k0 += 64) {
     int k1 = q - k0 < 64 ? q : k0 + 64;
@@ -29,14 +31,35 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
       sw[k - k0] = swy[k - k0] = sw2[k - k0] = 0.0L;
       count[k] = 0;
     }
+    int cur = -1, run = 0;
+    long double a_w = 0.0L, a_wy = 0.0L, a_w2 = 0.0L;
     for (size_t e = 0; e < m; e++) {
       int k = cell[e];
       if (k < k0 || k >= k1) continue;
+      if (k != cur) {
+        if (cur >= 0) {
+          sw[cur - k0] = a_w;
+          swy[cur - k0] = a_wy;
+          sw2[cur - k0] = a_w2;
+          count[cur] += run;
+        }
+        cur = k;
+        a_w = sw[k - k0];
+        a_wy = swy[k - k0];
+        a_w2 = sw2[k - k0];
+        run = 0;
+      }
       double we = w[e];
-      sw[k - k0] += we;
-      swy[k - k0] += we * y[e];
-      sw2[k - k0] += we * we;
-      count[k]++;
+      a_w += we;
+      a_wy += we * y[e];
+      a_w2 += we * we;
+      run++;
+    }
+    if (cur >= 0) {
+      sw[cur - k0] = a_w;
+      swy[cur - k0] = a_wy;
+      sw2[cur - k0] = a_w2;
+      count[cur] += run;
     }
     for (int k = k0; k < k1; k++) {
       sum_w[k] = (double) sw[k - k0];
@@ -54,14 +77,38 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
   for (int k0 = 0; k0 < q; k0 += 64) {
     int k1 = q - k0 < 64 ? q : k0 + 64;
     for (int k = k0; k < k1; k++) sw[k - k0] = 0.0L;
+    int cur = -1;
+    long double a = 0.0L;
     for (size_t e = 0; e < m; e++) {
       int k = cell[e];
       if (k < k0 || k >= k1) continue;
+      if (k != cur) {
+        if (cur >= 0) sw[cur - k0] = a;
+        cur = k;
+        a = sw[k - k0];
+      }
       double r = resid[e];
       double r2 = r * r;
-      sw[k - k0] += w[e] * r2;
+      a += w[e] * r2;
     }
+    if (cur >= 0) sw[cur - k0] = a;
     for (int k = k0; k < k1; k++) sum_wr2[k] = (double) sw[k - k0];
+  }
+}
+
+void pa_column_sums(const double *w, size_t n, int k, double *sum,
+                    double *sum_sq) {
+  for (int j = 0; j < k; j++) {
+    const double *wj = w + (size_t) j * n;
+    long double s = 0.0L, s2 = 0.0L;
+    for (size_t i = 0; i < n; i++) {
+      double v = wj[i];
+      if (isnan(v)) continue;
+      s += v;
+      s2 += v * v;
+    }
+    sum[j] = (double) s;
+    sum_sq[j] = (double) s2;
   }
 }
 

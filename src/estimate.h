@@ -23,6 +23,12 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
                    double *estimate, double *resid, double *phi,
                    double *sum_wr2);
 
+/* Per column j of the n x k matrix w: the sum of its values and of their
+ * squares w * w, skipping NA and NaN, each in long double in row order (as
+ * R's colSums(w, na.rm = TRUE) and colSums(w^2, na.rm = TRUE)). */
+void pa_column_sums(const double *w, size_t n, int k, double *sum,
+                    double *sum_sq);
+
 /* The shift of each of q table rows under delta adjustment: row r
  * (members[r] non-NULL) has the respondents person[members[r][i]] (i <
  * n_members[r]; person and members 0-based) and the group's baseline

@@ -31,6 +31,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("tipping_cross", r_tipping_cross, 9),
     CALLDEF("split_rows", r_split_rows, 3),
     CALLDEF("tipping_shares", r_tipping_shares, 6),
+    CALLDEF("column_sums", r_column_sums, 1),
+    CALLDEF("cell_fit", r_cell_fit, 5),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -29,6 +29,101 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   return out;
 }
 
+/* The entries of q cells and their fit (pa_cell_means()): members[[k]]
+ * rows (1-based) of the answers whose people are person and waves wave,
+ * values[[k]] their values (double, as long), weights the n x waves
+ * matrix read at (person, wave). Returns the fit with each entry's person,
+ * cell (1-based), weight and each cell's number of entries (len). */
+SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
+                SEXP weights) {
+  if (TYPEOF(members) != VECSXP || TYPEOF(values) != VECSXP ||
+      XLENGTH(values) != XLENGTH(members) || !Rf_isInteger(person) ||
+      !Rf_isInteger(wave) || XLENGTH(wave) != XLENGTH(person) ||
+      !Rf_isReal(weights) || !Rf_isMatrix(weights)) {
+    Rf_error("internal error: cells' members and values, the answers' "
+             "people and waves, and the weights do not match");
+  }
+  int q = (int) XLENGTH(members);
+  size_t nn = (size_t) Rf_nrows(weights);
+  int n_wave = Rf_ncols(weights);
+  R_xlen_t n_rows = XLENGTH(person);
+  const int *pers = INTEGER(person), *wv = INTEGER(wave);
+  const double *wts = REAL(weights);
+  SEXP len = PROTECT(Rf_allocVector(INTSXP, q));
+  size_t m = 0;
+  for (int k = 0; k < q; k++) {
+    SEXP mk = VECTOR_ELT(members, k), vk = VECTOR_ELT(values, k);
+    if (!Rf_isInteger(mk) || !Rf_isReal(vk) || XLENGTH(vk) != XLENGTH(mk)) {
+      Rf_error("internal error: a cell's members and values do not match");
+    }
+    INTEGER(len)[k] = (int) XLENGTH(mk);
+    m += (size_t) XLENGTH(mk);
+  }
+  SEXP e_person = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
+  SEXP e_cell = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
+  SEXP e_w = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  double *y = (double *) R_alloc(m > 0 ? m : 1, sizeof(double));
+  int *p0 = (int *) R_alloc(m > 0 ? m : 1, sizeof(int));
+  int *c0 = (int *) R_alloc(m > 0 ? m : 1, sizeof(int));
+  size_t e = 0;
+  for (int k = 0; k < q; k++) {
+    SEXP mk = VECTOR_ELT(members, k);
+    const int *rows = INTEGER(mk);
+    const double *vals = REAL(VECTOR_ELT(values, k));
+    for (R_xlen_t i = 0; i < XLENGTH(mk); i++, e++) {
+      int r = rows[i];
+      if (r == NA_INTEGER || r < 1 || r > n_rows) {
+        Rf_error("internal error: a cell's member is not an answer");
+      }
+      int pi = pers[r - 1], ti = wv[r - 1];
+      if (pi == NA_INTEGER || pi < 1 || (size_t) pi > nn ||
+          ti == NA_INTEGER || ti < 1 || ti > n_wave) {
+        Rf_error("internal error: an answer's person or wave is out of "
+                 "range");
+      }
+      INTEGER(e_person)[e] = pi;
+      INTEGER(e_cell)[e] = k + 1;
+      p0[e] = pi - 1;
+      c0[e] = k;
+      REAL(e_w)[e] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
+      y[e] = vals[i];
+    }
+  }
+  const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid",
+                         "sum_wr2", "person", "cell", "w", "len", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP est = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP cnt = PROTECT(Rf_allocVector(INTSXP, q));
+  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, q));
+  pa_cell_means(m, p0, c0, REAL(e_w), y, nn, q, NA_REAL, REAL(sw),
+                REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid), NULL,
+                REAL(swr2));
+  SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, e_w, len};
+  for (int j = 0; j < 10; j++) SET_VECTOR_ELT(out, j, parts[j]);
+  UNPROTECT(11);
+  return out;
+}
+
+/* pa_column_sums() of a double matrix: list(sum, sum_sq). */
+SEXP r_column_sums(SEXP w) {
+  if (!Rf_isReal(w) || !Rf_isMatrix(w)) {
+    Rf_error("internal error: the weights must be a double matrix");
+  }
+  int k = Rf_ncols(w);
+  const char *names[] = {"sum", "sum_sq", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP s = PROTECT(Rf_allocVector(REALSXP, k));
+  SEXP s2 = PROTECT(Rf_allocVector(REALSXP, k));
+  pa_column_sums(REAL(w), (size_t) Rf_nrows(w), k, REAL(s), REAL(s2));
+  SET_VECTOR_ELT(out, 0, s);
+  SET_VECTOR_ELT(out, 1, s2);
+  UNPROTECT(3);
+  return out;
+}
+
 /* pa_tipping_shares() for the rows of a table: members and grp are lists
  * with one element per row (NULL: row skipped; 1-based indices into
  * person and into the n people), person the rows' people (1-based), d the

@@ -119,6 +119,20 @@ calls <- list(
     .Call(ns$C_cell_means, c(1L, 2L, 3L, 1L, 3L), c(1L, 1L, 1L, 2L, 2L),
           c(1, 2, 1.5, 1, 2), c(3, 4, 8, 1, 0), 4, 3L, FALSE)
   },
+  cell_fit = function() {
+    .Call(ns$C_cell_fit, list(c(1L, 3L, 4L), integer(), c(2L, 5L)),
+          list(c(3, 4, 8), numeric(), c(1, 0)), c(1L, 2L, 3L, 1L, 3L),
+          c(1L, 1L, 1L, 2L, 2L), matrix(c(1, 2, 1.5, NA, 1, NA, 2, NA), 4L))
+  },
+  column_sums = function() {
+    .Call(ns$C_column_sums, matrix(c(1, NA, 2.5, 3, NaN, 4), 3L))
+  },
+  tipping_shares = function() {
+    .Call(ns$C_tipping_shares, c(1L, 2L, 4L, 2L, 5L),
+          list(c(1L, 2L), NULL, c(4L, 5L), 3L),
+          list(c(1L, 2L, 3L), NULL, c(2L, 5L, 6L), c(4L, 5L)),
+          c(1, 2, 1.5, 1, 3, 2), 6, c(TRUE, TRUE, TRUE, FALSE))
+  },
   influence_total_rows = function() {
     phi <- list(rows = c(4L, 1L), m = matrix(c(1, 2, 3, 4), 2L), n = 5)
     .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))

@@ -753,3 +753,103 @@ test_that("panel_change()'s SD of the changes equals the weighted SD by the R fo
                      ns$weighted_sd(y[who, 3] - y[who, 1], wp$weights[who, 3]))
   }
 })
+
+test_that("the weights' fingerprint sums equal colSums() of the weights and their squares", {
+  ns <- asNamespace("panelattrition")
+  set.seed(2)
+  m <- matrix(stats::rexp(3000), 1000, 3)
+  m[sample(length(m), 400)] <- NA
+  m[5, 2] <- NaN
+  m[7, 3] <- 1e200
+  got <- .Call(ns$C_column_sums, m)
+  expect_identical(got$sum, unname(colSums(m, na.rm = TRUE)))
+  expect_identical(got$sum_sq, unname(colSums(m^2, na.rm = TRUE)))
+  expect_identical(got$sum_sq[3], Inf)
+  fp <- ns$weights_fingerprint(list(weights = m))
+  expect_identical(fp, list(people = 1000L,
+                            sum = unname(colSums(m, na.rm = TRUE)),
+                            sum_sq = unname(colSums(m^2, na.rm = TRUE))))
+  # an integer matrix goes through colSums() itself
+  mi <- matrix(1:6, 3)
+  expect_identical(ns$weights_fingerprint(list(weights = mi))$sum_sq,
+                   c(14, 77))
+})
+
+test_that("the cells' entries and fit from the kernel equal the R construction", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 600, seed = 31)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  rows <- ns$panel_rows(w)
+  y <- w$panel$data$y
+  y[c(3, 50, 51)] <- NA
+  cells <- ns$mean_cells(y, "y", rows, ns$group_values(w, "g", rows))
+  # an empty cell and a one-entry cell among them
+  cells$members[[2]] <- integer()
+  cells$values[[2]] <- numeric()
+  cells$members[[4]] <- cells$members[[4]][1]
+  cells$values[[4]] <- cells$values[[4]][1]
+  fit <- ns$cell_fit(w, cells, rows)
+  n <- nrow(w$weights)
+  member <- unlist(cells$members)
+  person <- rows$person[member]
+  cell <- rep.int(seq_len(nrow(cells)), lengths(cells$members))
+  wt <- w$weights[cbind(person, rows$wave[member])]
+  ref <- .Call(ns$C_cell_means, person, cell, wt, unlist(cells$values), n,
+               nrow(cells), FALSE)
+  for (nm in c("estimate", "sum_w", "sum_w2", "n", "resid")) {
+    expect_identical(fit[[nm]], ref[[nm]])
+  }
+  expect_identical(fit$person, person)
+  expect_identical(fit$cell, cell)
+  expect_identical(fit$w, wt)
+  expect_identical(fit$len, lengths(cells$members))
+  # the SDs are weighted_sd()'s, NA below two entries
+  sd <- vapply(seq_len(nrow(cells)), function(k) {
+    at <- cell == k
+    ns$weighted_sd(unlist(cells$values)[at], wt[at])
+  }, numeric(1))
+  expect_identical(ns$cell_sd(fit), sd)
+  expect_true(is.na(ns$cell_sd(fit)[2]) && is.na(ns$cell_sd(fit)[4]))
+  # entries out of cell order give the same sums
+  o <- sample(length(person))
+  shuffled <- .Call(ns$C_cell_means, person[o], cell[o], wt[o],
+                    unlist(cells$values)[o], n, nrow(cells), FALSE)
+  for (k in seq_len(nrow(cells))) {
+    at <- which(cell[o] == k)
+    expect_identical(shuffled$sum_w[k], sum(wt[o][at]))
+  }
+})
+
+test_that("PSUs per stratum by counting equal those by duplicated()", {
+  ns <- asNamespace("panelattrition")
+  set.seed(9)
+  strata <- sample.int(6L, 500L, TRUE)
+  key <- paste(strata, sample.int(15L, 500L, TRUE))
+  psu <- match(key, unique(key))
+  want <- tabulate(strata[!duplicated(psu)], max(strata))
+  expect_identical(ns$psu_counts(strata, psu), want)
+  expect_identical(ns$psu_counts(strata[10:60], psu[10:60]),
+                   tabulate(strata[10:60][!duplicated(psu[10:60])], 6L))
+  # codes that are not plain integers take the hashing path
+  expect_identical(ns$psu_counts(strata, as.double(psu)), want)
+})
+
+test_that("outcomes with infinite or overflowing values are still refused by name", {
+  s <- sim_panel(n = 200, seed = 4)
+  s$long$y_inf <- s$long$y
+  s$long$y_inf[3] <- -Inf
+  s$long$y_big <- s$long$y
+  s$long$y_big[5] <- 1e200
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  e <- expect_error(wave_means(w, "y_inf"),
+                    class = "panelattrition_nonfinite_error")
+  expect_match(conditionMessage(e), "1 infinite value")
+  expect_identical(e$argument, "outcomes")
+  e <- expect_error(wave_means(w, "y_big"),
+                    class = "panelattrition_nonfinite_error")
+  expect_match(conditionMessage(e), "too large")
+})
