@@ -175,6 +175,17 @@ check_plain_column <- function(x, column, arg, where = "the panel's data") {
 # all waves, such as wave_means() and ipw_gee(), which leave out a wave
 # where a question was not asked) only an outcome with no value at any of
 # them is refused.
+# tabulate(wave[!is.na(y)], n_wave): how many rows of each wave code have a
+# value, by one pass of the kernel for integer codes and plain values.
+wave_value_counts <- function(y, wave, n_wave) {
+  if (is.integer(wave) && length(wave) == length(y) &&
+      (is.null(attributes(y)) || is.factor(y))) {
+    out <- .Call(C_value_counts, y, wave, as.integer(n_wave))
+    if (!is.null(out)) return(out)
+  }
+  tabulate(wave[!is.na(y)], n_wave)
+}
+
 check_wave_answers <- function(y, rows, waves, t_idx, name, arg,
                                each = TRUE, hint = NULL) {
   wv <- rows$wave
@@ -186,7 +197,7 @@ check_wave_answers <- function(y, rows, waves, t_idx, name, arg,
   }
   t_idx <- t_idx[t_idx %in% present]
   if (!length(t_idx)) return(invisible())
-  answered <- tabulate(rows$wave[!is.na(y)], length(waves))
+  answered <- wave_value_counts(y, rows$wave, length(waves))
   empty <- t_idx[answered[t_idx] == 0L]
   if (!length(empty) || (!each && length(empty) < length(t_idx))) {
     return(invisible())

@@ -94,7 +94,14 @@ mask_suppressed <- function(out, est, suppressed) {
   est$vcov[, suppressed] <- NA
   # nothing to mask leaves the (people x rows) influence values uncopied
   none <- is.logical(suppressed) && !anyNA(suppressed) && !any(suppressed)
-  if (!is.null(est$influence) && !none) est$influence[, suppressed] <- NA
+  if (!is.null(est$influence) && !none) {
+    if (inherits(est$influence, "pa_columns")) {
+      # a column held by its entries goes as a whole
+      est$influence[suppressed] <- list(NULL)
+    } else {
+      est$influence[, suppressed] <- NA
+    }
+  }
   if (!is.null(est$replicates)) est$replicates[, suppressed] <- NA
   list(out = out, est = est)
 }

@@ -146,7 +146,11 @@ check_finite_outcome <- function(y, name, arg) {
   if (!is.numeric(y) || is.object(y)) return(invisible(y))
   # a finite sum of squares vouches for every value (an infinite value or
   # an overflowing square makes it infinite) without counting them
-  sum_sq <- sum(y * y, na.rm = TRUE)
+  sum_sq <- if (is.double(y)) {
+    .Call(C_column_sums, y)$sum_sq
+  } else {
+    sum(y * y, na.rm = TRUE)
+  }
   if (is.finite(sum_sq)) return(invisible(y))
   n_inf <- sum(is.infinite(y))
   if (n_inf > 0L) {

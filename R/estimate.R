@@ -378,7 +378,7 @@ group_values <- function(w, by, rows) {
              class = "panelattrition_arg_error", argument = "by")
   }
   check_plain_column(g, by, "by")
-  if (anyNA(g)) {
+  if (has_na(g)) {
     pa_abort(sprintf("The grouping variable `%s` has %d missing values among the answers; give them a group or drop them.",
                      by, sum(is.na(g))),
              class = "panelattrition_missing_error", variables = by)
@@ -456,49 +456,30 @@ person_groups <- function(w, by, groups) {
 # each contributes, and (unless `wave_values` is FALSE) the rows and
 # values of its whole wave.
 mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
-  has <- which(!is.na(y))
-  # waves where the outcome was asked (has any value)
-  wave_has <- rows$wave[has]
-  waves_present <- if (length(has) && is.integer(wave_has) &&
-                       !anyNA(wave_has) && min(wave_has) >= 1L) {
-    which(tabulate(wave_has, max(wave_has)) > 0L)
-  } else {
-    sort(unique(wave_has))
+  # (has_na() first: no logical vector of the answers for groups that are
+  # given)
+  no_group <- !length(group) || has_na(group) && all(is.na(group))
+  groups <- if (no_group) NA else sort_unique(group)
+  n_g <- length(groups)
+  # rows with a value, split by wave and by wave x group (in row order),
+  # by the kernel for the panel's integer wave codes (one pass, no
+  # vectors of the answers with a value), else in R
+  split <- cell_split(y, rows$wave, group, groups, no_group, wave_values)
+  if (is.null(split)) {
+    split <- cell_split_r(y, rows$wave, group, groups, no_group)
   }
+  waves_present <- split$waves
   if (!length(waves_present)) return(NULL)
+  in_cell <- split$cells
+  in_wave <- split$wave_rows
   categorical <- is.factor(y) || is.character(y)
-  binary <- is.logical(y) ||
-    (is.numeric(y) && length(has) > 0L && all_binary(y, has))
+  binary <- is.logical(y) || (is.numeric(y) && values_binary(y))
   if (categorical) {
-    levels_y <- if (is.factor(y)) levels(y) else sort(unique(y[has]))
+    levels_y <- if (is.factor(y)) levels(y) else sort(unique(y))
   } else {
     levels_y <- NA_character_
   }
-  no_group <- all(is.na(group))
-  groups <- if (no_group) NA else sort_unique(group)
-  n_g <- length(groups)
   n_l <- length(levels_y)
-  # rows with a value, split by wave and by wave x group (in row order)
-  wave_at <- if (is.integer(wave_has) && length(has) && !anyNA(wave_has) &&
-                  min(wave_has) >= 1L) {
-    # by lookup rather than hashing
-    slot <- integer(max(wave_has))
-    slot[waves_present] <- seq_along(waves_present)
-    slot[wave_has]
-  } else {
-    match(wave_has, waves_present)
-  }
-  group_at <- if (no_group) {
-    1L
-  } else if (is.factor(group)) {
-    # each level's position among the groups, looked up by level code
-    match(levels(group), groups)[unclass(group)[has]]
-  } else {
-    match(group[has], groups)
-  }
-  in_wave <- split_rows(has, wave_at, length(waves_present))
-  in_cell <- split_rows(has, (wave_at - 1L) * n_g + group_at,
-                        length(waves_present) * n_g)
   values <- if (categorical) {
     lapply(levels_y, function(lv) as.numeric(y == lv))
   } else {
@@ -528,12 +509,49 @@ mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
   out
 }
 
-# all(y[has] == 0 | y[has] == 1), looking first at the first values (an
-# outcome that is not binary usually shows it there) before all of them.
-all_binary <- function(y, has) {
-  head_has <- has[seq_len(min(length(has), 1000L))]
-  if (!all(y[head_has] == 0 | y[head_has] == 1)) return(FALSE)
-  all(y[has] == 0 | y[has] == 1)
+# The kernel's split of the rows with a value (cell_split in
+# r_estimate.c): NULL when the codes are not plain (the caller splits in
+# R).
+cell_split <- function(y, wave, group, groups, no_group, wave_values) {
+  if (!is.integer(wave) || !length(wave) || anyNA(wave) || min(wave) < 1L ||
+      !is.null(attributes(y)) && !is.factor(y)) {
+    return(NULL)
+  }
+  if (no_group) {
+    code <- NULL
+    slot <- NULL
+  } else if (is.factor(group)) {
+    code <- group
+    slot <- match(levels(group), groups)
+  } else {
+    code <- match(group, groups)
+    slot <- seq_along(groups)
+  }
+  .Call(C_cell_split, y, wave, max(wave), code, slot, wave_values)
+}
+
+# cell_split() in R, for any wave codes.
+cell_split_r <- function(y, wave, group, groups, no_group) {
+  has <- which(!is.na(y))
+  wave_has <- wave[has]
+  waves_present <- sort(unique(wave_has))
+  wave_at <- match(wave_has, waves_present)
+  group_at <- if (no_group) 1L else match(group[has], groups)
+  n_g <- length(groups)
+  list(waves = waves_present,
+       cells = split_rows(has, (wave_at - 1L) * n_g + group_at,
+                          length(waves_present) * n_g),
+       wave_rows = split_rows(has, wave_at, length(waves_present)))
+}
+
+# Whether every value of a numeric y that is not missing is 0 or 1 (and
+# some is), looking first at the first values (an outcome that is not
+# binary usually shows it there) before all of them.
+values_binary <- function(y) {
+  head_y <- y[seq_len(min(length(y), 1000L))]
+  head_y <- head_y[!is.na(head_y)]
+  if (!all(head_y == 0 | head_y == 1)) return(FALSE)
+  !all(is.na(y)) && !any(y != 0 & y != 1, na.rm = TRUE)
 }
 
 # split(x, key) for integer keys 1..k, empty groups included, unnamed:
@@ -583,9 +601,9 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
   sd <- cell_sd(fit)
   # phi is not formed here: the influence kernel forms it from the entries
   # (w (y - mean) at person, cell) where it would otherwise copy it
-  phi <- list(person = entry_person, cell = entry_cell,
-              v = fit$w * fit$resid, n = n, q = q)
-  fit$w <- NULL
+  phi <- list(person = entry_person, cell = entry_cell, v = fit$v, n = n,
+              q = q)
+  fit$v <- NULL
   ok <- sum_w > 0
   if (se == "bootstrap") {
     boot <- bootstrap_cells(w, cells, rows, control)
@@ -608,7 +626,15 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     if (all(at > 0L)) {
       phi$person <- at
       phi$n <- length(people)
-      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+      infl <- if (isTRUE(pa_people$keep)) {
+        # tables that keep their influence values keep them dense
+        estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+      } else {
+        # each entry's value divided by its cell's total weight, held by
+        # columns: no people x cells matrix (influence_columns())
+        influence_columns(at, entry_cell, phi$v, -diag(dmu), length(people),
+                          q)
+      }
     } else {
       infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
       infl <- infl[people, , drop = FALSE]
@@ -640,8 +666,8 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
 # The cells' entries (a respondent's value in a cell) as triplets person,
 # cell, value, each with its weight (read by its position in the weights
 # matrix, for the entries' rows only), and the kernel's fit of them
-# (estimate.c): totals, Hajek means, residuals and weighted sums of
-# squared residuals per cell.
+# (estimate.c): totals, Hajek means, residuals, weighted sums of squared
+# residuals per cell, and each entry's w (y - mean) (`v`).
 cell_fit <- function(w, cells, rows) {
   weights <- w$weights
   if (!is.double(weights)) storage.mode(weights) <- "double"

@@ -103,7 +103,7 @@ check_cells_size <- function(w, rows, y, group, by, min_n,
   n <- nrow(w$weights)
   n_groups <- if (is.null(by)) {
     1L
-  } else if (is.factor(group) && !anyNA(group)) {
+  } else if (is.factor(group) && !has_na(group)) {
     length(sort_unique(group))
   } else {
     length(unique(group))
@@ -121,24 +121,25 @@ check_cells_size <- function(w, rows, y, group, by, min_n,
       argument = "by", groups = n_groups, max_groups = max_groups
     )
   }
-  has <- !is.na(y)
   n_levels <- if (is.factor(y)) {
     nlevels(y)
   } else if (is.character(y)) {
-    length(unique(y[has]))
+    length(unique(y[!is.na(y)]))
   } else 1L
-  wave_has <- rows$wave[has]
-  n_waves <- if (is.integer(wave_has) && length(wave_has) &&
-                 !anyNA(wave_has) && min(wave_has) >= 1L) {
-    sum(tabulate(wave_has) > 0L)
+  # the answers with a value per wave (their number and the most in one)
+  wv <- rows$wave
+  per_wave <- if (is.integer(wv) && length(wv) && !anyNA(wv) &&
+                  min(wv) >= 1L) {
+    wave_value_counts(y, wv, max(wv))
   } else {
-    length(unique(wave_has))
+    as.vector(table(wv[!is.na(y)]))
   }
+  n_waves <- sum(per_wave > 0L)
   cells <- as.numeric(n_waves) * n_groups * n_levels
   # people x cells: estimating functions, influence values and one weight
   # derivative per wave; each cell also lists its wave's answers
   bytes <- 8 * as.numeric(n) * cells * (2 + n_waves) +
-    12 * cells * max(tabulate(wave_has), 0L)
+    12 * cells * max(per_wave, 0L)
   check_allocation(
     bytes,
     sprintf("Estimating %s cells (%d %s x %s %s x %d %s) for %s people",

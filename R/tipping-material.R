@@ -352,8 +352,13 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   }
   n_all <- nrow(w$weights)
   base <- unname(w$baseline_rows)
-  d <- numeric(n_all)
-  d[base] <- w$base_weights[base]
+  # the base weights of the people (only the groups' baseline people are
+  # read)
+  d <- w$base_weights
+  if (!is.double(d) || length(d) != n_all) {
+    d <- numeric(n_all)
+    d[base] <- w$base_weights[base]
+  }
   # each row's group: its label and its baseline people (in baseline
   # order), one split of the baseline people for all rows
   if (is.null(by)) {
@@ -407,28 +412,49 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   at <- pos[infl$people]
   values <- infl$values
   cols <- mean_rows
-  if (is.unsorted(at, strictly = TRUE)) {
+  i_cols <- list()
+  if (inherits(values, "pa_columns")) {
+    # influence values held by columns: each mean row's column with its
+    # rows among `people` (`at` is increasing, people being sorted), read
+    # by the kernel as the groups' columns are
+    if (is.unsorted(at, strictly = TRUE)) values <- dense_influence(values)
+  }
+  if (inherits(values, "pa_columns")) {
+    i_cols <- lapply(values[mean_rows], function(col) {
+      list(at[col[[1L]]], col[[2L]])
+    })
+    values <- matrix(0, 0L, 0L)
+    at <- integer()
+    cols <- integer()
+  } else if (is.unsorted(at, strictly = TRUE)) {
     o <- order(at)
     at <- at[o]
     values <- values[o, mean_rows, drop = FALSE]
     cols <- seq_len(m)
   }
-  groups <- lapply(mean_rows, function(k) {
-    g_at <- pos[people_of[[at_group[k]]]]
-    g_v <- shift$gv[[k]]
+  # each group's people among `people` (once per group), in increasing
+  # order, with the rows' values in that order
+  g_pos <- vector("list", length(people_of))
+  g_ord <- vector("list", length(people_of))
+  for (j in unique(at_group[mean_rows])) {
+    g_at <- pos[people_of[[j]]]
     if (is.unsorted(g_at, strictly = TRUE)) {
-      o <- order(g_at)
-      g_at <- g_at[o]
-      g_v <- g_v[o]
+      g_ord[[j]] <- order(g_at)
+      g_at <- g_at[g_ord[[j]]]
     }
-    list(g_at, g_v)
+    g_pos[[j]] <- g_at
+  }
+  groups <- lapply(mean_rows, function(k) {
+    j <- at_group[k]
+    g_v <- shift$gv[[k]]
+    list(g_pos[[j]], if (is.null(g_ord[[j]])) g_v else g_v[g_ord[[j]]])
   })
   design <- w$panel$design
   if (!is.null(design)) {
     design <- design[c("strata", "psu", "popsize", "lonely_psu",
                        "strata_labels")]
   }
-  cp <- tipping_cross(values, at, cols, groups, design, people)
+  cp <- tipping_cross(values, at, cols, c(i_cols, groups), design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
   i <- seq_len(m)

@@ -61,10 +61,27 @@ sort_unique <- function(x) {
     # the levels in use, in level order (levels(droplevels(x)) without
     # building the dropped factor)
     lv <- levels(x)
-    if (!anyNA(lv)) return(lv[tabulate(unclass(x), length(lv)) > 0L])
+    if (!anyNA(lv)) return(lv[code_counts(x, length(lv)) > 0L])
     return(levels(droplevels(x)))
   }
   sort(unique(x))
+}
+
+# tabulate(unclass(x), n) for a factor or integer codes x, by one pass of
+# the kernel over the codes where they are (no copy without attributes).
+code_counts <- function(x, n) {
+  if (typeof(x) == "integer") {
+    out <- .Call(C_value_counts, x, x, as.integer(n))
+    if (!is.null(out)) return(out)
+  }
+  tabulate(unclass(x), n)
+}
+
+# anyNA(x), for a factor by counting its codes (anyNA() of a classed
+# vector makes is.na(x), a logical vector of every value).
+has_na <- function(x) {
+  if (is.factor(x)) return(sum(code_counts(x, nlevels(x))) < length(x))
+  anyNA(x)
 }
 
 # Whether x is a sorted vector of positive integer codes (as the answers'

@@ -161,10 +161,60 @@ nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 # stratified cluster form of design_vcov() (sampling.R). Every variance of
 # the package passes through here.
 influence_vcov <- function(infl, design = NULL, people = NULL) {
+  if (inherits(infl, "pa_columns")) {
+    # by the kernel of tipping_cross(), which reads sparse columns and
+    # gives the dense matrix's covariance to the last bit
+    out <- tipping_cross(matrix(0, 0L, 0L), integer(), integer(),
+                         unclass(infl), design,
+                         people %||% seq_len(attr(infl, "n")))
+    # unnamed columns, as the dense matrix's
+    dimnames(out) <- list(NULL, NULL)
+    return(out)
+  }
   if (!is.null(design)) return(design_vcov(infl, design, people))
   infl <- double_matrix(infl)
   out <- .Call(C_influence_vcov, infl, NULL, NULL, NULL, 0L)
   dimnames(out) <- list(colnames(infl), colnames(infl))
+  out
+}
+
+# Influence values held by their columns rather than as an n x q matrix
+# (class "pa_columns", attribute n): for each column k, list(rows, values)
+# with the rows (1..n) strictly increasing and zero elsewhere. Made from
+# entries (person, cell, v) of a Hajek estimator with a diagonal D, the
+# influence value of an entry being v / scale[cell] (estimate_influence()
+# without weighting stages gives the same numbers in a dense matrix).
+influence_columns <- function(person, cell, v, scale, n, q) {
+  # with the cells in order (as cell_fit() makes them, cell by cell) the
+  # entries of a cell are consecutive
+  len <- tabulate(cell, q)
+  start <- cumsum(c(0L, len))
+  runs <- !is.unsorted(cell)
+  by_cell <- if (!runs) split_rows(seq_along(cell), cell, q)
+  out <- lapply(seq_len(q), function(k) {
+    e <- if (runs) start[k] + seq_len(len[k]) else by_cell[[k]]
+    rows <- person[e]
+    values <- v[e] / scale[k]
+    if (is.unsorted(rows, strictly = TRUE)) {
+      o <- order(rows)
+      rows <- rows[o]
+      values <- values[o]
+    }
+    list(rows, values)
+  })
+  structure(out, class = "pa_columns", n = n)
+}
+
+# The dense n x q matrix of influence values held by columns.
+dense_influence <- function(cols) {
+  out <- matrix(0, attr(cols, "n"), length(cols))
+  for (k in seq_along(cols)) {
+    if (is.null(cols[[k]])) {
+      out[, k] <- NA
+    } else {
+      out[cols[[k]][[1L]], k] <- cols[[k]][[2L]]
+    }
+  }
   out
 }
 

@@ -38,6 +38,9 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
                       SEXP rule);
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
+SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes);
+SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
+                  SEXP group_slot, SEXP want_wave);
 SEXP r_column_sums(SEXP w);
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
                 SEXP weights);

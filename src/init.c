@@ -33,6 +33,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("tipping_shares", r_tipping_shares, 6),
     CALLDEF("column_sums", r_column_sums, 1),
     CALLDEF("cell_fit", r_cell_fit, 5),
+    CALLDEF("cell_split", r_cell_split, 6),
+    CALLDEF("value_counts", r_value_counts, 3),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -6,6 +6,7 @@
 #include <R.h>
 #include <Rinternals.h>
 
+#include <limits.h>
 #include <string.h>
 
 #include "entries.h"
@@ -32,8 +33,9 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
 /* The entries of q cells and their fit (pa_cell_means()): members[[k]]
  * rows (1-based) of the answers whose people are person and waves wave,
  * values[[k]] their values (double, as long), weights the n x waves
- * matrix read at (person, wave). Returns the fit with each entry's person,
- * cell (1-based), weight and each cell's number of entries (len). */
+ * matrix read at (person, wave). Returns the fit with each entry's person
+ * and cell (1-based), v = w resid (the estimating functions' entries) and
+ * each cell's number of entries (len). */
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
                 SEXP weights) {
   if (TYPEOF(members) != VECSXP || TYPEOF(values) != VECSXP ||
@@ -59,12 +61,13 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     INTEGER(len)[k] = (int) XLENGTH(mk);
     m += (size_t) XLENGTH(mk);
   }
+  /* person and cell 0-based for the kernel, made 1-based afterwards */
   SEXP e_person = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
   SEXP e_cell = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
-  SEXP e_w = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP v = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  int *ep = INTEGER(e_person), *ec = INTEGER(e_cell);
   double *y = (double *) R_alloc(m > 0 ? m : 1, sizeof(double));
-  int *p0 = (int *) R_alloc(m > 0 ? m : 1, sizeof(int));
-  int *c0 = (int *) R_alloc(m > 0 ? m : 1, sizeof(int));
+  double *we = (double *) R_alloc(m > 0 ? m : 1, sizeof(double));
   size_t e = 0;
   for (int k = 0; k < q; k++) {
     SEXP mk = VECTOR_ELT(members, k);
@@ -81,16 +84,14 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
         Rf_error("internal error: an answer's person or wave is out of "
                  "range");
       }
-      INTEGER(e_person)[e] = pi;
-      INTEGER(e_cell)[e] = k + 1;
-      p0[e] = pi - 1;
-      c0[e] = k;
-      REAL(e_w)[e] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
+      ep[e] = pi - 1;
+      ec[e] = k;
+      we[e] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
       y[e] = vals[i];
     }
   }
   const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid",
-                         "sum_wr2", "person", "cell", "w", "len", ""};
+                         "sum_wr2", "person", "cell", "v", "len", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP est = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
@@ -98,26 +99,34 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
   SEXP cnt = PROTECT(Rf_allocVector(INTSXP, q));
   SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
   SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, q));
-  pa_cell_means(m, p0, c0, REAL(e_w), y, nn, q, NA_REAL, REAL(sw),
-                REAL(sw2), INTEGER(cnt), REAL(est), REAL(resid), NULL,
-                REAL(swr2));
-  SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, e_w, len};
+  pa_cell_means(m, ep, ec, we, y, nn, q, NA_REAL, REAL(sw), REAL(sw2),
+                INTEGER(cnt), REAL(est), REAL(resid), NULL, REAL(swr2));
+  double *vv = REAL(v);
+  const double *rr = REAL(resid);
+  for (size_t j = 0; j < m; j++) {
+    vv[j] = we[j] * rr[j];
+    ep[j]++;
+    ec[j]++;
+  }
+  SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, v, len};
   for (int j = 0; j < 10; j++) SET_VECTOR_ELT(out, j, parts[j]);
   UNPROTECT(11);
   return out;
 }
 
-/* pa_column_sums() of a double matrix: list(sum, sum_sq). */
+/* pa_column_sums() of a double matrix (a vector: one column): list(sum,
+ * sum_sq). */
 SEXP r_column_sums(SEXP w) {
-  if (!Rf_isReal(w) || !Rf_isMatrix(w)) {
-    Rf_error("internal error: the weights must be a double matrix");
+  if (!Rf_isReal(w)) {
+    Rf_error("internal error: column sums need double values");
   }
-  int k = Rf_ncols(w);
+  int k = Rf_isMatrix(w) ? Rf_ncols(w) : 1;
+  size_t rows = Rf_isMatrix(w) ? (size_t) Rf_nrows(w) : (size_t) XLENGTH(w);
   const char *names[] = {"sum", "sum_sq", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP s = PROTECT(Rf_allocVector(REALSXP, k));
   SEXP s2 = PROTECT(Rf_allocVector(REALSXP, k));
-  pa_column_sums(REAL(w), (size_t) Rf_nrows(w), k, REAL(s), REAL(s2));
+  pa_column_sums(REAL(w), rows, k, REAL(s), REAL(s2));
   SET_VECTOR_ELT(out, 0, s);
   SET_VECTOR_ELT(out, 1, s2);
   UNPROTECT(3);
@@ -499,6 +508,27 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
           ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
         Rf_error("internal error: an entry of phi is out of range");
       }
+    }
+    /* without updates, each column divided by a positive scale: the
+     * entries divided where they are written (the zeros stay +0, as 0 /
+     * scale), the same numbers without a pass over every cell */
+    int direct = !solve && XLENGTH(updates) == 0 && !Rf_isNull(scale);
+    if (direct) {
+      const double *sc = REAL(scale);
+      for (int k = 0; k < pq; k++) {
+        if (!(sc[k] > 0) || !R_FINITE(sc[k])) direct = 0;
+      }
+    }
+    if (direct) {
+      const double *sc = REAL(scale);
+      for (R_xlen_t e = 0; e < m; e++) {
+        d[(size_t) (pe[e] - 1) + (size_t) (ce[e] - 1) * (size_t) pn] =
+            ve[e] / sc[ce[e] - 1];
+      }
+      UNPROTECT(1);
+      return dense;
+    }
+    for (R_xlen_t e = 0; e < m; e++) {
       d[(size_t) (pe[e] - 1) + (size_t) (ce[e] - 1) * (size_t) pn] = ve[e];
     }
     SEXP out = influence_total(dense, updates, scale, solve, 0);
@@ -661,6 +691,148 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
  * keys 1..k (NA: left out): a list of k integer vectors, each in the
  * order of x. NULL when a key is outside 1..k (the caller then uses
  * split()). */
+/* tabulate(wave[!is.na(y)], n_codes) in one pass: how many rows of each
+ * wave code 1..n_codes have a value of y (codes outside, or NA, are not
+ * counted). NULL for a type of y it does not read. */
+SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes) {
+  R_xlen_t n = XLENGTH(y);
+  int nc = Rf_asInteger(n_codes);
+  if (TYPEOF(wave) != INTSXP || XLENGTH(wave) != n || nc == NA_INTEGER ||
+      nc < 0) {
+    Rf_error("internal error: value_counts() needs integer wave codes for "
+             "every value");
+  }
+  int type = TYPEOF(y);
+  if (type != REALSXP && type != INTSXP && type != LGLSXP &&
+      type != STRSXP) {
+    return R_NilValue;
+  }
+  SEXP out = PROTECT(Rf_allocVector(INTSXP, nc));
+  int *count = INTEGER(out);
+  for (int j = 0; j < nc; j++) count[j] = 0;
+  const int *wv = INTEGER(wave);
+  for (R_xlen_t i = 0; i < n; i++) {
+    int missing;
+    switch (type) {
+    case REALSXP: missing = ISNAN(REAL(y)[i]); break;
+    case STRSXP: missing = STRING_ELT(y, i) == NA_STRING; break;
+    default: missing = INTEGER(y)[i] == NA_INTEGER; break;
+    }
+    int w = wv[i];
+    if (!missing && w != NA_INTEGER && w >= 1 && w <= nc) count[w - 1]++;
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* The answers of a table's cells: the rows (1-based, in row order) whose
+ * value y is not missing, split by wave x group. wave: each row's wave
+ * code (1..n_codes), group: each row's group code (1..length(group_slot);
+ * a factor's codes are read in place) or NULL for one group, group_slot: each code's position among the n_g
+ * groups. Returns list(waves, cells, wave_rows): the wave codes with a
+ * value (increasing), the cells' rows ordered by wave then group, and
+ * (want_wave TRUE) each wave's rows; NULL when a code is out of range
+ * (the caller then splits in R). */
+SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
+                  SEXP group_slot, SEXP want_wave) {
+  R_xlen_t n = XLENGTH(y);
+  int nc = Rf_asInteger(n_codes);
+  int has_group = !Rf_isNull(group);
+  if (!Rf_isInteger(wave) || XLENGTH(wave) != n || nc == NA_INTEGER ||
+      nc < 0 || (has_group && (TYPEOF(group) != INTSXP ||
+                               XLENGTH(group) != n ||
+                               !Rf_isInteger(group_slot)))) {
+    Rf_error("internal error: cell_split() needs integer wave and group "
+             "codes for every value");
+  }
+  int n_g = 1, n_gc = has_group ? (int) XLENGTH(group_slot) : 0;
+  const int *gs = has_group ? INTEGER(group_slot) : NULL;
+  for (int j = 0; j < n_gc; j++) {
+    if (gs[j] != NA_INTEGER && gs[j] > n_g) n_g = gs[j];
+  }
+  const int *wv = INTEGER(wave), *gv = has_group ? INTEGER(group) : NULL;
+  /* which values are missing, by type */
+  int type = TYPEOF(y);
+  if ((type != REALSXP && type != INTSXP && type != LGLSXP &&
+       type != STRSXP) || n > INT_MAX) {
+    return R_NilValue;
+  }
+  size_t n_slots = (size_t) nc * (size_t) n_g;
+  R_xlen_t *count = (R_xlen_t *) R_alloc(n_slots > 0 ? n_slots : 1,
+                                         sizeof(R_xlen_t));
+  for (size_t j = 0; j < n_slots; j++) count[j] = 0;
+  /* each row's slot (wave code x group), -1 for a missing value */
+  int *slot = (int *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
+  for (R_xlen_t i = 0; i < n; i++) {
+    int missing;
+    switch (type) {
+    case REALSXP: missing = ISNAN(REAL(y)[i]); break;
+    case STRSXP: missing = STRING_ELT(y, i) == NA_STRING; break;
+    default: missing = INTEGER(y)[i] == NA_INTEGER; break;
+    }
+    if (missing) {
+      slot[i] = -1;
+      continue;
+    }
+    int w = wv[i], g = 1;
+    if (w == NA_INTEGER || w < 1 || w > nc) return R_NilValue;
+    if (has_group) {
+      int c = gv[i];
+      if (c == NA_INTEGER || c < 1 || c > n_gc || gs[c - 1] == NA_INTEGER ||
+          gs[c - 1] < 1) {
+        return R_NilValue;
+      }
+      g = gs[c - 1];
+    }
+    int sl = (w - 1) * n_g + (g - 1);
+    slot[i] = sl;
+    count[sl]++;
+  }
+  int n_wp = 0;
+  int *present = (int *) R_alloc((size_t) (nc > 0 ? nc : 1), sizeof(int));
+  for (int w = 0; w < nc; w++) {
+    R_xlen_t tot = 0;
+    for (int g = 0; g < n_g; g++) tot += count[(size_t) w * n_g + g];
+    if (tot > 0) present[n_wp++] = w;
+  }
+  const char *names[] = {"waves", "cells", "wave_rows", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP waves = PROTECT(Rf_allocVector(INTSXP, n_wp));
+  SEXP cells = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t) n_wp * n_g));
+  int want = Rf_asLogical(want_wave) == TRUE;
+  SEXP wave_rows = PROTECT(want ? Rf_allocVector(VECSXP, n_wp) : R_NilValue);
+  int **dst = (int **) R_alloc(n_slots > 0 ? n_slots : 1, sizeof(int *));
+  int **wdst = (int **) R_alloc((size_t) (nc > 0 ? nc : 1), sizeof(int *));
+  for (int j = 0; j < n_wp; j++) {
+    int w = present[j];
+    INTEGER(waves)[j] = w + 1;
+    R_xlen_t tot = 0;
+    for (int g = 0; g < n_g; g++) {
+      size_t sl = (size_t) w * n_g + g;
+      SEXP v = Rf_allocVector(INTSXP, count[sl]);
+      SET_VECTOR_ELT(cells, (R_xlen_t) j * n_g + g, v);
+      dst[sl] = INTEGER(v);
+      tot += count[sl];
+    }
+    if (want) {
+      SEXP v = Rf_allocVector(INTSXP, tot);
+      SET_VECTOR_ELT(wave_rows, j, v);
+      wdst[w] = INTEGER(v);
+    }
+  }
+  for (R_xlen_t i = 0; i < n; i++) {
+    int sl = slot[i];
+    if (sl < 0) continue;
+    *dst[sl]++ = (int) (i + 1);
+    if (want) *wdst[sl / n_g]++ = (int) (i + 1);
+  }
+  SET_VECTOR_ELT(out, 0, waves);
+  SET_VECTOR_ELT(out, 1, cells);
+  SET_VECTOR_ELT(out, 2, wave_rows);
+  UNPROTECT(4);
+  return out;
+}
+
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k) {
   if (!Rf_isInteger(x) || !Rf_isInteger(key) || XLENGTH(x) != XLENGTH(key)) {
     Rf_error("internal error: split_rows() needs integer rows and keys");

@@ -363,10 +363,11 @@ test_that("counting shortcuts equal duplicated(), rle() and the binary test", {
     if (length(x)) expect_identical(ns$run_lengths(x), rle(x)$lengths)
   }
   y <- c(rep(c(0, 1), 700), NA, 0.5, 1)
-  for (yy in list(y, y[-1402], c(2, y), c(NA, 1, 0))) {
+  for (yy in list(y, y[-1402], c(2, y), c(NA, 1, 0), c(NaN, 0, 1),
+                  c(NA, NA), c(rep(NA, 1200), 0.5), c(rep(NA, 1200), 1))) {
     has <- which(!is.na(yy))
-    expect_identical(ns$all_binary(yy, has),
-                     all(yy[has] == 0 | yy[has] == 1))
+    expect_identical(ns$values_binary(yy),
+                     length(has) > 0L && all(yy[has] == 0 | yy[has] == 1))
   }
 })
 
@@ -803,7 +804,7 @@ test_that("the cells' entries and fit from the kernel equal the R construction",
   }
   expect_identical(fit$person, person)
   expect_identical(fit$cell, cell)
-  expect_identical(fit$w, wt)
+  expect_identical(fit$v, wt * ref$resid)
   expect_identical(fit$len, lengths(cells$members))
   # the SDs are weighted_sd()'s, NA below two entries
   sd <- vapply(seq_len(nrow(cells)), function(k) {
@@ -852,4 +853,78 @@ test_that("outcomes with infinite or overflowing values are still refused by nam
   e <- expect_error(wave_means(w, "y_big"),
                     class = "panelattrition_nonfinite_error")
   expect_match(conditionMessage(e), "too large")
+})
+
+test_that("the kernel's split of a table's cells equals the split in R", {
+  ns <- asNamespace("panelattrition")
+  set.seed(41)
+  n <- 3000L
+  wave <- sample(c(1L, 2L, 4L), n, TRUE)
+  gf <- factor(sample(c("b", "a", "c"), n, TRUE), levels = c("c", "b", "a", "z"))
+  ys <- list(num = ifelse(stats::runif(n) < 0.2, NA, stats::rnorm(n)),
+             int = ifelse(stats::runif(n) < 0.2, NA_integer_, 1L),
+             lgl = ifelse(stats::runif(n) < 0.2, NA, TRUE),
+             chr = ifelse(stats::runif(n) < 0.2, NA, "x"),
+             fac = factor(ifelse(stats::runif(n) < 0.2, NA, "u")),
+             nan = ifelse(stats::runif(n) < 0.2, NaN, 1))
+  groups_list <- list(factor = gf, character = as.character(gf),
+                      numeric = as.integer(gf) * 10, none = rep(NA, n))
+  for (y in ys) {
+    for (group in groups_list) {
+      no_group <- all(is.na(group))
+      groups <- if (no_group) NA else ns$sort_unique(group)
+      got <- ns$cell_split(y, wave, group, groups, no_group, TRUE)
+      want <- ns$cell_split_r(y, wave, group, groups, no_group)
+      expect_identical(got, want)
+      lean <- ns$cell_split(y, wave, group, groups, no_group, FALSE)
+      expect_identical(lean$cells, want$cells)
+      expect_null(lean$wave_rows)
+    }
+  }
+  # waves that are not plain codes are split in R
+  expect_null(ns$cell_split(ys$num, as.double(wave), gf, levels(gf)[1:3],
+                            FALSE, TRUE))
+  # nothing answered: no waves
+  none <- ns$cell_split(rep(NA_real_, 5), 1:5, NULL, NA, TRUE, FALSE)
+  expect_identical(none$waves, integer())
+})
+
+test_that("naive influence values held by columns give the dense matrix's covariance", {
+  ns <- asNamespace("panelattrition")
+  set.seed(17)
+  n <- 60L
+  q <- 4L
+  # entries: cell 3 empty, persons out of order within cells
+  cell <- rep(c(1L, 2L, 4L), c(25L, 30L, 12L))
+  person <- c(sample.int(n, 25L), sample.int(n, 30L), sample.int(n, 12L))
+  v <- stats::rnorm(length(cell))
+  scale <- c(12.5, 3, 1, 40)
+  cols <- ns$influence_columns(person, cell, v, scale, n, q)
+  dense <- matrix(0, n, q)
+  dense[cbind(person, cell)] <- v / scale[cell]
+  expect_identical(ns$dense_influence(cols), dense)
+  design <- list(strata = rep(1:3, each = 20L), psu = rep(1:12, each = 5L),
+                 popsize = rep(c(30, 40, 50), each = 20L),
+                 lonely_psu = "adjust")
+  people <- sort(sample.int(80L, n))
+  design80 <- lapply(design[c("strata", "psu", "popsize")], function(x) {
+    rep_len(x, 80L)
+  })
+  design80$psu <- as.integer((seq_len(80L) - 1L) %/% 4L + 1L)
+  design80$strata <- as.integer((design80$psu - 1L) %/% 5L + 1L)
+  design80$lonely_psu <- "adjust"
+  expect_identical(ns$influence_vcov(cols, NULL, seq_len(n)),
+                   ns$influence_vcov(dense))
+  expect_identical(ns$influence_vcov(cols, design80, people),
+                   ns$influence_vcov(dense, design80, people))
+  # the entries in no particular cell order take the split path
+  o <- sample(length(cell))
+  expect_identical(ns$influence_columns(person[o], cell[o], v[o], scale, n, q),
+                   cols)
+  # a suppressed column goes as a whole
+  est <- list(vcov = diag(q), influence = cols)
+  masked <- ns$mask_suppressed(data.frame(estimate = 1:4), est,
+                               c(FALSE, TRUE, FALSE, FALSE))
+  expect_null(masked$est$influence[[2]])
+  expect_true(all(is.na(ns$dense_influence(masked$est$influence)[, 2])))
 })
