@@ -456,9 +456,10 @@ person_groups <- function(w, by, groups) {
 # each contributes, and (unless `wave_values` is FALSE) the rows and
 # values of its whole wave.
 mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
-  # (has_na() first: no logical vector of the answers for groups that are
-  # given)
-  no_group <- !length(group) || has_na(group) && all(is.na(group))
+  # (no grouping is a vector of NA; groups are never missing, and a
+  # factor's are not looked at value by value)
+  no_group <- !length(group) ||
+    !is.factor(group) && anyNA(group) && all(is.na(group))
   groups <- if (no_group) NA else sort_unique(group)
   n_g <- length(groups)
   # rows with a value, split by wave and by wave x group (in row order),
@@ -616,6 +617,8 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
   }
   dmu <- diag(-ifelse(ok, sum_w, 1), q)
   if (se == "naive") {
+    # (the residuals serve only the weights' derivatives)
+    fit$resid <- NULL
     # as survey does: only people in the data (who answered at least once)
     people <- people %||% answered_people(rows, n)
     # the influence values of those people only, formed as such when each

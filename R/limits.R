@@ -103,8 +103,17 @@ check_cells_size <- function(w, rows, y, group, by, min_n,
   n <- nrow(w$weights)
   n_groups <- if (is.null(by)) {
     1L
-  } else if (is.factor(group) && !has_na(group)) {
-    length(sort_unique(group))
+  } else if (is.factor(group)) {
+    # the levels in use and whether any value is missing, from one count
+    # of the codes
+    counts <- if (!anyNA(levels(group))) code_counts(group, nlevels(group))
+    if (!is.null(counts) && sum(counts) == length(group)) {
+      sum(counts > 0L)
+    } else if (!has_na(group)) {
+      length(sort_unique(group))
+    } else {
+      length(unique(group))
+    }
   } else {
     length(unique(group))
   }

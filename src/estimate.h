@@ -16,7 +16,8 @@
  * y[e] - estimate[cell[e]] and phi (n x q, zero on entry) at (person,
  * cell) = w resid (phi NULL: not formed); sum_wr2 (NULL: not formed) the
  * sum of w (resid * resid) per cell, in the same order and precision (as
- * R's sum(w * (y - estimate)^2)). */
+ * R's sum(w * (y - estimate)^2)). resid may be y itself (each value
+ * turned into its residual in place). */
 void pa_cell_means(size_t m, const int *person, const int *cell,
                    const double *w, const double *y, size_t n, int q,
                    double na, double *sum_w, double *sum_w2, int *count,
@@ -31,8 +32,9 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
 
 /* The shift of each of q table rows under delta adjustment: row r
  * (members[r] non-NULL) has the respondents person[members[r][i]] (i <
- * n_members[r]; person and members 0-based) and the group's baseline
- * people grp[r][0..n_grp[r]-1] (0-based, distinct) with base weights d.
+ * n_members[r]) and the group's baseline people grp[r][0..n_grp[r]-1]
+ * (distinct) with base weights d; people index stamp and d, members index
+ * person (the caller may pad the arrays to read 1-based indices).
  * ok[r] = 1 when every respondent is among the group's people, else 0
  * (-1: row skipped). For ok rows with mean[r] non-zero: with a_i = 1 for
  * the group's people who answered and d_i their weights, share[r] = sum

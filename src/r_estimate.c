@@ -61,13 +61,16 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     INTEGER(len)[k] = (int) XLENGTH(mk);
     m += (size_t) XLENGTH(mk);
   }
-  /* person and cell 0-based for the kernel, made 1-based afterwards */
+  /* person and cell 0-based for the kernel, made 1-based afterwards; the
+   * values are gathered into resid (the kernel turns each into its
+   * residual in place) and the weights into v (made w * resid at the
+   * end): no other per-entry buffers */
   SEXP e_person = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
   SEXP e_cell = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
   SEXP v = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
   int *ep = INTEGER(e_person), *ec = INTEGER(e_cell);
-  double *y = (double *) R_alloc(m > 0 ? m : 1, sizeof(double));
-  double *we = (double *) R_alloc(m > 0 ? m : 1, sizeof(double));
+  double *we = REAL(v), *y = REAL(resid);
   size_t e = 0;
   for (int k = 0; k < q; k++) {
     SEXP mk = VECTOR_ELT(members, k);
@@ -97,14 +100,11 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
   SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP cnt = PROTECT(Rf_allocVector(INTSXP, q));
-  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
   SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, q));
   pa_cell_means(m, ep, ec, we, y, nn, q, NA_REAL, REAL(sw), REAL(sw2),
-                INTEGER(cnt), REAL(est), REAL(resid), NULL, REAL(swr2));
-  double *vv = REAL(v);
-  const double *rr = REAL(resid);
+                INTEGER(cnt), REAL(est), y, NULL, REAL(swr2));
   for (size_t j = 0; j < m; j++) {
-    vv[j] = we[j] * rr[j];
+    we[j] = we[j] * y[j];
     ep[j]++;
     ec[j]++;
   }
@@ -151,7 +151,12 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
   }
   int q = (int) XLENGTH(members);
   R_xlen_t n_person = XLENGTH(person);
-  const int *person0 = zero_based(person, nn, "person");
+  const int *pv = INTEGER(person);
+  for (R_xlen_t i = 0; i < n_person; i++) {
+    if (pv[i] == NA_INTEGER || pv[i] < 1 || pv[i] > nn) {
+      Rf_error("internal error: person index out of range");
+    }
+  }
   size_t qa = (size_t) (q > 0 ? q : 1);
   const int **mem = (const int **) R_alloc(qa, sizeof(int *));
   const int **gr = (const int **) R_alloc(qa, sizeof(int *));
@@ -177,20 +182,42 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
       Rf_error("internal error: a row's respondents or group people are "
                "not integer indices");
     }
-    mem[r] = zero_based(m, n_person, "respondent");
+    /* 1-based indices, checked here and read by the kernel as they are
+     * (it is given the arrays shifted by one) */
+    const int *mv = INTEGER(m), *gv0 = INTEGER(g);
+    for (R_xlen_t i = 0; i < XLENGTH(m); i++) {
+      if (mv[i] == NA_INTEGER || mv[i] < 1 || mv[i] > n_person) {
+        Rf_error("internal error: respondent index out of range");
+      }
+    }
+    for (R_xlen_t i = 0; i < XLENGTH(g); i++) {
+      if (gv0[i] == NA_INTEGER || gv0[i] < 1 || gv0[i] > nn) {
+        Rf_error("internal error: group person index out of range");
+      }
+    }
+    mem[r] = mv;
     n_mem[r] = (size_t) XLENGTH(m);
-    gr[r] = zero_based(g, nn, "group person");
+    gr[r] = gv0;
     n_gr[r] = (size_t) XLENGTH(g);
     if (is_mean[r]) {
       SET_VECTOR_ELT(gvs, r, Rf_allocVector(REALSXP, XLENGTH(g)));
       gv[r] = REAL(VECTOR_ELT(gvs, r));
     }
   }
-  int *stamp = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
-  memset(stamp, 0, (size_t) (nn > 0 ? nn : 1) * sizeof(int));
+  /* the kernel reads the 1-based indices as they are, through arrays
+   * with a leading slot (person, base weights and scratch), rather than
+   * copies of every row's indices made 0-based */
+  int *stamp = (int *) R_alloc((size_t) nn + 1, sizeof(int));
+  memset(stamp, 0, ((size_t) nn + 1) * sizeof(int));
+  double *d1 = (double *) R_alloc((size_t) nn + 1, sizeof(double));
+  d1[0] = 0;
+  memcpy(d1 + 1, REAL(d), (size_t) nn * sizeof(double));
+  int *p1 = (int *) R_alloc((size_t) n_person + 1, sizeof(int));
+  p1[0] = 0;
+  memcpy(p1 + 1, pv, (size_t) n_person * sizeof(int));
   int *okv = (int *) R_alloc(qa, sizeof(int));
-  pa_tipping_shares(q, mem, n_mem, person0, gr, n_gr, REAL(d), is_mean,
-                    stamp, okv, REAL(share), gv);
+  pa_tipping_shares(q, mem, n_mem, p1, gr, n_gr, d1, is_mean, stamp, okv,
+                    REAL(share), gv);
   for (int r = 0; r < q; r++) {
     LOGICAL(ok)[r] = okv[r] < 0 ? NA_LOGICAL : okv[r];
     /* a row found not ok keeps no values */

@@ -928,3 +928,26 @@ test_that("naive influence values held by columns give the dense matrix's covari
   expect_null(masked$est$influence[[2]])
   expect_true(all(is.na(ns$dense_influence(masked$est$influence)[, 2])))
 })
+
+test_that("the number of groups counted from a factor's codes is the one from its values", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 60, seed = 3)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ age)
+  rows <- ns$panel_rows(w)
+  y <- w$panel$data$y
+  base <- factor(sample(c("p", "q", "r"), nrow(rows), TRUE),
+                 levels = c("p", "q", "r", "unused"))
+  with_na <- base
+  with_na[c(2, 9)] <- NA
+  na_level <- addNA(base)
+  na_level[5] <- NA
+  for (g in list(base, with_na, na_level, factor(rep("p", nrow(rows))))) {
+    want <- if (!anyNA(g)) length(ns$sort_unique(g)) else length(unique(g))
+    # min_n so large that any grouping is refused, with its count
+    e <- tryCatch(ns$check_cells_size(w, rows, y, g, "g", min_n = 1e6),
+                  panelattrition_groups_error = function(e) e)
+    expect_identical(e$groups, want)
+  }
+})
