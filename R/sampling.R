@@ -268,10 +268,23 @@ lonely_rule <- function(design) {
   rule
 }
 
+# x[people] for a design's per-person vector x: x itself when `people` is
+# everyone in order (1..length(x)), which is common and needs no copy.
+design_at <- function(x, people) {
+  n <- length(x)
+  # n strictly increasing integers from 1 to n are 1..n
+  if (is.integer(people) && length(people) == n && n > 0L &&
+      !anyNA(people) && people[1L] == 1L && people[n] == n &&
+      !is.unsorted(people, strictly = TRUE)) {
+    return(x)
+  }
+  x[people]
+}
+
 # A stratum with one PSU among `rows` under "fail" is an error.
 check_lonely <- function(design, rows, fun) {
   if (lonely_rule(design) != "fail") return(invisible())
-  n_h <- psu_counts(design$strata[rows], design$psu[rows])
+  n_h <- psu_counts(design_at(design$strata, rows), design_at(design$psu, rows))
   lonely <- which(n_h == 1L)
   if (!length(lonely)) return(invisible())
   labels <- design$strata_labels %||% seq_along(n_h)
@@ -295,8 +308,8 @@ check_lonely <- function(design, rows, fun) {
 design_vcov <- function(infl, design, people = NULL) {
   infl <- as.matrix(infl)
   if (is.null(people)) people <- seq_len(nrow(infl))
-  strata <- design$strata[people]
-  psu <- design$psu[people]
+  strata <- design_at(design$strata, people)
+  psu <- design_at(design$psu, people)
   p <- ncol(infl)
   out <- matrix(0, p, p, dimnames = list(colnames(infl), colnames(infl)))
   if (!length(people)) return(out)
@@ -304,7 +317,9 @@ design_vcov <- function(infl, design, people = NULL) {
   if (rule == "fail") check_lonely(design, people, "The variance")
   # PSU totals, centred within strata, scaled by f_h n_h / (n_h - 1) as
   # survey's onestrat() does (estimate.c)
-  pop <- if (!is.null(design$popsize)) as.double(design$popsize[people])
+  pop <- if (!is.null(design$popsize)) {
+    as.double(design_at(design$popsize, people))
+  }
   out[] <- .Call(C_influence_vcov, double_matrix(infl), as.integer(psu),
                  as.integer(strata), pop,
                  match(rule, c("adjust", "average"), nomatch = 0L))

@@ -506,10 +506,12 @@ tipping_cross <- function(values, at, cols, groups, design, people) {
   if (!n) return(matrix(0, q, q))
   rule <- lonely_rule(design)
   if (rule == "fail") check_lonely(design, people, "The variance")
-  pop <- if (!is.null(design$popsize)) as.double(design$popsize[people])
+  pop <- if (!is.null(design$popsize)) {
+    as.double(design_at(design$popsize, people))
+  }
   .Call(C_tipping_cross, double_matrix(values), as.integer(at),
-        as.integer(cols), groups, n, as.integer(design$psu[people]),
-        as.integer(design$strata[people]), pop,
+        as.integer(cols), groups, n, as.integer(design_at(design$psu, people)),
+        as.integer(design_at(design$strata, people)), pop,
         match(rule, c("adjust", "average"), nomatch = 0L))
 }
 

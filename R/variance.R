@@ -185,23 +185,8 @@ influence_vcov <- function(infl, design = NULL, people = NULL) {
 # influence value of an entry being v / scale[cell] (estimate_influence()
 # without weighting stages gives the same numbers in a dense matrix).
 influence_columns <- function(person, cell, v, scale, n, q) {
-  # with the cells in order (as cell_fit() makes them, cell by cell) the
-  # entries of a cell are consecutive
-  len <- tabulate(cell, q)
-  start <- cumsum(c(0L, len))
-  runs <- !is.unsorted(cell)
-  by_cell <- if (!runs) split_rows(seq_along(cell), cell, q)
-  out <- lapply(seq_len(q), function(k) {
-    e <- if (runs) start[k] + seq_len(len[k]) else by_cell[[k]]
-    rows <- person[e]
-    values <- v[e] / scale[k]
-    if (is.unsorted(rows, strictly = TRUE)) {
-      o <- order(rows)
-      rows <- rows[o]
-      values <- values[o]
-    }
-    list(rows, values)
-  })
+  out <- .Call(C_influence_columns, as.integer(person), as.integer(cell),
+               as.double(v), as.double(scale), as.integer(q))
   structure(out, class = "pa_columns", n = n)
 }
 

@@ -42,6 +42,8 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes);
 SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
                   SEXP group_slot, SEXP want_wave);
 SEXP r_column_sums(SEXP w);
+SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
+                         SEXP q);
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
                 SEXP weights);
 SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,

@@ -383,8 +383,8 @@ void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
       for (size_t i = 0; i < m; i++) ck[i] = zero;
       const pa_sparse_col *c = cols + k;
       size_t e = cursor[k];
-      while (e < c->m && (size_t) c->pos[e] < a + m) {
-        ck[(size_t) c->pos[e] - a] = c->v[e] - mean[k];
+      while (e < c->m && (size_t) (c->pos[e] - c->base) < a + m) {
+        ck[(size_t) (c->pos[e] - c->base) - a] = c->v[e] - mean[k];
         e++;
       }
       cursor[k] = e;
@@ -506,7 +506,9 @@ void pa_vcov_design_sparse(const pa_sparse_col *cols, size_t n, int q,
   for (int k = 0; k < q; k++) {
     double *zk = z + (size_t) k * (size_t) n_psu;
     const pa_sparse_col *c = cols + k;
-    for (size_t e = 0; e < c->m; e++) zk[index[psu[c->pos[e]]]] += c->v[e];
+    for (size_t e = 0; e < c->m; e++) {
+      zk[index[psu[c->pos[e] - c->base]]] += c->v[e];
+    }
   }
   design_finish(z, n_psu, q, pop != NULL, n_psu_codes, n_strata, rule,
                 iwork, dwork, out);

@@ -125,11 +125,12 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
                     double *dwork, double *out);
 
 /* A column of an n x q matrix held by its entries other than 0: entry e
- * at row pos[e] (0-based, strictly increasing) with value v[e]. */
+ * at row pos[e] - base (0-based, strictly increasing) with value v[e]. */
 typedef struct {
   size_t m;
   const int *pos;
   const double *v;
+  int base; /* pos counts from 0 or from 1 (read as pos[e] - base) */
 } pa_sparse_col;
 
 /* pa_vcov_iid() of the n x q matrix whose columns are cols[0..q-1], to

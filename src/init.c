@@ -32,6 +32,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("split_rows", r_split_rows, 3),
     CALLDEF("tipping_shares", r_tipping_shares, 6),
     CALLDEF("column_sums", r_column_sums, 1),
+    CALLDEF("influence_columns", r_influence_columns, 5),
     CALLDEF("cell_fit", r_cell_fit, 5),
     CALLDEF("cell_split", r_cell_split, 6),
     CALLDEF("value_counts", r_value_counts, 3),

@@ -7,6 +7,7 @@
 #include <Rinternals.h>
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "entries.h"
@@ -111,6 +112,84 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
   SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, v, len};
   for (int j = 0; j < 10; j++) SET_VECTOR_ELT(out, j, parts[j]);
   UNPROTECT(11);
+  return out;
+}
+
+/* Entries (person, cell, v) as q sparse columns: list(rows, values) per
+ * cell, values v / scale[cell] (scale per cell), rows (the entries'
+ * people, 1-based) strictly increasing (the entries of a cell sorted by
+ * person when they are not). */
+typedef struct {
+  int row;
+  double v;
+} row_value;
+
+static int by_row(const void *a, const void *b) {
+  int x = ((const row_value *) a)->row, y = ((const row_value *) b)->row;
+  return (x > y) - (x < y);
+}
+
+SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
+                         SEXP q) {
+  int qq = Rf_asInteger(q);
+  R_xlen_t m = XLENGTH(person);
+  if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(v) ||
+      !Rf_isReal(scale) || XLENGTH(cell) != m || XLENGTH(v) != m ||
+      qq == NA_INTEGER || qq < 0 || XLENGTH(scale) != qq) {
+    Rf_error("internal error: entries and scales do not match");
+  }
+  const int *pe = INTEGER(person), *ce = INTEGER(cell);
+  const double *ve = REAL(v), *sc = REAL(scale);
+  R_xlen_t *count = (R_xlen_t *) R_alloc((size_t) qq + 1, sizeof(R_xlen_t));
+  for (int k = 0; k <= qq; k++) count[k] = 0;
+  for (R_xlen_t e = 0; e < m; e++) {
+    if (ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > qq ||
+        pe[e] == NA_INTEGER || pe[e] < 1) {
+      Rf_error("internal error: an entry is out of range");
+    }
+    count[ce[e]]++;
+  }
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, qq));
+  int **rows = (int **) R_alloc((size_t) qq + 1, sizeof(int *));
+  double **vals = (double **) R_alloc((size_t) qq + 1, sizeof(double *));
+  for (int k = 0; k < qq; k++) {
+    SEXP col = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(col, 0, Rf_allocVector(INTSXP, count[k + 1]));
+    SET_VECTOR_ELT(col, 1, Rf_allocVector(REALSXP, count[k + 1]));
+    rows[k] = INTEGER(VECTOR_ELT(col, 0));
+    vals[k] = REAL(VECTOR_ELT(col, 1));
+    SET_VECTOR_ELT(out, k, col);
+    UNPROTECT(1);
+  }
+  for (int k = 0; k < qq; k++) count[k + 1] = 0;
+  for (R_xlen_t e = 0; e < m; e++) {
+    int k = ce[e] - 1;
+    R_xlen_t at = count[k + 1]++;
+    rows[k][at] = pe[e];
+    vals[k][at] = ve[e] / sc[k];
+  }
+  for (int k = 0; k < qq; k++) {
+    R_xlen_t len = count[k + 1];
+    int sorted = 1;
+    for (R_xlen_t i = 1; i < len && sorted; i++) {
+      if (rows[k][i] <= rows[k][i - 1]) sorted = 0;
+    }
+    if (sorted) continue;
+    row_value *buf = (row_value *) R_alloc((size_t) len, sizeof(row_value));
+    for (R_xlen_t i = 0; i < len; i++) {
+      buf[i].row = rows[k][i];
+      buf[i].v = vals[k][i];
+    }
+    qsort(buf, (size_t) len, sizeof(row_value), by_row);
+    for (R_xlen_t i = 0; i < len; i++) {
+      if (i > 0 && buf[i].row == buf[i - 1].row) {
+        Rf_error("internal error: a cell holds a person twice");
+      }
+      rows[k][i] = buf[i].row;
+      vals[k][i] = buf[i].v;
+    }
+  }
+  UNPROTECT(1);
   return out;
 }
 
@@ -678,6 +757,7 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
     sc[k].m = n_infl;
     sc[k].pos = rows0;
     sc[k].v = REAL(values) + (size_t) cols0[k] * n_infl;
+    sc[k].base = 0;
   }
   for (int g = 0; g < ng; g++) {
     SEXP gr = VECTOR_ELT(groups, g);
@@ -687,15 +767,19 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
       Rf_error("internal error: a group's values are malformed");
     }
     size_t m = (size_t) XLENGTH(VECTOR_ELT(gr, 0));
-    const int *p0 = zero_based(VECTOR_ELT(gr, 0), nn, "row");
-    for (size_t r = 1; r < m; r++) {
-      if (p0[r] <= p0[r - 1]) {
-        Rf_error("internal error: rows must be strictly increasing");
+    /* the 1-based rows read where they are (base 1), checked here */
+    const int *p1 = INTEGER(VECTOR_ELT(gr, 0));
+    for (size_t r = 0; r < m; r++) {
+      if (p1[r] == NA_INTEGER || p1[r] < 1 || p1[r] > nn ||
+          (r > 0 && p1[r] <= p1[r - 1])) {
+        Rf_error("internal error: rows must be strictly increasing row "
+                 "numbers");
       }
     }
     sc[nc + g].m = m;
-    sc[nc + g].pos = p0;
+    sc[nc + g].pos = p1;
     sc[nc + g].v = REAL(VECTOR_ELT(gr, 1));
+    sc[nc + g].base = 1;
   }
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
   if (Rf_isNull(psu)) {
@@ -714,10 +798,6 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
   return out;
 }
 
-/* split(x, key) for an integer vector x without attributes and integer
- * keys 1..k (NA: left out): a list of k integer vectors, each in the
- * order of x. NULL when a key is outside 1..k (the caller then uses
- * split()). */
 /* tabulate(wave[!is.na(y)], n_codes) in one pass: how many rows of each
  * wave code 1..n_codes have a value of y (codes outside, or NA, are not
  * counted). NULL for a type of y it does not read. */
@@ -860,6 +940,10 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
   return out;
 }
 
+/* split(x, key) for an integer vector x without attributes and integer
+ * keys 1..k (NA: left out): a list of k integer vectors, each in the
+ * order of x. NULL when a key is outside 1..k (the caller then uses
+ * split()). */
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k) {
   if (!Rf_isInteger(x) || !Rf_isInteger(key) || XLENGTH(x) != XLENGTH(key)) {
     Rf_error("internal error: split_rows() needs integer rows and keys");

@@ -3,7 +3,8 @@
 # to PROTECT is freed at once and the result is corrupt or R crashes.
 # Each result is compared with the same call made without torture.
 #
-#   R_LIBS=.lib Rscript tools/gctorture.R      (make gctorture)
+#   R_LIBS=.lib Rscript tools/gctorture.R [call ...]   (make gctorture; names
+#   given: only those calls)
 #
 # Run from the package root. Exits with status 1 if any result differs or
 # any call fails differently under torture.
@@ -124,6 +125,17 @@ calls <- list(
           list(c(3, 4, 8), numeric(), c(1, 0)), c(1L, 2L, 3L, 1L, 3L),
           c(1L, 1L, 1L, 2L, 2L), matrix(c(1, 2, 1.5, NA, 1, NA, 2, NA), 4L))
   },
+  influence_columns = function() {
+    .Call(ns$C_influence_columns, c(3L, 1L, 2L, 5L, 4L), c(1L, 1L, 2L, 2L, 2L),
+          c(0.5, -1, 2, 1, -0.25), c(2, 4), 2L)
+  },
+  cell_split = function() {
+    .Call(ns$C_cell_split, c(1.5, NA, 2, 3, NaN, 4), c(1L, 1L, 3L, 3L, 1L, 1L),
+          3L, factor(c("a", "b", "a", "b", "b", "a")), c(2L, 1L), TRUE)
+  },
+  value_counts = function() {
+    .Call(ns$C_value_counts, c("x", NA, "y", "z"), c(2L, 1L, 2L, 5L), 3L)
+  },
   column_sums = function() {
     .Call(ns$C_column_sums, matrix(c(1, NA, 2.5, 3, NaN, 4), 3L))
   },
@@ -240,6 +252,13 @@ calls <- list(
   }
 )
 
+# names given on the command line: only those calls
+only <- commandArgs(trailingOnly = TRUE)
+if (length(only)) {
+  unknown <- setdiff(only, names(calls))
+  if (length(unknown)) stop("no such call: ", paste(unknown, collapse = ", "))
+  calls <- calls[only]
+}
 failed <- character()
 for (name in names(calls)) {
   expected <- outcome(calls[[name]])

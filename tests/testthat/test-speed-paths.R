@@ -951,3 +951,13 @@ test_that("the number of groups counted from a factor's codes is the one from it
     expect_identical(e$groups, want)
   }
 })
+
+test_that("a design's vectors are read whole when the people are everyone in order", {
+  ns <- asNamespace("panelattrition")
+  x <- c(5L, 3L, 9L, 1L)
+  for (people in list(1:4, c(1L, 2L, 3L, 4L), c(1L, 3L, 4L), c(1L, 1L, 3L, 4L),
+                      c(2L, 1L, 3L, 4L), c(1L, NA, 3L, 4L), 4:1,
+                      c(1, 2, 3, 4))) {
+    expect_identical(ns$design_at(x, people), x[people])
+  }
+})
