@@ -115,8 +115,9 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
 void pa_tipping_shares(int q, const int *const *members,
                        const size_t *n_members, const int *person,
                        const int *const *grp, const size_t *n_grp,
-                       const double *d, const int *mean, int *stamp,
-                       int *ok, double *share, double *const *gv) {
+                       const double *d, const int *mean, int base,
+                       int *stamp, int *ok, double *share,
+                       double *const *gv) {
   for (int r = 0; r < q; r++) {
     ok[r] = -1;
     if (!members[r]) continue;
@@ -125,10 +126,10 @@ void pa_tipping_shares(int q, const int *const *members,
     int in_group = 2 * r + 1, answered = 2 * r + 2;
     const int *g = grp[r];
     size_t ng = n_grp[r];
-    for (size_t i = 0; i < ng; i++) stamp[g[i]] = in_group;
+    for (size_t i = 0; i < ng; i++) stamp[g[i] - base] = in_group;
     ok[r] = 1;
     for (size_t i = 0; i < n_members[r]; i++) {
-      int p = person[members[r][i]];
+      int p = person[members[r][i] - base] - base;
       if (stamp[p] != in_group && stamp[p] != answered) {
         ok[r] = 0;
         break;
@@ -138,8 +139,8 @@ void pa_tipping_shares(int q, const int *const *members,
     if (!ok[r] || !mean[r]) continue;
     long double total = 0.0L, out = 0.0L;
     for (size_t i = 0; i < ng; i++) {
-      double di = d[g[i]];
-      double s1 = stamp[g[i]] == answered ? 0.0 : 1.0;
+      double di = d[g[i] - base];
+      double s1 = stamp[g[i] - base] == answered ? 0.0 : 1.0;
       total += di;
       out += di * s1;
     }
@@ -147,8 +148,8 @@ void pa_tipping_shares(int q, const int *const *members,
     double sh = (double) out / n_d;
     share[r] = sh;
     for (size_t i = 0; i < ng; i++) {
-      double di = d[g[i]];
-      double s1 = stamp[g[i]] == answered ? 0.0 : 1.0;
+      double di = d[g[i] - base];
+      double s1 = stamp[g[i] - base] == answered ? 0.0 : 1.0;
       gv[r][i] = di * (s1 - sh) / n_d;
     }
   }

@@ -34,7 +34,7 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
  * (members[r] non-NULL) has the respondents person[members[r][i]] (i <
  * n_members[r]) and the group's baseline people grp[r][0..n_grp[r]-1]
  * (distinct) with base weights d; people index stamp and d, members index
- * person (the caller may pad the arrays to read 1-based indices).
+ * person, all counting from `base` (0 or 1).
  * ok[r] = 1 when every respondent is among the group's people, else 0
  * (-1: row skipped). For ok rows with mean[r] non-zero: with a_i = 1 for
  * the group's people who answered and d_i their weights, share[r] = sum
@@ -44,8 +44,9 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
 void pa_tipping_shares(int q, const int *const *members,
                        const size_t *n_members, const int *person,
                        const int *const *grp, const size_t *n_grp,
-                       const double *d, const int *mean, int *stamp,
-                       int *ok, double *share, double *const *gv);
+                       const double *d, const int *mean, int base,
+                       int *stamp, int *ok, double *share,
+                       double *const *gv);
 
 /* One wave's derivative of the estimating functions, d phi / d log w_t:
  * `rows` person indices (0-based), each row with either one value v[r] in

@@ -283,20 +283,12 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
       gv[r] = REAL(VECTOR_ELT(gvs, r));
     }
   }
-  /* the kernel reads the 1-based indices as they are, through arrays
-   * with a leading slot (person, base weights and scratch), rather than
-   * copies of every row's indices made 0-based */
-  int *stamp = (int *) R_alloc((size_t) nn + 1, sizeof(int));
-  memset(stamp, 0, ((size_t) nn + 1) * sizeof(int));
-  double *d1 = (double *) R_alloc((size_t) nn + 1, sizeof(double));
-  d1[0] = 0;
-  memcpy(d1 + 1, REAL(d), (size_t) nn * sizeof(double));
-  int *p1 = (int *) R_alloc((size_t) n_person + 1, sizeof(int));
-  p1[0] = 0;
-  memcpy(p1 + 1, pv, (size_t) n_person * sizeof(int));
+  /* the kernel reads the 1-based indices as they are (base 1) */
+  int *stamp = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
+  memset(stamp, 0, (size_t) (nn > 0 ? nn : 1) * sizeof(int));
   int *okv = (int *) R_alloc(qa, sizeof(int));
-  pa_tipping_shares(q, mem, n_mem, p1, gr, n_gr, d1, is_mean, stamp, okv,
-                    REAL(share), gv);
+  pa_tipping_shares(q, mem, n_mem, pv, gr, n_gr, REAL(d), is_mean, 1, stamp,
+                    okv, REAL(share), gv);
   for (int r = 0; r < q; r++) {
     LOGICAL(ok)[r] = okv[r] < 0 ? NA_LOGICAL : okv[r];
     /* a row found not ok keeps no values */
