@@ -310,7 +310,8 @@ weighting_context <- function(panel, covariates, d, formula, numerator,
                               method, monotone, history, history_lags, base,
                               margins, calfun, bounds, stabilize, trim, cap,
                               na_action, control, call,
-                              labels = panel$waves) {
+                              labels = panel$waves,
+                              answered = response_columns(panel$response)) {
   resp <- panel$response
   list(
     panel = panel, data = covariates, d = d, formula = formula,
@@ -322,7 +323,7 @@ weighting_context <- function(panel, covariates, d, formula, numerator,
     # who answered at each wave, without the row names every column of
     # `resp` would copy; `ids` the names such a column has (none for a
     # single person, whose column drops both dimensions)
-    answered = response_columns(resp),
+    answered = answered,
     ids = if (nrow(resp) != 1L) rownames(resp),
     with_frame = isTRUE(panel$frame_given)
   )

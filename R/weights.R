@@ -301,12 +301,15 @@ attrition_weights <- function(panel, formula,
   if (!is.null(numerator)) {
     numerator <- with_indicators(numerator, covars$indicators)
   }
+  # who answered at each wave, one logical vector per wave, read by the
+  # checks and the weighting alike
+  answered <- response_columns(panel$response)
   check_response_patterns(panel$response, panel$waves, monotone,
-                          isTRUE(panel$frame_given))
+                          isTRUE(panel$frame_given), answered)
   w <- fit_weights(weighting_context(
     panel, covars$data, covars$base, formula, numerator, method, monotone,
     history, history_lags, base, margins, calfun, bounds, stabilize, trim,
-    cap, na_action, control, call = match.call()
+    cap, na_action, control, call = match.call(), answered = answered
   ))
   # the user's numerator variables, before any missing-value indicators
   w$numerator_vars <- numerator_vars
