@@ -644,17 +644,23 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     }
   } else {
     # d phi / d w_t: the residual of each entry, in its cell's column
-    entry_wave <- rep.int(cells$wave_index, len)
     dphi_dw <- vector("list", nwave)
-    # the entries of each wave, in order, by one split rather than a
-    # comparison of every entry per wave
-    by_wave <- split_rows(seq_along(entry_wave), entry_wave, nwave)
-    for (t in which(lengths(by_wave) > 0L)) {
-      at <- by_wave[[t]]
+    # the entries of each wave, in order: the entries are made cell by
+    # cell, so a wave's are its cells' runs (one range when its cells are
+    # consecutive, as in a table of one outcome), without a vector of
+    # every entry's wave
+    end <- cumsum(len)
+    for (t in sort(unique(cells$wave_index))) {
+      ks <- which(cells$wave_index == t & len > 0L)
+      if (!length(ks)) next
+      at <- if (all(diff(ks) == 1L)) {
+        seq.int(end[ks[1L]] - len[ks[1L]] + 1L, end[ks[length(ks)]])
+      } else {
+        unlist(lapply(ks, function(k) seq.int(end[k] - len[k] + 1L, end[k])))
+      }
       dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
                            v = fit$resid[at])
     }
-    rm(entry_wave, by_wave)
     fit$resid <- NULL
     infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
     people <- seq_len(n)
