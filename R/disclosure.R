@@ -98,6 +98,13 @@ mask_suppressed <- function(out, est, suppressed) {
     if (inherits(est$influence, "pa_columns")) {
       # a column held by its entries goes as a whole
       est$influence[suppressed] <- list(NULL)
+    } else if (inherits(est$influence, "pa_split")) {
+      cut <- which(seq_len(attr(est$influence, "q")) %in%
+                     which(suppressed %in% TRUE | is.na(suppressed)))
+      dense_at <- match(cut, est$influence$dense_cols, nomatch = 0L)
+      est$influence$dense[, dense_at] <- NA
+      sparse_at <- match(cut, est$influence$sparse_cols, nomatch = 0L)
+      est$influence$columns[sparse_at] <- list(NULL)
     } else {
       est$influence[, suppressed] <- NA
     }

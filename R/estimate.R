@@ -226,7 +226,8 @@ wave_means <- function(w, outcomes, by = NULL,
     cells$group_people <- I(person_groups(w, by, cells$group))
     est <- aipw_cells(w, cells, rows, se_used, outcome_model)
   } else {
-    est <- solve_cells(w, cells, rows, se_used, control = control)
+    est <- solve_cells(w, cells, rows, se_used, control = control,
+                       lean = !isTRUE(pa_people$keep))
   }
   out <- build_estimates(cells, est, by, conf_level, ci, min_n,
                          w$panel$waves,
@@ -333,7 +334,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(later)) pair_weights(w, t0, t1) else w
   est <- solve_cells(wp, cells, sub, se, people = answered_people(rows, n),
-                     control = control)
+                     control = control, lean = !isTRUE(pa_people$keep))
   attrs <- list(kind = "panel_change", se = se, estimator = "ipw", by = by,
                 conf_level = conf_level, call = match.call())
   out <- build_estimates(cells, est, by, conf_level, "logit", min_n, waves,
@@ -574,9 +575,12 @@ split_rows <- function(x, key, k) {
 # `people`: for naive variances, the people of the survey design (everyone
 # who answered at least once), as survey's one-stage cluster design counts
 # them, distinct and in increasing order (answered_people()); by default
-# the people of `rows`.
+# the people of `rows`. `lean`: the influence values serve only the
+# covariance and the table's tipping record, so columns that are sparse
+# may stay so (influence_columns(), split_influence()); otherwise they are
+# a dense people x cells matrix.
 solve_cells <- function(w, cells, rows, se, people = NULL,
-                        control = NULL) {
+                        control = NULL, lean = FALSE) {
   n <- nrow(w$weights)
   q <- nrow(cells)
   nwave <- ncol(w$weights)
@@ -629,8 +633,7 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     if (all(at > 0L)) {
       phi$person <- at
       phi$n <- length(people)
-      infl <- if (isTRUE(pa_people$keep)) {
-        # tables that keep their influence values keep them dense
+      infl <- if (!lean) {
         estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
       } else {
         # each entry's value divided by its cell's total weight, held by
@@ -662,7 +665,8 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
                            v = fit$resid[at])
     }
     fit$resid <- NULL
-    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE)
+    infl <- estimate_influence(w, phi, dmu, dphi_dw, sandwich = TRUE,
+                               split = lean)
     people <- seq_len(n)
   }
   vc <- influence_vcov(infl, w$panel$design, people)

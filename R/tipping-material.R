@@ -411,21 +411,38 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   # the zeros elsewhere without forming the people x 2m matrix)
   at <- pos[infl$people]
   values <- infl$values
-  cols <- mean_rows
+  # (held by columns, the values need rows among `people` in increasing
+  # order, which `at` is when the people are sorted, as they are)
+  if (!inherits(values, "matrix") && is.unsorted(at, strictly = TRUE)) {
+    values <- if (inherits(values, "pa_split")) {
+      dense_split(values)
+    } else {
+      dense_influence(values)
+    }
+  }
+  # the mean rows' influence columns for the kernel: dense ones (columns
+  # `cols` of `values`, rows `at`) first, then sparse ones (i_cols), in the
+  # order `i_order` of the rows they belong to
   i_cols <- list()
-  if (inherits(values, "pa_columns")) {
-    # influence values held by columns: each mean row's column with its
-    # rows among `people` (`at` is increasing, people being sorted), read
-    # by the kernel as the groups' columns are
-    if (is.unsorted(at, strictly = TRUE)) values <- dense_influence(values)
+  i_order <- mean_rows
+  cols <- mean_rows
+  sparse_columns <- function(cols_list) {
+    lapply(cols_list, function(col) list(at[col[[1L]]], col[[2L]]))
   }
   if (inherits(values, "pa_columns")) {
-    i_cols <- lapply(values[mean_rows], function(col) {
-      list(at[col[[1L]]], col[[2L]])
-    })
+    i_cols <- sparse_columns(values[mean_rows])
     values <- matrix(0, 0L, 0L)
     at <- integer()
     cols <- integer()
+  } else if (inherits(values, "pa_split")) {
+    dense_rows <- mean_rows[mean_rows %in% values$dense_cols]
+    sparse_rows <- setdiff(mean_rows, dense_rows)
+    i_cols <- sparse_columns(
+      values$columns[match(sparse_rows, values$sparse_cols)]
+    )
+    i_order <- c(dense_rows, sparse_rows)
+    cols <- match(dense_rows, values$dense_cols)
+    values <- values$dense
   } else if (is.unsorted(at, strictly = TRUE)) {
     o <- order(at)
     at <- at[o]
@@ -457,10 +474,13 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   cp <- tipping_cross(values, at, cols, c(i_cols, groups), design, people)
   blank <- matrix(NA_real_, q, q)
   rec$cross <- list(B = blank, C = blank, V = blank)
-  i <- seq_len(m)
+  # each mean row's influence column among the kernel's first m columns,
+  # and its shift column among the next m
+  i <- match(mean_rows, i_order)
+  v <- m + seq_len(m)
   rec$cross$B[mean_rows, mean_rows] <- cp[i, i]
-  rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
-  rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
+  rec$cross$C[mean_rows, mean_rows] <- cp[i, v]
+  rec$cross$V[mean_rows, mean_rows] <- cp[v, v]
   rec
 }
 

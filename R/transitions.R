@@ -124,7 +124,8 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
 
   # weighted for answering both waves (see pair_weights())
   wp <- if (any(both)) pair_weights(w, t0, t1) else w
-  est <- solve_cells(wp, cells, sub, se, people = people, control = control)
+  est <- solve_cells(wp, cells, sub, se, people = people, control = control,
+                     lean = TRUE)
   out <- build_estimates(cells, est, by, conf_level, ci, min_n, waves, attrs)
   vc <- attr(out, "vcov")
   # the per-person influence values are not kept (nothing reads them)
@@ -139,7 +140,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
   out <- new_estimates(out[c(first, setdiff(names(out), first))], vc, attrs)
 
   est_c <- solve_cells(wp, changed, sub, se, people = people,
-                       control = control)
+                       control = control, lean = TRUE)
   attrs_c <- attrs
   attrs_c$kind <- "share changed"
   ch <- build_estimates(changed, est_c, by, conf_level, ci, min_n, waves,

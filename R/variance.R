@@ -54,8 +54,10 @@ stage_feeds_wave <- function(w, st, t) {
 # (person, cell) of an n x q matrix, zero elsewhere (cell means), or by
 # its rows, list(rows, m, n): rows `rows` (distinct) of an n x ncol(m)
 # matrix, zero elsewhere (GEE scores); the kernel forms it in place of a
-# copy.
-estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
+# copy. With `split` (phi by its entries, D diagonal and positive), the
+# columns that no stage updates stay sparse (split_influence()).
+estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
+                               split = FALSE) {
   entries <- is.list(phi)
   if (!entries) phi <- double_matrix(phi)
   n_phi <- if (entries) phi$n else nrow(phi)
@@ -129,8 +131,13 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE) {
     }
   }
   if (all(dmu[row(dmu) != col(dmu)] == 0)) {
+    scale <- as.double(-diag(dmu))
+    if (split && entries && !is.null(phi$cell) && all(scale > 0) &&
+        all(is.finite(scale))) {
+      return(split_influence(phi, updates, scale))
+    }
     # D diagonal (Hajek means): solve() would divide each column by its d
-    out <- .Call(C_influence_total, phi, updates, as.double(-diag(dmu)))
+    out <- .Call(C_influence_total, phi, updates, scale)
     dn <- list(row_names, colnames(dmu))
     dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
     return(out)
@@ -161,6 +168,19 @@ nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 # stratified cluster form of design_vcov() (sampling.R). Every variance of
 # the package passes through here.
 influence_vcov <- function(infl, design = NULL, people = NULL) {
+  if (inherits(infl, "pa_split")) {
+    n <- attr(infl, "n")
+    # the dense columns read as rows 1..n (the people, in order) by the
+    # same kernel as the sparse ones, then put back in the columns' order
+    part <- tipping_cross(infl$dense, seq_len(n), seq_along(infl$dense_cols),
+                          unclass(infl$columns), design,
+                          people %||% seq_len(n))
+    order_cols <- c(infl$dense_cols, infl$sparse_cols)
+    out <- matrix(0, attr(infl, "q"), attr(infl, "q"))
+    out[order_cols, order_cols] <- part
+    dimnames(out) <- list(NULL, NULL)
+    return(out)
+  }
   if (inherits(infl, "pa_columns")) {
     # by the kernel of tipping_cross(), which reads sparse columns and
     # gives the dense matrix's covariance to the last bit
@@ -200,6 +220,45 @@ dense_influence <- function(cols) {
       out[cols[[k]][[1L]], k] <- cols[[k]][[2L]]
     }
   }
+  out
+}
+
+# Influence values of Hajek estimates whose columns without weighting
+# stages' updates are held by their entries (the columns of the first
+# wave's cells without a frame, say): class "pa_split", list(dense = the n
+# x length(dense_cols) values of the updated columns, dense_cols, columns
+# = the others as pa_columns, sparse_cols), attributes n and q. The same
+# numbers as the dense matrix, which is never formed.
+split_influence <- function(phi, updates, scale) {
+  q <- phi$q
+  dense_cols <- sort(unique(unlist(lapply(updates, `[[`, "cols"),
+                                   use.names = FALSE)))
+  if (!length(dense_cols)) {
+    return(influence_columns(phi$person, phi$cell, phi$v, scale, phi$n, q))
+  }
+  slot <- integer(q)
+  slot[dense_cols] <- seq_along(dense_cols)
+  updates <- lapply(updates, function(u) {
+    u$cols <- slot[u$cols]
+    u
+  })
+  parts <- .Call(C_influence_total,
+                 list(as.integer(phi$person), as.integer(phi$cell),
+                      as.double(phi$v), phi$n, as.integer(q),
+                      as.integer(dense_cols)),
+                 updates, scale)
+  structure(list(dense = parts$dense, dense_cols = dense_cols,
+                 columns = structure(parts$columns, class = "pa_columns",
+                                     n = phi$n),
+                 sparse_cols = setdiff(seq_len(q), dense_cols)),
+            class = "pa_split", n = phi$n, q = q)
+}
+
+# The dense n x q matrix of split influence values.
+dense_split <- function(x) {
+  out <- matrix(0, attr(x, "n"), attr(x, "q"))
+  out[, x$dense_cols] <- x$dense
+  out[, x$sparse_cols] <- dense_influence(x$columns)
   out
 }
 

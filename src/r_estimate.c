@@ -129,47 +129,44 @@ static int by_row(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
-                         SEXP q) {
-  int qq = Rf_asInteger(q);
-  R_xlen_t m = XLENGTH(person);
-  if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(v) ||
-      !Rf_isReal(scale) || XLENGTH(cell) != m || XLENGTH(v) != m ||
-      qq == NA_INTEGER || qq < 0 || XLENGTH(scale) != qq) {
-    Rf_error("internal error: entries and scales do not match");
-  }
-  const int *pe = INTEGER(person), *ce = INTEGER(cell);
-  const double *ve = REAL(v), *sc = REAL(scale);
+/* The sparse columns of the cells k with take[k] (all cells when take is
+ * NULL), in cell order, from m entries (1-based person pe and cell ce,
+ * value ve, divided by sc[cell]); the entries were checked. */
+static SEXP entry_columns(R_xlen_t m, const int *pe, const int *ce,
+                          const double *ve, const double *sc, int qq,
+                          const int *take) {
   R_xlen_t *count = (R_xlen_t *) R_alloc((size_t) qq + 1, sizeof(R_xlen_t));
-  for (int k = 0; k <= qq; k++) count[k] = 0;
-  for (R_xlen_t e = 0; e < m; e++) {
-    if (ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > qq ||
-        pe[e] == NA_INTEGER || pe[e] < 1) {
-      Rf_error("internal error: an entry is out of range");
-    }
-    count[ce[e]]++;
+  int *slot = (int *) R_alloc((size_t) qq + 1, sizeof(int));
+  int nk = 0;
+  for (int k = 0; k < qq; k++) {
+    count[k] = 0;
+    slot[k] = !take || take[k] ? nk++ : -1;
   }
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, qq));
+  for (R_xlen_t e = 0; e < m; e++) count[ce[e] - 1]++;
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, nk));
   int **rows = (int **) R_alloc((size_t) qq + 1, sizeof(int *));
   double **vals = (double **) R_alloc((size_t) qq + 1, sizeof(double *));
   for (int k = 0; k < qq; k++) {
+    if (slot[k] < 0) continue;
     SEXP col = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(col, 0, Rf_allocVector(INTSXP, count[k + 1]));
-    SET_VECTOR_ELT(col, 1, Rf_allocVector(REALSXP, count[k + 1]));
+    SET_VECTOR_ELT(col, 0, Rf_allocVector(INTSXP, count[k]));
+    SET_VECTOR_ELT(col, 1, Rf_allocVector(REALSXP, count[k]));
     rows[k] = INTEGER(VECTOR_ELT(col, 0));
     vals[k] = REAL(VECTOR_ELT(col, 1));
-    SET_VECTOR_ELT(out, k, col);
+    SET_VECTOR_ELT(out, slot[k], col);
     UNPROTECT(1);
+    count[k] = 0;
   }
-  for (int k = 0; k < qq; k++) count[k + 1] = 0;
   for (R_xlen_t e = 0; e < m; e++) {
     int k = ce[e] - 1;
-    R_xlen_t at = count[k + 1]++;
+    if (slot[k] < 0) continue;
+    R_xlen_t at = count[k]++;
     rows[k][at] = pe[e];
     vals[k][at] = ve[e] / sc[k];
   }
   for (int k = 0; k < qq; k++) {
-    R_xlen_t len = count[k + 1];
+    if (slot[k] < 0) continue;
+    R_xlen_t len = count[k];
     int sorted = 1;
     for (R_xlen_t i = 1; i < len && sorted; i++) {
       if (rows[k][i] <= rows[k][i - 1]) sorted = 0;
@@ -191,6 +188,25 @@ SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
   }
   UNPROTECT(1);
   return out;
+}
+
+SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
+                         SEXP q) {
+  int qq = Rf_asInteger(q);
+  R_xlen_t m = XLENGTH(person);
+  if (!Rf_isInteger(person) || !Rf_isInteger(cell) || !Rf_isReal(v) ||
+      !Rf_isReal(scale) || XLENGTH(cell) != m || XLENGTH(v) != m ||
+      qq == NA_INTEGER || qq < 0 || XLENGTH(scale) != qq) {
+    Rf_error("internal error: entries and scales do not match");
+  }
+  const int *pe = INTEGER(person), *ce = INTEGER(cell);
+  for (R_xlen_t e = 0; e < m; e++) {
+    if (ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > qq ||
+        pe[e] == NA_INTEGER || pe[e] < 1) {
+      Rf_error("internal error: an entry is out of range");
+    }
+  }
+  return entry_columns(m, pe, ce, REAL(v), REAL(scale), qq, NULL);
 }
 
 /* pa_column_sums() of a double matrix (a vector: one column): list(sum,
@@ -545,6 +561,80 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * 1-based. scale a q x q matrix D: the result is -total D^{-T} (as
  * -t(solve(D, t(total)))), D checked in R (solve(D, ...) raises R's
  * errors for a singular D). */
+/* The influence totals of entries list(person, cell, v, n, q, dense)
+ * with the updates of the cells `dense` only (their columns numbered
+ * among those cells) and a positive scale per cell (q): list(dense = the n
+ * x length(dense) totals of those cells, as r_influence_total() forms
+ * them, columns = the other cells' values v / scale at their people, as
+ * sparse columns in cell order). A cell without updates has nothing but
+ * its entries, so its column is the same numbers either way. */
+static SEXP influence_split(SEXP phi, SEXP updates, SEXP scale) {
+  SEXP dense_cols = VECTOR_ELT(phi, 5);
+  if (!Rf_isInteger(VECTOR_ELT(phi, 0)) || !Rf_isInteger(VECTOR_ELT(phi, 1)) ||
+      !Rf_isReal(VECTOR_ELT(phi, 2)) || !Rf_isInteger(dense_cols) ||
+      XLENGTH(VECTOR_ELT(phi, 1)) != XLENGTH(VECTOR_ELT(phi, 0)) ||
+      XLENGTH(VECTOR_ELT(phi, 2)) != XLENGTH(VECTOR_ELT(phi, 0)) ||
+      !Rf_isReal(scale) || Rf_isMatrix(scale)) {
+    Rf_error("internal error: the entries of phi are malformed");
+  }
+  R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 3));
+  int pq = Rf_asInteger(VECTOR_ELT(phi, 4));
+  if (pn < 0 || pq < 0 || pq == NA_INTEGER || XLENGTH(scale) != pq) {
+    Rf_error("internal error: the size of phi");
+  }
+  const double *sc = REAL(scale);
+  for (int k = 0; k < pq; k++) {
+    if (!(sc[k] > 0) || !R_FINITE(sc[k])) {
+      Rf_error("internal error: split influence totals need positive "
+               "scales");
+    }
+  }
+  int nd = (int) XLENGTH(dense_cols);
+  const int *dc = INTEGER(dense_cols);
+  int *at_dense = (int *) R_alloc((size_t) pq + 1, sizeof(int));
+  int *sparse = (int *) R_alloc((size_t) pq + 1, sizeof(int));
+  for (int k = 0; k < pq; k++) {
+    at_dense[k] = -1;
+    sparse[k] = 1;
+  }
+  for (int j = 0; j < nd; j++) {
+    if (dc[j] == NA_INTEGER || dc[j] < 1 || dc[j] > pq ||
+        (j > 0 && dc[j] <= dc[j - 1])) {
+      Rf_error("internal error: the dense cells are malformed");
+    }
+    at_dense[dc[j] - 1] = j;
+    sparse[dc[j] - 1] = 0;
+  }
+  R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
+  const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
+  const double *ve = REAL(VECTOR_ELT(phi, 2));
+  for (R_xlen_t e = 0; e < m; e++) {
+    if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
+        ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
+      Rf_error("internal error: an entry of phi is out of range");
+    }
+  }
+  SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, nd));
+  double *d = REAL(dense);
+  if (pn * (R_xlen_t) nd > 0) {
+    memset(d, 0, (size_t) pn * (size_t) nd * sizeof(double));
+  }
+  for (R_xlen_t e = 0; e < m; e++) {
+    int j = at_dense[ce[e] - 1];
+    if (j >= 0) d[(size_t) (pe[e] - 1) + (size_t) j * (size_t) pn] = ve[e];
+  }
+  SEXP dense_scale = PROTECT(Rf_allocVector(REALSXP, nd));
+  for (int j = 0; j < nd; j++) REAL(dense_scale)[j] = sc[dc[j] - 1];
+  influence_total(dense, updates, dense_scale, 0, 0);
+  SEXP cols = PROTECT(entry_columns(m, pe, ce, ve, sc, pq, sparse));
+  const char *names[] = {"dense", "columns", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SET_VECTOR_ELT(out, 0, dense);
+  SET_VECTOR_ELT(out, 1, cols);
+  UNPROTECT(4);
+  return out;
+}
+
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   int solve = Rf_isMatrix(scale);
   if (TYPEOF(phi) == VECSXP && XLENGTH(phi) == 3) {
@@ -581,7 +671,12 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   }
   if (TYPEOF(phi) == VECSXP) {
     /* list(person, cell, v, n, q): phi held by its entries (1-based
-     * person and cell), zero elsewhere, formed here in place of a copy */
+     * person and cell), zero elsewhere, formed here in place of a copy;
+     * list(person, cell, v, n, q, dense): only the cells `dense` (1-based,
+     * increasing; the updates' columns count among them) formed, the
+     * other cells' values returned as sparse columns (see
+     * influence_split()) */
+    if (XLENGTH(phi) == 6) return influence_split(phi, updates, scale);
     if (XLENGTH(phi) != 5 || !Rf_isInteger(VECTOR_ELT(phi, 0)) ||
         !Rf_isInteger(VECTOR_ELT(phi, 1)) || !Rf_isReal(VECTOR_ELT(phi, 2)) ||
         XLENGTH(VECTOR_ELT(phi, 1)) != XLENGTH(VECTOR_ELT(phi, 0)) ||

@@ -145,6 +145,13 @@ calls <- list(
           list(c(1L, 2L, 3L), NULL, c(2L, 5L, 6L), c(4L, 5L)),
           c(1, 2, 1.5, 1, 3, 2), 6, c(TRUE, TRUE, TRUE, FALSE))
   },
+  influence_total_split = function() {
+    phi <- list(c(1L, 2L, 3L, 1L, 3L, 2L), c(1L, 1L, 1L, 2L, 2L, 3L),
+                c(0.5, -1, 2, 1, -0.25, 3), 4, 3L, c(2L, 3L))
+    up <- list(list(risk = c(1L, 2L, 4L), cols = 1L,
+                    u = matrix(c(0.1, -0.2, 0.3), 3L)))
+    .Call(ns$C_influence_total, phi, up, c(2, 3, 1.5))
+  },
   influence_total_rows = function() {
     phi <- list(rows = c(4L, 1L), m = matrix(c(1, 2, 3, 4), 2L), n = 5)
     .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))

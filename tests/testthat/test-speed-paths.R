@@ -961,3 +961,40 @@ test_that("a design's vectors are read whole when the people are everyone in ord
     expect_identical(ns$design_at(x, people), x[people])
   }
 })
+
+test_that("sandwich influence values split into updated and sparse columns are the dense matrix", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_design_panel(n = 400, seed = 23)
+  for (design in c(FALSE, TRUE)) {
+    panel <- if (design) {
+      panel_data(s$long, id = "id", wave = "wave",
+                 baseline = c("g", "age", "hh", "str", "pop"),
+                 strata = "str", cluster = "hh", fpc = "pop", nest = TRUE)
+    } else {
+      panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+    }
+    w <- attrition_weights(panel, ~ g + age)
+    rows <- ns$panel_rows(w)
+    group <- ns$group_values(w, "g", rows)
+    cells <- ns$mean_cells(w$panel$data$y, "y", rows, group)
+    dense <- ns$solve_cells(w, cells, rows, "sandwich")
+    split <- ns$solve_cells(w, cells, rows, "sandwich", lean = TRUE)
+    # the first wave's cells have no weighting stage: held by entries
+    expect_s3_class(split$influence, "pa_split")
+    expect_identical(split$influence$sparse_cols, 1:3)
+    expect_identical(ns$dense_split(split$influence), unname(dense$influence))
+    expect_identical(split$vcov, dense$vcov)
+    expect_identical(split$estimate, dense$estimate)
+    # a suppressed column of either kind goes as a whole
+    masked <- ns$mask_suppressed(data.frame(estimate = split$estimate),
+                                 split, seq_len(nrow(cells)) %in% c(2L, 5L))
+    d <- ns$dense_split(masked$est$influence)
+    expect_true(all(is.na(d[, c(2L, 5L)])))
+    expect_identical(d[, -c(2L, 5L)], unname(dense$influence)[, -c(2L, 5L)])
+    # the table made of them keeps the same tipping record
+    m_lean <- suppressMessages(wave_means(w, "y", by = "g"))
+    m_full <- ns$with_people(suppressMessages(wave_means(w, "y", by = "g")))
+    rec <- attr(m_lean, "tipping")
+    expect_identical(rec, lean_reference(m_full, rec$fingerprint, rec$redo))
+  }
+})
