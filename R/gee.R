@@ -339,15 +339,20 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # (gee_response() refused infinite values: what is left to check is that
   # the squares do not overflow, as check_finite_outcome() checks)
   if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  # dense, or compressed (its distinct rows, and each answer's row as the
+  # attribute "code"; see gee_model_matrix())
   x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
-  # column sums screen for non-finite values without an n x p logical
+  # column sums screen for non-finite values without an n x p logical (a
+  # compressed matrix holds only rows some answer has, so its values are
+  # finite exactly when the answers' are)
   if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
     pa_abort("The model matrix has infinite values.",
              class = "panelattrition_arg_error", argument = "formula")
   }
   full <- surely_full_rank(x)
-  qx <- if (!full) qr(x)
+  # (expanded on this path only: a model matrix not surely of full rank)
+  qx <- if (!full) qr(gee_x_expand(x))
   if (!full && qx$rank < ncol(x)) {
     aliased <- colnames(x)[qx$pivot[seq.int(qx$rank + 1L, ncol(x))]]
     pa_abort(
@@ -359,7 +364,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_collinear_error", variables = aliased
     )
   }
-  check_model_cells(x, mf, rows$person, min_n)
+  # the answers of each person (consecutive: rows are ordered by person),
+  # as rle()'s run lengths, by counting
+  size <- run_lengths(rows$person)
+  check_model_cells(x, mf, rows$person, min_n, most = max(size))
   # by position in the weights matrix (no index matrix; integer positions
   # when they fit)
   n_w <- nrow(weights$weights)
@@ -380,10 +388,6 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_arg_error", argument = "weights"
     )
   }
-  # the answers of each person (consecutive: rows are ordered by person),
-  # as rle()'s run lengths, by counting
-  size <- run_lengths(rows$person)
-
   # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
   # over every wave of each person; unweighted ones (every weight 1) and
   # independence keep the equations on the answers alone (geeglm()'s).
@@ -517,24 +521,27 @@ check_numerator_terms <- function(weights, formula) {
   )
 }
 
-# The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
-# c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
-# Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
-# by the later wave's weight or by w_s w_t / base weight. `want` says
-# whether the fitted values and the weight derivatives are wanted (else
-# they are NULL) and whether the derivatives may be written over `x`
-# (which the caller must then never read again: its values are gone);
-# under independence the answers' times are not read.
+# The kernel's fit. `x` is the model matrix, dense or compressed (with
+# its attribute "code"). `mode` is c(equations, pair rule) as in
+# src/gee.h: c(0, 0) geepack's equations on the answers, c(1, 1) or
+# c(1, 2) Robins, Rotnitzky and Zhao's over complete clusters with pairs
+# weighted by the later wave's weight or by w_s w_t / base weight. `want`
+# says whether the fitted values and the weight derivatives are wanted
+# (else they are NULL) and whether the derivatives may be written over a
+# dense `x` (which the caller must then never read again: its values are
+# gone); under independence the answers' times are not read.
 gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
                      mode = c(0L, 0L), base = double(),
                      want = c(TRUE, TRUE, FALSE)) {
   time <- if (corstr == "independence") double() else as.double(time)
-  .Call(C_gee_fit, x, as.double(y), as.double(w), time,
+  want <- as.logical(unname(want))
+  .Call(C_gee_fit, x, attr(x, "code", exact = TRUE), as.double(y),
+        as.double(w), time,
         as.integer(size),
         match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
         match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
         c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base),
-        as.logical(unname(want)))
+        c(want, FALSE)[1:4])
 }
 
 # Raise the kernel's failures as classed conditions.
@@ -594,8 +601,16 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
   n_grid <- length(people) * n_t
   missing_at <- setdiff(seq_len(n_grid), pos)
 
-  gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
-  gx[pos, ] <- x
+  # a compressed matrix stays compressed: its rows, then those of the
+  # waves not answered, with the answers' codes at their grid rows
+  code <- attr(x, "code", exact = TRUE)
+  if (is.null(code)) {
+    gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
+    gx[pos, ] <- x
+  } else {
+    gcode <- integer(n_grid)
+    gcode[pos] <- code
+  }
   if (length(missing_at)) {
     g_person <- people[(missing_at - 1L) %/% n_t + 1L]
     g_wave <- waves[(missing_at - 1L) %% n_t + 1L]
@@ -644,7 +659,7 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
                              optional = TRUE)
     if (!length(values)) newdata <- data.frame(row.names = seq_along(g_wave))
     tt <- stats::delete.response(mt)
-    gx[missing_at, ] <- tryCatch({
+    x_missing <- tryCatch({
       mfu <- stats::model.frame(tt, newdata, xlev = stats::.getXlevels(mt, mf),
                                 na.action = stats::na.pass)
       stats::model.matrix(tt, mfu, contrasts.arg = attr(x, "contrasts"))
@@ -654,7 +669,16 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
                              "answer: %s"), conditionMessage(e)),
                class = "panelattrition_model_error", argument = "formula")
     })
+    if (is.null(code)) {
+      gx[missing_at, ] <- x_missing
+    } else {
+      gcode[missing_at] <- nrow(x) + seq_along(missing_at)
+      gx <- rbind(gee_x_rows(x), unname(x_missing))
+    }
+  } else if (!is.null(code)) {
+    gx <- gee_x_rows(x)
   }
+  if (!is.null(code)) attr(gx, "code") <- gcode
   gy <- numeric(n_grid)
   gy[pos] <- y
   gw <- numeric(n_grid)
@@ -676,10 +700,13 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
 # but without row names (nothing reads them, and at a million answers
 # their strings cost as much as the matrix). When every variable on the
 # right is a factor, a row depends only on the combination of levels: the
-# matrix is built for one row per combination present and each answer
-# takes its combination's row, which gives the same values (each is
-# computed from the same levels by the same code) in a fraction of
-# model.matrix()'s time.
+# matrix is built for one row per combination present (the same values as
+# model.matrix() gives each answer: each is computed from the same levels
+# by the same code) and returned compressed, those rows with attributes
+# "code" (each answer's row, integer) and "count" (the answers of each
+# row); gee_x_expand() gives the full matrix. Readers of the compressed
+# form: the kernel (same arithmetic as on the full matrix),
+# surely_full_rank(), check_model_cells() and gee_grid().
 gee_model_matrix <- function(mt, mf) {
   vars <- mf[-1L]
   n <- nrow(mf)
@@ -704,7 +731,8 @@ gee_model_matrix <- function(mt, mf) {
     code <- code + (unclass(vars[[j]]) - 1L) * step
   }
   attributes(code) <- NULL
-  present <- which(tabulate(code, combos) > 0L)
+  counts <- tabulate(code, combos)
+  present <- which(counts > 0L)
   # one row per combination present, with the factors' own attributes
   small <- lapply(seq_along(vars), function(j) {
     before <- prod(n_levels[seq_len(j - 1L)])
@@ -723,13 +751,39 @@ gee_model_matrix <- function(mt, mf) {
   xu <- stats::model.matrix(mt, frame)
   map <- integer(combos)
   map[present] <- seq_along(present)
-  x <- xu[map[code], , drop = FALSE]
-  dimnames(x) <- list(NULL, colnames(xu))
-  attr(x, "assign") <- attr(xu, "assign")
-  if (!is.null(attr(xu, "contrasts"))) {
-    attr(x, "contrasts") <- attr(xu, "contrasts")
-  }
+  dimnames(xu) <- list(NULL, colnames(xu))
+  attr(xu, "code") <- map[code]
+  attr(xu, "count") <- counts[present]
+  xu
+}
+
+# The rows of a compressed model matrix, a plain matrix (its dimnames
+# kept); a dense one as it is.
+gee_x_rows <- function(x) {
+  attr(x, "code") <- NULL
+  attr(x, "count") <- NULL
   x
+}
+
+# The answers' model matrix in full, as stats::model.matrix() gives it
+# (without row names), from a compressed one: for paths that need every
+# row (errors, and the rank of a matrix not surely of full rank).
+gee_x_expand <- function(x) {
+  code <- attr(x, "code", exact = TRUE)
+  if (is.null(code)) return(x)
+  out <- x[code, , drop = FALSE]
+  dimnames(out) <- list(NULL, colnames(x))
+  attr(out, "assign") <- attr(x, "assign")
+  if (!is.null(attr(x, "contrasts"))) {
+    attr(out, "contrasts") <- attr(x, "contrasts")
+  }
+  out
+}
+
+# The number of rows (answers) of a dense or compressed model matrix.
+gee_x_nrow <- function(x) {
+  code <- attr(x, "code", exact = TRUE)
+  if (is.null(code)) nrow(x) else length(code)
 }
 
 # What model.frame(drop.unused.levels = TRUE) does to a frame made
@@ -820,7 +874,14 @@ gee_check_independence <- function(fit, ind, infl, infl_ind, corstr,
 # at any tolerance it uses (1e-7 on the norm), so it can be skipped. FALSE
 # means only "not sure".
 surely_full_rank <- function(x) {
-  xtx <- xt_a(x, x)
+  # for a compressed matrix, X'X from its rows times their counts: the same
+  # matrix but for rounding, which the margin of 1e-6 absorbs, and of the
+  # same rank, so that TRUE still means qr() would find full rank
+  count <- attr(x, "count", exact = TRUE)
+  xtx <- if (is.null(count)) xt_a(x, x) else {
+    xu <- gee_x_rows(x)
+    xt_a(xu, xu * as.double(count))
+  }
   d <- diag(xtx)
   if (!all(is.finite(d)) || any(d <= 0)) return(FALSE)
   s <- 1 / sqrt(d)

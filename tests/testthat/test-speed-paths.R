@@ -505,7 +505,7 @@ test_that("the GEE's model matrix by combinations of levels equals model.matrix(
     mt <- attr(mf, "terms")
     ref <- stats::model.matrix(mt, mf)
     rownames(ref) <- NULL
-    expect_identical(ns$gee_model_matrix(mt, mf), ref)
+    expect_identical(ns$gee_x_expand(ns$gee_model_matrix(mt, mf)), ref)
   }
 })
 
@@ -603,5 +603,116 @@ test_that("the GEE kernel gives the same results wherever its outputs and scratc
     expect_identical(unclass(over$dscores), ref$dscores)
     keep <- setdiff(names(ref), c("fitted", "dscores"))
     expect_identical(over[keep], ref[keep])
+  }
+})
+
+# gee6 ----------------------------------------------------------------------
+
+test_that("the GEE kernel on a compressed model matrix equals it on the expanded one", {
+  ns <- asNamespace("panelattrition")
+  fam <- list(gaussian = ns$gee_family("gaussian"),
+              binomial = ns$gee_family("binomial"),
+              poisson = ns$gee_family("poisson"))
+  ctrl <- list(maxit = 50, epsilon = 1e-10)
+  set.seed(61)
+  # clusters of 1 to 3 rows, more rows than a chunk of the cross-products
+  # (1024) and a last chunk whose length is not a multiple of 4
+  size <- sample(c(1L, 2L, 3L), 1300, TRUE, prob = c(0.2, 0.3, 0.5))
+  n <- sum(size)
+  expect_true(n %% 4L != 0L && n > 2048L)
+  time <- unlist(lapply(size, seq_len))
+  w <- stats::runif(n, 0.5, 3)
+  for (p in c(1L, 3L, 6L)) {
+    # distinct rows with zeros and negative zeros, one row used once
+    xu <- cbind(1, matrix(sample(c(0, -0, 1, 0.5, -2), 7 * (p - 1), TRUE),
+                          7))[, seq_len(p), drop = FALSE]
+    code <- sample.int(7L, n, TRUE)
+    code[code == 7L] <- 6L
+    code[17L] <- 7L
+    x <- xu[code, , drop = FALSE]
+    xc <- xu
+    attr(xc, "code") <- code
+    for (fm in names(fam)) {
+      y <- switch(fm, binomial = stats::rbinom(n, 1, 0.4),
+                  poisson = stats::rpois(n, 2), stats::rnorm(n))
+      for (corstr in c("independence", "exchangeable", "ar1")) {
+        for (wt in list(w, rep(1, n))) {
+          ref <- ns$gee_call(x, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                             want = c(TRUE, TRUE, FALSE))
+          got <- ns$gee_call(xc, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                             want = c(TRUE, TRUE, TRUE))
+          expect_identical(got, ref, label = paste(p, fm, corstr))
+          # the compressed rows are not written over
+          expect_identical(ns$gee_x_rows(xc), xu)
+        }
+      }
+    }
+  }
+  # Robins, Rotnitzky and Zhao's equations over complete clusters, with the
+  # rows of the waves not answered appended to the compressed matrix
+  m <- 400L
+  size <- rep(3L, m)
+  n <- 3L * m
+  xu <- cbind(1, c(0, 1, 2, 0, 1, 2), rep(0:1, each = 3))
+  code <- sample.int(6L, n, TRUE)
+  x <- xu[code, ]
+  xc <- xu
+  attr(xc, "code") <- code
+  y <- stats::rnorm(n)
+  wt <- stats::runif(n, 1, 2) * (stats::runif(n) < 0.8)
+  wt[seq(1, n, by = 3L)] <- 1.5
+  for (mode in list(c(1L, 1L), c(1L, 2L))) {
+    base <- if (mode[2] == 2L) stats::runif(m, 1, 2) else double()
+    ref <- ns$gee_call(x, y, wt, rep(1:3, m), size, fam$gaussian,
+                       "exchangeable", ctrl, mode, base,
+                       want = c(TRUE, TRUE, FALSE))
+    got <- ns$gee_call(xc, y, wt, rep(1:3, m), size, fam$gaussian,
+                       "exchangeable", ctrl, mode, base,
+                       want = c(TRUE, TRUE, TRUE))
+    expect_identical(got, ref)
+  }
+})
+
+test_that("checks of the model matrix give the same verdicts on its compressed form", {
+  ns <- asNamespace("panelattrition")
+  set.seed(62)
+  verdict <- function(expr) {
+    tryCatch({
+      expr
+      "ok"
+    }, error = function(e) list(class(e), conditionMessage(e)))
+  }
+  n_people <- 120L
+  for (k in 1:30) {
+    # people with 1 to 3 answers, in person order
+    per <- sample(1:3, n_people, TRUE)
+    person <- rep(seq_len(n_people), per)
+    n <- length(person)
+    wave <- unlist(lapply(per, seq_len))
+    g <- sample(c("a", "b", "c"), n_people, TRUE,
+                prob = c(0.7, 0.25, 0.05))[person]
+    h <- factor(sample(c("u", "v"), n, TRUE, prob = c(0.9, 0.1)))
+    d <- data.frame(y = stats::rnorm(n), wave = factor(paste0("T", wave)),
+                    g = g, h = h, stringsAsFactors = FALSE)
+    f <- list(y ~ wave * g, y ~ g + h, y ~ wave:h, y ~ g * h, y ~ 0 + g)[[
+      1L + k %% 5L]]
+    mf <- ns$drop_unused_levels(stats::model.frame(f, d))
+    mt <- attr(mf, "terms")
+    xc <- ns$gee_model_matrix(mt, mf)
+    expect_false(is.null(attr(xc, "code")))
+    x <- ns$gee_x_expand(xc)
+    ref <- stats::model.matrix(mt, mf)
+    rownames(ref) <- NULL
+    expect_identical(x, ref)
+    for (min_n in c(1, 3, 5, 12)) {
+      expect_identical(
+        verdict(ns$check_model_cells(xc, mf, person, min_n,
+                                     most = max(ns$run_lengths(person)))),
+        verdict(ns$check_model_cells(x, mf, person, min_n)),
+        label = paste(k, min_n))
+    }
+    # full rank vouched for on the compressed form only when qr() finds it
+    if (ns$surely_full_rank(xc)) expect_identical(qr(x)$rank, ncol(x))
+    expect_identical(ns$surely_full_rank(xc), ns$surely_full_rank(x))
   }
 })
