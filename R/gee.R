@@ -392,13 +392,18 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # over every wave of each person; unweighted ones (every weight 1) and
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
-  # the kernel forms the fitted values and the weight derivatives (n x p)
-  # only when they are read, the derivatives over the model matrix it is
-  # given (made for the fit and not read again: a correlated fit with
-  # weights is given its grid's, and the independence check's fit below
-  # the answers')
-  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich",
-            overwrite = TRUE)
+  # the kernel forms the fitted values and the weight derivatives only
+  # when they are read. Under independence the derivatives come as two
+  # numbers per answer (the kernel's factors, gee.h), which the sandwich
+  # multiplies into the model matrix's rows as it reads them; a correlated
+  # fit's are n x p, written over a dense model matrix it is given (made
+  # for the fit and not read again: a correlated fit with weights is given
+  # its grid's)
+  sandwich <- se == "sandwich"
+  independence <- corstr == "independence"
+  want <- c(fitted = "fitted" %in% keep,
+            dscores = sandwich && !independence, overwrite = TRUE,
+            factors = sandwich && independence)
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
@@ -423,24 +428,26 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   x_assign <- attr(x, "assign")
   x_contrasts <- attr(x, "contrasts")
   xlevels <- stats::.getXlevels(mt, mf)
-  # the answers' model matrix and frame are not read past here (but by the
-  # independence fit that checks a correlated one), nor the fitted values
-  # unless they are kept: they go before the influence values are formed
-  if (!full) rm(x, y, mf, model_data)
+  # the answers' frame is not read past here (nor their model matrix but
+  # by the influence values of an independence fit and the independence
+  # fit that checks a correlated one), nor the fitted values unless they
+  # are kept: they go before the influence values are formed
+  if (!full) rm(y, mf, model_data)
+  if (!independence && !full) rm(x)
   if (!"fitted" %in% keep) fit$fitted <- fit$linear_predictor <- NULL
   coefficients <- stats::setNames(fit$coefficients, names_x)
-  infl <- gee_influence(weights, fit, rows, se == "sandwich")
+  infl <- gee_influence(weights, fit, rows, sandwich,
+                        if (independence) x, wt)
   if (full) {
     # both fits estimate the same coefficients when the mean model is
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
     ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
-                    want = c(FALSE, se == "sandwich", TRUE))
-    rm(x)
+                    want = c(FALSE, FALSE, FALSE, sandwich))
     gee_status(ind, "independence", FALSE)
-    gee_check_independence(fit, ind, infl,
-                           gee_influence(weights, ind, rows,
-                                         se == "sandwich"),
+    infl_ind <- gee_influence(weights, ind, rows, sandwich, x, wt)
+    rm(x)
+    gee_check_independence(fit, ind, infl, infl_ind,
                            corstr, names_x,
                            function(a) gee_vcov(a, weights, rows, se))
   }
@@ -1000,7 +1007,11 @@ gee_response <- function(y, family, label) {
 # estimating function of person i is the kernel's score row; its derivative
 # with respect to i's weight at wave t is the kernel's dscores row for that
 # answer, which is what estimate_influence() chains to the response models.
-gee_influence <- function(w, fit, rows, sandwich) {
+# An independence fit gives that row as two factors per answer (da, dr)
+# instead, times the answer's row of the model matrix `x` (dense or
+# compressed) and over its weight `wt` (gee.h), which the sandwich's
+# kernel multiplies out as it reads them.
+gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
   n <- nrow(w$weights)
   people <- first_of_each(rows$person)
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
@@ -1020,11 +1031,21 @@ gee_influence <- function(w, fit, rows, sandwich) {
     } else {
       lapply(seq_len(n_t), function(t) which(wave == t))
     }
+    factors <- !is.null(fit$da)
+    if (factors) {
+      code <- attr(x, "code", exact = TRUE)
+      xu <- double_matrix(gee_x_rows(x))
+    }
     for (t in which(lengths(by_wave) > 0L)) {
       at <- by_wave[[t]]
       # only the wave's answers: each person once (rows `at` of the
       # derivatives, read in place)
-      dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
+      dphi_dw[[t]] <- if (factors) {
+        list(rows = rows$person[at], x = xu, code = code, a = fit$da,
+             r = fit$dr, w = wt, sel = at)
+      } else {
+        list(rows = rows$person[at], m = fit$dscores, sel = at)
+      }
     }
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)

@@ -58,6 +58,17 @@ static inline double feed_wt(const pa_dphi *d, int i) {
   return isnan(v) ? 0 : v;
 }
 
+/* Element k of entry r's row of a dense or factor-form derivative. */
+static inline double dphi_row_value(const pa_dphi *d, size_t r, int k) {
+  size_t i = d->sel ? (size_t) d->sel[r] : r;
+  if (d->x) {
+    double t = (d->fa[i] * d->x[(size_t) d->xrow[r] + (size_t) k * d->ldx]) *
+               d->fr[i];
+    return (t + t) / (2 * d->fw[i]);
+  }
+  return d->v[i + (size_t) k * d->ld];
+}
+
 void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   if (d->col) {
     for (size_t r = 0; r < d->m; r++) {
@@ -68,9 +79,8 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   }
   for (int k = 0; k < q; k++) {
     if (used[k]) continue;
-    const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[d->sel ? (size_t) d->sel[r] : r] * feed_wt(d, d->rows[r]);
+      double v = dphi_row_value(d, r, k) * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -98,10 +108,9 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
         int c = pos[k];
         if (c >= 0) e[(size_t) s + (size_t) c * n_risk] += d->v[r] * wt;
       } else {
-        size_t i = d->sel ? (size_t) d->sel[r] : r;
         for (int c = 0; c < nc; c++) {
           e[(size_t) s + (size_t) c * n_risk] +=
-            d->v[i + (size_t) cols[c] * d->ld] * wt;
+            dphi_row_value(d, r, cols[c]) * wt;
         }
       }
     }
@@ -174,10 +183,8 @@ void pa_stage_gradient_runs(const pa_dphi *feeds, const int *slot,
           int c = pos[d->col[r]];
           if (c >= 0) eb[at + (size_t) c * bl] += d->v[r] * wt;
         } else {
-          size_t ii = d->sel ? (size_t) d->sel[r] : r;
           for (int c = 0; c < nc; c++) {
-            eb[at + (size_t) c * bl] +=
-              d->v[ii + (size_t) cols[c] * d->ld] * wt;
+            eb[at + (size_t) c * bl] += dphi_row_value(d, r, cols[c]) * wt;
           }
         }
       }

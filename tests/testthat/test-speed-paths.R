@@ -716,3 +716,62 @@ test_that("checks of the model matrix give the same verdicts on its compressed f
     expect_identical(ns$surely_full_rank(xc), ns$surely_full_rank(x))
   }
 })
+
+test_that("an independence GEE's weight derivatives as factors equal its n x p derivatives in the sandwich", {
+  ns <- asNamespace("panelattrition")
+  ctrl <- list(maxit = 50, epsilon = 1e-10)
+  set.seed(63)
+  # people 1..m with 1 to 3 answers in wave order, more answers than a
+  # block of the stage gradient
+  m <- 1500L
+  per <- sample(1:3, m, TRUE)
+  person <- rep(seq_len(m), per)
+  wave <- unlist(lapply(per, seq_len))
+  n <- length(person)
+  xu <- cbind(1, c(0, 1, 0, 1, -0, 2), c(0, 0, 1, 1, 3, 0.5))
+  code <- sample.int(6L, n, TRUE)
+  x <- xu[code, ]
+  xc <- xu
+  attr(xc, "code") <- code
+  wt <- stats::runif(n, 0.5, 3)
+  wts <- matrix(stats::runif(m * 3, 0.5, 3), m, 3)
+  wts[sample.int(m * 3, 200)] <- NA
+  risk <- sort(sample.int(m, 1200))
+  xs <- cbind(1, stats::rnorm(length(risk)))
+  factor <- stats::rnorm(length(risk))
+  fams <- list(ns$gee_family("gaussian"), ns$gee_family("binomial"))
+  for (fam in fams) {
+    y <- if (fam$name == "binomial") stats::rbinom(n, 1, 0.4) else stats::rnorm(n)
+    for (xm in list(x, xc)) {
+      fit <- ns$gee_call(xm, y, wt, wave, ns$run_lengths(person), fam,
+                         "independence", ctrl,
+                         want = c(FALSE, TRUE, FALSE, TRUE))
+      # the kernel's arithmetic for its derivatives
+      t <- (fit$da * x) * fit$dr
+      expect_identical((t + t) / (2 * wt), fit$dscores)
+      code_m <- attr(xm, "code")
+      for (t_w in 1:3) {
+        at <- which(wave == t_w)
+        # a wave of one answer, too
+        for (sel in list(at, at[1L])) {
+          dense <- list(rows = person[sel], m = fit$dscores,
+                        wt = list(wts, t_w), sel = sel)
+          fact <- list(rows = person[sel], x = ns$gee_x_rows(xm),
+                       code = code_m, a = fit$da, r = fit$dr, w = wt,
+                       wt = list(wts, t_w), sel = sel)
+          # through the blocks' runs and through the whole matrix (a feed
+          # of zeros in many runs sends the kernel there)
+          zero <- list(rows = rep(risk[2:1], 5000), col = rep(1L, 10000),
+                       v = numeric(10000), wt = list(wts, 1L))
+          for (extra in list(list(), list(zero))) {
+            a <- .Call(ns$C_stage_gradient, xs, factor, risk,
+                       c(list(dense), extra), m, 3L)
+            b <- .Call(ns$C_stage_gradient, xs, factor, risk,
+                       c(list(fact), extra), m, 3L)
+            expect_identical(b, a)
+          }
+        }
+      }
+    }
+  }
+})
