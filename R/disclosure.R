@@ -322,9 +322,9 @@ suppress_table_rows <- function(out, stratum, group, values, proportion,
 # examined one by one only when that loses rank.
 #
 # x is the model matrix, dense or compressed as gee_model_matrix() makes
-# it (its distinct rows, with each answer's row in the attribute "code"
-# and the answers of each row in "count"); `most` is the largest number
-# of answers of one person (max(tabulate(person)) when NULL). With a
+# it (its distinct rows, with each answer's row, from 0, in the attribute
+# "code" and the answers of each row in "count"); `most` is the largest
+# number of answers of one person (max(tabulate(person)) when NULL). With a
 # compressed matrix, the questions that counts answer are answered from
 # its rows: a person is in at most `most` answers of a row, so a row of
 # count min_n * most or more holds min_n people or more.
@@ -359,10 +359,10 @@ check_model_cells <- function(x, mf, person, min_n, most = NULL) {
     if (!is.null(code)) {
       nz <- x[, j] != 0
       if (any(count[nz] >= min_n * most)) return(FALSE)
-      if (length(unique(head_person[nz[code[head_rows]]])) >= min_n) {
+      if (length(unique(head_person[nz[code[head_rows] + 1L]])) >= min_n) {
         return(FALSE)
       }
-      p <- person[nz[code]]
+      p <- person[nz[code + 1L]]
     } else {
       if (length(unique(head_person[x[head_rows, j] != 0])) >= min_n) {
         return(FALSE)

@@ -339,8 +339,8 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # (gee_response() refused infinite values: what is left to check is that
   # the squares do not overflow, as check_finite_outcome() checks)
   if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
-  # dense, or compressed (its distinct rows, and each answer's row as the
-  # attribute "code"; see gee_model_matrix())
+  # dense, or compressed (its distinct rows, and each answer's row, from
+  # 0, as the attribute "code"; see gee_model_matrix())
   x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
   # column sums screen for non-finite values without an n x p logical (a
@@ -679,7 +679,7 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
     if (is.null(code)) {
       gx[missing_at, ] <- x_missing
     } else {
-      gcode[missing_at] <- nrow(x) + seq_along(missing_at)
+      gcode[missing_at] <- nrow(x) - 1L + seq_along(missing_at)
       gx <- rbind(gee_x_rows(x), unname(x_missing))
     }
   } else if (!is.null(code)) {
@@ -710,8 +710,9 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
 # matrix is built for one row per combination present (the same values as
 # model.matrix() gives each answer: each is computed from the same levels
 # by the same code) and returned compressed, those rows with attributes
-# "code" (each answer's row, integer) and "count" (the answers of each
-# row); gee_x_expand() gives the full matrix. Readers of the compressed
+# "code" (each answer's row, an integer counted from 0 as the kernels read
+# it, so that they need no copy) and "count" (the answers of each row);
+# gee_x_expand() gives the full matrix. Readers of the compressed
 # form: the kernel (same arithmetic as on the full matrix),
 # surely_full_rank(), check_model_cells() and gee_grid().
 gee_model_matrix <- function(mt, mf) {
@@ -759,7 +760,7 @@ gee_model_matrix <- function(mt, mf) {
   map <- integer(combos)
   map[present] <- seq_along(present)
   dimnames(xu) <- list(NULL, colnames(xu))
-  attr(xu, "code") <- map[code]
+  attr(xu, "code") <- map[code] - 1L
   attr(xu, "count") <- counts[present]
   xu
 }
@@ -778,7 +779,7 @@ gee_x_rows <- function(x) {
 gee_x_expand <- function(x) {
   code <- attr(x, "code", exact = TRUE)
   if (is.null(code)) return(x)
-  out <- x[code, , drop = FALSE]
+  out <- x[code + 1L, , drop = FALSE]
   dimnames(out) <- list(NULL, colnames(x))
   attr(out, "assign") <- attr(x, "assign")
   if (!is.null(attr(x, "contrasts"))) {

@@ -62,8 +62,8 @@ static inline double feed_wt(const pa_dphi *d, int i) {
 static inline double dphi_row_value(const pa_dphi *d, size_t r, int k) {
   size_t i = d->sel ? (size_t) d->sel[r] : r;
   if (d->x) {
-    double t = (d->fa[i] * d->x[(size_t) d->xrow[r] + (size_t) k * d->ldx]) *
-               d->fr[i];
+    size_t xr = d->xcode ? (size_t) d->xcode[i] : i;
+    double t = (d->fa[i] * d->x[xr + (size_t) k * d->ldx]) * d->fr[i];
     return (t + t) / (2 * d->fw[i]);
   }
   return d->v[i + (size_t) k * d->ld];

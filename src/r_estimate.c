@@ -91,8 +91,9 @@ static const double *feed_weights(SEXP wt, R_xlen_t nn) {
 
 /* A wave's derivatives in the factor form of an independence GEE:
  * list(rows, x, code, a, r, w, wt, sel), entry j at answer sel[j] (1-based,
- * indexing a, r, w and code) whose row of x is code[sel[j]] (sel[j] when
- * code is NULL); see pa_dphi. Returns 0 when malformed. */
+ * indexing a, r, w and code) whose row of x is code[sel[j]] (counted from
+ * 0; row sel[j] when code is NULL); see pa_dphi. Returns 0 when
+ * malformed. */
 static int factor_feed(SEXP fe, R_xlen_t nn, int qq, pa_dphi *d) {
   SEXP rows = VECTOR_ELT(fe, 0), x = VECTOR_ELT(fe, 1),
        code = VECTOR_ELT(fe, 2), a = VECTOR_ELT(fe, 3),
@@ -121,16 +122,13 @@ static int factor_feed(SEXP fe, R_xlen_t nn, int qq, pa_dphi *d) {
   d->fa = REAL(a);
   d->fr = REAL(r);
   d->fw = REAL(w);
-  int *xrow = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
-  const int *cv = Rf_isNull(code) ? NULL : INTEGER(code);
-  for (R_xlen_t j = 0; j < m; j++) {
-    int k = cv ? cv[d->sel[j]] : d->sel[j] + 1;
-    if (k == NA_INTEGER || k < 1 || k > nx) {
+  d->xcode = Rf_isNull(code) ? NULL : INTEGER(code);
+  for (R_xlen_t j = 0; d->xcode && j < m; j++) {
+    int k = d->xcode[d->sel[j]];
+    if (k == NA_INTEGER || k < 0 || k >= nx) {
       Rf_error("internal error: row of the model matrix out of range");
     }
-    xrow[j] = k - 1;
   }
-  d->xrow = xrow;
   return 1;
 }
 
@@ -194,7 +192,7 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     d[f].ld = Rf_isNull(sel) ? d[f].m : (size_t) Rf_nrows(v);
     d[f].x = NULL;
     d[f].ldx = 0;
-    d[f].xrow = NULL;
+    d[f].xcode = NULL;
     d[f].fa = d[f].fr = d[f].fw = NULL;
   }
   int *used = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));

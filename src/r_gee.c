@@ -25,9 +25,9 @@ static const char *status_name(int status) {
   }
 }
 
-/* x is the model matrix, or with `code` (an integer vector, one 1-based
- * row of x per row of the model matrix; NULL for a dense x) its distinct
- * rows. */
+/* x is the model matrix, or with `code` (an integer vector, one row of x
+ * per row of the model matrix, counted from 0 as the kernel reads it;
+ * NULL for a dense x) its distinct rows. */
 SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
                SEXP family, SEXP corstr, SEXP control, SEXP equations,
                SEXP base, SEXP want) {
@@ -88,18 +88,7 @@ SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
     Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
              "at least one column");
   }
-  /* the rows of x 0-based, each checked */
-  int *code0 = NULL;
-  if (coded) {
-    const int *cv = INTEGER(code);
-    code0 = (int *) R_alloc((size_t) n, sizeof(int));
-    for (R_xlen_t i = 0; i < n; i++) {
-      if (cv[i] == NA_INTEGER || cv[i] < 1 || cv[i] > nx) {
-        Rf_error("internal error: `code` must index rows of `x`");
-      }
-      code0[i] = cv[i] - 1;
-    }
-  }
+  /* (the kernel checks that each code is a row of x) */
   R_xlen_t nclus = XLENGTH(size);
   if (nclus > n) Rf_error("internal error: more clusters than rows");
   if (INTEGER(equations)[1] == PA_GEE_PAIR_RATIO && XLENGTH(base) != nclus) {
@@ -161,7 +150,8 @@ SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
   res.eta = REAL(eta);
   res.da = want_factors ? REAL(da) : NULL;
   res.dr = want_factors ? REAL(dr) : NULL;
-  int status = pa_gee_fit(REAL(x), (size_t) nx, code0, REAL(y), REAL(w),
+  int status = pa_gee_fit(REAL(x), (size_t) nx,
+                          coded ? INTEGER(code) : NULL, REAL(y), REAL(w),
                           XLENGTH(time) ? REAL(time) : NULL, sz,
                           (size_t) nclus, (size_t) n, p, &ctl, work, iwork,
                           &res);

@@ -631,7 +631,7 @@ test_that("the GEE kernel on a compressed model matrix equals it on the expanded
     code[17L] <- 7L
     x <- xu[code, , drop = FALSE]
     xc <- xu
-    attr(xc, "code") <- code
+    attr(xc, "code") <- code - 1L
     for (fm in names(fam)) {
       y <- switch(fm, binomial = stats::rbinom(n, 1, 0.4),
                   poisson = stats::rpois(n, 2), stats::rnorm(n))
@@ -657,7 +657,7 @@ test_that("the GEE kernel on a compressed model matrix equals it on the expanded
   code <- sample.int(6L, n, TRUE)
   x <- xu[code, ]
   xc <- xu
-  attr(xc, "code") <- code
+  attr(xc, "code") <- code - 1L
   y <- stats::rnorm(n)
   wt <- stats::runif(n, 1, 2) * (stats::runif(n) < 0.8)
   wt[seq(1, n, by = 3L)] <- 1.5
@@ -732,7 +732,7 @@ test_that("an independence GEE's weight derivatives as factors equal its n x p d
   code <- sample.int(6L, n, TRUE)
   x <- xu[code, ]
   xc <- xu
-  attr(xc, "code") <- code
+  attr(xc, "code") <- code - 1L
   wt <- stats::runif(n, 0.5, 3)
   wts <- matrix(stats::runif(m * 3, 0.5, 3), m, 3)
   wts[sample.int(m * 3, 200)] <- NA
