@@ -307,10 +307,16 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   }
 
   # clusters: people, answers in wave order within each (the order of the
-  # panel's data already, unless it was changed)
-  ord <- order(rows$person, rows$wave)
-  in_order <- identical(ord, seq_along(ord)) && !any(missing_row)
-  if (!identical(ord, seq_along(ord))) rows <- rows[ord, , drop = FALSE]
+  # panel's data already, unless it was changed). order() is stable, so it
+  # leaves the rows as they are exactly when the pairs (person, wave) do
+  # not decrease, which one pass over their codes tells
+  key <- as.double(rows$person) * (max(rows$wave) + 1) + rows$wave
+  sorted <- isFALSE(is.unsorted(key))
+  rm(key)
+  if (!sorted) {
+    rows <- rows[order(rows$person, rows$wave), , drop = FALSE]
+  }
+  in_order <- sorted && !any(missing_row)
   build_error <- function(e) {
     pa_abort(sprintf("Cannot build the model matrix of `formula`: %s",
                      conditionMessage(e)),
@@ -337,8 +343,13 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
   # (gee_response() refused infinite values: what is left to check is that
-  # the squares do not overflow, as check_finite_outcome() checks)
-  if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  # the squares do not overflow, as check_finite_outcome() checks; their
+  # sum is surely finite when n times the largest square is, which the
+  # range tells without the squares)
+  big <- max(abs(range(y)))
+  if (!(big * big * length(y) < 1e300) && !is.finite(sum(y * y))) {
+    abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  }
   # dense, or compressed (its distinct rows, and each answer's row, from
   # 0, as the attribute "code"; see gee_model_matrix())
   x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
@@ -758,9 +769,9 @@ gee_model_matrix <- function(mt, mf) {
                      terms = mt)
   xu <- stats::model.matrix(mt, frame)
   map <- integer(combos)
-  map[present] <- seq_along(present)
+  map[present] <- seq_along(present) - 1L
   dimnames(xu) <- list(NULL, colnames(xu))
-  attr(xu, "code") <- map[code] - 1L
+  attr(xu, "code") <- map[code]
   attr(xu, "count") <- counts[present]
   xu
 }
@@ -1042,7 +1053,8 @@ gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
       # only the wave's answers: each person once (rows `at` of the
       # derivatives, read in place)
       dphi_dw[[t]] <- if (factors) {
-        list(rows = rows$person[at], x = xu, code = code, a = fit$da,
+        # every answer's person, code and factors, read at `at`
+        list(person = rows$person, x = xu, code = code, a = fit$da,
              r = fit$dr, w = wt, sel = at)
       } else {
         list(rows = rows$person[at], m = fit$dscores, sel = at)

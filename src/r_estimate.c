@@ -90,32 +90,42 @@ static const double *feed_weights(SEXP wt, R_xlen_t nn) {
 }
 
 /* A wave's derivatives in the factor form of an independence GEE:
- * list(rows, x, code, a, r, w, wt, sel), entry j at answer sel[j] (1-based,
- * indexing a, r, w and code) whose row of x is code[sel[j]] (counted from
- * 0; row sel[j] when code is NULL); see pa_dphi. Returns 0 when
- * malformed. */
+ * list(person, x, code, a, r, w, wt, sel), entry j at answer sel[j]
+ * (1-based, indexing person, a, r, w and code), of person person[sel[j]]
+ * (1-based) and whose row of x is code[sel[j]] (counted from 0; row
+ * sel[j] when code is NULL); see pa_dphi. Returns 0 when malformed. */
 static int factor_feed(SEXP fe, R_xlen_t nn, int qq, pa_dphi *d) {
-  SEXP rows = VECTOR_ELT(fe, 0), x = VECTOR_ELT(fe, 1),
+  SEXP person = VECTOR_ELT(fe, 0), x = VECTOR_ELT(fe, 1),
        code = VECTOR_ELT(fe, 2), a = VECTOR_ELT(fe, 3),
        r = VECTOR_ELT(fe, 4), w = VECTOR_ELT(fe, 5), sel = VECTOR_ELT(fe, 7);
   const double *wt_at = feed_weights(VECTOR_ELT(fe, 6), nn);
-  if (!wt_at || !Rf_isInteger(rows) || !Rf_isReal(x) || !Rf_isMatrix(x) ||
+  if (!wt_at || !Rf_isInteger(person) || XLENGTH(person) != XLENGTH(a) ||
+      !Rf_isReal(x) || !Rf_isMatrix(x) ||
       Rf_ncols(x) != qq || !Rf_isReal(a) || !Rf_isReal(r) ||
       !Rf_isReal(w) || XLENGTH(r) != XLENGTH(a) ||
       XLENGTH(w) != XLENGTH(a) || !Rf_isInteger(sel) ||
-      XLENGTH(sel) != XLENGTH(rows) ||
       (!Rf_isNull(code) && (!Rf_isInteger(code) ||
                             XLENGTH(code) != XLENGTH(a))) ||
       (Rf_isNull(code) && Rf_nrows(x) != XLENGTH(a))) {
     return 0;
   }
-  R_xlen_t m = XLENGTH(rows), nx = Rf_nrows(x);
+  R_xlen_t m = XLENGTH(sel), nx = Rf_nrows(x);
   d->m = (size_t) m;
-  d->rows = zero_based(rows, nn, "row");
   d->col = NULL;
   d->v = NULL;
   d->wt = wt_at;
   d->sel = zero_based(sel, XLENGTH(a), "row");
+  /* the entries' people, 0-based */
+  const int *pv = INTEGER(person);
+  int *rows = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  for (R_xlen_t j = 0; j < m; j++) {
+    int i = pv[d->sel[j]];
+    if (i == NA_INTEGER || i < 1 || i > nn) {
+      Rf_error("internal error: row index out of range");
+    }
+    rows[j] = i - 1;
+  }
+  d->rows = rows;
   d->ld = 0;
   d->x = REAL(x);
   d->ldx = (size_t) nx;

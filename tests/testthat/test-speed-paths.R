@@ -756,7 +756,7 @@ test_that("an independence GEE's weight derivatives as factors equal its n x p d
         for (sel in list(at, at[1L])) {
           dense <- list(rows = person[sel], m = fit$dscores,
                         wt = list(wts, t_w), sel = sel)
-          fact <- list(rows = person[sel], x = ns$gee_x_rows(xm),
+          fact <- list(person = person, x = ns$gee_x_rows(xm),
                        code = code_m, a = fit$da, r = fit$dr, w = wt,
                        wt = list(wts, t_w), sel = sel)
           # through the blocks' runs and through the whole matrix (a feed
@@ -774,4 +774,22 @@ test_that("an independence GEE's weight derivatives as factors equal its n x p d
       }
     }
   }
+})
+
+test_that("ipw_gee()'s screen of the outcome's squares refuses what their sum refuses", {
+  s <- sim_design_panel(n = 300, seed = 64)
+  long <- s$long
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  # squares that overflow: refused as before
+  w$panel$data$y_big <- w$panel$data$y * 1e160
+  expect_error(ipw_gee(y_big ~ wave + g, w),
+               class = "panelattrition_nonfinite_error")
+  # squares whose bound n max(y^2) passes 1e300 but whose sum is finite:
+  # the sum itself decides, as it did
+  y <- w$panel$data$y
+  w$panel$data$y_wide <- y * (1e150 / max(abs(y)))
+  expect_true(is.finite(sum(w$panel$data$y_wide^2)))
+  fit <- ipw_gee(y_wide ~ wave + g, w)
+  expect_true(all(is.finite(coef(fit))))
 })
