@@ -404,17 +404,18 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
   # the kernel forms the fitted values and the weight derivatives only
-  # when they are read. Under independence the derivatives come as two
-  # numbers per answer (the kernel's factors, gee.h), which the sandwich
-  # multiplies into the model matrix's rows as it reads them; a correlated
-  # fit's are n x p, written over a dense model matrix it is given (made
-  # for the fit and not read again: a correlated fit with weights is given
-  # its grid's)
+  # when they are read. An independence fit on a compressed model matrix
+  # gives the derivatives as two numbers per answer (the kernel's factors,
+  # gee.h), which the sandwich multiplies into the matrix's rows as it
+  # reads them; other fits give them n x p, written over a dense model
+  # matrix (made for the fit and not read again: a correlated fit with
+  # weights is given its grid's, and the independence check's fit below
+  # the answers')
   sandwich <- se == "sandwich"
-  independence <- corstr == "independence"
-  want <- c(fitted = "fitted" %in% keep,
-            dscores = sandwich && !independence, overwrite = TRUE,
-            factors = sandwich && independence)
+  factors <- sandwich && corstr == "independence" &&
+    !is.null(attr(x, "code", exact = TRUE))
+  want <- c(fitted = "fitted" %in% keep, dscores = sandwich && !factors,
+            overwrite = TRUE, factors = factors)
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
@@ -439,24 +440,26 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   x_assign <- attr(x, "assign")
   x_contrasts <- attr(x, "contrasts")
   xlevels <- stats::.getXlevels(mt, mf)
-  # the answers' frame is not read past here (nor their model matrix but
-  # by the influence values of an independence fit and the independence
-  # fit that checks a correlated one), nor the fitted values unless they
-  # are kept: they go before the influence values are formed
+  # the answers' model matrix and frame are not read past here (but by
+  # the influence values of the factors' fits and the independence fit
+  # that checks a correlated one), nor the fitted values unless they are
+  # kept: they go before the influence values are formed
   if (!full) rm(y, mf, model_data)
-  if (!independence && !full) rm(x)
+  if (!full && !factors) rm(x)
   if (!"fitted" %in% keep) fit$fitted <- fit$linear_predictor <- NULL
   coefficients <- stats::setNames(fit$coefficients, names_x)
-  infl <- gee_influence(weights, fit, rows, sandwich,
-                        if (independence) x, wt)
+  infl <- gee_influence(weights, fit, rows, sandwich, if (factors) x, wt)
   if (full) {
     # both fits estimate the same coefficients when the mean model is
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
+    coded <- !is.null(attr(x, "code", exact = TRUE))
     ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
-                    want = c(FALSE, FALSE, FALSE, sandwich))
+                    want = c(FALSE, sandwich && !coded, TRUE,
+                             sandwich && coded))
     gee_status(ind, "independence", FALSE)
-    infl_ind <- gee_influence(weights, ind, rows, sandwich, x, wt)
+    infl_ind <- gee_influence(weights, ind, rows, sandwich,
+                              if (coded) x, wt)
     rm(x)
     gee_check_independence(fit, ind, infl, infl_ind,
                            corstr, names_x,
