@@ -1009,7 +1009,9 @@ gee_response <- function(y, family, label) {
                class = "panelattrition_arg_error", argument = "formula")
     }
   }
-  if (any(!is.finite(y))) {
+  # (a value that is not finite shows in the range, without a logical
+  # vector of every answer)
+  if (length(y) && !all(is.finite(range(y)))) {
     pa_abort(sprintf("The response `%s` has infinite values.", label),
              class = c("panelattrition_nonfinite_error",
                        "panelattrition_arg_error"),

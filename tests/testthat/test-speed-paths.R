@@ -792,4 +792,12 @@ test_that("ipw_gee()'s screen of the outcome's squares refuses what their sum re
   expect_true(is.finite(sum(w$panel$data$y_wide^2)))
   fit <- ipw_gee(y_wide ~ wave + g, w)
   expect_true(all(is.finite(coef(fit))))
+  # values that are not finite, found from the range: infinite, NaN
+  w$panel$data$y_inf <- w$panel$data$y
+  w$panel$data$y_inf[5] <- 0
+  expect_error(ipw_gee(I(1 / y_inf) ~ wave + g, w),
+               class = "panelattrition_nonfinite_error")
+  w$panel$data$y_inf[5] <- -1
+  expect_error(suppressWarnings(ipw_gee(sqrt(y_inf) ~ wave + g, w)),
+               class = "panelattrition_nonfinite_error")
 })
