@@ -802,12 +802,6 @@ gee_x_expand <- function(x) {
   out
 }
 
-# The number of rows (answers) of a dense or compressed model matrix.
-gee_x_nrow <- function(x) {
-  code <- attr(x, "code", exact = TRUE)
-  if (is.null(code)) nrow(x) else length(code)
-}
-
 # What model.frame(drop.unused.levels = TRUE) does to a frame made
 # without it, the same factors dropping the same levels (with the same
 # warning), but finding unused levels by counting codes rather than by
