@@ -345,8 +345,9 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # (gee_response() refused infinite values: what is left to check is that
   # the squares do not overflow, as check_finite_outcome() checks; their
   # sum is surely finite when n times the largest square is, which the
-  # range tells without the squares)
-  big <- max(abs(range(y)))
+  # smallest and largest values tell without the squares; range() would
+  # copy y)
+  big <- max(abs(c(min(y), max(y))))
   if (!(big * big * length(y) < 1e300) && !is.finite(sum(y * y))) {
     abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
   }
@@ -1003,9 +1004,9 @@ gee_response <- function(y, family, label) {
                class = "panelattrition_arg_error", argument = "formula")
     }
   }
-  # (a value that is not finite shows in the range, without a logical
-  # vector of every answer)
-  if (length(y) && !all(is.finite(range(y)))) {
+  # (a value that is not finite shows in the smallest or largest value,
+  # found without a logical vector of every answer or a copy)
+  if (length(y) && !all(is.finite(c(min(y), max(y))))) {
     pa_abort(sprintf("The response `%s` has infinite values.", label),
              class = c("panelattrition_nonfinite_error",
                        "panelattrition_arg_error"),
