@@ -1031,7 +1031,19 @@ gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
   n_t <- ncol(w$weights)
   dphi_dw <- vector("list", n_t)
-  if (sandwich) {
+  if (sandwich && !is.null(fit$da)) {
+    # the factors: wave t's derivatives are those of the answers whose
+    # wave is t (which(rows$wave == t)), which the kernel picks out as it
+    # reads them
+    wave <- int_arg(rows$wave)
+    code <- attr(x, "code", exact = TRUE)
+    xu <- double_matrix(gee_x_rows(x))
+    for (t in which(tabulate(wave, n_t) > 0L)) {
+      dphi_dw[[t]] <- list(person = rows$person, x = xu, code = code,
+                           a = fit$da, r = fit$dr, w = wt, wave = wave,
+                           t = t)
+    }
+  } else if (sandwich) {
     # each wave's answers in one pass (the rows' wave codes as a factor,
     # as which(rows$wave == t) would find them for each t in turn)
     wave <- rows$wave
@@ -1043,22 +1055,11 @@ gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
     } else {
       lapply(seq_len(n_t), function(t) which(wave == t))
     }
-    factors <- !is.null(fit$da)
-    if (factors) {
-      code <- attr(x, "code", exact = TRUE)
-      xu <- double_matrix(gee_x_rows(x))
-    }
     for (t in which(lengths(by_wave) > 0L)) {
       at <- by_wave[[t]]
       # only the wave's answers: each person once (rows `at` of the
       # derivatives, read in place)
-      dphi_dw[[t]] <- if (factors) {
-        # every answer's person, code and factors, read at `at`
-        list(person = rows$person, x = xu, code = code, a = fit$da,
-             r = fit$dr, w = wt, sel = at)
-      } else {
-        list(rows = rows$person[at], m = fit$dscores, sel = at)
-      }
+      dphi_dw[[t]] <- list(rows = rows$person[at], m = fit$dscores, sel = at)
     }
   }
   estimate_influence(w, phi, -fit$bread, dphi_dw, sandwich = sandwich)

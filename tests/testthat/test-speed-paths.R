@@ -752,13 +752,16 @@ test_that("an independence GEE's weight derivatives as factors equal its n x p d
       code_m <- attr(xm, "code")
       for (t_w in 1:3) {
         at <- which(wave == t_w)
-        # a wave of one answer, too
-        for (sel in list(at, at[1L])) {
+        # a wave of one answer, the others' waves NA, too
+        one <- rep(NA_integer_, n)
+        one[at[1L]] <- t_w
+        for (wv in list(wave, one)) {
+          sel <- which(wv == t_w)
           dense <- list(rows = person[sel], m = fit$dscores,
                         wt = list(wts, t_w), sel = sel)
           fact <- list(person = person, x = ns$gee_x_rows(xm),
                        code = code_m, a = fit$da, r = fit$dr, w = wt,
-                       wt = list(wts, t_w), sel = sel)
+                       wt = list(wts, t_w), wave = wv, t = t_w)
           # through the blocks' runs and through the whole matrix (a feed
           # of zeros in many runs sends the kernel there)
           zero <- list(rows = rep(risk[2:1], 5000), col = rep(1L, 10000),
