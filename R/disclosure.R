@@ -115,8 +115,9 @@ mask_suppressed <- function(out, est, suppressed) {
 
 # Does some combination of the values of `vars` (a list of vectors, NA a
 # value of its own) hold fewer than min_n distinct people (`person`, in
-# 1..n_people)?
-any_small_cell <- function(vars, person, n_people, min_n) {
+# 1..n_people)? `most`, when given, is the largest number of rows of one
+# person (else counted here).
+any_small_cell <- function(vars, person, n_people, min_n, most = NULL) {
   cell <- 0
   size <- 1
   for (v in vars) {
@@ -135,7 +136,7 @@ any_small_cell <- function(vars, person, n_people, min_n) {
   # none is small (without the pairs of cell and person below)
   if (size <= 2^24) {
     rows_in <- tabulate(cell + 1, size)
-    most <- max(tabulate(person, n_people))
+    if (is.null(most)) most <- max(tabulate(person, n_people))
     if (all(rows_in[rows_in > 0L] >= min_n * most)) return(FALSE)
   }
   cell <- match(cell, unique(cell))
@@ -333,8 +334,19 @@ suppress_table_rows <- function(out, stratum, group, values, proportion,
 # whose rows are needed for the model matrix's rank. Rank only falls as
 # rows are removed, so the small cells are first taken out together and
 # examined one by one only when that loses rank.
-check_model_cells <- function(x, mf, person, min_n) {
-  if (min_n <= 1 || !nrow(x)) return(invisible(NULL))
+#
+# x is the model matrix, dense or compressed as gee_model_matrix() makes
+# it (its distinct rows, with each answer's row, from 0, in the attribute
+# "code" and the answers of each row in "count"); `most` is the largest
+# number of answers of one person (max(tabulate(person)) when NULL). With a
+# compressed matrix, the questions that counts answer are answered from
+# its rows: a person is in at most `most` answers of a row, so a row of
+# count min_n * most or more holds min_n people or more.
+check_model_cells <- function(x, mf, person, min_n, most = NULL) {
+  code <- attr(x, "code", exact = TRUE)
+  count <- attr(x, "count", exact = TRUE)
+  n_rows <- if (is.null(code)) nrow(x) else length(code)
+  if (min_n <= 1 || !n_rows) return(invisible(NULL))
   refuse <- function(what) {
     pa_abort(
       sprintf(paste("ipw_gee(): the coefficients of `formula` are determined",
@@ -347,18 +359,30 @@ check_model_cells <- function(x, mf, person, min_n) {
     )
   }
   n_people <- max(person)
+  if (is.null(most)) most <- max(tabulate(person, n_people))
   # whether a column is non-zero for some but fewer than min_n people: a
   # column whose first rows already hold min_n people is not, and only the
   # other columns are counted in full
   # (the first rows are read first, so a dense column costs 64 min_n
-  # rows rather than a pass over every answer)
-  head_rows <- seq_len(min(nrow(x), 64 * min_n))
+  # rows rather than a pass over every answer; a compressed matrix's
+  # column is not when one of its rows with a non-zero there has count
+  # min_n * most or more)
+  head_rows <- seq_len(min(n_rows, 64 * min_n))
   head_person <- person[head_rows]
   sparse <- vapply(seq_len(ncol(x)), function(j) {
-    if (length(unique(head_person[x[head_rows, j] != 0])) >= min_n) {
-      return(FALSE)
+    if (!is.null(code)) {
+      nz <- x[, j] != 0
+      if (any(count[nz] >= min_n * most)) return(FALSE)
+      if (length(unique(head_person[nz[code[head_rows] + 1L]])) >= min_n) {
+        return(FALSE)
+      }
+      p <- person[nz[code + 1L]]
+    } else {
+      if (length(unique(head_person[x[head_rows, j] != 0])) >= min_n) {
+        return(FALSE)
+      }
+      p <- person[x[, j] != 0]
     }
-    p <- person[x[, j] != 0]
     if (!length(p)) return(FALSE)
     sum(person_mark(p, n_people)) < min_n
   }, logical(1))
@@ -373,13 +397,21 @@ check_model_cells <- function(x, mf, person, min_n) {
       (is.numeric(v) && is.null(dim(v)) && length(unique(v)) <= 2L)
   }, logical(1))
   if (!any(cat_vars)) return(invisible(NULL))
+  # a compressed matrix's rows are the combinations of the values of the
+  # model's variables, all categorical: those are the cells below, with
+  # the same screen as any_small_cell()'s (whose answer, TRUE, only sends
+  # the check on to the count of people below)
+  if (!is.null(code) && all(cat_vars) && all(count >= min_n * most)) {
+    return(invisible(NULL))
+  }
   # a quick screen: cells of the distinct values themselves (never coarser
   # than the levels of factor(), which may merge numbers that print
   # alone), each with its number of distinct people; when none has fewer
   # than min_n, the cells below have none either
-  if (!any_small_cell(vars[cat_vars], person, n_people, min_n)) {
+  if (!any_small_cell(vars[cat_vars], person, n_people, min_n, most)) {
     return(invisible(NULL))
   }
+  x <- gee_x_expand(x)
   cell <- interaction(lapply(vars[cat_vars], function(v) factor(v)),
                       drop = TRUE, sep = ", ")
   people <- tapply(person, cell, function(p) length(unique(p)))

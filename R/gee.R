@@ -307,10 +307,16 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   }
 
   # clusters: people, answers in wave order within each (the order of the
-  # panel's data already, unless it was changed)
-  ord <- order(rows$person, rows$wave)
-  in_order <- identical(ord, seq_along(ord)) && !any(missing_row)
-  if (!identical(ord, seq_along(ord))) rows <- rows[ord, , drop = FALSE]
+  # panel's data already, unless it was changed). order() is stable, so it
+  # leaves the rows as they are exactly when the pairs (person, wave) do
+  # not decrease, which one pass over their codes tells
+  key <- as.double(rows$person) * (max(rows$wave) + 1) + rows$wave
+  sorted <- isFALSE(is.unsorted(key))
+  rm(key)
+  if (!sorted) {
+    rows <- rows[order(rows$person, rows$wave), , drop = FALSE]
+  }
+  in_order <- sorted && !any(missing_row)
   build_error <- function(e) {
     pa_abort(sprintf("Cannot build the model matrix of `formula`: %s",
                      conditionMessage(e)),
@@ -337,17 +343,28 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   y <- gee_response(y, fam$name,
                     deparse1(formula[[2L]]))
   # (gee_response() refused infinite values: what is left to check is that
-  # the squares do not overflow, as check_finite_outcome() checks)
-  if (!is.finite(sum(y * y))) abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  # the squares do not overflow, as check_finite_outcome() checks; their
+  # sum is surely finite when n times the largest square is, which the
+  # smallest and largest values tell without the squares; range() would
+  # copy y)
+  big <- max(abs(c(min(y), max(y))))
+  if (!(big * big * length(y) < 1e300) && !is.finite(sum(y * y))) {
+    abort_nonfinite(deparse1(formula[[2L]]), "formula", y)
+  }
+  # dense, or compressed (its distinct rows, and each answer's row, from
+  # 0, as the attribute "code"; see gee_model_matrix())
   x <- tryCatch(gee_model_matrix(mt, mf), error = build_error)
   if (!is.double(x)) storage.mode(x) <- "double"
-  # column sums screen for non-finite values without an n x p logical
+  # column sums screen for non-finite values without an n x p logical (a
+  # compressed matrix holds only rows some answer has, so its values are
+  # finite exactly when the answers' are)
   if (!all(is.finite(colSums(x))) && any(!is.finite(x))) {
     pa_abort("The model matrix has infinite values.",
              class = "panelattrition_arg_error", argument = "formula")
   }
   full <- surely_full_rank(x)
-  qx <- if (!full) qr(x)
+  # (expanded on this path only: a model matrix not surely of full rank)
+  qx <- if (!full) qr(gee_x_expand(x))
   if (!full && qx$rank < ncol(x)) {
     aliased <- colnames(x)[qx$pivot[seq.int(qx$rank + 1L, ncol(x))]]
     pa_abort(
@@ -359,7 +376,10 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_collinear_error", variables = aliased
     )
   }
-  check_model_cells(x, mf, rows$person, min_n)
+  # the answers of each person (consecutive: rows are ordered by person),
+  # as rle()'s run lengths, by counting
+  size <- run_lengths(rows$person)
+  check_model_cells(x, mf, rows$person, min_n, most = max(size))
   # by position in the weights matrix (no index matrix; integer positions
   # when they fit)
   n_w <- nrow(weights$weights)
@@ -380,21 +400,23 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
       class = "panelattrition_arg_error", argument = "weights"
     )
   }
-  # the answers of each person (consecutive: rows are ordered by person),
-  # as rle()'s run lengths, by counting
-  size <- run_lengths(rows$person)
-
   # Weighted correlated fits solve Robins, Rotnitzky and Zhao's equations
   # over every wave of each person; unweighted ones (every weight 1) and
   # independence keep the equations on the answers alone (geeglm()'s).
   full <- corstr != "independence" && any(wt != 1)
-  # the kernel forms the fitted values and the weight derivatives (n x p)
-  # only when they are read, the derivatives over the model matrix it is
-  # given (made for the fit and not read again: a correlated fit with
+  # the kernel forms the fitted values and the weight derivatives only
+  # when they are read. An independence fit on a compressed model matrix
+  # gives the derivatives as two numbers per answer (the kernel's factors,
+  # gee.h), which the sandwich multiplies into the matrix's rows as it
+  # reads them; other fits give them n x p, written over a dense model
+  # matrix (made for the fit and not read again: a correlated fit with
   # weights is given its grid's, and the independence check's fit below
   # the answers')
-  want <- c(fitted = "fitted" %in% keep, dscores = se == "sandwich",
-            overwrite = TRUE)
+  sandwich <- se == "sandwich"
+  factors <- sandwich && corstr == "independence" &&
+    !is.null(attr(x, "code", exact = TRUE))
+  want <- c(fitted = "fitted" %in% keep, dscores = sandwich && !factors,
+            overwrite = TRUE, factors = factors)
   if (full) {
     grid <- gee_grid(weights, rows, model_data, formula, mt, mf, x, y, wt,
                      corstr)
@@ -419,24 +441,28 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   x_assign <- attr(x, "assign")
   x_contrasts <- attr(x, "contrasts")
   xlevels <- stats::.getXlevels(mt, mf)
-  # the answers' model matrix and frame are not read past here (but by the
-  # independence fit that checks a correlated one), nor the fitted values
-  # unless they are kept: they go before the influence values are formed
-  if (!full) rm(x, y, mf, model_data)
+  # the answers' model matrix and frame are not read past here (but by
+  # the influence values of the factors' fits and the independence fit
+  # that checks a correlated one), nor the fitted values unless they are
+  # kept: they go before the influence values are formed
+  if (!full) rm(y, mf, model_data)
+  if (!full && !factors) rm(x)
   if (!"fitted" %in% keep) fit$fitted <- fit$linear_predictor <- NULL
   coefficients <- stats::setNames(fit$coefficients, names_x)
-  infl <- gee_influence(weights, fit, rows, se == "sandwich")
+  infl <- gee_influence(weights, fit, rows, sandwich, if (factors) x, wt)
   if (full) {
     # both fits estimate the same coefficients when the mean model is
     # right; a difference beyond sampling error means it is not, or the
     # correlated fit found a spurious solution
+    coded <- !is.null(attr(x, "code", exact = TRUE))
     ind <- gee_call(x, y, wt, rows$wave, size, fam, "independence", ctrl,
-                    want = c(FALSE, se == "sandwich", TRUE))
-    rm(x)
+                    want = c(FALSE, sandwich && !coded, TRUE,
+                             sandwich && coded))
     gee_status(ind, "independence", FALSE)
-    gee_check_independence(fit, ind, infl,
-                           gee_influence(weights, ind, rows,
-                                         se == "sandwich"),
+    infl_ind <- gee_influence(weights, ind, rows, sandwich,
+                              if (coded) x, wt)
+    rm(x)
+    gee_check_independence(fit, ind, infl, infl_ind,
                            corstr, names_x,
                            function(a) gee_vcov(a, weights, rows, se))
   }
@@ -517,24 +543,27 @@ check_numerator_terms <- function(weights, formula) {
   )
 }
 
-# The kernel's fit. `mode` is c(equations, pair rule) as in src/gee.h:
-# c(0, 0) geepack's equations on the answers, c(1, 1) or c(1, 2)
-# Robins, Rotnitzky and Zhao's over complete clusters with pairs weighted
-# by the later wave's weight or by w_s w_t / base weight. `want` says
-# whether the fitted values and the weight derivatives are wanted (else
-# they are NULL) and whether the derivatives may be written over `x`
-# (which the caller must then never read again: its values are gone);
-# under independence the answers' times are not read.
+# The kernel's fit. `x` is the model matrix, dense or compressed (with
+# its attribute "code"). `mode` is c(equations, pair rule) as in
+# src/gee.h: c(0, 0) geepack's equations on the answers, c(1, 1) or
+# c(1, 2) Robins, Rotnitzky and Zhao's over complete clusters with pairs
+# weighted by the later wave's weight or by w_s w_t / base weight. `want`
+# says whether the fitted values and the weight derivatives are wanted
+# (else they are NULL) and whether the derivatives may be written over a
+# dense `x` (which the caller must then never read again: its values are
+# gone); under independence the answers' times are not read.
 gee_call <- function(x, y, w, time, size, fam, corstr, ctrl,
                      mode = c(0L, 0L), base = double(),
                      want = c(TRUE, TRUE, FALSE)) {
   time <- if (corstr == "independence") double() else as.double(time)
-  .Call(C_gee_fit, x, as.double(y), as.double(w), time,
+  want <- as.logical(unname(want))
+  .Call(C_gee_fit, x, attr(x, "code", exact = TRUE), as.double(y),
+        as.double(w), time,
         as.integer(size),
         match(fam$name, c("gaussian", "binomial", "poisson")) - 1L,
         match(corstr, c("independence", "exchangeable", "ar1")) - 1L,
         c(ctrl$maxit, ctrl$epsilon), as.integer(mode), as.double(base),
-        as.logical(unname(want)))
+        c(want, FALSE)[1:4])
 }
 
 # Raise the kernel's failures as classed conditions.
@@ -594,8 +623,16 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
   n_grid <- length(people) * n_t
   missing_at <- setdiff(seq_len(n_grid), pos)
 
-  gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
-  gx[pos, ] <- x
+  # a compressed matrix stays compressed: its rows, then those of the
+  # waves not answered, with the answers' codes at their grid rows
+  code <- attr(x, "code", exact = TRUE)
+  if (is.null(code)) {
+    gx <- matrix(0, n_grid, ncol(x), dimnames = list(NULL, colnames(x)))
+    gx[pos, ] <- x
+  } else {
+    gcode <- integer(n_grid)
+    gcode[pos] <- code
+  }
   if (length(missing_at)) {
     g_person <- people[(missing_at - 1L) %/% n_t + 1L]
     g_wave <- waves[(missing_at - 1L) %% n_t + 1L]
@@ -644,7 +681,7 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
                              optional = TRUE)
     if (!length(values)) newdata <- data.frame(row.names = seq_along(g_wave))
     tt <- stats::delete.response(mt)
-    gx[missing_at, ] <- tryCatch({
+    x_missing <- tryCatch({
       mfu <- stats::model.frame(tt, newdata, xlev = stats::.getXlevels(mt, mf),
                                 na.action = stats::na.pass)
       stats::model.matrix(tt, mfu, contrasts.arg = attr(x, "contrasts"))
@@ -654,7 +691,16 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
                              "answer: %s"), conditionMessage(e)),
                class = "panelattrition_model_error", argument = "formula")
     })
+    if (is.null(code)) {
+      gx[missing_at, ] <- x_missing
+    } else {
+      gcode[missing_at] <- nrow(x) - 1L + seq_along(missing_at)
+      gx <- rbind(gee_x_rows(x), unname(x_missing))
+    }
+  } else if (!is.null(code)) {
+    gx <- gee_x_rows(x)
   }
+  if (!is.null(code)) attr(gx, "code") <- gcode
   gy <- numeric(n_grid)
   gy[pos] <- y
   gw <- numeric(n_grid)
@@ -676,10 +722,14 @@ gee_grid <- function(weights, rows, model_data, formula, mt, mf, x, y, wt,
 # but without row names (nothing reads them, and at a million answers
 # their strings cost as much as the matrix). When every variable on the
 # right is a factor, a row depends only on the combination of levels: the
-# matrix is built for one row per combination present and each answer
-# takes its combination's row, which gives the same values (each is
-# computed from the same levels by the same code) in a fraction of
-# model.matrix()'s time.
+# matrix is built for one row per combination present (the same values as
+# model.matrix() gives each answer: each is computed from the same levels
+# by the same code) and returned compressed, those rows with attributes
+# "code" (each answer's row, an integer counted from 0 as the kernels read
+# it, so that they need no copy) and "count" (the answers of each row);
+# gee_x_expand() gives the full matrix. Readers of the compressed
+# form: the kernel (same arithmetic as on the full matrix),
+# surely_full_rank(), check_model_cells() and gee_grid().
 gee_model_matrix <- function(mt, mf) {
   vars <- mf[-1L]
   n <- nrow(mf)
@@ -704,7 +754,8 @@ gee_model_matrix <- function(mt, mf) {
     code <- code + (unclass(vars[[j]]) - 1L) * step
   }
   attributes(code) <- NULL
-  present <- which(tabulate(code, combos) > 0L)
+  counts <- tabulate(code, combos)
+  present <- which(counts > 0L)
   # one row per combination present, with the factors' own attributes
   small <- lapply(seq_along(vars), function(j) {
     before <- prod(n_levels[seq_len(j - 1L)])
@@ -722,14 +773,34 @@ gee_model_matrix <- function(mt, mf) {
                      terms = mt)
   xu <- stats::model.matrix(mt, frame)
   map <- integer(combos)
-  map[present] <- seq_along(present)
-  x <- xu[map[code], , drop = FALSE]
-  dimnames(x) <- list(NULL, colnames(xu))
-  attr(x, "assign") <- attr(xu, "assign")
-  if (!is.null(attr(xu, "contrasts"))) {
-    attr(x, "contrasts") <- attr(xu, "contrasts")
-  }
+  map[present] <- seq_along(present) - 1L
+  dimnames(xu) <- list(NULL, colnames(xu))
+  attr(xu, "code") <- map[code]
+  attr(xu, "count") <- counts[present]
+  xu
+}
+
+# The rows of a compressed model matrix, a plain matrix (its dimnames
+# kept); a dense one as it is.
+gee_x_rows <- function(x) {
+  attr(x, "code") <- NULL
+  attr(x, "count") <- NULL
   x
+}
+
+# The answers' model matrix in full, as stats::model.matrix() gives it
+# (without row names), from a compressed one: for paths that need every
+# row (errors, and the rank of a matrix not surely of full rank).
+gee_x_expand <- function(x) {
+  code <- attr(x, "code", exact = TRUE)
+  if (is.null(code)) return(x)
+  out <- x[code + 1L, , drop = FALSE]
+  dimnames(out) <- list(NULL, colnames(x))
+  attr(out, "assign") <- attr(x, "assign")
+  if (!is.null(attr(x, "contrasts"))) {
+    attr(out, "contrasts") <- attr(x, "contrasts")
+  }
+  out
 }
 
 # What model.frame(drop.unused.levels = TRUE) does to a frame made
@@ -820,7 +891,14 @@ gee_check_independence <- function(fit, ind, infl, infl_ind, corstr,
 # at any tolerance it uses (1e-7 on the norm), so it can be skipped. FALSE
 # means only "not sure".
 surely_full_rank <- function(x) {
-  xtx <- xt_a(x, x)
+  # for a compressed matrix, X'X from its rows times their counts: the same
+  # matrix but for rounding, which the margin of 1e-6 absorbs, and of the
+  # same rank, so that TRUE still means qr() would find full rank
+  count <- attr(x, "count", exact = TRUE)
+  xtx <- if (is.null(count)) xt_a(x, x) else {
+    xu <- gee_x_rows(x)
+    xt_a(xu, xu * as.double(count))
+  }
   d <- diag(xtx)
   if (!all(is.finite(d)) || any(d <= 0)) return(FALSE)
   s <- 1 / sqrt(d)
@@ -926,7 +1004,9 @@ gee_response <- function(y, family, label) {
                class = "panelattrition_arg_error", argument = "formula")
     }
   }
-  if (any(!is.finite(y))) {
+  # (a value that is not finite shows in the smallest or largest value,
+  # found without a logical vector of every answer or a copy)
+  if (length(y) && !all(is.finite(c(min(y), max(y))))) {
     pa_abort(sprintf("The response `%s` has infinite values.", label),
              class = c("panelattrition_nonfinite_error",
                        "panelattrition_arg_error"),
@@ -939,7 +1019,11 @@ gee_response <- function(y, family, label) {
 # estimating function of person i is the kernel's score row; its derivative
 # with respect to i's weight at wave t is the kernel's dscores row for that
 # answer, which is what estimate_influence() chains to the response models.
-gee_influence <- function(w, fit, rows, sandwich) {
+# An independence fit gives that row as two factors per answer (da, dr)
+# instead, times the answer's row of the model matrix `x` (dense or
+# compressed) and over its weight `wt` (gee.h), which the sandwich's
+# kernel multiplies out as it reads them.
+gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
   n <- nrow(w$weights)
   people <- first_of_each(rows$person)
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
@@ -947,7 +1031,19 @@ gee_influence <- function(w, fit, rows, sandwich) {
   phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
   n_t <- ncol(w$weights)
   dphi_dw <- vector("list", n_t)
-  if (sandwich) {
+  if (sandwich && !is.null(fit$da)) {
+    # the factors: wave t's derivatives are those of the answers whose
+    # wave is t (which(rows$wave == t)), which the kernel picks out as it
+    # reads them
+    wave <- int_arg(rows$wave)
+    code <- attr(x, "code", exact = TRUE)
+    xu <- double_matrix(gee_x_rows(x))
+    for (t in which(tabulate(wave, n_t) > 0L)) {
+      dphi_dw[[t]] <- list(person = rows$person, x = xu, code = code,
+                           a = fit$da, r = fit$dr, w = wt, wave = wave,
+                           t = t)
+    }
+  } else if (sandwich) {
     # each wave's answers in one pass (the rows' wave codes as a factor,
     # as which(rows$wave == t) would find them for each t in turn)
     wave <- rows$wave

@@ -39,7 +39,12 @@ stage_feeds_wave <- function(w, st, t) {
 # D = dphi/dmu (q x q), and the derivatives of phi with respect to each
 # wave's weights: dphi_dw[[t]] (N x q), or NULL for waves phi does not use,
 # or list(rows, m) holding only the rows `rows` (distinct people) of it,
-# or list(rows, m, sel): those rows are rows sel of m.
+# or list(rows, m, sel): those rows are rows sel of m, or list(person, x,
+# code, a, r, w, wave, t): an independence GEE's derivatives as factors,
+# one row for each answer k whose wave[k] is t, of person person[k] and
+# equal to ((a_k x_k) r_k + (a_k x_k) r_k) / (2 w_k) with x_k row code[k]
+# (from 0) of x (row k when code is NULL), formed by the kernel as it
+# reads them (src/gee.h).
 # Returns the influence matrix (N x q).
 #
 # The stage influences IF(theta_s) (N x p_s each) are never formed: the
@@ -86,6 +91,13 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
       if (!is.null(d$col)) {
         return(list(rows = as.integer(d$rows), col = as.integer(d$col),
                     v = as.double(d$v), wt = wt))
+      }
+      if (!is.null(d$a)) {
+        # the GEE's factors, with the model matrix's rows, read in place
+        return(list(person = int_arg(d$person), x = double_matrix(d$x),
+                    code = if (!is.null(d$code)) int_arg(d$code),
+                    a = dbl_arg(d$a), r = dbl_arg(d$r), w = dbl_arg(d$w),
+                    wt = wt, wave = int_arg(d$wave), t = as.integer(d$t)))
       }
       if (!is.null(d$sel)) {
         # rows sel of a larger matrix m, read in place by the kernel

@@ -19,9 +19,9 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
                  SEXP control);
 SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
                  SEXP control);
-SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
-               SEXP corstr, SEXP control, SEXP equations, SEXP base,
-               SEXP want);
+SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
+               SEXP family, SEXP corstr, SEXP control, SEXP equations,
+               SEXP base, SEXP want);
 SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
                        SEXP indices, SEXP threads);
 SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices);

@@ -162,6 +162,39 @@ static inline double feed_wt(const pa_dphi *d, int i) {
   return isnan(v) ? 0 : v;
 }
 
+/* Element k of entry r's row of a dense or factor-form derivative. */
+static inline double dphi_row_value(const pa_dphi *d, size_t r, int k) {
+  size_t i = d->sel ? (size_t) d->sel[r] : r;
+  if (d->x) {
+    size_t xr = d->xcode ? (size_t) d->xcode[i] : i;
+    double t = (d->fa[i] * d->x[xr + (size_t) k * d->ldx]) * d->fr[i];
+    return (t + t) / (2 * d->fw[i]);
+  }
+  return d->v[i + (size_t) k * d->ld];
+}
+
+/* Adds entry r's row of a dense or factor-form derivative, columns
+ * cols[0..nc-1], times wt to e[0], e[step], e[2 step], ...: the values of
+ * dphi_row_value(), with the entry's factors read once. */
+static inline void add_dphi_row(const pa_dphi *d, size_t r, const int *cols,
+                                int nc, double wt, double *e, size_t step) {
+  size_t i = d->sel ? (size_t) d->sel[r] : r;
+  if (d->x) {
+    const double *xi = d->x + (d->xcode ? (size_t) d->xcode[i] : i);
+    double a = d->fa[i], rr = d->fr[i], w2 = 2 * d->fw[i];
+    size_t ldx = d->ldx;
+    for (int c = 0; c < nc; c++) {
+      double t = (a * xi[(size_t) cols[c] * ldx]) * rr;
+      e[(size_t) c * step] += (t + t) / w2 * wt;
+    }
+    return;
+  }
+  const double *vi = d->v + i;
+  for (int c = 0; c < nc; c++) {
+    e[(size_t) c * step] += vi[(size_t) cols[c] * d->ld] * wt;
+  }
+}
+
 void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   if (d->col) {
     for (size_t r = 0; r < d->m; r++) {
@@ -172,9 +205,8 @@ void pa_dphi_used(const pa_dphi *d, int q, int *used) {
   }
   for (int k = 0; k < q; k++) {
     if (used[k]) continue;
-    const double *vk = d->v + (size_t) k * d->ld;
     for (size_t r = 0; r < d->m; r++) {
-      double v = vk[d->sel ? (size_t) d->sel[r] : r] * feed_wt(d, d->rows[r]);
+      double v = dphi_row_value(d, r, k) * feed_wt(d, d->rows[r]);
       if (v != 0 || isnan(v)) {
         used[k] = 1;
         break;
@@ -202,11 +234,7 @@ void pa_stage_gradient(const pa_dphi *feeds, int n_feeds, const int *slot,
         int c = pos[k];
         if (c >= 0) e[(size_t) s + (size_t) c * n_risk] += d->v[r] * wt;
       } else {
-        size_t i = d->sel ? (size_t) d->sel[r] : r;
-        for (int c = 0; c < nc; c++) {
-          e[(size_t) s + (size_t) c * n_risk] +=
-            d->v[i + (size_t) cols[c] * d->ld] * wt;
-        }
+        add_dphi_row(d, r, cols, nc, wt, e + s, n_risk);
       }
     }
   }
@@ -278,11 +306,7 @@ void pa_stage_gradient_runs(const pa_dphi *feeds, const int *slot,
           int c = pos[d->col[r]];
           if (c >= 0) eb[at + (size_t) c * bl] += d->v[r] * wt;
         } else {
-          size_t ii = d->sel ? (size_t) d->sel[r] : r;
-          for (int c = 0; c < nc; c++) {
-            eb[at + (size_t) c * bl] +=
-              d->v[ii + (size_t) cols[c] * d->ld] * wt;
-          }
+          add_dphi_row(d, r, cols, nc, wt, eb + at, bl);
         }
       }
       cursor[u] = r;

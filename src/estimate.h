@@ -52,7 +52,11 @@ void pa_tipping_shares(int q, const int *const *members,
  * `rows` person indices (0-based), each row with either one value v[r] in
  * column col[r] (col non-NULL) or a dense row of q values, v[i + ld k]
  * for k < q with i = r, or i = sel[r] when sel is non-NULL (rows of a
- * larger matrix, read where they are). */
+ * larger matrix, read where they are), or (x non-NULL) a row of q values
+ * formed from factors as an independence GEE's weight derivatives are
+ * (gee.h): with i = sel[r] and x_k element k of row xcode[i] (0-based; row
+ * i when xcode is NULL) of x (ldx rows), t = (fa[i] x_k) fr[i] and the
+ * value (t + t) / (2 fw[i]). */
 typedef struct {
   size_t m;
   const int *rows;
@@ -62,6 +66,10 @@ typedef struct {
                         as 0) */
   const int *sel;
   size_t ld;
+  const double *x;   /* the factor form: NULL otherwise */
+  size_t ldx;
+  const int *xcode;  /* indexed by sel[r], like fa, fr and fw */
+  const double *fa, *fr, *fw;
 } pa_dphi;
 
 /* Marks in used[k] (q, zeroed by the caller) the columns of a wave's

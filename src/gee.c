@@ -70,6 +70,10 @@
 typedef struct {
   const double *x, *y, *w, *time;
   const int *size;
+  /* compressed model matrix: row i is row code[i] of x (nx rows); dense
+   * when code is NULL (nx = n) */
+  const int *code;
+  size_t nx;
   size_t nclus, n;
   int p, family, corstr, maxsize, equations, pair_rule, symmetric;
   const double *base;
@@ -80,7 +84,16 @@ typedef struct {
   double *bread, *chol, *grad, *step, *beta_old;
   double *dw, *g, *rw, *q, *rmat;
   double *wa2, *ra; /* n each: row weights of the independence fast path */
+  /* compressed model matrix only: the linear predictor of each of its
+   * rows (nx), a chunk of expanded rows (PA_CHUNK x p), one chunk's
+   * cross-product (p x p) and the four-lane sums of X'v (4 p) */
+  double *etau, *xbuf, *cpart, *lanes;
 } gee_state;
+
+/* Where row i of the model matrix is in x. */
+static inline size_t xrow(const gee_state *s, size_t i) {
+  return s->code ? (size_t) s->code[i] : i;
+}
 
 /* mean, d mean / d eta and variance at eta */
 static void mean_fun(int family, double eta, double *mu, double *dmu,
@@ -130,11 +143,24 @@ static double start_eta(int family, double y, double w) {
 /* eta = X beta and the means; 1 if any is not finite */
 static int fitted_values(gee_state *s, const double *beta) {
   size_t n = s->n;
-  for (size_t i = 0; i < n; i++) s->eta[i] = 0;
-  for (int j = 0; j < s->p; j++) {
-    const double *xj = s->x + (size_t) j * n;
-    double b = beta[j];
-    for (size_t i = 0; i < n; i++) s->eta[i] += b * xj[i];
+  if (s->code) {
+    /* each distinct row once, with the same operations in the same order
+     * as for the expanded matrix, then copied to its answers */
+    size_t nx = s->nx;
+    for (size_t u = 0; u < nx; u++) s->etau[u] = 0;
+    for (int j = 0; j < s->p; j++) {
+      const double *xj = s->x + (size_t) j * nx;
+      double b = beta[j];
+      for (size_t u = 0; u < nx; u++) s->etau[u] += b * xj[u];
+    }
+    for (size_t i = 0; i < n; i++) s->eta[i] = s->etau[s->code[i]];
+  } else {
+    for (size_t i = 0; i < n; i++) s->eta[i] = 0;
+    for (int j = 0; j < s->p; j++) {
+      const double *xj = s->x + (size_t) j * n;
+      double b = beta[j];
+      for (size_t i = 0; i < n; i++) s->eta[i] += b * xj[i];
+    }
   }
   for (size_t i = 0; i < n; i++) {
     double mu, dmu, v;
@@ -282,8 +308,9 @@ static int accumulate_full(gee_state *s, double *scores, double *dscores) {
       double mu, dmu, v;
       mean_fun(s->family, s->eta[row], &mu, &dmu, &v);
       double a = dmu / sqrt(v);
+      size_t xr = xrow(s, row);
       for (int c = 0; c < p; c++) {
-        s->dw[(size_t) j + (size_t) c * mm] = a * s->x[row + (size_t) c * n];
+        s->dw[(size_t) j + (size_t) c * mm] = a * s->x[xr + (size_t) c * s->nx];
       }
       /* rw holds the Pearson residual, 0 where the row was not observed */
       s->rw[j] = s->w[row] > 0 ? (s->y[row] - mu) / sqrt(v) : 0;
@@ -324,17 +351,50 @@ static int accumulate_full(gee_state *s, double *scores, double *dscores) {
   return 0;
 }
 
+/* The independence fast path's X' diag(wa2) X and X' ra for a compressed
+ * model matrix: its rows expanded a chunk of PA_CHUNK at a time, each
+ * chunk's cross-product added in chunk order and the four-lane sums of X'v
+ * carried from chunk to chunk, which are the additions pa_crossprod_w()
+ * and pa_crossprod_vec() make over the expanded matrix. (A chunk's
+ * product arrives as 0 + its sum, which differs from the sum only for -0;
+ * added to a running total that starts at +0, and so is never -0, it
+ * gives the same bits.) */
+static void coded_crossprods(gee_state *s) {
+  int p = s->p;
+  size_t n = s->n, nx = s->nx, pp = (size_t) p * (size_t) p;
+  memset(s->bread, 0, pp * sizeof(double));
+  memset(s->lanes, 0, 4 * (size_t) p * sizeof(double));
+  for (size_t a = 0; a < n; a += PA_CHUNK) {
+    size_t m = n - a < PA_CHUNK ? n - a : PA_CHUNK;
+    const int *code = s->code + a;
+    for (int j = 0; j < p; j++) {
+      const double *xj = s->x + (size_t) j * nx;
+      double *bj = s->xbuf + (size_t) j * m;
+      for (size_t i = 0; i < m; i++) bj[i] = xj[code[i]];
+    }
+    pa_crossprod_w(s->xbuf, m, p, s->wa2 + a, s->cpart, 1);
+    for (size_t e = 0; e < pp; e++) s->bread[e] += s->cpart[e];
+    pa_crossprod_vec_lanes(s->xbuf, m, p, s->ra + a, s->lanes);
+  }
+  for (int j = 0; j < p; j++) {
+    s->grad[j] = pa_lanes_total(s->lanes + 4 * (size_t) j);
+  }
+}
+
 /* Sum the bread and the estimating function over clusters at the current
  * fitted values. `independent` forces R = I; `first` adds a_j^2 eta_j to
  * the residuals so that the step is glm's first least-squares fit (the
  * coefficients themselves). With scores/dscores non-NULL the per-cluster
- * estimating functions and per-row weight derivatives are stored.
- * Returns 0, or 1 when a working correlation is not positive definite. */
+ * estimating functions and per-row weight derivatives are stored; with
+ * da/dr non-NULL (independence only) the two factors of each row's weight
+ * derivative (see gee.h). Returns 0, or 1 when a working correlation is
+ * not positive definite. */
 static int accumulate(gee_state *s, int independent, int first,
-                      double *scores, double *dscores) {
+                      double *scores, double *dscores, double *da,
+                      double *dr) {
   int p = s->p;
   size_t n = s->n, pp = (size_t) p * (size_t) p;
-  if (independent && !scores && !dscores) {
+  if (independent && !scores && !dscores && !da) {
     /* Under independence, with no per-cluster output wanted, the bread is
      * X' diag(w a^2) X and the gradient X' (w a r) (plus w a^2 eta on the
      * first pass): two cross-products over all rows at once. */
@@ -346,8 +406,12 @@ static int accumulate(gee_state *s, int independent, int first,
       s->ra[i] = s->w[i] * a * (s->y[i] - mu) / sv;
       if (first) s->ra[i] += s->wa2[i] * s->eta[i];
     }
-    pa_crossprod_w(s->x, n, p, s->wa2, s->bread, 1);
-    pa_crossprod_vec(s->x, n, p, s->ra, s->grad);
+    if (s->code) {
+      coded_crossprods(s);
+    } else {
+      pa_crossprod_w(s->x, n, p, s->wa2, s->bread, 1);
+      pa_crossprod_vec(s->x, n, p, s->ra, s->grad);
+    }
     s->symmetric = 1;
     return 0;
   }
@@ -366,12 +430,18 @@ static int accumulate(gee_state *s, int independent, int first,
       double mu, dmu, v;
       mean_fun(s->family, s->eta[row], &mu, &dmu, &v);
       double sq = sqrt(s->w[row]), a = dmu / sqrt(v);
+      size_t xr = xrow(s, row);
       for (int c = 0; c < p; c++) {
         s->dw[(size_t) j + (size_t) c * mm] =
-            sq * a * s->x[row + (size_t) c * n];
+            sq * a * s->x[xr + (size_t) c * s->nx];
       }
       s->rw[j] = sq * (s->y[row] - mu) / sqrt(v);
       if (first) s->rw[j] += sq * a * s->eta[row];
+      if (da) {
+        /* dw = (sq a) x and, under independence, q = rw and g = dw below */
+        da[row] = sq * a;
+        dr[row] = s->rw[j];
+      }
     }
     memcpy(s->g, s->dw, mm * (size_t) p * sizeof(double));
     memcpy(s->q, s->rw, mm * sizeof(double));
@@ -461,7 +531,9 @@ static int solve_beta(gee_state *s, double *beta, int independent,
   for (int it = 0; it < ctl->maxit; it++) {
     if (ctl->interrupt) ctl->interrupt();
     (*iter)++;
-    if (accumulate(s, independent, 0, NULL, NULL)) return PA_GEE_CORRELATION;
+    if (accumulate(s, independent, 0, NULL, NULL, NULL, NULL)) {
+      return PA_GEE_CORRELATION;
+    }
     if (scoring_step(s)) return PA_GEE_SINGULAR;
     double change = take_step(s, beta);
     if (change < 0) return PA_GEE_DIVERGED;
@@ -487,28 +559,36 @@ static void solve_alpha(gee_state *s, const pa_gee_control *ctl) {
 }
 
 /* Where the independence fast path's two n-vectors of row weights live:
- * in the weight derivatives' array when it is the caller's own (not x) and
- * has room (p >= 2), else in the scores' array when it has room; both are
- * written only by the last accumulation, which does not use the vectors.
- * So the fit allocates (and touches) 2n doubles fewer. Returns 1 for
- * dscores, 2 for scores, 0 for the work array. */
-static int scratch_home(size_t n, int p, size_t nclus, int dscores_own) {
+ * in the two factors of the weight derivatives (da, dr) when they are
+ * wanted, else in the weight derivatives' array when it is the caller's
+ * own (not x) and has room (p >= 2), else in the scores' array when it has
+ * room; all are written only by the last accumulation, which does not use
+ * the vectors. So the fit allocates (and touches) 2n doubles fewer.
+ * Returns 3 for da and dr, 1 for dscores, 2 for scores, 0 for the work
+ * array. */
+static int scratch_home(size_t n, int p, size_t nclus, int dscores_own,
+                        int factors) {
+  if (factors) return 3;
   if (dscores_own && p >= 2) return 1;
   if (nclus * (size_t) p >= 2 * n) return 2;
   return 0;
 }
 
 size_t pa_gee_work_size(size_t n, int p, int max_size, size_t nclus,
-                        int dscores_own) {
+                        int dscores_own, int factors, size_t nx_coded) {
   size_t pp = (size_t) p * (size_t) p, m = (size_t) (max_size > 1 ? max_size : 1);
-  size_t rows = scratch_home(n, p, nclus, dscores_own) ? 0 : 2 * n;
-  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + rows;
+  size_t rows = scratch_home(n, p, nclus, dscores_own, factors) ? 0 : 2 * n;
+  size_t coded = nx_coded ? nx_coded + (size_t) PA_CHUNK * (size_t) p + pp +
+                              4 * (size_t) p
+                          : 0;
+  return 2 * pp + 3 * (size_t) p + 2 * m * (size_t) p + 2 * m + m * m + rows +
+         coded;
 }
 
-int pa_gee_fit(const double *x, const double *y, const double *w,
-               const double *time, const int *size, size_t nclus, size_t n,
-               int p, const pa_gee_control *ctl, double *work, int *iwork,
-               pa_gee_result *res) {
+int pa_gee_fit(const double *x, size_t nx, const int *code, const double *y,
+               const double *w, const double *time, const int *size,
+               size_t nclus, size_t n, int p, const pa_gee_control *ctl,
+               double *work, int *iwork, pa_gee_result *res) {
   res->msg[0] = '\0';
   res->iterations = 0;
   res->converged = 0;
@@ -518,9 +598,21 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
       !size || !ctl || !work || !iwork || !res->coef ||
       !res->bread || !res->scores || !res->eta || p < 1 ||
       n < 1 || nclus < 1 || ctl->maxit < 1 || !(ctl->epsilon > 0) ||
-      (ctl->pair_rule == PA_GEE_PAIR_RATIO && !ctl->base)) {
+      (ctl->pair_rule == PA_GEE_PAIR_RATIO && !ctl->base) ||
+      (code ? nx < 1 : nx != n) || (!res->da != !res->dr) ||
+      (res->da && ctl->corstr != PA_GEE_INDEPENDENCE) ||
+      (code && res->dscores && res->dscores == x)) {
     snprintf(res->msg, PA_GEE_MSG_SIZE, "invalid dimensions or control");
     return PA_GEE_INVALID;
+  }
+  if (code) {
+    for (size_t i = 0; i < n; i++) {
+      if (code[i] < 0 || (size_t) code[i] >= nx) {
+        snprintf(res->msg, PA_GEE_MSG_SIZE,
+                 "row %zu has no row of the model matrix", i + 1);
+        return PA_GEE_INVALID;
+      }
+    }
   }
   size_t total = 0;
   int maxsize = 0;
@@ -560,6 +652,8 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
 
   gee_state s;
   s.x = x;
+  s.code = code;
+  s.nx = nx;
   s.y = y;
   s.w = w;
   s.time = time;
@@ -590,12 +684,34 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   s.rw = s.g + m * (size_t) p;
   s.q = s.rw + m;
   s.rmat = s.q + m;
-  switch (scratch_home(n, p, nclus, res->dscores && res->dscores != x)) {
-  case 1: s.wa2 = res->dscores; break;
-  case 2: s.wa2 = res->scores; break;
-  default: s.wa2 = s.rmat + m * m;
+  double *after = s.rmat + m * m;
+  switch (scratch_home(n, p, nclus, res->dscores && res->dscores != x,
+                       res->da != NULL)) {
+  case 3:
+    s.wa2 = res->da;
+    s.ra = res->dr;
+    break;
+  case 1:
+    s.wa2 = res->dscores;
+    s.ra = s.wa2 + n;
+    break;
+  case 2:
+    s.wa2 = res->scores;
+    s.ra = s.wa2 + n;
+    break;
+  default:
+    s.wa2 = after;
+    s.ra = s.wa2 + n;
+    after += 2 * n;
   }
-  s.ra = s.wa2 + n;
+  if (code) {
+    s.etau = after;
+    s.xbuf = s.etau + nx;
+    s.cpart = s.xbuf + (size_t) PA_CHUNK * (size_t) p;
+    s.lanes = s.cpart + pp;
+  } else {
+    s.etau = s.xbuf = s.cpart = s.lanes = NULL;
+  }
 
   double *beta = res->coef;
   int status = PA_GEE_OK;
@@ -607,7 +723,7 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
     mean_fun(s.family, s.eta[i], &mu, &dmu, &v);
     if (s.mu) s.mu[i] = mu;
   }
-  accumulate(&s, 1, 1, NULL, NULL);
+  accumulate(&s, 1, 1, NULL, NULL, NULL, NULL);
   if (scoring_step(&s)) {
     snprintf(res->msg, PA_GEE_MSG_SIZE,
              "the weighted cross-product of the model matrix is singular");
@@ -686,7 +802,8 @@ int pa_gee_fit(const double *x, const double *y, const double *w,
   if (status == PA_GEE_OK || status == PA_GEE_NOT_CONVERGED) {
     /* everything at the final coefficients; alpha is A(alpha) there */
     update_scale(&s);
-    if (accumulate(&s, !correlated, 0, res->scores, res->dscores)) {
+    if (accumulate(&s, !correlated, 0, res->scores, res->dscores, res->da,
+                   res->dr)) {
       status = PA_GEE_CORRELATION;
     } else {
       memcpy(res->bread, s.bread, pp * sizeof(double));

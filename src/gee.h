@@ -65,12 +65,21 @@ enum { PA_GEE_PAIR_PRODUCT = 0, PA_GEE_PAIR_LATER, PA_GEE_PAIR_RATIO };
  * in the sandwich), and dscores row k = d U_{i(k)} / d w_k, the
  * derivative of row k's cluster's estimating function with respect to
  * row k's own weight, holding the correlation and the scale fixed
- * (0 for rows of weight 0). */
+ * (0 for rows of weight 0).
+ *
+ * Under working independence that derivative is row k's own contribution
+ * divided by its weight, so two numbers per row carry it: with x_k row k
+ * of the model matrix, t = (da[k] * x_kc) * dr[k] and
+ *   dscores[k, c] = (t + t) / (2 w_k),
+ * which is the kernel's arithmetic for dscores, bit for bit. da and dr
+ * (both or neither) may be asked for instead of (or as well as) dscores,
+ * n doubles each in place of n x p. */
 typedef struct {
   double *coef;    /* p */
   double *bread;   /* p x p */
   double *scores;  /* nclus x p */
   double *dscores; /* n x p, or NULL when not wanted */
+  double *da, *dr; /* n each, or NULL when not wanted (independence only) */
   double *fitted;  /* n, or NULL when not wanted */
   double *eta;     /* n */
   double alpha;    /* correlation parameter (0 under independence) */
@@ -82,28 +91,35 @@ typedef struct {
 
 /* Doubles of scratch pa_gee_fit() needs for n rows, p columns and nclus
  * clusters of at most max_size rows; dscores_own says whether the result
- * will have a dscores array of its own (not NULL, not x), which then
- * also serves as scratch. */
+ * will have a dscores array of its own (not NULL, not x), and factors
+ * whether it will have da and dr, which then also serve as scratch;
+ * nx_coded is the number of rows of a compressed model matrix (0 for a
+ * dense one). */
 size_t pa_gee_work_size(size_t n, int p, int max_size, size_t nclus,
-                        int dscores_own);
+                        int dscores_own, int factors, size_t nx_coded);
 
-/* Fit the model. x is n x p column-major; rows are grouped by cluster,
+/* Fit the model. The model matrix (n x p) is given either dense, x
+ * itself n x p column-major (code NULL, nx = n), or compressed: x holds
+ * its nx distinct rows (nx x p, column-major) and row i of the model
+ * matrix is row code[i] (0-based) of x. The fit reads a compressed
+ * matrix with the same arithmetic in the same order as its expansion, so
+ * the results are the same bits. Rows are grouped by cluster,
  * cluster k holding the next size[k] rows; time (n) gives each row's
  * position in time, whose absolute differences are the AR(1) lags (it may
  * be NULL under working independence, which does not read it); w (n)
  * holds positive observation weights. `work` holds
  * pa_gee_work_size(n, p, max(size), nclus,
- * res->dscores && res->dscores != x) doubles and `iwork` p ints. The
- * kernel allocates nothing.
+ * res->dscores && res->dscores != x, res->da != NULL, code ? nx : 0)
+ * doubles and `iwork` p ints. The kernel allocates nothing.
  *
- * res->dscores may be x itself (the same n x p array): x is then read for
- * the last time, cluster by cluster, just before the cluster's rows of the
- * derivatives are written over it, so a caller with no further use for
- * the model matrix spares an n x p array. res->scores, which the last
- * accumulation writes, may serve as scratch before it. */
-int pa_gee_fit(const double *x, const double *y, const double *w,
-               const double *time, const int *size, size_t nclus, size_t n,
-               int p, const pa_gee_control *ctl, double *work, int *iwork,
-               pa_gee_result *res);
+ * res->dscores may be a dense x itself (the same n x p array): x is then
+ * read for the last time, cluster by cluster, just before the cluster's
+ * rows of the derivatives are written over it, so a caller with no
+ * further use for the model matrix spares an n x p array. res->scores,
+ * which the last accumulation writes, may serve as scratch before it. */
+int pa_gee_fit(const double *x, size_t nx, const int *code, const double *y,
+               const double *w, const double *time, const int *size,
+               size_t nclus, size_t n, int p, const pa_gee_control *ctl,
+               double *work, int *iwork, pa_gee_result *res);
 
 #endif

@@ -17,7 +17,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("libcsv_version", r_libcsv_version, 0),
     CALLDEF("logit_fit", r_logit_fit, 6),
     CALLDEF("calibrate", r_calibrate, 6),
-    CALLDEF("gee_fit", r_gee_fit, 11),
+    CALLDEF("gee_fit", r_gee_fit, 12),
     CALLDEF("boot_replicates", r_boot_replicates, 6),
     CALLDEF("boot_draws", r_boot_draws, 4),
     CALLDEF("boot_design_draws", r_boot_design_draws, 3),

@@ -379,9 +379,68 @@ static const double *feed_weights(SEXP wt, R_xlen_t nn) {
   return REAL(m) + (size_t) (INTEGER(t)[0] - 1) * (size_t) nn;
 }
 
-/* feeds: a list of list(rows, m, wt) (dense m: length(rows) x q) or
- * list(rows, col, v, wt) (one value per row, in column col); wt as
- * feed_weights() reads it. */
+/* A wave's derivatives in the factor form of an independence GEE:
+ * list(person, x, code, a, r, w, wt, wave, t), one entry for each answer k
+ * (in their order) whose wave[k] is t, of person person[k] (1-based) and
+ * whose row of x is code[k] (counted from 0; row k when code is NULL);
+ * see pa_dphi. Returns 0 when malformed. */
+static int factor_feed(SEXP fe, R_xlen_t nn, int qq, pa_dphi *d) {
+  SEXP person = VECTOR_ELT(fe, 0), x = VECTOR_ELT(fe, 1),
+       code = VECTOR_ELT(fe, 2), a = VECTOR_ELT(fe, 3),
+       r = VECTOR_ELT(fe, 4), w = VECTOR_ELT(fe, 5), wave = VECTOR_ELT(fe, 7),
+       t = VECTOR_ELT(fe, 8);
+  const double *wt_at = feed_weights(VECTOR_ELT(fe, 6), nn);
+  if (!wt_at || !Rf_isInteger(person) || XLENGTH(person) != XLENGTH(a) ||
+      !Rf_isReal(x) || !Rf_isMatrix(x) ||
+      Rf_ncols(x) != qq || !Rf_isReal(a) || !Rf_isReal(r) ||
+      !Rf_isReal(w) || XLENGTH(r) != XLENGTH(a) ||
+      XLENGTH(w) != XLENGTH(a) || !Rf_isInteger(wave) ||
+      XLENGTH(wave) != XLENGTH(a) || !Rf_isInteger(t) || XLENGTH(t) != 1 ||
+      (!Rf_isNull(code) && (!Rf_isInteger(code) ||
+                            XLENGTH(code) != XLENGTH(a))) ||
+      (Rf_isNull(code) && Rf_nrows(x) != XLENGTH(a))) {
+    return 0;
+  }
+  /* the wave's answers (0-based) and their people (0-based) */
+  R_xlen_t n = XLENGTH(a), nx = Rf_nrows(x), m = 0;
+  const int *wv = INTEGER(wave), *pv = INTEGER(person);
+  int tt = INTEGER(t)[0];
+  for (R_xlen_t k = 0; k < n; k++) m += wv[k] == tt && tt != NA_INTEGER;
+  int *sel = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  int *rows = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  const int *cv = Rf_isNull(code) ? NULL : INTEGER(code);
+  R_xlen_t j = 0;
+  for (R_xlen_t k = 0; k < n && j < m; k++) {
+    if (wv[k] != tt) continue;
+    if (pv[k] == NA_INTEGER || pv[k] < 1 || pv[k] > nn) {
+      Rf_error("internal error: row index out of range");
+    }
+    if (cv && (cv[k] == NA_INTEGER || cv[k] < 0 || cv[k] >= nx)) {
+      Rf_error("internal error: row of the model matrix out of range");
+    }
+    sel[j] = (int) k;
+    rows[j] = pv[k] - 1;
+    j++;
+  }
+  d->m = (size_t) m;
+  d->col = NULL;
+  d->v = NULL;
+  d->wt = wt_at;
+  d->sel = sel;
+  d->rows = rows;
+  d->ld = 0;
+  d->x = REAL(x);
+  d->ldx = (size_t) nx;
+  d->fa = REAL(a);
+  d->fr = REAL(r);
+  d->fw = REAL(w);
+  d->xcode = cv;
+  return 1;
+}
+
+/* feeds: a list of list(rows, m, wt) (dense m: length(rows) x q),
+ * list(rows, col, v, wt) (one value per row, in column col), or the
+ * factor form of factor_feed(); wt as feed_weights() reads it. */
 SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
                       SEXP q) {
   if (!Rf_isReal(x) || !Rf_isMatrix(x) || !Rf_isReal(factor) ||
@@ -405,6 +464,12 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     SEXP fe = VECTOR_ELT(feeds, f);
     if (TYPEOF(fe) != VECSXP || XLENGTH(fe) < 3) {
       Rf_error("internal error: a wave's derivatives are malformed");
+    }
+    if (XLENGTH(fe) == 9) {
+      if (!factor_feed(fe, nn, qq, d + f)) {
+        Rf_error("internal error: a wave's derivatives are malformed");
+      }
+      continue;
     }
     /* sparse: list(rows, col, v, wt); dense: list(rows, m, wt), or
      * list(rows, m, wt, sel) reading rows sel of a larger m */
@@ -431,6 +496,10 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
     d[f].sel = Rf_isNull(sel) ? NULL
       : zero_based(sel, (R_xlen_t) Rf_nrows(v), "row");
     d[f].ld = Rf_isNull(sel) ? d[f].m : (size_t) Rf_nrows(v);
+    d[f].x = NULL;
+    d[f].ldx = 0;
+    d[f].xcode = NULL;
+    d[f].fa = d[f].fr = d[f].fw = NULL;
   }
   int *used = (int *) R_alloc((size_t) (qq > 0 ? qq : 1), sizeof(int));
   memset(used, 0, (size_t) (qq > 0 ? qq : 1) * sizeof(int));

@@ -25,30 +25,42 @@ static const char *status_name(int status) {
   }
 }
 
-SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
-               SEXP corstr, SEXP control, SEXP equations, SEXP base,
-               SEXP want) {
+/* x is the model matrix, or with `code` (an integer vector, one row of x
+ * per row of the model matrix, counted from 0 as the kernel reads it;
+ * NULL for a dense x) its distinct rows. */
+SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
+               SEXP family, SEXP corstr, SEXP control, SEXP equations,
+               SEXP base, SEXP want) {
   if (!Rf_isReal(x) || !Rf_isMatrix(x)) {
     Rf_error("internal error: `x` must be a double matrix");
   }
-  R_xlen_t n = Rf_nrows(x);
+  if (!Rf_isNull(code) && TYPEOF(code) != INTSXP) {
+    Rf_error("internal error: `code` must be NULL or an integer vector");
+  }
+  int coded = !Rf_isNull(code);
+  R_xlen_t nx = Rf_nrows(x);
+  R_xlen_t n = coded ? XLENGTH(code) : nx;
   int p = Rf_ncols(x);
   if (!Rf_isReal(y) || XLENGTH(y) != n || !Rf_isReal(w) ||
       XLENGTH(w) != n || !Rf_isReal(time) ||
       (XLENGTH(time) != n && XLENGTH(time) != 0)) {
-    Rf_error("internal error: `y` and `w` must be doubles of length nrow(x), "
+    Rf_error("internal error: `y` and `w` must be doubles, one per row of the "
+             "model matrix, "
              "`time` too or empty");
   }
-  if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 3 ||
+  if (TYPEOF(want) != LGLSXP || XLENGTH(want) != 4 ||
       LOGICAL(want)[0] == NA_LOGICAL || LOGICAL(want)[1] == NA_LOGICAL ||
-      LOGICAL(want)[2] == NA_LOGICAL) {
-    Rf_error("internal error: `want` must be c(fitted, dscores, overwrite) "
-             "as TRUE/FALSE");
+      LOGICAL(want)[2] == NA_LOGICAL || LOGICAL(want)[3] == NA_LOGICAL) {
+    Rf_error("internal error: `want` must be c(fitted, dscores, overwrite, "
+             "factors) as TRUE/FALSE");
   }
-  /* overwrite: the weight derivatives are written over x, which the
-   * caller (ipw_gee()) made for this fit and does not read again */
+  /* overwrite: the weight derivatives are written over a dense x, which
+   * the caller (ipw_gee()) made for this fit and does not read again;
+   * factors: the two n-vectors that carry the derivatives of an
+   * independence fit (gee.h) */
   int want_fitted = LOGICAL(want)[0], want_dscores = LOGICAL(want)[1];
-  int overwrite = want_dscores && LOGICAL(want)[2];
+  int overwrite = want_dscores && LOGICAL(want)[2] && !coded;
+  int want_factors = LOGICAL(want)[3];
   if (TYPEOF(size) != INTSXP || XLENGTH(size) < 1) {
     Rf_error("internal error: `size` must be a non-empty integer vector");
   }
@@ -65,13 +77,18 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   if (XLENGTH(time) == 0 && INTEGER(corstr)[0] != PA_GEE_INDEPENDENCE) {
     Rf_error("internal error: a correlated fit needs `time`");
   }
+  if (want_factors && INTEGER(corstr)[0] != PA_GEE_INDEPENDENCE) {
+    Rf_error("internal error: the derivatives' factors are for "
+             "independence fits");
+  }
   if (!Rf_isReal(base)) {
     Rf_error("internal error: `base` must be a double vector");
   }
-  if (n < 1 || p < 1 || n > INT_MAX) {
+  if (n < 1 || p < 1 || n > INT_MAX || nx < 1) {
     Rf_error("internal error: `x` must have between 1 and INT_MAX rows and "
              "at least one column");
   }
+  /* (the kernel checks that each code is a row of x) */
   R_xlen_t nclus = XLENGTH(size);
   if (nclus > n) Rf_error("internal error: more clusters than rows");
   if (INTEGER(equations)[1] == PA_GEE_PAIR_RATIO && XLENGTH(base) != nclus) {
@@ -101,7 +118,7 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
                        "dscores",      "fitted",     "linear_predictor",
                        "alpha",        "scale",      "iterations",
                        "converged",    "status",     "message",
-                       ""};
+                       "da",           "dr",         ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP bread = PROTECT(Rf_allocMatrix(REALSXP, p, p));
@@ -113,11 +130,14 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   SEXP fitted = PROTECT(want_fitted ? Rf_allocVector(REALSXP, n)
                                     : R_NilValue);
   SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP da = PROTECT(want_factors ? Rf_allocVector(REALSXP, n) : R_NilValue);
+  SEXP dr = PROTECT(want_factors ? Rf_allocVector(REALSXP, n) : R_NilValue);
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory. */
   size_t nwork = pa_gee_work_size((size_t) n, p, maxsize, (size_t) nclus,
-                                  want_dscores && !overwrite);
+                                  want_dscores && !overwrite, want_factors,
+                                  coded ? (size_t) nx : 0);
   double *work = (double *) R_alloc(nwork, sizeof(double));
   int *iwork = (int *) R_alloc((size_t) p, sizeof(int));
 
@@ -128,7 +148,10 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   res.dscores = want_dscores ? REAL(dscores) : NULL;
   res.fitted = want_fitted ? REAL(fitted) : NULL;
   res.eta = REAL(eta);
-  int status = pa_gee_fit(REAL(x), REAL(y), REAL(w),
+  res.da = want_factors ? REAL(da) : NULL;
+  res.dr = want_factors ? REAL(dr) : NULL;
+  int status = pa_gee_fit(REAL(x), (size_t) nx,
+                          coded ? INTEGER(code) : NULL, REAL(y), REAL(w),
                           XLENGTH(time) ? REAL(time) : NULL, sz,
                           (size_t) nclus, (size_t) n, p, &ctl, work, iwork,
                           &res);
@@ -136,9 +159,9 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   /* outputs are meaningful only when the iteration ran to the end */
   if (status != PA_GEE_OK && status != PA_GEE_NOT_CONVERGED) {
     double *targets[] = {REAL(coef), REAL(bread), REAL(scores),
-                         res.dscores, res.fitted, REAL(eta)};
-    R_xlen_t sizes[] = {p, (R_xlen_t) p * p, nclus * p, n * p, n, n};
-    for (int k = 0; k < 6; k++) {
+                         res.dscores, res.fitted, REAL(eta), res.da, res.dr};
+    R_xlen_t sizes[] = {p, (R_xlen_t) p * p, nclus * p, n * p, n, n, n, n};
+    for (int k = 0; k < 8; k++) {
       if (!targets[k]) continue;
       for (R_xlen_t i = 0; i < sizes[k]; i++) targets[k][i] = NA_REAL;
     }
@@ -163,6 +186,8 @@ SEXP r_gee_fit(SEXP x, SEXP y, SEXP w, SEXP time, SEXP size, SEXP family,
   SET_VECTOR_ELT(out, 9, converged);
   SET_VECTOR_ELT(out, 10, status_str);
   SET_VECTOR_ELT(out, 11, message);
-  UNPROTECT(13);
+  SET_VECTOR_ELT(out, 12, da);
+  SET_VECTOR_ELT(out, 13, dr);
+  UNPROTECT(15);
   return out;
 }

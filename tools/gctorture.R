@@ -256,6 +256,26 @@ calls <- list(
     ns$gee_call(xx, y, rep(c(1, 1.5), 4), double(), c(3L, 2L, 3L),
                 ns$gee_family("binomial"), "independence",
                 list(maxit = 50, epsilon = 1e-10), want = c(FALSE, TRUE, TRUE))
+  },
+  gee_fit_compressed = function() {
+    # a compressed model matrix (its distinct rows, each row's code from
+    # 0), the derivatives as the two factors per row
+    xc <- x[c(1, 2, 4), ]
+    attr(xc, "code") <- c(0L, 1L, 0L, 2L, 1L, 0L, 2L, 1L)
+    ns$gee_call(xc, y, rep(c(1, 1.5), 4), double(), c(3L, 2L, 3L),
+                ns$gee_family("binomial"), "independence",
+                list(maxit = 50, epsilon = 1e-10),
+                want = c(TRUE, TRUE, TRUE, TRUE))
+  },
+  stage_gradient_factors = function() {
+    # an independence GEE's derivatives as factors, with a compressed
+    # model matrix, read at a wave's answers (found by their wave codes)
+    feeds <- list(list(person = c(1L, 1L, 2L, 3L, 3L, 5L),
+                       x = x[1:3, ], code = c(0L, 2L, 1L, 1L, 0L, 2L),
+                       a = c(1, 0.5, 2, 1, 1.5, 1), r = c(0.2, -1, 0.4, 1, 0, 2),
+                       w = c(1, 2, 1.5, 1, 1, 2), wt = rep(1.5, 8),
+                       wave = c(1L, 2L, 2L, 1L, 2L, NA), t = 2L))
+    .Call(ns$C_stage_gradient, x, rep(0.5, 8), 1:8, feeds, 8L, 3L)
   }
 )
 

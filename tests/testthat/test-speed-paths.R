@@ -506,7 +506,7 @@ test_that("the GEE's model matrix by combinations of levels equals model.matrix(
     mt <- attr(mf, "terms")
     ref <- stats::model.matrix(mt, mf)
     rownames(ref) <- NULL
-    expect_identical(ns$gee_model_matrix(mt, mf), ref)
+    expect_identical(ns$gee_x_expand(ns$gee_model_matrix(mt, mf)), ref)
   }
 })
 
@@ -997,4 +997,202 @@ test_that("sandwich influence values split into updated and sparse columns are t
     rec <- attr(m_lean, "tipping")
     expect_identical(rec, lean_reference(m_full, rec$fingerprint, rec$redo))
   }
+
+# gee6 ----------------------------------------------------------------------
+
+test_that("the GEE kernel on a compressed model matrix equals it on the expanded one", {
+  ns <- asNamespace("panelattrition")
+  fam <- list(gaussian = ns$gee_family("gaussian"),
+              binomial = ns$gee_family("binomial"),
+              poisson = ns$gee_family("poisson"))
+  ctrl <- list(maxit = 50, epsilon = 1e-10)
+  set.seed(61)
+  # clusters of 1 to 3 rows, more rows than a chunk of the cross-products
+  # (1024) and a last chunk whose length is not a multiple of 4
+  size <- sample(c(1L, 2L, 3L), 1300, TRUE, prob = c(0.2, 0.3, 0.5))
+  n <- sum(size)
+  expect_true(n %% 4L != 0L && n > 2048L)
+  time <- unlist(lapply(size, seq_len))
+  w <- stats::runif(n, 0.5, 3)
+  for (p in c(1L, 3L, 6L)) {
+    # distinct rows with zeros and negative zeros, one row used once
+    xu <- cbind(1, matrix(sample(c(0, -0, 1, 0.5, -2), 7 * (p - 1), TRUE),
+                          7))[, seq_len(p), drop = FALSE]
+    code <- sample.int(7L, n, TRUE)
+    code[code == 7L] <- 6L
+    code[17L] <- 7L
+    x <- xu[code, , drop = FALSE]
+    xc <- xu
+    attr(xc, "code") <- code - 1L
+    for (fm in names(fam)) {
+      y <- switch(fm, binomial = stats::rbinom(n, 1, 0.4),
+                  poisson = stats::rpois(n, 2), stats::rnorm(n))
+      for (corstr in c("independence", "exchangeable", "ar1")) {
+        for (wt in list(w, rep(1, n))) {
+          ref <- ns$gee_call(x, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                             want = c(TRUE, TRUE, FALSE))
+          got <- ns$gee_call(xc, y, wt, time, size, fam[[fm]], corstr, ctrl,
+                             want = c(TRUE, TRUE, TRUE))
+          expect_identical(got, ref, label = paste(p, fm, corstr))
+          # the compressed rows are not written over
+          expect_identical(ns$gee_x_rows(xc), xu)
+        }
+      }
+    }
+  }
+  # Robins, Rotnitzky and Zhao's equations over complete clusters, with the
+  # rows of the waves not answered appended to the compressed matrix
+  m <- 400L
+  size <- rep(3L, m)
+  n <- 3L * m
+  xu <- cbind(1, c(0, 1, 2, 0, 1, 2), rep(0:1, each = 3))
+  code <- sample.int(6L, n, TRUE)
+  x <- xu[code, ]
+  xc <- xu
+  attr(xc, "code") <- code - 1L
+  y <- stats::rnorm(n)
+  wt <- stats::runif(n, 1, 2) * (stats::runif(n) < 0.8)
+  wt[seq(1, n, by = 3L)] <- 1.5
+  for (mode in list(c(1L, 1L), c(1L, 2L))) {
+    base <- if (mode[2] == 2L) stats::runif(m, 1, 2) else double()
+    ref <- ns$gee_call(x, y, wt, rep(1:3, m), size, fam$gaussian,
+                       "exchangeable", ctrl, mode, base,
+                       want = c(TRUE, TRUE, FALSE))
+    got <- ns$gee_call(xc, y, wt, rep(1:3, m), size, fam$gaussian,
+                       "exchangeable", ctrl, mode, base,
+                       want = c(TRUE, TRUE, TRUE))
+    expect_identical(got, ref)
+  }
+})
+
+test_that("checks of the model matrix give the same verdicts on its compressed form", {
+  ns <- asNamespace("panelattrition")
+  set.seed(62)
+  verdict <- function(expr) {
+    tryCatch({
+      expr
+      "ok"
+    }, error = function(e) list(class(e), conditionMessage(e)))
+  }
+  n_people <- 120L
+  for (k in 1:30) {
+    # people with 1 to 3 answers, in person order
+    per <- sample(1:3, n_people, TRUE)
+    person <- rep(seq_len(n_people), per)
+    n <- length(person)
+    wave <- unlist(lapply(per, seq_len))
+    g <- sample(c("a", "b", "c"), n_people, TRUE,
+                prob = c(0.7, 0.25, 0.05))[person]
+    h <- factor(sample(c("u", "v"), n, TRUE, prob = c(0.9, 0.1)))
+    d <- data.frame(y = stats::rnorm(n), wave = factor(paste0("T", wave)),
+                    g = g, h = h, stringsAsFactors = FALSE)
+    f <- list(y ~ wave * g, y ~ g + h, y ~ wave:h, y ~ g * h, y ~ 0 + g)[[
+      1L + k %% 5L]]
+    mf <- ns$drop_unused_levels(stats::model.frame(f, d))
+    mt <- attr(mf, "terms")
+    xc <- ns$gee_model_matrix(mt, mf)
+    expect_false(is.null(attr(xc, "code")))
+    x <- ns$gee_x_expand(xc)
+    ref <- stats::model.matrix(mt, mf)
+    rownames(ref) <- NULL
+    expect_identical(x, ref)
+    for (min_n in c(1, 3, 5, 12)) {
+      expect_identical(
+        verdict(ns$check_model_cells(xc, mf, person, min_n,
+                                     most = max(ns$run_lengths(person)))),
+        verdict(ns$check_model_cells(x, mf, person, min_n)),
+        label = paste(k, min_n))
+    }
+    # full rank vouched for on the compressed form only when qr() finds it
+    if (ns$surely_full_rank(xc)) expect_identical(qr(x)$rank, ncol(x))
+    expect_identical(ns$surely_full_rank(xc), ns$surely_full_rank(x))
+  }
+})
+
+test_that("an independence GEE's weight derivatives as factors equal its n x p derivatives in the sandwich", {
+  ns <- asNamespace("panelattrition")
+  ctrl <- list(maxit = 50, epsilon = 1e-10)
+  set.seed(63)
+  # people 1..m with 1 to 3 answers in wave order, more answers than a
+  # block of the stage gradient
+  m <- 1500L
+  per <- sample(1:3, m, TRUE)
+  person <- rep(seq_len(m), per)
+  wave <- unlist(lapply(per, seq_len))
+  n <- length(person)
+  xu <- cbind(1, c(0, 1, 0, 1, -0, 2), c(0, 0, 1, 1, 3, 0.5))
+  code <- sample.int(6L, n, TRUE)
+  x <- xu[code, ]
+  xc <- xu
+  attr(xc, "code") <- code - 1L
+  wt <- stats::runif(n, 0.5, 3)
+  wts <- matrix(stats::runif(m * 3, 0.5, 3), m, 3)
+  wts[sample.int(m * 3, 200)] <- NA
+  risk <- sort(sample.int(m, 1200))
+  xs <- cbind(1, stats::rnorm(length(risk)))
+  factor <- stats::rnorm(length(risk))
+  fams <- list(ns$gee_family("gaussian"), ns$gee_family("binomial"))
+  for (fam in fams) {
+    y <- if (fam$name == "binomial") stats::rbinom(n, 1, 0.4) else stats::rnorm(n)
+    for (xm in list(x, xc)) {
+      fit <- ns$gee_call(xm, y, wt, wave, ns$run_lengths(person), fam,
+                         "independence", ctrl,
+                         want = c(FALSE, TRUE, FALSE, TRUE))
+      # the kernel's arithmetic for its derivatives
+      t <- (fit$da * x) * fit$dr
+      expect_identical((t + t) / (2 * wt), fit$dscores)
+      code_m <- attr(xm, "code")
+      for (t_w in 1:3) {
+        at <- which(wave == t_w)
+        # a wave of one answer, the others' waves NA, too
+        one <- rep(NA_integer_, n)
+        one[at[1L]] <- t_w
+        for (wv in list(wave, one)) {
+          sel <- which(wv == t_w)
+          dense <- list(rows = person[sel], m = fit$dscores,
+                        wt = list(wts, t_w), sel = sel)
+          fact <- list(person = person, x = ns$gee_x_rows(xm),
+                       code = code_m, a = fit$da, r = fit$dr, w = wt,
+                       wt = list(wts, t_w), wave = wv, t = t_w)
+          # through the blocks' runs and through the whole matrix (a feed
+          # of zeros in many runs sends the kernel there)
+          zero <- list(rows = rep(risk[2:1], 5000), col = rep(1L, 10000),
+                       v = numeric(10000), wt = list(wts, 1L))
+          for (extra in list(list(), list(zero))) {
+            a <- .Call(ns$C_stage_gradient, xs, factor, risk,
+                       c(list(dense), extra), m, 3L)
+            b <- .Call(ns$C_stage_gradient, xs, factor, risk,
+                       c(list(fact), extra), m, 3L)
+            expect_identical(b, a)
+          }
+        }
+      }
+    }
+  }
+})
+
+test_that("ipw_gee()'s screen of the outcome's squares refuses what their sum refuses", {
+  s <- sim_design_panel(n = 300, seed = 64)
+  long <- s$long
+  panel <- panel_data(long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  # squares that overflow: refused as before
+  w$panel$data$y_big <- w$panel$data$y * 1e160
+  expect_error(ipw_gee(y_big ~ wave + g, w),
+               class = "panelattrition_nonfinite_error")
+  # squares whose bound n max(y^2) passes 1e300 but whose sum is finite:
+  # the sum itself decides, as it did
+  y <- w$panel$data$y
+  w$panel$data$y_wide <- y * (1e150 / max(abs(y)))
+  expect_true(is.finite(sum(w$panel$data$y_wide^2)))
+  fit <- ipw_gee(y_wide ~ wave + g, w)
+  expect_true(all(is.finite(coef(fit))))
+  # values that are not finite, found from the range: infinite, NaN
+  w$panel$data$y_inf <- w$panel$data$y
+  w$panel$data$y_inf[5] <- 0
+  expect_error(ipw_gee(I(1 / y_inf) ~ wave + g, w),
+               class = "panelattrition_nonfinite_error")
+  w$panel$data$y_inf[5] <- -1
+  expect_error(suppressWarnings(ipw_gee(sqrt(y_inf) ~ wave + g, w)),
+               class = "panelattrition_nonfinite_error")
 })
