@@ -997,6 +997,7 @@ test_that("sandwich influence values split into updated and sparse columns are t
     rec <- attr(m_lean, "tipping")
     expect_identical(rec, lean_reference(m_full, rec$fingerprint, rec$redo))
   }
+})
 
 # gee6 ----------------------------------------------------------------------
 
