@@ -1027,8 +1027,10 @@ gee_influence <- function(w, fit, rows, sandwich, x = NULL, wt = NULL) {
   n <- nrow(w$weights)
   people <- first_of_each(rows$person)
   # phi (n x p) is the scores on the people's rows, zero elsewhere, formed
-  # by the kernel
-  phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n)
+  # by the kernel; the scores are not read again (the fit keeps none), so
+  # when every person has answers the kernel forms the totals over them
+  phi <- list(rows = int_arg(people), m = double_matrix(fit$scores), n = n,
+              overwrite = TRUE)
   n_t <- ncol(w$weights)
   dphi_dw <- vector("list", n_t)
   if (sandwich && !is.null(fit$da)) {

@@ -59,7 +59,8 @@ stage_feeds_wave <- function(w, st, t) {
 # (person, cell) of an n x q matrix, zero elsewhere (cell means), or by
 # its rows, list(rows, m, n): rows `rows` (distinct) of an n x ncol(m)
 # matrix, zero elsewhere (GEE scores); the kernel forms it in place of a
-# copy. With `split` (phi by its entries, D diagonal and positive), the
+# copy (list(rows, m, n, overwrite = TRUE): the totals may be formed in m
+# itself, which the caller does not read again). With `split` (phi by its entries, D diagonal and positive), the
 # columns that no stage updates stay sparse (split_influence()).
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
                                split = FALSE) {

@@ -706,9 +706,12 @@ static SEXP influence_split(SEXP phi, SEXP updates, SEXP scale) {
 
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
   int solve = Rf_isMatrix(scale);
-  if (TYPEOF(phi) == VECSXP && XLENGTH(phi) == 3) {
+  if (TYPEOF(phi) == VECSXP && (XLENGTH(phi) == 3 || XLENGTH(phi) == 4)) {
     /* list(rows, m, n): the rows `rows` (1-based, distinct) of an n x q
-     * phi are m, the others zero */
+     * phi are m, the others zero; list(rows, m, n, TRUE): m is not read
+     * again by the caller, so when its rows are all n rows in order (and
+     * it has no dimnames) the totals are formed in it, without an n x q
+     * copy */
     SEXP rows = VECTOR_ELT(phi, 0), m = VECTOR_ELT(phi, 1);
     if (!Rf_isInteger(rows) || !Rf_isReal(m) || !Rf_isMatrix(m) ||
         Rf_nrows(m) != XLENGTH(rows)) {
@@ -717,6 +720,16 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
     R_xlen_t pn = (R_xlen_t) Rf_asReal(VECTOR_ELT(phi, 2));
     int pq = Rf_ncols(m);
     if (pn < 0) Rf_error("internal error: the size of phi");
+    if (XLENGTH(phi) == 4 && Rf_asLogical(VECTOR_ELT(phi, 3)) == TRUE &&
+        XLENGTH(rows) == pn &&
+        Rf_isNull(Rf_getAttrib(m, R_DimNamesSymbol))) {
+      const int *rv0 = INTEGER(rows);
+      int all_rows = 1;
+      for (R_xlen_t r = 0; r < pn && all_rows; r++) {
+        if (rv0[r] != r + 1) all_rows = 0;
+      }
+      if (all_rows) return influence_total(m, updates, scale, solve, 0);
+    }
     SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
     double *d = REAL(dense);
     if (pn * (R_xlen_t) pq > 0) {

@@ -152,6 +152,12 @@ calls <- list(
                     u = matrix(c(0.1, -0.2, 0.3), 3L)))
     .Call(ns$C_influence_total, phi, up, c(2, 3, 1.5))
   },
+  influence_total_overwrite = function() {
+    m <- matrix(c(1, 2, 3, 4, 5, 6), 3L) + 0
+    .Call(ns$C_influence_total, list(1:3, m, 3, TRUE),
+          list(list(risk = c(1L, 3L), cols = 2L, u = matrix(c(0.5, -1), 2L))),
+          matrix(c(2, 1, 1, 3), 2L))
+  },
   influence_total_rows = function() {
     phi <- list(rows = c(4L, 1L), m = matrix(c(1, 2, 3, 4), 2L), n = 5)
     .Call(ns$C_influence_total, phi, list(), matrix(c(2, 1, 1, 3), 2L))

@@ -1197,3 +1197,29 @@ test_that("ipw_gee()'s screen of the outcome's squares refuses what their sum re
   expect_error(suppressWarnings(ipw_gee(sqrt(y_inf) ~ wave + g, w)),
                class = "panelattrition_nonfinite_error")
 })
+
+test_that("influence totals formed over the scores equal those formed in a copy", {
+  ns <- asNamespace("panelattrition")
+  set.seed(5)
+  n <- 40L
+  m <- matrix(stats::rnorm(n * 3), n, 3)
+  d <- matrix(c(-3, 0.5, 0, 0.2, -2, 0.1, 0, 0.3, -4), 3)
+  up <- list(list(risk = c(2L, 5L, 9L), cols = c(1L, 3L),
+                  u = matrix(stats::rnorm(6), 3, 2)))
+  want <- .Call(ns$C_influence_total, list(seq_len(n), m + 0, n), up, d)
+  # every row in order: formed in m itself
+  m1 <- m + 0
+  got <- .Call(ns$C_influence_total, list(seq_len(n), m1, n, TRUE), up, d)
+  expect_identical(got, want)
+  expect_identical(m1, want)
+  # rows not all in order, or dimnames: a copy, m untouched
+  m2 <- m + 0
+  rows <- c(2:n, 1L)
+  got2 <- .Call(ns$C_influence_total, list(rows, m2, n, TRUE), up, d)
+  expect_identical(got2, .Call(ns$C_influence_total, list(rows, m + 0, n), up, d))
+  expect_identical(m2, m)
+  m3 <- m + 0
+  dimnames(m3) <- list(NULL, c("a", "b", "c"))
+  .Call(ns$C_influence_total, list(seq_len(n), m3, n, TRUE), up, d)
+  expect_identical(unname(m3), m)
+})
