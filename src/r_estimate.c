@@ -630,6 +630,19 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
  * 1-based. scale a q x q matrix D: the result is -total D^{-T} (as
  * -t(solve(D, t(total)))), D checked in R (solve(D, ...) raises R's
  * errors for a singular D). */
+/* Checks that every entry of phi list(person, cell, v, ...) is a person
+ * in 1..pn and a cell in 1..pq. */
+static void check_entries(SEXP phi, R_xlen_t pn, int pq) {
+  R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
+  const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
+  for (R_xlen_t e = 0; e < m; e++) {
+    if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
+        ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
+      Rf_error("internal error: an entry of phi is out of range");
+    }
+  }
+}
+
 /* The influence totals of entries list(person, cell, v, n, q, dense)
  * with the updates of the cells `dense` only (their columns numbered
  * among those cells) and a positive scale per cell (q): list(dense = the n
@@ -674,15 +687,10 @@ static SEXP influence_split(SEXP phi, SEXP updates, SEXP scale) {
     at_dense[dc[j] - 1] = j;
     sparse[dc[j] - 1] = 0;
   }
+  check_entries(phi, pn, pq);
   R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
   const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
   const double *ve = REAL(VECTOR_ELT(phi, 2));
-  for (R_xlen_t e = 0; e < m; e++) {
-    if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
-        ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
-      Rf_error("internal error: an entry of phi is out of range");
-    }
-  }
   SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, nd));
   double *d = REAL(dense);
   if (pn * (R_xlen_t) nd > 0) {
@@ -775,15 +783,10 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
     if (pn * (R_xlen_t) pq > 0) {
       memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
     }
+    check_entries(phi, pn, pq);
     R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
     const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
     const double *ve = REAL(VECTOR_ELT(phi, 2));
-    for (R_xlen_t e = 0; e < m; e++) {
-      if (pe[e] == NA_INTEGER || pe[e] < 1 || pe[e] > pn ||
-          ce[e] == NA_INTEGER || ce[e] < 1 || ce[e] > pq) {
-        Rf_error("internal error: an entry of phi is out of range");
-      }
-    }
     /* without updates, each column divided by a positive scale: the
      * entries divided where they are written (the zeros stay +0, as 0 /
      * scale), the same numbers without a pass over every cell */

@@ -195,38 +195,11 @@ test_that("tipping cross-products with a design and suppressed cells are those o
     # cross-products computed from them as before the kernel
     full <- ns$with_people(suppressMessages(
       wave_means(w, "y", by = "g", se = se, min_n = 5)))
-    mat <- attr(full, "tipping")
-    infl <- attr(full, "influence")
     rec <- attr(m, "tipping")
     mean_rows <- which(!is.na(diag(rec$cross$B)))
     expect_true(length(mean_rows) > 0L)
-    mark <- logical(mat$n_all)
-    mark[infl$people] <- TRUE
-    for (grp in mat$groups) mark[grp] <- TRUE
-    people <- which(mark)
-    pos <- integer(mat$n_all)
-    pos[people] <- seq_along(people)
-    d <- numeric(mat$n_all)
-    d[] <- mat$d
-    k <- length(mean_rows)
-    both <- matrix(0, length(people), 2L * k)
-    both[pos[infl$people], seq_len(k)] <- infl$values[, mean_rows, drop = FALSE]
-    for (j in seq_len(k)) {
-      r <- mat$rows[[mean_rows[j]]]
-      grp <- mat$groups[[r$group]]
-      dd <- d[grp]
-      a <- as.logical(rawToBits(r$answered))[seq_along(grp)]
-      s1 <- ifelse(a, 0, 1)
-      share <- sum(dd * s1) / sum(dd)
-      both[pos[grp], k + j] <- dd * (s1 - share) / sum(dd)
-    }
-    cp <- ns$influence_vcov(both, mat$design, people)
-    i <- seq_len(k)
-    expect_identical(unname(rec$cross$B[mean_rows, mean_rows]), unname(cp[i, i]))
-    expect_identical(unname(rec$cross$C[mean_rows, mean_rows]),
-                     unname(cp[i, k + i]))
-    expect_identical(unname(rec$cross$V[mean_rows, mean_rows]),
-                     unname(cp[k + i, k + i]))
+    want <- lean_reference(full, rec$fingerprint, rec$redo)
+    expect_identical(rec$cross, want$cross)
   }
 })
 
@@ -606,63 +579,6 @@ test_that("the GEE kernel gives the same results wherever its outputs and scratc
     expect_identical(over[keep], ref[keep])
   }
 })
-
-# lead, issue 18 (wave means at 1e5): the lean record is made from the
-# table's cells; the reference below makes it from the people's material
-# (tipping_material(), which people_table() keeps), as tables made it
-# before, every number by the R formula.
-lean_reference <- function(full, fingerprint, redo) {
-  ns <- asNamespace("panelattrition")
-  mat <- attr(full, "tipping")
-  infl <- attr(full, "influence")
-  q <- nrow(full)
-  rec <- list(fingerprint = fingerprint, redo = redo, error = mat$error,
-              rows = vector("list", q), cross = NULL)
-  if (!is.null(mat$error)) return(rec)
-  mean_rows <- integer()
-  for (k in seq_len(q)) {
-    r <- mat$rows[[k]]
-    if (is.null(r)) next
-    if (!is.null(r$error)) {
-      rec$rows[[k]] <- list(error = r$error)
-    } else if (r$type == "mean") {
-      rec$rows[[k]] <- list(type = "mean", sd = r$sd)
-      mean_rows <- c(mean_rows, k)
-    } else {
-      rec$rows[[k]] <- list(type = r$type)
-    }
-  }
-  if (!length(mean_rows)) return(rec)
-  mark <- logical(mat$n_all)
-  mark[infl$people] <- TRUE
-  for (grp in mat$groups) mark[grp] <- TRUE
-  people <- which(mark)
-  pos <- integer(mat$n_all)
-  pos[people] <- seq_along(people)
-  d <- numeric(mat$n_all)
-  d[] <- mat$d
-  m <- length(mean_rows)
-  both <- matrix(0, length(people), 2L * m)
-  both[pos[infl$people], seq_len(m)] <- infl$values[, mean_rows, drop = FALSE]
-  for (j in seq_len(m)) {
-    k <- mean_rows[j]
-    r <- mat$rows[[k]]
-    grp <- mat$groups[[r$group]]
-    dd <- d[grp]
-    s1 <- ifelse(as.logical(rawToBits(r$answered))[seq_along(grp)], 0, 1)
-    share <- sum(dd * s1) / sum(dd)
-    both[pos[grp], m + j] <- dd * (s1 - share) / sum(dd)
-    rec$rows[[k]]$share <- share
-  }
-  cp <- ns$influence_vcov(both, mat$design, people)
-  blank <- matrix(NA_real_, q, q)
-  rec$cross <- list(B = blank, C = blank, V = blank)
-  i <- seq_len(m)
-  rec$cross$B[mean_rows, mean_rows] <- cp[i, i]
-  rec$cross$C[mean_rows, mean_rows] <- cp[i, m + i]
-  rec$cross$V[mean_rows, mean_rows] <- cp[m + i, m + i]
-  rec
-}
 
 test_that("the lean tipping record from the cells equals the one from the people's material", {
   ns <- asNamespace("panelattrition")
