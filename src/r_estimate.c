@@ -970,6 +970,16 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
   return out;
 }
 
+/* Whether value i of y (of the type `type`: double, integer, logical or
+ * character; a factor's codes are integer) is missing, as is.na() says. */
+static inline int value_missing(SEXP y, int type, R_xlen_t i) {
+  switch (type) {
+  case REALSXP: return ISNAN(REAL(y)[i]);
+  case STRSXP: return STRING_ELT(y, i) == NA_STRING;
+  default: return INTEGER(y)[i] == NA_INTEGER;
+  }
+}
+
 /* tabulate(wave[!is.na(y)], n_codes) in one pass: how many rows of each
  * wave code 1..n_codes have a value of y (codes outside, or NA, are not
  * counted). NULL for a type of y it does not read. */
@@ -991,12 +1001,7 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes) {
   for (int j = 0; j < nc; j++) count[j] = 0;
   const int *wv = INTEGER(wave);
   for (R_xlen_t i = 0; i < n; i++) {
-    int missing;
-    switch (type) {
-    case REALSXP: missing = ISNAN(REAL(y)[i]); break;
-    case STRSXP: missing = STRING_ELT(y, i) == NA_STRING; break;
-    default: missing = INTEGER(y)[i] == NA_INTEGER; break;
-    }
+    int missing = value_missing(y, type, i);
     int w = wv[i];
     if (!missing && w != NA_INTEGER && w >= 1 && w <= nc) count[w - 1]++;
   }
@@ -1043,12 +1048,7 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
   /* each row's slot (wave code x group), -1 for a missing value */
   int *slot = (int *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
   for (R_xlen_t i = 0; i < n; i++) {
-    int missing;
-    switch (type) {
-    case REALSXP: missing = ISNAN(REAL(y)[i]); break;
-    case STRSXP: missing = STRING_ELT(y, i) == NA_STRING; break;
-    default: missing = INTEGER(y)[i] == NA_INTEGER; break;
-    }
+    int missing = value_missing(y, type, i);
     if (missing) {
       slot[i] = -1;
       continue;
