@@ -10,12 +10,13 @@
 # recomputed from the weights on demand (people_table()).
 
 # What tipping_point() needs of the people behind each row of a table of
-# wave means or changes, made from the weights when the table is made so
-# that the table need not carry the panel: the baseline people and their
-# base weights, and per row the group's baseline people, those with a
-# value, and for proportions the MAR probabilities of the group's
-# dropouts. Conditions that would stop a tipping analysis are kept and
-# raised only if one is asked for. Suppressed rows get nothing.
+# wave means or changes, made from the weights for a table that keeps its
+# per-person values (people_table(); a lean table keeps lean_tipping()'s
+# record instead): the baseline people and their base weights, and per
+# row the group's baseline people, those with a value, and for
+# proportions the MAR probabilities of the group's dropouts. Conditions
+# that would stop a tipping analysis are kept and raised only if one is
+# asked for. Suppressed rows get nothing.
 tipping_material <- function(w, tab, kind, by, influence) {
   if (is.null(influence) || !kind %in% c("wave_means", "panel_change")) {
     return(NULL)
