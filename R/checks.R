@@ -169,12 +169,6 @@ check_plain_column <- function(x, column, arg, where = "the panel's data") {
   )
 }
 
-# Refuses an outcome that no respondent answered at one of the waves
-# `t_idx` (indices of the panel's waves) that an estimate is about, where
-# the estimate would be empty or fail. With `each = FALSE` (estimates over
-# all waves, such as wave_means() and ipw_gee(), which leave out a wave
-# where a question was not asked) only an outcome with no value at any of
-# them is refused.
 # tabulate(wave[!is.na(y)], n_wave): how many rows of each wave code have a
 # value, by one pass of the kernel for integer codes and plain values.
 wave_value_counts <- function(y, wave, n_wave) {
@@ -186,6 +180,12 @@ wave_value_counts <- function(y, wave, n_wave) {
   tabulate(wave[!is.na(y)], n_wave)
 }
 
+# Refuses an outcome that no respondent answered at one of the waves
+# `t_idx` (indices of the panel's waves) that an estimate is about, where
+# the estimate would be empty or fail. With `each = FALSE` (estimates over
+# all waves, such as wave_means() and ipw_gee(), which leave out a wave
+# where a question was not asked) only an outcome with no value at any of
+# them is refused.
 check_wave_answers <- function(y, rows, waves, t_idx, name, arg,
                                each = TRUE, hint = NULL) {
   wv <- rows$wave

@@ -60,8 +60,9 @@ stage_feeds_wave <- function(w, st, t) {
 # its rows, list(rows, m, n): rows `rows` (distinct) of an n x ncol(m)
 # matrix, zero elsewhere (GEE scores); the kernel forms it in place of a
 # copy (list(rows, m, n, overwrite = TRUE): the totals may be formed in m
-# itself, which the caller does not read again). With `split` (phi by its entries, D diagonal and positive), the
-# columns that no stage updates stay sparse (split_influence()).
+# itself, which the caller does not read again). With `split` (phi by its
+# entries, D diagonal and positive), the columns that no stage updates
+# stay sparse (split_influence()).
 estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
                                split = FALSE) {
   entries <- is.list(phi)
@@ -182,32 +183,39 @@ nonzero_cols <- function(m) which(colSums(m == 0, na.rm = TRUE) < nrow(m))
 # the package passes through here.
 influence_vcov <- function(infl, design = NULL, people = NULL) {
   if (inherits(infl, "pa_split")) {
-    n <- attr(infl, "n")
-    # the dense columns read as rows 1..n (the people, in order) by the
-    # same kernel as the sparse ones, then put back in the columns' order
-    part <- tipping_cross(infl$dense, seq_len(n), seq_along(infl$dense_cols),
-                          unclass(infl$columns), design,
-                          people %||% seq_len(n))
-    order_cols <- c(infl$dense_cols, infl$sparse_cols)
-    out <- matrix(0, attr(infl, "q"), attr(infl, "q"))
-    out[order_cols, order_cols] <- part
-    dimnames(out) <- list(NULL, NULL)
-    return(out)
+    return(columns_vcov(infl$dense, infl$columns,
+                        c(infl$dense_cols, infl$sparse_cols), attr(infl, "n"),
+                        design, people))
   }
   if (inherits(infl, "pa_columns")) {
-    # by the kernel of tipping_cross(), which reads sparse columns and
-    # gives the dense matrix's covariance to the last bit
-    out <- tipping_cross(matrix(0, 0L, 0L), integer(), integer(),
-                         unclass(infl), design,
-                         people %||% seq_len(attr(infl, "n")))
-    # unnamed columns, as the dense matrix's
-    dimnames(out) <- list(NULL, NULL)
-    return(out)
+    return(columns_vcov(NULL, infl, seq_along(infl), attr(infl, "n"), design,
+                        people))
   }
   if (!is.null(design)) return(design_vcov(infl, design, people))
   infl <- double_matrix(infl)
   out <- .Call(C_influence_vcov, infl, NULL, NULL, NULL, 0L)
   dimnames(out) <- list(colnames(infl), colnames(infl))
+  out
+}
+
+# influence_vcov() of influence values held (partly) by columns: `dense`
+# (columns read as rows 1..n, the people in order; NULL for none) and the
+# sparse `columns`, by the kernel of tipping_cross(), which gives the
+# dense matrix's covariance to the last bit; `order_cols` the column of
+# the whole matrix each of them is.
+columns_vcov <- function(dense, columns, order_cols, n, design, people) {
+  part <- if (is.null(dense)) {
+    tipping_cross(matrix(0, 0L, 0L), integer(), integer(), unclass(columns),
+                  design, people %||% seq_len(n))
+  } else {
+    tipping_cross(dense, seq_len(n), seq_len(ncol(dense)), unclass(columns),
+                  design, people %||% seq_len(n))
+  }
+  q <- length(order_cols)
+  out <- matrix(0, q, q)
+  out[order_cols, order_cols] <- part
+  # unnamed columns, as the dense matrix's
+  dimnames(out) <- list(NULL, NULL)
   out
 }
 
