@@ -152,9 +152,7 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
     }
     # D diagonal (Hajek means): solve() would divide each column by its d
     out <- .Call(C_influence_total, phi, updates, scale)
-    dn <- list(row_names, colnames(dmu))
-    dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
-    return(out)
+    return(set_influence_names(out, list(row_names, colnames(dmu))))
   }
   # -t(solve(D, t(total))) by the kernel, row by row from D's LU factors
   # (as dgesv, which solve() calls, solves each column); solve() on D
@@ -162,8 +160,19 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
   dmu <- double_matrix(dmu)
   invisible(solve(dmu, numeric(nrow(dmu))))
   out <- .Call(C_influence_total, phi, updates, dmu)
-  dn <- list(row_names, colnames(dmu))
-  dimnames(out) <- if (!all(vapply(dn, is.null, logical(1)))) dn
+  set_influence_names(out, list(row_names, colnames(dmu)))
+}
+
+# The kernel's totals with dimnames dn (none when both are NULL). The
+# totals may be the caller's scores written over, still referenced by the
+# caller: dimnames<- would copy them (an n x q matrix), so it is called
+# only when the names change.
+set_influence_names <- function(out, dn) {
+  if (!all(vapply(dn, is.null, logical(1)))) {
+    dimnames(out) <- dn
+  } else if (!is.null(dimnames(out))) {
+    dimnames(out) <- NULL
+  }
   out
 }
 

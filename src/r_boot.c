@@ -13,6 +13,7 @@
 #include "boot.h"
 #include "entries.h"
 #include "logit.h"
+#include "r_memory.h"
 
 static SEXP field(SEXP list, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
@@ -84,15 +85,15 @@ static void read_stage(SEXP x, pa_boot_stage *st, size_t n, const double *d) {
   double *colmax = (double *) R_alloc(pp, sizeof(double));
   float *xf = NULL;
   if (st->kind == PA_BOOT_LOGIT && m >= PA_LOGIT_FLOAT_ROWS) {
-    xf = (float *) R_alloc(m * pp, sizeof(float));
+    xf = (float *) pa_R_alloc(m * pp, sizeof(float));
   }
   double *u = NULL, *dev = NULL, *chol = NULL, *prior = NULL, *scratch = NULL;
   if (st->start && st->kind == PA_BOOT_LOGIT) {
-    u = (double *) R_alloc(m, sizeof(double));
-    dev = (double *) R_alloc(m, sizeof(double));
+    u = (double *) pa_R_alloc(m, sizeof(double));
+    dev = (double *) pa_R_alloc(m, sizeof(double));
     chol = (double *) R_alloc(pp * pp, sizeof(double));
-    prior = (double *) R_alloc(m, sizeof(double));
-    scratch = (double *) R_alloc(m, sizeof(double));
+    prior = (double *) pa_R_alloc(m, sizeof(double));
+    scratch = (double *) pa_R_alloc(m, sizeof(double));
   }
   pa_boot_stage_prepare(st, d, colmax, xf, u, dev, chol, prior, scratch);
   st->totals = NULL;
@@ -194,7 +195,7 @@ SEXP r_boot_design_draws(SEXP design, SEXP seed, SEXP indices) {
   const pa_boot_design *d = read_design(design, nn);
   double *mult = (double *) R_alloc(d->npsu, sizeof(double));
   R_xlen_t count = XLENGTH(indices);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, (int) count));
+  SEXP out = PROTECT(pa_alloc_matrix(REALSXP, (int) nn, (int) count));
   for (R_xlen_t k = 0; k < count; k++) {
     pa_boot_draw_design(s, INTEGER(indices)[k], d, nn, mult,
                         REAL(out) + (size_t) k * nn);
@@ -215,7 +216,7 @@ SEXP r_boot_draws(SEXP n, SEXP seed, SEXP type, SEXP indices) {
   }
   size_t nn = (size_t) INTEGER(n)[0];
   R_xlen_t count = XLENGTH(indices);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) nn, (int) count));
+  SEXP out = PROTECT(pa_alloc_matrix(REALSXP, (int) nn, (int) count));
   for (R_xlen_t k = 0; k < count; k++) {
     pa_boot_draw(s, INTEGER(indices)[k], ty, nn, REAL(out) + (size_t) k * nn);
   }
@@ -282,7 +283,7 @@ SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
     size_t nt = 0;
     for (size_t i = 0; i < sp.n; i++) nt += sp.resp[i + (size_t) t * sp.n] != 0;
     nresp[t] = nt;
-    SEXP m = Rf_allocMatrix(REALSXP, (int) nt, (int) count);
+    SEXP m = pa_alloc_matrix(REALSXP, (int) nt, (int) count);
     SET_VECTOR_ELT(weights, t, m);
     out[t] = REAL(m);
   }
@@ -293,7 +294,7 @@ SEXP r_boot_replicates(SEXP spec, SEXP draws, SEXP seed, SEXP type,
   pa_boot_work *work =
       (pa_boot_work *) R_alloc((size_t) nthreads, sizeof(pa_boot_work));
   for (int k = 0; k < nthreads; k++) {
-    work[k].dwork = (double *) R_alloc(nd, sizeof(double));
+    work[k].dwork = (double *) pa_R_alloc(nd, sizeof(double));
     work[k].iwork = (int *) R_alloc(ni, sizeof(int));
     work[k].pairs = (pa_boot_pair *) R_alloc(np, sizeof(pa_boot_pair));
   }

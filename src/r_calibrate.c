@@ -9,6 +9,7 @@
 
 #include "calibrate.h"
 #include "entries.h"
+#include "r_memory.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }
 
@@ -49,13 +50,13 @@ SEXP r_calibrate(SEXP x, SEXP d, SEXP totals, SEXP calfun, SEXP bounds,
   ctl.epsilon = REAL(control)[1];
   ctl.interrupt = check_interrupt;
 
-  SEXP g = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP w = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP g = PROTECT(pa_alloc_vector(REALSXP, n));
+  SEXP w = PROTECT(pa_alloc_vector(REALSXP, n));
   SEXP lambda = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP jacobian = PROTECT(Rf_allocMatrix(REALSXP, p, p));
   SEXP columns = PROTECT(Rf_allocVector(INTSXP, p));
 
-  double *work = (double *) R_alloc(pa_calibrate_work_size((size_t) n, p),
+  double *work = (double *) pa_R_alloc(pa_calibrate_work_size((size_t) n, p),
                                     sizeof(double));
   int *iwork = (int *) R_alloc(pa_calibrate_iwork_size(p), sizeof(int));
   pa_cal_result res;

@@ -13,6 +13,7 @@
 #include "entries.h"
 #include "estimate.h"
 #include "linalg.h"
+#include "r_memory.h"
 
 static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
                             int copy);
@@ -20,7 +21,7 @@ static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   R_xlen_t m = XLENGTH(idx);
-  int *out = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  int *out = (int *) pa_R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
   const int *v = INTEGER(idx);
   for (R_xlen_t i = 0; i < m; i++) {
     if (v[i] == NA_INTEGER || v[i] < 1 || v[i] > limit) {
@@ -66,10 +67,10 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
    * values are gathered into resid (the kernel turns each into its
    * residual in place) and the weights into v (made w * resid at the
    * end): no other per-entry buffers */
-  SEXP e_person = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
-  SEXP e_cell = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) m));
-  SEXP v = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
-  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP e_person = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
+  SEXP e_cell = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
+  SEXP v = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
+  SEXP resid = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
   int *ep = INTEGER(e_person), *ec = INTEGER(e_cell);
   double *we = REAL(v), *y = REAL(resid);
   size_t e = 0;
@@ -149,8 +150,8 @@ static SEXP entry_columns(R_xlen_t m, const int *pe, const int *ce,
   for (int k = 0; k < qq; k++) {
     if (slot[k] < 0) continue;
     SEXP col = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(col, 0, Rf_allocVector(INTSXP, count[k]));
-    SET_VECTOR_ELT(col, 1, Rf_allocVector(REALSXP, count[k]));
+    SET_VECTOR_ELT(col, 0, pa_alloc_vector(INTSXP, count[k]));
+    SET_VECTOR_ELT(col, 1, pa_alloc_vector(REALSXP, count[k]));
     rows[k] = INTEGER(VECTOR_ELT(col, 0));
     vals[k] = REAL(VECTOR_ELT(col, 1));
     SET_VECTOR_ELT(out, slot[k], col);
@@ -172,7 +173,7 @@ static SEXP entry_columns(R_xlen_t m, const int *pe, const int *ce,
       if (rows[k][i] <= rows[k][i - 1]) sorted = 0;
     }
     if (sorted) continue;
-    row_value *buf = (row_value *) R_alloc((size_t) len, sizeof(row_value));
+    row_value *buf = (row_value *) pa_R_alloc((size_t) len, sizeof(row_value));
     for (R_xlen_t i = 0; i < len; i++) {
       buf[i].row = rows[k][i];
       buf[i].v = vals[k][i];
@@ -295,12 +296,12 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
     gr[r] = gv0;
     n_gr[r] = (size_t) XLENGTH(g);
     if (is_mean[r]) {
-      SET_VECTOR_ELT(gvs, r, Rf_allocVector(REALSXP, XLENGTH(g)));
+      SET_VECTOR_ELT(gvs, r, pa_alloc_vector(REALSXP, XLENGTH(g)));
       gv[r] = REAL(VECTOR_ELT(gvs, r));
     }
   }
   /* the kernel reads the 1-based indices as they are (base 1) */
-  int *stamp = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
+  int *stamp = (int *) pa_R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
   memset(stamp, 0, (size_t) (nn > 0 ? nn : 1) * sizeof(int));
   int *okv = (int *) R_alloc(qa, sizeof(int));
   pa_tipping_shares(q, mem, n_mem, pv, gr, n_gr, REAL(d), is_mean, 1, stamp,
@@ -342,9 +343,9 @@ SEXP r_cell_means(SEXP person, SEXP cell, SEXP w, SEXP y, SEXP n, SEXP q,
   SEXP sw = PROTECT(Rf_allocVector(REALSXP, qq));
   SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, qq));
   SEXP cnt = PROTECT(Rf_allocVector(INTSXP, qq));
-  SEXP resid = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) m));
+  SEXP resid = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
   int want_phi = Rf_asLogical(dense) == TRUE;
-  SEXP phi = PROTECT(want_phi ? Rf_allocMatrix(REALSXP, (int) nn, qq)
+  SEXP phi = PROTECT(want_phi ? pa_alloc_matrix(REALSXP, (int) nn, qq)
                               : R_NilValue);
   if (want_phi) {
     memset(REAL(phi), 0, (size_t) nn * (size_t) qq * sizeof(double));
@@ -406,8 +407,8 @@ static int factor_feed(SEXP fe, R_xlen_t nn, int qq, pa_dphi *d) {
   const int *wv = INTEGER(wave), *pv = INTEGER(person);
   int tt = INTEGER(t)[0];
   for (R_xlen_t k = 0; k < n; k++) m += wv[k] == tt && tt != NA_INTEGER;
-  int *sel = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
-  int *rows = (int *) R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  int *sel = (int *) pa_R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
+  int *rows = (int *) pa_R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
   const int *cv = Rf_isNull(code) ? NULL : INTEGER(code);
   R_xlen_t j = 0;
   for (R_xlen_t k = 0; k < n && j < m; k++) {
@@ -454,7 +455,7 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
   size_t n_risk = (size_t) Rf_nrows(x);
   int p = Rf_ncols(x);
   const int *risk0 = zero_based(risk, nn, "risk");
-  int *slot = (int *) R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
+  int *slot = (int *) pa_R_alloc((size_t) (nn > 0 ? nn : 1), sizeof(int));
   for (R_xlen_t i = 0; i < nn; i++) slot[i] = -1;
   for (size_t s = 0; s < n_risk; s++) slot[risk0[s]] = (int) s;
   int n_feeds = (int) XLENGTH(feeds);
@@ -691,7 +692,7 @@ static SEXP influence_split(SEXP phi, SEXP updates, SEXP scale) {
   R_xlen_t m = XLENGTH(VECTOR_ELT(phi, 0));
   const int *pe = INTEGER(VECTOR_ELT(phi, 0)), *ce = INTEGER(VECTOR_ELT(phi, 1));
   const double *ve = REAL(VECTOR_ELT(phi, 2));
-  SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, nd));
+  SEXP dense = PROTECT(pa_alloc_matrix(REALSXP, (int) pn, nd));
   double *d = REAL(dense);
   if (pn * (R_xlen_t) nd > 0) {
     memset(d, 0, (size_t) pn * (size_t) nd * sizeof(double));
@@ -738,7 +739,7 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
       }
       if (all_rows) return influence_total(m, updates, scale, solve, 0);
     }
-    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    SEXP dense = PROTECT(pa_alloc_matrix(REALSXP, (int) pn, pq));
     double *d = REAL(dense);
     if (pn * (R_xlen_t) pq > 0) {
       memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
@@ -778,7 +779,7 @@ SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale) {
     if (pn < 0 || pq < 0 || pq == NA_INTEGER) {
       Rf_error("internal error: the size of phi");
     }
-    SEXP dense = PROTECT(Rf_allocMatrix(REALSXP, (int) pn, pq));
+    SEXP dense = PROTECT(pa_alloc_matrix(REALSXP, (int) pn, pq));
     double *d = REAL(dense);
     if (pn * (R_xlen_t) pq > 0) {
       memset(d, 0, (size_t) pn * (size_t) pq * sizeof(double));
@@ -830,7 +831,7 @@ static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
   }
   size_t n = (size_t) Rf_nrows(phi);
   int q = Rf_ncols(phi);
-  SEXP out = PROTECT(copy ? Rf_allocMatrix(REALSXP, (int) n, q) : phi);
+  SEXP out = PROTECT(copy ? pa_alloc_matrix(REALSXP, (int) n, q) : phi);
   double *tot = REAL(out);
   if (copy && n * (size_t) q > 0) {
     memcpy(tot, REAL(phi), n * (size_t) q * sizeof(double));
@@ -1046,7 +1047,7 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
                                          sizeof(R_xlen_t));
   for (size_t j = 0; j < n_slots; j++) count[j] = 0;
   /* each row's slot (wave code x group), -1 for a missing value */
-  int *slot = (int *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
+  int *slot = (int *) pa_R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
   for (R_xlen_t i = 0; i < n; i++) {
     int missing = value_missing(y, type, i);
     if (missing) {
@@ -1088,13 +1089,13 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
     R_xlen_t tot = 0;
     for (int g = 0; g < n_g; g++) {
       size_t sl = (size_t) w * n_g + g;
-      SEXP v = Rf_allocVector(INTSXP, count[sl]);
+      SEXP v = pa_alloc_vector(INTSXP, count[sl]);
       SET_VECTOR_ELT(cells, (R_xlen_t) j * n_g + g, v);
       dst[sl] = INTEGER(v);
       tot += count[sl];
     }
     if (want) {
-      SEXP v = Rf_allocVector(INTSXP, tot);
+      SEXP v = pa_alloc_vector(INTSXP, tot);
       SET_VECTOR_ELT(wave_rows, j, v);
       wdst[w] = INTEGER(v);
     }
@@ -1135,7 +1136,7 @@ SEXP r_split_rows(SEXP x, SEXP key, SEXP k) {
   SEXP out = PROTECT(Rf_allocVector(VECSXP, kk));
   int **dst = (int **) R_alloc((size_t) kk + 1, sizeof(int *));
   for (int j = 0; j < kk; j++) {
-    SET_VECTOR_ELT(out, j, Rf_allocVector(INTSXP, count[j + 1]));
+    SET_VECTOR_ELT(out, j, pa_alloc_vector(INTSXP, count[j + 1]));
     dst[j] = INTEGER(VECTOR_ELT(out, j));
   }
   for (R_xlen_t i = 0; i < n; i++) {

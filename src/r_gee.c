@@ -10,6 +10,7 @@
 
 #include "entries.h"
 #include "gee.h"
+#include "r_memory.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }
 
@@ -122,23 +123,23 @@ SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP bread = PROTECT(Rf_allocMatrix(REALSXP, p, p));
-  SEXP scores = PROTECT(Rf_allocMatrix(REALSXP, (int) nclus, p));
+  SEXP scores = PROTECT(pa_alloc_matrix(REALSXP, (int) nclus, p));
   /* the weight derivatives (n x p) and the fitted values only when the
    * caller reads them: the largest arrays of the fit */
   SEXP dscores = PROTECT(!want_dscores ? R_NilValue
-                         : overwrite ? x : Rf_allocMatrix(REALSXP, (int) n, p));
-  SEXP fitted = PROTECT(want_fitted ? Rf_allocVector(REALSXP, n)
+                         : overwrite ? x : pa_alloc_matrix(REALSXP, (int) n, p));
+  SEXP fitted = PROTECT(want_fitted ? pa_alloc_vector(REALSXP, n)
                                     : R_NilValue);
-  SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP da = PROTECT(want_factors ? Rf_allocVector(REALSXP, n) : R_NilValue);
-  SEXP dr = PROTECT(want_factors ? Rf_allocVector(REALSXP, n) : R_NilValue);
+  SEXP eta = PROTECT(pa_alloc_vector(REALSXP, n));
+  SEXP da = PROTECT(want_factors ? pa_alloc_vector(REALSXP, n) : R_NilValue);
+  SEXP dr = PROTECT(want_factors ? pa_alloc_vector(REALSXP, n) : R_NilValue);
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory. */
   size_t nwork = pa_gee_work_size((size_t) n, p, maxsize, (size_t) nclus,
                                   want_dscores && !overwrite, want_factors,
                                   coded ? (size_t) nx : 0);
-  double *work = (double *) R_alloc(nwork, sizeof(double));
+  double *work = (double *) pa_R_alloc(nwork, sizeof(double));
   int *iwork = (int *) R_alloc((size_t) p, sizeof(int));
 
   pa_gee_result res;

@@ -10,6 +10,7 @@
 
 #include "entries.h"
 #include "linalg.h"
+#include "r_memory.h"
 
 /* X' A for double matrices X (n x p) and A (n x q). */
 SEXP r_crossprod_xa(SEXP x, SEXP a) {
@@ -53,7 +54,7 @@ SEXP r_x_times_b(SEXP x, SEXP b) {
   }
   size_t n = (size_t) Rf_nrows(x);
   int p = Rf_ncols(x), q = Rf_ncols(b);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, q));
+  SEXP out = PROTECT(pa_alloc_matrix(REALSXP, (int) n, q));
   pa_x_times_b(REAL(x), n, p, REAL(b), q, REAL(out));
   UNPROTECT(1);
   return out;
@@ -148,7 +149,7 @@ SEXP r_main_effects(SEXP cols, SEXP rows, SEXP is_factor, SEXP first,
   size_t *seen = kmax > 0 ? (size_t *) R_alloc((size_t) kmax + 1,
                                                 sizeof(size_t))
                           : NULL;
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, p));
+  SEXP out = PROTECT(pa_alloc_matrix(REALSXP, (int) n, p));
   double *x = REAL(out);
   for (R_xlen_t i = 0; i < n; i++) x[i] = 1;
   int complete = 1;

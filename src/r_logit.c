@@ -10,6 +10,7 @@
 
 #include "entries.h"
 #include "logit.h"
+#include "r_memory.h"
 
 static void check_interrupt(void) { R_CheckUserInterrupt(); }
 
@@ -61,7 +62,7 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   ctl.threads = threads >= 1 && threads <= 1024 ? (int) threads : 1;
   if (!ctl.firth && (size_t) n >= PA_LOGIT_FLOAT_ROWS) {
     size_t count = (size_t) n * (size_t) p;
-    float *xf = (float *) R_alloc(count, sizeof(float));
+    float *xf = (float *) pa_R_alloc(count, sizeof(float));
     if (!pa_logit_float_copy(REAL(x), count, xf, ctl.threads)) ctl.xf = xf;
   }
   /* the n x p scores only on request: r (n) is enough to rebuild them */
@@ -75,17 +76,17 @@ SEXP r_logit_fit(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP firth,
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, nms));
   SEXP coef = PROTECT(Rf_allocVector(REALSXP, p));
   SEXP vcov = PROTECT(Rf_allocMatrix(REALSXP, p, p));
-  SEXP fitted = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP eta = PROTECT(Rf_allocVector(REALSXP, n));
-  SEXP scores = PROTECT(want_scores ? Rf_allocMatrix(REALSXP, (int) n, p)
+  SEXP fitted = PROTECT(pa_alloc_vector(REALSXP, n));
+  SEXP eta = PROTECT(pa_alloc_vector(REALSXP, n));
+  SEXP scores = PROTECT(want_scores ? pa_alloc_matrix(REALSXP, (int) n, p)
                                     : R_NilValue);
   SEXP info = PROTECT(Rf_allocMatrix(REALSXP, p, p));
-  SEXP resid = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP resid = PROTECT(pa_alloc_vector(REALSXP, n));
 
   /* R_alloc'd scratch is reclaimed by R even if an interrupt jumps out of
    * the kernel, which holds no other memory while it iterates. */
   size_t nwork = pa_logit_work_size((size_t) n, p, ctl.firth);
-  double *work = (double *) R_alloc(nwork, sizeof(double));
+  double *work = (double *) pa_R_alloc(nwork, sizeof(double));
   int *flags = (int *) R_alloc((size_t) p, sizeof(int));
 
   pa_logit_result res;
