@@ -289,7 +289,11 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # answers with a missing value in the model's variables are left out,
   # as wave_means() leaves out missing outcomes (missing at random given
   # answering); the person's other answers stay
-  missing_row <- !stats::complete.cases(model_data[vars])
+  # (complete.cases() only when a column has a missing value: a logical
+  # vector of every answer otherwise)
+  missing_row <- if (any(vapply(model_data[vars], anyNA, logical(1)))) {
+    !stats::complete.cases(model_data[vars])
+  }
   if (any(missing_row)) {
     n_na <- vapply(model_data[vars], function(v) sum(is.na(v)), numeric(1))
     bad <- n_na[n_na > 0]
@@ -310,9 +314,7 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # panel's data already, unless it was changed). order() is stable, so it
   # leaves the rows as they are exactly when the pairs (person, wave) do
   # not decrease, which one pass over their codes tells
-  key <- as.double(rows$person) * (max(rows$wave) + 1) + rows$wave
-  sorted <- isFALSE(is.unsorted(key))
-  rm(key)
+  sorted <- pairs_sorted(rows$person, rows$wave)
   if (!sorted) {
     rows <- rows[order(rows$person, rows$wave), , drop = FALSE]
   }
@@ -384,7 +386,11 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # when they fit)
   n_w <- nrow(weights$weights)
   wt <- if (is.integer(rows$wave) && is.integer(rows$person) &&
-            length(weights$weights) < .Machine$integer.max) {
+            is.double(weights$weights)) {
+    # in one pass, without the positions
+    .Call(C_weights_at, weights$weights, rows$person, rows$wave)
+  } else if (is.integer(rows$wave) && is.integer(rows$person) &&
+             length(weights$weights) < .Machine$integer.max) {
     weights$weights[(rows$wave - 1L) * n_w + rows$person]
   } else {
     weights$weights[(rows$wave - 1) * as.double(n_w) + rows$person]
@@ -503,6 +509,18 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
     ),
     class = "pa_gee"
   )
+}
+
+# Whether the answers' (person, wave) pairs never decrease (person first),
+# so that order(person, wave) would leave them as they are: in one pass by
+# the kernel for integer codes, else from one key per answer.
+pairs_sorted <- function(person, wave) {
+  if (is.integer(person) && is.integer(wave)) {
+    sorted <- .Call(C_pairs_sorted, person, wave)
+    if (!is.na(sorted)) return(sorted)
+  }
+  key <- as.double(person) * (max(wave) + 1) + wave
+  isFALSE(is.unsorted(key))
 }
 
 # What of the fit's per-person (or per-answer) values to keep in the

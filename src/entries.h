@@ -39,6 +39,8 @@ SEXP r_influence_vcov(SEXP infl, SEXP psu, SEXP strata, SEXP pop,
 SEXP r_influence_total(SEXP phi, SEXP updates, SEXP scale);
 SEXP r_split_rows(SEXP x, SEXP key, SEXP k);
 SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes);
+SEXP r_pairs_sorted(SEXP person, SEXP wave);
+SEXP r_weights_at(SEXP weights, SEXP person, SEXP wave);
 SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
                   SEXP group_slot, SEXP want_wave);
 SEXP r_column_sums(SEXP w);

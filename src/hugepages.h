@@ -10,9 +10,8 @@
 
 #include <stddef.h>
 
-/* Arrays below this size are left alone (they hold at most one whole
- * 2 MB page). */
-#define PA_HUGE_MIN ((size_t) 4 << 20)
+/* Arrays below this size are left alone: they hold no whole 2 MB page. */
+#define PA_HUGE_MIN ((size_t) 2 << 20)
 
 /* Ask for huge pages for the whole 2 MB pages inside [p, p + bytes), not
  * yet written. A no-op where the system has no such request, for small

@@ -36,6 +36,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("cell_fit", r_cell_fit, 5),
     CALLDEF("cell_split", r_cell_split, 6),
     CALLDEF("value_counts", r_value_counts, 3),
+    CALLDEF("pairs_sorted", r_pairs_sorted, 2),
+    CALLDEF("weights_at", r_weights_at, 3),
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_panelattrition(DllInfo *dll) {

@@ -192,3 +192,56 @@ SEXP r_gee_fit(SEXP x, SEXP code, SEXP y, SEXP w, SEXP time, SEXP size,
   UNPROTECT(15);
   return out;
 }
+
+/* Whether the answers' (person, wave) codes never decrease, person first:
+ * whether order(person, wave), which is stable, would leave the rows as
+ * they are. FALSE when a code is missing; NA for a negative wave code,
+ * which the caller checks another way. One pass, no vectors. */
+SEXP r_pairs_sorted(SEXP person, SEXP wave) {
+  if (!Rf_isInteger(person) || !Rf_isInteger(wave) ||
+      XLENGTH(person) != XLENGTH(wave)) {
+    Rf_error("internal error: the answers' person and wave codes must be "
+             "integer vectors of one length");
+  }
+  R_xlen_t n = XLENGTH(person);
+  const int *p = INTEGER(person), *w = INTEGER(wave);
+  int missing = 0, sorted = 1;
+  for (R_xlen_t i = 0; i < n; i++) {
+    if (p[i] == NA_INTEGER || w[i] == NA_INTEGER) {
+      missing = 1;
+      continue;
+    }
+    if (w[i] < 0) return Rf_ScalarLogical(NA_LOGICAL);
+    if (sorted && i > 0 && p[i - 1] != NA_INTEGER && w[i - 1] != NA_INTEGER &&
+        (p[i] < p[i - 1] || (p[i] == p[i - 1] && w[i] < w[i - 1]))) {
+      sorted = 0;
+    }
+  }
+  return Rf_ScalarLogical(sorted && !missing);
+}
+
+/* The answers' weights: weights[person, wave] for each answer of the n x
+ * T matrix `weights` (as weights[(wave - 1) * n + person] reads them), NA
+ * for a code that is missing or out of range. */
+SEXP r_weights_at(SEXP weights, SEXP person, SEXP wave) {
+  if (!Rf_isReal(weights) || !Rf_isMatrix(weights) || !Rf_isInteger(person) ||
+      !Rf_isInteger(wave) || XLENGTH(person) != XLENGTH(wave)) {
+    Rf_error("internal error: weights at answers need a double matrix and "
+             "integer person and wave codes of one length");
+  }
+  R_xlen_t n = XLENGTH(person);
+  int nr = Rf_nrows(weights), nc = Rf_ncols(weights);
+  const int *p = INTEGER(person), *w = INTEGER(wave);
+  const double *wt = REAL(weights);
+  SEXP out = PROTECT(pa_alloc_vector(REALSXP, n));
+  double *o = REAL(out);
+  for (R_xlen_t i = 0; i < n; i++) {
+    int pi = p[i], wi = w[i];
+    o[i] = pi == NA_INTEGER || wi == NA_INTEGER || pi < 1 || pi > nr ||
+           wi < 1 || wi > nc
+               ? NA_REAL
+               : wt[(size_t) (wi - 1) * (size_t) nr + (size_t) (pi - 1)];
+  }
+  UNPROTECT(1);
+  return out;
+}

@@ -1139,3 +1139,45 @@ test_that("influence totals formed over the scores equal those formed in a copy"
   .Call(ns$C_influence_total, list(seq_len(n), m3, n, TRUE), up, d)
   expect_identical(unname(m3), m)
 })
+
+test_that("pairs_sorted() and the answers' weights equal their R formulas", {
+  key_sorted <- function(person, wave) {
+    top <- if (length(wave)) max(wave) else 0L
+    isFALSE(is.unsorted(as.double(person) * (top + 1) + wave))
+  }
+  pairs_sorted <- panelattrition:::pairs_sorted
+  set.seed(41)
+  person <- rep(1:200, each = 3)
+  wave <- rep(1:3, 200)
+  cases <- list(
+    list(person, wave),
+    list(person[-5], wave[-5]),                       # a gap: still sorted
+    list(person[c(2, 1, 3:600)], wave[c(2, 1, 3:600)]),  # waves swapped
+    list(rev(person), rev(wave)),                     # people reversed
+    list(replace(person, 40, NA), wave),              # missing person
+    list(person, replace(wave, 7, NA)),               # missing wave
+    list(integer(), integer()), list(1L, 2L),
+    list(c(1L, 1L, 2L), c(2L, 2L, 1L)),               # ties
+    list(c(1L, 1L), c(0L, 3L)),                       # wave code 0
+    list(c(1L, 1L, 2L), c(3L, -1L, 1L))               # negative: the key
+  )
+  for (k in seq_along(cases)) {
+    a <- cases[[k]]
+    expect_identical(pairs_sorted(a[[1]], a[[2]]), key_sorted(a[[1]], a[[2]]),
+                     info = k)
+  }
+  # double codes take the key
+  expect_identical(pairs_sorted(as.double(person), wave),
+                   key_sorted(person, wave))
+
+  w <- matrix(c(runif(400), NA, runif(199)), 200, 3)
+  p <- c(sample.int(200, 500, TRUE), NA, 1L)
+  t <- c(sample.int(3L, 500, TRUE), 1L, NA)
+  expect_identical(.Call(panelattrition:::C_weights_at, w, p, t),
+                   w[(t - 1L) * 200L + p])
+  # codes out of range are NA (the positions would read another cell)
+  expect_identical(.Call(panelattrition:::C_weights_at, w, c(201L, 0L, 5L),
+                         c(1L, 2L, 4L)), rep(NA_real_, 3))
+  expect_identical(.Call(panelattrition:::C_weights_at, w[, 0], integer(),
+                         integer()), double())
+})
