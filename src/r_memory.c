@@ -36,19 +36,22 @@ static void *vector_data(SEXP x, size_t *bytes) {
   }
 }
 
+/* (x is protected while the option is read: Rf_install() may allocate) */
 SEXP pa_alloc_vector(SEXPTYPE type, R_xlen_t n) {
-  SEXP x = Rf_allocVector(type, n);
+  SEXP x = PROTECT(Rf_allocVector(type, n));
   size_t bytes;
   void *p = vector_data(x, &bytes);
   prefer_huge(p, bytes);
+  UNPROTECT(1);
   return x;
 }
 
 SEXP pa_alloc_matrix(SEXPTYPE type, int nrow, int ncol) {
-  SEXP x = Rf_allocMatrix(type, nrow, ncol);
+  SEXP x = PROTECT(Rf_allocMatrix(type, nrow, ncol));
   size_t bytes;
   void *p = vector_data(x, &bytes);
   prefer_huge(p, bytes);
+  UNPROTECT(1);
   return x;
 }
 

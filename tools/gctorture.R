@@ -136,6 +136,23 @@ calls <- list(
   value_counts = function() {
     .Call(ns$C_value_counts, c("x", NA, "y", "z"), c(2L, 1L, 2L, 5L), 3L)
   },
+  pairs_sorted = function() {
+    list(.Call(ns$C_pairs_sorted, c(1L, 1L, 2L, NA), c(1L, 2L, 1L, 3L)),
+         .Call(ns$C_pairs_sorted, c(1L, 1L), c(2L, -1L)))
+  },
+  weights_at = function() {
+    .Call(ns$C_weights_at, matrix(c(1, 2, NA, 4, 5, 6), 3L),
+          c(1L, 3L, NA, 4L), c(2L, 1L, 1L, 1L))
+  },
+  # arrays above the huge-page threshold (2 MB), with the option read
+  huge_pages = function() {
+    old <- options(panelattrition.huge_pages = TRUE)
+    on.exit(options(old))
+    v <- .Call(ns$C_weights_at, matrix(0.5, 4e5, 1L), rep(1L, 4e5),
+               rep(1L, 4e5))
+    m <- .Call(ns$C_x_times_b, matrix(1, 4e5, 1L), matrix(2, 1L, 1L))
+    c(sum(v), sum(m))
+  },
   column_sums = function() {
     .Call(ns$C_column_sums, matrix(c(1, NA, 2.5, 3, NaN, 4), 3L))
   },
