@@ -382,18 +382,14 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
   # as rle()'s run lengths, by counting
   size <- run_lengths(rows$person)
   check_model_cells(x, mf, rows$person, min_n, most = max(size))
-  # by position in the weights matrix (no index matrix; integer positions
-  # when they fit)
-  n_w <- nrow(weights$weights)
-  wt <- if (is.integer(rows$wave) && is.integer(rows$person) &&
-            is.double(weights$weights)) {
-    # in one pass, without the positions
-    .Call(C_weights_at, weights$weights, rows$person, rows$wave)
-  } else if (is.integer(rows$wave) && is.integer(rows$person) &&
-             length(weights$weights) < .Machine$integer.max) {
-    weights$weights[(rows$wave - 1L) * n_w + rows$person]
+  # each answer's weight at its wave: by the kernel in one pass for
+  # integer codes, else by position in the weights matrix
+  wt <- if (is.integer(rows$wave) && is.integer(rows$person)) {
+    .Call(C_weights_at, double_matrix(weights$weights), rows$person,
+          rows$wave)
   } else {
-    weights$weights[(rows$wave - 1) * as.double(n_w) + rows$person]
+    weights$weights[(rows$wave - 1) * as.double(nrow(weights$weights)) +
+                      rows$person]
   }
   # a finite sum and a positive minimum vouch for every weight without
   # logical vectors of every answer

@@ -36,9 +36,10 @@ static void *vector_data(SEXP x, size_t *bytes) {
   }
 }
 
-/* (x is protected while the option is read: Rf_install() may allocate) */
-SEXP pa_alloc_vector(SEXPTYPE type, R_xlen_t n) {
-  SEXP x = PROTECT(Rf_allocVector(type, n));
+/* x with the request made (x is protected while the option is read:
+ * Rf_install() may allocate) */
+static SEXP hinted(SEXP x) {
+  PROTECT(x);
   size_t bytes;
   void *p = vector_data(x, &bytes);
   prefer_huge(p, bytes);
@@ -46,13 +47,12 @@ SEXP pa_alloc_vector(SEXPTYPE type, R_xlen_t n) {
   return x;
 }
 
+SEXP pa_alloc_vector(SEXPTYPE type, R_xlen_t n) {
+  return hinted(Rf_allocVector(type, n));
+}
+
 SEXP pa_alloc_matrix(SEXPTYPE type, int nrow, int ncol) {
-  SEXP x = PROTECT(Rf_allocMatrix(type, nrow, ncol));
-  size_t bytes;
-  void *p = vector_data(x, &bytes);
-  prefer_huge(p, bytes);
-  UNPROTECT(1);
-  return x;
+  return hinted(Rf_allocMatrix(type, nrow, ncol));
 }
 
 void *pa_R_alloc(size_t n, int size) {
