@@ -101,9 +101,11 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
   for (int j = 0; j < k; j++) {
     const double *wj = w + (size_t) j * n;
     long double s = 0.0L, s2 = 0.0L;
+    /* a missing weight adds +0, which leaves either sum as it is (they
+     * start at +0 and cannot become -0): no branch on the NAs */
     for (size_t i = 0; i < n; i++) {
       double v = wj[i];
-      if (isnan(v)) continue;
+      v = isnan(v) ? 0.0 : v;
       s += v;
       s2 += v * v;
     }
@@ -118,6 +120,9 @@ void pa_tipping_shares(int q, const int *const *members,
                        const double *d, const int *mean, int base,
                        int *stamp, int *ok, double *share,
                        double *const *gv) {
+  const int *size_of = NULL;
+  size_t size_n = 0;
+  double size = 0.0;
   for (int r = 0; r < q; r++) {
     ok[r] = -1;
     if (!members[r]) continue;
@@ -137,14 +142,21 @@ void pa_tipping_shares(int q, const int *const *members,
       stamp[p] = answered;
     }
     if (!ok[r] || !mean[r]) continue;
-    long double total = 0.0L, out = 0.0L;
-    for (size_t i = 0; i < ng; i++) {
-      double di = d[g[i] - base];
-      double s1 = stamp[g[i] - base] == answered ? 0.0 : 1.0;
-      total += di;
-      out += di * s1;
+    /* a group's size N_d is the same sum for each of its rows (the rows
+     * of a group share its people): summed once */
+    long double out = 0.0L;
+    if (g != size_of || ng != size_n) {
+      long double total = 0.0L;
+      for (size_t i = 0; i < ng; i++) total += d[g[i] - base];
+      size_of = g;
+      size_n = ng;
+      size = (double) total;
     }
-    double n_d = (double) total;
+    for (size_t i = 0; i < ng; i++) {
+      /* (+0 for those who answered: no branch) */
+      out += stamp[g[i] - base] == answered ? 0.0 : d[g[i] - base];
+    }
+    double n_d = size;
     double sh = (double) out / n_d;
     share[r] = sh;
     for (size_t i = 0; i < ng; i++) {

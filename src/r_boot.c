@@ -148,8 +148,10 @@ static void check_indices(SEXP indices) {
   if (TYPEOF(indices) != INTSXP) {
     Rf_error("internal error: replicate indices must be integers");
   }
-  for (R_xlen_t k = 0; k < XLENGTH(indices); k++) {
-    if (INTEGER(indices)[k] < 1) {
+  const int *iv = INTEGER(indices);
+  R_xlen_t n_ind = XLENGTH(indices);
+  for (R_xlen_t k = 0; k < n_ind; k++) {
+    if (iv[k] < 1) {
       Rf_error("internal error: replicate indices must be positive");
     }
   }
@@ -172,8 +174,9 @@ static const pa_boot_design *read_design(SEXP x, size_t n) {
     }
   }
   int npsu = INTEGER(first)[H];
+  const int *pv = INTEGER(psu);
   for (size_t i = 0; i < n; i++) {
-    if (INTEGER(psu)[i] < 0 || INTEGER(psu)[i] >= npsu) {
+    if (pv[i] < 0 || pv[i] >= npsu) {
       Rf_error("internal error: bootstrap design PSU out of range");
     }
   }

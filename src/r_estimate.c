@@ -78,7 +78,8 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     SEXP mk = VECTOR_ELT(members, k);
     const int *rows = INTEGER(mk);
     const double *vals = REAL(VECTOR_ELT(values, k));
-    for (R_xlen_t i = 0; i < XLENGTH(mk); i++, e++) {
+    R_xlen_t n_mk = XLENGTH(mk);
+    for (R_xlen_t i = 0; i < n_mk; i++, e++) {
       int r = rows[i];
       if (r == NA_INTEGER || r < 1 || r > n_rows) {
         Rf_error("internal error: a cell's member is not an answer");
@@ -265,6 +266,7 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
   SEXP ok = PROTECT(Rf_allocVector(LGLSXP, q));
   SEXP share = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP gvs = PROTECT(Rf_allocVector(VECSXP, q));
+  SEXP checked = R_NilValue;
   for (int r = 0; r < q; r++) {
     SEXP m = VECTOR_ELT(members, r), g = VECTOR_ELT(grp, r);
     REAL(share)[r] = NA_REAL;
@@ -281,20 +283,23 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
     /* 1-based indices, checked here and read by the kernel as they are
      * (it is given the arrays shifted by one) */
     const int *mv = INTEGER(m), *gv0 = INTEGER(g);
-    for (R_xlen_t i = 0; i < XLENGTH(m); i++) {
+    R_xlen_t n_m = XLENGTH(m), n_g = XLENGTH(g);
+    for (R_xlen_t i = 0; i < n_m; i++) {
       if (mv[i] == NA_INTEGER || mv[i] < 1 || mv[i] > n_person) {
         Rf_error("internal error: respondent index out of range");
       }
     }
-    for (R_xlen_t i = 0; i < XLENGTH(g); i++) {
+    /* (rows of the same group share its people: checked once) */
+    for (R_xlen_t i = 0; g != checked && i < n_g; i++) {
       if (gv0[i] == NA_INTEGER || gv0[i] < 1 || gv0[i] > nn) {
         Rf_error("internal error: group person index out of range");
       }
     }
+    checked = g;
     mem[r] = mv;
-    n_mem[r] = (size_t) XLENGTH(m);
+    n_mem[r] = (size_t) n_m;
     gr[r] = gv0;
-    n_gr[r] = (size_t) XLENGTH(g);
+    n_gr[r] = (size_t) n_g;
     if (is_mean[r]) {
       SET_VECTOR_ELT(gvs, r, pa_alloc_vector(REALSXP, XLENGTH(g)));
       gv[r] = REAL(VECTOR_ELT(gvs, r));
@@ -971,13 +976,29 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
   return out;
 }
 
-/* Whether value i of y (of the type `type`: double, integer, logical or
- * character; a factor's codes are integer) is missing, as is.na() says. */
-static inline int value_missing(SEXP y, int type, R_xlen_t i) {
-  switch (type) {
-  case REALSXP: return ISNAN(REAL(y)[i]);
-  case STRSXP: return STRING_ELT(y, i) == NA_STRING;
-  default: return INTEGER(y)[i] == NA_INTEGER;
+/* A column read value by value: its type (double, integer, logical or
+ * character; a factor's codes are integer) and its data, looked up once
+ * rather than at every value. */
+typedef struct {
+  int type;
+  SEXP y;
+  const double *real;
+  const int *ints;
+} value_column;
+
+static value_column column_of(SEXP y, int type) {
+  value_column c = {type, y, NULL, NULL};
+  if (type == REALSXP) c.real = REAL(y);
+  else if (type != STRSXP) c.ints = INTEGER(y);
+  return c;
+}
+
+/* Whether value i of the column is missing, as is.na() says. */
+static inline int value_missing(const value_column *c, R_xlen_t i) {
+  switch (c->type) {
+  case REALSXP: return ISNAN(c->real[i]);
+  case STRSXP: return STRING_ELT(c->y, i) == NA_STRING;
+  default: return c->ints[i] == NA_INTEGER;
   }
 }
 
@@ -1001,8 +1022,9 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes) {
   int *count = INTEGER(out);
   for (int j = 0; j < nc; j++) count[j] = 0;
   const int *wv = INTEGER(wave);
+  value_column col = column_of(y, type);
   for (R_xlen_t i = 0; i < n; i++) {
-    int missing = value_missing(y, type, i);
+    int missing = value_missing(&col, i);
     int w = wv[i];
     if (!missing && w != NA_INTEGER && w >= 1 && w <= nc) count[w - 1]++;
   }
@@ -1048,8 +1070,9 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
   for (size_t j = 0; j < n_slots; j++) count[j] = 0;
   /* each row's slot (wave code x group), -1 for a missing value */
   int *slot = (int *) pa_R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
+  value_column col = column_of(y, type);
   for (R_xlen_t i = 0; i < n; i++) {
-    int missing = value_missing(y, type, i);
+    int missing = value_missing(&col, i);
     if (missing) {
       slot[i] = -1;
       continue;
