@@ -338,6 +338,7 @@ boot_type_label <- function(type) {
 #' identical(as.matrix(reps, wave = "T3"), reps$T3)
 replicate_weights <- function(w, control = boot_control(),
                               storage = c("compact", "dense")) {
+  check_required("w")
   check_weights_object(w)
   check_boot_control(control)
   storage <- match_choice(storage, c("compact", "dense"), "storage")
@@ -497,6 +498,7 @@ print.pa_replicates <- function(x, ...) {
 #' reps <- combine_replicates(parts)
 #' identical(reps, replicate_weights(w, boot_control(B = 30, seed = 99)))
 combine_replicates <- function(x) {
+  check_required("x")
   if (inherits(x, "pa_replicates")) x <- list(x)
   if (!is.list(x) || length(x) == 0L ||
       !all(vapply(x, inherits, logical(1), "pa_replicates"))) {
@@ -696,6 +698,7 @@ boot_draws <- function(n, control, indices = boot_indices(control)) {
 #' }
 as_svrepdesign <- function(w, wave, B = 1000, control = boot_control(B),
                            replicates = NULL, mse = FALSE, ...) {
+  check_required("w", "wave")
   check_weights_object(w)
   need_survey("as_svrepdesign")
   check_wave(wave, w$panel$waves, "wave")
@@ -744,6 +747,7 @@ as_svrepdesign <- function(w, wave, B = 1000, control = boot_control(B),
 #' @rdname as_svrepdesign
 #' @export
 as_svydesign <- function(w, wave, ...) {
+  check_required("w", "wave")
   check_weights_object(w)
   need_survey("as_svydesign")
   check_wave(wave, w$panel$waves, "wave")

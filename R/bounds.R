@@ -80,6 +80,7 @@ attrition_bounds <- function(w, outcome, by = NULL, wave = NULL,
                              conf_level = 0.95, category = NULL,
                              min_n = getOption("panelattrition.min_n", 5),
                              level = NULL) {
+  check_required("w", "outcome")
   check_weights_object(w)
   assume <- match_choice(assume, c("none", "monotone"), "assume")
   check_min_n(min_n)

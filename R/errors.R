@@ -219,3 +219,16 @@ check_quoted <- function(...) {
   }
   invisible()
 }
+
+# Stop with a classed error naming the argument when one of the calling
+# function's arguments without a default (named in `...`) was not given,
+# rather than R's unclassed error when the argument is first used.
+check_required <- function(..., env = parent.frame()) {
+  for (arg in c(...)) {
+    if (eval(call("missing", as.name(arg)), env)) {
+      pa_abort(sprintf("`%s` is missing: it has no default.", arg),
+               class = "panelattrition_arg_error", argument = arg)
+    }
+  }
+  invisible()
+}

@@ -180,6 +180,7 @@ wave_means <- function(w, outcomes, by = NULL,
                        conf_level = 0.95, ci = c("logit", "beta"),
                        min_n = getOption("panelattrition.min_n", 5),
                        outcome_model = NULL, control = NULL) {
+  check_required("w", "outcomes")
   check_quoted(outcomes, by)
   check_weights_object(w)
   estimator <- match_choice(estimator, c("ipw", "aipw", "complete_case"),
@@ -194,6 +195,11 @@ wave_means <- function(w, outcomes, by = NULL,
   control <- check_boot_use(se, control, estimator)
   if (!is.character(outcomes) || length(outcomes) == 0L || anyNA(outcomes)) {
     arg_error("outcomes", "a character vector of column names", outcomes)
+  }
+  if (anyDuplicated(outcomes)) {
+    pa_abort(sprintf("`outcomes` names %s more than once.",
+                     format_names(unique(outcomes[duplicated(outcomes)]))),
+             class = "panelattrition_arg_error", argument = "outcomes")
   }
   # the doubly robust estimator uses unstabilised weights, complete cases
   # none
@@ -294,6 +300,7 @@ panel_change <- function(w, outcome, from = NULL, to = NULL, by = NULL, ...,
                          conf_level = 0.95,
                          min_n = getOption("panelattrition.min_n", 5),
                          control = NULL) {
+  check_required("w", "outcome")
   check_quoted(outcome, by)
   check_weights_object(w)
   if (...length() > 0L) {
@@ -932,6 +939,7 @@ wave_pair <- function(from, to, waves) {
 #' compare_groups(m, ref = "integrated")
 compare_groups <- function(x, ref = NULL, adjust = "holm",
                            conf_level = attr(x, "conf_level")) {
+  check_required("x")
   if (!inherits(x, "pa_estimates")) {
     arg_error("x", "a pa_estimates table", x)
   }

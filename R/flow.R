@@ -30,6 +30,7 @@
 #' plot(response_flow(panel, by = "group"))
 response_flow <- function(panel, by = NULL,
                           min_n = getOption("panelattrition.min_n", 5)) {
+  check_required("panel")
   if (inherits(panel, "pa_weights")) panel <- panel$panel
   if (!inherits(panel, "pa_panel")) {
     arg_error("panel", "a pa_panel from panel_data()", panel)

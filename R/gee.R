@@ -233,6 +233,7 @@ ipw_gee <- function(formula, w = NULL, family = stats::gaussian(),
                     control = list(maxit = 50, epsilon = 1e-10),
                     min_n = getOption("panelattrition.min_n", 5),
                     weights = NULL, panel = NULL, keep = NULL) {
+  check_required("formula")
   w_arg <- "w"
   if (!is.null(weights)) {
     deprecated_arg("weights", "w", "ipw_gee")
@@ -1311,6 +1312,7 @@ predict.pa_gee <- function(object, newdata = NULL,
 #' wald_test(fit)
 #' wald_test(fit, c("wave", "group"), joint = TRUE)
 wald_test <- function(object, terms = NULL, joint = FALSE) {
+  check_required("object")
   if (!inherits(object, "pa_gee")) {
     arg_error("object", "a pa_gee object from ipw_gee()", object)
   }

@@ -144,6 +144,7 @@ panel_data <- function(data, id, wave, waves = NULL, frame = NULL,
                        baseline = NULL, strata = NULL, cluster = NULL,
                        fpc = NULL, nest = FALSE, design = NULL,
                        lonely_psu = NULL) {
+  check_required("data", "id", "wave")
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   check_string(id, "id")
   check_string(wave, "wave")
@@ -507,6 +508,7 @@ collect_baseline <- function(data, frame, id, ids, ids_text, person,
 #' panel <- panel_data(answers, id = "id", wave = "wave")
 #' response_pattern(panel)
 response_pattern <- function(panel) {
+  check_required("panel")
   if (!inherits(panel, "pa_panel")) {
     arg_error("panel", "a pa_panel from panel_data()", panel)
   }

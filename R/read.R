@@ -132,6 +132,7 @@
 read_survey <- function(file, delim = NULL, decimal = NULL, encoding = NULL,
                         header = c("auto", "single", "qualtrics"),
                         na = c("", "NA"), col_types = NULL, strict = TRUE) {
+  check_required("file")
   read_delimited(file, delim = delim, decimal = decimal, encoding = encoding,
                  header = header, na = na, col_types = col_types,
                  strict = strict)
@@ -474,6 +475,7 @@ fix_names <- function(x) {
 #' table(answers$wave)
 #' answers[answers$id != answers$id_raw, c("wave", "id", "id_raw")]
 read_waves <- function(files, id, ..., strict = TRUE, late_entries = FALSE) {
+  check_required("files", "id")
   check_wave_files(files)
   check_string(id, "id")
   check_flag(strict, "strict")

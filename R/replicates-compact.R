@@ -188,6 +188,7 @@ replicate_wave_index <- function(x, i, arg) {
 #' sd(means)
 replicate_chunk <- function(x, wave, replicates = attr(x, "indices"),
                             threads = getOption("panelattrition.threads", 2L)) {
+  check_required("x", "wave")
   if (!inherits(x, "pa_replicates")) {
     arg_error("x", "a pa_replicates object from replicate_weights()", x)
   }

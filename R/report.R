@@ -43,6 +43,7 @@ attrition_report <- function(w, outcomes, by = NULL,
                              title = "Attrition analysis",
                              min_n = getOption("panelattrition.min_n", 5),
                              quiet = TRUE) {
+  check_required("w", "outcomes")
   fn <- "attrition_report()"
   check_weights_object(w)
   if (!is.character(outcomes) || !length(outcomes) || anyNA(outcomes)) {

@@ -38,7 +38,7 @@ build_sampling_design <- function(data, frame, id, ids, ids_text, person,
       pa_abort(
         sprintf(paste("Give the sampling design either as `design` or as",
                       "columns (%s), not both."),
-                format_names(paste0("`", names(cols), "`"))),
+                format_names(names(cols))),
         class = "panelattrition_arg_error", argument = names(cols)[1L]
       )
     }

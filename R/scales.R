@@ -74,6 +74,7 @@
 #'             min_items = 2, fun = "sum")
 score_scale <- function(data, items, reverse = NULL, range = NULL,
                         min_items = NULL, fun = c("mean", "sum")) {
+  check_required("data", "items")
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   check_items_arg(items, "items")
   range <- check_range(range)
@@ -316,6 +317,7 @@ stop_bad_values <- function(x, bad, range) {
 #' rel
 #' rel$items
 scale_reliability <- function(data, items, conf_level = 0.95) {
+  check_required("data", "items")
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   check_items_arg(items, "items")
   if (length(items) < 2L) {
@@ -681,6 +683,7 @@ instruments <- function() {
 #' score_instrument(answers, "gse", prefix = "gse")[, c("id", "wave",
 #'                                                      "gse_total")]
 score_instrument <- function(data, instrument, prefix, scales = NULL) {
+  check_required("data", "instrument")
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   if (missing(prefix)) {
     pa_abort("`prefix` is missing: give the start of the item columns' names, e.g. \"mhc\" for mhc1, mhc2, ...",
@@ -773,6 +776,7 @@ score_instrument <- function(data, instrument, prefix, scales = NULL) {
 #' names(answers) <- paste0("mhc", 1:14)
 #' mhc_category(answers)
 mhc_category <- function(data, prefix = "mhc") {
+  check_required("data")
   if (!is.data.frame(data)) arg_error("data", "a data frame", data)
   check_string(prefix, "prefix")
   x <- item_matrix(data, paste0(prefix, 1:14), range = c(0, 5), hint = sprintf(

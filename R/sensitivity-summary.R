@@ -99,6 +99,7 @@
 sensitivity_summary <- function(x, w, null = NULL, rows = NULL,
                                 benchmark = NULL,
                                 min_n = getOption("panelattrition.min_n", 5)) {
+  check_required("x", "w")
   src <- tipping_source(x)
   check_weights_object(w)
   check_min_n(min_n)

@@ -296,6 +296,7 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                              control = list(maxit = 100, epsilon = 1e-10),
                              min_n = getOption("panelattrition.min_n", 5),
                              level = NULL) {
+  check_required("w", "outcome")
   check_weights_object(w)
   check_quoted(outcome, by)
   check_min_n(min_n)

@@ -187,6 +187,7 @@ tipping_point <- function(x, delta, group_delta = NULL, null = NULL,
                           conf_level = attr(x, "conf_level"),
                           criterion = NULL, search = 10, benchmark = NULL,
                           level = NULL, w = NULL) {
+  check_required("x")
   if (missing(delta)) {
     pa_abort(paste("`delta` is missing: give the shifts to try, such as",
                    "`delta = seq(-1, 1, by = 0.25)` (on the outcome's scale",

@@ -48,6 +48,7 @@ transitions <- function(w, status, from = NULL, to = NULL, by = NULL,
                         conf_level = 0.95, ci = c("logit", "beta"),
                         min_n = getOption("panelattrition.min_n", 5),
                         control = NULL) {
+  check_required("w", "status")
   check_quoted(status, by)
   check_weights_object(w)
   check_string(status, "status")

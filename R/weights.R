@@ -245,6 +245,7 @@ attrition_weights <- function(panel, formula,
                               numerator = NULL, trim = NULL, cap = NULL,
                               na_action = c("fail", "indicator"),
                               control = list(maxit = 100, epsilon = 1e-10)) {
+  check_required("panel", "formula")
   if (!inherits(panel, "pa_panel")) {
     arg_error("panel", "a pa_panel from panel_data()", panel)
   }
@@ -586,6 +587,7 @@ weights.pa_weights <- function(object, ...) {
 #' @rdname weight_diagnostics
 #' @export
 response_models <- function(w) {
+  check_required("w")
   check_weights_object(w)
   stages <- c(w$stages, w$complete_stages)
   rows <- lapply(stages, function(st) stage_kind(st)$coefficients(st))
@@ -599,6 +601,7 @@ response_models <- function(w) {
 #' @rdname weight_diagnostics
 #' @export
 ess <- function(w) {
+  check_required("w")
   check_weights_object(w)
   wt <- w$weights
   data.frame(
@@ -613,6 +616,7 @@ ess <- function(w) {
 #' @rdname weight_diagnostics
 #' @export
 balance <- function(w, threshold = 0.1) {
+  check_required("w")
   check_weights_object(w)
   if (!is.numeric(threshold) || length(threshold) != 1L || is.na(threshold) ||
       threshold <= 0) {
@@ -651,6 +655,19 @@ balance <- function(w, threshold = 0.1) {
 check_weights_object <- function(w) {
   if (!inherits(w, "pa_weights")) {
     arg_error("w", "a pa_weights object from attrition_weights()", w)
+  }
+  # an object edited by hand: its weights must still be a people x waves
+  # matrix of the panel's people and waves (the kernels index it by both)
+  wt <- w$weights
+  resp <- w$panel$response
+  if (!inherits(w$panel, "pa_panel") || !is.matrix(wt) || !is.numeric(wt) ||
+      !is.matrix(resp) || !identical(dim(wt), dim(resp))) {
+    pa_abort(
+      paste("`w` has been altered: its weights are no longer a matrix of",
+            "its panel's people by waves. Make it again with",
+            "attrition_weights()."),
+      class = "panelattrition_arg_error", argument = "w"
+    )
   }
   invisible(w)
 }

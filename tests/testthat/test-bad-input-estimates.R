@@ -893,3 +893,29 @@ test_that("messages come as a header and cli-style bullets", {
   expect_identical(conditionMessage(cnd), "Just this.")
   expect_identical(cnd$bullets, character())
 })
+
+test_that("weights edited by hand and repeated outcomes are refused", {
+  s <- sim_panel(300)
+  p <- panel_data(s$long, id = "id", wave = "wave", baseline = c("g", "age"))
+  w <- attrition_weights(p, ~ g + age)
+  # a row of the weights dropped: the kernels would index past the panel
+  w_short <- w
+  w_short$weights <- w_short$weights[-1, ]
+  for (f in list(function(x) wave_means(x, "y"),
+                 function(x) panel_change(x, "y"),
+                 function(x) ess(x))) {
+    err <- tryCatch(f(w_short), error = identity)
+    expect_s3_class(err, "panelattrition_arg_error")
+    expect_identical(err$argument, "w")
+    expect_match(conditionMessage(err), "has been altered", fixed = TRUE)
+  }
+  w_vec <- w
+  w_vec$weights <- as.vector(w_vec$weights)
+  expect_error(wave_means(w_vec, "y"), class = "panelattrition_arg_error")
+  # the same outcome twice would give duplicated rows and a singular vcov
+  err <- tryCatch(wave_means(w, c("y", "y")), error = identity)
+  expect_s3_class(err, "panelattrition_arg_error")
+  expect_identical(err$argument, "outcomes")
+  expect_match(conditionMessage(err), "`y` more than once", fixed = TRUE)
+  expect_s3_class(wave_means(w, "y"), "pa_estimates")
+})

@@ -342,6 +342,10 @@ test_that("design errors are classed and name the argument", {
   expect_error(panel_data(long, id = "id", wave = "wave", design = des,
                           strata = "str"),
                class = "panelattrition_arg_error")
+  # the columns are named once, each in one pair of backticks
+  expect_error(panel_data(long, id = "id", wave = "wave", design = des,
+                          strata = "str", cluster = "psu"),
+               "as columns (`strata`, `cluster`), not both", fixed = TRUE)
   # the bootstrap of a design (Rao-Wu, PSUs within strata) is tested in
   # test-bootstrap-design.R
 })
