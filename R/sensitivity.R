@@ -120,10 +120,13 @@ tilt_variance_note <- function(x) {
     failed <- length(attr(x, "failed"))
     sprintf(paste0("Standard errors: delete-a-group jackknife, %d random",
                    " groups (seed %d%s), t intervals on %d degrees of",
-                   " freedom"),
+                   " freedom%s"),
             jk$groups, jk$seed,
             if (failed) sprintf("; %d failed", failed) else "",
-            jk$groups - 1L)
+            jk$groups - 1L,
+            if (isTRUE(jk$bias_correct)) {
+              "; estimates less the jackknife's estimate of the tilt's bias"
+            } else "")
   } else if (identical(attr(x, "se"), "bootstrap") && !is.null(bt)) {
     failed <- length(attr(x, "failed"))
     sprintf(paste0("Standard errors: %s bootstrap, B = %d (seed %.0f%s),",

@@ -239,18 +239,36 @@ tilt_jack_se <- function(replicates) {
   }))
 }
 
+# The jackknife's estimate of the bias of the tilt's shift mu(alpha) -
+# mu(0) of each row: (G - 1) times the mean over the replicates of their
+# shift (rows of `reps` minus those of `reps0`, the replicates at alpha =
+# 0) less the shift `shift` of the full sample, over the replicates that
+# did not fail (NA rows). Zero where the shift is (alpha = 0).
+tilt_jack_bias <- function(reps, reps0, shift) {
+  d <- reps - reps0
+  ok <- stats::complete.cases(d[, colSums(is.na(d)) < nrow(d), drop = FALSE])
+  d <- d[ok, , drop = FALSE]
+  g <- nrow(d)
+  if (g < 2L) return(rep(NA_real_, ncol(d)))
+  (g - 1) * (colMeans(d) - shift)
+}
+
 # Checks and defaults of `control` for se = "jackknife".
 check_jack_control <- function(control) {
   if (!is.list(control) || inherits(control, "pa_boot_control") ||
-      length(setdiff(names(control), c("groups", "seed"))) ||
+      length(setdiff(names(control), c("groups", "seed", "bias_correct"))) ||
       (length(control) && is.null(names(control)))) {
     pa_abort(
       paste("With `se = \"jackknife\"`, `control` must be list(groups,",
-            "seed): the number of random groups (default 50) and the seed",
-            "of the split into groups (default 1)."),
+            "seed, bias_correct): the number of random groups (default",
+            "50), the seed of the split into groups (default 1) and",
+            "whether the jackknife's estimate of the bias of the tilt is",
+            "taken off (default TRUE)."),
       class = "panelattrition_arg_error", argument = "control"
     )
   }
+  bias_correct <- control$bias_correct %||% TRUE
+  check_flag(bias_correct, "control$bias_correct")
   groups <- control$groups %||% 50
   seed <- control$seed %||% 1
   if (!is.numeric(groups) || length(groups) != 1L || is.na(groups) ||
@@ -261,7 +279,8 @@ check_jack_control <- function(control) {
       seed != round(seed) || abs(seed) > .Machine$integer.max) {
     arg_error("control$seed", "a whole number", seed)
   }
-  list(groups = as.integer(groups), seed = as.integer(seed))
+  list(groups = as.integer(groups), seed = as.integer(seed),
+       bias_correct = bias_correct)
 }
 
 # The jackknife replicates of every row at every alpha of the grid, with

@@ -146,6 +146,26 @@
 #' validation study's MNAR cells at n = 3,000 compare it with the
 #' sandwich.
 #'
+#' The tilted estimates carry a bias of order \eqn{1/n} (the tilted
+#' weights are ratios with long tails), which at a few thousand people can
+#' be a fifth of a standard error. With the jackknife (and
+#' `control$bias_correct = TRUE`, the default) each row's shift
+#' \eqn{D(\alpha) = \hat\mu(\alpha) - \hat\mu(0)} is corrected by the
+#' jackknife's estimate of its bias, \eqn{(G - 1)(\bar D_g - D)} with
+#' \eqn{\bar D_g} the mean over the replicates of their own shift
+#' \eqn{\hat\mu_g(\alpha) - \hat\mu_g(0)} (Quenouille's correction,
+#' applied to the shift only): the reported estimate is \eqn{\hat\mu_w +
+#' D - (G - 1)(\bar D_g - D)}, which at `alpha = 0` is still the input
+#' weights' estimate, exactly. The standard error is the jackknife's, the
+#' interval is centred on the corrected estimate, and tipping points are
+#' searched on the corrected curve (off the grid the replicates are
+#' refitted at each `alpha` of the search). In the validation study's
+#' MNAR panels at n = 3,000 (500 to 1,000 replications per cell) the
+#' correction brought the bias of the T3 mean and of the change from 3 to
+#' 7 Monte Carlo standard errors down to 2 or fewer, and coverage up by
+#' 0 to 3 points (to 91-94%). `bias_correct = FALSE` reports the
+#' uncorrected estimates (the sandwich's).
+#'
 #' `print()` states which variance was used (the sandwich, the bootstrap
 #' with its kind, `B` and seed, or the jackknife with its groups), whether
 #' the curve is anchored, and on which intervals the tipping points were
@@ -217,7 +237,8 @@
 #'   tilted stages; with `se = "bootstrap"`, a [boot_control()] object
 #'   (by default `boot_control()`), and the tilted stages use the weights'
 #'   own `maxit` and `epsilon`; with `se = "jackknife"`,
-#'   `list(groups, seed)` (see Variance).
+#'   `list(groups, seed, bias_correct)` (defaults 50, 1 and `TRUE`; see
+#'   Variance).
 #' @param min_n Rows with fewer respondents with a value (for
 #'   proportions, fewer having or lacking the outcome) are suppressed,
 #'   with complementary rows, as in [wave_means()] (section Small cells);
@@ -234,7 +255,8 @@
 #'   `tipping` (with `null`: one row per wave and group with `estimate`,
 #'   `null`, `criterion`, `conclusion`, `tipping_alpha`, `direction`,
 #'   `note`, `benchmark`, `tipping_benchmark`), `benchmark_term`, `kind`,
-#'   `se`, `anchor`, with `se = "jackknife"` `jackknife` (`groups`, `seed`)
+#'   `se`, `anchor`, with `se = "jackknife"` `jackknife` (`groups`, `seed`,
+#'   `bias_correct`)
 #'   and `replicates` (rows `g1`, `g2`, ...), and with `se = "bootstrap"`
 #'   `bootstrap` (`B`, `type` and `seed` of the replicates), `replicates`
 #'   (one row per replicate,
@@ -253,6 +275,9 @@
 #'
 #' Kott, P. S. (2001). The delete-a-group jackknife. *Journal of Official
 #' Statistics*, 17, 521-526.
+#'
+#' Quenouille, M. H. (1956). Notes on bias in estimation. *Biometrika*,
+#' 43, 353-360.
 #'
 #' Scharfstein, D. O., Rotnitzky, A. and Robins, J. M. (1999). Adjusting
 #' for nonignorable drop-out using semiparametric nonresponse models.
@@ -479,6 +504,17 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     bs <- tilt_jackknife(w, spec, base_eval, alpha, jack)
     keep <- !out$suppressed
     out$std_error[keep] <- tilt_jack_se(bs$replicates)[keep]
+    # the jackknife's estimate of the bias of the tilt's shift, taken off
+    # (nil at alpha = 0, where the estimate stays the input weights')
+    if (jack$bias_correct) {
+      at0 <- (which(alpha == 0) - 1L) * nrow(key) + seq_len(nrow(key))
+      out$estimate <- out$estimate -
+        unlist(lapply(seq_along(alpha), function(i) {
+          k <- (i - 1L) * nrow(key) + seq_len(nrow(key))
+          tilt_jack_bias(bs$replicates[[i]], bs$replicates[[which(alpha == 0)]],
+                         out$estimate[k] - out$estimate[at0])
+        }))
+    }
     lims <- tilt_jack_interval(out$estimate, out$std_error, out$n, level,
                                yv$proportion && is.null(ref), jack$groups)
     out$conf_low <- ifelse(keep, lims[, 1], NA_real_)
@@ -507,19 +543,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     # replicates at each alpha of the search, from the same draws
     boot_interval <- if (!is.null(jack)) {
       function(a) {
-        sd_a <- if (any(alpha == a)) {
-          out$std_error[match(paste(a, key$wave_index, key$group),
-                              paste(out$alpha, match(out$wave, waves),
-                                    out$group))]
-        } else {
-          res <- tilt_boot_replicates(bs$setup, a,
-                                      which(bs$indices %in%
-                                              bs$failures$replicate),
-                                      progress = FALSE)
-          if (length(res$failures)) return(NULL)
-          tilt_jack_se(res$replicates)
-        }
-        lims <- tilt_jack_interval(evaluator(a)$estimate, sd_a, key$n,
+        ja <- jack_at(a)
+        if (is.null(ja)) return(NULL)
+        lims <- tilt_jack_interval(ja$estimate, ja$se, key$n,
                                    level, yv$proportion && is.null(ref),
                                    jack$groups)
         list(low = lims[, 1], high = lims[, 2])
@@ -536,7 +562,53 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
         tilt_boot_interval(bs$setup, a, bs$failures$replicate, level)
       }
     }
-    tips <- tilt_tipping(evaluator, key, supp, null %||% 0, criterion,
+    tip_evaluator <- evaluator
+    if (!is.null(jack)) {
+      # the jackknife's estimate (bias-corrected unless asked not to) and
+      # standard error at any alpha: a point of the grid from the table, or
+      # every replicate refitted at alpha (failed ones left out)
+      jack_memo <- new.env(hash = TRUE)
+      jack_at <- function(a) {
+        id <- sprintf("%.17g", a)
+        if (exists(id, envir = jack_memo, inherits = FALSE)) {
+          return(get(id, envir = jack_memo, inherits = FALSE))
+        }
+        ev <- evaluator(a)
+        res <- if (any(alpha == a)) {
+          at <- match(paste(a, key$wave_index, key$group),
+                      paste(out$alpha, match(out$wave, waves), out$group))
+          list(estimate = out$estimate[at], se = out$std_error[at])
+        } else {
+          reps <- tilt_boot_replicates(bs$setup, a,
+                                       which(bs$indices %in%
+                                               bs$failures$replicate),
+                                       progress = FALSE)
+          if (length(reps$failures)) NULL else {
+            est <- ev$estimate
+            if (jack$bias_correct) {
+              est <- est - tilt_jack_bias(reps$replicates[[1L]],
+                                          bs$replicates[[which(alpha == 0)]],
+                                          est - evaluator(0)$estimate)
+            }
+            list(estimate = est, se = tilt_jack_se(reps$replicates))
+          }
+        }
+        assign(id, res, envir = jack_memo)
+        res
+      }
+      tip_evaluator <- function(a) {
+        ev <- evaluator(a)
+        ja <- jack_at(a)
+        if (is.null(ja)) {
+          pa_abort("A jackknife replicate could not be refitted.",
+                   class = "panelattrition_nonfinite_error")
+        }
+        ev$estimate <- ja$estimate
+        ev$std_error <- ja$se
+        ev
+      }
+    }
+    tips <- tilt_tipping(tip_evaluator, key, supp, null %||% 0, criterion,
                          search * max(c(abs(alpha), 0.1)), level,
                          yv$proportion && is.null(ref), waves, bm,
                          boot_interval)

@@ -313,6 +313,10 @@ SCENARIOS <- list(
   # jackknife's standard errors (se = "jackknife", 50 groups)
   scenario("mnar_tilt_jackknife", "mnar",
            list(formula = F_BASE, history = c("y", "emp")),
+           c("tilt_mean_T3_jackknife", "tilt_change_T1_T3_jackknife")),
+  # the logistic tilt without history, with the jackknife (run alone
+  # with the seed of the mnar_base cells, it draws their data sets)
+  scenario("mnar_tilt_base_jackknife", "mnar_base", list(formula = F_BASE),
            c("tilt_mean_T3_jackknife", "tilt_change_T1_T3_jackknife"))
 )
 

@@ -315,3 +315,92 @@ test_that("jackknife tilting at the true alpha covers the truth (n = 20,000); ti
                       class = "panelattrition_arg_error")
   expect_identical(err$argument, "control")
 })
+
+test_that("the jackknife's bias correction of the tilt: hand computation, nil at alpha = 0", {
+  s <- sim_mnar_boot(1200, seed = 21)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  al <- c(-0.2, 0, 0.5)
+  ctrl <- list(groups = 15, seed = 4)
+  jk <- tilt_sensitivity(w, "y", alpha = al, by = "g", se = "jackknife",
+                         control = ctrl, tipping = FALSE)
+  raw <- tilt_sensitivity(w, "y", alpha = al, by = "g", se = "jackknife",
+                          control = c(ctrl, bias_correct = FALSE),
+                          tipping = FALSE)
+  sand <- tilt_sensitivity(w, "y", alpha = al, by = "g", tipping = FALSE)
+  # without the correction the estimates are the sandwich's; the standard
+  # errors and replicates do not depend on it
+  expect_identical(raw$estimate, sand$estimate)
+  expect_identical(jk$std_error, raw$std_error)
+  expect_identical(attr(jk, "replicates"), attr(raw, "replicates"))
+  # at alpha = 0 the estimate stays the input weights' own
+  m <- wave_means(w, "y", by = "g")
+  at0 <- jk[jk$alpha == 0, ]
+  ref <- m$estimate[match(paste(at0$wave, at0$group), paste(m$wave, m$g))]
+  expect_equal(at0$estimate, ref, tolerance = 1e-10)
+  # by hand: the estimate less (G - 1) times the replicates' mean shift
+  # from alpha = 0 minus the full sample's shift
+  reps <- attr(jk, "replicates")
+  G <- nrow(reps)
+  hand <- vapply(seq_len(nrow(jk)), function(k) {
+    k0 <- which(jk$alpha == 0 & jk$wave == jk$wave[k] &
+                  jk$group == jk$group[k])
+    shift <- raw$estimate[k] - raw$estimate[k0]
+    raw$estimate[k] - (G - 1) * (mean(reps[, k] - reps[, k0]) - shift)
+  }, numeric(1))
+  expect_equal(jk$estimate, hand, tolerance = 1e-12)
+  expect_true(any(abs(jk$estimate - raw$estimate) > 1e-6))
+  q <- stats::qt(0.975, G - 1)
+  expect_equal(jk$conf_low, jk$estimate - q * jk$std_error)
+  # a between-group difference is corrected the same way
+  dj <- tilt_sensitivity(w, "y", alpha = al, by = "g", ref = "a",
+                         se = "jackknife", control = ctrl, tipping = FALSE)
+  dr <- tilt_sensitivity(w, "y", alpha = al, by = "g", ref = "a",
+                         se = "jackknife", control = c(ctrl, bias_correct = FALSE),
+                         tipping = FALSE)
+  rd <- attr(dj, "replicates")
+  hand_d <- vapply(seq_len(nrow(dj)), function(k) {
+    k0 <- which(dj$alpha == 0 & dj$wave == dj$wave[k])
+    dr$estimate[k] - (G - 1) * (mean(rd[, k] - rd[, k0]) -
+                                  (dr$estimate[k] - dr$estimate[k0]))
+  }, numeric(1))
+  expect_equal(dj$estimate, hand_d, tolerance = 1e-12)
+  out <- utils::capture.output(print(jk))
+  expect_true(any(grepl("less the jackknife's estimate of the tilt's bias",
+                        out, fixed = TRUE)))
+  out <- utils::capture.output(print(raw))
+  expect_false(any(grepl("estimate of the tilt's bias", out, fixed = TRUE)))
+  err <- expect_error(tilt_sensitivity(w, "y", alpha = al, se = "jackknife",
+                                       control = list(bias_correct = NA)),
+                      class = "panelattrition_arg_error")
+  expect_identical(err$argument, "control$bias_correct")
+})
+
+test_that("jackknife tipping points use the bias-corrected estimates off the grid", {
+  s <- sim_mnar_boot(1500, seed = 8)
+  w <- attrition_weights(s$panel, ~ x, history = "y")
+  ctrl <- list(groups = 10, seed = 2)
+  for (bc in c(TRUE, FALSE)) {
+    cc <- c(ctrl, bias_correct = bc)
+    tc <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                           null = 1.6, se = "jackknife", control = cc)
+    tp <- attr(tc, "tipping")
+    a <- tp$tipping_alpha
+    expect_false(is.na(a))
+    chk <- tilt_sensitivity(w, "y", alpha = c(0, a), wave = "T3",
+                            se = "jackknife", control = cc, tipping = FALSE)
+    at <- chk[chk$alpha == a, ]
+    # one of the interval's bounds is the null there
+    bounds <- c(at$conf_low, at$conf_high)
+    expect_equal(bounds[which.min(abs(bounds - 1.6))], 1.6, tolerance = 1e-6)
+    # the criterion "estimate": where the (corrected) estimate crosses
+    te <- tilt_sensitivity(w, "y", alpha = c(0, 0.5), wave = "T3",
+                           null = 1.6, criterion = "estimate",
+                           se = "jackknife", control = cc)
+    ae <- attr(te, "tipping")$tipping_alpha
+    if (!is.na(ae)) {
+      ce <- tilt_sensitivity(w, "y", alpha = c(0, ae), wave = "T3",
+                             se = "jackknife", control = cc, tipping = FALSE)
+      expect_equal(ce$estimate[ce$alpha == ae], 1.6, tolerance = 1e-6)
+    }
+  }
+})
