@@ -746,11 +746,18 @@ bootstrap_cells <- function(w, cells, rows, control) {
     totals <- xt_a(reps[[t]], z)
     est[, ks] <- totals[, seq_along(ks)] / totals[, j_w]
   }
-  keep <- stats::complete.cases(est[, colSums(is.na(est)) < n_rep,
-                                    drop = FALSE])
-  est <- est[keep, , drop = FALSE]
+  est <- ok_replicates(est)
   vc <- if (nrow(est) > 1L) stats::cov(est) else matrix(NA_real_, q, q)
   list(vcov = vc, replicates = est, failed = failed)
+}
+
+# The replicates (rows) that did not fail: those without a missing value
+# in any column that has a value in some replicate (a column missing
+# throughout, such as a suppressed row's, does not count).
+ok_replicates <- function(est) {
+  ok <- stats::complete.cases(est[, colSums(is.na(est)) < nrow(est),
+                                  drop = FALSE])
+  est[ok, , drop = FALSE]
 }
 
 check_boot_use <- function(se, control, estimator) {

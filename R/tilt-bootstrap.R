@@ -173,9 +173,7 @@ tilt_boot_failure <- function(w, b, cnd) {
 tilt_boot_summary <- function(bs, level) {
   lo <- (1 - level) / 2
   per <- lapply(bs$replicates, function(est) {
-    ok <- stats::complete.cases(est[, colSums(is.na(est)) < nrow(est),
-                                    drop = FALSE])
-    est <- est[ok, , drop = FALSE]
+    est <- ok_replicates(est)
     se <- if (nrow(est) > 1L) apply(est, 2, stats::sd) else
       rep(NA_real_, ncol(est))
     lims <- apply(est, 2, function(v) {
@@ -229,9 +227,7 @@ with_seed <- function(seed, expr) {
 # says so).
 tilt_jack_se <- function(replicates) {
   unlist(lapply(replicates, function(est) {
-    ok <- stats::complete.cases(est[, colSums(is.na(est)) < nrow(est),
-                                    drop = FALSE])
-    est <- est[ok, , drop = FALSE]
+    est <- ok_replicates(est)
     g <- nrow(est)
     if (g < 2L) return(rep(NA_real_, ncol(est)))
     dev <- sweep(est, 2, colMeans(est))
@@ -245,9 +241,7 @@ tilt_jack_se <- function(replicates) {
 # 0) less the shift `shift` of the full sample, over the replicates that
 # did not fail (NA rows). Zero where the shift is (alpha = 0).
 tilt_jack_bias <- function(reps, reps0, shift) {
-  d <- reps - reps0
-  ok <- stats::complete.cases(d[, colSums(is.na(d)) < nrow(d), drop = FALSE])
-  d <- d[ok, , drop = FALSE]
+  d <- ok_replicates(reps - reps0)
   g <- nrow(d)
   if (g < 2L) return(rep(NA_real_, ncol(d)))
   (g - 1) * (colMeans(d) - shift)

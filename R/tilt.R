@@ -506,12 +506,13 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
     out$std_error[keep] <- tilt_jack_se(bs$replicates)[keep]
     # the jackknife's estimate of the bias of the tilt's shift, taken off
     # (nil at alpha = 0, where the estimate stays the input weights')
+    reps0 <- bs$replicates[[which(alpha == 0)]]
     if (jack$bias_correct) {
       at0 <- (which(alpha == 0) - 1L) * nrow(key) + seq_len(nrow(key))
       out$estimate <- out$estimate -
         unlist(lapply(seq_along(alpha), function(i) {
           k <- (i - 1L) * nrow(key) + seq_len(nrow(key))
-          tilt_jack_bias(bs$replicates[[i]], bs$replicates[[which(alpha == 0)]],
+          tilt_jack_bias(bs$replicates[[i]], reps0,
                          out$estimate[k] - out$estimate[at0])
         }))
     }
@@ -573,7 +574,6 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
         if (exists(id, envir = jack_memo, inherits = FALSE)) {
           return(get(id, envir = jack_memo, inherits = FALSE))
         }
-        ev <- evaluator(a)
         res <- if (any(alpha == a)) {
           at <- match(paste(a, key$wave_index, key$group),
                       paste(out$alpha, match(out$wave, waves), out$group))
@@ -584,10 +584,9 @@ tilt_sensitivity <- function(w, outcome, alpha, wave = NULL, by = NULL,
                                                bs$failures$replicate),
                                        progress = FALSE)
           if (length(reps$failures)) NULL else {
-            est <- ev$estimate
+            est <- evaluator(a)$estimate
             if (jack$bias_correct) {
-              est <- est - tilt_jack_bias(reps$replicates[[1L]],
-                                          bs$replicates[[which(alpha == 0)]],
+              est <- est - tilt_jack_bias(reps$replicates[[1L]], reps0,
                                           est - evaluator(0)$estimate)
             }
             list(estimate = est, se = tilt_jack_se(reps$replicates))
