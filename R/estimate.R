@@ -473,7 +473,9 @@ mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
   # rows with a value, split by wave and by wave x group (in row order),
   # by the kernel for the panel's integer wave codes (one pass, no
   # vectors of the answers with a value), else in R
-  split <- cell_split(y, rows$wave, group, groups, no_group, wave_values)
+  categorical <- is.factor(y) || is.character(y)
+  split <- cell_split(y, rows$wave, group, groups, no_group, wave_values,
+                      cell_values = !categorical)
   if (is.null(split)) {
     split <- cell_split_r(y, rows$wave, group, groups, no_group)
   }
@@ -481,7 +483,6 @@ mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
   if (!length(waves_present)) return(NULL)
   in_cell <- split$cells
   in_wave <- split$wave_rows
-  categorical <- is.factor(y) || is.character(y)
   binary <- is.logical(y) || (is.numeric(y) && values_binary(y))
   if (categorical) {
     levels_y <- if (is.factor(y)) levels(y) else sort(unique(y))
@@ -510,7 +511,9 @@ mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
     stringsAsFactors = FALSE
   )
   out$members <- I(in_cell[cell])
-  out$values <- I(pick(in_cell[cell]))
+  # (a numeric or logical outcome's values in each cell come from the
+  # kernel's split, made as it splits the rows)
+  out$values <- I(split$values %||% pick(in_cell[cell]))
   if (wave_values) {
     out$wave_members <- I(in_wave[wave_of])
     out$wave_values <- I(pick(in_wave[wave_of]))
@@ -520,8 +523,10 @@ mean_cells <- function(y, name, rows, group, wave_values = TRUE) {
 
 # The kernel's split of the rows with a value (cell_split in
 # r_estimate.c): NULL when the codes are not plain (the caller splits in
-# R).
-cell_split <- function(y, wave, group, groups, no_group, wave_values) {
+# R). With `cell_values` (y neither a factor nor text) also each cell's
+# values as doubles (`values`).
+cell_split <- function(y, wave, group, groups, no_group, wave_values,
+                       cell_values = FALSE) {
   if (!is.integer(wave) || !length(wave) || anyNA(wave) || min(wave) < 1L ||
       !is.null(attributes(y)) && !is.factor(y)) {
     return(NULL)
@@ -536,7 +541,8 @@ cell_split <- function(y, wave, group, groups, no_group, wave_values) {
     code <- match(group, groups)
     slot <- seq_along(groups)
   }
-  .Call(C_cell_split, y, wave, max(wave), code, slot, wave_values)
+  .Call(C_cell_split, y, wave, max(wave), code, slot, wave_values,
+        cell_values && !is.factor(y) && !is.character(y))
 }
 
 # cell_split() in R, for any wave codes.
@@ -634,10 +640,14 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     people <- people %||% answered_people(rows, n)
     # the influence values of those people only, formed as such when each
     # entry's person is one of them (the rows of the n x q values)
-    slot <- integer(n)
-    slot[people] <- seq_along(people)
-    at <- slot[entry_person]
-    if (all(at > 0L)) {
+    at <- if (is_everyone(people, n)) {
+      entry_person
+    } else {
+      slot <- integer(n)
+      slot[people] <- seq_along(people)
+      slot[entry_person]
+    }
+    if (is_everyone(people, n) || all(at > 0L)) {
       phi$person <- at
       phi$n <- length(people)
       infl <- if (!lean) {
@@ -707,9 +717,26 @@ cell_fit <- function(w, cells, rows) {
         as.integer(rows$wave), weights)
 }
 
+# Whether `people` (distinct people in increasing order) are 1..n, all
+# of them.
+is_everyone <- function(people, n) {
+  k <- length(people)
+  # n strictly increasing integers from 1 to n are 1..n
+  k == n && (k == 0L || is.integer(people) && !anyNA(people) &&
+               people[1L] == 1L && people[k] == n &&
+               !is.unsorted(people, strictly = TRUE))
+}
+
 # The people with a row in `rows` (1..n), distinct and in increasing order
 # (sort(unique()) by marking rather than hashing and sorting).
-answered_people <- function(rows, n) which(person_mark(rows$person, n))
+answered_people <- function(rows, n) marked(person_mark(rows$person, n))
+
+# which(mark), as the compact 1..n when every person is marked (whose
+# order and completeness R knows without reading it: design_at() and
+# is_everyone() then cost nothing).
+marked <- function(mark) {
+  if (all(mark)) seq_len(length(mark)) else which(mark)
+}
 
 # Each cell's weighted standard deviation of its values, as weighted_sd()
 # computes it (the same sums in the same order; NA below two entries).

@@ -176,6 +176,12 @@ design_popsize <- function(fpc, strata, psu, cols) {
 
 # Number of distinct PSUs in each stratum (strata coded 1..H).
 psu_counts <- function(strata, psu) {
+  # (by the kernel for plain integer codes of every row)
+  if (is.integer(psu) && is.integer(strata) &&
+      length(psu) == length(strata)) {
+    out <- .Call(C_psu_counts, strata, psu)
+    if (!is.null(out)) return(out)
+  }
   if (is.integer(psu) && is.integer(strata) && length(psu) &&
       !anyNA(psu) && min(psu) >= 1L) {
     # the PSU codes of a panel's design are 1..K, each within one stratum
@@ -271,13 +277,7 @@ lonely_rule <- function(design) {
 # x[people] for a design's per-person vector x: x itself when `people` is
 # everyone in order (1..length(x)), which is common and needs no copy.
 design_at <- function(x, people) {
-  n <- length(x)
-  # n strictly increasing integers from 1 to n are 1..n
-  if (is.integer(people) && length(people) == n && n > 0L &&
-      !anyNA(people) && people[1L] == 1L && people[n] == n &&
-      !is.unsorted(people, strictly = TRUE)) {
-    return(x)
-  }
+  if (length(x) > 0L && is_everyone(people, length(x))) return(x)
   x[people]
 }
 

@@ -402,7 +402,7 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   # each one's position among them, by lookup rather than hashing
   mark <- person_mark(infl$people, n_all)
   for (grp in people_of[used]) mark[grp] <- TRUE
-  people <- which(mark)
+  people <- marked(mark)
   rm(mark)
   pos <- integer(n_all)
   pos[people] <- seq_along(people)
@@ -451,21 +451,27 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
     cols <- seq_len(m)
   }
   # each group's people among `people` (once per group), in increasing
-  # order, with the rows' values in that order
+  # order, with their base weights in that order; each row's shift column
+  # is made by the kernel from these, the row's marks of who answered (in
+  # the same order), its share and its group's size
   g_pos <- vector("list", length(people_of))
   g_ord <- vector("list", length(people_of))
+  g_d <- vector("list", length(people_of))
   for (j in unique(at_group[mean_rows])) {
     g_at <- pos[people_of[[j]]]
+    g_d[[j]] <- d[people_of[[j]]]
     if (is.unsorted(g_at, strictly = TRUE)) {
       g_ord[[j]] <- order(g_at)
       g_at <- g_at[g_ord[[j]]]
+      g_d[[j]] <- g_d[[j]][g_ord[[j]]]
     }
     g_pos[[j]] <- g_at
   }
   groups <- lapply(mean_rows, function(k) {
     j <- at_group[k]
-    g_v <- shift$gv[[k]]
-    list(g_pos[[j]], if (is.null(g_ord[[j]])) g_v else g_v[g_ord[[j]]])
+    a <- shift$answered[[k]]
+    list(g_pos[[j]], g_d[[j]], if (is.null(g_ord[[j]])) a else a[g_ord[[j]]],
+         shift$share[k], shift$size[k])
   })
   design <- w$panel$design
   if (!is.null(design)) {
@@ -515,8 +521,10 @@ outside_group_error <- function(k, by) {
 # influence_vcov(both, design, people) of the people x 2m matrix `both`
 # whose columns are the columns `cols` of `values` (rows `at` among
 # `people`, strictly increasing, zero elsewhere) and, for each of
-# `groups`, list(rows, values) (rows strictly increasing): the same
-# numbers, from a kernel that never forms `both` (r_estimate.c).
+# `groups`, list(rows, values) (rows strictly increasing) or a row's shift
+# list(rows, d, answered, share, size), whose values d ((1 - answered) -
+# share) / size the kernel makes as it reads them: the same numbers, from
+# a kernel that never forms `both` (r_estimate.c).
 tipping_cross <- function(values, at, cols, groups, design, people) {
   n <- length(people)
   q <- length(cols) + length(groups)

@@ -42,8 +42,9 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes);
 SEXP r_pairs_sorted(SEXP person, SEXP wave);
 SEXP r_weights_at(SEXP weights, SEXP person, SEXP wave);
 SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
-                  SEXP group_slot, SEXP want_wave);
+                  SEXP group_slot, SEXP want_wave, SEXP want_values);
 SEXP r_column_sums(SEXP w);
+SEXP r_psu_counts(SEXP strata, SEXP psu);
 SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
                          SEXP q);
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,

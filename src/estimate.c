@@ -118,8 +118,8 @@ void pa_tipping_shares(int q, const int *const *members,
                        const size_t *n_members, const int *person,
                        const int *const *grp, const size_t *n_grp,
                        const double *d, const int *mean, int base,
-                       int *stamp, int *ok, double *share,
-                       double *const *gv) {
+                       int *stamp, int *ok, double *share, double *size_out,
+                       unsigned char *const *answered_out) {
   const int *size_of = NULL;
   size_t size_n = 0;
   double size = 0.0;
@@ -152,18 +152,15 @@ void pa_tipping_shares(int q, const int *const *members,
       size_n = ng;
       size = (double) total;
     }
+    unsigned char *a = answered_out[r];
     for (size_t i = 0; i < ng; i++) {
+      int yes = stamp[g[i] - base] == answered;
+      a[i] = (unsigned char) yes;
       /* (+0 for those who answered: no branch) */
-      out += stamp[g[i] - base] == answered ? 0.0 : d[g[i] - base];
+      out += yes ? 0.0 : d[g[i] - base];
     }
-    double n_d = size;
-    double sh = (double) out / n_d;
-    share[r] = sh;
-    for (size_t i = 0; i < ng; i++) {
-      double di = d[g[i] - base];
-      double s1 = stamp[g[i] - base] == answered ? 0.0 : 1.0;
-      gv[r][i] = di * (s1 - sh) / n_d;
-    }
+    share[r] = (double) out / size;
+    size_out[r] = size;
   }
 }
 
@@ -405,7 +402,7 @@ void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
     /* the zeros left out add nothing to the sum (which starts at +0, so
      * it is never -0), so it is the dense column's, in the same order */
     long double s = 0.0L;
-    for (size_t e = 0; e < cols[k].m; e++) s += cols[k].v[e];
+    for (size_t e = 0; e < cols[k].m; e++) s += pa_sparse_value(cols + k, e);
     mean[k] = (double) (s / (long double) n);
     cursor[k] = 0;
   }
@@ -421,7 +418,8 @@ void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
       const pa_sparse_col *c = cols + k;
       size_t e = cursor[k];
       while (e < c->m && (size_t) (c->pos[e] - c->base) < a + m) {
-        ck[(size_t) (c->pos[e] - c->base) - a] = c->v[e] - mean[k];
+        ck[(size_t) (c->pos[e] - c->base) - a] = pa_sparse_value(c, e) -
+          mean[k];
         e++;
       }
       cursor[k] = e;
@@ -543,8 +541,14 @@ void pa_vcov_design_sparse(const pa_sparse_col *cols, size_t n, int q,
   for (int k = 0; k < q; k++) {
     double *zk = z + (size_t) k * (size_t) n_psu;
     const pa_sparse_col *c = cols + k;
-    for (size_t e = 0; e < c->m; e++) {
-      zk[index[psu[c->pos[e] - c->base]]] += c->v[e];
+    if (c->v) {
+      for (size_t e = 0; e < c->m; e++) {
+        zk[index[psu[c->pos[e] - c->base]]] += c->v[e];
+      }
+    } else {
+      for (size_t e = 0; e < c->m; e++) {
+        zk[index[psu[c->pos[e] - c->base]]] += pa_sparse_value(c, e);
+      }
     }
   }
   design_finish(z, n_psu, q, pop != NULL, n_psu_codes, n_strata, rule,

@@ -37,16 +37,18 @@ void pa_column_sums(const double *w, size_t n, int k, double *sum,
  * person, all counting from `base` (0 or 1).
  * ok[r] = 1 when every respondent is among the group's people, else 0
  * (-1: row skipped). For ok rows with mean[r] non-zero: with a_i = 1 for
- * the group's people who answered and d_i their weights, share[r] = sum
- * d_i (1 - a_i) / sum d_i and gv[r][i] = d_i ((1 - a_i) - share) / sum d_i,
- * each sum in long double in the group's order (as R's sum()). stamp: n
- * ints of scratch, zero on entry. */
+ * the group's people who answered and d_i their weights, size[r] = sum
+ * d_i, share[r] = sum d_i (1 - a_i) / size[r], each sum in long double in
+ * the group's order (as R's sum()), and answered[r][i] = a_i for the
+ * group's people in their order (the row's shift values d_i ((1 - a_i) -
+ * share) / size are made from them where they are read: pa_sparse_col).
+ * stamp: n ints of scratch, zero on entry. */
 void pa_tipping_shares(int q, const int *const *members,
                        const size_t *n_members, const int *person,
                        const int *const *grp, const size_t *n_grp,
                        const double *d, const int *mean, int base,
-                       int *stamp, int *ok, double *share,
-                       double *const *gv);
+                       int *stamp, int *ok, double *share, double *size,
+                       unsigned char *const *answered);
 
 /* One wave's derivative of the estimating functions, d phi / d log w_t:
  * `rows` person indices (0-based), each row with either one value v[r] in
@@ -138,9 +140,22 @@ void pa_vcov_design(const double *infl, size_t n, int q, const int *psu,
 typedef struct {
   size_t m;
   const int *pos;
-  const double *v;
+  const double *v; /* NULL: a shift column, made from the fields below */
   int base; /* pos counts from 0 or from 1 (read as pos[e] - base) */
+  /* a row's dropout shift (pa_tipping_shares()): value e is d[e] ((1 -
+   * answered[e]) - share) / size */
+  const double *d;
+  const unsigned char *answered;
+  double share, size;
 } pa_sparse_col;
+
+/* Value e of a sparse column: stored, or made from a shift column's
+ * fields (the same operations, in the same order, as storing it). */
+static inline double pa_sparse_value(const pa_sparse_col *c, size_t e) {
+  if (c->v) return c->v[e];
+  double s1 = c->answered[e] ? 0.0 : 1.0;
+  return c->d[e] * (s1 - c->share) / c->size;
+}
 
 /* pa_vcov_iid() of the n x q matrix whose columns are cols[0..q-1], to
  * the last bit, without forming it. scratch: PA_VCOV_SCRATCH(q) doubles;

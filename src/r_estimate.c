@@ -234,8 +234,10 @@ SEXP r_column_sums(SEXP w) {
  * with one element per row (NULL: row skipped; 1-based indices into
  * person and into the n people), person the rows' people (1-based), d the
  * n people's base weights, mean a logical per row. Returns list(ok, share,
- * gv): ok logical (NA for skipped rows), share double, gv a list of each
- * mean row's values on its group's people (NULL for other rows). */
+ * size, answered): ok logical (NA for skipped rows), share and size (the
+ * group's total base weight) double, answered a list of each mean row's
+ * raw vector telling which of its group's people (in their order) are
+ * among its respondents (NULL for other rows). */
 SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
                       SEXP mean) {
   R_xlen_t nn = (R_xlen_t) Rf_asReal(n);
@@ -260,16 +262,19 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
   size_t *n_mem = (size_t *) R_alloc(qa, sizeof(size_t));
   size_t *n_gr = (size_t *) R_alloc(qa, sizeof(size_t));
   int *is_mean = (int *) R_alloc(qa, sizeof(int));
-  double **gv = (double **) R_alloc(qa, sizeof(double *));
-  const char *names[] = {"ok", "share", "gv", ""};
+  unsigned char **gv = (unsigned char **) R_alloc(qa,
+                                                  sizeof(unsigned char *));
+  const char *names[] = {"ok", "share", "size", "answered", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP ok = PROTECT(Rf_allocVector(LGLSXP, q));
   SEXP share = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP size = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP gvs = PROTECT(Rf_allocVector(VECSXP, q));
   SEXP checked = R_NilValue;
   for (int r = 0; r < q; r++) {
     SEXP m = VECTOR_ELT(members, r), g = VECTOR_ELT(grp, r);
     REAL(share)[r] = NA_REAL;
+    REAL(size)[r] = NA_REAL;
     is_mean[r] = LOGICAL(mean)[r] == TRUE;
     mem[r] = NULL;
     gr[r] = NULL;
@@ -301,8 +306,8 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
     gr[r] = gv0;
     n_gr[r] = (size_t) n_g;
     if (is_mean[r]) {
-      SET_VECTOR_ELT(gvs, r, pa_alloc_vector(REALSXP, XLENGTH(g)));
-      gv[r] = REAL(VECTOR_ELT(gvs, r));
+      SET_VECTOR_ELT(gvs, r, Rf_allocVector(RAWSXP, XLENGTH(g)));
+      gv[r] = RAW(VECTOR_ELT(gvs, r));
     }
   }
   /* the kernel reads the 1-based indices as they are (base 1) */
@@ -310,7 +315,7 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
   memset(stamp, 0, (size_t) (nn > 0 ? nn : 1) * sizeof(int));
   int *okv = (int *) R_alloc(qa, sizeof(int));
   pa_tipping_shares(q, mem, n_mem, pv, gr, n_gr, REAL(d), is_mean, 1, stamp,
-                    okv, REAL(share), gv);
+                    okv, REAL(share), REAL(size), gv);
   for (int r = 0; r < q; r++) {
     LOGICAL(ok)[r] = okv[r] < 0 ? NA_LOGICAL : okv[r];
     /* a row found not ok keeps no values */
@@ -318,8 +323,9 @@ SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
   }
   SET_VECTOR_ELT(out, 0, ok);
   SET_VECTOR_ELT(out, 1, share);
-  SET_VECTOR_ELT(out, 2, gvs);
-  UNPROTECT(4);
+  SET_VECTOR_ELT(out, 2, size);
+  SET_VECTOR_ELT(out, 3, gvs);
+  UNPROTECT(5);
   return out;
 }
 
@@ -600,6 +606,42 @@ static design_rows design_of(SEXP psu, SEXP strata, SEXP pop, size_t n,
   d.dwork = (double *) R_alloc((size_t) d.n_psu + (size_t) d.n_strata + 2,
                                sizeof(double));
   return d;
+}
+
+/* The number of distinct PSUs of each stratum 1..max(strata) among rows
+ * with integer codes psu and strata, each PSU counted in the stratum of
+ * its last row (a panel's PSUs lie in one stratum): psu_counts() in one
+ * pass to find the codes' range and one to mark the PSUs. NULL when a
+ * code is missing or below 1, or there are no rows (the caller counts in
+ * R). */
+SEXP r_psu_counts(SEXP strata, SEXP psu) {
+  if (!Rf_isInteger(psu) || !Rf_isInteger(strata) ||
+      XLENGTH(psu) != XLENGTH(strata)) {
+    Rf_error("internal error: psu_counts() needs integer codes per row");
+  }
+  R_xlen_t n = XLENGTH(psu);
+  if (n == 0) return R_NilValue;
+  const int *pv = INTEGER(psu), *sv = INTEGER(strata);
+  int k = 0, h = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    int u = pv[i], s = sv[i];
+    if (u == NA_INTEGER || u < 1 || s == NA_INTEGER || s < 1) {
+      return R_NilValue;
+    }
+    if (u > k) k = u;
+    if (s > h) h = s;
+  }
+  int *stratum_of = (int *) R_alloc((size_t) k, sizeof(int));
+  memset(stratum_of, 0, (size_t) k * sizeof(int));
+  for (R_xlen_t i = 0; i < n; i++) stratum_of[pv[i] - 1] = sv[i];
+  SEXP out = PROTECT(Rf_allocVector(INTSXP, h));
+  int *count = INTEGER(out);
+  memset(count, 0, (size_t) h * sizeof(int));
+  for (int u = 0; u < k; u++) {
+    if (stratum_of[u] > 0) count[stratum_of[u] - 1]++;
+  }
+  UNPROTECT(1);
+  return out;
 }
 
 /* psu, strata (1-based codes for the rows of infl) and pop: NULL for
@@ -936,12 +978,24 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
     sc[k].pos = rows0;
     sc[k].v = REAL(values) + (size_t) cols0[k] * n_infl;
     sc[k].base = 0;
+    sc[k].d = NULL;
+    sc[k].answered = NULL;
   }
   for (int g = 0; g < ng; g++) {
     SEXP gr = VECTOR_ELT(groups, g);
-    if (TYPEOF(gr) != VECSXP || XLENGTH(gr) != 2 ||
-        !Rf_isInteger(VECTOR_ELT(gr, 0)) || !Rf_isReal(VECTOR_ELT(gr, 1)) ||
-        XLENGTH(VECTOR_ELT(gr, 0)) != XLENGTH(VECTOR_ELT(gr, 1))) {
+    /* list(rows, values), or a shift column list(rows, d, answered,
+     * share, size) (pa_sparse_col) */
+    R_xlen_t len = TYPEOF(gr) == VECSXP ? XLENGTH(gr) : 0;
+    if ((len != 2 && len != 5) || !Rf_isInteger(VECTOR_ELT(gr, 0)) ||
+        !Rf_isReal(VECTOR_ELT(gr, 1)) ||
+        XLENGTH(VECTOR_ELT(gr, 0)) != XLENGTH(VECTOR_ELT(gr, 1)) ||
+        (len == 5 && (TYPEOF(VECTOR_ELT(gr, 2)) != RAWSXP ||
+                      XLENGTH(VECTOR_ELT(gr, 2)) !=
+                        XLENGTH(VECTOR_ELT(gr, 0)) ||
+                      !Rf_isReal(VECTOR_ELT(gr, 3)) ||
+                      XLENGTH(VECTOR_ELT(gr, 3)) != 1 ||
+                      !Rf_isReal(VECTOR_ELT(gr, 4)) ||
+                      XLENGTH(VECTOR_ELT(gr, 4)) != 1))) {
       Rf_error("internal error: a group's values are malformed");
     }
     size_t m = (size_t) XLENGTH(VECTOR_ELT(gr, 0));
@@ -956,8 +1010,18 @@ SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,
     }
     sc[nc + g].m = m;
     sc[nc + g].pos = p1;
-    sc[nc + g].v = REAL(VECTOR_ELT(gr, 1));
     sc[nc + g].base = 1;
+    if (len == 2) {
+      sc[nc + g].v = REAL(VECTOR_ELT(gr, 1));
+      sc[nc + g].d = NULL;
+      sc[nc + g].answered = NULL;
+    } else {
+      sc[nc + g].v = NULL;
+      sc[nc + g].d = REAL(VECTOR_ELT(gr, 1));
+      sc[nc + g].answered = RAW(VECTOR_ELT(gr, 2));
+      sc[nc + g].share = REAL(VECTOR_ELT(gr, 3))[0];
+      sc[nc + g].size = REAL(VECTOR_ELT(gr, 4))[0];
+    }
   }
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, q, q));
   if (Rf_isNull(psu)) {
@@ -1039,9 +1103,11 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes) {
  * groups. Returns list(waves, cells, wave_rows): the wave codes with a
  * value (increasing), the cells' rows ordered by wave then group, and
  * (want_wave TRUE) each wave's rows; NULL when a code is out of range
- * (the caller then splits in R). */
+ * (the caller then splits in R). With want_values TRUE (y numeric or
+ * logical, read as numbers) also `values`: each cell's values of y as
+ * doubles, in the order of its rows (y[rows] as as.numeric() gives it). */
 SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
-                  SEXP group_slot, SEXP want_wave) {
+                  SEXP group_slot, SEXP want_wave, SEXP want_values) {
   R_xlen_t n = XLENGTH(y);
   int nc = Rf_asInteger(n_codes);
   int has_group = !Rf_isNull(group);
@@ -1098,13 +1164,18 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
     for (int g = 0; g < n_g; g++) tot += count[(size_t) w * n_g + g];
     if (tot > 0) present[n_wp++] = w;
   }
-  const char *names[] = {"waves", "cells", "wave_rows", ""};
+  const char *names[] = {"waves", "cells", "wave_rows", "values", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP waves = PROTECT(Rf_allocVector(INTSXP, n_wp));
   SEXP cells = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t) n_wp * n_g));
   int want = Rf_asLogical(want_wave) == TRUE;
+  int want_v = Rf_asLogical(want_values) == TRUE && type != STRSXP;
   SEXP wave_rows = PROTECT(want ? Rf_allocVector(VECSXP, n_wp) : R_NilValue);
+  SEXP values = PROTECT(want_v ? Rf_allocVector(VECSXP, (R_xlen_t) n_wp * n_g)
+                               : R_NilValue);
   int **dst = (int **) R_alloc(n_slots > 0 ? n_slots : 1, sizeof(int *));
+  double **vdst = (double **) R_alloc(n_slots > 0 ? n_slots : 1,
+                                      sizeof(double *));
   int **wdst = (int **) R_alloc((size_t) (nc > 0 ? nc : 1), sizeof(int *));
   for (int j = 0; j < n_wp; j++) {
     int w = present[j];
@@ -1115,6 +1186,11 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
       SEXP v = pa_alloc_vector(INTSXP, count[sl]);
       SET_VECTOR_ELT(cells, (R_xlen_t) j * n_g + g, v);
       dst[sl] = INTEGER(v);
+      if (want_v) {
+        SEXP x = pa_alloc_vector(REALSXP, count[sl]);
+        SET_VECTOR_ELT(values, (R_xlen_t) j * n_g + g, x);
+        vdst[sl] = REAL(x);
+      }
       tot += count[sl];
     }
     if (want) {
@@ -1128,11 +1204,17 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
     if (sl < 0) continue;
     *dst[sl]++ = (int) (i + 1);
     if (want) *wdst[sl / n_g]++ = (int) (i + 1);
+    /* (only values that are not missing: an integer or logical value is
+     * exactly the double as.numeric() gives) */
+    if (want_v) {
+      *vdst[sl]++ = type == REALSXP ? col.real[i] : (double) col.ints[i];
+    }
   }
   SET_VECTOR_ELT(out, 0, waves);
   SET_VECTOR_ELT(out, 1, cells);
   SET_VECTOR_ELT(out, 2, wave_rows);
-  UNPROTECT(4);
+  SET_VECTOR_ELT(out, 3, values);
+  UNPROTECT(5);
   return out;
 }
 

@@ -131,7 +131,11 @@ calls <- list(
   },
   cell_split = function() {
     .Call(ns$C_cell_split, c(1.5, NA, 2, 3, NaN, 4), c(1L, 1L, 3L, 3L, 1L, 1L),
-          3L, factor(c("a", "b", "a", "b", "b", "a")), c(2L, 1L), TRUE)
+          3L, factor(c("a", "b", "a", "b", "b", "a")), c(2L, 1L), TRUE, TRUE)
+  },
+  cell_split_integer = function() {
+    .Call(ns$C_cell_split, c(1L, NA, 2L, 3L, 0L, 4L), c(1L, 1L, 3L, 3L, 1L, 1L),
+          3L, NULL, NULL, FALSE, TRUE)
   },
   value_counts = function() {
     .Call(ns$C_value_counts, c("x", NA, "y", "z"), c(2L, 1L, 2L, 5L), 3L)
@@ -152,6 +156,10 @@ calls <- list(
                rep(1L, 4e5))
     m <- .Call(ns$C_x_times_b, matrix(1, 4e5, 1L), matrix(2, 1L, 1L))
     c(sum(v), sum(m))
+  },
+  psu_counts = function() {
+    .Call(ns$C_psu_counts, c(3L, 3L, 1L, 5L, 5L, 5L, 1L),
+          c(9L, 4L, 2L, 7L, 7L, 12L, 2L))
   },
   column_sums = function() {
     .Call(ns$C_column_sums, matrix(c(1, NA, 2.5, 3, NaN, 4), 3L))
@@ -234,7 +242,9 @@ calls <- list(
                    psu = c(1L, 1L, 2L, 3L, 4L, 5L, 5L, 6L),
                    popsize = rep(c(10, 6, 4), c(4, 3, 1)),
                    lonely_psu = "adjust")
-    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1))
+    groups <- list(list(c(1L, 4L, 8L), c(0.5, -1, 2)), list(3L, 1),
+                   list(c(2L, 5L, 6L), c(1, 2, 1.5), as.raw(c(1, 0, 0)),
+                        0.7, 4.5))
     ns$tipping_cross(cbind(a = x[, "age"], b = y)[2:7, ], 2:7, 2:1, groups,
                      design, 1:8)
   },

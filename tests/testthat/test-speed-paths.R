@@ -751,6 +751,15 @@ test_that("PSUs per stratum by counting equal those by duplicated()", {
                    tabulate(strata[10:60][!duplicated(psu[10:60])], 6L))
   # codes that are not plain integers take the hashing path
   expect_identical(ns$psu_counts(strata, as.double(psu)), want)
+  # the kernel's count: a stratum without rows counts 0, PSU codes need
+  # not be consecutive, and a missing code leaves the count to R
+  s2 <- c(3L, 3L, 1L, 5L, 5L, 5L, 1L)
+  p2 <- c(9L, 4L, 2L, 7L, 7L, 12L, 2L)
+  expect_identical(.Call(ns$C_psu_counts, s2, p2), c(1L, 0L, 2L, 0L, 2L))
+  expect_identical(ns$psu_counts(s2, p2),
+                   tabulate(s2[!duplicated(p2)], max(s2)))
+  expect_null(.Call(ns$C_psu_counts, s2, replace(p2, 3L, NA)))
+  expect_null(.Call(ns$C_psu_counts, integer(), integer()))
 })
 
 test_that("outcomes with infinite or overflowing values are still refused by name", {
@@ -791,10 +800,23 @@ test_that("the kernel's split of a table's cells equals the split in R", {
       groups <- if (no_group) NA else ns$sort_unique(group)
       got <- ns$cell_split(y, wave, group, groups, no_group, TRUE)
       want <- ns$cell_split_r(y, wave, group, groups, no_group)
+      expect_null(got$values)
+      got$values <- NULL
       expect_identical(got, want)
       lean <- ns$cell_split(y, wave, group, groups, no_group, FALSE)
       expect_identical(lean$cells, want$cells)
       expect_null(lean$wave_rows)
+      # each cell's values, as mean_cells() would pick them (none for
+      # text or factors, which are split into levels)
+      with_values <- ns$cell_split(y, wave, group, groups, no_group, FALSE,
+                                   cell_values = TRUE)
+      expect_identical(with_values$cells, want$cells)
+      if (is.factor(y) || is.character(y)) {
+        expect_null(with_values$values)
+      } else {
+        expect_identical(with_values$values,
+                         lapply(want$cells, function(m) as.numeric(y)[m]))
+      }
     }
   }
   # waves that are not plain codes are split in R
