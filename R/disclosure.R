@@ -38,6 +38,11 @@ suppress_cells <- function(cells, n, min_n) {
   # an empty cell protects nobody and needs no partner
   primary <- primary & n > 0
   supp <- primary | (n == 0 & min_n > 0)
+  # (no family has a lone hidden cell when no cell with respondents is
+  # hidden)
+  if (!anyNA(n) && !any(supp & n > 0)) {
+    return(list(primary = primary, suppressed = supp))
+  }
   from_status <- cells$from_status %||% rep(NA_character_, q)
   group <- as.character(cells$group)
   level <- cells$level

@@ -404,13 +404,19 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   for (grp in people_of[used]) mark[grp] <- TRUE
   people <- marked(mark)
   rm(mark)
-  pos <- integer(n_all)
-  pos[people] <- seq_along(people)
+  # (everyone: a person's position is the person)
+  position <- if (length(people) == n_all) {
+    function(x) x
+  } else {
+    pos <- integer(n_all)
+    pos[people] <- seq_along(people)
+    function(x) pos[x]
+  }
   m <- length(mean_rows)
   # the influence values I (columns 1..m) and v (m + 1..2m) side by side,
   # as their rows among `people` with the values there (the kernel adds
   # the zeros elsewhere without forming the people x 2m matrix)
-  at <- pos[infl$people]
+  at <- position(infl$people)
   values <- infl$values
   # (held by columns, the values need rows among `people` in increasing
   # order, which `at` is when the people are sorted, as they are)
@@ -427,8 +433,13 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   i_cols <- list()
   i_order <- mean_rows
   cols <- mean_rows
+  # (the rows of a column, among the people with influence values, are
+  # their own positions when those people are 1..n and everyone)
+  same_rows <- is_everyone(at, length(at))
   sparse_columns <- function(cols_list) {
-    lapply(cols_list, function(col) list(at[col[[1L]]], col[[2L]]))
+    lapply(cols_list, function(col) {
+      list(if (same_rows) col[[1L]] else at[col[[1L]]], col[[2L]])
+    })
   }
   if (inherits(values, "pa_columns")) {
     i_cols <- sparse_columns(values[mean_rows])
@@ -458,7 +469,7 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   g_ord <- vector("list", length(people_of))
   g_d <- vector("list", length(people_of))
   for (j in unique(at_group[mean_rows])) {
-    g_at <- pos[people_of[[j]]]
+    g_at <- position(people_of[[j]])
     g_d[[j]] <- d[people_of[[j]]]
     if (is.unsorted(g_at, strictly = TRUE)) {
       g_ord[[j]] <- order(g_at)

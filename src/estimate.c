@@ -96,6 +96,32 @@ void pa_cell_means(size_t m, const int *person, const int *cell,
   }
 }
 
+void pa_cell_run(size_t m, double *w, double *y, double na, double *sum_w,
+                 double *sum_w2, int *count, double *estimate,
+                 double *sum_wr2, double *v) {
+  long double a_w = 0.0L, a_wy = 0.0L, a_w2 = 0.0L;
+  for (size_t e = 0; e < m; e++) {
+    double we = w[e];
+    a_w += we;
+    a_wy += we * y[e];
+    a_w2 += we * we;
+  }
+  *sum_w = (double) a_w;
+  *sum_w2 = (double) a_w2;
+  *count = (int) m;
+  double est = m ? (double) a_wy / *sum_w : na;
+  *estimate = est;
+  long double a = 0.0L;
+  for (size_t e = 0; e < m; e++) {
+    double r = y[e] - est;
+    y[e] = r;
+    double r2 = r * r;
+    a += w[e] * r2;
+    v[e] = w[e] * r;
+  }
+  *sum_wr2 = (double) a;
+}
+
 void pa_column_sums(const double *w, size_t n, int k, double *sum,
                     double *sum_sq) {
   for (int j = 0; j < k; j++) {

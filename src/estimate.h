@@ -8,6 +8,16 @@
 
 #include <stddef.h>
 
+/* pa_cell_means() of one cell whose m entries come in one run: weights
+ * w, values y (turned into their residuals in place), v[e] = w[e] resid[e]
+ * (v may be w itself); the cell's sum_w, sum_w2, count, estimate and
+ * sum_wr2, with the same sums, in the same order and precision. A table's
+ * cells fitted one after the other keep each cell's entries in cache
+ * between the passes. */
+void pa_cell_run(size_t m, double *w, double *y, double na, double *sum_w,
+                 double *sum_w2, int *count, double *estimate,
+                 double *sum_wr2, double *v);
+
 /* Hajek means of q cells from m entries (a respondent's value in a cell):
  * entry e is person person[e] (0-based, < n) in cell cell[e] (0-based, < q)
  * with weight w[e] and value y[e]. Entries of one cell are summed in their

@@ -63,22 +63,31 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     INTEGER(len)[k] = (int) XLENGTH(mk);
     m += (size_t) XLENGTH(mk);
   }
-  /* person and cell 0-based for the kernel, made 1-based afterwards; the
-   * values are gathered into resid (the kernel turns each into its
-   * residual in place) and the weights into v (made w * resid at the
-   * end): no other per-entry buffers */
+  /* each entry's person and cell (1-based), weight (in v, made w *
+   * resid by the kernel) and value (in resid, made the residual): a cell
+   * is gathered and then fitted (pa_cell_run()) while its entries are in
+   * cache; no other per-entry buffers */
   SEXP e_person = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
   SEXP e_cell = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
   SEXP v = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
   SEXP resid = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
   int *ep = INTEGER(e_person), *ec = INTEGER(e_cell);
   double *we = REAL(v), *y = REAL(resid);
+  const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid",
+                         "sum_wr2", "person", "cell", "v", "len", ""};
+  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+  SEXP est = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, q));
+  SEXP cnt = PROTECT(Rf_allocVector(INTSXP, q));
+  SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, q));
   size_t e = 0;
   for (int k = 0; k < q; k++) {
     SEXP mk = VECTOR_ELT(members, k);
     const int *rows = INTEGER(mk);
     const double *vals = REAL(VECTOR_ELT(values, k));
     R_xlen_t n_mk = XLENGTH(mk);
+    size_t e0 = e;
     for (R_xlen_t i = 0; i < n_mk; i++, e++) {
       int r = rows[i];
       if (r == NA_INTEGER || r < 1 || r > n_rows) {
@@ -90,26 +99,14 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
         Rf_error("internal error: an answer's person or wave is out of "
                  "range");
       }
-      ep[e] = pi - 1;
-      ec[e] = k;
+      ep[e] = pi;
+      ec[e] = k + 1;
       we[e] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
       y[e] = vals[i];
     }
-  }
-  const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid",
-                         "sum_wr2", "person", "cell", "v", "len", ""};
-  SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
-  SEXP est = PROTECT(Rf_allocVector(REALSXP, q));
-  SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
-  SEXP sw2 = PROTECT(Rf_allocVector(REALSXP, q));
-  SEXP cnt = PROTECT(Rf_allocVector(INTSXP, q));
-  SEXP swr2 = PROTECT(Rf_allocVector(REALSXP, q));
-  pa_cell_means(m, ep, ec, we, y, nn, q, NA_REAL, REAL(sw), REAL(sw2),
-                INTEGER(cnt), REAL(est), y, NULL, REAL(swr2));
-  for (size_t j = 0; j < m; j++) {
-    we[j] = we[j] * y[j];
-    ep[j]++;
-    ec[j]++;
+    pa_cell_run(e - e0, we + e0, y + e0, NA_REAL, REAL(sw) + k,
+                REAL(sw2) + k, INTEGER(cnt) + k, REAL(est) + k,
+                REAL(swr2) + k, we + e0);
   }
   SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, v, len};
   for (int j = 0; j < 10; j++) SET_VECTOR_ELT(out, j, parts[j]);
