@@ -607,8 +607,10 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     argument = if (any(!is.na(cells$from_status))) "status" else "by"
   )
   # the cells' entries as triplets person, cell, value with their weights,
-  # fitted in C (cell_fit())
-  fit <- cell_fit(w, cells, rows)
+  # fitted in C (cell_fit()); for naive influence values held by columns,
+  # the columns themselves instead of the entries
+  by_columns <- se == "naive" && lean
+  fit <- cell_fit(w, cells, rows, columns = by_columns)
   entry_person <- fit$person
   entry_cell <- fit$cell
   len <- fit$len
@@ -640,27 +642,35 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     people <- people %||% answered_people(rows, n)
     # the influence values of those people only, formed as such when each
     # entry's person is one of them (the rows of the n x q values)
-    at <- if (is_everyone(people, n)) {
-      entry_person
-    } else {
-      slot <- integer(n)
-      slot[people] <- seq_along(people)
-      slot[entry_person]
-    }
-    if (is_everyone(people, n) || all(at > 0L)) {
-      phi$person <- at
-      phi$n <- length(people)
-      infl <- if (!lean) {
-        estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
-      } else {
-        # each entry's value divided by its cell's total weight, held by
-        # columns: no people x cells matrix (influence_columns())
-        influence_columns(at, entry_cell, phi$v, -diag(dmu), length(people),
-                          q)
+    if (by_columns) {
+      # each entry's value divided by its cell's total weight, held by
+      # columns (no people x cells matrix), made by cell_fit()
+      infl <- people_columns(fit$columns, people, n)
+      if (is.null(infl)) {
+        # (an entry's person is not among `people`: the dense values of
+        # everyone, then those people's rows)
+        full <- cell_fit(w, cells, rows)
+        phi <- list(person = full$person, cell = full$cell, v = full$v,
+                    n = n, q = q)
+        infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+        infl <- infl[people, , drop = FALSE]
       }
     } else {
-      infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
-      infl <- infl[people, , drop = FALSE]
+      at <- if (is_everyone(people, n)) {
+        entry_person
+      } else {
+        slot <- integer(n)
+        slot[people] <- seq_along(people)
+        slot[entry_person]
+      }
+      if (is_everyone(people, n) || all(at > 0L)) {
+        phi$person <- at
+        phi$n <- length(people)
+        infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+      } else {
+        infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
+        infl <- infl[people, , drop = FALSE]
+      }
     }
   } else {
     # d phi / d w_t: the residual of each entry, in its cell's column
@@ -693,12 +703,31 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
        influence = infl, people = people)
 }
 
+# Influence values held by columns (rows: people 1..n), as columns over
+# `people` (distinct, increasing): the same columns when they are
+# everyone, else each column's rows as positions among them (increasing
+# still); NULL when a column has a row outside them.
+people_columns <- function(columns, people, n) {
+  if (!is_everyone(people, n)) {
+    slot <- integer(n)
+    slot[people] <- seq_along(people)
+    for (k in seq_along(columns)) {
+      at <- slot[columns[[k]][[1L]]]
+      if (!all(at > 0L)) return(NULL)
+      columns[[k]][[1L]] <- at
+    }
+  }
+  structure(columns, class = "pa_columns", n = length(people))
+}
+
 # The cells' entries (a respondent's value in a cell) as triplets person,
 # cell, value, each with its weight (read by its position in the weights
 # matrix, for the entries' rows only), and the kernel's fit of them
 # (estimate.c): totals, Hajek means, residuals, weighted sums of squared
-# residuals per cell, and each entry's w (y - mean) (`v`).
-cell_fit <- function(w, cells, rows) {
+# residuals per cell, and each entry's w (y - mean) (`v`). With `columns`,
+# no entries: each cell's naive influence values as a sparse column
+# list(people, values) (`columns`; see influence_columns()).
+cell_fit <- function(w, cells, rows, columns = FALSE) {
   weights <- w$weights
   if (!is.double(weights)) storage.mode(weights) <- "double"
   members <- cells$members
@@ -714,7 +743,7 @@ cell_fit <- function(w, cells, rows) {
     values <- lapply(values, function(x) as.vector(as.double(x)))
   }
   .Call(C_cell_fit, unclass(members), unclass(values), as.integer(rows$person),
-        as.integer(rows$wave), weights)
+        as.integer(rows$wave), weights, columns)
 }
 
 # Whether `people` (distinct people in increasing order) are 1..n, all

@@ -48,7 +48,7 @@ SEXP r_psu_counts(SEXP strata, SEXP psu);
 SEXP r_influence_columns(SEXP person, SEXP cell, SEXP v, SEXP scale,
                          SEXP q);
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
-                SEXP weights);
+                SEXP weights, SEXP columns);
 SEXP r_tipping_shares(SEXP person, SEXP members, SEXP grp, SEXP d, SEXP n,
                       SEXP mean);
 SEXP r_tipping_cross(SEXP values, SEXP rows, SEXP cols, SEXP groups, SEXP n,

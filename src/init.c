@@ -33,7 +33,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF("tipping_shares", r_tipping_shares, 6),
     CALLDEF("column_sums", r_column_sums, 1),
     CALLDEF("influence_columns", r_influence_columns, 5),
-    CALLDEF("cell_fit", r_cell_fit, 5),
+    CALLDEF("cell_fit", r_cell_fit, 6),
     CALLDEF("cell_split", r_cell_split, 7),
     CALLDEF("psu_counts", r_psu_counts, 2),
     CALLDEF("value_counts", r_value_counts, 3),

@@ -17,6 +17,7 @@
 
 static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
                             int copy);
+static void sort_column(int *rows, double *vals, R_xlen_t len);
 
 /* 0-based copy of a 1-based integer index vector, each below `limit`. */
 static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
@@ -32,14 +33,20 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
   return out;
 }
 
-/* The entries of q cells and their fit (pa_cell_means()): members[[k]]
+/* The entries of q cells and their fit (pa_cell_run()): members[[k]]
  * rows (1-based) of the answers whose people are person and waves wave,
  * values[[k]] their values (double, as long), weights the n x waves
  * matrix read at (person, wave). Returns the fit with each entry's person
- * and cell (1-based), v = w resid (the estimating functions' entries) and
- * each cell's number of entries (len). */
+ * and cell (1-based), v = w resid (the estimating functions' entries),
+ * the residuals and each cell's number of entries (len).
+ *
+ * With `columns` TRUE the entries are not kept: instead each cell's
+ * influence values as a sparse column (as r_influence_columns() makes
+ * them from the entries with scale sum_w, or 1 where sum_w is not
+ * positive, NA where it is missing): list(rows = the people, increasing,
+ * values = v / scale), in `columns` (person, cell, v and resid NULL). */
 SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
-                SEXP weights) {
+                SEXP weights, SEXP columns) {
   if (TYPEOF(members) != VECSXP || TYPEOF(values) != VECSXP ||
       XLENGTH(values) != XLENGTH(members) || !Rf_isInteger(person) ||
       !Rf_isInteger(wave) || XLENGTH(wave) != XLENGTH(person) ||
@@ -47,6 +54,7 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     Rf_error("internal error: cells' members and values, the answers' "
              "people and waves, and the weights do not match");
   }
+  int as_columns = Rf_asLogical(columns) == TRUE;
   int q = (int) XLENGTH(members);
   size_t nn = (size_t) Rf_nrows(weights);
   int n_wave = Rf_ncols(weights);
@@ -54,7 +62,7 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
   const int *pers = INTEGER(person), *wv = INTEGER(wave);
   const double *wts = REAL(weights);
   SEXP len = PROTECT(Rf_allocVector(INTSXP, q));
-  size_t m = 0;
+  size_t m = 0, longest = 0;
   for (int k = 0; k < q; k++) {
     SEXP mk = VECTOR_ELT(members, k), vk = VECTOR_ELT(values, k);
     if (!Rf_isInteger(mk) || !Rf_isReal(vk) || XLENGTH(vk) != XLENGTH(mk)) {
@@ -62,19 +70,41 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     }
     INTEGER(len)[k] = (int) XLENGTH(mk);
     m += (size_t) XLENGTH(mk);
+    if ((size_t) XLENGTH(mk) > longest) longest = (size_t) XLENGTH(mk);
   }
   /* each entry's person and cell (1-based), weight (in v, made w *
    * resid by the kernel) and value (in resid, made the residual): a cell
    * is gathered and then fitted (pa_cell_run()) while its entries are in
-   * cache; no other per-entry buffers */
-  SEXP e_person = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
-  SEXP e_cell = PROTECT(pa_alloc_vector(INTSXP, (R_xlen_t) m));
-  SEXP v = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
-  SEXP resid = PROTECT(pa_alloc_vector(REALSXP, (R_xlen_t) m));
-  int *ep = INTEGER(e_person), *ec = INTEGER(e_cell);
-  double *we = REAL(v), *y = REAL(resid);
+   * cache; no other per-entry buffers. As columns: a cell's people and
+   * weights go straight into its column, its values into a scratch
+   * buffer of the longest cell's length. */
+  SEXP e_person = R_NilValue, e_cell = R_NilValue, v = R_NilValue,
+    resid = R_NilValue, cols = R_NilValue;
+  int *ep = NULL, *ec = NULL;
+  double *we = NULL, *y = NULL;
+  if (as_columns) {
+    cols = Rf_allocVector(VECSXP, q);
+    y = (double *) pa_R_alloc(longest > 0 ? longest : 1, sizeof(double));
+  } else {
+    e_person = pa_alloc_vector(INTSXP, (R_xlen_t) m);
+    e_cell = pa_alloc_vector(INTSXP, (R_xlen_t) m);
+    v = pa_alloc_vector(REALSXP, (R_xlen_t) m);
+    resid = pa_alloc_vector(REALSXP, (R_xlen_t) m);
+  }
+  PROTECT(cols);
+  PROTECT(e_person);
+  PROTECT(e_cell);
+  PROTECT(v);
+  PROTECT(resid);
+  if (!as_columns) {
+    ep = INTEGER(e_person);
+    ec = INTEGER(e_cell);
+    we = REAL(v);
+    y = REAL(resid);
+  }
   const char *names[] = {"estimate", "sum_w", "sum_w2", "n", "resid",
-                         "sum_wr2", "person", "cell", "v", "len", ""};
+                         "sum_wr2", "person", "cell", "v", "len",
+                         "columns", ""};
   SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
   SEXP est = PROTECT(Rf_allocVector(REALSXP, q));
   SEXP sw = PROTECT(Rf_allocVector(REALSXP, q));
@@ -87,8 +117,24 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
     const int *rows = INTEGER(mk);
     const double *vals = REAL(VECTOR_ELT(values, k));
     R_xlen_t n_mk = XLENGTH(mk);
-    size_t e0 = e;
-    for (R_xlen_t i = 0; i < n_mk; i++, e++) {
+    int *pk;
+    double *wk, *yk;
+    if (as_columns) {
+      SEXP col = PROTECT(Rf_allocVector(VECSXP, 2));
+      SET_VECTOR_ELT(col, 0, pa_alloc_vector(INTSXP, n_mk));
+      SET_VECTOR_ELT(col, 1, pa_alloc_vector(REALSXP, n_mk));
+      SET_VECTOR_ELT(cols, k, col);
+      UNPROTECT(1);
+      pk = INTEGER(VECTOR_ELT(col, 0));
+      wk = REAL(VECTOR_ELT(col, 1));
+      yk = y;
+    } else {
+      pk = ep + e;
+      wk = we + e;
+      yk = y + e;
+      for (R_xlen_t i = 0; i < n_mk; i++) ec[e + (size_t) i] = k + 1;
+    }
+    for (R_xlen_t i = 0; i < n_mk; i++) {
       int r = rows[i];
       if (r == NA_INTEGER || r < 1 || r > n_rows) {
         Rf_error("internal error: a cell's member is not an answer");
@@ -99,18 +145,26 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
         Rf_error("internal error: an answer's person or wave is out of "
                  "range");
       }
-      ep[e] = pi;
-      ec[e] = k + 1;
-      we[e] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
-      y[e] = vals[i];
+      pk[i] = pi;
+      wk[i] = wts[(size_t) (ti - 1) * nn + (size_t) (pi - 1)];
+      yk[i] = vals[i];
     }
-    pa_cell_run(e - e0, we + e0, y + e0, NA_REAL, REAL(sw) + k,
-                REAL(sw2) + k, INTEGER(cnt) + k, REAL(est) + k,
-                REAL(swr2) + k, we + e0);
+    e += (size_t) n_mk;
+    pa_cell_run((size_t) n_mk, wk, yk, NA_REAL, REAL(sw) + k, REAL(sw2) + k,
+                INTEGER(cnt) + k, REAL(est) + k, REAL(swr2) + k, wk);
+    if (as_columns) {
+      /* scale as solve_cells() makes it, -(-ifelse(sum_w > 0, sum_w, 1)):
+       * NA where sum_w is NaN */
+      double s_k = REAL(sw)[k];
+      double scale = ISNAN(s_k) ? NA_REAL : (s_k > 0 ? s_k : 1.0);
+      for (R_xlen_t i = 0; i < n_mk; i++) wk[i] = wk[i] / scale;
+      sort_column(pk, wk, n_mk);
+    }
   }
-  SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, v, len};
-  for (int j = 0; j < 10; j++) SET_VECTOR_ELT(out, j, parts[j]);
-  UNPROTECT(11);
+  SEXP parts[] = {est, sw, sw2, cnt, resid, swr2, e_person, e_cell, v, len,
+                  cols};
+  for (int j = 0; j < 11; j++) SET_VECTOR_ELT(out, j, parts[j]);
+  UNPROTECT(12);
   return out;
 }
 
@@ -126,6 +180,29 @@ typedef struct {
 static int by_row(const void *a, const void *b) {
   int x = ((const row_value *) a)->row, y = ((const row_value *) b)->row;
   return (x > y) - (x < y);
+}
+
+/* Puts a column's len rows (and their values) in increasing order when
+ * they are not; a row twice is an internal error. */
+static void sort_column(int *rows, double *vals, R_xlen_t len) {
+  int sorted = 1;
+  for (R_xlen_t i = 1; i < len && sorted; i++) {
+    if (rows[i] <= rows[i - 1]) sorted = 0;
+  }
+  if (sorted) return;
+  row_value *buf = (row_value *) pa_R_alloc((size_t) len, sizeof(row_value));
+  for (R_xlen_t i = 0; i < len; i++) {
+    buf[i].row = rows[i];
+    buf[i].v = vals[i];
+  }
+  qsort(buf, (size_t) len, sizeof(row_value), by_row);
+  for (R_xlen_t i = 0; i < len; i++) {
+    if (i > 0 && buf[i].row == buf[i - 1].row) {
+      Rf_error("internal error: a cell holds a person twice");
+    }
+    rows[i] = buf[i].row;
+    vals[i] = buf[i].v;
+  }
 }
 
 /* The sparse columns of the cells k with take[k] (all cells when take is
@@ -165,25 +242,7 @@ static SEXP entry_columns(R_xlen_t m, const int *pe, const int *ce,
   }
   for (int k = 0; k < qq; k++) {
     if (slot[k] < 0) continue;
-    R_xlen_t len = count[k];
-    int sorted = 1;
-    for (R_xlen_t i = 1; i < len && sorted; i++) {
-      if (rows[k][i] <= rows[k][i - 1]) sorted = 0;
-    }
-    if (sorted) continue;
-    row_value *buf = (row_value *) pa_R_alloc((size_t) len, sizeof(row_value));
-    for (R_xlen_t i = 0; i < len; i++) {
-      buf[i].row = rows[k][i];
-      buf[i].v = vals[k][i];
-    }
-    qsort(buf, (size_t) len, sizeof(row_value), by_row);
-    for (R_xlen_t i = 0; i < len; i++) {
-      if (i > 0 && buf[i].row == buf[i - 1].row) {
-        Rf_error("internal error: a cell holds a person twice");
-      }
-      rows[k][i] = buf[i].row;
-      vals[k][i] = buf[i].v;
-    }
+    sort_column(rows[k], vals[k], count[k]);
   }
   UNPROTECT(1);
   return out;

@@ -827,6 +827,51 @@ test_that("the kernel's split of a table's cells equals the split in R", {
   expect_identical(none$waves, integer())
 })
 
+test_that("cell_fit(columns = TRUE) gives the columns influence_columns() makes from the entries", {
+  ns <- asNamespace("panelattrition")
+  set.seed(23)
+  n <- 40L
+  n_wave <- 3L
+  # answers: every person at wave 1, some at waves 2 and 3, in an order
+  # that puts a cell's people out of order
+  rows <- data.frame(person = c(sample.int(n), sample.int(n, 25L),
+                                sample.int(n, 15L)),
+                     wave = rep(1:3, c(n, 25L, 15L)))
+  weights <- matrix(stats::rexp(n * n_wave), n, n_wave)
+  # wave 3: zero weights (total 0, scale 1); one NA weight at wave 2 (a
+  # missing total, scale NA)
+  weights[, 3L] <- 0
+  weights[rows$person[n + 3L], 2L] <- NA
+  y <- round(stats::rnorm(nrow(rows)), 3)
+  members <- list(which(rows$wave == 1L), which(rows$wave == 2L),
+                  integer(), which(rows$wave == 3L))
+  values <- lapply(members, function(m) y[m])
+  w <- list(weights = weights)
+  cells <- list(members = members, values = values)
+  full <- ns$cell_fit(w, cells, rows)
+  cols <- ns$cell_fit(w, cells, rows, columns = TRUE)
+  for (k in c("estimate", "sum_w", "sum_w2", "n", "sum_wr2", "len")) {
+    expect_identical(cols[[k]], full[[k]])
+  }
+  expect_null(cols$person)
+  expect_null(cols$v)
+  ok <- full$sum_w > 0
+  want <- ns$influence_columns(full$person, full$cell, full$v,
+                               -diag(diag(-ifelse(ok, full$sum_w, 1), 4L)),
+                               n, 4L)
+  expect_identical(ns$people_columns(cols$columns, seq_len(n), n), want)
+  expect_true(is.na(want[[2L]][[2L]][1L]))
+  expect_false(is.unsorted(cols$columns[[1L]][[1L]], strictly = TRUE))
+  # over some of the people: their positions among them, or NULL when an
+  # entry's person is not among them
+  people <- sort(unique(rows$person[rows$wave >= 2L]))
+  some <- ns$people_columns(cols$columns[2:4], people, n)
+  slot <- match(seq_len(n), people)
+  expect_identical(some[[1L]][[1L]], slot[cols$columns[[2L]][[1L]]])
+  expect_identical(attr(some, "n"), length(people))
+  expect_null(ns$people_columns(cols$columns, people, n))
+})
+
 test_that("naive influence values held by columns give the dense matrix's covariance", {
   ns <- asNamespace("panelattrition")
   set.seed(17)
