@@ -78,25 +78,21 @@ SEXP r_cell_fit(SEXP members, SEXP values, SEXP person, SEXP wave,
    * cache; no other per-entry buffers. As columns: a cell's people and
    * weights go straight into its column, its values into a scratch
    * buffer of the longest cell's length. */
-  SEXP e_person = R_NilValue, e_cell = R_NilValue, v = R_NilValue,
-    resid = R_NilValue, cols = R_NilValue;
+  R_xlen_t m_entries = as_columns ? 0 : (R_xlen_t) m;
+  SEXP cols = PROTECT(as_columns ? Rf_allocVector(VECSXP, q) : R_NilValue);
+  SEXP e_person = PROTECT(as_columns ? R_NilValue :
+                            pa_alloc_vector(INTSXP, m_entries));
+  SEXP e_cell = PROTECT(as_columns ? R_NilValue :
+                          pa_alloc_vector(INTSXP, m_entries));
+  SEXP v = PROTECT(as_columns ? R_NilValue :
+                     pa_alloc_vector(REALSXP, m_entries));
+  SEXP resid = PROTECT(as_columns ? R_NilValue :
+                         pa_alloc_vector(REALSXP, m_entries));
   int *ep = NULL, *ec = NULL;
   double *we = NULL, *y = NULL;
   if (as_columns) {
-    cols = Rf_allocVector(VECSXP, q);
     y = (double *) pa_R_alloc(longest > 0 ? longest : 1, sizeof(double));
   } else {
-    e_person = pa_alloc_vector(INTSXP, (R_xlen_t) m);
-    e_cell = pa_alloc_vector(INTSXP, (R_xlen_t) m);
-    v = pa_alloc_vector(REALSXP, (R_xlen_t) m);
-    resid = pa_alloc_vector(REALSXP, (R_xlen_t) m);
-  }
-  PROTECT(cols);
-  PROTECT(e_person);
-  PROTECT(e_cell);
-  PROTECT(v);
-  PROTECT(resid);
-  if (!as_columns) {
     ep = INTEGER(e_person);
     ec = INTEGER(e_cell);
     we = REAL(v);

@@ -128,8 +128,8 @@ calls <- list(
   },
   cell_fit_columns = function() {
     # (the second cell's people out of order: its column is sorted)
-    .Call(ns$C_cell_fit, list(c(1L, 3L, 4L), integer(), c(5L, 2L)),
-          list(c(3, 4, 8), numeric(), c(1, 0)), c(1L, 2L, 3L, 1L, 3L),
+    .Call(ns$C_cell_fit, list(c(1L, 3L), integer(), c(5L, 2L)),
+          list(c(3, 4), numeric(), c(1, 0)), c(1L, 2L, 3L, 1L, 3L),
           c(1L, 1L, 1L, 2L, 2L), matrix(c(1, 2, 1.5, NA, 1, NA, 2, NA), 4L),
           TRUE)
   },
