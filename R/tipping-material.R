@@ -400,10 +400,13 @@ lean_tipping <- function(w, tab, kind, by, infl, cells, fingerprint, redo) {
   if (!length(mean_rows)) return(rec)
   # the people in increasing order (as sort(union()) gives them), and
   # each one's position among them, by lookup rather than hashing
-  mark <- person_mark(infl$people, n_all)
-  for (grp in people_of[used]) mark[grp] <- TRUE
-  people <- marked(mark)
-  rm(mark)
+  people <- if (is_everyone(infl$people, n_all)) {
+    infl$people
+  } else {
+    mark <- person_mark(infl$people, n_all)
+    for (grp in people_of[used]) mark[grp] <- TRUE
+    marked(mark)
+  }
   # (everyone: a person's position is the person)
   position <- if (length(people) == n_all) {
     function(x) x

@@ -14,6 +14,7 @@
 #include "linalg.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 void pa_cell_means(size_t m, const int *person, const int *cell,
@@ -122,16 +123,28 @@ void pa_cell_run(size_t m, double *w, double *y, double na, double *sum_w,
   *sum_wr2 = (double) a;
 }
 
+/* x where keep is non-zero, else +0, by masking x's bits: no branch,
+ * which the processor would mispredict on a pattern it cannot learn
+ * (who answered, whose weight is missing). */
+static inline double zero_unless(double x, int keep) {
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  bits &= (uint64_t) 0 - (uint64_t) (keep != 0);
+  memcpy(&x, &bits, sizeof bits);
+  return x;
+}
+
 void pa_column_sums(const double *w, size_t n, int k, double *sum,
                     double *sum_sq) {
   for (int j = 0; j < k; j++) {
     const double *wj = w + (size_t) j * n;
     long double s = 0.0L, s2 = 0.0L;
     /* a missing weight adds +0, which leaves either sum as it is (they
-     * start at +0 and cannot become -0): no branch on the NAs */
+     * start at +0 and cannot become -0): no branch on the NAs, whose
+     * places are as good as random */
     for (size_t i = 0; i < n; i++) {
       double v = wj[i];
-      v = isnan(v) ? 0.0 : v;
+      v = zero_unless(v, v == v);
       s += v;
       s2 += v * v;
     }
@@ -183,7 +196,7 @@ void pa_tipping_shares(int q, const int *const *members,
       int yes = stamp[g[i] - base] == answered;
       a[i] = (unsigned char) yes;
       /* (+0 for those who answered: no branch) */
-      out += yes ? 0.0 : d[g[i] - base];
+      out += zero_unless(d[g[i] - base], !yes);
     }
     share[r] = (double) out / size;
     size_out[r] = size;

@@ -1136,13 +1136,24 @@ SEXP r_value_counts(SEXP y, SEXP wave, SEXP n_codes) {
   }
   SEXP out = PROTECT(Rf_allocVector(INTSXP, nc));
   int *count = INTEGER(out);
-  for (int j = 0; j < nc; j++) count[j] = 0;
+  /* four sets of counters, row i counted in set i % 4, added up at the
+   * end: rows of one code usually come in a run, and a single counter
+   * would make each count wait for the one before */
+  R_xlen_t *lanes = (R_xlen_t *) R_alloc(4 * (size_t) nc + 1,
+                                         sizeof(R_xlen_t));
+  for (size_t j = 0; j < 4 * (size_t) nc; j++) lanes[j] = 0;
   const int *wv = INTEGER(wave);
   value_column col = column_of(y, type);
   for (R_xlen_t i = 0; i < n; i++) {
     int missing = value_missing(&col, i);
     int w = wv[i];
-    if (!missing && w != NA_INTEGER && w >= 1 && w <= nc) count[w - 1]++;
+    if (!missing && w != NA_INTEGER && w >= 1 && w <= nc) {
+      lanes[(size_t) (i & 3) * (size_t) nc + (size_t) (w - 1)]++;
+    }
+  }
+  for (int j = 0; j < nc; j++) {
+    count[j] = (int) (lanes[j] + lanes[(size_t) nc + j] +
+                      lanes[2 * (size_t) nc + j] + lanes[3 * (size_t) nc + j]);
   }
   UNPROTECT(1);
   return out;
@@ -1185,7 +1196,9 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
   size_t n_slots = (size_t) nc * (size_t) n_g;
   R_xlen_t *count = (R_xlen_t *) R_alloc(n_slots > 0 ? n_slots : 1,
                                          sizeof(R_xlen_t));
-  for (size_t j = 0; j < n_slots; j++) count[j] = 0;
+  /* (four sets of counters, as in r_value_counts(), added into count) */
+  R_xlen_t *lanes = (R_xlen_t *) R_alloc(4 * n_slots + 1, sizeof(R_xlen_t));
+  for (size_t j = 0; j < 4 * n_slots; j++) lanes[j] = 0;
   /* each row's slot (wave code x group), -1 for a missing value */
   int *slot = (int *) pa_R_alloc((size_t) (n > 0 ? n : 1), sizeof(int));
   value_column col = column_of(y, type);
@@ -1207,7 +1220,11 @@ SEXP r_cell_split(SEXP y, SEXP wave, SEXP n_codes, SEXP group,
     }
     int sl = (w - 1) * n_g + (g - 1);
     slot[i] = sl;
-    count[sl]++;
+    lanes[(size_t) (i & 3) * n_slots + (size_t) sl]++;
+  }
+  for (size_t j = 0; j < n_slots; j++) {
+    count[j] = lanes[j] + lanes[n_slots + j] + lanes[2 * n_slots + j] +
+      lanes[3 * n_slots + j];
   }
   int n_wp = 0;
   int *present = (int *) R_alloc((size_t) (nc > 0 ? nc : 1), sizeof(int));
