@@ -683,11 +683,17 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     for (t in sort(unique(cells$wave_index))) {
       ks <- which(cells$wave_index == t & len > 0L)
       if (!length(ks)) next
-      at <- if (all(diff(ks) == 1L)) {
-        seq.int(end[ks[1L]] - len[ks[1L]] + 1L, end[ks[length(ks)]])
-      } else {
-        unlist(lapply(ks, function(k) seq.int(end[k] - len[k] + 1L, end[k])))
+      if (all(diff(ks) == 1L)) {
+        # one range: the entries read where they are (no copies)
+        first <- end[ks[1L]] - len[ks[1L]] + 1L
+        dphi_dw[[t]] <- list(rows = entry_person, col = entry_cell,
+                             v = fit$resid,
+                             range = c(first, end[ks[length(ks)]] - first + 1L))
+        next
       }
+      at <- unlist(lapply(ks, function(k) {
+        seq.int(end[k] - len[k] + 1L, end[k])
+      }))
       dphi_dw[[t]] <- list(rows = entry_person[at], col = entry_cell[at],
                            v = fit$resid[at])
     }

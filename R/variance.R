@@ -79,7 +79,8 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
     # which forms G_s' = x_s' diag(a_s) (dphi/dlog w_t) summed over the
     # waves the stage feeds (estimate.c); dphi_dw[[t]] is a dense people x
     # q matrix, list(rows, m) (rows of it), or list(rows, col, v) (one
-    # value per row, in column col: the cells of wave means)
+    # value per row, in column col: the cells of wave means; with
+    # `range` = c(first, count), only those of its entries)
     weights <- double_matrix(w$weights)
     feed <- lapply(seq_along(dphi_dw), function(t) {
       d <- dphi_dw[[t]]
@@ -91,8 +92,11 @@ estimate_influence <- function(w, phi, dmu, dphi_dw, sandwich = TRUE,
         return(list(rows = seq_len(nrow(d)), m = double_matrix(d), wt = wt))
       }
       if (!is.null(d$col)) {
-        return(list(rows = as.integer(d$rows), col = as.integer(d$col),
-                    v = as.double(d$v), wt = wt))
+        # (with `range` = c(first, count): only those entries, read in
+        # place)
+        return(c(list(rows = as.integer(d$rows), col = as.integer(d$col),
+                      v = as.double(d$v), wt = wt),
+                 if (!is.null(d$range)) list(range = as.integer(d$range))))
       }
       if (!is.null(d$a)) {
         # the GEE's factors, with the model matrix's rows, read in place

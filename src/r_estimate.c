@@ -19,11 +19,12 @@ static SEXP influence_total(SEXP phi, SEXP updates, SEXP scale, int solve,
                             int copy);
 static void sort_column(int *rows, double *vals, R_xlen_t len);
 
-/* 0-based copy of a 1-based integer index vector, each below `limit`. */
-static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
-  R_xlen_t m = XLENGTH(idx);
+/* 0-based copy of elements from..from + m - 1 (0-based) of a 1-based
+ * integer index vector, each below `limit`. */
+static int *zero_based_range(SEXP idx, R_xlen_t from, R_xlen_t m,
+                             R_xlen_t limit, const char *what) {
   int *out = (int *) pa_R_alloc((size_t) (m > 0 ? m : 1), sizeof(int));
-  const int *v = INTEGER(idx);
+  const int *v = INTEGER(idx) + from;
   for (R_xlen_t i = 0; i < m; i++) {
     if (v[i] == NA_INTEGER || v[i] < 1 || v[i] > limit) {
       Rf_error("internal error: %s index out of range", what);
@@ -31,6 +32,11 @@ static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
     out[i] = v[i] - 1;
   }
   return out;
+}
+
+/* 0-based copy of a 1-based integer index vector, each below `limit`. */
+static int *zero_based(SEXP idx, R_xlen_t limit, const char *what) {
+  return zero_based_range(idx, 0, XLENGTH(idx), limit, what);
 }
 
 /* The entries of q cells and their fit (pa_cell_run()): members[[k]]
@@ -535,27 +541,45 @@ SEXP r_stage_gradient(SEXP x, SEXP factor, SEXP risk, SEXP feeds, SEXP n,
       }
       continue;
     }
-    /* sparse: list(rows, col, v, wt); dense: list(rows, m, wt), or
-     * list(rows, m, wt, sel) reading rows sel of a larger m */
+    /* sparse: list(rows, col, v, wt), or list(rows, col, v, wt, range)
+     * reading only entries range[1]..range[1] + range[2] - 1; dense:
+     * list(rows, m, wt), or list(rows, m, wt, sel) reading rows sel of a
+     * larger m */
     int sparse = Rf_isInteger(VECTOR_ELT(fe, 1));
     SEXP rows = VECTOR_ELT(fe, 0);
     SEXP v = VECTOR_ELT(fe, sparse ? 2 : 1);
     SEXP wt = VECTOR_ELT(fe, sparse ? 3 : 2);
     SEXP sel = !sparse && XLENGTH(fe) == 4 ? VECTOR_ELT(fe, 3) : R_NilValue;
+    SEXP range = sparse && XLENGTH(fe) == 5 ? VECTOR_ELT(fe, 4) : R_NilValue;
     const double *wt_at = feed_weights(wt, nn);
-    if ((sparse && XLENGTH(fe) != 4) || !Rf_isInteger(rows) ||
-        !Rf_isReal(v) || !wt_at ||
+    if ((sparse && XLENGTH(fe) != 4 && XLENGTH(fe) != 5) ||
+        !Rf_isInteger(rows) || !Rf_isReal(v) || !wt_at ||
         (!Rf_isNull(sel) && (!Rf_isInteger(sel) || !Rf_isMatrix(v) ||
                              Rf_ncols(v) != qq ||
                              XLENGTH(sel) != XLENGTH(rows))) ||
         (Rf_isNull(sel) &&
-         XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows))) {
+         XLENGTH(v) != (sparse ? 1 : qq) * XLENGTH(rows)) ||
+        (sparse && XLENGTH(VECTOR_ELT(fe, 1)) != XLENGTH(rows))) {
       Rf_error("internal error: a wave's derivatives are malformed");
     }
-    d[f].m = (size_t) XLENGTH(rows);
-    d[f].rows = zero_based(rows, nn, "row");
-    d[f].col = sparse ? zero_based(VECTOR_ELT(fe, 1), qq, "column") : NULL;
-    d[f].v = REAL(v);
+    R_xlen_t from = 0, count = XLENGTH(rows);
+    if (!Rf_isNull(range)) {
+      if (!Rf_isInteger(range) || XLENGTH(range) != 2 ||
+          INTEGER(range)[0] == NA_INTEGER || INTEGER(range)[0] < 1 ||
+          INTEGER(range)[1] == NA_INTEGER || INTEGER(range)[1] < 0 ||
+          (R_xlen_t) INTEGER(range)[0] - 1 + INTEGER(range)[1] >
+            XLENGTH(rows)) {
+        Rf_error("internal error: a wave's range of entries is malformed");
+      }
+      from = (R_xlen_t) INTEGER(range)[0] - 1;
+      count = INTEGER(range)[1];
+    }
+    d[f].m = (size_t) count;
+    d[f].rows = zero_based_range(rows, from, count, nn, "row");
+    d[f].col = sparse ? zero_based_range(VECTOR_ELT(fe, 1), from, count, qq,
+                                         "column")
+                      : NULL;
+    d[f].v = REAL(v) + from;
     d[f].wt = wt_at;
     d[f].sel = Rf_isNull(sel) ? NULL
       : zero_based(sel, (R_xlen_t) Rf_nrows(v), "row");

@@ -212,6 +212,18 @@ calls <- list(
                list(rows = r, m = cbind(r / 7, 1), wt = wt)),
           n, 2L)
   },
+  stage_gradient_range = function() {
+    # the entries 3..(3 + 5 - 1) of a wave's, read in place
+    st <- boot_w$stages[[1L]]
+    n <- nrow(boot_w$weights)
+    wt <- ifelse(is.na(boot_w$weights[, 2L]), 0, boot_w$weights[, 2L])
+    r <- which(!is.na(boot_w$weights[, 2L]))
+    .Call(ns$C_stage_gradient, st$x, as.double(ns$stage_log_factor(st)),
+          as.integer(st$risk),
+          list(list(rows = r, col = rep(1:2, length.out = length(r)),
+                    v = r / 10, wt = wt, range = c(3L, 5L))),
+          n, 2L)
+  },
   influence_total = function() {
     st <- boot_w$stages[[1L]]
     n <- nrow(boot_w$weights)

@@ -408,6 +408,23 @@ test_that("the stage gradient reads a wave's weights in place as a zeroed copy",
                                v = stats::rnorm(18), wt = list(wts, 4L))),
                      n, 4L),
                "internal error")
+  # entries read in place by their range are those entries copied
+  rows_all <- c(rows2, rows3)
+  col_all <- sample.int(4L, length(rows_all), TRUE)
+  v_all <- stats::rnorm(length(rows_all))
+  part <- 26:43
+  ranged <- list(list(rows = rows_all, col = col_all, v = v_all,
+                      wt = list(wts, 3L), range = c(26L, 18L)))
+  copied <- list(list(rows = rows_all[part], col = col_all[part],
+                      v = v_all[part], wt = list(wts, 3L)))
+  expect_identical(
+    .Call(ns$C_stage_gradient, x, factor, seq_len(n), ranged, n, 4L),
+    .Call(ns$C_stage_gradient, x, factor, seq_len(n), copied, n, 4L))
+  for (bad in list(c(0L, 3L), c(40L, 5L), c(2L, -1L), c(NA, 2L), 3L)) {
+    ranged[[1L]]$range <- bad
+    expect_error(.Call(ns$C_stage_gradient, x, factor, seq_len(n), ranged,
+                       n, 4L), "internal error")
+  }
 })
 
 test_that("mean_cells() without the waves' values keeps the other columns", {
