@@ -50,6 +50,17 @@ boot_w <- attrition_weights(
   ~ age, history = "y", stabilize = FALSE
 )
 
+# C_stage_gradient() for the first stage of boot_w, with the feeds made by
+# feeds(r, wt) from the people who answered wave 2 (r) and that wave's
+# weights with 0 for the others (wt).
+boot_stage_gradient <- function(feeds) {
+  st <- boot_w$stages[[1L]]
+  wt <- ifelse(is.na(boot_w$weights[, 2L]), 0, boot_w$weights[, 2L])
+  r <- which(!is.na(boot_w$weights[, 2L]))
+  .Call(ns$C_stage_gradient, st$x, as.double(ns$stage_log_factor(st)),
+        as.integer(st$risk), feeds(r, wt), nrow(boot_w$weights), 2L)
+}
+
 calls <- list(
   read_comma = function() read_survey(fixture("comma.csv")),
   read_qualtrics = function() read_survey(fixture("qualtrics.csv")),
@@ -201,28 +212,17 @@ calls <- list(
     .Call(ns$C_influence_total, phi, list(), c(2, 3))
   },
   stage_gradient = function() {
-    st <- boot_w$stages[[1L]]
-    n <- nrow(boot_w$weights)
-    wt <- ifelse(is.na(boot_w$weights[, 2L]), 0, boot_w$weights[, 2L])
-    r <- which(!is.na(boot_w$weights[, 2L]))
-    .Call(ns$C_stage_gradient, st$x, as.double(ns$stage_log_factor(st)),
-          as.integer(st$risk),
-          list(list(rows = r, col = rep(1L, length(r)), v = r / 10,
-                    wt = wt),
-               list(rows = r, m = cbind(r / 7, 1), wt = wt)),
-          n, 2L)
+    boot_stage_gradient(function(r, wt) {
+      list(list(rows = r, col = rep(1L, length(r)), v = r / 10, wt = wt),
+           list(rows = r, m = cbind(r / 7, 1), wt = wt))
+    })
   },
   stage_gradient_range = function() {
     # the entries 3..(3 + 5 - 1) of a wave's, read in place
-    st <- boot_w$stages[[1L]]
-    n <- nrow(boot_w$weights)
-    wt <- ifelse(is.na(boot_w$weights[, 2L]), 0, boot_w$weights[, 2L])
-    r <- which(!is.na(boot_w$weights[, 2L]))
-    .Call(ns$C_stage_gradient, st$x, as.double(ns$stage_log_factor(st)),
-          as.integer(st$risk),
-          list(list(rows = r, col = rep(1:2, length.out = length(r)),
-                    v = r / 10, wt = wt, range = c(3L, 5L))),
-          n, 2L)
+    boot_stage_gradient(function(r, wt) {
+      list(list(rows = r, col = rep(1:2, length.out = length(r)),
+                v = r / 10, wt = wt, range = c(3L, 5L)))
+    })
   },
   influence_total = function() {
     st <- boot_w$stages[[1L]]
