@@ -1265,3 +1265,27 @@ test_that("pairs_sorted() and the answers' weights equal their R formulas", {
   expect_identical(.Call(panelattrition:::C_weights_at, w[, 0], integer(),
                          integer()), double())
 })
+
+test_that("the kernel's counts of values per wave equal tabulate()", {
+  ns <- asNamespace("panelattrition")
+  set.seed(52)
+  n <- 5003L
+  # codes outside 1..4 (0, negative, above, missing) are not counted
+  wave <- sample(c(-1L, 0L, 1L, 2L, 3L, 4L, 5L, NA), n, TRUE)
+  na_at <- stats::runif(n) < 0.2
+  ys <- list(num = ifelse(na_at, NA, stats::rnorm(n)),
+             nan = ifelse(na_at, NaN, 1),
+             int = ifelse(na_at, NA_integer_, 3L),
+             lgl = ifelse(na_at, NA, FALSE),
+             chr = ifelse(na_at, NA, "x"),
+             fac = factor(ifelse(na_at, NA, "u")))
+  for (y in ys) {
+    want <- tabulate(wave[!is.na(y)], 4L)
+    expect_identical(ns$wave_value_counts(y, wave, 4L), want)
+    expect_identical(.Call(ns$C_value_counts, y, wave, 4L), want)
+  }
+  # counts of codes (a factor's, by its levels)
+  g <- factor(sample(c("a", "b", NA, "d"), n, TRUE), levels = c("a", "b", "c", "d"))
+  expect_identical(ns$code_counts(g, 4L), tabulate(g, 4L))
+  expect_identical(.Call(ns$C_value_counts, 1:3, 1:3, 0L), integer())
+})
