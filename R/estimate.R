@@ -656,14 +656,15 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
         infl <- infl[people, , drop = FALSE]
       }
     } else {
-      at <- if (is_everyone(people, n)) {
+      everyone <- is_everyone(people, n)
+      at <- if (everyone) {
         entry_person
       } else {
         slot <- integer(n)
         slot[people] <- seq_along(people)
         slot[entry_person]
       }
-      if (is_everyone(people, n) || all(at > 0L)) {
+      if (everyone || all(at > 0L)) {
         phi$person <- at
         phi$n <- length(people)
         infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)

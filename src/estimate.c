@@ -441,7 +441,9 @@ void pa_vcov_iid_sparse(const pa_sparse_col *cols, size_t n, int q,
     /* the zeros left out add nothing to the sum (which starts at +0, so
      * it is never -0), so it is the dense column's, in the same order */
     long double s = 0.0L;
-    for (size_t e = 0; e < cols[k].m; e++) s += pa_sparse_value(cols + k, e);
+    for (size_t e = 0; e < cols[k].m; e++) {
+      s += pa_sparse_value(cols + k, e);
+    }
     mean[k] = (double) (s / (long double) n);
     cursor[k] = 0;
   }
