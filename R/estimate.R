@@ -640,22 +640,19 @@ solve_cells <- function(w, cells, rows, se, people = NULL,
     fit$resid <- NULL
     # as survey does: only people in the data (who answered at least once)
     people <- people %||% answered_people(rows, n)
-    # the influence values of those people only, formed as such when each
-    # entry's person is one of them (the rows of the n x q values)
-    if (by_columns) {
-      # each entry's value divided by its cell's total weight, held by
-      # columns (no people x cells matrix), made by cell_fit()
-      infl <- people_columns(fit$columns, people, n)
-      if (is.null(infl)) {
-        # (an entry's person is not among `people`: the dense values of
-        # everyone, then those people's rows)
-        full <- cell_fit(w, cells, rows)
-        phi <- list(person = full$person, cell = full$cell, v = full$v,
+    # the influence values of those people only: held by columns (each
+    # entry's value divided by its cell's total weight, made by
+    # cell_fit(); no people x cells matrix), or formed as the rows of the
+    # n x q values when each entry's person is one of them
+    infl <- if (by_columns) people_columns(fit$columns, people, n)
+    if (is.null(infl)) {
+      if (by_columns) {
+        # (an entry's person is not among `people`: the entries after all)
+        fit <- cell_fit(w, cells, rows)
+        entry_person <- fit$person
+        phi <- list(person = entry_person, cell = fit$cell, v = fit$v,
                     n = n, q = q)
-        infl <- estimate_influence(w, phi, dmu, NULL, sandwich = FALSE)
-        infl <- infl[people, , drop = FALSE]
       }
-    } else {
       everyone <- is_everyone(people, n)
       at <- if (everyone) {
         entry_person

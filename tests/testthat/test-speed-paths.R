@@ -1289,3 +1289,30 @@ test_that("the kernel's counts of values per wave equal tabulate()", {
   expect_identical(ns$code_counts(g, 4L), tabulate(g, 4L))
   expect_identical(.Call(ns$C_value_counts, 1:3, 1:3, 0L), integer())
 })
+
+test_that("naive influence columns over people who miss an entry's person fall back to the dense values", {
+  ns <- asNamespace("panelattrition")
+  s <- sim_panel(n = 150, seed = 61)
+  panel <- panel_data(s$long, id = "id", wave = "wave",
+                      baseline = c("g", "age"))
+  w <- attrition_weights(panel, ~ g + age)
+  rows <- ns$panel_rows(w)
+  y <- ns$outcome_values(w, "y", rows)
+  cells <- ns$mean_cells(y, "y", rows, ns$group_values(w, "g", rows))
+  # people without the first respondent of the first cell
+  miss <- rows$person[cells$members[[1L]][1L]]
+  people <- setdiff(seq_len(nrow(w$weights)), miss)
+  lean <- ns$solve_cells(w, cells, rows, "naive", people = people,
+                         lean = TRUE)
+  dense <- ns$solve_cells(w, cells, rows, "naive", people = people)
+  expect_identical(lean$influence, dense$influence)
+  expect_identical(lean$vcov, dense$vcov)
+  expect_identical(nrow(lean$influence), length(people))
+  # over everyone, the columns give the dense matrix's values
+  all_lean <- ns$solve_cells(w, cells, rows, "naive", lean = TRUE)
+  all_dense <- ns$solve_cells(w, cells, rows, "naive")
+  expect_s3_class(all_lean$influence, "pa_columns")
+  expect_identical(ns$dense_influence(all_lean$influence),
+                   unname(all_dense$influence))
+  expect_identical(all_lean$vcov, all_dense$vcov)
+})
